@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/**
+ * Baseline statistics of the training data, written by the processing job (baseline.json) and compared
+ * with captured traffic by the drift job. Computed by `computeBaseline` in lambdas/drift/.
+ */
+export const numericBaselineSchema = z.object({
+  name: z.string(),
+  type: z.literal('numeric'),
+  count: z.number().int().nonnegative(),
+  mean: z.number(),
+  std: z.number(),
+  min: z.number(),
+  max: z.number(),
+  /** Interior quantile edges (PSI bins are (-inf, e0], (e0, e1], ..., (ek, inf)). */
+  binEdges: z.array(z.number()),
+  /** Share of baseline values in each bin; binEdges.length + 1 entries. */
+  binShares: z.array(z.number()),
+  /** A deterministic, sorted sample of the values, for the two-sample KS test. */
+  sample: z.array(z.number()),
+});
+
+export const categoricalBaselineSchema = z.object({
+  name: z.string(),
+  type: z.literal('categorical'),
+  count: z.number().int().nonnegative(),
+  /** Count of each category value (as a string key). */
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+export const baselineSchema = z.object({
+  formatVersion: z.literal(1),
+  rowCount: z.number().int().nonnegative(),
+  features: z.array(z.discriminatedUnion('type', [numericBaselineSchema, categoricalBaselineSchema])),
+});
+export type Baseline = z.infer<typeof baselineSchema>;
+export type NumericBaseline = z.infer<typeof numericBaselineSchema>;
+export type CategoricalBaseline = z.infer<typeof categoricalBaselineSchema>;

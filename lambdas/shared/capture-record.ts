@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/** One captured inference row, as the inference tier writes it (JSON lines) and the drift job reads it. */
+export const captureRecordSchema = z.object({
+  model: z.string(),
+  modelVersion: z.number().int().positive(),
+  /** ISO-8601 time of the request. */
+  at: z.string(),
+  requestId: z.string(),
+  /** Feature values in the model's feature order. */
+  features: z.array(z.number()),
+  /** Probability of the positive class (classification) or the predicted value (regression). */
+  prediction: z.number(),
+  label: z.union([z.string(), z.number()]).optional(),
+});
+export type CaptureRecord = z.infer<typeof captureRecordSchema>;

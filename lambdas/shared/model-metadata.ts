@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/**
+ * metadata.json, written beside model.onnx by the trainer (or by `mlops models register` for a model
+ * trained elsewhere). The inference tier, evaluation and the drift job read it.
+ */
+export const modelMetadataSchema = z.object({
+  /** Graph input name and the feature order of its columns. */
+  inputName: z.string(),
+  features: z.array(z.object({ name: z.string(), type: z.enum(['numeric', 'categorical']) })).min(1),
+  task: z.enum(['binary-classification', 'regression']),
+  /** Class labels in the order of the probability columns (classification only). */
+  labels: z.array(z.union([z.string(), z.number()])).optional(),
+  /** Output tensor with class probabilities (classification) or the predicted value (regression). */
+  outputName: z.string(),
+  algorithm: z.string(),
+  hyperparameters: z.record(z.string(), z.unknown()).default({}),
+  metrics: z.record(z.string(), z.record(z.string(), z.number())).default({}),
+  trainingDataSha256: z.string().optional(),
+  framework: z.string().default('mlops-trainer'),
+  createdAt: z.string().optional(),
+});
+export type ModelMetadata = z.infer<typeof modelMetadataSchema>;
+
+export const MODEL_FILE = 'model.onnx';
+export const METADATA_FILE = 'metadata.json';

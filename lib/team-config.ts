@@ -1,0 +1,250 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The one typed config a team writes (pipelines/teams/<team>.json). Everything the stack creates is derived
+ * from it; the schema is the single source of truth for what is allowed, and its errors name each bad field.
+ */
+
+const name = (what: string) =>
+  z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, `${what} must be 3-32 lowercase letters, digits or '-', starting with a letter`);
+
+/** A Warning/Critical threshold pair, as in cdk-monitoring-constructs. Either may be omitted. */
+const thresholds = (min: number, max: number) =>
+  z
+    .object({
+      warning: z.number().min(min).max(max).optional(),
+      critical: z.number().min(min).max(max).optional(),
+    })
+    .strict();
+
+export const FEATURE_TYPES = ['numeric', 'categorical'] as const;
+export const MODEL_TASKS = ['binary-classification', 'regression'] as const;
+export const ALGORITHMS = ['logistic-regression', 'gradient-boosting'] as const;
+export const CLASSIFICATION_METRICS = ['auc', 'accuracy', 'f1', 'logLoss'] as const;
+export const REGRESSION_METRICS = ['rmse', 'mae'] as const;
+/** Metrics where a smaller value is better; used by the gate and the champion/challenger comparison. */
+export const LOWER_IS_BETTER = new Set<string>(['logLoss', 'rmse', 'mae']);
+
+const SAGEMAKER_INSTANCE_TYPES = [
+  'ml.m5.large',
+  'ml.m5.xlarge',
+  'ml.m5.2xlarge',
+  'ml.m5.4xlarge',
+  'ml.c5.xlarge',
+  'ml.c5.2xlarge',
+  'ml.c5.4xlarge',
+  'ml.g5.xlarge',
+  'ml.g5.2xlarge',
+  'ml.p3.2xlarge',
+] as const;
+
+export const featureSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'feature names must be identifiers (letters, digits, _)'),
+    type: z.enum(FEATURE_TYPES),
+  })
+  .strict();
+
+export const teamConfigSchema = z
+  .object({
+    /** Team name; prefixes the stack and every resource name the stack derives. */
+    team: name('team'),
+    /** Where the stack deploys. Omit for environment-agnostic synthesis. */
+    env: z
+      .object({
+        account: z.string().regex(/^\d{12}$/, 'account must be a 12-digit AWS account id').optional(),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'region must look like eu-west-1').optional(),
+      })
+      .strict()
+      .default({}),
+    model: z
+      .object({
+        name: name('model name'),
+        task: z.enum(MODEL_TASKS),
+        /** Feature columns, in the order the model takes them. */
+        features: z.array(featureSchema).min(1).max(500),
+        /** Label column in the training data. */
+        label: z.string().min(1),
+      })
+      .strict(),
+    training: z
+      .object({
+        /** S3 key prefix (inside the artifact store) or s3:// URI of the raw dataset. */
+        datasetUri: z.string().min(1),
+        algorithm: z.enum(ALGORITHMS).default('gradient-boosting'),
+        hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+        instanceType: z.enum(SAGEMAKER_INSTANCE_TYPES).default('ml.m5.large'),
+        instanceCount: z.number().int().min(1).max(1).default(1),
+        volumeSizeGiB: z.number().int().min(1).max(512).default(30),
+        maxRuntimeMinutes: z.number().int().min(5).max(24 * 60).default(120),
+        processing: z
+          .object({
+            vcpus: z.number().min(0.25).max(16).default(1),
+            memoryMiB: z.number().int().min(512).max(122_880).default(2048),
+          })
+          .strict()
+          .default({ vcpus: 1, memoryMiB: 2048 }),
+        /** Optional VPC for the training job and processing job; without it they run with network isolation only. */
+        vpc: z
+          .object({
+            vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
+            subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
+            securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).min(1),
+          })
+          .strict()
+          .optional(),
+        /** Cron/rate for scheduled retraining, e.g. "rate(7 days)". Omit to retrain only on demand or drift. */
+        schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'schedule must be rate(...) or cron(...)').optional(),
+      })
+      .strict(),
+    evaluation: z
+      .object({
+        primaryMetric: z.enum([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS]),
+        /** The primary metric on holdout must clear this (>= for higher-is-better, <= otherwise). */
+        threshold: z.number(),
+        /** A challenger must beat the live champion by at least this much to be auto-approved. */
+        championMargin: z.number().min(0).default(0),
+        autoApprove: z.boolean().default(false),
+      })
+      .strict(),
+    deployment: z
+      .object({
+        /** Holdout parity: |metric(deployed) - metric(evaluation)| must be <= this. */
+        holdoutTolerance: z.number().min(0).max(1).default(0.001),
+        canaryPercent: z.number().int().min(1).max(50).default(10),
+        canaryBakeMinutes: z.number().int().min(0).max(120).default(5),
+        /** Mirror each version to the SageMaker Model Registry and accept approvals made there. */
+        mirrorToSageMaker: z.boolean().default(false),
+      })
+      .strict()
+      .default({ holdoutTolerance: 0.001, canaryPercent: 10, canaryBakeMinutes: 5, mirrorToSageMaker: false }),
+    inference: z
+      .discriminatedUnion('kind', [
+        z
+          .object({
+            kind: z.literal('lambda'),
+            memoryMiB: z.number().int().min(512).max(10_240).default(2048),
+            provisionedConcurrency: z.number().int().min(0).max(100).default(0),
+            /** Share of requests captured for drift monitoring, 0-100. */
+            captureSamplePercent: z.number().min(0).max(100).default(10),
+          })
+          .strict(),
+        z
+          .object({
+            kind: z.literal('eks'),
+            clusterName: z.string().min(1),
+            kubectlRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'kubectlRoleArn must be an IAM role ARN'),
+            namespace: z.string().regex(/^[a-z0-9-]{1,63}$/).default('mlops'),
+            minReplicas: z.number().int().min(1).default(2),
+            maxReplicas: z.number().int().min(1).default(10),
+            cpu: z.string().default('500m'),
+            memory: z.string().default('1Gi'),
+            captureSamplePercent: z.number().min(0).max(100).default(10),
+          })
+          .strict()
+          .refine((eks) => eks.maxReplicas >= eks.minReplicas, {
+            message: 'maxReplicas must be >= minReplicas',
+            path: ['maxReplicas'],
+          }),
+      ])
+      .default({ kind: 'lambda', memoryMiB: 2048, provisionedConcurrency: 0, captureSamplePercent: 10 }),
+    drift: z
+      .object({
+        /** How often the drift job runs, e.g. "rate(1 hour)". */
+        schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'schedule must be rate(...) or cron(...)').default('rate(1 hour)'),
+        /** Captured traffic older than this is not compared. */
+        windowHours: z.number().int().min(1).max(24 * 30).default(24),
+        /** Fewer captured rows than this in the window: no verdict, no metric. */
+        minSamples: z.number().int().min(10).default(200),
+        psi: thresholds(0, 10).default({ warning: 0.1, critical: 0.25 }),
+        /** Share of features judged drifted (0-1) that raises the dataset-level alarm and triggers retraining. */
+        driftedFeatureShare: z.number().gt(0).max(1).default(0.3),
+        /** One drift episode starts at most one retraining per cooldown. */
+        retrainCooldownHours: z.number().int().min(1).max(24 * 30).default(24),
+      })
+      .strict()
+      .default({
+        schedule: 'rate(1 hour)',
+        windowHours: 24,
+        minSamples: 200,
+        psi: { warning: 0.1, critical: 0.25 },
+        driftedFeatureShare: 0.3,
+        retrainCooldownHours: 24,
+      }),
+    alarms: z
+      .object({
+        latencyP99Ms: thresholds(1, 60_000).default({ warning: 200, critical: 1000 }),
+        errorRatePercent: thresholds(0, 100).default({ warning: 1, critical: 5 }),
+        /** SNS topic ARN or e-mail for alarm notifications. Omit to rely on the dashboard and events only. */
+        notifyEmail: z.email().optional(),
+      })
+      .strict()
+      .default({ latencyP99Ms: { warning: 200, critical: 1000 }, errorRatePercent: { warning: 1, critical: 5 } }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const metrics: readonly string[] =
+      config.model.task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
+    if (!metrics.includes(config.evaluation.primaryMetric)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['evaluation', 'primaryMetric'],
+        message: `a ${config.model.task} model is judged by one of ${metrics.join(', ')}, got "${config.evaluation.primaryMetric}"`,
+      });
+    }
+    const names = config.model.features.map((f) => f.name);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'features'], message: `feature "${duplicate}" is listed twice` });
+    }
+    if (names.includes(config.model.label)) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'label'], message: `label "${config.model.label}" is also a feature` });
+    }
+    if (config.model.task === 'regression' && config.evaluation.autoApprove && config.evaluation.threshold <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['evaluation', 'threshold'], message: 'an error threshold must be > 0' });
+    }
+  });
+
+export type TeamConfig = z.output<typeof teamConfigSchema>;
+export type TeamConfigInput = z.input<typeof teamConfigSchema>;
+export type FeatureSpec = z.output<typeof featureSchema>;
+
+/** Thrown with every problem of a config at once, each on its own line with its path. */
+export class TeamConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid team config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'TeamConfigError';
+  }
+}
+
+/** Formats zod issues as `path.to.field: message` lines, prefixed with `prefix` when given. */
+export function formatIssues(error: z.ZodError, prefix?: string): string[] {
+  return error.issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+}
+
+/** Validates a parsed config object; throws TeamConfigError naming every bad field. */
+export function parseTeamConfig(raw: unknown, source = 'team config'): TeamConfig {
+  const result = teamConfigSchema.safeParse(raw);
+  if (!result.success) throw new TeamConfigError(source, formatIssues(result.error));
+  return result.data;
+}
+
+/** Reads and validates a team config JSON file. */
+export function loadTeamConfig(file: string): TeamConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new TeamConfigError(file, [`cannot read JSON: ${(err as Error).message}`]);
+  }
+  return parseTeamConfig(raw, file);
+}
