@@ -1,0 +1,16 @@
+/**
+ * One row of `npm run bench`: our time and a reference time measured side by side in the same run.
+ * `ratio` is reference / ours, so a ratio above 1 means we are faster than the reference.
+ */
+export interface BenchResult {
+  name: string;
+  /** Our measurement, in `unit`. */
+  ours: number;
+  /** The reference measurement (e.g. scipy, or a straightforward implementation), in `unit`. */
+  reference: number;
+  /** reference / ours. */
+  ratio: number;
+  unit: string;
+  /** What the reference was and anything a reader must know to interpret the figures. */
+  note?: string;
+}
