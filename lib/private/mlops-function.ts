@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ONNXRUNTIME_MODULE, onnxRuntimeLayer } from './onnxruntime-layer';
+
+/** Repository root: function entries are given relative to it (e.g. `lambdas/registry/api.handler.ts`). */
+export const REPO_ROOT = join(__dirname, '..', '..');
+
+export interface MlopsFunctionProps {
+  /** Entry file relative to the repository root. */
+  readonly entry: string;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  /** Service name for Powertools logs and metrics. */
+  readonly serviceName: string;
+  /** CloudWatch namespace for the function's EMF metrics. */
+  readonly metricsNamespace: string;
+  readonly environment?: Record<string, string>;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /**
+   * The function runs ONNX models: onnxruntime-node comes from the shared layer instead of the bundle.
+   * @default false
+   */
+  readonly usesOnnxRuntime?: boolean;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * A Node.js 22 function bundled by the local esbuild from a TypeScript entry, with the platform's defaults:
+ * JSON structured logs in a retained log group, active tracing, source maps, Powertools environment, and
+ * onnxruntime-node from a layer when the function needs it. The local twin runs exactly this bundle.
+ */
+export class MlopsFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: MlopsFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry: join(REPO_ROOT, props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.X86_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      layers: props.usesOnnxRuntime ? [onnxRuntimeLayer(scope)] : undefined,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+        METRICS_NAMESPACE: props.metricsNamespace,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.CJS,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        // The SDK is bundled (not taken from the runtime) so the deployed code is the code we tested.
+        externalModules: props.usesOnnxRuntime ? [ONNXRUNTIME_MODULE] : [],
+        forceDockerBundling: false,
+      },
+    });
+  }
+}
