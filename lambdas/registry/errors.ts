@@ -1,0 +1,51 @@
+/**
+ * Typed registry errors. Each carries the HTTP status the approval API answers with, so the API, the CLI and
+ * the Step Functions steps all report the same problem the same way.
+ */
+export abstract class RegistryError extends Error {
+  abstract readonly statusCode: 400 | 401 | 404 | 409 | 503;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Malformed input: a bad model name, version number or body. Nothing was written. */
+export class InvalidInputError extends RegistryError {
+  readonly statusCode = 400;
+}
+
+/** The caller is not authenticated. */
+export class UnauthorizedError extends RegistryError {
+  readonly statusCode = 401;
+}
+
+/** The model or version does not exist. */
+export class NotFoundError extends RegistryError {
+  readonly statusCode = 404;
+}
+
+/** The request conflicts with the registry's state (e.g. a client token reused for another artifact). */
+export class ConflictError extends RegistryError {
+  readonly statusCode = 409;
+}
+
+/** A status change the state machine does not allow. Nothing was written. */
+export class IllegalTransitionError extends ConflictError {
+  constructor(
+    readonly model: string,
+    readonly version: number,
+    readonly from: string,
+    readonly to: string,
+    readonly allowed: readonly string[],
+  ) {
+    super(
+      `cannot move ${model} v${version} from ${from} to ${to}; from ${from} the allowed next statuses are: ${allowed.length ? allowed.join(', ') : 'none (final status)'}`,
+    );
+  }
+}
+
+/** Too many concurrent writers on one model; the caller may retry. Nothing was written by this call. */
+export class ContentionError extends RegistryError {
+  readonly statusCode = 503;
+}

@@ -1,0 +1,18 @@
+/** Key layout of the registry table (docs/architecture.md). Every reader and writer of the table builds keys here. */
+
+export const MODELS_INDEX = 'gsi1';
+/** gsi1 partition holding every model item, so models are listed with a Query, not a Scan. */
+export const MODELS_INDEX_PARTITION = 'MODELS';
+
+export const modelPk = (model: string) => `MODEL#${model}`;
+export const META_SK = 'META';
+export const VERSION_PREFIX = 'VERSION#';
+export const AUDIT_PREFIX = 'AUDIT#';
+export const RUN_PREFIX = 'RUN#';
+
+/** Zero-padded so versions sort numerically. */
+export const versionSk = (version: number) => `${VERSION_PREFIX}${String(version).padStart(10, '0')}`;
+export const auditSk = (at: string, version: number, id: string) =>
+  `${AUDIT_PREFIX}${at}#${String(version).padStart(10, '0')}#${id}`;
+export const runSk = (executionName: string) => `${RUN_PREFIX}${executionName}`;
+export const tokenKey = (model: string, clientToken: string) => ({ pk: `TOKEN#${model}#${clientToken}`, sk: 'TOKEN' });

@@ -1,0 +1,373 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatIssues } from '../../lib/team-config';
+import type { VersionStatus } from '../shared/registry-events';
+import { ConflictError, ContentionError, InvalidInputError, NotFoundError } from './errors';
+import {
+  type AuditRecord,
+  type Decision,
+  type ModelRecord,
+  modelNameSchema,
+  type RegisterInput,
+  registerInputSchema,
+  type RunRecord,
+  type VersionAnnotations,
+  type VersionRecord,
+  versionNumberSchema,
+} from './schemas';
+import type { Change, RegistryStore, StoredModel } from './store';
+import { assertTransition } from './transitions';
+
+export interface ModelRegistryOptions {
+  /** @default - the system clock */
+  readonly clock?: () => Date;
+  /** Commit attempts before giving up under contention. @default 100 */
+  readonly maxAttempts?: number;
+}
+
+/** The outcome of a status change. */
+export interface TransitionResult {
+  model: string;
+  version: number;
+  from: VersionStatus;
+  to: VersionStatus;
+  /** Set when the change made a previously live version live again. */
+  restoredVersion?: number;
+  /** Set when the change retired the previously live version. */
+  retiredVersion?: number;
+}
+
+export interface RegisterResult {
+  version: VersionRecord;
+  /** False when the client token had already registered this version. */
+  created: boolean;
+}
+
+export interface VersionDetail {
+  version: VersionRecord;
+  audit: AuditRecord[];
+}
+
+type ChangeBody = Omit<Change, 'id' | 'revision'>;
+/** What a mutation decided: its result, and the change to commit (none when nothing needs writing). */
+interface Plan<T> {
+  result: T;
+  change?: ChangeBody;
+}
+
+/**
+ * The model registry: versions, their lifecycle and its audit trail. The approval API, the pipeline and deployment
+ * steps, the SageMaker bridge and the CLI all go through this class; storage is behind `RegistryStore`.
+ *
+ * Every mutation reads the model, decides (throwing a typed error, having written nothing, when the request is
+ * illegal), and commits at the revision it read; if another writer committed first it re-reads and decides again.
+ */
+export class ModelRegistry {
+  private readonly clock: () => Date;
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly store: RegistryStore,
+    options: ModelRegistryOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.maxAttempts = options.maxAttempts ?? 100;
+  }
+
+  async listModels(): Promise<ModelRecord[]> {
+    return (await this.store.listModels()).sort((a, b) => a.model.localeCompare(b.model));
+  }
+
+  async getModel(model: string): Promise<ModelRecord> {
+    return requireModel(model, await this.settled(parseModel(model))).record;
+  }
+
+  async listVersions(model: string): Promise<VersionRecord[]> {
+    await this.getModel(model);
+    return this.store.listVersions(model);
+  }
+
+  async getVersion(model: string, version: number | string): Promise<VersionRecord> {
+    const number = parseVersion(version);
+    await this.getModel(model);
+    const record = await this.store.getVersion(model, number);
+    if (!record) throw new NotFoundError(`model "${model}" has no version ${number}`);
+    return record;
+  }
+
+  async getVersionDetail(model: string, version: number | string): Promise<VersionDetail> {
+    const record = await this.getVersion(model, version);
+    return { version: record, audit: await this.store.listAudit(model, record.version) };
+  }
+
+  async listRuns(model: string): Promise<RunRecord[]> {
+    // Failed runs may exist before the model's first version, so an unknown model just has no runs.
+    return (await this.store.listRuns(parseModel(model))).sort((a, b) => b.at.localeCompare(a.at));
+  }
+
+  /** Registers a new version as pending approval; the version number is the model's next, without gaps. */
+  async register(raw: RegisterInput, actor: string): Promise<RegisterResult> {
+    const parsed = registerInputSchema.safeParse(raw);
+    if (!parsed.success) throw new InvalidInputError(`invalid registration: ${formatIssues(parsed.error).join('; ')}`);
+    const input = parsed.data;
+    return this.mutate<RegisterResult>(input.model, async (stored) => {
+      if (input.clientToken) {
+        const token = await this.store.getToken(input.model, input.clientToken);
+        if (token) {
+          if (token.artifactSha256 !== input.artifactSha256) {
+            throw new ConflictError(
+              `client token "${input.clientToken}" already registered ${input.model} v${token.version} with another artifact`,
+            );
+          }
+          const existing = await this.store.getVersion(input.model, token.version);
+          if (!existing) throw new Error(`token of ${input.model} v${token.version} points at a missing version`);
+          return { result: { version: existing, created: false } };
+        }
+      }
+      const at = this.now();
+      const number = (stored?.record.latestVersion ?? 0) + 1;
+      const { clientToken, executionName } = input;
+      const version: VersionRecord = { ...input, version: number, status: 'pending_approval', createdAt: at, createdBy: actor, updatedAt: at };
+      const model: ModelRecord = stored
+        ? { ...stored.record, latestVersion: number, updatedAt: at }
+        : { model: input.model, latestVersion: number, liveHistory: [], createdAt: at, updatedAt: at };
+      return {
+        result: { version, created: true },
+        change: {
+          model,
+          versions: [version],
+          audits: [this.audit(version, null, { actor, reason: input.description ?? 'registered' }, at)],
+          tokens: clientToken ? [{ model: input.model, clientToken, version: number, artifactSha256: input.artifactSha256 }] : [],
+          runs: executionName ? [{ model: input.model, executionName, status: 'succeeded', version: number, at }] : [],
+        },
+      };
+    });
+  }
+
+  /** pending_approval -> approved. */
+  async approve(model: string, version: number | string, decision: Decision): Promise<TransitionResult> {
+    return this.transition(model, version, 'approved', decision);
+  }
+
+  /** pending_approval -> rejected; rejecting the live version rolls it back and restores the previous one. */
+  async reject(model: string, version: number | string, decision: Decision): Promise<TransitionResult> {
+    const number = parseVersion(version);
+    return this.mutate(parseModel(model), async (read) => {
+      const stored = requireModel(model, read);
+      const current = await this.requireVersion(model, number);
+      return current.status === 'live'
+        ? this.planRollback(stored, decision, number)
+        : this.planTransition(stored, current, 'rejected', decision);
+    });
+  }
+
+  /** approved -> deploying; one deployment per model at a time. */
+  async beginDeployment(model: string, version: number | string, decision: Decision): Promise<TransitionResult> {
+    return this.transition(model, version, 'deploying', decision, (_current, record) => {
+      if (record.deployingVersion !== undefined) {
+        throw new ConflictError(`${model} v${record.deployingVersion} is already deploying; one deployment per model at a time`);
+      }
+    });
+  }
+
+  /** deploying -> live; the previously live version is retired. */
+  async finalizeDeployment(model: string, version: number | string, decision: Decision): Promise<TransitionResult> {
+    return this.transition(model, version, 'live', decision);
+  }
+
+  /** deploying -> rolled_back, for a deployment that failed; what was live stays live. */
+  async failDeployment(model: string, version: number | string, decision: Decision): Promise<TransitionResult> {
+    return this.transition(model, version, 'rolled_back', decision, (current) => {
+      if (current.status === 'live') {
+        throw new ConflictError(`${model} v${current.version} is live, not deploying; roll back the live version instead`);
+      }
+    });
+  }
+
+  /**
+   * live -> rolled_back for the live version, and the version that was live before it goes back to live.
+   * Both changes get an audit row.
+   */
+  async rollbackLive(model: string, decision: Decision): Promise<TransitionResult> {
+    return this.mutate(parseModel(model), async (read) => {
+      const stored = requireModel(model, read);
+      const live = stored.record.liveVersion;
+      if (live === undefined) throw new ConflictError(`model "${model}" has no live version to roll back`);
+      return this.planRollback(stored, decision, live);
+    });
+  }
+
+  /** Records deployment or mirroring attributes of a version; not a status change, so no audit row. */
+  async annotate(model: string, version: number | string, annotations: VersionAnnotations): Promise<VersionRecord> {
+    const number = parseVersion(version);
+    return this.mutate(parseModel(model), async (read) => {
+      const stored = requireModel(model, read);
+      const current = await this.requireVersion(model, number);
+      const updated: VersionRecord = { ...current, ...annotations, updatedAt: this.now() };
+      return { result: updated, change: { model: stored.record, versions: [updated], audits: [], tokens: [], runs: [] } };
+    });
+  }
+
+  /** Records a failed pipeline run; repeating it for one execution keeps the first record. */
+  async recordRunFailure(run: Omit<RunRecord, 'status' | 'at'>): Promise<RunRecord> {
+    const record: RunRecord = { ...run, model: parseModel(run.model), status: 'failed', at: this.now() };
+    await this.store.putRun(record);
+    return record;
+  }
+
+  /** Moves one version to `to`; `guard` may refuse with a typed error. */
+  private async transition(
+    model: string,
+    version: number | string,
+    to: VersionStatus,
+    decision: Decision,
+    guard?: (current: VersionRecord, record: ModelRecord) => void,
+  ): Promise<TransitionResult> {
+    const number = parseVersion(version);
+    return this.mutate(parseModel(model), async (read) => {
+      const stored = requireModel(model, read);
+      const current = await this.requireVersion(model, number);
+      guard?.(current, stored.record);
+      return this.planTransition(stored, current, to, decision);
+    });
+  }
+
+  private async planTransition(
+    stored: StoredModel,
+    current: VersionRecord,
+    to: VersionStatus,
+    decision: Decision,
+  ): Promise<Plan<TransitionResult>> {
+    const { model, version } = current;
+    assertTransition(model, version, current.status, to);
+    const at = this.now();
+    const updated: VersionRecord = { ...current, status: to, updatedAt: at };
+    const versions = [updated];
+    const audits = [this.audit(updated, current.status, decision, at)];
+    const next: ModelRecord = { ...stored.record, updatedAt: at };
+    let retiredVersion: number | undefined;
+    if (to === 'deploying') next.deployingVersion = version;
+    if (current.status === 'deploying') delete next.deployingVersion;
+    if (to === 'live') {
+      retiredVersion = stored.record.liveVersion;
+      if (retiredVersion !== undefined) {
+        const retiring = await this.requireVersion(model, retiredVersion);
+        assertTransition(model, retiredVersion, retiring.status, 'retired');
+        const retired: VersionRecord = { ...retiring, status: 'retired', updatedAt: at };
+        versions.push(retired);
+        audits.push(this.audit(retired, retiring.status, { actor: decision.actor, reason: `superseded by v${version}` }, at));
+      }
+      next.liveVersion = version;
+      next.liveHistory = [...stored.record.liveHistory, version];
+    }
+    return {
+      result: { model, version, from: current.status, to, retiredVersion },
+      change: { model: next, versions, audits, tokens: [], runs: [] },
+    };
+  }
+
+  /** Rolls back `version`, which must be the live one, restoring the version that was live before it. */
+  private async planRollback(stored: StoredModel, decision: Decision, version: number): Promise<Plan<TransitionResult>> {
+    const model = stored.record.model;
+    const current = await this.requireVersion(model, version);
+    assertTransition(model, version, current.status, 'rolled_back');
+    const at = this.now();
+    const history = stored.record.liveHistory.slice(0, -1);
+    const restoredVersion = history.at(-1);
+    const rolledBack: VersionRecord = { ...current, status: 'rolled_back', updatedAt: at };
+    const versions = [rolledBack];
+    const audits = [this.audit(rolledBack, current.status, decision, at, restoredVersion)];
+    const next: ModelRecord = { ...stored.record, liveHistory: history, updatedAt: at };
+    delete next.liveVersion;
+    if (restoredVersion !== undefined) {
+      const previous = await this.requireVersion(model, restoredVersion);
+      if (previous.status !== 'retired') {
+        throw new ConflictError(`cannot restore ${model} v${restoredVersion}: it is ${previous.status}, not retired`);
+      }
+      const restored: VersionRecord = { ...previous, status: 'live', updatedAt: at };
+      versions.push(restored);
+      const reason = `restored after rollback of v${version}: ${decision.reason}`;
+      audits.push(this.audit(restored, previous.status, { actor: decision.actor, reason }, at));
+      next.liveVersion = restoredVersion;
+    }
+    return {
+      result: { model, version, from: current.status, to: 'rolled_back', restoredVersion },
+      change: { model: next, versions, audits, tokens: [], runs: [] },
+    };
+  }
+
+  /** Optimistic loop: settle pending work, plan against what was read, commit at that revision or start over. */
+  private async mutate<T>(model: string, plan: (stored: StoredModel | undefined) => Promise<Plan<T>>): Promise<T> {
+    for (let attempt = 0; attempt < this.maxAttempts; attempt++) {
+      const stored = await this.settled(model);
+      const { result, change } = await plan(stored);
+      if (!change) return result;
+      const full: Change = { ...change, id: randomUUID(), revision: (stored?.revision ?? 0) + 1 };
+      if (await this.store.commit(full, stored?.revision ?? 0)) {
+        await this.store.apply(full);
+        return result;
+      }
+      // Full jitter keeps many writers on one model from retrying in lockstep.
+      await sleep(Math.random() * Math.min(250, 5 * 2 ** Math.min(attempt, 6)));
+    }
+    throw new ContentionError(`too many concurrent changes to model "${model}"; try again`);
+  }
+
+  /** Reads the model, finishing a change another writer committed but did not get to apply. */
+  private async settled(model: string): Promise<StoredModel | undefined> {
+    const stored = await this.store.getModel(model);
+    if (stored?.pending) {
+      await this.store.apply(stored.pending);
+      return { record: stored.record, revision: stored.revision };
+    }
+    return stored;
+  }
+
+  private async requireVersion(model: string, version: number): Promise<VersionRecord> {
+    const record = await this.store.getVersion(model, version);
+    if (!record) throw new NotFoundError(`model "${model}" has no version ${version}`);
+    return record;
+  }
+
+  private audit(
+    version: VersionRecord,
+    from: VersionStatus | null,
+    decision: Decision,
+    at: string,
+    restoredVersion?: number,
+  ): AuditRecord {
+    return {
+      model: version.model,
+      version: version.version,
+      from,
+      to: version.status,
+      actor: decision.actor,
+      reason: decision.reason,
+      at,
+      versionCreatedAt: version.createdAt,
+      restoredVersion,
+      id: randomUUID(),
+    };
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+}
+
+function requireModel(model: string, stored: StoredModel | undefined): StoredModel {
+  if (!stored) throw new NotFoundError(`model "${model}" not found`);
+  return stored;
+}
+
+function parseModel(model: string): string {
+  const parsed = modelNameSchema.safeParse(model);
+  if (!parsed.success) throw new InvalidInputError(`${parsed.error.issues[0].message}, got "${model}"`);
+  return parsed.data;
+}
+
+function parseVersion(version: number | string): number {
+  const parsed = versionNumberSchema.safeParse(version);
+  if (!parsed.success) throw new InvalidInputError(`${parsed.error.issues[0].message}, got "${version}"`);
+  return parsed.data;
+}

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { modelMetadataSchema } from '../shared/model-metadata';
+import type { VersionStatus } from '../shared/registry-events';
+
+/** Model names follow the team config's rule, so they are also valid SageMaker model package group names. */
+export const modelNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, 'model must be 3-32 lowercase letters, digits or "-", starting with a letter');
+
+export const versionNumberSchema = z.coerce
+  .number({ error: 'version must be a positive integer' })
+  .int('version must be a positive integer')
+  .positive('version must be a positive integer')
+  .max(9_999_999_999, 'version must have at most 10 digits');
+
+const s3UriSchema = z.string().regex(/^s3:\/\/[^/]+\/.+$/, 'expected an s3://bucket/key URI');
+const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex SHA-256 (64 characters)');
+
+/** `{ <split>: { <metric>: value } }`, the same shape as metadata.json's metrics, e.g. `{ "holdout": { "auc": 0.91 } }`. */
+export const metricsSchema = modelMetadataSchema.shape.metrics;
+
+/** What a caller supplies to register a version (the pipeline's Register step and `mlops models register`). */
+export const registerInputSchema = z
+  .object({
+    model: modelNameSchema,
+    artifactUri: s3UriSchema,
+    artifactSha256: sha256Schema,
+    metrics: metricsSchema,
+    /** The metric the evaluation gate judged by; the holdout parity check recomputes it. */
+    primaryMetric: z.string().min(1).optional(),
+    datasetUri: z.string().min(1).optional(),
+    datasetSha256: sha256Schema.optional(),
+    codeVersion: z.string().min(1).max(200).optional(),
+    image: z.string().min(1).max(500).optional(),
+    executionName: z.string().min(1).max(80).optional(),
+    baselineUri: s3UriSchema.optional(),
+    holdoutUri: s3UriSchema.optional(),
+    description: z.string().max(1000).optional(),
+    /** Registering twice with one token yields one version. */
+    clientToken: z.string().min(1).max(128).optional(),
+  })
+  .strict()
+  .refine((input) => input.primaryMetric === undefined || input.metrics.holdout?.[input.primaryMetric] !== undefined, {
+    message: 'primaryMetric must name a metric recorded under metrics.holdout',
+    path: ['primaryMetric'],
+  });
+export type RegisterInput = z.input<typeof registerInputSchema>;
+
+/** Approve/reject body of the approval API. */
+export const decisionBodySchema = z
+  .object({ comment: z.string().trim().min(1, 'comment is required').max(1000, 'comment must be at most 1000 characters') })
+  .strict();
+
+/** A who/why pair recorded in the audit row of every transition. */
+export interface Decision {
+  actor: string;
+  reason: string;
+}
+
+export interface ModelRecord {
+  model: string;
+  latestVersion: number;
+  /** The version serving traffic, if any. */
+  liveVersion?: number;
+  /** Versions that were live, oldest first, ending with the live one; a rollback restores the one before it. */
+  liveHistory: number[];
+  /** The version a deployment is in progress for; one deployment per model at a time. */
+  deployingVersion?: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface VersionRecord {
+  model: string;
+  version: number;
+  status: VersionStatus;
+  artifactUri: string;
+  artifactSha256: string;
+  metrics: Record<string, Record<string, number>>;
+  primaryMetric?: string;
+  datasetUri?: string;
+  datasetSha256?: string;
+  codeVersion?: string;
+  image?: string;
+  executionName?: string;
+  baselineUri?: string;
+  holdoutUri?: string;
+  description?: string;
+  clientToken?: string;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  /** Lambda function version that serves this model version (set by the Prepare step). */
+  functionVersion?: string;
+  /** What the alias served before this version's deployment; the rollback target when nothing else was live. */
+  priorFunctionVersion?: string;
+  /** Set when the version is mirrored to the SageMaker Model Registry. */
+  sageMakerModelPackageArn?: string;
+}
+
+export interface AuditRecord {
+  model: string;
+  version: number;
+  from: VersionStatus | null;
+  to: VersionStatus;
+  actor: string;
+  reason: string;
+  at: string;
+  versionCreatedAt: string;
+  /** On the audit row of a rollback: the version that is live again. */
+  restoredVersion?: number;
+  id: string;
+}
+
+export interface RunRecord {
+  model: string;
+  executionName: string;
+  status: 'succeeded' | 'failed';
+  version?: number;
+  error?: string;
+  cause?: string;
+  at: string;
+}
+
+export interface TokenRecord {
+  model: string;
+  clientToken: string;
+  version: number;
+  artifactSha256: string;
+}
+
+/** Attributes of a version that change without a status transition. */
+export type VersionAnnotations = Partial<
+  Pick<VersionRecord, 'functionVersion' | 'priorFunctionVersion' | 'sageMakerModelPackageArn'>
+>;
