@@ -12,11 +12,14 @@ export const numericBaselineSchema = z.object({
   std: z.number(),
   min: z.number(),
   max: z.number(),
-  /** Interior quantile edges (PSI bins are (-inf, e0], (e0, e1], ..., (ek, inf)). */
+  /** Distinct interior k/bins quantile edges, numpy "linear" (PSI bins are (-inf, e0], (e0, e1], ..., (ek, inf)). */
   binEdges: z.array(z.number()),
   /** Share of baseline values in each bin; binEdges.length + 1 entries. */
   binShares: z.array(z.number()),
-  /** A deterministic, sorted sample of the values, for the two-sample KS test. */
+  /**
+   * A deterministic, sorted sample of the values for the two-sample KS test: all values up to the sample
+   * size (10,000 by default), else the order statistics at ranks floor((i + 0.5) * count / size).
+   */
   sample: z.array(z.number()),
 });
 
@@ -24,7 +27,7 @@ export const categoricalBaselineSchema = z.object({
   name: z.string(),
   type: z.literal('categorical'),
   count: z.number().int().nonnegative(),
-  /** Count of each category value (as a string key). */
+  /** Count of each category code, keyed by its string form (String(value)). */
   counts: z.record(z.string(), z.number().int().nonnegative()),
 });
 

@@ -1,0 +1,198 @@
+import * as doubleDouble from './double-double';
+import type { DD } from './double-double';
+
+/**
+ * Survival function of the one-sided Kolmogorov-Smirnov (Smirnov) statistic, P(D+_n >= x):
+ * a port of `_smirnov` in scipy's cephes/kolmogorov.c (van Mulbregt 2018), which sums the
+ * Smirnov/Birnbaum-Tingey series in double-double arithmetic, from the lower or the upper end,
+ * with the binomial coefficient kept as mantissa and exponent so it never overflows.
+ */
+
+// Bound once: calls through the module namespace go through a getter each time, which dominated the run time.
+const DDm = { ...doubleDouble };
+
+/** Above this n the exact sum takes too long; scipy switches to an asymptotic formula. */
+const SMIRNOV_MAX_COMPUTE_N = 1_000_000;
+/** Use the upper sum if it has at most this many terms and n is at least SM_UPPERSUM_MIN_N. */
+const SM_UPPER_MAX_TERMS = 3;
+const SM_UPPERSUM_MIN_N = 10;
+/** cephes MINLOG: log(2^-1075), below which exp() underflows to 0. */
+const MINLOG = -7.451332191019412076235e2;
+/** Keeps both halves of a double-double normal while powering. */
+const MAX_EXPONENT = 960;
+const DBL_EPSILON = 2 ** -52;
+const DBL_MANT_DIG = 53;
+
+/** Smallest power of two >= x, as an exact double (scipy's nextPowerOf2). */
+function nextPowerOf2(x: number): number {
+  const q = DDm.ldexpNumber(x, 1 - DBL_MANT_DIG);
+  let l = Math.abs(q + x);
+  if (l === 0) l = Math.abs(x);
+  else if (Math.trunc(l) === l) l = Math.trunc(l);
+  return l;
+}
+
+/** a^m in double-double, using pow() on the high part and a first-order correction for the low part. */
+function powDD(a: DD, m: number): DD {
+  if (m <= 0) {
+    if (m === 0) return DDm.DD_ONE;
+    return DDm.inv(powDD(a, -m));
+  }
+  if (DDm.isZero(a)) return DDm.DD_ZERO;
+  const ans = Math.pow(a.hi, m);
+  const r = a.lo / a.hi;
+  let adj = m * r;
+  if (Math.abs(adj) > 1e-8) {
+    if (Math.abs(adj) < 1e-4) adj += m * r * (((m - 1) / 2.0) * r);
+    else adj = Math.expm1(m * Math.log1p(r));
+  }
+  return DDm.addDoubles(ans, ans * adj);
+}
+
+/** a^m as (significand, exponent), splitting the power so no intermediate underflows. */
+function pow2Scaled(a: DD, m: number): [DD, number] {
+  if (m <= 0) {
+    if (m === 0) return [DDm.DD_ONE, 0];
+    const [ans, aE1] = pow2Scaled(a, -m);
+    const [inverse, aE2] = DDm.frexp(DDm.inv(ans));
+    return [inverse, -aE1 + aE2];
+  }
+  const [y, yE] = DDm.frexp(a);
+  if (m === 1) return [y, yE];
+  let maxExpt = MAX_EXPONENT;
+  if ((m * (y.hi - 1)) / y.hi < -MAX_EXPONENT * Math.LN2) {
+    const lg2y = Math.log(y.hi) / Math.LN2;
+    const lgAns = m * lg2y;
+    if (lgAns <= -MAX_EXPONENT) maxExpt = Math.trunc(nextPowerOf2(-MAX_EXPONENT / lg2y + 1) / 2);
+  }
+  if (m <= maxExpt) {
+    const [ans, ansE] = DDm.frexp(powDD(y, m));
+    return [ans, ansE + m * yE];
+  }
+  const q = Math.trunc(m / maxExpt);
+  const r = m % maxExpt;
+  const [y2r, y2rE] = pow2Scaled(y, r);
+  const [y2m, y2mE] = pow2Scaled(y, maxExpt);
+  const [y2mq, y2mqE0] = pow2Scaled(y2m, q);
+  const [ans, ansE0] = DDm.frexp(DDm.mul(y2r, y2mq));
+  const y2mqE = y2mqE0 + y2mE * q;
+  return [ans, ansE0 + y2mqE + y2rE + m * yE];
+}
+
+/** ((a + b) / (c + d))^m in double-double. */
+function pow4(a: number, b: number, c: number, d: number, m: number): DD {
+  if (m <= 0) {
+    if (m === 0) return DDm.DD_ONE;
+    return pow4(c, d, a, b, -m);
+  }
+  const A = DDm.addDoubles(a, b);
+  const C = DDm.addDoubles(c, d);
+  if (DDm.isZero(A)) return DDm.isZero(C) ? DDm.dd(NaN, NaN) : DDm.DD_ZERO;
+  if (DDm.isZero(C)) return A.hi < 0 ? DDm.dd(-Infinity, -Infinity) : DDm.dd(Infinity, Infinity);
+  return powDD(DDm.div(A, C), m);
+}
+
+/** floor(n*x) and the fractional part, exactly; a remainder that rounds to 1 moves to the next integer. */
+function modNX(n: number, x: number): { alpha: number; nxFloor: number } {
+  const nxD = DDm.mulDoubles(n, x);
+  const nxFloorD = DDm.floor(nxD);
+  let alpha = DDm.sub(nxD, nxFloorD).hi;
+  let nxFloor = Math.trunc(nxFloorD.hi);
+  if (alpha === 1) {
+    nxFloor += 1;
+    alpha = 0;
+  }
+  return { alpha, nxFloor };
+}
+
+/** Binomial(n, j+1) from Binomial(n, j), as a mantissa in [0.5, 1) and a binary exponent. */
+function updateBinomial(c: { man: DD; expt: number }, n: number, j: number): void {
+  const rat = DDm.divDoubles(n - j, j + 1.0);
+  const [man, expt] = DDm.frexp(DDm.mul(c.man, rat));
+  c.expt += expt;
+  c.man = man;
+}
+
+/** A_v(n, x) = Binomial(n, v) * (1 - x - v/n)^(n-v) * (x + v/n)^(v-1). */
+function termAv(n: number, x: number, v: number, c: { man: DD; expt: number }): DD {
+  const t2x = DDm.subNumber(DDm.divDoubles(n - v, n), x);
+  const [t2, t2E] = pow2Scaled(t2x, n - v);
+  const t1x = DDm.addNumber(DDm.divDoubles(v, n), x);
+  const [t1, t1E] = pow2Scaled(t1x, v - 1);
+  const ans = DDm.mul(DDm.mul(t1, t2), c.man);
+  return DDm.ldexp(ans, c.expt + t1E + t2E);
+}
+
+const clip01 = (p: number) => (p < 0 ? 0 : Math.min(p, 1));
+
+/** P(D+_n >= x) for the one-sided KS statistic of a sample of size n (scipy.special.smirnov). */
+export function smirnov(n: number, x: number): number {
+  if (Number.isNaN(x) || !(n > 0 && x >= 0.0 && x <= 1.0)) return NaN;
+  if (n === 1) return 1 - x;
+  if (x === 0.0) return 1.0;
+  if (x === 1.0) return 0.0;
+
+  const { alpha, nxFloor } = modNX(n, x);
+  let n1mxFloor = n - nxFloor - (alpha === 0 ? 0 : 1);
+  let n1mxCeil = n - nxFloor;
+  // With alpha == 0 the last term belongs to neither summation.
+  if (alpha === 0) {
+    n1mxFloor -= 1;
+    n1mxCeil += 1;
+  }
+
+  // x <= 1/n
+  if (nxFloor === 0 || (nxFloor === 1 && alpha === 0)) {
+    const t = pow4(1, x, 1, 0, n - 1).hi;
+    return clip01(1 - x * t);
+  }
+  // The survival function underflows.
+  if (-2 * n * x * x < MINLOG) return 0;
+  // x >= 1 - 1/n
+  if (nxFloor >= n - 1) return pow4(1, -x, 1, 0, n).hi;
+  if (n > SMIRNOV_MAX_COMPUTE_N) {
+    // p ~ exp(-(6nx+1)^2 / 18n)
+    const logp = -Math.pow(6.0 * n * x + 1, 2) / 18.0 / n;
+    if (logp < -Math.LN2) return Math.exp(logp);
+    const cdf = -Math.expm1(logp);
+    return 1 - cdf;
+  }
+
+  // The upper sum loses about 1.6 bits per term, so only when it has very few.
+  const nUpperTerms = n - n1mxCeil + 1;
+  const useUpperSum =
+    (nUpperTerms <= 1 && x < 0.5) ||
+    (n >= SM_UPPERSUM_MIN_N && nUpperTerms <= SM_UPPER_MAX_TERMS && x <= 0.5 / Math.sqrt(n));
+
+  let start = 0;
+  let step = 1;
+  let nTerms = n1mxFloor + 1;
+  const vmid = Math.trunc(n / 2);
+  const binomial = { man: DDm.DD_ONE, expt: 0 };
+  let aj: DD;
+  if (useUpperSum) {
+    start = n;
+    step = -1;
+    nTerms = n - n1mxCeil + 1;
+    aj = pow4(1, x, 1, 0, n - 1);
+  } else {
+    aj = DDm.divNumber(pow4(1, -x, 1, 0, n), x);
+  }
+  let ajSum = DDm.add(DDm.DD_ZERO, aj);
+  updateBinomial(binomial, n, 0);
+
+  for (let j = 1; j < nTerms; j += 1) {
+    const v = start + j * step;
+    aj = termAv(n, x, v, binomial);
+    if (DDm.isFinite(aj) && !DDm.isZero(aj)) ajSum = DDm.add(ajSum, aj);
+    // Safe to stop early once the remaining terms cannot change the sum.
+    if (!DDm.isZero(aj)) {
+      if (4 * (nTerms - j) * Math.abs(aj.hi) < DBL_EPSILON * ajSum.hi && j !== nTerms - 1) break;
+    } else if (j > vmid) break;
+    updateBinomial(binomial, n, j);
+  }
+
+  const prob = DDm.mulNumber(ajSum, x).hi;
+  // The upper sum gives the CDF, the lower sum the survival function.
+  return clip01(step < 0 ? 1 - prob : prob);
+}
