@@ -76,3 +76,14 @@ export async function startDynalite(tableName = 'registry'): Promise<LocalDynamo
     },
   };
 }
+
+/** Environment under which Lambda entry files (and their SDK clients) talk to this dynalite. */
+export function lambdaEnvFor(dynamo: LocalDynamo): Record<string, string> {
+  return {
+    REGISTRY_TABLE_NAME: dynamo.tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+  };
+}

@@ -1,0 +1,50 @@
+import type { AuditRecord, ModelRecord, VersionRecord } from './schemas';
+
+/** The public shapes of models and versions, shared by the approval API and `mlops models ... --json`. */
+
+export const modelView = (model: ModelRecord) => ({
+  model: model.model,
+  latestVersion: model.latestVersion,
+  liveVersion: model.liveVersion ?? null,
+  previousLiveVersion: model.liveHistory.at(-2) ?? null,
+  deployingVersion: model.deployingVersion ?? null,
+  createdAt: model.createdAt,
+  updatedAt: model.updatedAt,
+});
+
+export const versionSummaryView = (version: VersionRecord) => ({
+  version: version.version,
+  status: version.status,
+  primaryMetric: version.primaryMetric ?? null,
+  primaryMetricValue: version.primaryMetric ? (version.metrics.holdout?.[version.primaryMetric] ?? null) : null,
+  createdAt: version.createdAt,
+  createdBy: version.createdBy,
+  updatedAt: version.updatedAt,
+});
+
+export const versionView = (version: VersionRecord, audit: AuditRecord[]) => ({
+  model: version.model,
+  ...versionSummaryView(version),
+  description: version.description ?? null,
+  metrics: version.metrics,
+  artifact: { uri: version.artifactUri, sha256: version.artifactSha256 },
+  lineage: {
+    datasetUri: version.datasetUri ?? null,
+    datasetSha256: version.datasetSha256 ?? null,
+    codeVersion: version.codeVersion ?? null,
+    image: version.image ?? null,
+    executionName: version.executionName ?? null,
+    baselineUri: version.baselineUri ?? null,
+    holdoutUri: version.holdoutUri ?? null,
+  },
+  deployment: { functionVersion: version.functionVersion ?? null, priorFunctionVersion: version.priorFunctionVersion ?? null },
+  sageMakerModelPackageArn: version.sageMakerModelPackageArn ?? null,
+  audit: audit.map(({ from, to, actor, reason, at, restoredVersion }) => ({
+    at,
+    from,
+    to,
+    actor,
+    reason,
+    ...(restoredVersion === undefined ? {} : { restoredVersion }),
+  })),
+});
