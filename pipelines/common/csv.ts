@@ -1,0 +1,19 @@
+import { parse } from 'csv-parse/sync';
+
+/**
+ * CSV in and out of the pipelines. Numbers are written with `String(n)`, the shortest text that reads back to
+ * the same double, so a split written by processing is read by the trainer bit for bit.
+ */
+
+export function formatCsv(header: readonly string[], rows: readonly (readonly number[])[]): string {
+  const lines = [header.join(',')];
+  for (const row of rows) lines.push(row.map(String).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Header and raw cell text of a CSV; empty lines are skipped, quoted fields and CRLF handled. */
+export function parseCsvText(text: string): { header: string[]; rows: string[][] } {
+  const records: string[][] = parse(text, { skip_empty_lines: true, relax_column_count: true, bom: true });
+  if (records.length === 0) return { header: [], rows: [] };
+  return { header: records[0].map((h) => h.trim()), rows: records.slice(1) };
+}

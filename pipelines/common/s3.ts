@@ -1,0 +1,47 @@
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { parseS3Uri } from '../../lambdas/shared/storage-layout';
+
+/**
+ * The S3 client of the pipeline jobs and functions. The endpoint comes from the SDK's standard environment
+ * (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL in the local twin); path-style addressing is used when asked for
+ * (AWS_S3_FORCE_PATH_STYLE=true) or whenever an endpoint is set, because local S3 stand-ins have no
+ * virtual-host DNS.
+ */
+export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
+  const endpointSet = Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL);
+  return new S3Client({ forcePathStyle: env.AWS_S3_FORCE_PATH_STYLE === 'true' || endpointSet });
+}
+
+export async function getObjectBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  if (!response.Body) throw new Error(`s3://${bucket}/${key} has no body`);
+  return Buffer.from(await response.Body.transformToByteArray());
+}
+
+export async function putObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: string | Uint8Array,
+  contentType: string,
+): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+}
+
+/** Every key under `prefix`, sorted (S3 already lists in UTF-8 binary order; sorting keeps it explicit). */
+export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) if (object.Key && !object.Key.endsWith('/')) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Reads an `s3://bucket/key` URI. */
+export async function getObjectByUri(s3: S3Client, uri: string): Promise<Buffer> {
+  const { bucket, key } = parseS3Uri(uri);
+  return getObjectBytes(s3, bucket, key);
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * What the TrainingPipeline construct and the containers must agree on: images, entrypoints, channel names,
+ * split ratios, output file names. The construct reads TRAINING_PIPELINE_SPEC to build the Batch job and the
+ * SageMaker CreateTrainingJob; the processing job and trainer read the same object, so a rename happens once.
+ */
+
+const SPLITS = ['train', 'validation', 'holdout'] as const;
+export type SplitName = (typeof SPLITS)[number];
+
+const imageSchema = z.object({
+  /** Dockerfile path from the repository root (the build context). */
+  dockerfile: z.string().regex(/Dockerfile$/),
+  /** Bundled entry the image runs. */
+  entry: z.string().regex(/\.ts$/),
+});
+
+export const trainingPipelineSpecSchema = z
+  .object({
+    processing: imageSchema.extend({
+      /** Environment variables the job reads (the construct sets them; see pipelines/processing/main.ts). */
+      environment: z.object({
+        input: z.literal('INPUT_URI'),
+        output: z.literal('OUTPUT_URI'),
+        teamConfig: z.literal('TEAM_CONFIG'),
+        splitSeed: z.literal('SPLIT_SEED'),
+      }),
+      /** Share of rows in each split; assignment is by a seeded hash of the row's content. */
+      splitRatios: z.object({ train: z.number().gt(0), validation: z.number().gt(0), holdout: z.number().gt(0) }),
+      /** File name of every split under `<OUTPUT_URI><split>/`. */
+      splitFile: z.literal('data.csv'),
+      baselineFile: z.literal('baseline.json'),
+      datasetFile: z.literal('dataset.json'),
+    }),
+    training: imageSchema.extend({
+      /** SageMaker input channels, each fed from the processing split of the same name. */
+      channels: z.array(z.enum(SPLITS)).min(1),
+      contentType: z.literal('text/csv'),
+      /** Files the trainer writes to SM_MODEL_DIR; SageMaker tars them into model.tar.gz. */
+      modelFile: z.literal('model.onnx'),
+      metadataFile: z.literal('metadata.json'),
+    }),
+    evaluation: z.object({
+      /** Lambda entry of the evaluation step, relative to the repository root. */
+      entry: z.string().regex(/\.handler\.ts$/),
+      /** Splits the evaluation scores; holdout decides the gate. */
+      splits: z.array(z.enum(SPLITS)).min(1),
+    }),
+  })
+  .refine((spec) => Math.abs(Object.values(spec.processing.splitRatios).reduce((a, b) => a + b, 0) - 1) < 1e-9, {
+    message: 'split ratios must add up to 1',
+    path: ['processing', 'splitRatios'],
+  });
+export type TrainingPipelineSpec = z.infer<typeof trainingPipelineSpecSchema>;
+
+export const TRAINING_PIPELINE_SPEC: TrainingPipelineSpec = trainingPipelineSpecSchema.parse({
+  processing: {
+    dockerfile: 'pipelines/processing/Dockerfile',
+    entry: 'pipelines/processing/main.ts',
+    environment: { input: 'INPUT_URI', output: 'OUTPUT_URI', teamConfig: 'TEAM_CONFIG', splitSeed: 'SPLIT_SEED' },
+    splitRatios: { train: 0.7, validation: 0.15, holdout: 0.15 },
+    splitFile: 'data.csv',
+    baselineFile: 'baseline.json',
+    datasetFile: 'dataset.json',
+  },
+  training: {
+    dockerfile: 'pipelines/trainer/Dockerfile',
+    entry: 'pipelines/trainer/main.ts',
+    channels: ['train', 'validation'],
+    contentType: 'text/csv',
+    modelFile: 'model.onnx',
+    metadataFile: 'metadata.json',
+  },
+  evaluation: { entry: 'lambdas/pipeline/evaluate.handler.ts', splits: ['validation', 'holdout'] },
+});
+
+export const SPLIT_NAMES = SPLITS;
