@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ModelRegistry } from '../../../lambdas/registry/registry';
 import { type LocalDynamo, lambdaEnvFor, startDynalite } from '../../helpers/dynalite';
-import { by, registration, registryOn } from './fixtures';
+import { registration, registryOn } from './fixtures';
 
 let dynamo: LocalDynamo;
 let registry: ModelRegistry;
