@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/**
+ * Thresholds of the drift verdicts, with the defaults the CLI and the job share.
+ * - psiCritical: a feature whose PSI reaches it has drifted (0.25 is the usual "major shift").
+ * - alpha: significance level of the KS and chi-squared tests.
+ * - minKsStatistic: with thousands of rows the KS test finds trivial differences significant, so a
+ *   feature counts as drifted by KS only if D, the largest gap between the two CDFs, is also at least this.
+ * - minEffectSize: the same guard for chi-squared, on Cohen's w = sqrt(chi2 / n) (0.1 = "small effect").
+ * - driftedFeatureShare: the dataset has drifted when at least this share of the features has.
+ */
+export const driftThresholdsSchema = z.object({
+  psiWarning: z.number().min(0).default(0.1),
+  psiCritical: z.number().min(0).default(0.25),
+  alpha: z.number().gt(0).lt(1).default(0.01),
+  minKsStatistic: z.number().min(0).max(1).default(0.1),
+  minEffectSize: z.number().min(0).default(0.1),
+  driftedFeatureShare: z.number().gt(0).max(1).default(0.3),
+});
+export type DriftThresholds = z.output<typeof driftThresholdsSchema>;
+export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholds = driftThresholdsSchema.parse({});
+
+/** DRIFT_CONFIG of the drift job: the team config's drift section plus the model's features. */
+export const driftConfigSchema = z.object({
+  windowHours: z.number().int().min(1),
+  minSamples: z.number().int().min(1),
+  psi: z.object({ warning: z.number().min(0).optional(), critical: z.number().min(0).optional() }).default({}),
+  driftedFeatureShare: z.number().gt(0).max(1),
+  features: z.array(z.object({ name: z.string().min(1), type: z.enum(['numeric', 'categorical']) })).min(1),
+  /** KS and chi-squared significance level. @default 0.01 */
+  alpha: z.number().gt(0).lt(1).optional(),
+  /** @default 0.1 */
+  minKsStatistic: z.number().min(0).max(1).optional(),
+  /** @default 0.1 */
+  minEffectSize: z.number().min(0).optional(),
+});
+export type DriftConfig = z.output<typeof driftConfigSchema>;
+
+/** The verdict thresholds of a DRIFT_CONFIG, defaults filled in. */
+export function thresholdsOf(config: DriftConfig): DriftThresholds {
+  return driftThresholdsSchema.parse({
+    psiWarning: config.psi.warning,
+    psiCritical: config.psi.critical,
+    alpha: config.alpha,
+    minKsStatistic: config.minKsStatistic,
+    minEffectSize: config.minEffectSize,
+    driftedFeatureShare: config.driftedFeatureShare,
+  });
+}

@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Reference results written by test/fixtures/drift/make_reference.py (scipy and numpy). */
+const dir = join(__dirname, '../../fixtures/drift');
+const load = <T>(file: string): T => JSON.parse(readFileSync(join(dir, file), 'utf8')) as T;
+
+export interface KsCase {
+  name: string;
+  a: number[];
+  b: number[];
+  statistic: number;
+  pValue: number;
+}
+export const ksFixture = load<{ cases: KsCase[] }>('ks.json');
+export const kolmogorovFixture = load<{ cases: { n: number; x: number; sf: number; cdf: number }[] }>('kolmogorov.json');
+export const psiFixture = load<{ epsilon: number; cases: { pair: string; bins: number; psi: number; edges: number[] }[] }>('psi.json');
+export const chiSquaredFixture = load<{
+  tests: { name: string; baselineCounts: Record<string, number>; currentCounts: Record<string, number>; statistic: number; dof: number; pValue: number }[];
+  chi2Sf: { x: number; dof: number; sf: number }[];
+}>('chi_squared.json');
+
+/** |ours - reference| relative to the reference; an exact zero must be matched by a value below 1e-300. */
+export function relativeError(ours: number, reference: number): number {
+  if (reference === 0) return Math.abs(ours) < 1e-300 ? 0 : Infinity;
+  return Math.abs(ours - reference) / Math.abs(reference);
+}
