@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledge } from './nag';
 import { ONNXRUNTIME_MODULE, onnxRuntimeLayer } from './onnxruntime-layer';
 
 /** Repository root: function entries are given relative to it (e.g. `lambdas/registry/api.handler.ts`). */
@@ -30,6 +33,11 @@ export interface MlopsFunctionProps {
   readonly usesOnnxRuntime?: boolean;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Queue for events of asynchronous invocations that failed every retry.
+   * @default - none (synchronously invoked functions return errors to their caller)
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /**
@@ -43,7 +51,15 @@ export class MlopsFunction extends NodejsFunction {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // An own role instead of AWSLambdaBasicExecutionRole: log writes only to this function's log group.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.entry}`,
+    });
+    logGroup.grantWrite(role);
     super(scope, id, {
+      role,
+      deadLetterQueue: props.deadLetterQueue,
       entry: join(REPO_ROOT, props.entry),
       handler: 'handler',
       description: props.description,
@@ -74,5 +90,20 @@ export class MlopsFunction extends NodejsFunction {
         forceDockerBundling: false,
       },
     });
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      "Active tracing adds xray:PutTraceSegments/PutTelemetryRecords, which support no resource-level permissions; test/lib/iam.test.ts checks that only such actions use '*'.",
+    );
+    acknowledge(
+      this,
+      'AwsSolutions-L1',
+      'Pinned to Node.js 22: the bundles are tested on Node 20/22 and the local twin runs the same bundle; move with the tested runtime.',
+    );
+    acknowledge(
+      this,
+      'Serverless-LambdaLatestVersion',
+      'Pinned to Node.js 22: the bundles are tested on Node 20/22 and the local twin runs the same bundle; move with the tested runtime.',
+    );
   }
 }

@@ -1,11 +1,12 @@
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AssetHashType, DockerImage, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
 const ORT_PACKAGE_DIR = dirname(require.resolve('onnxruntime-node/package.json'));
-const ORT_COMMON_DIR = dirname(require.resolve('onnxruntime-common/package.json'));
+/** onnxruntime-common exports no ./package.json: find its directory from its entry point, as onnxruntime-node would. */
+const ORT_COMMON_DIR = packageDir(require.resolve('onnxruntime-common', { paths: [ORT_PACKAGE_DIR] }));
 const ORT_VERSION: string = JSON.parse(readFileSync(join(ORT_PACKAGE_DIR, 'package.json'), 'utf8')).version;
 
 /** The npm package a function bundles as external because the layer provides it. */
@@ -47,4 +48,14 @@ function copyRuntime(outputDir: string): void {
     recursive: true,
   });
   cpSync(ORT_COMMON_DIR, join(modules, 'onnxruntime-common'), { recursive: true });
+}
+
+function packageDir(entry: string): string {
+  let dir = dirname(entry);
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${entry}`);
+    dir = parent;
+  }
+  return dir;
 }

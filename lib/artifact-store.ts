@@ -1,0 +1,204 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, IConstruct } from 'constructs';
+import { capturePrefix } from '../lambdas/shared/storage-layout';
+import { acknowledge, acknowledgeWildcardResource } from './private/nag';
+
+/** The S3 store of datasets, run outputs (processed splits, models) and captured inference traffic. */
+export interface IArtifactStore extends IConstruct {
+  readonly bucket: s3.IBucket;
+  /** The customer-managed key every object is encrypted with. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Read objects (and list keys) under `prefix`, and decrypt them.
+   * @param prefix key prefix; may contain `*` (e.g. `runs/*\/processed/`). @default - the whole bucket
+   */
+  grantRead(grantee: iam.IGrantable, prefix?: string): iam.Grant;
+  /**
+   * Write objects under `prefix`, encrypted with the store's key.
+   * @param prefix key prefix; may contain `*`. @default - the whole bucket
+   */
+  grantWrite(grantee: iam.IGrantable, prefix?: string): iam.Grant;
+  /** grantRead + grantWrite on the same prefix. */
+  grantReadWrite(grantee: iam.IGrantable, prefix?: string): iam.Grant;
+  /** `s3://<bucket>/<key>` (a token until deployment). */
+  s3Uri(key?: string): string;
+}
+
+/** Attributes of an artifact store that exists outside this stack. */
+export interface ArtifactStoreAttributes {
+  readonly bucket: s3.IBucket;
+  readonly encryptionKey: kms.IKey;
+}
+
+export interface ArtifactStoreProps {
+  /**
+   * Bucket that receives the S3 server access logs.
+   * @default - a dedicated, SSE-S3 encrypted log bucket is created (server access logs cannot be delivered to an
+   * SSE-KMS bucket)
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+  /**
+   * How long overwritten or deleted object versions are kept.
+   * @default Duration.days(90)
+   */
+  readonly noncurrentVersionRetention?: Duration;
+  /**
+   * How long captured inference traffic (`capture/<model>/...`) is kept. Must cover the drift window.
+   * @default - captured traffic is kept until deleted
+   */
+  readonly captureRetention?: Duration;
+  /** The model whose captured traffic `captureRetention` applies to; required with `captureRetention`. */
+  readonly modelName?: string;
+  /**
+   * What happens to the bucket and the key when the stack is deleted. Datasets and models are the team's records.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** The grant logic shared by created and imported stores: explicit actions, scoped to a key prefix. */
+abstract class ArtifactStoreBase extends Construct implements IArtifactStore {
+  abstract readonly bucket: s3.IBucket;
+  abstract readonly encryptionKey: kms.IKey;
+
+  grantRead(grantee: iam.IGrantable, prefix?: string): iam.Grant {
+    const objects = this.objectsArn(prefix);
+    const list = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [this.bucket.bucketArn],
+      conditions: prefix ? { StringLike: { 's3:prefix': [`${prefix}*`] } } : undefined,
+    });
+    const location = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetBucketLocation'],
+      resourceArns: [this.bucket.bucketArn],
+    });
+    const read = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resourceArns: [objects],
+    });
+    const decrypt = this.encryptionKey.grant(grantee, 'kms:Decrypt');
+    this.acknowledgeObjects(grantee, objects, 'read');
+    return list.combine(location).combine(read).combine(decrypt);
+  }
+
+  grantWrite(grantee: iam.IGrantable, prefix?: string): iam.Grant {
+    const objects = this.objectsArn(prefix);
+    const write = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resourceArns: [objects],
+    });
+    // Decrypt is needed to complete a multipart upload of an SSE-KMS object.
+    const encrypt = this.encryptionKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Encrypt', 'kms:Decrypt');
+    this.acknowledgeObjects(grantee, objects, 'write');
+    return write.combine(encrypt);
+  }
+
+  grantReadWrite(grantee: iam.IGrantable, prefix?: string): iam.Grant {
+    return this.grantRead(grantee, prefix).combine(this.grantWrite(grantee, prefix));
+  }
+
+  s3Uri(key = ''): string {
+    return `s3://${this.bucket.bucketName}/${key}`;
+  }
+
+  private objectsArn(prefix: string | undefined): string {
+    if (prefix !== undefined && !Token.isUnresolved(prefix) && prefix.startsWith('/')) {
+      throw new Error(`${this.node.path}: prefix must be a key prefix without a leading "/", got: "${prefix}"`);
+    }
+    return this.bucket.arnForObjects(`${prefix ?? ''}*`);
+  }
+
+  private acknowledgeObjects(grantee: iam.IGrantable, objectsArn: string, access: 'read' | 'write'): void {
+    acknowledgeWildcardResource(
+      grantee,
+      objectsArn,
+      `Object-level ${access} is scoped to one key prefix of the artifact store; object keys under it (run names, ` +
+        'split files, capture hours) are only known at run time.',
+    );
+  }
+}
+
+/**
+ * An S3 bucket for datasets, run outputs and captured inference traffic: customer-managed KMS key with rotation,
+ * versioning, TLS-only, public access blocked, server access logs, retained on stack deletion. Layout of keys:
+ * docs/architecture.md and lambdas/shared/storage-layout.ts.
+ */
+export class ArtifactStore extends ArtifactStoreBase {
+  /** Uses a bucket and key that exist already; grants work the same way. */
+  static fromArtifactStoreAttributes(scope: Construct, id: string, attrs: ArtifactStoreAttributes): IArtifactStore {
+    class Imported extends ArtifactStoreBase {
+      readonly bucket = attrs.bucket;
+      readonly encryptionKey = attrs.encryptionKey;
+    }
+    return new Imported(scope, id);
+  }
+
+  readonly bucket: s3.Bucket;
+  readonly encryptionKey: kms.Key;
+  /** The bucket receiving server access logs, when this construct created it. */
+  readonly accessLogsBucket?: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: ArtifactStoreProps = {}) {
+    super(scope, id);
+    if (props.captureRetention && !props.modelName) {
+      throw new Error(`${this.node.path}: captureRetention applies to capture/<model>/, so modelName is required with it`);
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.encryptionKey = new kms.Key(this, 'Key', {
+      description: `Artifact store of ${this.node.path}: datasets, models, captured traffic`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+
+    let logs = props.accessLogsBucket;
+    if (!logs) {
+      this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        lifecycleRules: [{ expiration: Duration.days(365) }],
+        removalPolicy,
+      });
+      acknowledge(
+        this.accessLogsBucket,
+        'AwsSolutions-S1',
+        'This is the server access log bucket of the artifact store; logging its own access would log every log delivery.',
+      );
+      logs = this.accessLogsBucket;
+    }
+
+    const lifecycleRules: s3.LifecycleRule[] = [
+      {
+        id: 'noncurrent-versions',
+        noncurrentVersionExpiration: props.noncurrentVersionRetention ?? Duration.days(90),
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+      },
+    ];
+    if (props.captureRetention && props.modelName) {
+      lifecycleRules.push({ id: 'capture', prefix: capturePrefix(props.modelName), expiration: props.captureRetention });
+    }
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.encryptionKey,
+      bucketKeyEnabled: true,
+      versioned: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: logs,
+      serverAccessLogsPrefix: 'artifact-store/',
+      lifecycleRules,
+      removalPolicy,
+    });
+  }
+}

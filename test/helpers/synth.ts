@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { MlopsTeamStack } from '../../lib/mlops-team-stack';
+import { loadTeamConfig, parseTeamConfig, type TeamConfig, type TeamConfigInput } from '../../lib/team-config';
+
+export const EXAMPLE_TEAM_FILE = join(__dirname, '..', '..', 'pipelines', 'teams', 'fraud.json');
+
+/** The example team's config, optionally with top-level sections replaced (validated like a real config). */
+export function exampleConfig(overrides: Partial<TeamConfigInput> = {}): TeamConfig {
+  const base = loadTeamConfig(EXAMPLE_TEAM_FILE);
+  return overrides && Object.keys(overrides).length ? parseTeamConfig({ ...base, ...overrides }) : base;
+}
+
+export interface SynthesizedTeam {
+  app: App;
+  stack: MlopsTeamStack;
+  template: Template;
+}
+
+/**
+ * Synthesizes the example team stack (or one built from `config`) the way bin/app.ts does and returns the template.
+ * Bundling every function takes seconds: call it once per test file, in `beforeAll`.
+ */
+export function synthTeamStack(config: TeamConfig = exampleConfig()): SynthesizedTeam {
+  const app = new App({ context: { '@aws-cdk/aws-iam:minimizePolicies': true } });
+  const stack = new MlopsTeamStack(app, `Mlops-${config.team}`, { config });
+  return { app, stack, template: Template.fromStack(stack) };
+}
