@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { formatIssues } from '../../lib/team-config';
 import { InvalidInputError, NotFoundError, RegistryError, UnauthorizedError } from './errors';
+import { parseInput } from './parse-input';
 import type { ModelRegistry } from './registry';
 import { decisionBodySchema } from './schemas';
 import { modelView, versionSummaryView, versionView } from './views';
@@ -95,9 +95,7 @@ function parseBody(body: string | undefined): z.infer<typeof decisionBodySchema>
   } catch {
     throw new InvalidInputError('body must be a JSON object like {"comment": "why"}');
   }
-  const parsed = decisionBodySchema.safeParse(raw);
-  if (!parsed.success) throw new InvalidInputError(`invalid body: ${formatIssues(parsed.error).join('; ')}`);
-  return parsed.data;
+  return parseInput(decisionBodySchema, raw, 'body');
 }
 
 const json = (statusCode: number, body: unknown): ApiResponse => ({

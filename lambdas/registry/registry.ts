@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatIssues } from '../../lib/team-config';
 import type { VersionStatus } from '../shared/registry-events';
 import { ConflictError, ContentionError, InvalidInputError, NotFoundError } from './errors';
 import {
@@ -16,6 +15,7 @@ import {
   versionNumberSchema,
 } from './schemas';
 import type { Change, RegistryStore, StoredModel } from './store';
+import { parseInput } from './parse-input';
 import { assertTransition } from './transitions';
 
 export interface ModelRegistryOptions {
@@ -107,9 +107,7 @@ export class ModelRegistry {
 
   /** Registers a new version as pending approval; the version number is the model's next, without gaps. */
   async register(raw: RegisterInput, actor: string): Promise<RegisterResult> {
-    const parsed = registerInputSchema.safeParse(raw);
-    if (!parsed.success) throw new InvalidInputError(`invalid registration: ${formatIssues(parsed.error).join('; ')}`);
-    const input = parsed.data;
+    const input = parseInput(registerInputSchema, raw, 'registration');
     return this.mutate<RegisterResult>(input.model, async (stored) => {
       if (input.clientToken) {
         const token = await this.store.getToken(input.model, input.clientToken);

@@ -1,0 +1,17 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { parseInput } from '../registry/parse-input';
+import { pipelineFailureEventSchema } from '../registry/pipeline-events';
+import { registryFromEnv } from '../registry/registry-from-env';
+
+const logger = new Logger();
+const registry = registryFromEnv();
+/** Causes can carry whole stack traces; keep the record well inside DynamoDB's item size. */
+const MAX_CAUSE_CHARS = 8000;
+
+/** TrainingPipeline Catch: records the failed run and its cause in the registry. */
+export const handler = async (event: unknown) => {
+  const { executionName, model, error } = parseInput(pipelineFailureEventSchema, event, 'RecordFailure input');
+  const run = await registry.recordRunFailure({ model, executionName, error: error.Error, cause: error.Cause.slice(0, MAX_CAUSE_CHARS) });
+  logger.info('recorded failed run', { model, executionName, error: error.Error });
+  return { model: run.model, executionName: run.executionName, status: run.status };
+};

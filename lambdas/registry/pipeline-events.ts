@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { metricsSchema } from './schemas';
+
+/**
+ * Inputs of the training pipeline's registry steps (lambdas/pipeline/register.handler.ts and
+ * record-failure.handler.ts), as the TrainingPipeline state machine passes them.
+ */
+export const pipelineRegisterEventSchema = z
+  .object({
+    /** The Step Functions execution name; also the registration's client token, so a retried Register is idempotent. */
+    executionName: z.string().min(1).max(80),
+    model: z.string(),
+    artifactUri: z.string(),
+    artifactSha256: z.string(),
+    metrics: metricsSchema,
+    primaryMetric: z.string().optional(),
+    datasetUri: z.string().optional(),
+    datasetSha256: z.string().optional(),
+    baselineUri: z.string().optional(),
+    holdoutUri: z.string().optional(),
+    codeVersion: z.string().optional(),
+    image: z.string().optional(),
+    /** True when the evaluation gate auto-approves: the version is registered and approved in one step. */
+    approve: z.boolean(),
+  })
+  .strict();
+export type PipelineRegisterEvent = z.infer<typeof pipelineRegisterEventSchema>;
+
+export const pipelineFailureEventSchema = z.object({
+  executionName: z.string().min(1).max(80),
+  model: z.string(),
+  /** The Catch's ResultPath content: Step Functions' error name and cause. */
+  error: z.object({ Error: z.string().default('Unknown'), Cause: z.string().default('') }),
+});
