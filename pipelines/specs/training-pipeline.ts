@@ -35,7 +35,7 @@ export const trainingPipelineSpecSchema = z
     }),
     training: imageSchema.extend({
       /** SageMaker input channels, each fed from the processing split of the same name. */
-      channels: z.array(z.enum(SPLITS)).min(1),
+      channels: z.object({ train: z.literal('train'), validation: z.literal('validation') }),
       contentType: z.literal('text/csv'),
       /** Files the trainer writes to SM_MODEL_DIR; SageMaker tars them into model.tar.gz. */
       modelFile: z.literal('model.onnx'),
@@ -67,7 +67,7 @@ export const TRAINING_PIPELINE_SPEC: TrainingPipelineSpec = trainingPipelineSpec
   training: {
     dockerfile: 'pipelines/trainer/Dockerfile',
     entry: 'pipelines/trainer/main.ts',
-    channels: ['train', 'validation'],
+    channels: { train: 'train', validation: 'validation' },
     contentType: 'text/csv',
     modelFile: 'model.onnx',
     metadataFile: 'metadata.json',

@@ -1,0 +1,92 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { TeamConfig } from '../../lib/team-config';
+import { computeBaseline } from '../../lambdas/drift/baseline';
+import { parseS3Uri, s3Uri } from '../../lambdas/shared/storage-layout';
+import { formatCsv } from '../common/csv';
+import { putObject } from '../common/s3';
+import {
+  columnOf,
+  requireBothClasses,
+  rowOf,
+  toNumericTable,
+  type NumericTable,
+  type TableSpec,
+} from '../common/tabular';
+import { TRAINING_PIPELINE_SPEC, SPLIT_NAMES, type SplitName } from '../specs/training-pipeline';
+import type { DatasetLineage } from './dataset-lineage';
+import { readDataset } from './read-dataset';
+import { assignSplits } from './split';
+
+export interface ProcessingRequest {
+  inputUri: string;
+  /** s3://bucket/runs/<execution>/processed/ — splits, baseline.json and dataset.json go under it. */
+  outputUri: string;
+  config: TeamConfig;
+  splitSeed: string;
+}
+
+const spec = TRAINING_PIPELINE_SPEC.processing;
+
+export const tableSpecOf = (config: TeamConfig): TableSpec => ({
+  task: config.model.task,
+  features: config.model.features,
+  label: config.model.label,
+});
+
+function subset(table: NumericTable, rows: readonly number[]): number[][] {
+  return rows.map((i) => [...rowOf(table, i), table.labels[i]]);
+}
+
+/**
+ * The processing job: read and validate the raw dataset, split it, write the splits, the training baseline
+ * for the drift monitor and the lineage record. Nothing is written unless every row is valid and every split
+ * is usable, so a bad dataset leaves no half-processed run behind.
+ */
+export async function processDataset(s3: S3Client, request: ProcessingRequest): Promise<DatasetLineage> {
+  const tableSpec = tableSpecOf(request.config);
+  const raw = await readDataset(s3, request.inputUri);
+  const table = toNumericTable(raw.tables, tableSpec);
+  requireBothClasses(table.labels, tableSpec, request.inputUri);
+  const assignment = assignSplits(table, spec.splitRatios, request.splitSeed);
+  for (const split of SPLIT_NAMES) {
+    const labels = assignment[split].map((i) => table.labels[i]);
+    requireBothClasses(labels, tableSpec, `the ${split} split of ${table.rowCount} rows (more data is needed)`);
+  }
+
+  const { bucket, key: prefix } = parseS3Uri(request.outputUri.endsWith('/') ? request.outputUri : `${request.outputUri}/`);
+  const columns = [...tableSpec.features.map((f) => f.name), tableSpec.label];
+  const splitUri = (split: SplitName) => s3Uri(bucket, `${prefix}${split}/${spec.splitFile}`);
+  for (const split of SPLIT_NAMES) {
+    const { key } = parseS3Uri(splitUri(split));
+    await putObject(s3, bucket, key, formatCsv(columns, subset(table, assignment[split])), 'text/csv');
+  }
+
+  const train = assignment.train;
+  const baseline = computeBaseline(
+    tableSpec.features.map((feature, c) => {
+      const column = columnOf(table, c);
+      return { name: feature.name, type: feature.type, values: Float64Array.from(train, (i) => column[i]) };
+    }),
+  );
+  const baselineUri = s3Uri(bucket, `${prefix}${spec.baselineFile}`);
+  await putObject(s3, bucket, `${prefix}${spec.baselineFile}`, JSON.stringify(baseline), 'application/json');
+
+  const lineage: DatasetLineage = {
+    formatVersion: 1,
+    inputUri: request.inputUri,
+    sources: raw.sources,
+    sha256: raw.sha256,
+    columns,
+    rowCount: table.rowCount,
+    splitSeed: request.splitSeed,
+    splitRatios: spec.splitRatios,
+    splits: {
+      train: { rows: assignment.train.length, uri: splitUri('train') },
+      validation: { rows: assignment.validation.length, uri: splitUri('validation') },
+      holdout: { rows: assignment.holdout.length, uri: splitUri('holdout') },
+    },
+    baselineUri,
+  };
+  await putObject(s3, bucket, `${prefix}${spec.datasetFile}`, JSON.stringify(lineage, null, 2), 'application/json');
+  return lineage;
+}
