@@ -1,0 +1,171 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IConstruct } from 'constructs';
+import { modelOutputPrefix } from '../lambdas/shared/storage-layout';
+import type { IArtifactStore } from './artifact-store';
+import type { IModelRegistry } from './model-registry';
+import { IAlarmActionStrategy } from './monitoring/alarm-actions';
+import { AlarmNaming, teamOfNamespace } from './monitoring/alarms';
+import { CaptureStream } from './monitoring/capture-stream';
+import { InferenceMonitoring } from './monitoring/inference-monitoring';
+import { rangeProblem } from './monitoring/prop-problems';
+import { ThresholdPair, thresholdProblems } from './monitoring/thresholds';
+
+/** What the dashboard and the deployment flow need from an inference tier, whichever kind it is. */
+export interface IInferenceTier extends IConstruct {
+  readonly modelName: string;
+  /** The Critical alarms (p99 latency, error rate): what a deployment watches while it bakes a canary. */
+  readonly alarms: cloudwatch.IAlarm[];
+  /** The Warning alarms of the same metrics. */
+  readonly warningAlarms: cloudwatch.IAlarm[];
+  /** The thresholds the alarms were built from, for graph annotations. */
+  readonly latencyP99Ms: ThresholdPair;
+  readonly errorRatePercent: ThresholdPair;
+  /** Where sampled requests go for drift monitoring. */
+  readonly captureStream: CaptureStream;
+  metricInvocations(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricClientErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricPredictedPositive(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricErrorRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.IMetric;
+  metricPredictedPositiveRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.IMetric;
+}
+
+/** Props both inference tiers take. */
+export interface InferenceTierProps {
+  /** The registry model this tier serves. */
+  readonly modelName: string;
+  readonly registry: IModelRegistry;
+  readonly artifactStore: IArtifactStore;
+  /** CloudWatch namespace of the handler's EMF metrics, `MLOps/<team>`. */
+  readonly metricsNamespace: string;
+  /**
+   * Share of requests captured for drift monitoring, 0-100.
+   * @default 10
+   */
+  readonly captureSamplePercent?: number;
+  /**
+   * p99 latency thresholds in milliseconds (the team config's `alarms.latencyP99Ms`).
+   * @default { warning: 200, critical: 1000 }
+   */
+  readonly latencyP99Ms?: ThresholdPair;
+  /**
+   * Server-error rate thresholds in percent (the team config's `alarms.errorRatePercent`).
+   * @default { warning: 1, critical: 5 }
+   */
+  readonly errorRatePercent?: ThresholdPair;
+  /**
+   * Team name, the first part of every alarm name (`<team>-<model>-<what>-<severity>`).
+   * @default - the `<team>` of a `MLOps/<team>` metricsNamespace; required for any other namespace
+   */
+  readonly team?: string;
+  /**
+   * What happens when an alarm changes state (see `AlarmNotificationTopic.strategyFor`).
+   * @default - no actions: alarms show on the dashboard and emit state-change events
+   */
+  readonly alarmActions?: IAlarmActionStrategy;
+}
+
+export const DEFAULT_LATENCY_P99_MS: ThresholdPair = { warning: 200, critical: 1000 };
+export const DEFAULT_ERROR_RATE_PERCENT: ThresholdPair = { warning: 1, critical: 5 };
+export const DEFAULT_CAPTURE_SAMPLE_PERCENT = 10;
+
+/** Problems of the props both tiers share; each tier adds its own and reports them together. */
+export function inferenceTierPropProblems(props: InferenceTierProps): string[] {
+  return [
+    ...rangeProblem('captureSamplePercent', props.captureSamplePercent, { min: 0, max: 100 }),
+    ...thresholdProblems('latencyP99Ms', props.latencyP99Ms ?? {}, { min: 1, max: 60_000 }),
+    ...thresholdProblems('errorRatePercent', props.errorRatePercent ?? {}, { min: 0, max: 100 }),
+    ...(props.team === undefined && teamOfNamespace(props.metricsNamespace) === undefined
+      ? [`team is required when metricsNamespace is not of the form MLOps/<team>, got: "${props.metricsNamespace}"`]
+      : []),
+  ];
+}
+
+/** The alarm naming of a tier, from its props (validated by `inferenceTierPropProblems`). */
+export function alarmNamingOf(props: { readonly team?: string; readonly metricsNamespace: string; readonly modelName: string }): AlarmNaming {
+  return { team: props.team ?? teamOfNamespace(props.metricsNamespace) ?? 'mlops', model: props.modelName };
+}
+
+/** Key prefix of trained models (`runs/<execution>/model/...`), where the serving code reads model.tar.gz. */
+export const MODEL_ARTIFACTS_PREFIX = modelOutputPrefix('*');
+
+/**
+ * The grants of the serving code, the same for both tiers: read the registry (the version's artifact URI and
+ * sha256), read model artifacts, and put capture batches on the capture stream.
+ */
+export function grantServing(
+  grantee: iam.IGrantable,
+  resources: { registry: IModelRegistry; artifactStore: IArtifactStore; captureStream: CaptureStream },
+): iam.Grant {
+  return resources.registry
+    .grantRead(grantee)
+    .combine(resources.artifactStore.grantRead(grantee, MODEL_ARTIFACTS_PREFIX))
+    .combine(resources.captureStream.grantPutRecordBatch(grantee));
+}
+
+/** The environment of the serving code (docs/architecture.md), the same for both tiers. */
+export function servingEnvironment(props: InferenceTierProps, captureStream: CaptureStream): Record<string, string> {
+  return {
+    REGISTRY_TABLE_NAME: props.registry.table.tableName,
+    ARTIFACT_BUCKET: props.artifactStore.bucket.bucketName,
+    MODEL_NAME: props.modelName,
+    // Set per published version by the deployment flow; empty until the first deployment.
+    MODEL_VERSION: '',
+    CAPTURE_STREAM_NAME: captureStream.deliveryStreamName,
+    CAPTURE_SAMPLE_PERCENT: String(props.captureSamplePercent ?? DEFAULT_CAPTURE_SAMPLE_PERCENT),
+    METRICS_NAMESPACE: props.metricsNamespace,
+  };
+}
+
+/** The metric methods of both tiers, delegated to their InferenceMonitoring. */
+export abstract class InferenceTierBase extends Construct implements IInferenceTier {
+  abstract readonly modelName: string;
+  abstract readonly captureStream: CaptureStream;
+  protected abstract readonly monitoring: InferenceMonitoring;
+
+  get alarms(): cloudwatch.IAlarm[] {
+    return this.monitoring.criticalAlarms;
+  }
+
+  get warningAlarms(): cloudwatch.IAlarm[] {
+    return this.monitoring.warningAlarms;
+  }
+
+  get latencyP99Ms(): ThresholdPair {
+    return this.monitoring.latencyP99Ms;
+  }
+
+  get errorRatePercent(): ThresholdPair {
+    return this.monitoring.errorRatePercent;
+  }
+
+  metricInvocations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricInvocations(props);
+  }
+
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricLatency(props);
+  }
+
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricErrors(props);
+  }
+
+  metricClientErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricClientErrors(props);
+  }
+
+  metricPredictedPositive(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricPredictedPositive(props);
+  }
+
+  metricErrorRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
+    return this.monitoring.metricErrorRate(props);
+  }
+
+  metricPredictedPositiveRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
+    return this.monitoring.metricPredictedPositiveRate(props);
+  }
+}

@@ -1,0 +1,178 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { IAlarmActionStrategy } from './alarm-actions';
+import { AlarmNaming, SeverityAlarms, createThresholdAlarms } from './alarms';
+import { MetricFactory } from './metric-factory';
+import { ThresholdPair } from './thresholds';
+
+/** Names of the EMF metrics the inference handler publishes (namespace `MLOps/<team>`, dimension `Model`). */
+export const INFERENCE_METRIC_NAMES = {
+  invocations: 'Invocations',
+  latency: 'InvocationLatency',
+  errors: 'InvocationErrors',
+  clientErrors: 'ClientErrors',
+  predictedPositive: 'PredictedPositive',
+} as const;
+
+export interface InferenceMonitoringProps {
+  readonly modelName: string;
+  readonly metricsNamespace: string;
+  readonly naming: AlarmNaming;
+  /** p99 latency thresholds in milliseconds. */
+  readonly latencyP99Ms: ThresholdPair;
+  /** Server-error rate thresholds in percent of requests. */
+  readonly errorRatePercent: ThresholdPair;
+  /** @default - no actions */
+  readonly actions?: IAlarmActionStrategy;
+  /**
+   * Failures the handler cannot count itself (a crash, a timeout), e.g. Lambda's `Errors` of the live alias; added to
+   * the handler's `InvocationErrors` in the error rate.
+   * @default - only the handler's own count
+   */
+  readonly platformErrors?: cloudwatch.IMetric;
+  /**
+   * Requests as the platform counts them (also those that crashed before the handler could count them), the
+   * denominator of the error rate.
+   * @default - the handler's `Invocations`
+   */
+  readonly platformInvocations?: cloudwatch.IMetric;
+}
+
+/** Latency and error alarms evaluate 1-minute periods; 3 bad minutes out of 5 fire, so a canary bake can trip them. */
+const PERIOD = Duration.minutes(1);
+const EVALUATION_PERIODS = 5;
+const DATAPOINTS_TO_ALARM = 3;
+
+/**
+ * The metrics and alarms of an inference tier, shared by the Lambda and EKS tiers (both run the same handler and
+ * publish the same EMF metrics): a metric factory over the handler's metrics, and Warning/Critical alarms on p99
+ * latency and server-error rate built from the team config's thresholds.
+ */
+export class InferenceMonitoring extends Construct {
+  readonly latencyAlarms: SeverityAlarms;
+  readonly errorRateAlarms: SeverityAlarms;
+  readonly latencyP99Ms: ThresholdPair;
+  readonly errorRatePercent: ThresholdPair;
+  private readonly metrics: MetricFactory;
+  private readonly platformErrors?: cloudwatch.IMetric;
+  private readonly platformInvocations?: cloudwatch.IMetric;
+
+  constructor(scope: Construct, id: string, props: InferenceMonitoringProps) {
+    super(scope, id);
+    this.metrics = new MetricFactory({
+      namespace: props.metricsNamespace,
+      dimensions: { Model: props.modelName },
+      period: PERIOD,
+    });
+    this.platformErrors = props.platformErrors;
+    this.platformInvocations = props.platformInvocations;
+    this.latencyP99Ms = props.latencyP99Ms;
+    this.errorRatePercent = props.errorRatePercent;
+
+    const common = {
+      naming: props.naming,
+      actions: props.actions,
+      evaluationPeriods: EVALUATION_PERIODS,
+      datapointsToAlarm: DATAPOINTS_TO_ALARM,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
+    this.latencyAlarms = createThresholdAlarms(this, {
+      ...common,
+      metric: this.metricLatency({ statistic: cloudwatch.Stats.p(99) }),
+      thresholds: props.latencyP99Ms,
+      what: 'latency-p99',
+      description: `p99 inference latency of ${props.modelName} (ms)`,
+    });
+    this.errorRateAlarms = createThresholdAlarms(this, {
+      ...common,
+      metric: this.metricErrorRate(),
+      thresholds: props.errorRatePercent,
+      what: 'error-rate',
+      description: `server-error rate of ${props.modelName} (% of requests)`,
+    });
+  }
+
+  /** The Critical alarms: what a deployment watches during its canary bake. */
+  get criticalAlarms(): cloudwatch.Alarm[] {
+    return [this.latencyAlarms.Critical, this.errorRateAlarms.Critical].filter(isAlarm);
+  }
+
+  get warningAlarms(): cloudwatch.Alarm[] {
+    return [this.latencyAlarms.Warning, this.errorRateAlarms.Warning].filter(isAlarm);
+  }
+
+  /** Requests the handler served (any outcome). Sum per minute by default. */
+  metricInvocations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.invocations,
+      { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Requests' },
+      props,
+    );
+  }
+
+  /** Handler latency in milliseconds (model run included). p99 by default. */
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.latency,
+      { statistic: cloudwatch.Stats.p(99), unit: cloudwatch.Unit.MILLISECONDS, label: 'Latency p99' },
+      props,
+    );
+  }
+
+  /** Requests that failed on the server side (5xx). Sum per minute by default. */
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.errors,
+      { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Server errors' },
+      props,
+    );
+  }
+
+  /** Requests rejected as invalid (4xx). Sum per minute by default. */
+  metricClientErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.clientErrors,
+      { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Client errors' },
+      props,
+    );
+  }
+
+  /** Predictions of the positive class. Sum per minute by default. */
+  metricPredictedPositive(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.predictedPositive,
+      { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Predicted positive' },
+      props,
+    );
+  }
+
+  /** Server errors (the handler's and the platform's) in percent of requests; no data while there is no traffic. */
+  metricErrorRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
+    const errors = this.platformErrors ? 'FILL(errors, 0) + FILL(platformErrors, 0)' : 'FILL(errors, 0)';
+    return this.metrics.expression({
+      expression: `100 * (${errors}) / requests`,
+      usingMetrics: {
+        errors: this.metricErrors(),
+        requests: this.platformInvocations ?? this.metricInvocations(),
+        ...(this.platformErrors ? { platformErrors: this.platformErrors } : {}),
+      },
+      label: 'Server error rate (%)',
+      ...props,
+    });
+  }
+
+  /** Share of requests predicted positive, in percent: a shift here is often the first sign of drift. */
+  metricPredictedPositiveRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
+    return this.metrics.expression({
+      expression: '100 * positive / requests',
+      usingMetrics: { positive: this.metricPredictedPositive(), requests: this.metricInvocations() },
+      label: 'Predicted positive (%)',
+      ...props,
+    });
+  }
+}
+
+function isAlarm(alarm: cloudwatch.Alarm | undefined): alarm is cloudwatch.Alarm {
+  return alarm !== undefined;
+}

@@ -1,0 +1,24 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { ArtifactStore } from '../../../lib/artifact-store';
+import { ModelRegistry } from '../../../lib/model-registry';
+import type { TeamConfig } from '../../../lib/team-config';
+import { exampleConfig } from '../../helpers/synth';
+
+/** A fresh stack with the parts every serving/monitoring construct needs, and the example team's config. */
+export interface TeamFixture {
+  app: App;
+  stack: Stack;
+  config: TeamConfig;
+  metricsNamespace: string;
+  artifactStore: ArtifactStore;
+  registry: ModelRegistry;
+}
+
+export function teamFixture(config: TeamConfig = exampleConfig()): TeamFixture {
+  const app = new App({ context: { '@aws-cdk/aws-iam:minimizePolicies': true } });
+  const stack = new Stack(app, 'Test');
+  const metricsNamespace = `MLOps/${config.team}`;
+  const artifactStore = new ArtifactStore(stack, 'ArtifactStore');
+  const registry = new ModelRegistry(stack, 'Registry', { metricsNamespace });
+  return { app, stack, config, metricsNamespace, artifactStore, registry };
+}
