@@ -1,0 +1,96 @@
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  type LambdaClient,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionUpdated,
+} from '@aws-sdk/client-lambda';
+
+/** What the alias serves: its primary function version and any weighted canary versions (weights 0-1). */
+export interface AliasRouting {
+  functionVersion: string;
+  weights: Record<string, number>;
+}
+
+/**
+ * The inference function as the deployment steps see it. The Lambda implementation below is the only one used
+ * in the functions and the twin; tests use an in-memory one because there is no Lambda stand-in to run here.
+ */
+export interface InferenceFunction {
+  /** Points $LATEST at `modelVersion` (MODEL_VERSION, other variables kept) and publishes it; returns the version. */
+  publishModelVersion(modelVersion: number, description: string): Promise<string>;
+  getAlias(): Promise<AliasRouting>;
+  /** Routes the alias to `functionVersion`, plus `canary.weight` (0-1) of requests to `canary.functionVersion`. */
+  routeAlias(functionVersion: string, canary?: { functionVersion: string; weight: number }): Promise<void>;
+  /** Invokes one function version with `payload`; returns its parsed response payload. */
+  invoke(functionVersion: string, payload: unknown): Promise<unknown>;
+}
+
+/** Limit for waiting on a configuration update to settle. */
+const UPDATE_WAIT_SECONDS = 300;
+
+export class LambdaInferenceFunction implements InferenceFunction {
+  constructor(
+    private readonly client: LambdaClient,
+    private readonly functionName: string,
+    private readonly aliasName: string,
+  ) {}
+
+  async publishModelVersion(modelVersion: number, description: string): Promise<string> {
+    const FunctionName = this.functionName;
+    await waitUntilFunctionUpdated({ client: this.client, maxWaitTime: UPDATE_WAIT_SECONDS }, { FunctionName });
+    const current = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName }));
+    // RevisionId guards against a concurrent configuration change being overwritten or published by mistake.
+    await this.client.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName,
+        RevisionId: current.RevisionId,
+        Environment: { Variables: { ...current.Environment?.Variables, MODEL_VERSION: String(modelVersion) } },
+      }),
+    );
+    await waitUntilFunctionUpdated({ client: this.client, maxWaitTime: UPDATE_WAIT_SECONDS }, { FunctionName });
+    const updated = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName }));
+    if (updated.Environment?.Variables?.MODEL_VERSION !== String(modelVersion)) {
+      throw new Error(`${FunctionName} was reconfigured concurrently; MODEL_VERSION is not ${modelVersion}`);
+    }
+    const published = await this.client.send(
+      new PublishVersionCommand({ FunctionName, Description: description, RevisionId: updated.RevisionId }),
+    );
+    if (!published.Version) throw new Error(`PublishVersion of ${FunctionName} returned no version`);
+    return published.Version;
+  }
+
+  async getAlias(): Promise<AliasRouting> {
+    const alias = await this.client.send(new GetAliasCommand({ FunctionName: this.functionName, Name: this.aliasName }));
+    if (!alias.FunctionVersion) throw new Error(`alias ${this.aliasName} of ${this.functionName} has no function version`);
+    return { functionVersion: alias.FunctionVersion, weights: alias.RoutingConfig?.AdditionalVersionWeights ?? {} };
+  }
+
+  async routeAlias(functionVersion: string, canary?: { functionVersion: string; weight: number }): Promise<void> {
+    await this.client.send(
+      new UpdateAliasCommand({
+        FunctionName: this.functionName,
+        Name: this.aliasName,
+        FunctionVersion: functionVersion,
+        // An empty map removes a previous canary.
+        RoutingConfig: { AdditionalVersionWeights: canary ? { [canary.functionVersion]: canary.weight } : {} },
+      }),
+    );
+  }
+
+  async invoke(functionVersion: string, payload: unknown): Promise<unknown> {
+    const response = await this.client.send(
+      new InvokeCommand({
+        FunctionName: this.functionName,
+        Qualifier: functionVersion,
+        Payload: new TextEncoder().encode(JSON.stringify(payload)),
+      }),
+    );
+    const text = new TextDecoder().decode(response.Payload ?? new Uint8Array());
+    if (response.FunctionError) throw new Error(`${this.functionName}:${functionVersion} failed (${response.FunctionError}): ${text}`);
+    return JSON.parse(text);
+  }
+}
