@@ -1,0 +1,118 @@
+import type { Tone } from './status';
+import type { Execution, ExecutionEvent } from './twin-types';
+import { toEpochMillis } from './time-series';
+
+/** One state of an execution as the step strip shows it. */
+export interface Step {
+  name: string;
+  status: 'running' | 'succeeded' | 'failed' | 'caught';
+  enteredAt: number;
+  exitedAt?: number;
+  /** Retries before the last attempt. */
+  retries: number;
+  error?: string;
+  cause?: string;
+}
+
+interface ErrorDetail {
+  error?: string;
+  cause?: string;
+}
+
+/** Error/cause from an event's detail, whichever casing the source used (ASL `Error`/`Cause` or ours). */
+function errorOf(detail: unknown): ErrorDetail {
+  if (typeof detail !== 'object' || detail === null) return {};
+  const record = detail as Record<string, unknown>;
+  const text = (value: unknown) => (value === undefined || value === null ? undefined : typeof value === 'string' ? value : JSON.stringify(value));
+  return { error: text(record.error ?? record.Error), cause: text(record.cause ?? record.Cause) };
+}
+
+/** Event kind by suffix, so both our short names (StateEntered) and Step Functions' (TaskStateEntered) work. */
+const kindOf = (event: ExecutionEvent): string | undefined =>
+  ['Entered', 'Exited', 'Failed', 'Caught', 'Retried'].find((kind) => event.type.endsWith(kind) && event.type !== `Execution${kind}`);
+
+/** The states an execution went through, in order of entry (a state entered twice appears twice). */
+export function stepsOf(execution: Pick<Execution, 'events' | 'status' | 'error' | 'cause'>): Step[] {
+  const steps: Step[] = [];
+  const open = new Map<string, Step>();
+  for (const event of execution.events) {
+    const kind = kindOf(event);
+    if (!kind || !event.state) continue;
+    const at = toEpochMillis(event.at);
+    const current = open.get(event.state);
+    if (kind === 'Entered') {
+      const step: Step = { name: event.state, status: 'running', enteredAt: at, retries: 0 };
+      steps.push(step);
+      open.set(event.state, step);
+    } else if (current) {
+      if (kind === 'Retried') current.retries += 1;
+      if (kind === 'Failed' || kind === 'Caught') {
+        current.status = kind === 'Caught' ? 'caught' : 'failed';
+        const { error, cause } = errorOf(event.detail);
+        current.error = error ?? current.error;
+        current.cause = cause ?? current.cause;
+        current.exitedAt = at;
+      }
+      if (kind === 'Exited' && current.status === 'running') {
+        current.status = 'succeeded';
+        current.exitedAt = at;
+      }
+    }
+  }
+  // A failed execution whose failing state recorded no event of its own: blame the state still running.
+  if (execution.status !== 'RUNNING') {
+    for (const step of steps.filter((s) => s.status === 'running')) {
+      step.status = execution.status === 'SUCCEEDED' ? 'succeeded' : 'failed';
+      if (step.status === 'failed') {
+        step.error ??= execution.error ?? undefined;
+        step.cause ??= execution.cause ?? undefined;
+      }
+    }
+  }
+  return steps;
+}
+
+export type ExecutionKind = 'pipeline' | 'deployment' | 'other';
+
+/** Which flow a state machine runs, from the names CDK gives them (TrainingPipeline..., DeploymentFlow...). */
+export function executionKind(stateMachineName: string): ExecutionKind {
+  if (/deploy/i.test(stateMachineName)) return 'deployment';
+  if (/train|pipeline/i.test(stateMachineName)) return 'pipeline';
+  return 'other';
+}
+
+export interface Outcome {
+  tone: Tone;
+  headline: string;
+  detail?: string;
+}
+
+const matches = (steps: Step[], pattern: RegExp) => steps.find((step) => pattern.test(step.name));
+const failedStep = (steps: Step[]) => steps.find((step) => step.status === 'failed' || step.status === 'caught');
+
+/**
+ * A one-line verdict on an execution that names the fault a person must notice: a failed training job, a holdout
+ * parity failure, a rollback.
+ */
+export function describeOutcome(execution: Execution, steps: Step[]): Outcome {
+  const failed = failedStep(steps);
+  const reason = failed?.cause ?? failed?.error ?? execution.cause ?? execution.error ?? undefined;
+  const rollback = matches(steps, /rollback|restore/i);
+  if (rollback) {
+    const trigger = failed && failed !== rollback ? failed.name : undefined;
+    const parity = trigger && /holdout|parity/i.test(trigger);
+    return {
+      tone: 'danger',
+      headline: parity ? 'Holdout parity failed — deployment rolled back' : trigger ? `Rolled back after ${trigger} failed` : 'Rolled back',
+      detail: reason,
+    };
+  }
+  if (execution.status === 'RUNNING') {
+    const current = steps.at(-1);
+    return { tone: 'progress', headline: current ? `Running: ${current.name}` : 'Starting' };
+  }
+  if (execution.status === 'SUCCEEDED') return { tone: 'success', headline: 'Succeeded' };
+  if (failed && /holdout|parity/i.test(failed.name)) return { tone: 'danger', headline: 'Holdout parity failed', detail: reason };
+  if (failed && /train/i.test(failed.name)) return { tone: 'danger', headline: 'Training job failed', detail: reason };
+  return { tone: 'danger', headline: failed ? `Failed at ${failed.name}` : `Execution ${execution.status.toLowerCase()}`, detail: reason };
+}

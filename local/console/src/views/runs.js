@@ -1,0 +1,84 @@
+// @ts-check
+import { badge, h, patch } from '../dom';
+import { formatDuration, formatRelative, formatTimestamp } from '../lib/format';
+import { describeOutcome, executionKind, stepsOf } from '../lib/run-progress';
+import { executionStatusBadge } from '../lib/status';
+import { toEpochMillis } from '../lib/time-series';
+
+const KIND_LABEL = { pipeline: 'Training pipeline', deployment: 'Deployment', other: 'State machine' };
+const STEP_LABEL = { running: 'running', succeeded: 'succeeded', failed: 'failed', caught: 'failed, handled' };
+
+/**
+ * Pipeline and deployment executions with their state-by-state progress. `only` narrows to one execution name.
+ * @param {import('../app-context').AppContext} context
+ * @param {string} [only]
+ * @returns {import('../app-context').View}
+ */
+export function runsView(context, only) {
+  const list = h('div');
+  const element = h(
+    'section',
+    { 'aria-labelledby': 'runs-heading' },
+    only ? h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/runs' }, 'Runs'), ' / ', h('span', { 'aria-current': 'page' }, only)) : null,
+    h('h1', { id: 'runs-heading' }, only ? `Run ${only}` : 'Runs'),
+    list,
+  );
+  return {
+    element,
+    title: only ? `Run ${only}` : 'Runs',
+    async refresh() {
+      const state = await context.client.twinState();
+      const executions = state.executions
+        .filter((execution) => !only || execution.name === only)
+        .sort((a, b) => toEpochMillis(b.startDate) - toEpochMillis(a.startDate));
+      // Running executions change every second; finished ones only when the relative time label does.
+      const tick = executions.some((e) => e.status === 'RUNNING') ? context.now() : Math.floor(context.now() / 60_000);
+      patch(list, { executions, tick }, ({ executions }) =>
+        executions.length === 0
+          ? h('p', { class: 'empty' }, only ? `No execution named ${only} in this twin session.` : 'No executions yet.')
+          : h('ol', { class: 'executions' }, executions.map((execution) => executionCard(execution, context.now()))),
+      );
+    },
+  };
+}
+
+/**
+ * @param {import('../lib/twin-types').Execution} execution
+ * @param {number} now
+ */
+function executionCard(execution, now) {
+  const steps = stepsOf(execution);
+  const outcome = describeOutcome(execution, steps);
+  const started = toEpochMillis(execution.startDate);
+  const stopped = execution.stopDate ? toEpochMillis(execution.stopDate) : now;
+  const failures = steps.filter((step) => step.status === 'failed' || step.status === 'caught');
+  return h(
+    'li',
+    { class: `execution execution--${outcome.tone}`, 'data-execution': execution.name },
+    h(
+      'header',
+      { class: 'execution-head' },
+      h('span', { class: 'execution-kind' }, KIND_LABEL[executionKind(execution.stateMachineName)]),
+      h('h2', { class: 'execution-name' }, h('a', { href: `#/runs/${encodeURIComponent(execution.name)}` }, execution.name)),
+      badge(executionStatusBadge(execution.status)),
+      h('span', { class: 'muted', title: formatTimestamp(started) }, `started ${formatRelative(started, now)} · ${formatDuration(stopped - started)}`),
+    ),
+    h('p', { class: `outcome outcome--${outcome.tone}`, role: outcome.tone === 'danger' ? 'status' : undefined }, h('strong', {}, outcome.headline), outcome.detail ? h('span', { class: 'outcome-detail' }, ` — ${outcome.detail}`) : null),
+    h(
+      'ol',
+      { class: 'steps', 'aria-label': `Steps of ${execution.name}` },
+      steps.map((step) =>
+        h(
+          'li',
+          { class: `step step--${step.status}`, title: step.error ? `${step.error}: ${step.cause ?? ''}` : undefined },
+          h('span', { class: 'step-name' }, step.name),
+          h('span', { class: 'step-state' }, STEP_LABEL[step.status], step.retries ? ` · ${step.retries} ${step.retries === 1 ? 'retry' : 'retries'}` : ''),
+          h('span', { class: 'step-time' }, step.exitedAt ? formatDuration(step.exitedAt - step.enteredAt) : formatDuration(now - step.enteredAt)),
+        ),
+      ),
+    ),
+    failures.map((step) =>
+      h('div', { class: 'failure' }, h('strong', {}, `${step.name}: ${step.error ?? 'failed'}`), step.cause ? h('pre', { class: 'cause' }, step.cause) : null),
+    ),
+  );
+}
