@@ -2,6 +2,7 @@ import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ArtifactStore } from './artifact-store';
 import { ModelRegistry } from './model-registry';
+import { TrainingPipeline } from './training-pipeline';
 import type { TeamConfig } from './team-config';
 
 export interface MlopsTeamStackProps extends StackProps {
@@ -13,6 +14,7 @@ export interface MlopsTeamStackProps extends StackProps {
 export class MlopsTeamStack extends Stack {
   readonly artifactStore: ArtifactStore;
   readonly registry: ModelRegistry;
+  readonly trainingPipeline: TrainingPipeline;
 
   constructor(scope: Construct, id: string, props: MlopsTeamStackProps) {
     super(scope, id, {
@@ -29,6 +31,14 @@ export class MlopsTeamStack extends Stack {
       mirrorToSageMakerModel: config.deployment.mirrorToSageMaker ? config.model.name : undefined,
     });
 
+    this.trainingPipeline = new TrainingPipeline(this, 'TrainingPipeline', {
+      config,
+      artifactStore: this.artifactStore,
+      registry: this.registry,
+      metricsNamespace,
+    });
+
+    new CfnOutput(this, 'TrainingStateMachineArn', { value: this.trainingPipeline.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ArtifactBucketName', { value: this.artifactStore.bucket.bucketName });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.registry.eventBus.eventBusName });

@@ -1,0 +1,513 @@
+import { ArnFormat, Duration, Size, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as batch from 'aws-cdk-lib/aws-batch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { parseS3Uri } from '../lambdas/shared/storage-layout';
+import { TRAINING_PIPELINE_SPEC } from '../pipelines/specs/training-pipeline';
+import { trainingHyperparameters } from '../pipelines/trainer/hyperparameters';
+import type { IArtifactStore } from './artifact-store';
+import type { IModelRegistry } from './model-registry';
+import { MlopsFunction, REPO_ROOT } from './private/mlops-function';
+import { acknowledge, acknowledgeKmsGrant, acknowledgeWildcardResource } from './private/nag';
+import { RunLocation } from './private/run-location';
+import { PipelineVpc } from './private/pipeline-vpc';
+import { deadLetterQueue, ruleTargetOptions } from './private/queues';
+import { acknowledgeStateMachineRole, lambdaStep, monitoredStateMachine } from './private/state-machines';
+import type { TeamConfig } from './team-config';
+
+/** How a run was started; part of the input `{ trigger, reason?, datasetUri? }`. */
+export const TRAINING_TRIGGERS = ['manual', 'schedule', 'drift'] as const;
+
+export interface TrainingPipelineProps {
+  /** The team config: model, features, training, evaluation. Passed whole to the processing job (TEAM_CONFIG). */
+  readonly config: TeamConfig;
+  readonly artifactStore: IArtifactStore;
+  readonly registry: IModelRegistry;
+  /** CloudWatch namespace of the pipeline's functions (`MLOps/<team>`). */
+  readonly metricsNamespace: string;
+  /**
+   * Network of the processing job, and of the training job when `trainingInVpc` is set.
+   * @default - a VPC with isolated subnets and endpoints for S3, ECR and CloudWatch Logs (no internet route)
+   */
+  readonly vpc?: ec2.IVpc;
+  /** @default - the isolated (or private) subnets of `vpc` */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a security group per job with outbound traffic only */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * Run the SageMaker training job in `vpc` too. Network isolation is on either way; a VPC adds the team's own
+   * network controls (flow logs, endpoints) around the instance.
+   * @default false
+   */
+  readonly trainingInVpc?: boolean;
+  /**
+   * Version of the training code recorded with every model version.
+   * @default - the content hash of the trainer image asset
+   */
+  readonly codeVersion?: string;
+}
+
+/** Fargate's valid memory sizes (MiB) for each vCPU value. */
+const FARGATE_MEMORY: Record<number, [number, number, number]> = {
+  0.25: [512, 2048, 1024],
+  0.5: [1024, 4096, 1024],
+  1: [2048, 8192, 1024],
+  2: [4096, 16384, 1024],
+  4: [8192, 30720, 1024],
+  8: [16384, 61440, 4096],
+  16: [32768, 122880, 8192],
+};
+
+/**
+ * The training pipeline, a Step Functions state machine:
+ * Process (AWS Batch on Fargate, `.sync`) -> Train (SageMaker `createTrainingJob.sync`, network isolated, encrypted,
+ * own least-privilege role) -> Evaluate (Lambda) -> gate -> Register (Lambda). Any failure is recorded in the
+ * registry (RecordFailure) before the execution fails.
+ *
+ * Execution names are the idempotency key of a run: the S3 prefix `runs/<execution>/`, the SageMaker training job
+ * name and the registration's client token all derive from it. StartExecution with the name of a running execution
+ * and the same input returns that execution instead of starting another, so a starter that retries (the drift
+ * retrain trigger names runs `drift-<alarm time>`, the CLI `manual-<time>`) cannot start a run twice. Because the
+ * training job is named after the execution, names must match SageMaker's `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`;
+ * the scheduled rule leaves naming to EventBridge, whose generated names (UUIDs) do.
+ */
+export class TrainingPipeline extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  /** The role SageMaker assumes for the training job. */
+  readonly trainingRole: iam.Role;
+  /** The Batch job queue and definition of the processing step. */
+  readonly processingJobQueue: batch.JobQueue;
+  readonly processingJobDefinition: batch.EcsJobDefinition;
+  readonly evaluateFunction: MlopsFunction;
+  readonly registerFunction: MlopsFunction;
+  readonly recordFailureFunction: MlopsFunction;
+
+  private readonly props: TrainingPipelineProps;
+
+  constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
+    super(scope, id);
+    this.props = props;
+    const { config, artifactStore, registry } = props;
+    const { processing: processingSpec, training: trainingSpec } = TRAINING_PIPELINE_SPEC;
+    this.validate(props);
+
+    const modelName = config.model.name;
+    const bucketName = artifactStore.bucket.bucketName;
+    const runPrefix = (suffix: string) => `States.Format('s3://${bucketName}/runs/{}/${suffix}', $.executionName)`;
+    const datasetUri = config.training.datasetUri.startsWith('s3://')
+      ? config.training.datasetUri
+      : artifactStore.s3Uri(config.training.datasetUri);
+
+    // --- network for the processing job (and optionally training)
+    const network = props.vpc
+      ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets }
+      : (() => {
+          const created = new PipelineVpc(this, 'Network');
+          return { vpc: created.vpc as ec2.IVpc, vpcSubnets: created.subnets };
+        })();
+
+    // --- Process: AWS Batch on Fargate
+    const processingImage = new ecrAssets.DockerImageAsset(this, 'ProcessingImage', {
+      directory: REPO_ROOT,
+      file: processingSpec.dockerfile,
+      platform: ecrAssets.Platform.LINUX_AMD64,
+    });
+    const processingJobRole = new iam.Role(this, 'ProcessingJobRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `Processing job of ${modelName}: reads the dataset, writes the processed splits`,
+    });
+    this.grantDatasetRead(processingJobRole, config.training.datasetUri);
+    artifactStore.grantWrite(processingJobRole, 'runs/*/processed/');
+    const processingLogs = new logs.LogGroup(this, 'ProcessingLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+    this.processingJobDefinition = new batch.EcsJobDefinition(this, 'ProcessingJob', {
+      container: new batch.EcsFargateContainerDefinition(this, 'ProcessingContainer', {
+        image: ecs.ContainerImage.fromDockerImageAsset(processingImage),
+        cpu: config.training.processing.vcpus,
+        memory: Size.mebibytes(config.training.processing.memoryMiB),
+        jobRole: processingJobRole,
+        fargateCpuArchitecture: ecs.CpuArchitecture.X86_64,
+        fargateOperatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'processing', logGroup: processingLogs }),
+        environment: {
+          [processingSpec.environment.teamConfig]: JSON.stringify(config),
+          [processingSpec.environment.splitSeed]: String(config.training.hyperparameters.seed ?? 0),
+        },
+      }),
+      timeout: Duration.hours(2),
+      retryAttempts: 1,
+    });
+    const computeEnvironment = new batch.FargateComputeEnvironment(this, 'ProcessingCompute', {
+      vpc: network.vpc,
+      vpcSubnets: network.vpcSubnets,
+      securityGroups: props.securityGroups,
+      maxvCpus: Math.max(4, config.training.processing.vcpus * 2),
+    });
+    this.processingJobQueue = new batch.JobQueue(this, 'ProcessingQueue', {
+      computeEnvironments: [{ computeEnvironment, order: 1 }],
+    });
+
+    // --- Train: SageMaker, its own role
+    this.trainingRole = new iam.Role(this, 'TrainingRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: `SageMaker training jobs of ${modelName}: read processed splits, write the model`,
+    });
+    artifactStore.grantRead(this.trainingRole, 'runs/*/processed/');
+    artifactStore.grantWrite(this.trainingRole, 'runs/*/model/');
+    this.grantTrainingJobLogs(this.trainingRole);
+    const trainerAsset = new ecrAssets.DockerImageAsset(this, 'TrainerImage', {
+      directory: REPO_ROOT,
+      file: trainingSpec.dockerfile,
+      platform: ecrAssets.Platform.LINUX_AMD64,
+    });
+    trainerAsset.repository.grantPull(this.trainingRole);
+    const codeVersion = props.codeVersion ?? trainerAsset.assetHash;
+
+    // --- Lambda steps
+    const commonEnv = { REGISTRY_TABLE_NAME: registry.table.tableName, ARTIFACT_BUCKET: bucketName, MODEL_NAME: modelName };
+    this.evaluateFunction = new MlopsFunction(this, 'EvaluateFunction', {
+      entry: TRAINING_PIPELINE_SPEC.evaluation.entry,
+      description: `Scores a trained ${modelName} model on the validation and holdout splits and applies the gate`,
+      serviceName: 'pipeline-evaluate',
+      metricsNamespace: props.metricsNamespace,
+      usesOnnxRuntime: true,
+      memorySize: 2048,
+      timeout: Duration.minutes(5),
+      environment: {
+        ...commonEnv,
+        EVALUATION_CONFIG: JSON.stringify({ task: config.model.task, ...config.evaluation }),
+      },
+    });
+    registry.grantRead(this.evaluateFunction);
+    artifactStore.grantRead(this.evaluateFunction, 'runs/');
+    this.registerFunction = new MlopsFunction(this, 'RegisterFunction', {
+      entry: 'lambdas/pipeline/register.handler.ts',
+      description: `Registers an evaluated ${modelName} model version`,
+      serviceName: 'pipeline-register',
+      metricsNamespace: props.metricsNamespace,
+      environment: commonEnv,
+    });
+    registry.grantReadWrite(this.registerFunction);
+    this.recordFailureFunction = new MlopsFunction(this, 'RecordFailureFunction', {
+      entry: 'lambdas/pipeline/record-failure.handler.ts',
+      description: `Records a failed ${modelName} training run in the registry`,
+      serviceName: 'pipeline-record-failure',
+      metricsNamespace: props.metricsNamespace,
+      environment: commonEnv,
+    });
+    registry.grantReadWrite(this.recordFailureFunction);
+    for (const fn of [this.evaluateFunction, this.registerFunction, this.recordFailureFunction]) {
+      acknowledge(
+        fn,
+        'Serverless-LambdaDLQ',
+        'Invoked synchronously by the training state machine, which retries transient errors and catches the rest into RecordFailure; a DLQ applies only to asynchronous invocations.',
+      );
+    }
+
+    // --- the state machine
+    const defaults = new sfn.Pass(this, 'ApplyDefaults', {
+      comment: 'Input { trigger, reason?, datasetUri? }; missing fields come from the team config',
+      parameters: {
+        defaults: { trigger: 'manual', reason: '', datasetUri },
+        'input.$': '$',
+        'executionName.$': '$$.Execution.Name',
+      },
+    });
+    const initialize = new sfn.Pass(this, 'Initialize', {
+      comment: 'Every S3 location of the run derives from the execution name (docs/architecture.md, S3 layout)',
+      parameters: {
+        'input.$': 'States.JsonMerge($.defaults, $.input, false)',
+        'executionName.$': '$.executionName',
+        model: modelName,
+        'processedUri.$': runPrefix('processed/'),
+        'validationUri.$': runPrefix(`processed/validation/${processingSpec.splitFile}`),
+        'holdoutUri.$': runPrefix(`processed/holdout/${processingSpec.splitFile}`),
+        'baselineUri.$': runPrefix(`processed/${processingSpec.baselineFile}`),
+        'modelOutputUri.$': runPrefix('model/'),
+        channels: Object.fromEntries(
+          Object.values(trainingSpec.channels).map((channel) => [`${channel}.$`, runPrefix(`processed/${channel}/`)]),
+        ),
+      },
+    });
+    const validTrigger = new sfn.Choice(this, 'ValidTrigger?', {
+      comment: `trigger must be one of ${TRAINING_TRIGGERS.join(', ')}`,
+    });
+    const invalidInput = new sfn.Fail(this, 'InvalidInput', {
+      error: 'InvalidInput',
+      cause: `input.trigger must be one of ${TRAINING_TRIGGERS.join(', ')}`,
+    });
+
+    const processStep = new tasks.BatchSubmitJob(this, 'Process', {
+      comment: 'Validate and split the dataset, write the baseline and lineage under runs/<execution>/processed/',
+      jobName: 'process',
+      jobQueueArn: this.processingJobQueue.jobQueueArn,
+      jobDefinitionArn: this.processingJobDefinition.jobDefinitionArn,
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      containerOverrides: {
+        environment: {
+          [processingSpec.environment.input]: sfn.JsonPath.stringAt('$.input.datasetUri'),
+          [processingSpec.environment.output]: sfn.JsonPath.stringAt('$.processedUri'),
+        },
+      },
+      resultSelector: { 'JobId.$': '$.JobId', 'JobName.$': '$.JobName' },
+      resultPath: '$.processing',
+    });
+    // Only Batch's own API faults are retried; a failed job (States.TaskFailed) is a real failure.
+    processStep.addRetry({
+      errors: ['Batch.AWSBatchException', 'Batch.ServerException', 'Batch.TooManyRequestsException'],
+      interval: Duration.seconds(10),
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
+
+    const trainStep = new tasks.SageMakerCreateTrainingJob(this, 'Train', {
+      comment: 'Named after the execution: a retry of the whole run reuses the name, SageMaker refuses a duplicate',
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      trainingJobName: sfn.JsonPath.stringAt('$.executionName'),
+      role: this.trainingRole,
+      algorithmSpecification: {
+        trainingImage: tasks.DockerImage.fromEcrRepository(trainerAsset.repository, trainerAsset.imageTag),
+        trainingInputMode: tasks.InputMode.FILE,
+      },
+      inputDataConfig: Object.values(trainingSpec.channels).map((channel) => ({
+        channelName: channel,
+        contentType: trainingSpec.contentType,
+        dataSource: {
+          s3DataSource: {
+            s3DataType: tasks.S3DataType.S3_PREFIX,
+            s3Location: RunLocation.at(`$.channels.${channel}`),
+          },
+        },
+      })),
+      outputDataConfig: {
+        s3OutputLocation: RunLocation.at('$.modelOutputUri'),
+        encryptionKey: artifactStore.encryptionKey,
+      },
+      resourceConfig: {
+        instanceCount: config.training.instanceCount,
+        instanceType: new ec2.InstanceType(config.training.instanceType.replace(/^ml\./, '')),
+        volumeSize: Size.gibibytes(config.training.volumeSizeGiB),
+        volumeEncryptionKey: artifactStore.encryptionKey,
+      },
+      stoppingCondition: { maxRuntime: Duration.minutes(config.training.maxRuntimeMinutes) },
+      enableNetworkIsolation: true,
+      hyperparameters: trainingHyperparameters(config),
+      vpcConfig: props.trainingInVpc ? { vpc: network.vpc, subnets: network.vpcSubnets } : undefined,
+      resultSelector: {
+        'ModelArtifacts.$': '$.ModelArtifacts',
+        'TrainingJobName.$': '$.TrainingJobName',
+        'TrainingImage.$': '$.AlgorithmSpecification.TrainingImage',
+      },
+      resultPath: '$.training',
+    });
+    // No Retry: CreateTrainingJob with the same name fails on a duplicate, and a new name would train twice.
+    acknowledgeKmsGrant(this.trainingRole); // the task's grant of the artifact key for volume and output encryption
+
+    const evaluateStep = lambdaStep(this, 'Evaluate', this.evaluateFunction, {
+      comment: 'onnxruntime on validation and holdout; gate and champion/challenger decide passed and approve',
+      payload: {
+        'executionName.$': '$.executionName',
+        'model.$': '$.model',
+        'modelArtifactUri.$': '$.training.ModelArtifacts.S3ModelArtifacts',
+        'validationUri.$': '$.validationUri',
+        'holdoutUri.$': '$.holdoutUri',
+      },
+      resultPath: '$.evaluation',
+    });
+    const gate = new sfn.Choice(this, 'PassedGate?', { comment: `${config.evaluation.primaryMetric} vs ${config.evaluation.threshold}` });
+    const belowGate = new sfn.Pass(this, 'BelowGate', {
+      comment: 'A model below the gate is a run outcome worth recording, not registering',
+      parameters: {
+        Error: 'ModelBelowThreshold',
+        'Cause.$': 'States.JsonToString($.evaluation)',
+      },
+      resultPath: '$.error',
+    });
+    const registerStep = lambdaStep(this, 'Register', this.registerFunction, {
+      comment: 'pending_approval, or approved when the gate auto-approves',
+      payload: {
+        'executionName.$': '$.executionName',
+        'model.$': '$.model',
+        'artifactUri.$': '$.training.ModelArtifacts.S3ModelArtifacts',
+        'artifactSha256.$': '$.evaluation.artifactSha256',
+        'metrics.$': '$.evaluation.metrics',
+        'primaryMetric.$': '$.evaluation.primaryMetric',
+        'datasetUri.$': '$.input.datasetUri',
+        'datasetSha256.$': '$.evaluation.datasetSha256',
+        'baselineUri.$': '$.baselineUri',
+        'holdoutUri.$': '$.holdoutUri',
+        codeVersion,
+        'image.$': '$.training.TrainingImage',
+        'approve.$': '$.evaluation.approve',
+      },
+      resultPath: '$.registration',
+    });
+    const recordFailure = lambdaStep(this, 'RecordFailure', this.recordFailureFunction, {
+      comment: 'Writes RUN#<execution> with the error, so failed runs show up in the registry',
+      payload: { 'executionName.$': '$$.Execution.Name', model: modelName, 'error.$': '$.error' },
+      resultPath: '$.failureRecord',
+    });
+    const failed = new sfn.Fail(this, 'RunFailed', { causePath: '$.error.Cause', errorPath: '$.error.Error' });
+    recordFailure.next(failed);
+    belowGate.next(recordFailure);
+
+    for (const step of [processStep, trainStep, evaluateStep, registerStep]) {
+      step.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    }
+
+    const definition = defaults
+      .next(initialize)
+      .next(
+        validTrigger
+          .when(
+            sfn.Condition.or(...TRAINING_TRIGGERS.map((t) => sfn.Condition.stringEquals('$.input.trigger', t))),
+            processStep
+              .next(trainStep)
+              .next(evaluateStep)
+              .next(
+                gate
+                  .when(sfn.Condition.booleanEquals('$.evaluation.passed', true), registerStep.next(new sfn.Succeed(this, 'Registered')))
+                  .otherwise(belowGate),
+              ),
+          )
+          .otherwise(invalidInput),
+      );
+
+    this.stateMachine = monitoredStateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      comment: `Training pipeline of ${modelName}`,
+      timeout: Duration.minutes(config.training.maxRuntimeMinutes + 180),
+    });
+
+    acknowledgeStateMachineRole(this.stateMachine, [
+      {
+        resource: Stack.of(this).formatArn({ service: 'batch', resource: 'job-definition', resourceName: '*' }),
+        reason: 'BatchSubmitJob grants batch:SubmitJob on job-definition/* because a job definition ARN carries its revision; the job queue is named exactly.',
+      },
+      {
+        resource: Stack.of(this).formatArn({ service: 'sagemaker', resource: 'training-job', resourceName: '*' }),
+        reason: 'Training jobs are named after the execution at run time; the role may only create/describe/stop training jobs.',
+      },
+      ...[this.evaluateFunction, this.registerFunction, this.recordFailureFunction].map((fn) => ({
+        resource: `${fn.functionArn}:*`,
+        reason: 'Invoke of the versions and aliases of this one pipeline function (added by the LambdaInvoke task).',
+      })),
+    ], 'sagemaker:ListTags (the .sync integration) has none either');
+    acknowledge(
+      processingJobExecutionRole(this.processingJobDefinition),
+      'AwsSolutions-IAM5[Resource::*]',
+      'ecr:GetAuthorizationToken (pulling the processing image) supports no resource-level permissions; the pull itself is limited to the asset repository.',
+    );
+
+    if (config.training.schedule) {
+      const dlq = deadLetterQueue(this, 'ScheduleDlq');
+      new events.Rule(this, 'Schedule', {
+        description: `Scheduled retraining of ${modelName}`,
+        schedule: events.Schedule.expression(config.training.schedule),
+        targets: [
+          new targets.SfnStateMachine(this.stateMachine, {
+            input: events.RuleTargetInput.fromObject({ trigger: 'schedule', reason: `schedule ${config.training.schedule}` }),
+            ...ruleTargetOptions(dlq),
+          }),
+        ],
+      });
+    }
+  }
+
+  /** Starts executions (the drift retrain trigger, the CLI). */
+  grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /** Executions that failed, including runs stopped by the gate. */
+  metricFailedRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricFailed({ period: Duration.hours(1), ...props });
+  }
+
+  /** Executions that registered a model version. */
+  metricSucceededRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricSucceeded({ period: Duration.hours(1), ...props });
+  }
+
+  private validate(props: TrainingPipelineProps): void {
+    const problems: string[] = [];
+    const { vcpus, memoryMiB } = props.config.training.processing;
+    const range = FARGATE_MEMORY[vcpus];
+    if (!range) {
+      problems.push(`training.processing.vcpus must be one of ${Object.keys(FARGATE_MEMORY).join(', ')} on Fargate, got: ${vcpus}`);
+    } else {
+      const [min, max, step] = range;
+      if (memoryMiB < min || memoryMiB > max || memoryMiB % step !== 0) {
+        problems.push(
+          `training.processing.memoryMiB for ${vcpus} vCPU must be ${min}-${max} in steps of ${step} on Fargate, got: ${memoryMiB}`,
+        );
+      }
+    }
+    if (props.trainingInVpc && !props.vpc) {
+      problems.push('trainingInVpc needs vpc: the generated network has no route SageMaker could use for the team');
+    }
+    if (problems.length) throw new Error(`${this.node.path}: ${problems.join('; ')}`);
+  }
+
+  /** The configured dataset: a prefix of the artifact store, or an s3:// URI of another bucket. */
+  private grantDatasetRead(role: iam.Role, datasetUri: string): void {
+    // Runs may name another dataset under datasets/ in their input.
+    this.props.artifactStore.grantRead(role, 'datasets/');
+    if (!datasetUri.startsWith('s3://')) {
+      if (!datasetUri.startsWith('datasets/')) this.props.artifactStore.grantRead(role, datasetUri);
+      return;
+    }
+    const { bucket, key } = parseS3Uri(datasetUri);
+    const bucketArn = Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: bucket });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${key}*`] } },
+      }),
+    );
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${bucketArn}/${key}*`] }));
+    acknowledgeWildcardResource(role, `${bucketArn}/${key}*`, `Read of the team's dataset prefix ${datasetUri}; file names under it are the team's.`);
+  }
+
+  /** What SageMaker needs to log and report metrics of the training job, and nothing else. */
+  private grantTrainingJobLogs(role: iam.Role): void {
+    const logGroup = Stack.of(this).formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: '/aws/sagemaker/TrainingJobs:*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [logGroup],
+      }),
+    );
+    acknowledgeWildcardResource(role, logGroup, 'SageMaker writes one log stream per training job into its fixed log group /aws/sagemaker/TrainingJobs.');
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': '/aws/sagemaker/TrainingJobs' } },
+      }),
+    );
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the /aws/sagemaker/TrainingJobs namespace by condition. ecr:GetAuthorizationToken (image pull) has no resource either.',
+    );
+  }
+}
+
+function processingJobExecutionRole(definition: batch.EcsJobDefinition): iam.IRole {
+  return definition.container.executionRole;
+}
