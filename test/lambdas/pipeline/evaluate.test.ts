@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTeamConfig } from '../../../lib/team-config';
+import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
+import { ModelRegistry } from '../../../lambdas/registry/registry';
+import { formatCsv } from '../../../pipelines/common/csv';
+import { packModelArchive } from '../../../pipelines/common/model-archive';
+import { toNumericTable } from '../../../pipelines/common/tabular';
+import { generateTransactions } from '../../../pipelines/datasets/card-fraud';
+import { computeMetrics } from '../../../pipelines/evaluation/metrics';
+import { parseHyperparameters, trainingHyperparameters } from '../../../pipelines/trainer/hyperparameters';
+import { trainModel } from '../../../pipelines/trainer/train';
+import { lambdaEnvFor, startDynalite, type LocalDynamo } from '../../helpers/dynalite';
+import { startLocalS3, type LocalS3 } from '../../pipelines/local-s3';
+
+const config = parseTeamConfig(JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')));
+const dataset = generateTransactions({ rows: 3000, seed: 5 });
+const parts = { train: dataset.rows.slice(0, 2000), validation: dataset.rows.slice(2000, 2500), holdout: dataset.rows.slice(2500) };
+const spec = { task: config.model.task, features: config.model.features, label: config.model.label };
+const table = (rows: number[][]) => toNumericTable([{ source: 'test', header: dataset.columns, rows }], spec);
+const evaluationConfig = { task: config.model.task, ...config.evaluation, autoApprove: true };
+
+let s3: LocalS3;
+let dynamo: LocalDynamo;
+let handler: (event: unknown) => Promise<{
+  metrics: { validation: Record<string, number>; holdout: Record<string, number> };
+  artifactSha256: string;
+  gate: { passed: boolean; reason: string };
+  champion: { version: number; metric: number } | null;
+  approve: boolean;
+}>;
+let expectedHoldout: Record<string, number>;
+const input = (execution: string) => ({
+  executionName: execution,
+  model: config.model.name,
+  modelArtifactUri: `s3://artifacts/runs/${execution}/model/job/output/model.tar.gz`,
+  holdoutUri: 's3://artifacts/runs/r1/processed/holdout/data.csv',
+  validationUri: 's3://artifacts/runs/r1/processed/validation/data.csv',
+});
+
+beforeAll(async () => {
+  [s3, dynamo] = await Promise.all([startLocalS3(), startDynalite()]);
+  // s3rver checks its fixed credentials; dynalite accepts any, so the S3 environment goes last.
+  Object.assign(process.env, lambdaEnvFor(dynamo), s3.env, {
+    ARTIFACT_BUCKET: s3.bucket,
+    MODEL_NAME: config.model.name,
+    EVALUATION_CONFIG: JSON.stringify(evaluationConfig),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  const trained = trainModel(parseHyperparameters(trainingHyperparameters(config)), table(parts.train), table(parts.validation), 'sha');
+  const put = (key: string, body: string | Uint8Array) => s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }));
+  await put('runs/r1/model/job/output/model.tar.gz', await packModelArchive(trained.onnx, trained.metadata));
+  await put('runs/r1/processed/validation/data.csv', formatCsv(dataset.columns, parts.validation));
+  await put('runs/r1/processed/holdout/data.csv', formatCsv(dataset.columns, parts.holdout));
+  await put('runs/bad/model/job/output/model.tar.gz', 'not a tarball');
+  const holdout = table(parts.holdout);
+  expectedHoldout = computeMetrics(spec.task, holdout.labels, trained.model.predict(holdout.features, holdout.rowCount));
+  ({ handler } = await import('../../../lambdas/pipeline/evaluate.handler'));
+});
+afterAll(async () => {
+  await Promise.all([s3?.stop(), dynamo?.stop()]);
+});
+
+describe('Evaluate step', () => {
+  it('GIVEN no live version WHEN evaluated THEN scores both splits with onnxruntime and approves a model that clears the gate', async () => {
+    const result = await handler(input('r1'));
+    expect(result.metrics.holdout.auc).toBeCloseTo(expectedHoldout.auc, 5);
+    expect(result.metrics.holdout.logLoss).toBeCloseTo(expectedHoldout.logLoss, 5);
+    expect(result.metrics.validation.auc).toBeGreaterThan(0.7);
+    expect(result.artifactSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.gate.passed).toBe(true);
+    expect(result.champion).toBeNull();
+    expect(result.approve).toBe(true);
+  });
+
+  it('GIVEN a live champion that is as good WHEN evaluated THEN the challenger is not auto-approved', async () => {
+    const registry = new ModelRegistry(new DynamoRegistryStore(dynamo.documentClient, dynamo.tableName));
+    const decision = { actor: 'test', reason: 'test' };
+    const { version } = (
+      await registry.register(
+        {
+          model: config.model.name,
+          artifactUri: 's3://artifacts/runs/r0/model.tar.gz',
+          artifactSha256: 'a'.repeat(64),
+          metrics: { holdout: { auc: expectedHoldout.auc - 0.001 } },
+        },
+        'test',
+      )
+    ).version;
+    await registry.approve(config.model.name, version, decision);
+    await registry.beginDeployment(config.model.name, version, decision);
+    await registry.finalizeDeployment(config.model.name, version, decision);
+
+    const result = await handler(input('r1'));
+    expect(result.champion).toEqual({ version, metric: expectedHoldout.auc - 0.001 });
+    expect(result.gate.passed).toBe(true);
+    expect(result.gate.reason).toContain(`does not beat live version ${version}`);
+    expect(result.approve).toBe(false);
+  });
+
+  it('refuses input that is not the state machine contract, naming the field', async () => {
+    await expect(handler({ ...input('r1'), holdoutUri: 'holdout.csv' })).rejects.toThrow(/invalid Evaluate input: holdoutUri: expected an s3:\/\/bucket\/key URI/);
+  });
+
+  it('refuses artifacts outside the artifact bucket', async () => {
+    await expect(handler({ ...input('r1'), modelArtifactUri: 's3://elsewhere/model.tar.gz' })).rejects.toThrow(/outside the artifact bucket artifacts/);
+  });
+
+  it('fails clearly on an unreadable model archive', async () => {
+    await expect(handler(input('bad'))).rejects.toThrow(/model\.tar\.gz must contain model\.onnx and metadata\.json, found: nothing/);
+  });
+});
