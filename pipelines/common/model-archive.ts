@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -70,12 +70,4 @@ export async function unpackModelArchive(archive: Uint8Array, source = 'model ar
     );
   }
   return { onnx, metadata: metadata.data };
-}
-
-/** Reads model files from a local model directory (the trainer's output). */
-export function readModelDir(dir: string): { onnx: Buffer; metadata: ModelMetadata } {
-  return {
-    onnx: readFileSync(join(dir, MODEL_FILE)),
-    metadata: modelMetadataSchema.parse(JSON.parse(readFileSync(join(dir, METADATA_FILE), 'utf8'))),
-  };
 }
