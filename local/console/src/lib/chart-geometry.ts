@@ -19,12 +19,12 @@ export function linearScale(domain: Extent, range: Extent): LinearScale {
   return scale;
 }
 
-/** Step of roughly `span / count`, rounded to 1, 2 or 5 times a power of ten. */
+/** Step nearest to `span / count` among 1, 2 and 5 times a power of ten. */
 export function niceStep(span: number, count: number): number {
   const raw = span / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(raw));
   const fraction = raw / power;
-  const nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10;
+  const nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10;
   return nice * power;
 }
 

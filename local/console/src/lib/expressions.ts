@@ -157,13 +157,19 @@ export function evaluateExpression(
 
   const parseTerm = (): Value => {
     let value = parsePrimary();
-    while (isPunct('*') || isPunct('/')) value = combine(value, parsePrimary(), take().value as string);
+    while (isPunct('*') || isPunct('/')) {
+      const op = take().value as string;
+      value = combine(value, parsePrimary(), op);
+    }
     return value;
   };
 
   function parseExpr(): Value {
     let value = parseTerm();
-    while (isPunct('+') || isPunct('-')) value = combine(value, parseTerm(), take().value as string);
+    while (isPunct('+') || isPunct('-')) {
+      const op = take().value as string;
+      value = combine(value, parseTerm(), op);
+    }
     return value;
   }
 

@@ -15,13 +15,16 @@ export function formatNumber(value: number, significantDigits = 3): string {
   for (const [scale, suffix] of SUFFIXES) {
     if (magnitude >= scale) return `${trim((value / scale).toPrecision(significantDigits))}${suffix}`;
   }
-  if (magnitude < 1e-3) return value.toExponential(significantDigits - 1);
+  if (magnitude < 1e-3) {
+    const [mantissa, exponent] = value.toExponential(significantDigits - 1).split('e');
+    return `${trim(mantissa)}e${exponent}`;
+  }
   if (Number.isInteger(value)) return String(value);
   return trim(value.toPrecision(significantDigits));
 }
 
-/** "1.50" -> "1.5", "2.00" -> "2"; leaves exponent forms alone. */
-const trim = (text: string): string => (text.includes('e') || !text.includes('.') ? text : text.replace(/\.?0+$/, ''));
+/** "1.50" -> "1.5", "2.00" -> "2". */
+const trim = (text: string): string => (text.includes('.') && !text.includes('e') ? text.replace(/\.?0+$/, '') : text);
 
 /** Model quality metrics keep four decimals so two close candidates can be told apart. */
 export const formatMetricValue = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(4));

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { describeOutcome, executionKind, stepsOf } from '../../../local/console/src/lib/run-progress';
+import type { Execution, ExecutionEvent } from '../../../local/console/src/lib/twin-types';
+
+const at = (second: number) => new Date(Date.UTC(2025, 0, 1, 12, 0, second)).toISOString();
+const entered = (state: string, second: number): ExecutionEvent => ({ type: 'StateEntered', state, at: at(second) });
+const exited = (state: string, second: number): ExecutionEvent => ({ type: 'StateExited', state, at: at(second) });
+
+function execution(partial: Partial<Execution> & Pick<Execution, 'events' | 'status'>): Execution {
+  return { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:run-1', stateMachineName: 'TrainingPipeline', name: 'run-1', startDate: at(0), ...partial };
+}
+
+describe('stepsOf', () => {
+  it('follows states in order of entry with their durations', () => {
+    const steps = stepsOf(execution({ status: 'RUNNING', events: [entered('Process', 0), exited('Process', 4), entered('Train', 4)] }));
+    expect(steps).toEqual([
+      { name: 'Process', status: 'succeeded', enteredAt: Date.parse(at(0)), exitedAt: Date.parse(at(4)), retries: 0 },
+      { name: 'Train', status: 'running', enteredAt: Date.parse(at(4)), retries: 0 },
+    ]);
+  });
+
+  it('marks a failed state with its error and cause, and a caught one as handled', () => {
+    const steps = stepsOf(
+      execution({
+        status: 'FAILED',
+        events: [
+          entered('Train', 0),
+          { type: 'StateFailed', state: 'Train', at: at(3), detail: { Error: 'TrainingJobFailed', Cause: 'trainer exited with code 1' } },
+          entered('RecordFailure', 3),
+          exited('RecordFailure', 4),
+        ],
+      }),
+    );
+    expect(steps[0]).toMatchObject({ status: 'failed', error: 'TrainingJobFailed', cause: 'trainer exited with code 1' });
+    const caught = stepsOf(execution({ status: 'FAILED', events: [entered('Holdout', 0), { type: 'StateCaught', state: 'Holdout', at: at(1), detail: { error: 'HoldoutParityError', cause: 'auc 0.91 vs 0.87' } }] }));
+    expect(caught[0]).toMatchObject({ status: 'caught', error: 'HoldoutParityError' });
+  });
+
+  it('counts retries and accepts Step Functions history event names', () => {
+    const steps = stepsOf(
+      execution({
+        status: 'SUCCEEDED',
+        events: [
+          { type: 'TaskStateEntered', state: 'Evaluate', at: at(0) },
+          { type: 'StateRetried', state: 'Evaluate', at: at(1) },
+          { type: 'TaskStateExited', state: 'Evaluate', at: at(2) },
+        ],
+      }),
+    );
+    expect(steps).toMatchObject([{ name: 'Evaluate', status: 'succeeded', retries: 1 }]);
+  });
+
+  it('blames the state still running when the execution failed without a state event', () => {
+    const steps = stepsOf(execution({ status: 'FAILED', error: 'States.Timeout', cause: 'timed out', events: [entered('Train', 0)] }));
+    expect(steps[0]).toMatchObject({ status: 'failed', error: 'States.Timeout', cause: 'timed out' });
+  });
+});
+
+describe('describeOutcome', () => {
+  const outcomeOf = (e: Execution) => describeOutcome(e, stepsOf(e));
+
+  it('names a failed training job', () => {
+    const e = execution({ status: 'FAILED', events: [entered('Process', 0), exited('Process', 1), entered('Train', 1), { type: 'StateFailed', state: 'Train', at: at(2), detail: { Error: 'SageMaker.TrainingJobFailed', Cause: 'AlgorithmError: label column missing' } }] });
+    expect(outcomeOf(e)).toEqual({ tone: 'danger', headline: 'Training job failed', detail: 'AlgorithmError: label column missing' });
+  });
+
+  it('names a holdout parity failure that rolled the deployment back', () => {
+    const e = execution({
+      stateMachineName: 'DeploymentFlow',
+      status: 'SUCCEEDED',
+      events: [entered('Begin', 0), exited('Begin', 1), entered('Holdout', 1), { type: 'StateCaught', state: 'Holdout', at: at(2), detail: { Error: 'HoldoutParityError', Cause: 'auc 0.8712 differs from evaluation 0.9120 by more than 0.001' } }, entered('Rollback', 2), exited('Rollback', 3)],
+    });
+    expect(outcomeOf(e)).toEqual({ tone: 'danger', headline: 'Holdout parity failed — deployment rolled back', detail: 'auc 0.8712 differs from evaluation 0.9120 by more than 0.001' });
+  });
+
+  it('names a rollback after an alarm', () => {
+    const e = execution({ stateMachineName: 'DeploymentFlow', status: 'SUCCEEDED', events: [entered('Alarms', 0), { type: 'StateFailed', state: 'Alarms', at: at(1), detail: { error: 'AlarmFired' } }, entered('Rollback', 1), exited('Rollback', 2)] });
+    expect(outcomeOf(e).headline).toBe('Rolled back after Alarms failed');
+  });
+
+  it('reports progress and success', () => {
+    expect(outcomeOf(execution({ status: 'RUNNING', events: [entered('Canary', 0)] }))).toEqual({ tone: 'progress', headline: 'Running: Canary' });
+    expect(outcomeOf(execution({ status: 'SUCCEEDED', events: [entered('Finalize', 0), exited('Finalize', 1)] }))).toEqual({ tone: 'success', headline: 'Succeeded' });
+  });
+});
+
+describe('executionKind', () => {
+  it('tells pipelines from deployments by the state machine name', () => {
+    expect([executionKind('fraud-TrainingPipeline1A2B'), executionKind('fraud-DeploymentFlowC3D4'), executionKind('Other')]).toEqual(['pipeline', 'deployment', 'other']);
+  });
+});
