@@ -1,0 +1,285 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { capturePrefix, processedPrefix } from '../lambdas/shared/storage-layout';
+import type { IArtifactStore } from './artifact-store';
+import type { IModelRegistry } from './model-registry';
+import { IAlarmActionStrategy } from './monitoring/alarm-actions';
+import { MAX_ALARM_PERIOD, SeverityAlarms, createThresholdAlarms, teamOfNamespace } from './monitoring/alarms';
+import { MetricFactory } from './monitoring/metric-factory';
+import { rangeProblem, throwOnPropProblems } from './monitoring/prop-problems';
+import { ThresholdPair, thresholdProblems } from './monitoring/thresholds';
+import { MlopsFunction } from './private/mlops-function';
+import { deadLetterQueue, ruleTargetOptions } from './private/queues';
+import type { FeatureSpec, TeamConfig } from './team-config';
+
+/** Names of the EMF metrics the drift job publishes (namespace `MLOps/<team>`). */
+export const DRIFT_METRIC_NAMES = {
+  /** Population stability index of a feature (dimensions Model, Feature). */
+  featurePsi: 'FeaturePsi',
+  /** Two-sample KS statistic D of a numeric feature (dimensions Model, Feature). */
+  featureKsStatistic: 'FeatureKsStatistic',
+  /** Share of features judged drifted, 0-1 (dimension Model). */
+  driftedFeatureShare: 'DriftedFeatureShare',
+  /** Captured rows in the window the job compared (dimension Model). */
+  driftSampleCount: 'DriftSampleCount',
+} as const;
+
+export interface DriftMonitorProps {
+  /** The registry model whose live version is watched. */
+  readonly modelName: string;
+  /** The model's features, in the order the model takes them (the team config's `model.features`). */
+  readonly features: readonly FeatureSpec[];
+  readonly registry: IModelRegistry;
+  /** Holds the captured traffic, the baselines of the runs, and receives the drift reports. */
+  readonly artifactStore: IArtifactStore;
+  /** The training pipeline a drift episode starts. */
+  readonly trainingPipeline: sfn.IStateMachine;
+  /** CloudWatch namespace of the job's EMF metrics, `MLOps/<team>`. */
+  readonly metricsNamespace: string;
+  /** The team config's `drift` section: schedule, window, thresholds, cooldown. */
+  readonly drift: TeamConfig['drift'];
+  /**
+   * Team name, the first part of every alarm name (`<team>-<model>-<what>-<severity>`).
+   * @default - the `<team>` of a `MLOps/<team>` metricsNamespace; required for any other namespace
+   */
+  readonly team?: string;
+  /**
+   * What happens when an alarm changes state (see `AlarmNotificationTopic.strategyFor`). The retraining rule
+   * listens to the drift alarm's state-change event whatever the actions are.
+   * @default - no actions
+   */
+  readonly alarmActions?: IAlarmActionStrategy;
+}
+
+const UNIT_SECONDS: Record<string, number> = { minute: 60, hour: 3600, day: 86_400 };
+
+/**
+ * The alarm period that matches a schedule: one run per period. A `rate(...)` gives its own interval (capped at
+ * CloudWatch's longest period, one day); a `cron(...)` has no fixed interval, so it is judged per day.
+ */
+export function alarmPeriodOfSchedule(expression: string): Duration {
+  const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
+  if (!rate) return MAX_ALARM_PERIOD;
+  const seconds = Number(rate[1]) * UNIT_SECONDS[rate[2]];
+  return Duration.seconds(Math.min(seconds, MAX_ALARM_PERIOD.toSeconds()));
+}
+
+/**
+ * Watches the live model for data drift and turns a drift episode into one retraining run:
+ * - a scheduled job compares the capture window with the live version's baseline and publishes PSI and KS per
+ *   feature, the drifted feature share and the sample count (EMF), and writes a report to `drift-reports/<model>/`;
+ * - per-feature PSI alarms (Warning/Critical from `drift.psi`) and a dataset-level alarm on
+ *   `DriftedFeatureShare >= drift.driftedFeatureShare`;
+ * - a default-bus rule on that alarm entering ALARM invokes the retrain trigger, which starts the training pipeline
+ *   unless a retraining started within `drift.retrainCooldownHours` (conditional write in the registry table).
+ */
+export class DriftMonitor extends Construct {
+  readonly modelName: string;
+  readonly features: readonly FeatureSpec[];
+  /** The dataset-level alarm that drives retraining. */
+  readonly driftAlarm: cloudwatch.Alarm;
+  /** Warning/Critical PSI alarms, by feature name. */
+  readonly featureAlarms: Record<string, SeverityAlarms>;
+  /** The thresholds the alarms were built from, for graph annotations. */
+  readonly psiThresholds: ThresholdPair;
+  readonly driftedFeatureShareThreshold: number;
+  /** The scheduled drift job. */
+  readonly job: lambda.IFunction;
+  /** Starts the training pipeline on a drift alarm. */
+  readonly retrainTrigger: lambda.IFunction;
+  /** The schedule of the job. */
+  readonly scheduleRule: events.Rule;
+  /** The rule from the drift alarm's state change to the retrain trigger. */
+  readonly retrainRule: events.Rule;
+  /** Events and invocations of the job and the trigger that failed every retry. */
+  readonly deadLetterQueue: sqs.IQueue;
+  private readonly metrics: MetricFactory;
+  private readonly period: Duration;
+
+  constructor(scope: Construct, id: string, props: DriftMonitorProps) {
+    super(scope, id);
+    const { drift } = props;
+    const names = props.features.map((f) => f.name);
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    throwOnPropProblems(this, [
+      ...(props.features.length === 0 ? ['features must list at least one feature, got: []'] : []),
+      ...(duplicate ? [`features must have unique names, got "${duplicate}" twice`] : []),
+      ...(/^(rate|cron)\(.+\)$/.test(drift.schedule) ? [] : [`drift.schedule must be rate(...) or cron(...), got: "${drift.schedule}"`]),
+      ...thresholdProblems('drift.psi', drift.psi, { min: 0, max: 10 }),
+      ...rangeProblem('drift.driftedFeatureShare', drift.driftedFeatureShare, { min: Number.MIN_VALUE, max: 1 }),
+      ...rangeProblem('drift.retrainCooldownHours', drift.retrainCooldownHours, { min: 1, max: 720, integer: true }),
+      ...rangeProblem('drift.windowHours', drift.windowHours, { min: 1, max: 720, integer: true }),
+      ...(props.team === undefined && teamOfNamespace(props.metricsNamespace) === undefined
+        ? [`team is required when metricsNamespace is not of the form MLOps/<team>, got: "${props.metricsNamespace}"`]
+        : []),
+    ]);
+    this.modelName = props.modelName;
+    this.features = props.features;
+    this.psiThresholds = drift.psi;
+    this.driftedFeatureShareThreshold = drift.driftedFeatureShare;
+    this.period = alarmPeriodOfSchedule(drift.schedule);
+    this.metrics = new MetricFactory({
+      namespace: props.metricsNamespace,
+      dimensions: { Model: props.modelName },
+      period: this.period,
+    });
+    const naming = { team: props.team ?? teamOfNamespace(props.metricsNamespace)!, model: props.modelName };
+
+    // EventBridge delivers to this queue, so it is encrypted with an SQS-managed key (see deadLetterQueue).
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters');
+
+    const job = new MlopsFunction(this, 'Job', {
+      entry: 'lambdas/drift/job.handler.ts',
+      description: `Compares captured traffic of ${props.modelName} with the live version's baseline`,
+      serviceName: 'drift-job',
+      metricsNamespace: props.metricsNamespace,
+      timeout: Duration.minutes(5),
+      memorySize: 2048,
+      deadLetterQueue: this.deadLetterQueue,
+      environment: {
+        REGISTRY_TABLE_NAME: props.registry.table.tableName,
+        ARTIFACT_BUCKET: props.artifactStore.bucket.bucketName,
+        MODEL_NAME: props.modelName,
+        DRIFT_CONFIG: JSON.stringify({
+          windowHours: drift.windowHours,
+          minSamples: drift.minSamples,
+          psi: drift.psi,
+          driftedFeatureShare: drift.driftedFeatureShare,
+          features: props.features.map(({ name, type }) => ({ name, type })),
+        }),
+      },
+    });
+    props.registry.grantRead(job);
+    props.artifactStore.grantRead(job, capturePrefix(props.modelName));
+    props.artifactStore.grantRead(job, processedPrefix('*')); // the live version's baseline.json
+    props.artifactStore.grantWrite(job, driftReportsPrefix(props.modelName));
+    this.job = job;
+
+    this.scheduleRule = new events.Rule(this, 'Schedule', {
+      description: `Drift job of ${props.modelName}`,
+      schedule: events.Schedule.expression(drift.schedule),
+      targets: [new targets.LambdaFunction(job, ruleTargetOptions(this.deadLetterQueue))],
+    });
+
+    const featureScope = new Construct(this, 'FeatureAlarms');
+    this.featureAlarms = {};
+    for (const feature of props.features) {
+      this.featureAlarms[feature.name] = createThresholdAlarms(new Construct(featureScope, feature.name), {
+        metric: this.metricFeaturePsi(feature.name),
+        thresholds: drift.psi,
+        naming,
+        what: `psi-${feature.name}`,
+        description: `PSI of feature ${feature.name} of ${props.modelName}, capture window vs baseline,`,
+        evaluationPeriods: 1,
+        actions: props.alarmActions,
+      });
+    }
+
+    this.driftAlarm = createThresholdAlarms(this, {
+      metric: this.metricDriftedFeatureShare(),
+      thresholds: { critical: drift.driftedFeatureShare },
+      naming,
+      what: 'drifted-feature-share',
+      description: `share of drifted features of ${props.modelName} (starts a retraining)`,
+      evaluationPeriods: 1,
+      // No run, or too few samples for a verdict, is not evidence of drift.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      actions: props.alarmActions,
+    }).Critical!;
+
+    const trigger = new MlopsFunction(this, 'RetrainTrigger', {
+      entry: 'lambdas/drift/retrain-trigger.handler.ts',
+      description: `Starts a retraining of ${props.modelName} when its drift alarm fires (once per cooldown)`,
+      serviceName: 'drift-retrain-trigger',
+      metricsNamespace: props.metricsNamespace,
+      deadLetterQueue: this.deadLetterQueue,
+      environment: {
+        REGISTRY_TABLE_NAME: props.registry.table.tableName,
+        MODEL_NAME: props.modelName,
+        TRAINING_STATE_MACHINE_ARN: props.trainingPipeline.stateMachineArn,
+        RETRAIN_COOLDOWN_HOURS: String(drift.retrainCooldownHours),
+      },
+    });
+    props.trainingPipeline.grantStartExecution(trigger);
+    props.registry.grantReadWrite(trigger); // the cooldown item COOLDOWN#<model>
+    this.retrainTrigger = trigger;
+
+    this.retrainRule = new events.Rule(this, 'RetrainOnDrift', {
+      description: `Drift alarm of ${props.modelName} in ALARM -> retraining`,
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        resources: [this.driftAlarm.alarmArn],
+        detail: { state: { value: ['ALARM'] } },
+      },
+      targets: [new targets.LambdaFunction(trigger, ruleTargetOptions(this.deadLetterQueue))],
+    });
+  }
+
+  /** Every alarm of the monitor: the drift alarm and the per-feature PSI alarms. */
+  get alarms(): cloudwatch.Alarm[] {
+    const perFeature = Object.values(this.featureAlarms).flatMap((alarms) => Object.values(alarms));
+    return [this.driftAlarm, ...perFeature];
+  }
+
+  /** PSI of one feature, capture window vs baseline. Maximum per schedule period by default. */
+  metricFeaturePsi(feature: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.assertFeature(feature);
+    return this.metrics.metric(
+      DRIFT_METRIC_NAMES.featurePsi,
+      { statistic: cloudwatch.Stats.MAXIMUM, dimensionsMap: { Feature: feature }, label: feature },
+      props,
+    );
+  }
+
+  /** KS statistic D of one numeric feature. Maximum per schedule period by default. */
+  metricFeatureKsStatistic(feature: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.assertFeature(feature);
+    return this.metrics.metric(
+      DRIFT_METRIC_NAMES.featureKsStatistic,
+      { statistic: cloudwatch.Stats.MAXIMUM, dimensionsMap: { Feature: feature }, label: feature },
+      props,
+    );
+  }
+
+  /** Share of features judged drifted (0-1). Maximum per schedule period by default. */
+  metricDriftedFeatureShare(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      DRIFT_METRIC_NAMES.driftedFeatureShare,
+      { statistic: cloudwatch.Stats.MAXIMUM, label: 'Drifted feature share' },
+      props,
+    );
+  }
+
+  /** Captured rows the job compared. Maximum per schedule period by default. */
+  metricDriftSampleCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      DRIFT_METRIC_NAMES.driftSampleCount,
+      { statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.COUNT, label: 'Captured rows in window' },
+      props,
+    );
+  }
+
+  /** Start a drift run by hand (the CLI's `mlops drift run`). */
+  grantInvokeJob(grantee: iam.IGrantable): iam.Grant {
+    return this.job.grantInvoke(grantee);
+  }
+
+  private assertFeature(feature: string): void {
+    if (!this.features.some((f) => f.name === feature)) {
+      throw new Error(
+        `${this.node.path}: no feature "${feature}" in this monitor; known features: ${this.features.map((f) => f.name).join(', ')}`,
+      );
+    }
+  }
+}
+
+/** Where the drift job writes its reports (`lambdas/drift/drift-job.ts` driftReportKey). */
+export const driftReportsPrefix = (model: string) => `drift-reports/${model}/`;

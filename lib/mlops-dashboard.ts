@@ -1,0 +1,209 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { DriftMonitor } from './drift-monitor';
+import type { IInferenceTier } from './inference-tier';
+import { IModelRegistry, ModelRegistry } from './model-registry';
+import { throwOnPropProblems } from './monitoring/prop-problems';
+import { rowWidths, thresholdAnnotations } from './monitoring/widgets';
+
+export interface MlopsDashboardProps {
+  /** The team; the dashboard is named `mlops-<team>`. */
+  readonly team: string;
+  readonly modelName: string;
+  readonly trainingPipeline: sfn.IStateMachine;
+  readonly deploymentFlow: sfn.IStateMachine;
+  readonly inference: IInferenceTier;
+  readonly driftMonitor: DriftMonitor;
+  /**
+   * The registry. A `ModelRegistry` of this stack adds its event publishing (transitions published, undelivered
+   * events); an imported one has no functions here to graph.
+   */
+  readonly registry: IModelRegistry;
+  /**
+   * Time range the dashboard opens with.
+   * @default Duration.days(1)
+   */
+  readonly defaultRange?: Duration;
+}
+
+/** Height of a graph row, in grid units. */
+const GRAPH_HEIGHT = 6;
+/** Pipeline and deployment runs are rare: count them per hour. */
+const RUN_PERIOD = Duration.hours(1);
+/** Inference traffic is graphed per minute, the alarms' period. */
+const TRAFFIC_PERIOD = Duration.minutes(1);
+
+/**
+ * One CloudWatch dashboard per team, `mlops-<team>`, on the 24-column grid, from standard widgets only (the local
+ * twin's console draws the same body): training and deployment runs, registry activity, inference traffic, latency
+ * and errors with the alarm thresholds drawn in, predicted-positive share, drift per feature with its thresholds,
+ * and the state of every alarm. Thresholds are rendered from the same fields the alarms were built from.
+ */
+export class MlopsDashboard extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MlopsDashboardProps) {
+    super(scope, id);
+    throwOnPropProblems(
+      this,
+      /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/.test(props.team)
+        ? []
+        : [`team must be 3-32 lowercase letters, digits or '-', starting with a letter, got: "${props.team}"`],
+    );
+    const { inference, driftMonitor: drift } = props;
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `mlops-${props.team}`,
+      defaultInterval: props.defaultRange ?? Duration.days(1),
+    });
+
+    this.addRow(
+      (width) =>
+        new cloudwatch.TextWidget({
+          markdown: [
+            `# MLOps: team ${props.team}, model ${props.modelName}`,
+            "Training runs, registry activity, the live model's traffic and drift. Threshold lines are the team " +
+              "config's alarm thresholds; a drifted-feature share at or above its line starts a retraining (once per cooldown).",
+          ].join('\n\n'),
+          width,
+          height: 2,
+        }),
+    );
+
+    this.addRow(
+      graph('Training pipeline runs (per hour)', executions(props.trainingPipeline)),
+      graph('Deployments (per hour)', executions(props.deploymentFlow)),
+      registryWidget(props.registry),
+    );
+
+    this.addRow(
+      graph('Inference requests (per minute)', [
+        inference.metricInvocations({ period: TRAFFIC_PERIOD }),
+        inference.metricErrors({ period: TRAFFIC_PERIOD }),
+        inference.metricClientErrors({ period: TRAFFIC_PERIOD }),
+      ]),
+      graph(
+        'Inference latency (ms)',
+        [
+          inference.metricLatency({ statistic: cloudwatch.Stats.p(50), label: 'p50', period: TRAFFIC_PERIOD }),
+          inference.metricLatency({ statistic: cloudwatch.Stats.p(99), label: 'p99', period: TRAFFIC_PERIOD }),
+        ],
+        thresholdAnnotations(inference.latencyP99Ms, 'p99'),
+      ),
+      graph(
+        'Server error rate (%)',
+        [inference.metricErrorRate({ period: TRAFFIC_PERIOD })],
+        thresholdAnnotations(inference.errorRatePercent, 'error rate'),
+      ),
+    );
+
+    this.addRow(
+      graph('Predicted positive (% of requests)', [inference.metricPredictedPositiveRate({ period: TRAFFIC_PERIOD })]),
+      graph('Captured for drift monitoring (records)', [
+        inference.captureStream.metricIncomingRecords({ period: TRAFFIC_PERIOD, label: 'Records captured' }),
+      ]),
+      (width) =>
+        new cloudwatch.SingleValueWidget({
+          title: 'Captured rows in the last drift window',
+          metrics: [drift.metricDriftSampleCount()],
+          width,
+          height: GRAPH_HEIGHT,
+        }),
+    );
+
+    const featureNames = drift.features.map((f) => f.name);
+    const numericFeatures = drift.features.filter((f) => f.type === 'numeric').map((f) => f.name);
+    this.addRow(
+      graph(
+        'Drift: PSI per feature',
+        featureNames.map((name) => drift.metricFeaturePsi(name)),
+        thresholdAnnotations(drift.psiThresholds, 'PSI'),
+      ),
+      graph(
+        'Drift: drifted feature share',
+        [drift.metricDriftedFeatureShare()],
+        thresholdAnnotations({ critical: drift.driftedFeatureShareThreshold }, 'retraining'),
+      ),
+    );
+    if (numericFeatures.length > 0) {
+      this.addRow(
+        graph(
+          'Drift: KS statistic per numeric feature',
+          numericFeatures.map((name) => drift.metricFeatureKsStatistic(name)),
+        ),
+      );
+    }
+
+    this.addRow(
+      (width) =>
+        new cloudwatch.AlarmStatusWidget({
+          title: 'Alarms',
+          alarms: [...inference.alarms, ...inference.warningAlarms, ...drift.alarms],
+          sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+          width,
+          height: GRAPH_HEIGHT,
+        }),
+    );
+  }
+
+  /** Adds one row; the row decides the widths so that every row fills the 24 columns. */
+  private addRow(...widgets: WidgetOfWidth[]): void {
+    const widths = rowWidths(widgets.length);
+    this.dashboard.addWidgets(...widgets.map((widget, i) => widget(widths[i])));
+  }
+}
+
+/** A widget waiting for the width its row gives it. */
+type WidgetOfWidth = (width: number) => cloudwatch.IWidget;
+
+function graph(
+  title: string,
+  metrics: cloudwatch.IMetric[],
+  annotations: cloudwatch.HorizontalAnnotation[] = [],
+): WidgetOfWidth {
+  return (width) =>
+    new cloudwatch.GraphWidget({
+      title,
+      left: metrics,
+      leftAnnotations: annotations,
+      width,
+      height: GRAPH_HEIGHT,
+      legendPosition: cloudwatch.LegendPosition.BOTTOM,
+    });
+}
+
+function executions(machine: sfn.IStateMachine): cloudwatch.IMetric[] {
+  const options = { period: RUN_PERIOD, statistic: cloudwatch.Stats.SUM };
+  return [
+    machine.metricStarted({ ...options, label: 'Started' }),
+    machine.metricSucceeded({ ...options, label: 'Succeeded' }),
+    machine.metricFailed({ ...options, label: 'Failed' }),
+    machine.metricTimedOut({ ...options, label: 'Timed out' }),
+  ];
+}
+
+/**
+ * The registry emits no metric of its own; a registry of this stack shows its event publishing instead: the
+ * stream publisher runs once per batch of audit rows (version registered or moved between stages).
+ */
+function registryWidget(registry: IModelRegistry): WidgetOfWidth {
+  if (!(registry instanceof ModelRegistry)) {
+    return (width) =>
+      new cloudwatch.TextWidget({
+        markdown: '### Registry\nImported from another stack: its publishing metrics are on that stack\'s dashboard.',
+        width,
+        height: GRAPH_HEIGHT,
+      });
+  }
+  return graph('Registry activity (per hour)', [
+    registry.streamPublisher.metricInvocations({
+      period: RUN_PERIOD,
+      statistic: cloudwatch.Stats.SUM,
+      label: 'Registry changes published (stream publisher runs; one per batch of version transitions)',
+    }),
+    registry.metricPublishErrors({ period: RUN_PERIOD, label: 'Publisher errors' }),
+    registry.metricUndeliveredEvents({ period: RUN_PERIOD, label: 'Undelivered registry events' }),
+  ]);
+}
