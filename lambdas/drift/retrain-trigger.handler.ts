@@ -1,4 +1,35 @@
-// PLACEHOLDER (lead): replaced by the owning helper.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented yet');
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { formatIssues } from '../../lib/team-config';
+import { registryDocumentClient } from '../registry/dynamodb-store';
+import { requiredEnv } from '../shared/env';
+import { alarmStateChangeEventSchema, triggerRetraining, type RetrainResult } from './retrain-trigger';
+
+const logger = new Logger();
+const documentClient = registryDocumentClient(new DynamoDBClient({}));
+const sfn = new SFNClient({});
+
+function cooldownHours(): number {
+  const raw = requiredEnv('RETRAIN_COOLDOWN_HOURS');
+  const hours = Number(raw);
+  if (!(hours > 0)) throw new Error(`RETRAIN_COOLDOWN_HOURS must be a positive number, got "${raw}"`);
+  return hours;
+}
+
+export const handler = async (event: unknown): Promise<RetrainResult> => {
+  const parsed = alarmStateChangeEventSchema.safeParse(event);
+  if (!parsed.success) throw new Error(`not a CloudWatch alarm state change: ${formatIssues(parsed.error, 'event').join('; ')}`);
+  const result = await triggerRetraining(
+    { documentClient, sfn },
+    {
+      tableName: requiredEnv('REGISTRY_TABLE_NAME'),
+      model: requiredEnv('MODEL_NAME'),
+      stateMachineArn: requiredEnv('TRAINING_STATE_MACHINE_ARN'),
+      cooldownHours: cooldownHours(),
+    },
+    parsed.data,
+  );
+  logger.info('Drift alarm handled', { alarmName: parsed.data.detail.alarmName, ...result });
+  return result;
 };

@@ -124,12 +124,14 @@ beforeEach(async () => {
   await clearCapture();
   emf = [];
   vi.restoreAllMocks();
-  const write = process.stdout.write.bind(process.stdout);
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: never[]) => {
+  // Powertools writes EMF documents to stdout; keep them, pass everything else through.
+  const write = process.stdout.write.bind(process.stdout) as (chunk: string | Uint8Array) => boolean;
+  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
     const text = String(chunk);
+    if (!text.includes('"_aws"')) return write(chunk);
     for (const line of text.split('\n')) if (line.includes('"_aws"')) emf.push(JSON.parse(line));
-    return text.includes('"_aws"') ? true : write(chunk, ...rest);
-  });
+    return true;
+  }) as typeof process.stdout.write);
 });
 
 const metricsOf = (name: string) => emf.filter((doc) => name in doc);
