@@ -51,8 +51,21 @@ describe('stepsOf', () => {
   });
 
   it('blames the state still running when the execution failed without a state event', () => {
-    const steps = stepsOf(execution({ status: 'FAILED', error: 'States.Timeout', cause: 'timed out', events: [entered('Train', 0)] }));
-    expect(steps[0]).toMatchObject({ status: 'failed', error: 'States.Timeout', cause: 'timed out' });
+    const steps = stepsOf(execution({ status: 'FAILED', stopDate: at(9), error: 'States.Timeout', cause: 'timed out', events: [entered('Train', 0)] }));
+    expect(steps[0]).toMatchObject({ status: 'failed', error: 'States.Timeout', cause: 'timed out', exitedAt: Date.parse(at(9)) });
+  });
+
+  it('ends a Fail state with the execution without repeating an error already shown on the failed task', () => {
+    const steps = stepsOf(
+      execution({
+        status: 'FAILED',
+        stopDate: at(5),
+        error: 'States.TaskFailed',
+        cause: '{"errorType":"TrainingJobFailed"}',
+        events: [entered('Train', 0), { type: 'StateFailed', state: 'Train', at: at(2), detail: { Error: 'TrainingJobFailed', Cause: 'exit 1' } }, entered('Fail', 4)],
+      }),
+    );
+    expect(steps[1]).toEqual({ name: 'Fail', status: 'failed', enteredAt: Date.parse(at(4)), exitedAt: Date.parse(at(5)), retries: 0 });
   });
 });
 

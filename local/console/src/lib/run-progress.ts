@@ -32,7 +32,7 @@ const kindOf = (event: ExecutionEvent): string | undefined =>
   ['Entered', 'Exited', 'Failed', 'Caught', 'Retried'].find((kind) => event.type.endsWith(kind) && event.type !== `Execution${kind}`);
 
 /** The states an execution went through, in order of entry (a state entered twice appears twice). */
-export function stepsOf(execution: Pick<Execution, 'events' | 'status' | 'error' | 'cause'>): Step[] {
+export function stepsOf(execution: Pick<Execution, 'events' | 'status' | 'error' | 'cause' | 'stopDate'>): Step[] {
   const steps: Step[] = [];
   const open = new Map<string, Step>();
   for (const event of execution.events) {
@@ -59,13 +59,17 @@ export function stepsOf(execution: Pick<Execution, 'events' | 'status' | 'error'
       }
     }
   }
-  // A failed execution whose failing state recorded no event of its own: blame the state still running.
+  // States still open when the execution stopped ended with it (a Fail state, or a task that failed without an
+  // event of its own). The execution's error is theirs only if no earlier state already explains the failure.
   if (execution.status !== 'RUNNING') {
+    const explained = steps.some((s) => s.status === 'failed' || s.status === 'caught');
+    const stoppedAt = execution.stopDate ? toEpochMillis(execution.stopDate) : undefined;
     for (const step of steps.filter((s) => s.status === 'running')) {
       step.status = execution.status === 'SUCCEEDED' ? 'succeeded' : 'failed';
-      if (step.status === 'failed') {
-        step.error ??= execution.error ?? undefined;
-        step.cause ??= execution.cause ?? undefined;
+      step.exitedAt = stoppedAt ?? step.enteredAt;
+      if (step.status === 'failed' && !explained) {
+        step.error = execution.error ?? undefined;
+        step.cause = execution.cause ?? undefined;
       }
     }
   }

@@ -77,7 +77,7 @@ function executionCard(execution, now) {
         ),
       ),
     ),
-    failures.map((step) =>
+    failures.filter((step) => step.error || step.cause).map((step) =>
       h('div', { class: 'failure' }, h('strong', {}, `${step.name}: ${step.error ?? 'failed'}`), step.cause ? h('pre', { class: 'cause' }, step.cause) : null),
     ),
   );
