@@ -23,18 +23,18 @@ function startStepFunctionsStandIn() {
       res.setHeader('content-type', 'application/x-amz-json-1.0');
       if (req.headers['x-amz-target'] !== 'AWSStepFunctions.StartExecution') {
         res.statusCode = 400;
-        return res.end(JSON.stringify({ __type: 'UnknownOperationException' }));
+        return void res.end(JSON.stringify({ __type: 'UnknownOperationException' }));
       }
       if (failures > 0) {
         failures--;
         res.statusCode = 500;
-        return res.end(JSON.stringify({ __type: 'ServiceUnavailable', message: 'try later' }));
+        return void res.end(JSON.stringify({ __type: 'ServiceUnavailable', message: 'try later' }));
       }
       calls.push(request);
       const existing = executions.get(request.name);
       if (existing !== undefined && existing !== request.input) {
         res.statusCode = 400;
-        return res.end(JSON.stringify({ __type: 'ExecutionAlreadyExists', message: `Execution Already Exists: '${request.name}'` }));
+        return void res.end(JSON.stringify({ __type: 'ExecutionAlreadyExists', message: `Execution Already Exists: '${request.name}'` }));
       }
       executions.set(request.name, request.input);
       res.end(JSON.stringify({ executionArn: `${ARN.replace('stateMachine', 'execution')}:${request.name}`, startDate: 1.7e9 }));
