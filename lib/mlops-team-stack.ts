@@ -1,20 +1,36 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import { ApprovalApi } from './approval-api';
 import { ArtifactStore } from './artifact-store';
+import { DeploymentFlow } from './deployment-flow';
+import { DriftMonitor } from './drift-monitor';
+import { LambdaInference } from './lambda-inference';
+import { MlopsDashboard } from './mlops-dashboard';
 import { ModelRegistry } from './model-registry';
-import { TrainingPipeline } from './training-pipeline';
+import { AlarmNotificationTopic } from './monitoring/alarm-actions';
 import type { TeamConfig } from './team-config';
+import { TrainingPipeline } from './training-pipeline';
 
 export interface MlopsTeamStackProps extends StackProps {
   /** The validated team config (lib/team-config.ts); everything in the stack is derived from it. */
   readonly config: TeamConfig;
 }
 
-/** One team's MLOps platform, composed from its config. Outputs are found by id (never by logical id). */
+/**
+ * One team's MLOps platform, composed from its config: artifact store, model registry with its approval API,
+ * training pipeline, inference tier, deployment flow, drift monitoring and a dashboard. Tools find resources by the
+ * stack's output ids (never by logical ids).
+ */
 export class MlopsTeamStack extends Stack {
   readonly artifactStore: ArtifactStore;
   readonly registry: ModelRegistry;
+  readonly approvalApi: ApprovalApi;
   readonly trainingPipeline: TrainingPipeline;
+  readonly inference: LambdaInference;
+  readonly deploymentFlow: DeploymentFlow;
+  readonly driftMonitor: DriftMonitor;
+  readonly dashboard: MlopsDashboard;
 
   constructor(scope: Construct, id: string, props: MlopsTeamStackProps) {
     super(scope, id, {
@@ -22,25 +38,110 @@ export class MlopsTeamStack extends Stack {
       ...props,
     });
     const { config } = props;
-    const metricsNamespace = `MLOps/${config.team}`;
+    const { team } = config;
+    const modelName = config.model.name;
+    const metricsNamespace = `MLOps/${team}`;
+    if (config.inference.kind !== 'lambda') {
+      // The deployment steps shift a Lambda alias; an EKS rollout needs its own steps (not built yet).
+      throw new Error(
+        `${this.node.path}: inference.kind "${config.inference.kind}" is not supported by MlopsTeamStack yet; use "lambda"`,
+      );
+    }
 
-    this.artifactStore = new ArtifactStore(this, 'ArtifactStore');
+    this.artifactStore = new ArtifactStore(this, 'ArtifactStore', {
+      modelName,
+      // Captured traffic must outlive the drift window; a month beyond it leaves room to investigate.
+      captureRetention: Duration.hours(config.drift.windowHours).plus(Duration.days(30)),
+    });
     this.registry = new ModelRegistry(this, 'Registry', {
       metricsNamespace,
-      eventBusName: `mlops-${config.team}`,
-      mirrorToSageMakerModel: config.deployment.mirrorToSageMaker ? config.model.name : undefined,
+      eventBusName: `mlops-${team}`,
+      mirrorToSageMakerModel: config.deployment.mirrorToSageMaker ? modelName : undefined,
     });
+    this.approvalApi = new ApprovalApi(this, 'ApprovalApi', { registry: this.registry, metricsNamespace });
 
+    const vpc = config.training.vpc;
     this.trainingPipeline = new TrainingPipeline(this, 'TrainingPipeline', {
       config,
       artifactStore: this.artifactStore,
       registry: this.registry,
       metricsNamespace,
+      ...(vpc
+        ? {
+            vpc: ec2.Vpc.fromVpcAttributes(this, 'TeamVpc', {
+              vpcId: vpc.vpcId,
+              availabilityZones: vpc.subnetIds.map((_, i) => Stack.of(this).availabilityZones[i % Stack.of(this).availabilityZones.length]),
+              privateSubnetIds: vpc.subnetIds,
+            }),
+            securityGroups: vpc.securityGroupIds.map((sg, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `TeamSecurityGroup${i}`, sg)),
+            trainingInVpc: true,
+          }
+        : {}),
     });
 
-    new CfnOutput(this, 'TrainingStateMachineArn', { value: this.trainingPipeline.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'ArtifactBucketName', { value: this.artifactStore.bucket.bucketName });
-    new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
-    new CfnOutput(this, 'EventBusName', { value: this.registry.eventBus.eventBusName });
+    const alarmActions = AlarmNotificationTopic.strategyFor(this, 'AlarmNotifications', config.alarms);
+    this.inference = new LambdaInference(this, 'Inference', {
+      modelName,
+      registry: this.registry,
+      artifactStore: this.artifactStore,
+      metricsNamespace,
+      team,
+      memorySize: config.inference.memoryMiB,
+      provisionedConcurrency: config.inference.provisionedConcurrency,
+      captureSamplePercent: config.inference.captureSamplePercent,
+      latencyP99Ms: config.alarms.latencyP99Ms,
+      errorRatePercent: config.alarms.errorRatePercent,
+      alarmActions,
+    });
+
+    this.deploymentFlow = new DeploymentFlow(this, 'DeploymentFlow', {
+      modelName,
+      registry: this.registry,
+      artifactStore: this.artifactStore,
+      metricsNamespace,
+      inferenceFunction: this.inference.function,
+      inferenceAlias: this.inference.liveAlias,
+      alarms: this.inference.alarms,
+      canaryPercent: config.deployment.canaryPercent,
+      canaryBake: Duration.minutes(config.deployment.canaryBakeMinutes),
+      holdoutTolerance: config.deployment.holdoutTolerance,
+    });
+
+    this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
+      modelName,
+      features: config.model.features,
+      registry: this.registry,
+      artifactStore: this.artifactStore,
+      trainingPipeline: this.trainingPipeline.stateMachine,
+      metricsNamespace,
+      drift: config.drift,
+      team,
+      alarmActions,
+    });
+
+    this.dashboard = new MlopsDashboard(this, 'Dashboard', {
+      team,
+      modelName,
+      trainingPipeline: this.trainingPipeline.stateMachine,
+      deploymentFlow: this.deploymentFlow.stateMachine,
+      inference: this.inference,
+      driftMonitor: this.driftMonitor,
+      registry: this.registry,
+    });
+
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('TrainingStateMachineArn', this.trainingPipeline.stateMachine.stateMachineArn, 'Training pipeline');
+    output('DeploymentStateMachineArn', this.deploymentFlow.stateMachine.stateMachineArn, 'Deployment flow');
+    output('ArtifactBucketName', this.artifactStore.bucket.bucketName, 'Artifact store bucket');
+    output('RegistryTableName', this.registry.table.tableName, 'Model registry table');
+    output('EventBusName', this.registry.eventBus.eventBusName, 'Team event bus (registry events)');
+    output('ApprovalApiUrl', this.approvalApi.url, 'Approval API base URL');
+    if (this.approvalApi.userPool && this.approvalApi.userPoolClient) {
+      output('UserPoolId', this.approvalApi.userPool.userPoolId, 'Cognito user pool of the approval API');
+      output('UserPoolClientId', this.approvalApi.userPoolClient.userPoolClientId, 'Public client for the CLI and console');
+    }
+    output('InferenceFunctionName', this.inference.function.functionName, 'Inference function');
+    output('InferenceAliasName', this.inference.liveAlias.aliasName, 'Alias serving traffic');
+    output('InferenceUrl', this.inference.functionUrl.url, 'Inference endpoint (IAM auth)');
   }
 }

@@ -339,9 +339,8 @@ export class TrainingPipeline extends Construct {
         'artifactUri.$': '$.training.ModelArtifacts.S3ModelArtifacts',
         'artifactSha256.$': '$.evaluation.artifactSha256',
         'metrics.$': '$.evaluation.metrics',
-        'primaryMetric.$': '$.evaluation.primaryMetric',
+        primaryMetric: config.evaluation.primaryMetric,
         'datasetUri.$': '$.input.datasetUri',
-        'datasetSha256.$': '$.evaluation.datasetSha256',
         'baselineUri.$': '$.baselineUri',
         'holdoutUri.$': '$.holdoutUri',
         codeVersion,
@@ -374,7 +373,7 @@ export class TrainingPipeline extends Construct {
               .next(evaluateStep)
               .next(
                 gate
-                  .when(sfn.Condition.booleanEquals('$.evaluation.passed', true), registerStep.next(new sfn.Succeed(this, 'Registered')))
+                  .when(sfn.Condition.booleanEquals('$.evaluation.gate.passed', true), registerStep.next(new sfn.Succeed(this, 'Registered')))
                   .otherwise(belowGate),
               ),
           )

@@ -1,0 +1,188 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer, HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { IModelRegistry } from './model-registry';
+import { MlopsFunction } from './private/mlops-function';
+import { acknowledge } from './private/nag';
+
+/** The routes of the approval API; every one is served by lambdas/registry/api.handler.ts. */
+export const APPROVAL_API_ROUTES: ReadonlyArray<readonly [apigwv2.HttpMethod, string]> = [
+  [apigwv2.HttpMethod.GET, '/models'],
+  [apigwv2.HttpMethod.GET, '/models/{model}'],
+  [apigwv2.HttpMethod.GET, '/models/{model}/versions/{version}'],
+  [apigwv2.HttpMethod.GET, '/models/{model}/runs'],
+  [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/approve'],
+  [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/reject'],
+];
+
+/** An OpenID Connect issuer that signs the callers' JWTs (an existing Cognito pool, Okta, Entra ID, ...). */
+export interface JwtIssuer {
+  /** Issuer URL, the `iss` claim (e.g. `https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
+  readonly issuer: string;
+  /** Accepted `aud` (or Cognito `client_id`) values. */
+  readonly audience: string[];
+}
+
+export interface ApprovalApiProps {
+  readonly registry: IModelRegistry;
+  /** CloudWatch namespace of the API function (`MLOps/<team>`). */
+  readonly metricsNamespace: string;
+  /**
+   * Who may call the API.
+   * @default - a Cognito user pool created here (admin-created users only, MFA required) with a public client
+   * for the CLI and console
+   */
+  readonly jwtIssuer?: JwtIssuer;
+  /**
+   * Steady-state requests per second across the API.
+   * @default 20
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst of requests above the rate.
+   * @default 40
+   */
+  readonly throttlingBurstLimit?: number;
+}
+
+/**
+ * The approval API: an HTTP API with a JWT authorizer in front of the registry. Reviewers list models, versions and
+ * runs, and approve or reject versions; the caller's identity from the token is the audit row's actor. Approving a
+ * version emits the registry event that starts the DeploymentFlow.
+ */
+export class ApprovalApi extends Construct {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly handler: MlopsFunction;
+  /** The user pool, when this construct created it. */
+  readonly userPool?: cognito.UserPool;
+  readonly userPoolClient?: cognito.UserPoolClient;
+
+  constructor(scope: Construct, id: string, props: ApprovalApiProps) {
+    super(scope, id);
+    const rateLimit = props.throttlingRateLimit ?? 20;
+    const burstLimit = props.throttlingBurstLimit ?? 40;
+    const problems: string[] = [];
+    if (!(rateLimit > 0)) problems.push(`throttlingRateLimit must be > 0, got: ${rateLimit}`);
+    if (!(Number.isInteger(burstLimit) && burstLimit > 0)) problems.push(`throttlingBurstLimit must be an integer > 0, got: ${burstLimit}`);
+    if (props.jwtIssuer && !/^https:\/\//.test(props.jwtIssuer.issuer)) {
+      problems.push(`jwtIssuer.issuer must be an https:// URL, got: "${props.jwtIssuer.issuer}"`);
+    }
+    if (props.jwtIssuer && props.jwtIssuer.audience.length === 0) problems.push('jwtIssuer.audience must name at least one audience');
+    if (problems.length) throw new Error(`${this.node.path}: ${problems.join('; ')}`);
+
+    this.handler = new MlopsFunction(this, 'Handler', {
+      entry: 'lambdas/registry/api.handler.ts',
+      description: 'Approval API: list, show, approve and reject model versions',
+      serviceName: 'registry-api',
+      metricsNamespace: props.metricsNamespace,
+      environment: { REGISTRY_TABLE_NAME: props.registry.table.tableName },
+    });
+    props.registry.grantReadWrite(this.handler);
+    acknowledge(
+      this.handler,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by API Gateway; errors go back to the HTTP caller, there is no asynchronous event to keep.',
+    );
+
+    let authorizer: apigwv2.IHttpRouteAuthorizer;
+    if (props.jwtIssuer) {
+      authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer.issuer, { jwtAudience: props.jwtIssuer.audience });
+    } else {
+      this.userPool = new cognito.UserPool(this, 'UserPool', {
+        selfSignUpEnabled: false,
+        signInAliases: { email: true },
+        mfa: cognito.Mfa.REQUIRED,
+        mfaSecondFactor: { otp: true, sms: false },
+        passwordPolicy: {
+          minLength: 12,
+          requireLowercase: true,
+          requireUppercase: true,
+          requireDigits: true,
+          requireSymbols: true,
+          tempPasswordValidity: Duration.days(3),
+        },
+        accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      acknowledge(
+        this.userPool,
+        'AwsSolutions-COG8',
+        'Threat protection needs the Cognito Plus feature plan, a per-user cost the team opts into; the pool admits admin-created users only, with MFA required.',
+      );
+      this.userPoolClient = this.userPool.addClient('Client', {
+        // The CLI and the console are public clients: a secret could not be kept.
+        generateSecret: false,
+        authFlows: { userSrp: true },
+        preventUserExistenceErrors: true,
+        accessTokenValidity: Duration.hours(1),
+        idTokenValidity: Duration.hours(1),
+      });
+      authorizer = new HttpUserPoolAuthorizer('UserPoolAuthorizer', this.userPool, { userPoolClients: [this.userPoolClient] });
+    }
+
+    this.httpApi = new apigwv2.HttpApi(this, 'Api', {
+      description: 'MLOps approval API',
+      createDefaultStage: false,
+      defaultAuthorizer: authorizer,
+    });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stage = new apigwv2.HttpStage(this, 'Stage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit, burstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            caller: '$context.authorizer.claims.sub',
+            requestTime: '$context.requestTime',
+            httpMethod: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+    acknowledge(
+      this.stage,
+      'Serverless-APIGWXrayEnabled',
+      'HTTP APIs do not support X-Ray tracing; the handler function is traced (active tracing) instead.',
+    );
+
+    const integration = new HttpLambdaIntegration('Registry', this.handler);
+    for (const [method, path] of APPROVAL_API_ROUTES) {
+      this.httpApi.addRoutes({ path, methods: [method], integration });
+    }
+  }
+
+  /** The API's base URL (ends with `/`). */
+  get url(): string {
+    return this.stage.url;
+  }
+
+  /** 5xx responses of the API. */
+  metricServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.httpApi.metricServerError({ period: Duration.minutes(5), ...props });
+  }
+
+  /** Latency of the API (p99 unless overridden). */
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.httpApi.metricLatency({ statistic: cloudwatch.Stats.p(99), period: Duration.minutes(5), ...props });
+  }
+}
