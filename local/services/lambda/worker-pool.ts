@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { TSX_IMPORT } from '../typescript-runtime';
 
 /** What a finished invocation returns: the handler's result, or Lambda's error payload for a function error. */
 export type InvocationOutcome =
@@ -31,7 +32,7 @@ class ExecutionEnvironment {
     this.child = fork(RUNNER, [], {
       env: spec.env,
       cwd: spec.env.LAMBDA_TASK_ROOT,
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', TSX_IMPORT],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     for (const stream of ['stdout', 'stderr'] as const) {

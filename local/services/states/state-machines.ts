@@ -1,0 +1,271 @@
+import { randomUUID } from 'node:crypto';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { SynthesizedApp } from '../../assembly/synthesized-app';
+import { executionArn } from '../../assembly/resource-identity';
+import type { Clock } from '../../clock';
+import type { Timeline } from '../../timeline';
+import { AwsServiceError } from '../../http/twin-server';
+import { taskHandler, type TaskIntegrations } from './task-router';
+
+/** One entry of an execution's history, for the console. */
+export interface ExecutionEvent {
+  readonly type: string;
+  readonly state?: string;
+  readonly at: string;
+  readonly detail?: string;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+export interface Execution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly stateMachineName: string;
+  readonly name: string;
+  readonly input: unknown;
+  readonly startDate: Date;
+  status: ExecutionStatus;
+  stopDate?: Date;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  readonly events: ExecutionEvent[];
+  /** Settles when the execution stops, whatever its status. */
+  readonly done: Promise<Execution>;
+  abort(): void;
+}
+
+interface MachineDefinition {
+  readonly arn: string;
+  readonly name: string;
+  readonly definition: AslDefinition;
+  readonly roleArn: string;
+}
+
+interface AslState {
+  Type: string;
+  Resource?: string;
+  Seconds?: number;
+  TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
+  Retry?: Array<{ IntervalSeconds?: number }>;
+  Branches?: AslDefinition[];
+  Iterator?: AslDefinition;
+  ItemProcessor?: AslDefinition;
+}
+interface AslDefinition {
+  StartAt: string;
+  States: Record<string, AslState>;
+}
+
+const DETAIL_LIMIT = 2_000;
+/** Step Functions' own default task timeout; aws-local-stepfunctions would otherwise stop tasks after 60 s. */
+const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+
+/**
+ * AWS::StepFunctions::StateMachine definitions (DefinitionString with DefinitionSubstitutions) executed by
+ * aws-local-stepfunctions. Every Task state's resource is routed to a local integration; Wait states with `Seconds`
+ * and Retry intervals run on the twin's clock (retries wait IntervalSeconds / scale without the backoff growth;
+ * SecondsPath/Timestamp waits run in real time). Executions keep a state-by-state history.
+ */
+export class StateMachines {
+  readonly machines = new Map<string, MachineDefinition>();
+  readonly executions: Execution[] = [];
+  private readonly listeners = new Set<(execution: Execution) => void>();
+
+  constructor(
+    app: SynthesizedApp,
+    private readonly clock: Clock,
+    private readonly timeline: Timeline,
+    private integrations?: TaskIntegrations,
+  ) {
+    for (const { stack, logicalId } of app.resourcesOfType('AWS::StepFunctions::StateMachine')) {
+      const props = stack.properties(logicalId);
+      const arn = stack.ref(logicalId);
+      let text = typeof props.DefinitionString === 'string' ? props.DefinitionString : JSON.stringify(props.Definition);
+      if (text === undefined) throw new Error(`state machine ${logicalId}: only DefinitionString/Definition run in the twin`);
+      for (const [key, value] of Object.entries((props.DefinitionSubstitutions as Record<string, unknown>) ?? {})) {
+        text = text.split(`\${${key}}`).join(String(value));
+      }
+      this.machines.set(arn, {
+        arn,
+        name: String(stack.getAtt(logicalId, 'Name')),
+        definition: JSON.parse(text) as AslDefinition,
+        roleArn: String(props.RoleArn ?? ''),
+      });
+    }
+  }
+
+  /** Late wiring: the integrations reach services that themselves start executions. */
+  connect(integrations: TaskIntegrations): void {
+    this.integrations = integrations;
+  }
+
+  onExecutionChange(listener: (execution: Execution) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  machine(arn: string): MachineDefinition {
+    const machine = this.machines.get(arn);
+    if (!machine) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return machine;
+  }
+
+  /** StartExecution: names are unique per state machine; repeating a running execution's name and input returns it. */
+  start(stateMachineArn: string, input: unknown, name: string = randomUUID()): Execution {
+    const machine = this.machine(stateMachineArn);
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+      throw new AwsServiceError('InvalidName', `Invalid Name: '${name}' (1-80 letters, digits, '-' or '_')`);
+    }
+    const arn = executionArn(this.envOf(machine), machine.name, name);
+    const existing = this.executions.find((e) => e.executionArn === arn);
+    if (existing) {
+      if (existing.status === 'RUNNING' && JSON.stringify(existing.input) === JSON.stringify(input)) return existing;
+      throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
+    }
+    if (!this.integrations) throw new Error('state machines are not connected to their task integrations');
+    const events: ExecutionEvent[] = [];
+    const run = new StateMachine(this.prepare(machine.definition) as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(
+      input as never,
+      {
+        overrides: this.overrides(machine.definition),
+        context: {
+          Execution: { Id: arn, Name: name, RoleArn: machine.roleArn, StartTime: new Date().toISOString() },
+          StateMachine: { Id: machine.arn, Name: machine.name },
+        } as never,
+        noThrowOnAbort: true,
+      },
+    );
+    let resolveDone!: (e: Execution) => void;
+    const execution: Execution = {
+      executionArn: arn,
+      stateMachineArn: machine.arn,
+      stateMachineName: machine.name,
+      name,
+      input,
+      startDate: new Date(),
+      status: 'RUNNING',
+      events,
+      done: new Promise((resolve) => (resolveDone = resolve)),
+      abort: () => run.abort(),
+    };
+    this.executions.push(execution);
+    this.timeline.add('execution', `${machine.name}: execution ${name} started`);
+    this.notify(execution);
+    void this.record(execution, run.eventLogs as AsyncGenerator<Record<string, unknown>>);
+    run.result.then(
+      (output) => {
+        if (output === null && execution.status === 'ABORTED') return this.finish(execution, resolveDone);
+        execution.status = 'SUCCEEDED';
+        execution.output = output;
+        this.finish(execution, resolveDone);
+      },
+      (err: Error & { cause?: Error }) => {
+        const cause = err.cause ?? err;
+        execution.status = 'FAILED';
+        execution.error = cause.name;
+        execution.cause = cause.message;
+        this.finish(execution, resolveDone);
+      },
+    );
+    return execution;
+  }
+
+  stopExecution(arn: string, error?: string, cause?: string): Execution {
+    const execution = this.describe(arn);
+    if (execution.status === 'RUNNING') {
+      execution.status = 'ABORTED';
+      execution.error = error;
+      execution.cause = cause;
+      execution.abort();
+    }
+    return execution;
+  }
+
+  describe(arn: string): Execution {
+    const execution = this.executions.find((e) => e.executionArn === arn);
+    if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return execution;
+  }
+
+  private finish(execution: Execution, resolveDone: (e: Execution) => void): void {
+    execution.stopDate = new Date();
+    const outcome = execution.status === 'FAILED' ? `FAILED (${execution.error}: ${truncate(execution.cause ?? '', 300)})` : execution.status;
+    this.timeline.add('execution', `${execution.stateMachineName}: execution ${execution.name} ${outcome}`);
+    this.notify(execution);
+    resolveDone(execution);
+  }
+
+  private notify(execution: Execution): void {
+    for (const listener of this.listeners) listener(execution);
+  }
+
+  private async record(execution: Execution, logs: AsyncGenerator<Record<string, unknown>>): Promise<void> {
+    for await (const event of logs) {
+      const state = (event.state as { name?: string; input?: unknown; output?: unknown } | undefined) ??
+        (event.parentState as { name?: string } | undefined);
+      const type = String(event.type);
+      let detail: unknown;
+      if (type === 'StateEntered') detail = state && 'input' in state ? { input: state.input } : undefined;
+      else if (type === 'StateExited') detail = state && 'output' in state ? { output: state.output } : undefined;
+      else if ('Error' in event) detail = { error: event.Error, cause: event.Cause };
+      else if (type === 'StateRetried') detail = { attempt: (event.retry as { attempt: number }).attempt };
+      else if (type === 'ExecutionStarted') detail = { input: event.input };
+      else if (type === 'ExecutionSucceeded') detail = { output: event.output };
+      execution.events.push({
+        type,
+        state: state?.name,
+        at: new Date(Number(event.timestamp)).toISOString(),
+        detail: detail === undefined ? undefined : truncate(JSON.stringify(detail), DETAIL_LIMIT),
+      });
+      if (type === 'StateEntered' && state?.name) this.notify(execution);
+      if (type.startsWith('Execution') && type !== 'ExecutionStarted') break;
+    }
+  }
+
+  /** A copy of the definition with AWS's task timeout default made explicit (see AWS_DEFAULT_TASK_TIMEOUT_SECONDS). */
+  private prepare(definition: AslDefinition): AslDefinition {
+    const copy = structuredClone(definition);
+    for (const state of allStates(copy)) {
+      if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
+        state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS;
+      }
+    }
+    return copy;
+  }
+
+  private overrides(definition: AslDefinition) {
+    const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    const waitTimeOverrides: Record<string, number> = {};
+    const retryIntervalOverrides: Record<string, number[]> = {};
+    for (const [name, state] of allNamedStates(definition)) {
+      if (state.Type === 'Task' && state.Resource) taskResourceLocalHandlers[name] = taskHandler(state.Resource, this.integrations!);
+      if (state.Type === 'Wait' && state.Seconds !== undefined) waitTimeOverrides[name] = this.clock.realMs(state.Seconds * 1000);
+      if (state.Retry) retryIntervalOverrides[name] = state.Retry.map((r) => this.clock.realMs((r.IntervalSeconds ?? 1) * 1000));
+    }
+    return { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides } as never;
+  }
+
+  private envOf(machine: MachineDefinition) {
+    const [, partition, , region, accountId] = machine.arn.split(':');
+    return { partition, region, accountId, urlSuffix: '', twinUrl: '' };
+  }
+}
+
+function* allNamedStates(definition: AslDefinition): Generator<[string, AslState]> {
+  for (const [name, state] of Object.entries(definition.States)) {
+    yield [name, state];
+    for (const branch of state.Branches ?? []) yield* allNamedStates(branch);
+    if (state.Iterator) yield* allNamedStates(state.Iterator);
+    if (state.ItemProcessor) yield* allNamedStates(state.ItemProcessor);
+  }
+}
+
+function* allStates(definition: AslDefinition): Generator<AslState> {
+  for (const [, state] of allNamedStates(definition)) yield state;
+}
+
+function truncate(text: string, limit: number): string {
+  return text.length > limit ? `${text.slice(0, limit)}… (${text.length} chars)` : text;
+}
