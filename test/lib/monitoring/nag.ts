@@ -13,24 +13,24 @@ interface ValidationReport {
 
 /**
  * Runs the AwsSolutions and Serverless packs over an app (as bin/app.ts does) and returns every unacknowledged
- * finding, warnings included, as `<rule> at <construct path>` — only those under `scope` when given.
+ * finding, warnings included, as `<rule> at <construct path>` — only those under one of `scopes` when given.
  */
-export function nagFindings(app: App, scope?: IConstruct): string[] {
+export function nagFindings(app: App, ...scopes: IConstruct[]): string[] {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-    try {
-      app.synth({ force: true });
-    } catch (err) {
-      if (!existsSync(join(app.outdir, 'validation-report.json'))) throw err;
-    }
-    const reportFile = join(app.outdir, 'validation-report.json');
-    if (!existsSync(reportFile)) return [];
-    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ValidationReport;
-    const prefix = scope ? `${scope.node.path}/` : '';
-    return report.pluginReports.flatMap((plugin) =>
-      plugin.violations.flatMap((violation) =>
-        violation.violatingConstructs
-          .filter((c) => c.constructPath.startsWith(prefix))
-          .map((c) => `${violation.ruleName} at ${c.constructPath}`),
-      ),
-    );
+  try {
+    app.synth({ force: true });
+  } catch (err) {
+    if (!existsSync(join(app.outdir, 'validation-report.json'))) throw err;
+  }
+  const reportFile = join(app.outdir, 'validation-report.json');
+  if (!existsSync(reportFile)) return [];
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ValidationReport;
+  const prefixes = scopes.map((scope) => `${scope.node.path}/`);
+  return report.pluginReports.flatMap((plugin) =>
+    plugin.violations.flatMap((violation) =>
+      violation.violatingConstructs
+        .filter((c) => prefixes.length === 0 || prefixes.some((prefix) => c.constructPath.startsWith(prefix)))
+        .map((c) => `${violation.ruleName} at ${c.constructPath}`),
+    ),
+  );
 }

@@ -14,8 +14,9 @@ export interface TeamFixture {
   registry: ModelRegistry;
 }
 
+/** Function code is not bundled (`aws:cdk:bundling-stacks: []`): these tests look at the template, not the code. */
 export function teamFixture(config: TeamConfig = exampleConfig()): TeamFixture {
-  const app = new App({ context: { '@aws-cdk/aws-iam:minimizePolicies': true } });
+  const app = new App({ context: { '@aws-cdk/aws-iam:minimizePolicies': true, 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test');
   const metricsNamespace = `MLOps/${config.team}`;
   const artifactStore = new ArtifactStore(stack, 'ArtifactStore');

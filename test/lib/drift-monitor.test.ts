@@ -1,0 +1,279 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { describe, expect, it } from 'vitest';
+import { alarmPeriodOfSchedule, DriftMonitor, type DriftMonitorProps } from '../../lib/drift-monitor';
+import { actionsOf, identityStatements, RESOURCELESS_ACTIONS } from './monitoring/iam';
+import { nagFindings } from './monitoring/nag';
+import { teamFixture, type TeamFixture } from './monitoring/team-fixture';
+
+const PIPELINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:fraud-training';
+
+function driftMonitor(f: TeamFixture, overrides: Partial<DriftMonitorProps> = {}) {
+  return new DriftMonitor(f.stack, 'Drift', {
+    modelName: f.config.model.name,
+    features: f.config.model.features,
+    registry: f.registry,
+    artifactStore: f.artifactStore,
+    trainingPipeline: sfn.StateMachine.fromStateMachineArn(f.stack, 'Pipeline', PIPELINE_ARN),
+    metricsNamespace: f.metricsNamespace,
+    drift: f.config.drift,
+    ...overrides,
+  });
+}
+
+const logicalIdOf = (template: Template, type: string, props: object) => {
+  const found = Object.keys(template.findResources(type, { Properties: props }));
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+
+describe('DriftMonitor', () => {
+  it('runs the drift job on the configured schedule with DRIFT_CONFIG from the team config', () => {
+    // GIVEN
+    const f = teamFixture();
+    const { drift, model } = f.config;
+    // WHEN
+    driftMonitor(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 300,
+      MemorySize: 2048,
+      Environment: {
+        Variables: Match.objectLike({
+          MODEL_NAME: 'card-fraud',
+          METRICS_NAMESPACE: 'MLOps/fraud',
+          REGISTRY_TABLE_NAME: { Ref: Match.stringLikeRegexp('^RegistryTable') },
+          ARTIFACT_BUCKET: { Ref: Match.stringLikeRegexp('^ArtifactStoreBucket') },
+          DRIFT_CONFIG: JSON.stringify({
+            windowHours: drift.windowHours,
+            minSamples: drift.minSamples,
+            psi: drift.psi,
+            driftedFeatureShare: drift.driftedFeatureShare,
+            features: model.features,
+          }),
+        }),
+      },
+    });
+    const job = logicalIdOf(template, 'AWS::Lambda::Function', { Timeout: 300 });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: drift.schedule,
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [job, 'Arn'] } })],
+    });
+  });
+
+  it('alarms on the PSI of every feature at the Warning/Critical thresholds of the config', () => {
+    // GIVEN
+    const f = teamFixture();
+    const { psi } = f.config.drift;
+    // WHEN
+    const monitor = driftMonitor(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    for (const feature of f.config.model.features) {
+      for (const [severity, threshold] of [
+        ['warning', psi.warning],
+        ['critical', psi.critical],
+      ] as const) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: `fraud-card-fraud-psi-${feature.name}-${severity}`,
+          Threshold: threshold,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          EvaluationPeriods: 1,
+          Metrics: [
+            Match.objectLike({
+              MetricStat: Match.objectLike({
+                Metric: {
+                  Namespace: 'MLOps/fraud',
+                  MetricName: 'FeaturePsi',
+                  Dimensions: [
+                    { Name: 'Feature', Value: feature.name },
+                    { Name: 'Model', Value: 'card-fraud' },
+                  ],
+                },
+                Period: 3600,
+                Stat: 'Maximum',
+              }),
+            }),
+          ],
+        });
+      }
+    }
+    expect(Object.keys(monitor.featureAlarms)).toEqual(f.config.model.features.map((x) => x.name));
+  });
+
+  it('raises the drift alarm at the configured drifted feature share, over one schedule period, missing data not breaching', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    driftMonitor(f);
+    // THEN
+    Template.fromStack(f.stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'fraud-card-fraud-drifted-feature-share-critical',
+      Threshold: f.config.drift.driftedFeatureShare,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      Metrics: [
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: 'MLOps/fraud', MetricName: 'DriftedFeatureShare', Dimensions: [{ Name: 'Model', Value: 'card-fraud' }] },
+            Period: 3600,
+          }),
+        }),
+      ],
+    });
+  });
+
+  it('turns the drift alarm entering ALARM into a retrain trigger invocation, with retries and a dead-letter queue', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    driftMonitor(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    const alarm = logicalIdOf(template, 'AWS::CloudWatch::Alarm', { AlarmName: 'fraud-card-fraud-drifted-feature-share-critical' });
+    const trigger = logicalIdOf(template, 'AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ TRAINING_STATE_MACHINE_ARN: PIPELINE_ARN }) },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.absent(),
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        resources: [{ 'Fn::GetAtt': [alarm, 'Arn'] }],
+        detail: { state: { value: ['ALARM'] } },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [trigger, 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DriftDeadLetters'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 },
+        }),
+      ],
+    });
+  });
+
+  it('gives the retrain trigger the pipeline, the registry and the cooldown from the config', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    driftMonitor(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          MODEL_NAME: 'card-fraud',
+          TRAINING_STATE_MACHINE_ARN: PIPELINE_ARN,
+          RETRAIN_COOLDOWN_HOURS: String(f.config.drift.retrainCooldownHours),
+          REGISTRY_TABLE_NAME: { Ref: Match.stringLikeRegexp('^RegistryTable') },
+        }),
+      },
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DriftDeadLetters'), 'Arn'] } },
+    });
+    const statements = identityStatements(template, 'DriftRetrainTriggerRole');
+    const start = statements.filter((s) => actionsOf(s).includes('states:StartExecution'));
+    expect(start).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: PIPELINE_ARN })]);
+    expect(statements.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+  });
+
+  it('encrypts its dead-letter queue and refuses plain-HTTP access to it', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    driftMonitor(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: Match.stringLikeRegexp('^DriftDeadLetters') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('lets the job read capture and baselines and write drift reports of its model only', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    driftMonitor(f);
+    // THEN
+    const statements = identityStatements(Template.fromStack(f.stack), 'DriftJobRole');
+    const resourcesOf = (action: string) =>
+      statements.filter((s) => actionsOf(s).includes(action)).map((s) => JSON.stringify(s.Resource));
+    const reads = resourcesOf('s3:GetObject').join(' ');
+    expect(reads).toContain('/capture/card-fraud/*');
+    expect(reads).toContain('/runs/*/processed/*');
+    expect(resourcesOf('s3:PutObject')).toEqual([expect.stringContaining('/drift-reports/card-fraud/*')]);
+    expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:') && /Put|Update|Delete|Write/.test(a))).toEqual([]);
+  });
+
+  it('uses no wildcard action, and a wildcard resource only for actions that have no resource', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    driftMonitor(f);
+    // THEN
+    for (const statement of identityStatements(Template.fromStack(f.stack), 'Drift')) {
+      expect(actionsOf(statement).filter((a) => a.includes('*'))).toEqual([]);
+      if (statement.Resource === '*') expect(actionsOf(statement).every((a) => RESOURCELESS_ACTIONS.has(a))).toBe(true);
+    }
+  });
+
+  it('exposes the metrics it alarms on, and refuses a feature it does not watch', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    const monitor = driftMonitor(f);
+    // THEN
+    expect(monitor.metricFeaturePsi('amount').dimensions).toEqual({ Model: 'card-fraud', Feature: 'amount' });
+    expect(monitor.metricDriftedFeatureShare().metricName).toBe('DriftedFeatureShare');
+    expect(monitor.metricDriftSampleCount().metricName).toBe('DriftSampleCount');
+    expect(monitor.metricFeatureKsStatistic('amount').metricName).toBe('FeatureKsStatistic');
+    expect(() => monitor.metricFeaturePsi('zip_code')).toThrow(/no feature "zip_code" in this monitor; known features: amount, hour_of_day/);
+  });
+
+  it('reports every invalid prop at once', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN / THEN
+    expect(() =>
+      driftMonitor(f, {
+        features: [
+          { name: 'amount', type: 'numeric' },
+          { name: 'amount', type: 'numeric' },
+        ],
+        drift: { ...f.config.drift, schedule: 'every hour', psi: { warning: 0.5, critical: 0.2 } },
+      }),
+    ).toThrow(
+      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*drift\.schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*drift\.psi\.warning must be <= drift\.psi\.critical/,
+    );
+  });
+
+  it('passes the AwsSolutions and Serverless nag packs', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    const monitor = driftMonitor(f);
+    // THEN
+    expect(nagFindings(f.app, monitor)).toEqual([]);
+  });
+});
+
+describe('alarmPeriodOfSchedule', () => {
+  it.each([
+    ['rate(1 hour)', Duration.hours(1)],
+    ['rate(15 minutes)', Duration.minutes(15)],
+    ['rate(1 minute)', Duration.minutes(1)],
+    ['rate(1 day)', Duration.days(1)],
+    ['rate(7 days)', Duration.days(1)],
+    ['cron(0 6 * * ? *)', Duration.days(1)],
+  ])('%s -> one run per alarm period', (expression, period) => {
+    expect(alarmPeriodOfSchedule(expression).toSeconds()).toBe(period.toSeconds());
+  });
+});
