@@ -42,10 +42,17 @@ describe('planWidget on CDK-rendered widgets', () => {
       ['metric', 'e', false],
       ['metric', 'i', false],
     ]);
-    expect(metricQueries(plan.series, 30).map((q) => [q.id, q.metricName, q.stat, q.period])).toEqual([
-      ['e', 'Errors', 'Sum', 30],
-      ['i', 'Invocations', 'Sum', 30],
+    expect(metricQueries(plan.series).map((q) => [q.id, q.metricName, q.stat, q.period])).toEqual([
+      ['e', 'Errors', 'Sum', 60],
+      ['i', 'Invocations', 'Sum', 60],
     ]);
+  });
+
+  it('coarsens periods too fine for the time range and keeps coarser ones', () => {
+    const [widget] = rendered(new cloudwatch.GraphWidget({ left: [invocations, errors.with({ period: Duration.hours(1) })] }));
+    const plan = planWidget(widget, []);
+    if (plan.kind !== 'chart') throw new Error('expected a chart');
+    expect(metricQueries(plan.series, 300).map((q) => q.period)).toEqual([300, 3600]);
   });
 
   it('plans single values, text and alarm status widgets', () => {

@@ -94,9 +94,13 @@ function planMetricWidget(title: string, properties: Record<string, unknown>, al
   }
 }
 
-/** A `/twin/metrics` query for each plain metric of a widget (hidden ones included: expressions need them). */
-export function metricQueries(series: readonly Series[], periodOverride?: number) {
+/**
+ * A `/twin/metrics` query for each plain metric of a widget (hidden ones included: expressions need them).
+ * `minimumPeriod` is the dashboard's automatic period for the time range: like CloudWatch's `periodOverride: auto`
+ * it coarsens a period too fine for the range, and leaves coarser ones (runs per hour) as defined.
+ */
+export function metricQueries(series: readonly Series[], minimumPeriod = 0) {
   return series
     .filter((s): s is MetricSeries => s.kind === 'metric')
-    .map((s) => ({ id: s.id, namespace: s.namespace, metricName: s.metricName, dimensions: s.dimensions, stat: s.stat, period: periodOverride ?? s.period }));
+    .map((s) => ({ id: s.id, namespace: s.namespace, metricName: s.metricName, dimensions: s.dimensions, stat: s.stat, period: Math.max(minimumPeriod, s.period) }));
 }

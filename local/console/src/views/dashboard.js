@@ -7,7 +7,7 @@ import { evaluateExpression } from '../lib/expressions';
 import { layoutWidgets } from '../lib/grid-layout';
 import { renderMarkdown } from '../lib/markdown';
 import { alarmStateBadge } from '../lib/status';
-import { formatRangeChoice, parseRelativeStart, RANGE_CHOICES_MINUTES } from '../lib/time-range';
+import { DEFAULT_RANGE_MINUTES, formatRangeChoice, parseRelativeStart, RANGE_CHOICES_MINUTES } from '../lib/time-range';
 import { normaliseSeries } from '../lib/time-series';
 import { formatRelative, formatTimestamp } from '../lib/format';
 
@@ -23,15 +23,11 @@ import { formatRelative, formatTimestamp } from '../lib/format';
  * @returns {import('../app-context').View}
  */
 export function dashboardView(context) {
-  /** @type {number | undefined} chosen by the user; otherwise the dashboard's own `start` */
-  let chosenRange;
-  const rangeSelect = h(
-    'select',
-    { id: 'dashboard-range' },
-    RANGE_CHOICES_MINUTES.map((minutes) => h('option', { value: minutes }, formatRangeChoice(minutes))),
-  );
+  let rangeMinutes = DEFAULT_RANGE_MINUTES;
+  const rangeSelect = h('select', { id: 'dashboard-range' });
+  const templateRange = h('span', { class: 'muted' });
   rangeSelect.addEventListener('change', () => {
-    chosenRange = Number(rangeSelect.value);
+    rangeMinutes = Number(rangeSelect.value);
     context.refreshSoon();
   });
   const traffic = h('div');
@@ -39,7 +35,7 @@ export function dashboardView(context) {
   const element = h(
     'section',
     { 'aria-labelledby': 'dashboard-heading' },
-    h('div', { class: 'title-row' }, h('h1', { id: 'dashboard-heading' }, 'Dashboard'), h('div', { class: 'toolbar' }, h('label', { for: 'dashboard-range' }, 'Time range'), rangeSelect)),
+    h('div', { class: 'title-row' }, h('h1', { id: 'dashboard-heading' }, 'Dashboard'), h('div', { class: 'toolbar' }, h('label', { for: 'dashboard-range' }, 'Time range'), rangeSelect, templateRange)),
     traffic,
     boards,
   );
@@ -57,8 +53,13 @@ export function dashboardView(context) {
     async refresh() {
       const [{ dashboards }, state] = await Promise.all([context.client.dashboards(), context.client.twinState()]);
       const parsed = dashboards.map((dashboard) => ({ name: dashboard.name, body: /** @type {import('../lib/twin-types').DashboardBody} */ (typeof dashboard.body === 'string' ? JSON.parse(dashboard.body) : dashboard.body) }));
-      const rangeMinutes = chosenRange ?? parseRelativeStart(parsed[0]?.body.start) ?? 60;
-      if (chosenRange === undefined) rangeSelect.value = String(closestChoice(rangeMinutes));
+      const ownRange = parseRelativeStart(parsed[0]?.body.start);
+      patch(rangeSelect, { ownRange }, ({ ownRange }) =>
+        [...new Set([...RANGE_CHOICES_MINUTES, ...(ownRange ? [ownRange] : [])])]
+          .sort((a, b) => a - b)
+          .map((minutes) => h('option', { value: minutes, selected: minutes === rangeMinutes }, formatRangeChoice(minutes))),
+      );
+      patch(templateRange, { ownRange }, ({ ownRange }) => (ownRange ? document.createTextNode(`template default: ${formatRangeChoice(ownRange)}`) : []));
 
       patch(traffic, { functions: state.functions }, ({ functions }) => trafficStrip(functions));
 
@@ -76,7 +77,8 @@ export function dashboardView(context) {
 
       const end = context.now();
       const range = { start: end - rangeMinutes * 60_000, end };
-      const period = autoPeriodSeconds(range.end - range.start);
+      // `periodOverride: inherit` keeps every metric's own period, whatever the range.
+      const period = parsed[0]?.body.periodOverride === 'inherit' ? 0 : autoPeriodSeconds(range.end - range.start);
       const all = [...layouts.values()].flat();
       const queries = all.flatMap((widget, index) => (widget.plan.kind === 'chart' ? metricQueries(widget.plan.series, period).map((q) => ({ ...q, id: `w${index}_${q.id}` })) : []));
       const { results } = queries.length
@@ -101,9 +103,6 @@ export function dashboardView(context) {
     },
   };
 }
-
-/** @param {number} minutes */
-const closestChoice = (minutes) => RANGE_CHOICES_MINUTES.reduce((best, choice) => (Math.abs(choice - minutes) < Math.abs(best - minutes) ? choice : best));
 
 /** @param {PlacedWidget} widget */
 function widgetFrame(widget) {
@@ -145,11 +144,12 @@ function drawChart(plan, inputs, range, period, size) {
     }
   });
   const notes = problems.map((problem) => h('p', { class: 'note note--warning' }, problem));
+  const widgetPeriod = Math.max(period, ...plan.series.map((series) => (series.kind === 'metric' ? series.period : 0)));
   if (plan.view === 'singleValue') return [singleValues(lines), ...notes];
   const hasData = lines.some((line) => line.data.values.length > 0);
   const chartHeight = size.height - 34 - notes.length * 28;
   return [
-    lineChart({ title: plan.title, lines, annotations: plan.annotations, range, periodSeconds: period, width: size.width, height: chartHeight, leftLabel: plan.leftLabel }),
+    lineChart({ title: plan.title, lines, annotations: plan.annotations, range, periodSeconds: widgetPeriod, width: size.width, height: chartHeight, leftLabel: plan.leftLabel }),
     hasData ? h('span') : h('p', { class: 'chart-empty muted' }, 'No datapoints in this range yet.'),
     ...notes,
   ];
