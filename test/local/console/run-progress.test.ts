@@ -36,6 +36,19 @@ describe('stepsOf', () => {
     expect(caught[0]).toMatchObject({ status: 'caught', error: 'HoldoutParityError' });
   });
 
+  it('reads the JSON text detail the twin records and the Lambda error message inside a cause', () => {
+    const cause = JSON.stringify({ errorType: 'HoldoutParityError', errorMessage: 'auc 0.8712 differs from 0.9120', trace: ['at x'] });
+    const steps = stepsOf(
+      execution({ status: 'FAILED', events: [entered('Holdout', 0), { type: 'StateFailed', state: 'Holdout', at: at(1), detail: JSON.stringify({ error: 'HoldoutParityError', cause }) }] }),
+    );
+    expect(steps[0]).toMatchObject({ status: 'failed', error: 'HoldoutParityError', cause: 'auc 0.8712 differs from 0.9120' });
+  });
+
+  it('keeps a failed state visible when its detail was truncated', () => {
+    const steps = stepsOf(execution({ status: 'FAILED', events: [entered('Train', 0), { type: 'StateFailed', state: 'Train', at: at(1), detail: '{"error":"States.TaskFailed","cause":"{\\"err' }] }));
+    expect(steps[0]).toMatchObject({ status: 'failed' });
+  });
+
   it('counts retries and accepts Step Functions history event names', () => {
     const steps = stepsOf(
       execution({

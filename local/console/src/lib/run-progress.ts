@@ -19,12 +19,34 @@ interface ErrorDetail {
   cause?: string;
 }
 
-/** Error/cause from an event's detail, whichever casing the source used (ASL `Error`/`Cause` or ours). */
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A Lambda task's cause is the function's error as JSON (`{"errorType","errorMessage","trace"}`); a person needs the
+ * message. Other causes are shown as they are.
+ */
+export function readableCause(cause: string): string {
+  const parsed = parseJson(cause) as { errorMessage?: unknown } | undefined;
+  return typeof parsed?.errorMessage === 'string' ? parsed.errorMessage : cause;
+}
+
+/**
+ * Error/cause from an event's detail: an object or its JSON text (the twin sends text, truncated when long), with
+ * ASL's `Error`/`Cause` or lower-case keys.
+ */
 function errorOf(detail: unknown): ErrorDetail {
-  if (typeof detail !== 'object' || detail === null) return {};
-  const record = detail as Record<string, unknown>;
-  const text = (value: unknown) => (value === undefined || value === null ? undefined : typeof value === 'string' ? value : JSON.stringify(value));
-  return { error: text(record.error ?? record.Error), cause: text(record.cause ?? record.Cause) };
+  const value = typeof detail === 'string' ? parseJson(detail) : detail;
+  if (typeof value !== 'object' || value === null) return {};
+  const record = value as Record<string, unknown>;
+  const text = (field: unknown) => (field === undefined || field === null ? undefined : typeof field === 'string' ? field : JSON.stringify(field));
+  const cause = text(record.cause ?? record.Cause);
+  return { error: text(record.error ?? record.Error), cause: cause === undefined ? undefined : readableCause(cause) };
 }
 
 /** Event kind by suffix, so both our short names (StateEntered) and Step Functions' (TaskStateEntered) work. */
@@ -69,7 +91,7 @@ export function stepsOf(execution: Pick<Execution, 'events' | 'status' | 'error'
       step.exitedAt = stoppedAt ?? step.enteredAt;
       if (step.status === 'failed' && !explained) {
         step.error = execution.error ?? undefined;
-        step.cause = execution.cause ?? undefined;
+        step.cause = execution.cause ? readableCause(execution.cause) : undefined;
       }
     }
   }
@@ -100,7 +122,7 @@ const failedStep = (steps: Step[]) => steps.find((step) => step.status === 'fail
  */
 export function describeOutcome(execution: Execution, steps: Step[]): Outcome {
   const failed = failedStep(steps);
-  const reason = failed?.cause ?? failed?.error ?? execution.cause ?? execution.error ?? undefined;
+  const reason = failed?.cause ?? failed?.error ?? (execution.cause ? readableCause(execution.cause) : undefined) ?? execution.error ?? undefined;
   const rollback = matches(steps, /rollback|restore/i);
   if (rollback) {
     const trigger = failed && failed !== rollback ? failed.name : undefined;
