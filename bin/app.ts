@@ -4,10 +4,14 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { MlopsTeamStack } from '../lib/mlops-team-stack';
 import { loadTeamConfig, TeamConfigError, type TeamConfig } from '../lib/team-config';
 
-/** `cdk synth -c team=<name>`: one stack, `Mlops-<team>`, from pipelines/teams/<team>.json. */
+/**
+ * `cdk synth -c team=<name>`: one stack, `Mlops-<team>`, from pipelines/teams/<team>.json
+ * (`-c teamsDir=<dir>` reads team configs from another directory).
+ */
 const app = new App();
 const team = String(app.node.tryGetContext('team') ?? 'fraud');
-const file = join(__dirname, '..', 'pipelines', 'teams', `${team}.json`);
+const teamsDir = String(app.node.tryGetContext('teamsDir') ?? join(__dirname, '..', 'pipelines', 'teams'));
+const file = join(teamsDir, `${team}.json`);
 
 let config: TeamConfig;
 try {

@@ -1,0 +1,113 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { synthTeamStack } from '../helpers/synth';
+import { actionsOf, identityStatements } from './monitoring/iam';
+import { nagFindings } from './monitoring/nag';
+
+// asl-validator ships CommonJS without types: one function (definition) => { isValid, errorsText() }.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText(sep?: string): string };
+
+/** Actions with no resource-level permissions: the only ones allowed on Resource '*'. */
+const RESOURCELESS = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'dynamodb:ListStreams',
+  'ecr:GetAuthorizationToken',
+  'cloudwatch:PutMetricData',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  'sagemaker:ListTags',
+]);
+
+const PSEUDO_PARAMETERS: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'eu-west-1',
+  'AWS::AccountId': '123456789012',
+  'AWS::URLSuffix': 'amazonaws.com',
+};
+
+/** Resolves a DefinitionString (Fn::Join of strings and intrinsics) with placeholder ARNs. */
+function definitionOf(resource: { Properties: { DefinitionString: unknown } }): unknown {
+  const render = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const v = value as Record<string, unknown>;
+    if (v['Fn::Join']) {
+      const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(sep);
+    }
+    if (typeof v.Ref === 'string' && v.Ref in PSEUDO_PARAMETERS) return PSEUDO_PARAMETERS[v.Ref];
+    if (v.Ref) return `arn:aws:lambda:eu-west-1:123456789012:function:${String(v.Ref)}`;
+    if (v['Fn::GetAtt']) return `arn:aws:lambda:eu-west-1:123456789012:function:${(v['Fn::GetAtt'] as string[])[0]}`;
+    if (v['Fn::Sub']) return String(v['Fn::Sub']).replace(/\$\{[^}]+\}/g, 'x');
+    throw new Error(`unexpected intrinsic in a definition: ${JSON.stringify(value)}`);
+  };
+  return JSON.parse(render(resource.Properties.DefinitionString));
+}
+
+describe('MlopsTeamStack (example team)', () => {
+  let template: Template;
+  let findings: string[];
+  beforeAll(() => {
+    const synthesized = synthTeamStack();
+    template = synthesized.template;
+    findings = nagFindings(synthesized.app);
+  });
+
+  it('has no unacknowledged AwsSolutions or Serverless findings', () => {
+    expect(findings).toEqual([]);
+  });
+
+  it('grants no "*" or "service:*" action, and Resource "*" only for actions without resource-level permissions', () => {
+    const statements = identityStatements(template);
+    expect(statements.length).toBeGreaterThan(20);
+    for (const statement of statements) {
+      for (const action of actionsOf(statement)) expect(action).not.toMatch(/(^\*$|:\*$)/);
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      if (resources.includes('*')) {
+        expect(actionsOf(statement).filter((a) => !RESOURCELESS.has(a))).toEqual([]);
+      }
+    }
+  });
+
+  it('writes every state machine definition as valid ASL', () => {
+    const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    expect(machines.length).toBeGreaterThanOrEqual(2);
+    for (const machine of machines) {
+      const result = aslValidator(definitionOf(machine as never));
+      expect(result.errorsText(), result.errorsText()).toBe('');
+      expect(result.isValid).toBe(true);
+    }
+  });
+
+  it('exports the outputs the CLI and the local twin look up by id', () => {
+    const outputs = Object.keys(template.toJSON().Outputs);
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'TrainingStateMachineArn',
+        'DeploymentStateMachineArn',
+        'ArtifactBucketName',
+        'RegistryTableName',
+        'EventBusName',
+        'ApprovalApiUrl',
+        'UserPoolId',
+        'UserPoolClientId',
+        'InferenceFunctionName',
+        'InferenceAliasName',
+        'InferenceUrl',
+      ]),
+    );
+  });
+
+  it('names the team bus mlops-<team>', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'mlops-fraud' });
+  });
+});
