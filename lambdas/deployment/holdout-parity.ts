@@ -33,12 +33,13 @@ export interface HoldoutParityResult {
   rows: number;
 }
 
-/** One prediction of the inference tier: the positive-class probability (classification) or the value (regression). */
+/**
+ * One prediction as lambdas/inference/predict.ts answers it: a regressor's number, or a classifier's
+ * `{label, probabilities: [p0, p1]}`, scored by the positive-class probability like the evaluation does.
+ */
 const predictionSchema = z.union([
   z.number(),
-  z.object({ probability: z.number() }).transform((p) => p.probability),
-  z.object({ probabilities: z.array(z.number()).length(2) }).transform((p) => p.probabilities[1]),
-  z.object({ value: z.number() }).transform((p) => p.value),
+  z.object({ probabilities: z.tuple([z.number(), z.number()]) }).transform((p) => p.probabilities[1]),
 ]);
 const inferenceResponseSchema = z.object({
   predictions: z.array(predictionSchema),
