@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { formatIssues } from '../../lib/team-config';
+import type { InferenceResponse } from './inference-service';
+import { inferenceServiceFromEnv } from './service-from-env';
+
+/**
+ * Lambda entry of the inference tier, behind the `live` alias' function URL (payload format 2.0).
+ * Routes: POST /invocations (see predict.ts for the response), GET /ping (200 when the model is loaded or
+ * loadable, 503 with the reason otherwise, e.g. MODEL_VERSION unset on $LATEST).
+ */
+const functionUrlEventSchema = z.object({
+  rawPath: z.string(),
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().default(false),
+  requestContext: z.object({ requestId: z.string(), http: z.object({ method: z.string() }) }),
+});
+
+const service = inferenceServiceFromEnv();
+// Loading during the init phase (boosted CPU, not billed to the first request's latency budget).
+service.warmUp();
+
+export const handler = async (event: unknown): Promise<InferenceResponse> => {
+  const parsed = functionUrlEventSchema.safeParse(event);
+  if (!parsed.success) {
+    return {
+      statusCode: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'InvalidEvent', message: `expected a function URL event: ${formatIssues(parsed.error).join('; ')}` }),
+    };
+  }
+  const { rawPath, body, isBase64Encoded, requestContext } = parsed.data;
+  const response = await service.handle({ method: requestContext.http.method, path: rawPath, body, isBase64Encoded, requestId: requestContext.requestId });
+  // The container is frozen once the handler returns: metrics and capture go out now when due (at most once a second).
+  await service.flushIfDue();
+  return response;
+};

@@ -1,0 +1,209 @@
+import { InferenceError, InvalidRequestError, MethodNotAllowedError, ModelUnavailableError, RouteNotFoundError } from './errors';
+import type { ModelSource } from './model-source';
+import { type ModelOutput, ModelSession } from './model-session';
+import { predictedLabel, positiveProbability, predict } from './predict';
+import { checkBodySize, DEFAULT_LIMITS, type Invocation, type InvocationLimits, instanceValues, parseInvocation } from './request-schema';
+import { logger, type InferenceMetrics } from './telemetry';
+import type { TrafficCapture } from './traffic-capture';
+
+/** A request as both adapters hand it over (Lambda function URL event, node:http request). */
+export interface InferenceRequest {
+  method: string;
+  path: string;
+  body?: string;
+  isBase64Encoded?: boolean;
+  requestId: string;
+}
+
+export interface InferenceResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface InferenceServiceOptions {
+  readonly source: ModelSource;
+  readonly metrics: InferenceMetrics;
+  /** @default - no capture */
+  readonly capture?: TrafficCapture;
+  /** @default DEFAULT_LIMITS */
+  readonly limits?: InvocationLimits;
+  /** Least time between two flushes of metrics and capture. @default 1000 */
+  readonly flushIntervalMs?: number;
+  /** Flush early once this many capture lines wait. @default 500 */
+  readonly flushAtLines?: number;
+  /** Longest a capture delivery may take before it is abandoned (its lines counted as failed). @default 300 */
+  readonly captureBudgetMs?: number;
+  /** After a failed model load, requests answer 503 with its reason for this long before loading is tried again. @default 30,000 */
+  readonly retryLoadAfterMs?: number;
+  /** @default Date.now */
+  readonly clock?: () => number;
+}
+
+interface LoadedModel {
+  session: ModelSession;
+  version: number;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/**
+ * The inference tier's core, free of transport types: routes `POST /invocations` and `GET /ping`, loads the
+ * model once per process (one InferenceSession per warm container), validates, predicts, samples traffic for
+ * capture and tallies metrics. A request can only produce a 2xx or 4xx; 503 means the model cannot be served
+ * (the body says why).
+ *
+ * Metrics and capture are flushed by `flushIfDue` (the Lambda handler awaits it after each invocation, since a
+ * frozen container cannot run background work) or on a timer (the container server); either way at most once
+ * per flush interval, unless capture lines pile up.
+ */
+export class InferenceService {
+  private loaded?: LoadedModel;
+  private loading?: Promise<LoadedModel>;
+  private failure?: { error: ModelUnavailableError; at: number };
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private flushing?: Promise<void>;
+  private readonly limits: InvocationLimits;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: InferenceServiceOptions) {
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Starts loading the model (e.g. during a Lambda's init phase); failures surface on the next request. */
+  warmUp(): void {
+    this.model().catch(() => undefined);
+  }
+
+  async handle(request: InferenceRequest): Promise<InferenceResponse> {
+    const started = performance.now();
+    try {
+      if (request.path === '/invocations') {
+        if (request.method !== 'POST') throw new MethodNotAllowedError(`${request.method} ${request.path}: use POST`, 'POST');
+        return await this.invoke(request, started);
+      }
+      if (request.path === '/ping') {
+        if (request.method !== 'GET' && request.method !== 'HEAD') throw new MethodNotAllowedError(`${request.method} ${request.path}: use GET`, 'GET, HEAD');
+        return await this.ping();
+      }
+      throw new RouteNotFoundError(`no route ${request.method} ${request.path}; the routes are POST /invocations and GET /ping`);
+    } catch (error) {
+      const response = errorResponse(error);
+      if (request.path === '/invocations') this.options.metrics.recordFailure(performance.now() - started, response.statusCode);
+      if (response.statusCode >= 500) logger.error('request failed', { requestId: request.requestId, error: error as Error });
+      return response;
+    }
+  }
+
+  /** Flushes metrics and capture when the flush interval has passed or capture lines pile up; never throws. */
+  async flushIfDue(): Promise<void> {
+    const lines = this.options.capture?.bufferedLines ?? 0;
+    if (this.clock() - this.lastFlushAt >= (this.options.flushIntervalMs ?? 1000) || lines >= (this.options.flushAtLines ?? 500)) {
+      await this.flush();
+    }
+  }
+
+  /** Publishes the metrics and delivers the buffered capture (one flush at a time); never throws. */
+  flush(): Promise<void> {
+    this.flushing ??= this.flushNow().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async flushNow(): Promise<void> {
+    this.lastFlushAt = this.clock();
+    const { capture, metrics } = this.options;
+    if (capture) {
+      const result = await capture.flush(AbortSignal.timeout(this.options.captureBudgetMs ?? 300));
+      metrics.recordCapture(result.delivered, result.failed + result.dropped);
+      if (result.failed + result.dropped > 0) logger.warn('capture lines not delivered', { ...result });
+    }
+    try {
+      metrics.publish();
+    } catch (error) {
+      logger.error('metrics not published', { error: error as Error });
+    }
+  }
+
+  private async invoke(request: InferenceRequest, started: number): Promise<InferenceResponse> {
+    const { body } = request;
+    if (body === undefined || body === '') throw new InvalidRequestError('body: expected JSON of the form {"instances": [...]}');
+    checkBodySize(body, request.isBase64Encoded ?? false, this.limits);
+    const text = request.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+    const model = this.loaded ?? (await this.model());
+    const invocation = parseInvocation(text, model.session, this.limits);
+    const prediction = await predict(model.session, invocation, model.version);
+    this.options.metrics.recordSuccess(performance.now() - started, prediction.rows, prediction.positives);
+    if (this.options.capture?.sample()) this.capture(model, invocation, prediction.output, request.requestId);
+    return { statusCode: 200, headers: JSON_HEADERS, body: prediction.body };
+  }
+
+  private async ping(): Promise<InferenceResponse> {
+    const model = this.loaded ?? (await this.model());
+    const { session, version } = model;
+    return json(200, { status: 'ready', model: this.options.source.model, modelVersion: version, task: session.task, features: session.featureNames });
+  }
+
+  private capture(model: LoadedModel, invocation: Invocation, output: ModelOutput, requestId: string): void {
+    const { session, version } = model;
+    const at = new Date(this.clock()).toISOString();
+    for (let r = 0; r < invocation.rows; r++) {
+      const prediction = positiveProbability(output, r);
+      if (!Number.isFinite(prediction)) continue;
+      const label = session.task === 'regression' ? undefined : predictedLabel(session, output, r);
+      this.options.capture?.add({
+        model: this.options.source.model,
+        modelVersion: version,
+        at,
+        requestId,
+        features: instanceValues(invocation.instances[r], session),
+        prediction,
+        ...(label === undefined ? {} : { label }),
+      });
+    }
+  }
+
+  /** The loaded model; loads it once (concurrent callers share the load) and remembers a failure for a while. */
+  private model(): Promise<LoadedModel> {
+    if (this.loaded) return Promise.resolve(this.loaded);
+    const { failure } = this;
+    if (failure && this.clock() - failure.at < (this.options.retryLoadAfterMs ?? 30_000)) return Promise.reject(failure.error);
+    this.loading ??= this.load().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async load(): Promise<LoadedModel> {
+    const { source, metrics } = this.options;
+    try {
+      const artifact = await source.load();
+      const session = await ModelSession.create(artifact);
+      this.loaded = { session, version: artifact.version };
+      this.failure = undefined;
+      logger.info('model loaded', { model: source.model, modelVersion: artifact.version, artifactUri: artifact.artifactUri, artifactSha256: artifact.artifactSha256 });
+      return this.loaded;
+    } catch (cause) {
+      const error = cause instanceof ModelUnavailableError ? cause : new ModelUnavailableError(`model load failed: ${(cause as Error).message}`, { cause });
+      this.failure = { error, at: this.clock() };
+      if (source.version !== undefined) metrics.recordModelLoadError();
+      logger.error('model not loaded', { model: source.model, modelVersion: source.version, error });
+      throw error;
+    }
+  }
+}
+
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): InferenceResponse {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** Typed errors map to their status; anything else is a defect, reported as 500 without internals. */
+function errorResponse(error: unknown): InferenceResponse {
+  if (error instanceof InferenceError) {
+    const headers: Record<string, string> = error instanceof MethodNotAllowedError ? { allow: error.allow } : {};
+    return json(error.statusCode, { error: error.name, message: error.message }, headers);
+  }
+  return json(500, { error: 'InternalError', message: 'the request could not be served; see the logs' });
+}

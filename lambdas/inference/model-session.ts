@@ -1,0 +1,139 @@
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { ModelMetadata } from '../shared/model-metadata';
+import { ModelUnavailableError } from './errors';
+import type { ModelArtifact } from './model-archive';
+
+/**
+ * Session options of every model this tier serves, also used by the benchmark's bare reference session.
+ * Tabular models are small: one intra-op thread avoids thread-pool hand-offs (and spinning threads on a
+ * Lambda's ~1 vCPU) that cost more than they save at these sizes.
+ */
+export const SESSION_OPTIONS: InferenceSession.SessionOptions = {
+  graphOptimizationLevel: 'all',
+  executionMode: 'sequential',
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+};
+
+/** Raw model output for a batch: `columns` values per row (2: [p0, p1]; 1: p1 or the regression value). */
+export interface ModelOutput {
+  data: Float32Array | Float64Array;
+  columns: 1 | 2;
+}
+
+const FLOAT_OUTPUTS = new Set(['float32', 'float64']);
+
+/**
+ * One loaded model: an InferenceSession plus what the request schema and the response need from its metadata.
+ *
+ * Works with any ONNX model that has one 2-D float input: classifiers with a probabilities tensor [N, 2]
+ * (skl2onnx without ZipMap, the project's trainer, a PyTorch softmax head) or one probability column [N, 1] / [N]
+ * (sigmoid), and regressors with [N, 1] or [N]. Only the metadata's output tensor is fetched, so models that also
+ * emit sequence/map outputs (ZipMap), which onnxruntime-node cannot return, load and run.
+ */
+export class ModelSession {
+  readonly featureNames: readonly string[];
+  /** Column of each feature name in the input. */
+  readonly featureIndex: ReadonlyMap<string, number>;
+  readonly width: number;
+  readonly task: ModelMetadata['task'];
+  /** [negative, positive] labels of a classifier. */
+  readonly labels: readonly [string | number, string | number];
+  private readonly fetches: string[];
+  private columns: 1 | 2 = 1;
+
+  private constructor(
+    private readonly session: InferenceSession,
+    readonly metadata: ModelMetadata,
+  ) {
+    this.featureNames = metadata.features.map((f) => f.name);
+    this.featureIndex = new Map(this.featureNames.map((name, i) => [name, i]));
+    this.width = this.featureNames.length;
+    this.task = metadata.task;
+    const labels = metadata.labels ?? [0, 1];
+    this.labels = [labels[0], labels[1]];
+    this.fetches = [metadata.outputName];
+  }
+
+  /** Creates the session, checks the graph against the metadata and probes the output shape with one row. */
+  static async create(artifact: ModelArtifact): Promise<ModelSession> {
+    const { metadata } = artifact;
+    let session: InferenceSession;
+    try {
+      session = await InferenceSession.create(artifact.onnx, SESSION_OPTIONS);
+    } catch (error) {
+      throw new ModelUnavailableError(`onnxruntime cannot load the model: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      checkGraph(session, metadata);
+      const model = new ModelSession(session, metadata);
+      await model.probe();
+      return model;
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+  }
+
+  /** Runs `rows` rows of features (row-major, in feature order). */
+  async run(features: Float32Array, rows: number): Promise<ModelOutput> {
+    const input = new Tensor('float32', features, [rows, this.width]);
+    const results = await this.session.run({ [this.metadata.inputName]: input }, this.fetches);
+    const data = results[this.metadata.outputName].data as Float32Array | Float64Array;
+    if (data.length !== rows * this.columns) {
+      throw new ModelUnavailableError(
+        `output "${this.metadata.outputName}" has ${data.length} values for ${rows} rows; expected ${this.columns} per row`,
+      );
+    }
+    return { data, columns: this.columns };
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+
+  /** One row of zeros tells how many columns the output has per row (shapes are often symbolic) and warms the session. */
+  private async probe(): Promise<void> {
+    const input = new Tensor('float32', new Float32Array(this.width), [1, this.width]);
+    const results = await this.session.run({ [this.metadata.inputName]: input }, this.fetches);
+    const columns = results[this.metadata.outputName].data.length;
+    const allowed = this.task === 'regression' ? [1] : [1, 2];
+    if (!allowed.includes(columns)) {
+      const expected = this.task === 'regression' ? '1 value per row ([N, 1] or [N])' : '1 or 2 values per row ([N, 2], [N, 1] or [N])';
+      throw new ModelUnavailableError(
+        `output "${this.metadata.outputName}" of a ${this.task} model must have ${expected}, has ${columns}`,
+      );
+    }
+    this.columns = columns as 1 | 2;
+  }
+}
+
+/** The graph must have one 2-D float input named as in the metadata, as wide as the feature list, and the output. */
+function checkGraph(session: InferenceSession, metadata: ModelMetadata): void {
+  const width = metadata.features.length;
+  if (session.inputNames.length !== 1) {
+    throw new ModelUnavailableError(`the model must have exactly one input, it has ${session.inputNames.length}: ${session.inputNames.join(', ')}`);
+  }
+  const [input] = session.inputMetadata;
+  if (input.name !== metadata.inputName) {
+    throw new ModelUnavailableError(`metadata.json names input "${metadata.inputName}", the graph's input is "${input.name}"`);
+  }
+  if (!input.isTensor || input.type !== 'float32' || input.shape.length !== 2) {
+    const got = input.isTensor ? `${input.type} [${input.shape.join(', ')}]` : 'a non-tensor';
+    throw new ModelUnavailableError(`input "${input.name}" must be a 2-D float32 tensor, got ${got}`);
+  }
+  const columns = input.shape[1];
+  if (typeof columns === 'number' && columns !== width) {
+    throw new ModelUnavailableError(`input "${input.name}" has ${columns} columns, metadata.json lists ${width} features`);
+  }
+  const output = session.outputMetadata.find((o) => o.name === metadata.outputName);
+  if (!output) {
+    throw new ModelUnavailableError(`metadata.json names output "${metadata.outputName}", the graph's outputs are: ${session.outputNames.join(', ')}`);
+  }
+  if (!output.isTensor || !FLOAT_OUTPUTS.has(output.type)) {
+    throw new ModelUnavailableError(`output "${output.name}" must be a float tensor, got ${output.isTensor ? output.type : 'a non-tensor'}`);
+  }
+  if (metadata.task === 'binary-classification' && metadata.labels && metadata.labels.length !== 2) {
+    throw new ModelUnavailableError(`a binary classifier needs 2 labels in metadata.json, got ${metadata.labels.length}`);
+  }
+}

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { getObjectByUri } from '../../pipelines/common/s3';
+import type { VersionRecord } from '../registry/schemas';
+import { ArtifactIntegrityError, ModelUnavailableError } from './errors';
+import { type ModelArtifact, readModelArchive } from './model-archive';
+
+/** The registry read the serving code needs: one version's item (artifact URI and SHA-256). */
+export interface VersionLookup {
+  getVersion(model: string, version: number): Promise<Pick<VersionRecord, 'artifactUri' | 'artifactSha256'> | undefined>;
+}
+
+export interface VerifiedModel extends ModelArtifact {
+  model: string;
+  version: number;
+  artifactUri: string;
+  artifactSha256: string;
+}
+
+export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Loads a registered model version: looks up its artifact in the registry, downloads model.tar.gz, checks the
+ * bytes' SHA-256 against the registry's BEFORE anything is extracted, then reads model.onnx and metadata.json.
+ * Every failure is a ModelUnavailableError whose message says what was wrong (ArtifactIntegrityError for a
+ * hash mismatch).
+ */
+export async function loadVerifiedModel(
+  deps: { registry: VersionLookup; s3: S3Client },
+  model: string,
+  version: number,
+): Promise<VerifiedModel> {
+  const record = await attempt(`registry lookup of ${model} v${version}`, () => deps.registry.getVersion(model, version));
+  if (!record) throw new ModelUnavailableError(`model "${model}" has no version ${version} in the registry`);
+  const { artifactUri, artifactSha256 } = record;
+  const bytes = await attempt(`download of ${artifactUri}`, () => getObjectByUri(deps.s3, artifactUri));
+  const actual = sha256Hex(bytes);
+  if (actual !== artifactSha256) {
+    throw new ArtifactIntegrityError(
+      `artifact ${artifactUri} of ${model} v${version} has SHA-256 ${actual}, but the registry recorded ${artifactSha256}; refusing to load it`,
+    );
+  }
+  return { ...readModelArchive(bytes, artifactUri), model, version, artifactUri, artifactSha256 };
+}
+
+async function attempt<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new ModelUnavailableError(`${what} failed: ${(error as Error).message}`, { cause: error });
+  }
+}

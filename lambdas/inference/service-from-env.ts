@@ -1,0 +1,36 @@
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { optionalEnv, requiredEnv } from '../shared/env';
+import { FirehoseCaptureSink } from './capture-sink';
+import { InferenceService } from './inference-service';
+import { modelSourceFromEnv } from './model-source';
+import { DEFAULT_LIMITS } from './request-schema';
+import { InferenceMetrics } from './telemetry';
+import { TrafficCapture } from './traffic-capture';
+
+/**
+ * The service as configured by the environment (docs/architecture.md), shared by the Lambda handler and the
+ * container server: MODEL_NAME, MODEL_VERSION (empty: no model yet), REGISTRY_TABLE_NAME, CAPTURE_STREAM_NAME,
+ * CAPTURE_SAMPLE_PERCENT (0-100), METRICS_NAMESPACE; optional INFERENCE_MAX_BODY_BYTES (default 6 MiB).
+ * Configuration errors throw at startup, naming the variable.
+ */
+export function inferenceServiceFromEnv(): InferenceService {
+  const source = modelSourceFromEnv();
+  const metrics = new InferenceMetrics(new Metrics({ namespace: requiredEnv('METRICS_NAMESPACE') }), source.model, source.version);
+  const samplePercent = numberEnv('CAPTURE_SAMPLE_PERCENT', '0', 0, 100);
+  const capture =
+    samplePercent > 0
+      ? new TrafficCapture(new FirehoseCaptureSink(new FirehoseClient({}), requiredEnv('CAPTURE_STREAM_NAME')), { samplePercent })
+      : undefined;
+  const maxBodyBytes = numberEnv('INFERENCE_MAX_BODY_BYTES', String(DEFAULT_LIMITS.maxBodyBytes), 1, Number.MAX_SAFE_INTEGER);
+  return new InferenceService({ source, metrics, capture, limits: { ...DEFAULT_LIMITS, maxBodyBytes } });
+}
+
+function numberEnv(name: string, fallback: string, min: number, max: number): number {
+  const raw = optionalEnv(name, fallback);
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`Environment variable ${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}

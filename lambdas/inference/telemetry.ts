@@ -1,0 +1,93 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** The inference tier's logger (POWERTOOLS_SERVICE_NAME); one per process. */
+export const logger = new Logger();
+
+/** EMF allows 100 values per metric in one document. */
+const MAX_VALUES_PER_DOCUMENT = 100;
+
+/**
+ * Per-process tallies of the inference metrics, published as CloudWatch EMF through Powertools Metrics when the
+ * owner flushes (the service does so at most once per flush interval): counting is a few increments on the hot
+ * path, and a busy container writes one EMF document per interval instead of one per request.
+ *
+ * Metrics (dimension sets [Model] and, when a version is served, [Model, ModelVersion]):
+ * Invocations, InvocationLatency (ms, one value per request), InvocationErrors (5xx), ClientErrors (4xx),
+ * Predictions (rows), PredictedPositive (rows predicted as the positive class; share = PredictedPositive /
+ * Predictions), CapturedRecords, CaptureFailed, ModelLoadErrors.
+ */
+export class InferenceMetrics {
+  private counts = emptyCounts();
+  private latencies: number[] = [];
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly model: string,
+    private readonly modelVersion?: number,
+  ) {
+    // Powertools adds a `service` dimension by default; the alarms select by Model alone.
+    metrics.clearDefaultDimensions();
+  }
+
+  recordSuccess(latencyMs: number, rows: number, positives: number): void {
+    this.counts.Invocations++;
+    this.counts.Predictions += rows;
+    this.counts.PredictedPositive += positives;
+    this.latencies.push(latencyMs);
+  }
+
+  recordFailure(latencyMs: number, statusCode: number): void {
+    this.counts.Invocations++;
+    if (statusCode >= 500) this.counts.InvocationErrors++;
+    else this.counts.ClientErrors++;
+    this.latencies.push(latencyMs);
+  }
+
+  recordModelLoadError(): void {
+    this.counts.ModelLoadErrors++;
+  }
+
+  recordCapture(delivered: number, failed: number): void {
+    this.counts.CapturedRecords += delivered;
+    this.counts.CaptureFailed += failed;
+  }
+
+  get pending(): boolean {
+    return Object.values(this.counts).some((n) => n > 0);
+  }
+
+  /** Writes the tallies as EMF to stdout and resets them. */
+  publish(): void {
+    if (!this.pending) return;
+    const { counts, latencies } = this;
+    this.counts = emptyCounts();
+    this.latencies = [];
+    for (let start = 0; start === 0 || start < latencies.length; start += MAX_VALUES_PER_DOCUMENT) {
+      this.metrics.addDimensions({ Model: this.model });
+      if (this.modelVersion !== undefined) {
+        this.metrics.addDimensions({ Model: this.model, ModelVersion: String(this.modelVersion) });
+      }
+      if (start === 0) {
+        for (const [name, value] of Object.entries(counts)) this.metrics.addMetric(name, MetricUnit.Count, value);
+      }
+      for (const latency of latencies.slice(start, start + MAX_VALUES_PER_DOCUMENT)) {
+        this.metrics.addMetric('InvocationLatency', MetricUnit.Milliseconds, latency);
+      }
+      this.metrics.publishStoredMetrics();
+    }
+  }
+}
+
+function emptyCounts() {
+  return {
+    Invocations: 0,
+    InvocationErrors: 0,
+    ClientErrors: 0,
+    Predictions: 0,
+    PredictedPositive: 0,
+    CapturedRecords: 0,
+    CaptureFailed: 0,
+    ModelLoadErrors: 0,
+  };
+}
