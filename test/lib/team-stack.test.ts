@@ -2,6 +2,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthTeamStack } from '../helpers/synth';
 import { actionsOf, identityStatements } from './monitoring/iam';
+import { definitionOf } from './state-definition';
 import { nagFindings } from './monitoring/nag';
 
 // asl-validator ships CommonJS without types: one function (definition) => { isValid, errorsText() }.
@@ -27,31 +28,6 @@ const RESOURCELESS = new Set([
   'logs:DescribeLogGroups',
   'sagemaker:ListTags',
 ]);
-
-const PSEUDO_PARAMETERS: Record<string, string> = {
-  'AWS::Partition': 'aws',
-  'AWS::Region': 'eu-west-1',
-  'AWS::AccountId': '123456789012',
-  'AWS::URLSuffix': 'amazonaws.com',
-};
-
-/** Resolves a DefinitionString (Fn::Join of strings and intrinsics) with placeholder ARNs. */
-function definitionOf(resource: { Properties: { DefinitionString: unknown } }): unknown {
-  const render = (value: unknown): string => {
-    if (typeof value === 'string') return value;
-    const v = value as Record<string, unknown>;
-    if (v['Fn::Join']) {
-      const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-      return parts.map(render).join(sep);
-    }
-    if (typeof v.Ref === 'string' && v.Ref in PSEUDO_PARAMETERS) return PSEUDO_PARAMETERS[v.Ref];
-    if (v.Ref) return `arn:aws:lambda:eu-west-1:123456789012:function:${String(v.Ref)}`;
-    if (v['Fn::GetAtt']) return `arn:aws:lambda:eu-west-1:123456789012:function:${(v['Fn::GetAtt'] as string[])[0]}`;
-    if (v['Fn::Sub']) return String(v['Fn::Sub']).replace(/\$\{[^}]+\}/g, 'x');
-    throw new Error(`unexpected intrinsic in a definition: ${JSON.stringify(value)}`);
-  };
-  return JSON.parse(render(resource.Properties.DefinitionString));
-}
 
 describe('MlopsTeamStack (example team)', () => {
   let template: Template;
