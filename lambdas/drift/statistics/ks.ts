@@ -1,4 +1,5 @@
 import { kolmogorovSf } from './kolmogorov';
+import { sortFloat64 } from './sort';
 
 export interface KsResult {
   /** D = sup |F1(x) - F2(x)| over the pooled sample. */
@@ -9,11 +10,8 @@ export interface KsResult {
   effectiveN: number;
 }
 
-/** Ascending copy of the values as a Float64Array (a typed-array sort is numeric, not lexicographic). */
-export function sortedCopy(values: ArrayLike<number>): Float64Array {
-  const copy = Float64Array.from(values);
-  return copy.sort();
-}
+/** Ascending copy of the values as a Float64Array (NaN last). */
+export const sortedCopy = (values: ArrayLike<number>): Float64Array => sortFloat64(values);
 
 /** Round half to even, as numpy's round. */
 function roundHalfEven(x: number): number {
@@ -49,7 +47,9 @@ export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
 export function ksPValue(statistic: number, n1: number, n2: number): { pValue: number; effectiveN: number } {
   const m = Math.max(n1, n2);
   const n = Math.min(n1, n2);
-  const effectiveN = roundHalfEven((m * n) / (m + n));
+  // Only two single-value samples give m n / (m + n) = 0.5, which rounds to 0 (scipy then returns NaN);
+  // we use n = 1 there so the p-value stays defined.
+  const effectiveN = Math.max(1, roundHalfEven((m * n) / (m + n)));
   const p = kolmogorovSf(effectiveN, statistic);
   return { pValue: Math.min(Math.max(p, 0), 1), effectiveN };
 }

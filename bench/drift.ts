@@ -1,0 +1,158 @@
+/**
+ * Drift benchmarks on 1,000,000 baseline x 1,000,000 current values of one feature, side by side with
+ * scipy/numpy on the same data in the same run (python3 is spawned on a binary copy of the data). Without
+ * python3 + scipy the reference is a straightforward TypeScript implementation of scipy's algorithm
+ * (comparator sort, binary search per pooled value), and the note says so.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ksPValue, ksTest } from '../lambdas/drift/statistics/ks';
+import { psiSorted } from '../lambdas/drift/statistics/psi';
+import { sortedCopy } from '../lambdas/drift/statistics/ks';
+import type { BenchResult } from './bench-result';
+
+const N = 1_000_000;
+const REPEATS = 3;
+
+/** mulberry32 + Box-Muller: the same data on every run. */
+function normals(n: number, seed: number, mean: number): Float64Array {
+  let a = seed;
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = mean + Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  return out;
+}
+
+/** Best of REPEATS wall-clock times, in ms, and the last result. */
+function time<T>(fn: () => T): { ms: number; result: T } {
+  let best = Infinity;
+  let result!: T;
+  for (let i = 0; i < REPEATS; i++) {
+    const start = performance.now();
+    result = fn();
+    best = Math.min(best, performance.now() - start);
+  }
+  return { ms: best, result };
+}
+
+const SCIPY_SCRIPT = `
+import json, sys, time
+import numpy as np
+from scipy import stats
+a = np.fromfile(sys.argv[1], dtype="<f8"); b = np.fromfile(sys.argv[2], dtype="<f8"); repeats = int(sys.argv[3])
+def best(fn):
+    t = float("inf")
+    for _ in range(repeats):
+        s = time.perf_counter(); r = fn(); t = min(t, time.perf_counter() - s)
+    return t * 1000, r
+def psi():
+    edges = np.unique(np.quantile(a, np.arange(1, 10) / 10))
+    pb = np.maximum(np.bincount(np.searchsorted(edges, a), minlength=len(edges) + 1) / len(a), 1e-4)
+    pc = np.maximum(np.bincount(np.searchsorted(edges, b), minlength=len(edges) + 1) / len(b), 1e-4)
+    return float(np.sum((pc - pb) * np.log(pc / pb)))
+ks_ms, ks = best(lambda: stats.ks_2samp(a, b, method="asymp"))
+psi_ms, p = best(psi)
+print(json.dumps({"ks_ms": ks_ms, "d": float(ks.statistic), "p": float(ks.pvalue), "psi_ms": psi_ms, "psi": p, "scipy": __import__("scipy").__version__}))
+`;
+
+interface ScipyTimes {
+  ks_ms: number;
+  d: number;
+  p: number;
+  psi_ms: number;
+  psi: number;
+  scipy: string;
+}
+
+function scipyTimes(dir: string, a: Float64Array, b: Float64Array): ScipyTimes | string {
+  const fileA = join(dir, 'a.f64');
+  const fileB = join(dir, 'b.f64');
+  writeFileSync(fileA, Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  writeFileSync(fileB, Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const run = spawnSync('python3', ['-c', SCIPY_SCRIPT, fileA, fileB, String(REPEATS)], { encoding: 'utf8', timeout: 600_000 });
+  if (run.error) return `python3 not available (${run.error.message})`;
+  if (run.status !== 0) return `python3 with scipy not available (${run.stderr.trim().split('\n').pop()})`;
+  return JSON.parse(run.stdout) as ScipyTimes;
+}
+
+/** scipy's algorithm written plainly: comparator sorts, then searchsorted(side='right') per pooled value. */
+function straightforwardKs(a: Float64Array, b: Float64Array) {
+  const sa = Array.from(a).sort((x, y) => x - y);
+  const sb = Array.from(b).sort((x, y) => x - y);
+  const upper = (s: number[], v: number) => {
+    let lo = 0;
+    let hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid] <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  let d = 0;
+  for (const v of [...sa, ...sb]) d = Math.max(d, Math.abs(upper(sa, v) / sa.length - upper(sb, v) / sb.length));
+  return { statistic: d, ...ksPValue(d, sa.length, sb.length) };
+}
+
+const SCENARIOS = [
+  { name: 'no drift', shift: 0 },
+  { name: 'subtle drift', shift: 0.01 },
+  { name: 'strong drift', shift: 0.5 },
+];
+
+export async function runDriftBench(): Promise<BenchResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'drift-bench-'));
+  const results: BenchResult[] = [];
+  try {
+    const baseline = normals(N, 1, 0);
+    for (const scenario of SCENARIOS) {
+      const current = normals(N, 2, scenario.shift);
+      const ours = time(() => ksTest(baseline, current));
+      const scipy = scipyTimes(dir, baseline, current);
+      const label = `KS 1e6x1e6, ${scenario.name}`;
+      const found = `D=${ours.result.statistic.toPrecision(4)} p=${ours.result.pValue.toPrecision(4)}`;
+      if (typeof scipy === 'string') {
+        const reference = time(() => straightforwardKs(baseline, current));
+        results.push({
+          name: label,
+          ours: ours.ms,
+          reference: reference.ms,
+          ratio: reference.ms / ours.ms,
+          unit: 'ms',
+          note: `reference: straightforward TypeScript (${scipy}); ${found}`,
+        });
+        continue;
+      }
+      const relP = scipy.p === 0 ? Math.abs(ours.result.pValue) : Math.abs(ours.result.pValue - scipy.p) / scipy.p;
+      results.push({
+        name: label,
+        ours: ours.ms,
+        reference: scipy.ks_ms,
+        ratio: scipy.ks_ms / ours.ms,
+        unit: 'ms',
+        note: `reference: scipy ${scipy.scipy} ks_2samp(method="asymp"); ${found}; D ${ours.result.statistic === scipy.d ? 'identical' : `differs (${scipy.d})`}, p rel. diff ${relP.toExponential(1)}`,
+      });
+      if (scenario.shift === 0.01) {
+        const psi = time(() => psiSorted(sortedCopy(baseline), sortedCopy(current)));
+        results.push({
+          name: 'PSI 1e6x1e6, deciles',
+          ours: psi.ms,
+          reference: scipy.psi_ms,
+          ratio: scipy.psi_ms / psi.ms,
+          unit: 'ms',
+          note: `reference: numpy quantile/searchsorted/bincount; PSI ${psi.result.psi.toPrecision(6)} vs ${scipy.psi.toPrecision(6)}`,
+        });
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}

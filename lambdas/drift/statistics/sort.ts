@@ -1,0 +1,60 @@
+/**
+ * Ascending sort of doubles by LSD radix sort on their bit patterns (four 16-bit digits), several times
+ * faster than Float64Array.prototype.sort on the 10^5-10^6 values a drift comparison sorts. Each double
+ * is mapped to an unsigned 64-bit key with the same order (flip all bits of negatives, the sign bit of
+ * the rest), so -0 sorts before +0 and NaN after +Infinity, as the typed-array sort orders them.
+ */
+
+/** Below this the comparison sort's constant factors win. */
+const RADIX_MIN_LENGTH = 2048;
+const DIGITS = 4;
+const BUCKETS = 1 << 16;
+const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+
+export function sortFloat64(values: ArrayLike<number>): Float64Array {
+  const n = values.length;
+  const sorted = Float64Array.from(values);
+  if (n < RADIX_MIN_LENGTH || !littleEndian) return sorted.sort();
+  let keys = new Uint32Array(sorted.buffer); // [low word, high word] per double
+  let spare = new Uint32Array(2 * n);
+  for (let i = 0; i < 2 * n; i += 2) {
+    const negative = keys[i + 1] >>> 31 === 1;
+    keys[i] = negative ? ~keys[i] : keys[i];
+    keys[i + 1] = negative ? ~keys[i + 1] : keys[i + 1] ^ 0x80000000;
+  }
+  // All four histograms in one read of the keys.
+  const counts = new Uint32Array(DIGITS * BUCKETS);
+  for (let i = 0; i < 2 * n; i += 2) {
+    const low = keys[i];
+    const high = keys[i + 1];
+    counts[low & 0xffff]++;
+    counts[BUCKETS + (low >>> 16)]++;
+    counts[2 * BUCKETS + (high & 0xffff)]++;
+    counts[3 * BUCKETS + (high >>> 16)]++;
+  }
+  for (let digit = 0; digit < DIGITS; digit++) {
+    const word = digit >> 1; // 0: low word, 1: high word
+    const shift = (digit & 1) * 16;
+    const base = digit * BUCKETS;
+    // A digit all keys share leaves the order as it is.
+    if (counts[base + ((keys[word] >>> shift) & 0xffff)] === n) continue;
+    let offset = 0;
+    for (let b = base; b < base + BUCKETS; b++) {
+      const c = counts[b];
+      counts[b] = offset;
+      offset += c;
+    }
+    for (let i = 0; i < 2 * n; i += 2) {
+      const to = 2 * counts[base + ((keys[i + word] >>> shift) & 0xffff)]++;
+      spare[to] = keys[i];
+      spare[to + 1] = keys[i + 1];
+    }
+    [keys, spare] = [spare, keys];
+  }
+  for (let i = 0; i < 2 * n; i += 2) {
+    const negative = keys[i + 1] >>> 31 === 0;
+    keys[i] = negative ? ~keys[i] : keys[i];
+    keys[i + 1] = negative ? ~keys[i + 1] : keys[i + 1] ^ 0x80000000;
+  }
+  return new Float64Array(keys.buffer);
+}
