@@ -27,7 +27,11 @@ export interface IInferenceTier extends IConstruct {
   metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricClientErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricPredictions(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricPredictedPositive(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricCapturedRecords(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricCaptureFailed(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricModelLoadErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricErrorRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.IMetric;
   metricPredictedPositiveRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.IMetric;
 }
@@ -157,8 +161,24 @@ export abstract class InferenceTierBase extends Construct implements IInferenceT
     return this.monitoring.metricClientErrors(props);
   }
 
+  metricPredictions(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricPredictions(props);
+  }
+
   metricPredictedPositive(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.monitoring.metricPredictedPositive(props);
+  }
+
+  metricCapturedRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricCapturedRecords(props);
+  }
+
+  metricCaptureFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricCaptureFailed(props);
+  }
+
+  metricModelLoadErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricModelLoadErrors(props);
   }
 
   metricErrorRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {

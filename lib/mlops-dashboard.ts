@@ -83,6 +83,7 @@ export class MlopsDashboard extends Construct {
         inference.metricInvocations({ period: TRAFFIC_PERIOD }),
         inference.metricErrors({ period: TRAFFIC_PERIOD }),
         inference.metricClientErrors({ period: TRAFFIC_PERIOD }),
+        inference.metricModelLoadErrors({ period: TRAFFIC_PERIOD }),
       ]),
       graph(
         'Inference latency (ms)',
@@ -100,9 +101,11 @@ export class MlopsDashboard extends Construct {
     );
 
     this.addRow(
-      graph('Predicted positive (% of requests)', [inference.metricPredictedPositiveRate({ period: TRAFFIC_PERIOD })]),
-      graph('Captured for drift monitoring (records)', [
-        inference.captureStream.metricIncomingRecords({ period: TRAFFIC_PERIOD, label: 'Records captured' }),
+      graph('Predicted positive (% of rows)', [inference.metricPredictedPositiveRate({ period: TRAFFIC_PERIOD })]),
+      graph('Captured for drift monitoring (rows per minute)', [
+        inference.metricCapturedRecords({ period: TRAFFIC_PERIOD }),
+        inference.metricCaptureFailed({ period: TRAFFIC_PERIOD }),
+        inference.captureStream.metricIncomingRecords({ period: TRAFFIC_PERIOD, label: 'Received by the capture stream' }),
       ]),
       (width) =>
         new cloudwatch.SingleValueWidget({

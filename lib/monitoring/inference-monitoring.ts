@@ -6,13 +6,22 @@ import { AlarmNaming, SeverityAlarms, createThresholdAlarms } from './alarms';
 import { MetricFactory } from './metric-factory';
 import { ThresholdPair } from './thresholds';
 
-/** Names of the EMF metrics the inference handler publishes (namespace `MLOps/<team>`, dimension `Model`). */
+/**
+ * Names of the EMF metrics the inference handler publishes (namespace `MLOps/<team>`, dimension set [Model], and
+ * [Model, ModelVersion] when a version is served): lambdas/inference/telemetry.ts.
+ */
 export const INFERENCE_METRIC_NAMES = {
   invocations: 'Invocations',
   latency: 'InvocationLatency',
   errors: 'InvocationErrors',
   clientErrors: 'ClientErrors',
+  /** Rows predicted (a request may carry several). */
+  predictions: 'Predictions',
+  /** Rows predicted as the positive class. */
   predictedPositive: 'PredictedPositive',
+  capturedRecords: 'CapturedRecords',
+  captureFailed: 'CaptureFailed',
+  modelLoadErrors: 'ModelLoadErrors',
 } as const;
 
 export interface InferenceMonitoringProps {
@@ -138,11 +147,47 @@ export class InferenceMonitoring extends Construct {
     );
   }
 
-  /** Predictions of the positive class. Sum per minute by default. */
+  /** Rows predicted (a request may carry several). Sum per minute by default. */
+  metricPredictions(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.predictions,
+      { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Rows predicted' },
+      props,
+    );
+  }
+
+  /** Rows predicted as the positive class. Sum per minute by default. */
   metricPredictedPositive(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metrics.metric(
       INFERENCE_METRIC_NAMES.predictedPositive,
       { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Predicted positive' },
+      props,
+    );
+  }
+
+  /** Rows handed to the capture stream. Sum per minute by default. */
+  metricCapturedRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.capturedRecords,
+      { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Rows captured' },
+      props,
+    );
+  }
+
+  /** Rows the capture stream refused (lost for drift monitoring, not for the caller). Sum per minute by default. */
+  metricCaptureFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.captureFailed,
+      { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Capture failures' },
+      props,
+    );
+  }
+
+  /** Failed model loads (artifact missing, sha256 mismatch, bad archive). Sum per minute by default. */
+  metricModelLoadErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.modelLoadErrors,
+      { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Model load errors' },
       props,
     );
   }
@@ -162,11 +207,11 @@ export class InferenceMonitoring extends Construct {
     });
   }
 
-  /** Share of requests predicted positive, in percent: a shift here is often the first sign of drift. */
+  /** Share of predicted rows that are positive, in percent: a shift here is often the first sign of drift. */
   metricPredictedPositiveRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
     return this.metrics.expression({
-      expression: '100 * positive / requests',
-      usingMetrics: { positive: this.metricPredictedPositive(), requests: this.metricInvocations() },
+      expression: '100 * positive / rows',
+      usingMetrics: { positive: this.metricPredictedPositive(), rows: this.metricPredictions() },
       label: 'Predicted positive (%)',
       ...props,
     });
