@@ -151,6 +151,8 @@ export class ArtifactStore extends ArtifactStoreBase {
       throw new Error(`${this.node.path}: captureRetention applies to capture/<model>/, so modelName is required with it`);
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    // Deliver access logs through a bucket policy, not the deprecated LogDeliveryWrite ACL, whatever the app's flags.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
     this.encryptionKey = new kms.Key(this, 'Key', {
       description: `Artifact store of ${this.node.path}: datasets, models, captured traffic`,
@@ -164,6 +166,7 @@ export class ArtifactStore extends ArtifactStoreBase {
         encryption: s3.BucketEncryption.S3_MANAGED,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
         enforceSSL: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         lifecycleRules: [{ expiration: Duration.days(365) }],
         removalPolicy,
       });

@@ -1,0 +1,77 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { describe, expect, it } from 'vitest';
+import { ArtifactStore } from '../../lib/artifact-store';
+
+describe('ArtifactStore', () => {
+  it('creates a KMS-encrypted, versioned, TLS-only, private, logged and retained bucket', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Test');
+    // WHEN
+    new ArtifactStore(stack, 'Artifacts');
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }), BucketKeyEnabled: true }),
+          ],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'artifact-store/' }),
+      }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('grants read on a prefix with explicit actions and key decrypt only', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Test');
+    const store = new ArtifactStore(stack, 'Artifacts');
+    const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    // WHEN
+    store.grantRead(role, 'runs/*/processed/');
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 's3:ListBucket', Condition: { StringLike: { 's3:prefix': ['runs/*/processed/*'] } } }),
+          Match.objectLike({
+            Action: ['s3:GetObject', 's3:GetObjectVersion'],
+            Resource: { 'Fn::Join': ['', [Match.anyValue(), '/runs/*/processed/*']] },
+          }),
+          Match.objectLike({ Action: 'kms:Decrypt' }),
+        ]),
+      },
+    });
+  });
+
+  it('expires captured traffic after captureRetention', () => {
+    const stack = new Stack(new App(), 'Test');
+    new ArtifactStore(stack, 'Artifacts', { modelName: 'card-fraud', captureRetention: Duration.days(60) });
+    Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Id: 'capture', Prefix: 'capture/card-fraud/', ExpirationInDays: 60 })]),
+      },
+    });
+  });
+
+  it('rejects captureRetention without modelName and a prefix with a leading slash', () => {
+    const stack = new Stack(new App(), 'Test');
+    expect(() => new ArtifactStore(stack, 'A', { captureRetention: Duration.days(1) })).toThrow(/modelName is required/);
+    const store = new ArtifactStore(stack, 'B');
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => store.grantRead(role, '/runs/')).toThrow(/without a leading "\/", got: "\/runs\/"/);
+  });
+});
