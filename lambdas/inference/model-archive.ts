@@ -40,7 +40,7 @@ export function readModelArchive(bytes: Uint8Array, source: string): ModelArtifa
   const metadataBytes = files.get(METADATA_FILE);
   if (!onnx || !metadataBytes) {
     const missing = [MODEL_FILE, METADATA_FILE].filter((f) => !files.has(f)).join(' and ');
-    const detail = problems.length ? ` (${problems.join('; ')})` : '';
+    const detail = problems.length ? ` (${[...new Set(problems)].join('; ')})` : '';
     throw new ModelUnavailableError(`model archive ${source} has no ${missing}${detail}`);
   }
   let json: unknown;

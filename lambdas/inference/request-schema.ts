@@ -42,7 +42,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 /** Throws PayloadTooLargeError when the body cannot fit the limit; for base64 bodies the decoded size counts. */
 export function checkBodySize(body: string, isBase64Encoded: boolean, limits: InvocationLimits): void {
   const bytes = isBase64Encoded
-    ? Math.floor((body.length * 3) / 4)
+    ? Math.floor((body.length * 3) / 4) - (body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0)
     : // UTF-8 needs at most 3 bytes per UTF-16 unit, so only a body near the limit is measured exactly.
       body.length * 3 <= limits.maxBodyBytes
       ? body.length

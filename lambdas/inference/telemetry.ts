@@ -23,11 +23,12 @@ export class InferenceMetrics {
 
   constructor(
     private readonly metrics: Metrics,
-    private readonly model: string,
+    model: string,
     private readonly modelVersion?: number,
   ) {
     // Powertools adds a `service` dimension by default; the alarms select by Model alone.
     metrics.clearDefaultDimensions();
+    metrics.setDefaultDimensions({ Model: model });
   }
 
   recordSuccess(latencyMs: number, rows: number, positives: number): void {
@@ -64,10 +65,9 @@ export class InferenceMetrics {
     this.counts = emptyCounts();
     this.latencies = [];
     for (let start = 0; start === 0 || start < latencies.length; start += MAX_VALUES_PER_DOCUMENT) {
-      this.metrics.addDimensions({ Model: this.model });
-      if (this.modelVersion !== undefined) {
-        this.metrics.addDimensions({ Model: this.model, ModelVersion: String(this.modelVersion) });
-      }
+      // An empty set stands for the default dimensions alone, [Model]; the second adds [Model, ModelVersion].
+      this.metrics.addDimensions({});
+      if (this.modelVersion !== undefined) this.metrics.addDimensions({ ModelVersion: String(this.modelVersion) });
       if (start === 0) {
         for (const [name, value] of Object.entries(counts)) this.metrics.addMetric(name, MetricUnit.Count, value);
       }

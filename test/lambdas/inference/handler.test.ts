@@ -1,0 +1,173 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { InferenceResponse } from '../../../lambdas/inference/inference-service';
+import { captureRecordSchema } from '../../../lambdas/shared/capture-record';
+import { fixtureArchive, loadFixture, named } from './fixtures';
+import { type FirehoseDouble, startFirehoseDouble } from './firehose-double';
+import { type ServingBackends, startServingBackends } from './registered-model';
+
+type Handler = (event: unknown) => Promise<InferenceResponse>;
+
+let backends: ServingBackends;
+let firehose: FirehoseDouble;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  backends = await startServingBackends();
+  firehose = await startFirehoseDouble();
+});
+afterAll(async () => {
+  await backends.stop();
+  await firehose.stop();
+});
+afterEach(() => {
+  process.env = { ...savedEnv };
+  vi.restoreAllMocks();
+});
+
+/** Imports a fresh copy of lambdas/inference/handler.ts under the given MODEL_VERSION, as a new container would. */
+async function coldStart(modelVersion: string, env: Record<string, string> = {}): Promise<Handler> {
+  Object.assign(process.env, backends.env, {
+    AWS_ENDPOINT_URL_FIREHOSE: firehose.endpoint,
+    MODEL_NAME: 'card-fraud',
+    MODEL_VERSION: modelVersion,
+    CAPTURE_STREAM_NAME: 'capture-card-fraud',
+    CAPTURE_SAMPLE_PERCENT: '100',
+    METRICS_NAMESPACE: 'MLOps/fraud',
+    POWERTOOLS_SERVICE_NAME: 'inference',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...env,
+  });
+  vi.resetModules();
+  return (await import('../../../lambdas/inference/handler')).handler as Handler;
+}
+
+let requests = 0;
+function event(method: string, rawPath: string, body?: unknown) {
+  return {
+    version: '2.0',
+    rawPath,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    requestContext: { requestId: `req-${++requests}`, http: { method, path: rawPath } },
+    isBase64Encoded: false,
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  };
+}
+
+/** EMF documents the handler writes to stdout. */
+function emfOutput(): { documents: () => Record<string, unknown>[] } {
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  return {
+    documents: () =>
+      spy.mock.calls
+        .map((call) => String(call[0]))
+        .filter((line) => line.includes('"_aws"'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+describe('inference handler', () => {
+  it('serves predictions of the registered version, captures the rows and publishes EMF metrics', async () => {
+    // GIVEN a registered fraud model and a function version serving it
+    const fixture = loadFixture('fraud-gbt');
+    const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+    const emf = emfOutput();
+    const handler = await coldStart(String(version));
+    const rows = fixture.expected.rows.slice(0, 3);
+
+    // WHEN it is invoked with positional and named rows
+    const response = await handler(event('POST', '/invocations', { instances: [rows[0], named(rows[1], fixture.metadata), rows[2]] }));
+
+    // THEN it answers with one prediction per row and the model version
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body) as { predictions: { label: number; probabilities: number[] }[]; modelVersion: number };
+    expect(body.modelVersion).toBe(version);
+    body.predictions.forEach((prediction, r) => {
+      const expected = fixture.expected.expected[r] as number[];
+      expect(Math.abs(prediction.probabilities[1] - expected[1])).toBeLessThan(1e-5);
+      expect(prediction.label).toBe(expected[1] > expected[0] ? 1 : 0);
+    });
+
+    // AND the rows went to the capture stream as CaptureRecords (100% sampled)
+    const lines = firehose.lines().map((line) => captureRecordSchema.parse(JSON.parse(line)));
+    expect(firehose.calls.at(-1)?.streamName).toBe('capture-card-fraud');
+    expect(lines.slice(-3)).toEqual(
+      rows.map((row, r) =>
+        expect.objectContaining({ model: 'card-fraud', modelVersion: version, features: row, label: body.predictions[r].label, prediction: body.predictions[r].probabilities[1] }),
+      ),
+    );
+
+    // AND the metrics were published as EMF, dimensioned by Model and by Model + ModelVersion
+    const [document] = emf.documents();
+    const aws = document._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+    expect(aws.CloudWatchMetrics[0].Namespace).toBe('MLOps/fraud');
+    expect(aws.CloudWatchMetrics[0].Dimensions).toEqual([['Model'], ['Model', 'ModelVersion']]);
+    expect(document).toMatchObject({ Model: 'card-fraud', ModelVersion: String(version), Invocations: 1, Predictions: 3, ClientErrors: 0, InvocationErrors: 0 });
+    expect(document.PredictedPositive).toBe(body.predictions.filter((p) => p.label === 1).length);
+    expect(typeof document.InvocationLatency).toBe('number');
+  });
+
+  it('answers a bad request with 400 naming the field, and GET /ping with 200', async () => {
+    const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+    emfOutput();
+    const handler = await coldStart(String(version));
+    const bad = await handler(event('POST', '/invocations', { instances: [{ amount: 1 }] }));
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.parse(bad.body)).toEqual({ error: 'InvalidRequestError', message: 'instances[0]: missing feature "hour_of_day"' });
+    const ping = await handler(event('GET', '/ping'));
+    expect(ping.statusCode).toBe(200);
+    expect(JSON.parse(ping.body)).toMatchObject({ status: 'ready', model: 'card-fraud', modelVersion: version, task: 'binary-classification' });
+  });
+
+  it('accepts a base64-encoded body', async () => {
+    const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+    emfOutput();
+    const handler = await coldStart(String(version));
+    const body = Buffer.from(JSON.stringify({ instances: [loadFixture('fraud-gbt').expected.rows[0]] })).toString('base64');
+    const response = await handler({ ...event('POST', '/invocations'), body, isBase64Encoded: true });
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('refuses to serve an artifact whose SHA-256 does not match the registry: 503 with the reason and a load-error metric', async () => {
+    const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'), 'a'.repeat(64));
+    const emf = emfOutput();
+    const handler = await coldStart(String(version));
+    const response = await handler(event('POST', '/invocations', { instances: [loadFixture('fraud-gbt').expected.rows[0]] }));
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body)).toMatchObject({ error: 'ArtifactIntegrityError' });
+    expect(JSON.parse(response.body).message).toMatch(/but the registry recorded a{64}; refusing to load it$/);
+    expect((await handler(event('GET', '/ping'))).statusCode).toBe(503);
+    expect(emf.documents()[0]).toMatchObject({ ModelLoadErrors: 1, InvocationErrors: 1 });
+  });
+
+  it('answers 503 with the reason on $LATEST before the first deployment (MODEL_VERSION unset)', async () => {
+    emfOutput();
+    const handler = await coldStart('');
+    const ping = await handler(event('GET', '/ping'));
+    expect(ping.statusCode).toBe(503);
+    expect(JSON.parse(ping.body).message).toMatch(/^MODEL_VERSION is not set/);
+  });
+
+  it('refuses an oversized body with 413 before parsing it', async () => {
+    const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+    emfOutput();
+    const handler = await coldStart(String(version), { INFERENCE_MAX_BODY_BYTES: '1000' });
+    const parse = vi.spyOn(JSON, 'parse');
+    const response = await handler(event('POST', '/invocations', `{"instances": [${'1,'.repeat(600)}]`));
+    expect(response.statusCode).toBe(413);
+    expect(parse).not.toHaveBeenCalled();
+  });
+
+  it('answers unknown routes with 404, wrong methods with 405, and a non-URL event with 400', async () => {
+    const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+    emfOutput();
+    const handler = await coldStart(String(version));
+    expect((await handler(event('GET', '/predict'))).statusCode).toBe(404);
+    const wrongMethod = await handler(event('GET', '/invocations'));
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST');
+    const notAnEvent = await handler({ hello: 'world' });
+    expect(notAnEvent.statusCode).toBe(400);
+    expect(JSON.parse(notAnEvent.body).message).toMatch(/^expected a function URL event: rawPath: /);
+  });
+});

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactIntegrityError, ModelUnavailableError } from '../../../lambdas/inference/errors';
+import { loadVerifiedModel, sha256Hex } from '../../../lambdas/inference/model-store';
+import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
+import { fixtureArchive, loadFixture, modelArchive } from './fixtures';
+import { type ServingBackends, startServingBackends } from './registered-model';
+
+let backends: ServingBackends;
+let load: (version: number) => ReturnType<typeof loadVerifiedModel>;
+beforeAll(async () => {
+  backends = await startServingBackends();
+  const registry = new DynamoRegistryStore(backends.dynamo.documentClient, backends.dynamo.tableName);
+  load = (version) => loadVerifiedModel({ registry, s3: backends.s3.client }, 'card-fraud', version);
+});
+afterAll(async () => backends.stop());
+
+describe('loadVerifiedModel', () => {
+  it('loads a registered version whose bytes match the registry', async () => {
+    const archive = fixtureArchive('fraud-gbt');
+    const { version, artifactUri } = await backends.register('card-fraud', archive);
+    const model = await load(version);
+    expect(model).toMatchObject({ model: 'card-fraud', version, artifactUri, artifactSha256: sha256Hex(archive) });
+    expect(model.metadata).toEqual(loadFixture('fraud-gbt').metadata);
+    expect(Buffer.from(model.onnx).equals(Buffer.from(loadFixture('fraud-gbt').onnx))).toBe(true);
+  });
+
+  it('refuses bytes whose SHA-256 differs from the registry before extracting them', async () => {
+    // GIVEN a registered hash, and different bytes (not even an archive) in S3
+    const registered = sha256Hex(fixtureArchive('fraud-gbt'));
+    const tampered = Buffer.from('tampered artifact');
+    const { version, artifactUri } = await backends.register('card-fraud', tampered, registered);
+    // THEN the hash check fails, not the archive reader
+    const error = await load(version).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ArtifactIntegrityError);
+    expect((error as Error).message).toBe(
+      `artifact ${artifactUri} of card-fraud v${version} has SHA-256 ${sha256Hex(tampered)}, but the registry recorded ${registered}; refusing to load it`,
+    );
+  });
+
+  it('reads archives with ./-prefixed entries', async () => {
+    const { onnx, metadata } = loadFixture('linear-regressor');
+    const archive = modelArchive({ 'model.onnx': onnx, 'metadata.json': JSON.stringify(metadata) }, { dotSlash: true });
+    const { version } = await backends.register('card-fraud', archive);
+    expect((await load(version)).metadata.task).toBe('regression');
+  });
+
+  it.each([
+    ['no metadata.json', () => modelArchive({ 'model.onnx': loadFixture('linear-regressor').onnx }), /has no metadata\.json$/],
+    ['invalid metadata', () => modelArchive({ 'model.onnx': 'x', 'metadata.json': '{"inputName": 3}' }), /metadata\.json in s3:\/\/.* is invalid: inputName: /],
+    ['metadata that is not JSON', () => modelArchive({ 'model.onnx': 'x', 'metadata.json': '{' }), /metadata\.json in s3:\/\/.* is not JSON/],
+    ['bytes that are not an archive', () => Buffer.from('x'.repeat(2048)), /has no model\.onnx and metadata\.json \(TAR_ENTRY_INVALID: checksum failure; TAR_BAD_ARCHIVE: Unrecognized archive format\)$/],
+  ])('reports an artifact with %s', async (_what, bytes, message) => {
+    const { version } = await backends.register('card-fraud', bytes());
+    const error = await load(version).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelUnavailableError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('reports a version the registry does not have', async () => {
+    await expect(load(999)).rejects.toThrow('model "card-fraud" has no version 999 in the registry');
+  });
+
+  it('reports an artifact missing from S3', async () => {
+    const { version, artifactUri } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+    const key = artifactUri.replace(`s3://${backends.s3.bucket}/`, '');
+    await backends.s3.client.send(new DeleteObjectCommand({ Bucket: backends.s3.bucket, Key: key }));
+    await expect(load(version)).rejects.toThrow(`download of ${artifactUri} failed`);
+  });
+});
