@@ -58,6 +58,16 @@ export class LambdaError extends Error {
 
 export type FunctionLogSink = (functionName: string, version: string, line: string) => void;
 
+/** One finished invocation, for the platform metrics Lambda publishes (AWS/Lambda). */
+export interface InvocationRecord {
+  readonly functionName: string;
+  /** The qualifier the caller used (alias or version), if any. */
+  readonly qualifier?: string;
+  readonly executedVersion: string;
+  readonly durationMs: number;
+  readonly error: boolean;
+}
+
 /**
  * AWS::Lambda::Function, ::Version, ::Alias and ::LayerVersion from the templates, run as warm child processes that
  * load the bundled asset from cdk.out. Versions freeze the configuration; aliases route by weight like Lambda.
@@ -71,6 +81,7 @@ export class LambdaService {
     private readonly endpoints: ServiceEndpoints,
     private readonly workDirectory: string,
     private readonly onLog: FunctionLogSink,
+    private readonly onInvocation: (record: InvocationRecord) => void = () => undefined,
   ) {
     const layers = new Map<string, string>();
     for (const { stack, logicalId } of app.resourcesOfType('AWS::Lambda::LayerVersion')) {
@@ -179,7 +190,15 @@ export class LambdaService {
     const version = this.resolveVersion(state, explicitQualifier ?? qualifier);
     const config = this.configuration(state, version);
     const invokedArn = functionArn(this.app.env, config.name) + (explicitQualifier ?? qualifier ? `:${explicitQualifier ?? qualifier}` : '');
+    const started = performance.now();
     const outcome = await this.pool(config).invoke(event, invokedArn);
+    this.onInvocation({
+      functionName: config.name,
+      qualifier: explicitQualifier ?? qualifier,
+      executedVersion: version,
+      durationMs: performance.now() - started,
+      error: !outcome.ok,
+    });
     return { executedVersion: version, outcome };
   }
 

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import type { Twin } from '../twin';
+import { canonicalStat } from '../services/cloudwatch/metric-store';
+import { json, type Route, type TwinRequest } from './twin-server';
+
+const metricsRequestSchema = z.object({
+  queries: z
+    .array(
+      z.object({
+        id: z.string().min(1),
+        namespace: z.string().min(1),
+        metricName: z.string().min(1),
+        dimensions: z.record(z.string(), z.string()).default({}),
+        stat: z.string().min(1),
+        period: z.number().positive(),
+      }),
+    )
+    .max(500),
+  start: z.union([z.string(), z.number()]).optional(),
+  end: z.union([z.string(), z.number()]).optional(),
+});
+
+const tokenRequestSchema = z.object({ email: z.email() });
+
+/**
+ * The console's endpoints: `GET /twin/state`, `GET /twin/dashboard`, `POST /twin/metrics` (GetMetricData-like; periods
+ * in template seconds, timestamps real epoch ms) and `POST /twin/auth/token` (a token from the twin's identity
+ * provider for the HTTP API's JWT authorizer).
+ */
+export function consoleRoute(twin: Twin): Route {
+  return async (request) => {
+    if (!request.url.pathname.startsWith('/twin/')) return undefined;
+    const key = `${request.method} ${request.url.pathname}`;
+    switch (key) {
+      case 'GET /twin/state':
+        return json(200, twinState(twin));
+      case 'GET /twin/dashboard':
+        return json(200, { dashboards: dashboards(twin) });
+      case 'POST /twin/metrics':
+        return withBody(request, metricsRequestSchema, (body) => json(200, { results: queryMetrics(twin, body) }));
+      case 'POST /twin/auth/token':
+        return withBody(request, tokenRequestSchema, async (body) => {
+          const options = twin.httpApis.tokenOptions();
+          if (!options) return json(404, { message: 'no HTTP API with a JWT authorizer in this app' });
+          return json(200, { token: await twin.identity.issue({ ...options, email: body.email }) });
+        });
+      case 'GET /twin/jwks.json':
+        return json(200, await twin.identity.jwks());
+      default:
+        return json(404, { message: `no twin endpoint ${key}` });
+    }
+  };
+}
+
+async function withBody<T>(request: TwinRequest, schema: z.ZodType<T>, handle: (body: T) => Promise<ReturnType<typeof json>> | ReturnType<typeof json>) {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(request.body.toString('utf8') || '{}');
+  } catch {
+    return json(400, { message: 'the body must be JSON' });
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) return json(400, { message: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') });
+  return handle(parsed.data);
+}
+
+export function twinState(twin: Twin) {
+  return {
+    stacks: Object.entries(twin.app.outputs()).map(([stackName, outputs]) => ({ stackName, outputs })),
+    executions: twin.states.executions.map((e) => ({
+      executionArn: e.executionArn,
+      stateMachineName: e.stateMachineName,
+      name: e.name,
+      status: e.status,
+      startDate: e.startDate.toISOString(),
+      stopDate: e.stopDate?.toISOString() ?? null,
+      input: e.input,
+      output: e.output ?? null,
+      error: e.error ?? null,
+      cause: e.cause ?? null,
+      events: e.events,
+    })),
+    alarms: twin.alarms.definitions.map((a) => {
+      const state = twin.alarms.states.get(a.name)!;
+      const single = a.expression ? undefined : a.metrics[0];
+      return {
+        alarmName: a.name,
+        state: state.value,
+        reason: state.reason,
+        updatedAt: state.updatedAt,
+        namespace: single?.namespace ?? a.metrics[0]?.namespace,
+        metricName: single?.metricName ?? a.expression?.expression,
+        dimensions: single?.dimensions ?? a.metrics[0]?.dimensions ?? {},
+        threshold: a.threshold,
+        comparisonOperator: a.comparisonOperator,
+      };
+    }),
+    functions: [...twin.lambda.functions.values()].map((f) => ({
+      name: f.latest.name,
+      aliases: [...f.aliases.values()].map((a) => ({
+        name: a.name,
+        version: a.functionVersion,
+        routing: Object.keys(a.additionalVersionWeights).length ? a.additionalVersionWeights : null,
+      })),
+    })),
+    timeline: twin.timeline.entries,
+  };
+}
+
+function dashboards(twin: Twin) {
+  return twin.app.resourcesOfType('AWS::CloudWatch::Dashboard').map(({ stack, logicalId }) => {
+    const props = stack.properties(logicalId);
+    const body = typeof props.DashboardBody === 'string' ? props.DashboardBody : JSON.stringify(props.DashboardBody);
+    let parsed: unknown = body;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      // A body the twin cannot parse is passed on as text; the console reports it.
+    }
+    return { name: stack.ref(logicalId), body: parsed };
+  });
+}
+
+function queryMetrics(twin: Twin, body: z.infer<typeof metricsRequestSchema>) {
+  const toMs = (t: string | number | undefined, fallback: number) => (t === undefined ? fallback : typeof t === 'number' ? t : Date.parse(t));
+  const end = toMs(body.end, Date.now() + 1);
+  return body.queries.map((q) => {
+    const periodMs = twin.clock.realMs(q.period * 1000);
+    const start = toMs(body.start, end - periodMs * 300);
+    try {
+      const series = twin.metrics.query({ namespace: q.namespace, metricName: q.metricName, dimensions: q.dimensions, stat: canonicalStat(q.stat), periodMs }, start, end);
+      return { id: q.id, timestamps: series.timestamps, values: series.values };
+    } catch (err) {
+      return { id: q.id, timestamps: [], values: [], error: (err as Error).message };
+    }
+  });
+}
