@@ -1,0 +1,7 @@
+export * from './alarm-actions';
+export * from './alarms';
+export * from './capture-stream';
+export * from './inference-monitoring';
+export * from './metric-factory';
+export * from './thresholds';
+export * from './widgets';
