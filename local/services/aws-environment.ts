@@ -7,8 +7,14 @@ export interface ServiceEndpoints {
 }
 
 /**
+ * Credentials every local client uses. s3rver accepts only its own access key (it checks the key id, not the
+ * signature); dynalite and the twin accept anything.
+ */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/**
  * The environment that points unchanged AWS SDK v3 code at the twin: the SDK reads AWS_ENDPOINT_URL and the
- * service-specific AWS_ENDPOINT_URL_<SERVICE> variables. Credentials are dummies (nothing checks them). Request
+ * service-specific AWS_ENDPOINT_URL_<SERVICE> variables. Credentials are s3rver's (see LOCAL_CREDENTIALS). Request
  * checksums are only sent when required because the local S3 server does not understand aws-chunked uploads.
  * AWS_S3_FORCE_PATH_STYLE is read by our S3 client factory (the SDK itself has no such variable): the local S3
  * server has no virtual-host DNS.
@@ -17,9 +23,8 @@ export function awsClientEnvironment(endpoints: ServiceEndpoints, region: string
   return {
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
-    AWS_ACCESS_KEY_ID: 'TWINLOCALACCESSKEY',
-    AWS_SECRET_ACCESS_KEY: 'twin-local-secret',
-    AWS_SESSION_TOKEN: 'twin-local-session',
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL: endpoints.twinUrl,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_S3: endpoints.s3,

@@ -1,4 +1,4 @@
-import type { ServiceEndpoints } from './aws-environment';
+import { LOCAL_CREDENTIALS, type ServiceEndpoints } from './aws-environment';
 import { TaskError } from './states/task-error';
 
 /** SDK v3 packages for the services a state machine may call through `aws-sdk:<service>:<action>`. */
@@ -36,7 +36,7 @@ export async function callAwsSdk(
     region,
     endpoint: endpoints[spec.endpoint],
     forcePathStyle: true,
-    credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' },
+    credentials: LOCAL_CREDENTIALS,
   });
   try {
     const { $metadata: _metadata, ...response } = await client.send(new Command(parameters));

@@ -91,7 +91,7 @@ export class BatchJobs {
       Container: { Image: definition.container.Image, Command: command, ExitCode: run.exitCode, LogStreamName: `local/${jobId}` },
       Parameters: jobParameters,
     };
-    this.timeline.add('batch', `job ${jobName} ${description.Status} (exit ${run.exitCode})`);
+    this.timeline.add('batch', `job ${jobName} ${description.Status} (exit ${run.exitCode})${run.exitCode ? `: ${description.StatusReason}` : ''}`);
     // As the .sync integration does: a failed job fails the task with the job description as the cause.
     if (run.exitCode !== 0) throw new TaskError('States.TaskFailed', JSON.stringify(description));
     return description;

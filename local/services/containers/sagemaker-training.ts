@@ -5,7 +5,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import * as tar from 'tar';
 import type { SynthesizedApp } from '../../assembly/synthesized-app';
 import type { Timeline } from '../../timeline';
-import { awsClientEnvironment, hostBasics, type ServiceEndpoints } from '../aws-environment';
+import { awsClientEnvironment, hostBasics, LOCAL_CREDENTIALS, type ServiceEndpoints } from '../aws-environment';
 import { TaskError } from '../states/task-error';
 import { localEntrypoint, runContainer } from './container-process';
 
@@ -44,7 +44,7 @@ export class SageMakerTraining {
       region: this.app.env.region,
       endpoint: this.endpoints.s3,
       forcePathStyle: true,
-      credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' },
+      credentials: LOCAL_CREDENTIALS,
     });
     mkdirSync(this.workDirectory, { recursive: true });
     const root = mkdtempSync(join(this.workDirectory, `training-${name}-`));

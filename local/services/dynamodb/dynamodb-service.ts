@@ -8,6 +8,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import type { SynthesizedApp } from '../../assembly/synthesized-app';
+import { LOCAL_CREDENTIALS } from '../aws-environment';
 
 // dynalite ships no types; this is the one call we use.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -78,7 +79,7 @@ export class DynamoDbService {
   }
 
   client(region: string): DynamoDBClient {
-    return new DynamoDBClient({ region, endpoint: this.endpoint, credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' } });
+    return new DynamoDBClient({ region, endpoint: this.endpoint, credentials: LOCAL_CREDENTIALS });
   }
 
   async stop(): Promise<void> {

@@ -5,6 +5,7 @@ import type { SynthesizedApp } from '../../assembly/synthesized-app';
 import type { Clock } from '../../clock';
 import type { Timeline } from '../../timeline';
 import { AwsServiceError } from '../../http/twin-server';
+import { LOCAL_CREDENTIALS } from '../aws-environment';
 
 interface StreamConfig {
   readonly name: string;
@@ -41,7 +42,7 @@ export class DeliveryStreams {
     private readonly clock: Clock,
     private readonly timeline: Timeline,
   ) {
-    this.s3 = new S3Client({ region: app.env.region, endpoint: s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: 'twin', secretAccessKey: 'twin' } });
+    this.s3 = new S3Client({ region: app.env.region, endpoint: s3Endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
     for (const { stack, logicalId } of app.resourcesOfType('AWS::KinesisFirehose::DeliveryStream')) {
       const props = stack.properties(logicalId);
       const destination = (props.ExtendedS3DestinationConfiguration ?? props.S3DestinationConfiguration) as Record<string, unknown> | undefined;

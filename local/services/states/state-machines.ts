@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import './node20-support';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { SynthesizedApp } from '../../assembly/synthesized-app';
 import { executionArn } from '../../assembly/resource-identity';
@@ -59,8 +60,11 @@ interface AslDefinition {
 }
 
 const DETAIL_LIMIT = 2_000;
-/** Step Functions' own default task timeout; aws-local-stepfunctions would otherwise stop tasks after 60 s. */
-const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+/**
+ * Step Functions has no task timeout by default (99999999 s); aws-local-stepfunctions would stop tasks after 60 s.
+ * The longest timer Node can set (2^31-1 ms, about 24.8 days) stands in for "none".
+ */
+const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 2_147_483;
 
 /**
  * AWS::StepFunctions::StateMachine definitions (DefinitionString with DefinitionSubstitutions) executed by
@@ -240,7 +244,15 @@ export class StateMachines {
     const waitTimeOverrides: Record<string, number> = {};
     const retryIntervalOverrides: Record<string, number[]> = {};
     for (const [name, state] of allNamedStates(definition)) {
-      if (state.Type === 'Task' && state.Resource) taskResourceLocalHandlers[name] = taskHandler(state.Resource, this.integrations!);
+      if (state.Type === 'Task' && state.Resource) {
+        const handler = taskHandler(state.Resource, this.integrations!);
+        // The library races a task against its timeout and abort; a task that loses must not reject unobserved.
+        taskResourceLocalHandlers[name] = (input) => {
+          const result = handler(input);
+          result.catch(() => undefined);
+          return result;
+        };
+      }
       if (state.Type === 'Wait' && state.Seconds !== undefined) waitTimeOverrides[name] = this.clock.realMs(state.Seconds * 1000);
       if (state.Retry) retryIntervalOverrides[name] = state.Retry.map((r) => this.clock.realMs((r.IntervalSeconds ?? 1) * 1000));
     }
