@@ -11,7 +11,7 @@ import { capturePrefix, processedPrefix } from '../lambdas/shared/storage-layout
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { IAlarmActionStrategy } from './monitoring/alarm-actions';
-import { MAX_ALARM_PERIOD, SeverityAlarms, createThresholdAlarms, teamOfNamespace } from './monitoring/alarms';
+import { MAX_ALARM_PERIOD, SeverityAlarms, alarmNamingOf, alarmNamingProblems, createThresholdAlarms } from './monitoring/alarms';
 import { MetricFactory } from './monitoring/metric-factory';
 import { rangeProblem, throwOnPropProblems } from './monitoring/prop-problems';
 import { ThresholdPair, thresholdProblems } from './monitoring/thresholds';
@@ -116,9 +116,7 @@ export class DriftMonitor extends Construct {
       ...rangeProblem('drift.driftedFeatureShare', drift.driftedFeatureShare, { min: Number.MIN_VALUE, max: 1 }),
       ...rangeProblem('drift.retrainCooldownHours', drift.retrainCooldownHours, { min: 1, max: 720, integer: true }),
       ...rangeProblem('drift.windowHours', drift.windowHours, { min: 1, max: 720, integer: true }),
-      ...(props.team === undefined && teamOfNamespace(props.metricsNamespace) === undefined
-        ? [`team is required when metricsNamespace is not of the form MLOps/<team>, got: "${props.metricsNamespace}"`]
-        : []),
+      ...alarmNamingProblems(props),
     ]);
     this.modelName = props.modelName;
     this.features = props.features;
@@ -130,7 +128,7 @@ export class DriftMonitor extends Construct {
       dimensions: { Model: props.modelName },
       period: this.period,
     });
-    const naming = { team: props.team ?? teamOfNamespace(props.metricsNamespace)!, model: props.modelName };
+    const naming = alarmNamingOf(props);
 
     // EventBridge delivers to this queue, so it is encrypted with an SQS-managed key (see deadLetterQueue).
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters');

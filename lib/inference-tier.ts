@@ -5,7 +5,7 @@ import { modelOutputPrefix } from '../lambdas/shared/storage-layout';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { IAlarmActionStrategy } from './monitoring/alarm-actions';
-import { AlarmNaming, teamOfNamespace } from './monitoring/alarms';
+import { alarmNamingProblems } from './monitoring/alarms';
 import { CaptureStream } from './monitoring/capture-stream';
 import { InferenceMonitoring } from './monitoring/inference-monitoring';
 import { rangeProblem } from './monitoring/prop-problems';
@@ -81,15 +81,8 @@ export function inferenceTierPropProblems(props: InferenceTierProps): string[] {
     ...rangeProblem('captureSamplePercent', props.captureSamplePercent, { min: 0, max: 100 }),
     ...thresholdProblems('latencyP99Ms', props.latencyP99Ms ?? {}, { min: 1, max: 60_000 }),
     ...thresholdProblems('errorRatePercent', props.errorRatePercent ?? {}, { min: 0, max: 100 }),
-    ...(props.team === undefined && teamOfNamespace(props.metricsNamespace) === undefined
-      ? [`team is required when metricsNamespace is not of the form MLOps/<team>, got: "${props.metricsNamespace}"`]
-      : []),
+    ...alarmNamingProblems(props),
   ];
-}
-
-/** The alarm naming of a tier, from its props (validated by `inferenceTierPropProblems`). */
-export function alarmNamingOf(props: { readonly team?: string; readonly metricsNamespace: string; readonly modelName: string }): AlarmNaming {
-  return { team: props.team ?? teamOfNamespace(props.metricsNamespace) ?? 'mlops', model: props.modelName };
 }
 
 /** Key prefix of trained models (`runs/<execution>/model/...`), where the serving code reads model.tar.gz. */

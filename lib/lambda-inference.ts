@@ -8,11 +8,11 @@ import {
   DEFAULT_LATENCY_P99_MS,
   InferenceTierBase,
   InferenceTierProps,
-  alarmNamingOf,
   grantServing,
   inferenceTierPropProblems,
   servingEnvironment,
 } from './inference-tier';
+import { alarmNamingOf } from './monitoring/alarms';
 import { CaptureStream } from './monitoring/capture-stream';
 import { InferenceMonitoring } from './monitoring/inference-monitoring';
 import { rangeProblem, throwOnPropProblems } from './monitoring/prop-problems';

@@ -20,6 +20,27 @@ export function teamOfNamespace(namespace: string): string | undefined {
   return /^MLOps\/([a-z][a-z0-9-]*)$/.exec(namespace)?.[1];
 }
 
+/** Props that name alarms: an explicit team, or the `<team>` of a `MLOps/<team>` namespace. */
+export interface AlarmNamingProps {
+  readonly team?: string;
+  readonly metricsNamespace: string;
+  readonly modelName: string;
+}
+
+/** The problem of props that cannot name their alarms (no team, and a namespace of another shape). */
+export function alarmNamingProblems(props: AlarmNamingProps): string[] {
+  return props.team === undefined && teamOfNamespace(props.metricsNamespace) === undefined
+    ? [`team is required when metricsNamespace is not of the form MLOps/<team>, got: "${props.metricsNamespace}"`]
+    : [];
+}
+
+/** The naming of props that passed `alarmNamingProblems`. */
+export function alarmNamingOf(props: AlarmNamingProps): AlarmNaming {
+  const team = props.team ?? teamOfNamespace(props.metricsNamespace);
+  if (team === undefined) throw new Error(alarmNamingProblems(props).join('; '));
+  return { team, model: props.modelName };
+}
+
 export interface ThresholdAlarmsProps {
   /** The metric (or metric-math expression) the alarms watch. */
   readonly metric: cloudwatch.IMetric;

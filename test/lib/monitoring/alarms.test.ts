@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { AlarmNotificationTopic, NoopAlarmActionStrategy, SnsAlarmActionStrategy } from '../../../lib/monitoring/alarm-actions';
-import { alarmName, createThresholdAlarms, teamOfNamespace } from '../../../lib/monitoring/alarms';
+import { alarmName, alarmNamingOf, alarmNamingProblems, createThresholdAlarms, teamOfNamespace } from '../../../lib/monitoring/alarms';
 import { MetricFactory } from '../../../lib/monitoring/metric-factory';
 import { thresholdProblems } from '../../../lib/monitoring/thresholds';
 import { rowWidths, thresholdAnnotations } from '../../../lib/monitoring/widgets';
@@ -21,6 +21,14 @@ describe('alarm naming', () => {
   it('reads the team from a MLOps/<team> namespace only', () => {
     expect(teamOfNamespace('MLOps/fraud')).toBe('fraud');
     expect(teamOfNamespace('Custom/fraud')).toBeUndefined();
+  });
+
+  it('takes an explicit team over the namespace, and asks for one when the namespace has another shape', () => {
+    expect(alarmNamingOf({ team: 'risk', metricsNamespace: 'MLOps/fraud', modelName: 'm' })).toEqual({ team: 'risk', model: 'm' });
+    expect(alarmNamingOf({ metricsNamespace: 'MLOps/fraud', modelName: 'm' })).toEqual({ team: 'fraud', model: 'm' });
+    expect(alarmNamingProblems({ metricsNamespace: 'Custom/fraud', modelName: 'm' })).toEqual([
+      'team is required when metricsNamespace is not of the form MLOps/<team>, got: "Custom/fraud"',
+    ]);
   });
 });
 
