@@ -15,12 +15,26 @@ const functionUrlEventSchema = z.object({
   requestContext: z.object({ requestId: z.string(), http: z.object({ method: z.string() }) }),
 });
 
+type FunctionUrlEvent = z.input<typeof functionUrlEventSchema>;
+
+function isFunctionUrlEvent(event: unknown): event is FunctionUrlEvent {
+  const e = event as FunctionUrlEvent | null;
+  return (
+    typeof e?.rawPath === 'string' &&
+    (e.body === undefined || typeof e.body === 'string') &&
+    (e.isBase64Encoded === undefined || typeof e.isBase64Encoded === 'boolean') &&
+    typeof e.requestContext?.requestId === 'string' &&
+    typeof e.requestContext.http?.method === 'string'
+  );
+}
+
 const service = inferenceServiceFromEnv();
 // Loading during the init phase (boosted CPU, not billed to the first request's latency budget).
 service.warmUp();
 
 export const handler = async (event: unknown): Promise<InferenceResponse> => {
-  const parsed = functionUrlEventSchema.safeParse(event);
+  // Function URL events are well formed; zod only runs to word the error for anything else.
+  const parsed = isFunctionUrlEvent(event) ? { success: true as const, data: event } : functionUrlEventSchema.safeParse(event);
   if (!parsed.success) {
     return {
       statusCode: 400,
@@ -28,7 +42,7 @@ export const handler = async (event: unknown): Promise<InferenceResponse> => {
       body: JSON.stringify({ error: 'InvalidEvent', message: `expected a function URL event: ${formatIssues(parsed.error).join('; ')}` }),
     };
   }
-  const { rawPath, body, isBase64Encoded, requestContext } = parsed.data;
+  const { rawPath, body, isBase64Encoded = false, requestContext } = parsed.data;
   const response = await service.handle({ method: requestContext.http.method, path: rawPath, body, isBase64Encoded, requestId: requestContext.requestId });
   // The container is frozen once the handler returns: metrics and capture go out now when due (at most once a second).
   await service.flushIfDue();

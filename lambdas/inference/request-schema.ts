@@ -8,8 +8,9 @@ import { InvalidRequestError, PayloadTooLargeError } from './errors';
  * type); strings, booleans, null and non-finite values are refused with the offending field named, e.g.
  * `instances[3][2]: expected a finite number, got "abc"` or `instances[0]: missing feature "amount"`.
  *
- * The envelope is checked with zod; the values, which are most of the work, with a plain loop that writes
- * straight into the model's input buffer, since this runs on every request.
+ * This runs on every request, so the common case is checked by hand without allocating: the envelope by a few
+ * tests (zod's schema below words the error when they fail), the values by a plain loop that writes straight
+ * into the model's input buffer.
  */
 
 export interface InvocationLimits {
@@ -60,13 +61,7 @@ export function parseInvocation(body: string, layout: FeatureLayout, limits: Inv
   } catch (error) {
     throw new InvalidRequestError(`body: expected JSON of the form {"instances": [...]}: ${(error as Error).message}`);
   }
-  const envelope = envelopeSchema(limits.maxInstances).safeParse(json);
-  if (!envelope.success) {
-    const issue = envelope.error.issues[0];
-    const path = issue.path.length ? issue.path.map(String).join('.') : 'body';
-    throw new InvalidRequestError(`${path}: ${issue.message}`);
-  }
-  const { instances } = envelope.data;
+  const instances = isWellFormedEnvelope(json, limits.maxInstances) ? json.instances : envelopeError(json, limits.maxInstances);
   const { width } = layout;
   const features = new Float32Array(instances.length * width);
   for (let r = 0; r < instances.length; r++) {
@@ -87,6 +82,22 @@ export function instanceValues(instance: unknown, layout: FeatureLayout): number
   if (Array.isArray(instance)) return instance as number[];
   const named = instance as Record<string, number>;
   return layout.featureNames.map((name) => named[name]);
+}
+
+/** The common case, checked without allocating; zod (below) decides and words the error otherwise. */
+function isWellFormedEnvelope(json: unknown, maxInstances: number): json is { instances: unknown[] } {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
+  const { instances } = json as { instances?: unknown };
+  let keys = 0;
+  for (const key in json) if (Object.hasOwn(json, key)) keys++;
+  return keys === 1 && Array.isArray(instances) && instances.length >= 1 && instances.length <= maxInstances;
+}
+
+function envelopeError(json: unknown, maxInstances: number): never {
+  const envelope = envelopeSchema(maxInstances).safeParse(json);
+  const issue = envelope.success ? undefined : envelope.error.issues[0];
+  const path = issue?.path.length ? issue.path.map(String).join('.') : 'body';
+  throw new InvalidRequestError(`${path}: ${issue?.message ?? 'expected an object {"instances": [...]}'}`);
 }
 
 const envelopeCache = new Map<number, z.ZodType<{ instances: unknown[] }>>();

@@ -74,7 +74,9 @@ export class InferenceMetrics {
       for (const latency of latencies.slice(start, start + MAX_VALUES_PER_DOCUMENT)) {
         this.metrics.addMetric('InvocationLatency', MetricUnit.Milliseconds, latency);
       }
-      this.metrics.publishStoredMetrics();
+      // Powertools publishes by itself when a metric reaches 100 values; publish what is left.
+      if (this.metrics.hasStoredMetrics()) this.metrics.publishStoredMetrics();
+      else this.metrics.clearDimensions();
     }
   }
 }

@@ -1,0 +1,234 @@
+/**
+ * Inference benchmarks, each measured side by side with its reference in one run:
+ *  (a) the Lambda handler (function URL event in, response out: event parse, size check, JSON parse, validation,
+ *      model run, response encoding, metrics) vs a bare `session.run` on the same model and rows, batch 1/16/256;
+ *  (b) HTTP throughput of the inference server (server.ts) vs a minimal node:http server around a session of the
+ *      same model, driven by a loopback keep-alive load generator in a worker thread.
+ * Model: test/fixtures/models/fraud-gbt.onnx (100-tree gradient boosting, 9 features, scikit-learn made).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { InferenceService, type InferenceResponse } from '../lambdas/inference/inference-service';
+import { SESSION_OPTIONS } from '../lambdas/inference/model-session';
+import { createInferenceServer } from '../lambdas/inference/server';
+import { InferenceMetrics } from '../lambdas/inference/telemetry';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { fixtureArchive, loadFixture } from '../test/lambdas/inference/fixtures';
+import { startServingBackends } from '../test/lambdas/inference/registered-model';
+import type { BenchResult } from './bench-result';
+
+const MODEL = 'fraud-gbt';
+const BATCH_SIZES = [1, 16, 256];
+const ROUNDS = 15;
+/** Calls per round and side; fewer for big batches so each round takes similar time. */
+const callsPerRound = (batch: number) => Math.max(20, Math.round(4000 / Math.sqrt(batch)));
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Rows of the fixture, repeated to `batch` rows. */
+function batchRows(batch: number): number[][] {
+  const { rows } = loadFixture(MODEL).expected;
+  return Array.from({ length: batch }, (_, i) => rows[i % rows.length]);
+}
+
+/** Runs `fn` while stdout writes are dropped (the handler's EMF lines would otherwise interleave with the table). */
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+async function timePerCall(calls: number, fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) await fn();
+  return Number(process.hrtime.bigint() - start) / 1000 / calls;
+}
+
+async function handlerOverhead(): Promise<BenchResult[]> {
+  const backends = await startServingBackends();
+  const saved = { ...process.env };
+  try {
+    const { version } = await backends.register('card-fraud', fixtureArchive(MODEL));
+    Object.assign(process.env, backends.env, {
+      MODEL_NAME: 'card-fraud',
+      MODEL_VERSION: String(version),
+      CAPTURE_SAMPLE_PERCENT: '0',
+      METRICS_NAMESPACE: 'MLOps/bench',
+      POWERTOOLS_SERVICE_NAME: 'inference',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+    const { handler } = (await import('../lambdas/inference/handler')) as { handler: (event: unknown) => Promise<InferenceResponse> };
+    const fixture = loadFixture(MODEL);
+    const bare = await InferenceSession.create(fixture.onnx, SESSION_OPTIONS);
+    const { inputName, outputName } = fixture.metadata;
+    const results: BenchResult[] = [];
+    for (const batch of BATCH_SIZES) {
+      const rows = batchRows(batch);
+      const event = {
+        version: '2.0',
+        rawPath: '/invocations',
+        headers: { 'content-type': 'application/json' },
+        requestContext: { requestId: 'bench', http: { method: 'POST', path: '/invocations' } },
+        body: JSON.stringify({ instances: rows }),
+        isBase64Encoded: false,
+      };
+      const features = Float32Array.from(rows.flat());
+      const runBare = () => bare.run({ [inputName]: new Tensor('float32', features, [batch, 9]) }, [outputName]);
+      const runHandler = async () => {
+        const response = await handler(event);
+        if (response.statusCode !== 200) throw new Error(`handler answered ${response.statusCode}: ${response.body}`);
+      };
+      const calls = callsPerRound(batch);
+      const ours: number[] = [];
+      const reference: number[] = [];
+      await quietly(async () => {
+        await timePerCall(calls, runHandler);
+        await timePerCall(calls, runBare);
+        for (let round = 0; round < ROUNDS; round++) {
+          // Alternate which side goes first so neither always runs on a warmer cache.
+          if (round % 2) {
+            reference.push(await timePerCall(calls, runBare));
+            ours.push(await timePerCall(calls, runHandler));
+          } else {
+            ours.push(await timePerCall(calls, runHandler));
+            reference.push(await timePerCall(calls, runBare));
+          }
+        }
+      });
+      const oursMedian = median(ours);
+      const referenceMedian = median(reference);
+      results.push({
+        name: `handler vs bare session.run, batch ${batch}`,
+        ours: oursMedian,
+        reference: referenceMedian,
+        ratio: referenceMedian / oursMedian,
+        unit: 'µs/call',
+        note: `handler overhead ${(100 * (oursMedian / referenceMedian - 1)).toFixed(1)}% (goal < 10% at batch 1); medians of ${ROUNDS} interleaved rounds × ${calls} calls`,
+      });
+    }
+    await bare.release();
+    return results;
+  } finally {
+    process.env = saved;
+    await backends.stop();
+  }
+}
+
+/** The reference: what one would write by hand around a session, with no validation, metrics or capture. */
+function minimalServer(session: InferenceSession, inputName: string, outputName: string, width: number): Server {
+  return createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', async () => {
+      const { instances } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { instances: number[][] };
+      const input = new Tensor('float32', Float32Array.from(instances.flat()), [instances.length, width]);
+      const output = (await session.run({ [inputName]: input }, [outputName]))[outputName].data as Float32Array;
+      const predictions = instances.map((_, r) => ({ label: output[2 * r + 1] > output[2 * r] ? 1 : 0, probabilities: [output[2 * r], output[2 * r + 1]] }));
+      const body = JSON.stringify({ predictions });
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      response.end(body);
+    });
+  });
+}
+
+/** Loopback load generator (plain JS, run in a worker thread so it does not share the servers' event loop). */
+const LOAD_GENERATOR = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const { port, body, requests, concurrency } = workerData;
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+let sent = 0, done = 0, failed = 0;
+const start = process.hrtime.bigint();
+function next() {
+  if (sent >= requests) return;
+  sent++;
+  const req = http.request({ host: '127.0.0.1', port, path: '/invocations', method: 'POST', agent,
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    if (res.statusCode !== 200) failed++;
+    res.resume();
+    res.on('end', () => {
+      if (++done === requests) {
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        agent.destroy();
+        parentPort.postMessage({ perSecond: requests / seconds, failed });
+      } else next();
+    });
+  });
+  req.on('error', () => { failed++; if (++done === requests) parentPort.postMessage({ perSecond: 0, failed }); else next(); });
+  req.end(body);
+}
+for (let i = 0; i < concurrency; i++) next();
+`;
+
+function load(port: number, body: string, requests: number, concurrency: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(LOAD_GENERATOR, { eval: true, workerData: { port, body, requests, concurrency } });
+    worker.once('message', (result: { perSecond: number; failed: number }) => {
+      void worker.terminate();
+      if (result.failed) reject(new Error(`${result.failed} requests failed`));
+      else resolve(result.perSecond);
+    });
+    worker.once('error', reject);
+  });
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function httpThroughput(): Promise<BenchResult[]> {
+  const fixture = loadFixture(MODEL);
+  const { inputName, outputName } = fixture.metadata;
+  const service = new InferenceService({
+    source: { model: 'card-fraud', version: 1, load: async () => ({ ...fixture, model: 'card-fraud', version: 1, artifactUri: 'file', artifactSha256: '' }) },
+    metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/bench' }), 'card-fraud', 1),
+  });
+  const ours = createInferenceServer(service);
+  const reference = minimalServer(await InferenceSession.create(fixture.onnx, SESSION_OPTIONS), inputName, outputName, 9);
+  const [oursPort, referencePort] = [await listen(ours), await listen(reference)];
+  const body = JSON.stringify({ instances: batchRows(1) });
+  const requests = 20_000;
+  const concurrency = 16;
+  const oursRates: number[] = [];
+  const referenceRates: number[] = [];
+  try {
+    await quietly(async () => {
+      await load(oursPort, body, 2000, concurrency);
+      await load(referencePort, body, 2000, concurrency);
+      for (let round = 0; round < 4; round++) {
+        const pair = round % 2 ? ([referenceRates, referencePort, oursRates, oursPort] as const) : ([oursRates, oursPort, referenceRates, referencePort] as const);
+        pair[0].push(await load(pair[1], body, requests, concurrency));
+        pair[2].push(await load(pair[3], body, requests, concurrency));
+      }
+    });
+  } finally {
+    await Promise.all([ours, reference].map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+  const oursRate = median(oursRates);
+  const referenceRate = median(referenceRates);
+  return [
+    {
+      name: 'HTTP server.ts vs minimal node:http, batch 1',
+      ours: 1e6 / oursRate,
+      reference: 1e6 / referenceRate,
+      ratio: oursRate / referenceRate,
+      unit: 'µs/request',
+      note: `${oursRate.toFixed(0)} vs ${referenceRate.toFixed(0)} requests/s (goal ≥ 0.8x); ${concurrency} keep-alive loopback clients in a worker, ${requests} requests × 4 interleaved rounds, medians`,
+    },
+  ];
+}
+
+export async function runInferenceBench(): Promise<BenchResult[]> {
+  return [...(await handlerOverhead()), ...(await httpThroughput())];
+}
