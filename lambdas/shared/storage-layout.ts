@@ -7,6 +7,13 @@ export const baselineKey = (executionName: string) => `${processedPrefix(executi
 export const datasetLineageKey = (executionName: string) => `${processedPrefix(executionName)}dataset.json`;
 export const modelOutputPrefix = (executionName: string) => `runs/${executionName}/model/`;
 export const capturePrefix = (model: string) => `capture/${model}/`;
+/** A model registered from outside the pipeline (`mlops models register --onnx`), keyed by its archive's sha256. */
+export const byomPrefix = (model: string, archiveSha256: string) => `byom/${model}/${archiveSha256}/`;
+export const byomArtifactKey = (model: string, archiveSha256: string) => `${byomPrefix(model, archiveSha256)}model.tar.gz`;
+/** The holdout set it was measured on, in the processing job's layout: features in model order, label last. */
+export const byomHoldoutKey = (model: string, archiveSha256: string) => `${byomPrefix(model, archiveSha256)}holdout.csv`;
+/** Drift baseline computed from that holdout set (the training data stays with the model's owner). */
+export const byomBaselineKey = (model: string, archiveSha256: string) => `${byomPrefix(model, archiveSha256)}baseline.json`;
 
 /** Splits `s3://bucket/key` into its parts; throws naming the bad URI. */
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
