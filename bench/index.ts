@@ -1,0 +1,37 @@
+/**
+ * `npm run bench`: every hot path measured side by side with its reference in one run, printed as ratios.
+ * Targets are read off the ratios (see each row's note); absolute times depend on the machine.
+ */
+import type { BenchResult } from './bench-result';
+import { runDriftBench } from './drift';
+import { runInferenceBench } from './inference';
+
+const suites: Array<[string, () => Promise<BenchResult[]>]> = [
+  ['inference', runInferenceBench],
+  ['drift', runDriftBench],
+];
+
+function format(value: number): string {
+  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(3);
+}
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  const rows: BenchResult[] = [];
+  for (const [name, run] of suites) {
+    if (only && only !== name) continue;
+    process.stderr.write(`running the ${name} benchmarks...\n`);
+    rows.push(...(await run()));
+  }
+  const table = rows.map((r) => [r.name, format(r.ours), format(r.reference), r.unit, `${r.ratio.toFixed(2)}x`, r.note ?? '']);
+  const header = ['benchmark', 'ours', 'reference', 'unit', 'ratio', 'note'];
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  console.log(line(header));
+  for (const row of table) console.log(line(row));
+}
+
+main().catch((err) => {
+  console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
