@@ -1,12 +1,18 @@
 import { userInfo } from 'node:os';
+import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import { DynamoRegistryStore, registryDocumentClient } from '../../lambdas/registry/dynamodb-store';
 import { InvalidInputError } from '../../lambdas/registry/errors';
 import { ModelRegistry, type TransitionResult } from '../../lambdas/registry/registry';
-import { metricsSchema, type RegisterInput } from '../../lambdas/registry/schemas';
+import { metricsSchema, modelNameSchema, type RegisterInput } from '../../lambdas/registry/schemas';
+import { byomPrefix } from '../../lambdas/shared/storage-layout';
+import { FEATURE_TYPES, featureSchema, type FeatureSpec, MODEL_TASKS } from '../../lib/team-config';
+import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
+import type { ByomField, ByomRequest, UploadedModel } from '../../pipelines/byom';
 import { modelView, versionSummaryView, versionView } from '../../lambdas/registry/views';
 import { type CliIo, formatTable, resolveTarget, type StackTarget, stackOutput, TARGET_OPTIONS, TWIN_CREDENTIALS, UsageError } from './cli-io';
 
@@ -16,6 +22,15 @@ export const MODELS_USAGE = `usage: mlops models <command> [options]
   register <model> --artifact s3://... --sha256 <hex> [--metrics JSON] [--primary-metric NAME]
            [--dataset URI] [--dataset-sha256 HEX] [--code-version V] [--image URI] [--baseline s3://...]
            [--holdout s3://...] [--description TEXT] [--client-token TOKEN]
+                                         a model archive already in S3
+  register <model> --onnx model.onnx --holdout holdout.csv --metrics '{"auc":0.91}'
+           [--features a,b,c:categorical] [--label COLUMN] [--labels 0,1] [--task binary-classification|regression]
+           [--tolerance 0.001] [--input-name N] [--output-name N] [--algorithm A] [--framework F]
+           [--primary-metric NAME] [--code-version V] [--dataset URI] [--dataset-sha256 HEX] [--image URI]
+           [--baseline s3://...] [--description TEXT]
+                                         bring your own model: an ONNX file trained elsewhere is validated in
+                                         onnxruntime, measured on the holdout CSV (refused if the declared metrics
+                                         disagree), uploaded with the holdout set and registered; re-running is a no-op
   approve <model> <version> --comment TEXT
   reject <model> <version> --comment TEXT    (rejecting the live version rolls it back)
   rollback <model> --comment TEXT            roll back the live version; the previous live version is restored
@@ -23,8 +38,9 @@ options: --json  machine-readable output
          --outputs cdk-outputs.json --region <region> [--stack <name>]  a deployed stack (default: the local twin)
          --twin <file>  the twin's state file (default .local/twin.json)`;
 
-/** The registry table's output id fragment (CDK appends a hash to output ids). */
+/** Output id fragments of the stack (CDK appends a hash to output ids). */
 const REGISTRY_OUTPUT = 'RegistryTableName';
+const ARTIFACT_BUCKET_OUTPUT = 'ArtifactBucketName';
 
 /** `mlops models ...`: returns the exit code (0 ok, 1 refused by the registry or failed, 2 bad usage). */
 export async function run(args: string[], io: CliIo): Promise<number> {
@@ -127,21 +143,46 @@ const REGISTER_OPTIONS = {
   holdout: { type: 'string' },
   description: { type: 'string' },
   'client-token': { type: 'string' },
+  onnx: { type: 'string' },
+  features: { type: 'string' },
+  label: { type: 'string' },
+  labels: { type: 'string' },
+  task: { type: 'string' },
+  tolerance: { type: 'string' },
+  'input-name': { type: 'string' },
+  'output-name': { type: 'string' },
+  algorithm: { type: 'string' },
+  framework: { type: 'string' },
 } as const;
+type RegisterValues = ReturnType<typeof parse<typeof REGISTER_OPTIONS>>['values'];
 
-/**
- * Registers an artifact already in S3. Bring-your-own-model packaging of a local ONNX file lives in
- * pipelines/byom.ts (packageExternalModel); its upload builds a `RegisterInput` and calls `registerVersion` here.
- */
+/** Options that belong to one form of register only. */
+const ARTIFACT_ONLY = ['artifact', 'sha256', 'client-token'] as const;
+const ONNX_ONLY = ['features', 'label', 'labels', 'task', 'tolerance', 'input-name', 'output-name', 'algorithm', 'framework'] as const;
+
+/** Registers an artifact already in S3, or (with --onnx) packages, uploads and registers a model trained elsewhere. */
 async function register(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, REGISTER_OPTIONS, 1);
-  if (!values.artifact) throw new UsageError('register needs --artifact s3://bucket/key of the model archive');
+  const withOnnx = values.onnx !== undefined;
+  const misplaced = (withOnnx ? ARTIFACT_ONLY : ONNX_ONLY).find((name) => values[name] !== undefined);
+  if (misplaced) {
+    throw new UsageError(
+      withOnnx
+        ? `--${misplaced} does not apply with --onnx: the archive, its sha256 and the client token come from the packaged model`
+        : `--${misplaced} applies only with --onnx (bring your own model)`,
+    );
+  }
+  return withOnnx ? registerExternal(positionals[0], values, io) : registerArtifact(positionals[0], values, io);
+}
+
+async function registerArtifact(model: string, values: RegisterValues, io: CliIo): Promise<number> {
+  if (!values.artifact) throw new UsageError('register needs --artifact s3://bucket/key of the model archive (or --onnx model.onnx to bring your own model)');
   if (!values.sha256) throw new UsageError('register needs --sha256 <hex> of the model archive');
   const input: RegisterInput = {
-    model: positionals[0],
+    model,
     artifactUri: values.artifact,
     artifactSha256: values.sha256,
-    metrics: values.metrics === undefined ? {} : parseJsonOption('--metrics', values.metrics, metricsSchema),
+    metrics: values.metrics === undefined ? {} : parseJsonOption('--metrics', values.metrics, metricsSchema, '{"holdout":{"auc":0.91}}'),
     primaryMetric: values['primary-metric'],
     datasetUri: values.dataset,
     datasetSha256: values['dataset-sha256'],
@@ -154,6 +195,121 @@ async function register(args: string[], io: CliIo): Promise<number> {
   };
   const { registry, actor } = connect(values);
   return registerVersion(registry, input, await actor(), io, Boolean(values.json));
+}
+
+/** The flag that sets each field of a bring-your-own-model request, to name it in errors. */
+const BYOM_FLAGS: Record<ByomField, string> = {
+  onnxFile: '--onnx',
+  holdoutFile: '--holdout',
+  task: '--task',
+  features: '--features',
+  label: '--label',
+  declaredMetrics: '--metrics',
+  tolerance: '--tolerance',
+  inputName: '--input-name',
+  outputName: '--output-name',
+  labels: '--labels',
+  algorithm: '--algorithm',
+  framework: '--framework',
+};
+
+/**
+ * Bring your own model: validate and measure the ONNX file (pipelines/byom.ts), upload the archive, the
+ * normalised holdout set and a baseline under byom/<model>/<sha256>/, and register it with the archive's sha256
+ * as client token, so running the same command again finds the version it registered.
+ */
+async function registerExternal(model: string, values: RegisterValues, io: CliIo): Promise<number> {
+  if (!values.holdout) throw new UsageError('register --onnx needs --holdout <file.csv>: the labelled holdout set the model is measured on');
+  if (!values.metrics) throw new UsageError(`register --onnx needs --metrics '{"auc":0.91}': the metrics you measured on that holdout set`);
+  const name = modelNameSchema.safeParse(model);
+  if (!name.success) throw new UsageError(`${name.error.issues[0].message}, got "${model}"`);
+  const request: ByomRequest = {
+    onnxFile: values.onnx as string,
+    holdoutFile: values.holdout,
+    task: parseChoice('--task', values.task ?? 'binary-classification', MODEL_TASKS),
+    features: values.features === undefined ? undefined : parseFeatures(values.features),
+    label: values.label,
+    declaredMetrics: parseJsonOption('--metrics', values.metrics, declaredMetricsSchema, '{"auc":0.91}'),
+    tolerance: values.tolerance === undefined ? undefined : parseTolerance(values.tolerance),
+    inputName: values['input-name'],
+    outputName: values['output-name'],
+    labels: values.labels === undefined ? undefined : values.labels.split(',').map((label) => parseLabel(label.trim())),
+    algorithm: values.algorithm,
+    framework: values.framework,
+  };
+  // Resolve the stack before minutes of scoring: a missing twin or output fails at once.
+  const { registry, actor, target } = connect(values);
+  const bucket = stackOutput(target, ARTIFACT_BUCKET_OUTPUT);
+  const progress = (step: string, summary: string) => io.stderr(`${step.padEnd(9)}${summary}`);
+  // Loaded here, not at the top: onnxruntime's native module would slow down every other models command.
+  const { ByomInputError, packageExternalModel, uploadExternalModel } = await import('../../pipelines/byom');
+
+  const pkg = await packageExternalModel(request, progress).catch((err: unknown) => {
+    throw err instanceof ByomInputError ? new UsageError(`${BYOM_FLAGS[err.field]}: ${err.message}`, { cause: err }) : err;
+  });
+  const primaryMetric = values['primary-metric'] ?? Object.keys(request.declaredMetrics)[0];
+  if (pkg.metrics[primaryMetric] === undefined) {
+    throw new UsageError(`--primary-metric: "${primaryMetric}" is not a measured metric (measured: ${Object.keys(pkg.metrics).join(', ')})`);
+  }
+
+  const s3 = artifactStoreClient(target);
+  let uploaded: UploadedModel;
+  try {
+    uploaded = await uploadExternalModel(s3, bucket, name.data, pkg);
+  } catch (err) {
+    throw new Error(`upload to s3://${bucket}/${byomPrefix(name.data, pkg.sha256)} failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    s3.destroy();
+  }
+  progress('upload', `${uploaded.artifactUri} (${(pkg.tarball.length / 1024).toFixed(1)} KiB), holdout set and baseline beside it`);
+
+  progress('register', `${name.data} with ${primaryMetric}=${pkg.metrics[primaryMetric]} on ${pkg.holdoutRows} holdout rows, client token ${pkg.sha256}`);
+  const input: RegisterInput = {
+    model: name.data,
+    artifactUri: uploaded.artifactUri,
+    artifactSha256: pkg.sha256,
+    metrics: { holdout: pkg.metrics },
+    primaryMetric,
+    datasetUri: values.dataset,
+    datasetSha256: values['dataset-sha256'],
+    codeVersion: values['code-version'],
+    image: values.image,
+    baselineUri: values.baseline ?? uploaded.baselineUri,
+    holdoutUri: uploaded.holdoutUri,
+    description: values.description ?? `bring your own model: ${basename(request.onnxFile)}, measured on ${pkg.holdoutRows} holdout rows`,
+    clientToken: pkg.sha256,
+  };
+  return registerVersion(registry, input, await actor(), io, Boolean(values.json));
+}
+
+const declaredMetricsSchema = z.record(z.string(), z.number());
+
+/** `a,b,c` or with types `amount,is_foreign:categorical` (numeric unless said). */
+function parseFeatures(text: string): FeatureSpec[] {
+  return text.split(',').map((item) => {
+    const [name, type = 'numeric', ...rest] = item.trim().split(':');
+    const parsed = featureSchema.safeParse({ name, type });
+    if (!parsed.success || rest.length > 0) {
+      const why = parsed.success ? 'expected name or name:type' : parsed.error.issues[0].message;
+      throw new UsageError(`--features: "${item.trim()}": ${why} (types: ${FEATURE_TYPES.join(', ')})`);
+    }
+    return parsed.data;
+  });
+}
+
+/** Class labels as the model's owner names them: numbers stay numbers (0, 1), anything else is a string. */
+const parseLabel = (label: string): string | number => (/^-?\d+(\.\d+)?$/.test(label) ? Number(label) : label);
+
+function parseTolerance(text: string): number {
+  const parsed = z.coerce.number().min(0).max(1).safeParse(text.trim() === '' ? Number.NaN : text);
+  if (!parsed.success) throw new UsageError(`--tolerance must be a number between 0 and 1, got "${text}"`);
+  return parsed.data;
+}
+
+function parseChoice<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  const choice = choices.find((c) => c === value);
+  if (choice === undefined) throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got "${value}"`);
+  return choice;
 }
 
 export async function registerVersion(registry: ModelRegistry, input: RegisterInput, actor: string, io: CliIo, json: boolean): Promise<number> {
@@ -218,12 +374,12 @@ function parse<O extends Options>(args: string[], options: O, positionals: numbe
   return parsed;
 }
 
-function parseJsonOption<S extends z.ZodType>(name: string, text: string, schema: S): z.output<S> {
+function parseJsonOption<S extends z.ZodType>(name: string, text: string, schema: S, example: string): z.output<S> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new UsageError(`${name} must be JSON, e.g. '{"holdout":{"auc":0.91}}'`);
+    throw new UsageError(`${name} must be JSON, e.g. '${example}'`);
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new UsageError(`${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
@@ -242,7 +398,21 @@ function connect(options: { outputs?: string; region?: string; stack?: string; t
     target.kind === 'twin'
       ? `cli:${userInfo().username}`
       : ((await new STSClient({ region: target.region }).send(new GetCallerIdentityCommand({}))).Arn ?? 'cli:unknown');
-  return { registry, actor };
+  return { registry, actor, target };
+}
+
+/** S3 of the target: the twin's s3rver (its own credentials, path-style, no streaming checksums) or AWS. */
+function artifactStoreClient(target: StackTarget): S3Client {
+  if (target.kind === 'aws') return new S3Client({ region: target.region });
+  if (!target.s3Endpoint) throw new UsageError(`the twin state of ${target.stackName} has no s3Endpoint; restart the twin`);
+  return new S3Client({
+    region: target.region,
+    endpoint: target.s3Endpoint,
+    forcePathStyle: true,
+    credentials: LOCAL_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
 }
 
 function print(io: CliIo, value: unknown): number {

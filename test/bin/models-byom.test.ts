@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../bin/commands/models';
+import { checkHoldoutParity } from '../../lambdas/deployment/holdout-parity';
+import { baselineSchema } from '../../lambdas/shared/baseline';
+import { modelMetadataSchema } from '../../lambdas/shared/model-metadata';
+import { byomArtifactKey, parseS3Uri } from '../../lambdas/shared/storage-layout';
+import { formatCsv, parseCsvText } from '../../pipelines/common/csv';
+import { unpackModelArchive } from '../../pipelines/common/model-archive';
+import { Random } from '../../pipelines/common/random';
+import { getObjectBytes, listKeys } from '../../pipelines/common/s3';
+import { computeMetrics } from '../../pipelines/evaluation/metrics';
+import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
+import { FakeInferenceFunction } from '../lambdas/deployment/fake-inference-function';
+import { registryOn } from '../lambdas/registry/fixtures';
+import { type LocalS3, startLocalS3 } from '../pipelines/local-s3';
+
+// A model made outside this project's trainer: scikit-learn gradient boosting written with onnx.helper, with the
+// outputs label + probabilities + a ZipMap (skl2onnx's shape), and scikit-learn's own probabilities for 64 rows.
+const FIXTURE = 'test/fixtures/models/fraud-gbt';
+const metadata = modelMetadataSchema.parse(JSON.parse(readFileSync(`${FIXTURE}.metadata.json`, 'utf8')));
+const expected = JSON.parse(readFileSync(`${FIXTURE}.expected.json`, 'utf8')) as { rows: number[][]; expected: [number, number][] };
+const featureNames = metadata.features.map((f) => f.name);
+const featuresFlag = metadata.features.map((f) => (f.type === 'categorical' ? `${f.name}:categorical` : f.name)).join(',');
+
+// Labels follow scikit-learn's probability, with 15% flipped by a seeded generator, so the model is good, not perfect.
+const random = new Random(7);
+const labels = expected.expected.map(([, p1]) => Number((p1 > 0.2) !== random.uniform() < 0.15));
+const sklearnP1 = new Map(expected.rows.map((row, i) => [row.join(','), expected.expected[i][1]]));
+/** AUC from scikit-learn's probabilities: what the owner of the model measured, independent of onnxruntime. */
+const declaredAuc = computeMetrics('binary-classification', labels, expected.expected.map(([, p1]) => p1)).auc;
+
+/** The owner's holdout file: an id column, features in another order than the model's, the label last. */
+function ownersHoldout(drop?: string): string {
+  const columns = ['transaction_id', ...[...featureNames].reverse().filter((name) => name !== drop), 'is_fraud'];
+  const rows = expected.rows.map((row, i) => columns.map((c) => (c === 'transaction_id' ? 1000 + i : c === 'is_fraud' ? labels[i] : row[featureNames.indexOf(c)])));
+  return formatCsv(columns, rows);
+}
+
+let dynamo: LocalDynamo;
+let s3: LocalS3;
+let dir: string;
+let twin: string;
+let holdoutFile: string;
+const onnxFile = `${FIXTURE}.onnx`;
+
+beforeAll(async () => {
+  [dynamo, s3] = await Promise.all([startDynalite(), startLocalS3('artifacts')]);
+  dir = await mkdtemp(join(tmpdir(), 'mlops-byom-'));
+  twin = join(dir, 'twin.json');
+  holdoutFile = join(dir, 'holdout.csv');
+  await writeFile(holdoutFile, ownersHoldout());
+  await writeFile(
+    twin,
+    JSON.stringify({
+      dynamodbEndpoint: dynamo.endpoint,
+      s3Endpoint: s3.endpoint,
+      region: 'eu-west-1',
+      stacks: { 'mlops-fraud': { outputs: { RegistryRegistryTableName1A2B3C: dynamo.tableName, ArtifactBucketName: s3.bucket } } },
+    }),
+  );
+});
+afterAll(async () => {
+  await Promise.all([dynamo.stop(), s3.stop()]);
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs `mlops models <args>` against the twin file; returns exit code and output. */
+async function mlops(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run([...args, '--twin', twin], { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
+  return { code, stdout: out.join('\n'), stderr: err };
+}
+
+const registerByom = (model: string, overrides: Record<string, string> = {}) => {
+  const flags = { '--onnx': onnxFile, '--holdout': holdoutFile, '--metrics': JSON.stringify({ auc: declaredAuc }), '--features': featuresFlag, ...overrides };
+  return mlops('register', model, ...Object.entries(flags).flat(), '--code-version', 'sklearn-1.4@abc123');
+};
+
+/** Nothing registered and nothing uploaded for `model`. */
+async function expectNothingWritten(model: string) {
+  expect((await registryOn(dynamo).listModels()).map((m) => m.model)).not.toContain(model);
+  expect(await listKeys(s3.client, s3.bucket, `byom/${model}/`)).toEqual([]);
+}
+
+describe('mlops models register --onnx (bring your own model)', () => {
+  it('validates, measures, uploads and registers an ONNX model trained elsewhere as pending approval', async () => {
+    const result = await registerByom('fraud-byo');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('registered fraud-byo v1 (pending_approval)');
+    expect(result.stderr.map((line) => line.split(/\s+/)[0])).toEqual(['validate', 'evaluate', 'upload', 'register']);
+    expect(result.stderr[0]).toContain('input "features" [batch, 9] -> output "probabilities"');
+    expect(result.stderr[1]).toMatch(/^evaluate\s+64 holdout rows: auc=0\.\d+ accuracy=/);
+
+    const version = await registryOn(dynamo).getVersion('fraud-byo', 1);
+    expect(version).toMatchObject({ status: 'pending_approval', primaryMetric: 'auc', codeVersion: 'sklearn-1.4@abc123', clientToken: version.artifactSha256 });
+    expect(version.metrics.holdout.auc).toBeCloseTo(declaredAuc, 3);
+    const { bucket, key } = parseS3Uri(version.artifactUri);
+    expect(key).toBe(byomArtifactKey('fraud-byo', version.artifactSha256));
+    const archive = await getObjectBytes(s3.client, bucket, key);
+    expect(createHash('sha256').update(archive).digest('hex')).toBe(version.artifactSha256);
+    const unpacked = await unpackModelArchive(archive);
+    expect(unpacked.onnx.equals(await readFile(onnxFile))).toBe(true);
+    expect(unpacked.metadata).toMatchObject({ inputName: 'features', outputName: 'probabilities', features: metadata.features, labels: [0, 1] });
+  });
+
+  it('stores the holdout set in the processing layout: model-order features, label last, no other columns', async () => {
+    const version = await registryOn(dynamo).getVersion('fraud-byo', 1);
+    const { bucket, key } = parseS3Uri(version.holdoutUri ?? '');
+    const { header, rows } = parseCsvText((await getObjectBytes(s3.client, bucket, key)).toString('utf8'));
+    expect(header).toEqual([...featureNames, 'is_fraud']);
+    expect(rows.map((row) => row.map(Number))).toEqual(expected.rows.map((row, i) => [...row, labels[i]]));
+    const { bucket: b, key: k } = parseS3Uri(version.baselineUri ?? '');
+    const baseline = baselineSchema.parse(JSON.parse((await getObjectBytes(s3.client, b, k)).toString('utf8')));
+    expect(baseline.features.map((f) => [f.name, f.type])).toEqual(metadata.features.map((f) => [f.name, f.type]));
+  });
+
+  it("passes the deployment's holdout parity check when served with scikit-learn's own probabilities", async () => {
+    const inference = new FakeInferenceFunction((_version, row) => {
+      const p1 = sklearnP1.get(row.join(','));
+      if (p1 === undefined) throw new Error(`row ${row.join(',')} is not a fixture row`);
+      return p1;
+    });
+    const functionVersion = await inference.publishModelVersion(1);
+    const readObject = async (uri: string) => getObjectBytes(s3.client, parseS3Uri(uri).bucket, parseS3Uri(uri).key);
+    const parity = await checkHoldoutParity(
+      { registry: registryOn(dynamo), inference, readObject, tolerance: 0.001 },
+      { model: 'fraud-byo', version: 1, functionVersion },
+    );
+    expect(parity).toMatchObject({ metric: 'auc', rows: 64 });
+    expect(parity.difference).toBeLessThanOrEqual(0.001);
+  });
+
+  it('is idempotent: running the same registration again finds the same version', async () => {
+    const again = await registerByom('fraud-byo');
+    const { artifactSha256 } = await registryOn(dynamo).getVersion('fraud-byo', 1);
+    expect(again).toMatchObject({ code: 0, stdout: `already registered as fraud-byo v1 (pending_approval) with client token ${artifactSha256}` });
+    expect((await registryOn(dynamo).listVersions('fraud-byo')).map((v) => v.version)).toEqual([1]);
+  });
+
+  it('refuses declared metrics the holdout set does not reproduce, registering and uploading nothing', async () => {
+    const result = await registerByom('fraud-off', { '--metrics': JSON.stringify({ auc: declaredAuc + 0.01 }) });
+    expect(result.code).toBe(1);
+    expect(result.stderr.at(-1)).toMatch(/^mlops: declared metrics disagree beyond the tolerance 0\.001: auc: declared 0\.\d+, measured 0\.\d{6} on the holdout set$/);
+    await expectNothingWritten('fraud-off');
+  });
+
+  it('accepts the same disagreement within a wider --tolerance', async () => {
+    const result = await registerByom('fraud-tol', { '--metrics': JSON.stringify({ auc: declaredAuc + 0.01 }), '--tolerance': '0.02' });
+    expect(result).toMatchObject({ code: 0, stdout: 'registered fraud-tol v1 (pending_approval)' });
+  });
+
+  it('names --features when their count differs from the model input', async () => {
+    const result = await registerByom('fraud-width', { '--features': featureNames.slice(0, 8).join(',') });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toEqual([`mlops: --features: input "features" takes 9 features, metadata lists 8: ${featureNames.slice(0, 8).join(', ')}`]);
+    await expectNothingWritten('fraud-width');
+  });
+
+  it('names --holdout, the file and the column when a feature column is missing', async () => {
+    const partial = join(dir, 'partial.csv');
+    await writeFile(partial, ownersHoldout('merchant_risk'));
+    const result = await registerByom('fraud-column', { '--holdout': partial });
+    expect(result.code).toBe(2);
+    expect(result.stderr.at(-1)).toBe(
+      `mlops: --holdout: column "merchant_risk" is missing from ${partial} (columns found: transaction_id, merchant_category, card_present, is_foreign, account_age_days, txn_count_24h, distance_from_home_km, hour_of_day, amount, is_fraud)`,
+    );
+    await expectNothingWritten('fraud-column');
+  });
+
+  it('names --onnx and the file when onnxruntime cannot load it, or it cannot be read', async () => {
+    const junk = join(dir, 'junk.onnx');
+    await writeFile(junk, 'not an onnx model');
+    const unreadable = await registerByom('fraud-junk', { '--onnx': junk });
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stderr).toEqual([`mlops: --onnx: onnxruntime cannot load the model ${junk}: Failed to load model because protobuf parsing failed.`]);
+    const missing = await registerByom('fraud-junk', { '--onnx': join(dir, 'nope.onnx') });
+    expect(missing).toMatchObject({ code: 2, stderr: [`mlops: --onnx: cannot read ${join(dir, 'nope.onnx')}: ENOENT`] });
+    await expectNothingWritten('fraud-junk');
+  });
+
+  it.each([
+    [{ '--artifact': 's3://artifacts/x.tar.gz' }, 'mlops: --artifact does not apply with --onnx: the archive, its sha256 and the client token come from the packaged model'],
+    [{ '--features': 'amount,is_foreign:text' }, 'mlops: --features: "is_foreign:text": Invalid option: expected one of "numeric"|"categorical" (types: numeric, categorical)'],
+    [{ '--metrics': '{"auc":"high"}' }, 'mlops: --metrics: auc: Invalid input: expected number, received string'],
+    [{ '--task': 'ranking' }, 'mlops: --task must be one of binary-classification, regression, got "ranking"'],
+    [{ '--primary-metric': 'rmse' }, 'mlops: --primary-metric: "rmse" is not a measured metric (measured: auc, accuracy, f1, logLoss)'],
+  ])('refuses bad flags %j with one line and exit 2', async (overrides, message) => {
+    const result = await registerByom('fraud-flags', overrides);
+    expect(result.code).toBe(2);
+    expect(result.stderr.at(-1)).toBe(message);
+    await expectNothingWritten('fraud-flags');
+  });
+
+  it('needs --holdout and --metrics with --onnx, and --onnx for the packaging flags', async () => {
+    expect((await mlops('register', 'fraud-x', '--onnx', onnxFile)).stderr).toEqual([
+      'mlops: register --onnx needs --holdout <file.csv>: the labelled holdout set the model is measured on',
+    ]);
+    expect((await mlops('register', 'fraud-x', '--artifact', 's3://a/b', '--features', 'a')).stderr).toEqual([
+      'mlops: --features applies only with --onnx (bring your own model)',
+    ]);
+  });
+});
