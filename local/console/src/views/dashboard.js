@@ -52,7 +52,7 @@ export function dashboardView(context) {
     dispose: () => resizeObserver.disconnect(),
     async refresh() {
       const [{ dashboards }, state] = await Promise.all([context.client.dashboards(), context.client.twinState()]);
-      const parsed = dashboards.map((dashboard) => ({ name: dashboard.name, body: /** @type {import('../lib/twin-types').DashboardBody} */ (typeof dashboard.body === 'string' ? JSON.parse(dashboard.body) : dashboard.body) }));
+      const parsed = dashboards.map((dashboard) => ({ name: dashboard.name, body: bodyOf(dashboard.body) }));
       const ownRange = parseRelativeStart(parsed[0]?.body.start);
       patch(rangeSelect, { ownRange }, ({ ownRange }) =>
         [...new Set([...RANGE_CHOICES_MINUTES, ...(ownRange ? [ownRange] : [])])]
@@ -102,6 +102,20 @@ export function dashboardView(context) {
       lastDraw();
     },
   };
+}
+
+/**
+ * The twin passes on a body it could not parse as text; it is shown as a text widget saying so.
+ * @param {import('../lib/twin-types').DashboardBody | string} body
+ * @returns {import('../lib/twin-types').DashboardBody}
+ */
+function bodyOf(body) {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch (err) {
+    return { widgets: [{ type: 'text', width: 24, height: 2, properties: { markdown: `**This dashboard body is not valid JSON** (${String(err)}).` } }] };
+  }
 }
 
 /** @param {PlacedWidget} widget */
