@@ -48,6 +48,8 @@ export interface TimelineEntry {
 }
 
 export interface TwinState {
+  /** How many times faster than template time the twin runs (its Clock scale); absent means 1. */
+  timeScale?: number;
   stacks: unknown[];
   executions: Execution[];
   alarms: AlarmState[];

@@ -75,10 +75,13 @@ export function dashboardView(context) {
         });
       });
 
+      // The twin runs template durations `timeScale` times faster and buckets metrics on periods shortened alike,
+      // so an hour of template time is a minute of real time at scale 60.
+      const scale = typeof state.timeScale === 'number' && state.timeScale > 0 ? state.timeScale : 1;
       const end = context.now();
-      const range = { start: end - rangeMinutes * 60_000, end };
+      const range = { start: end - (rangeMinutes * 60_000) / scale, end };
       // `periodOverride: inherit` keeps every metric's own period, whatever the range.
-      const period = parsed[0]?.body.periodOverride === 'inherit' ? 0 : autoPeriodSeconds(range.end - range.start);
+      const period = parsed[0]?.body.periodOverride === 'inherit' ? 0 : autoPeriodSeconds(rangeMinutes * 60_000);
       const all = [...layouts.values()].flat();
       const queries = all.flatMap((widget, index) => (widget.plan.kind === 'chart' ? metricQueries(widget.plan.series, period).map((q) => ({ ...q, id: `w${index}_${q.id}` })) : []));
       const { results } = queries.length
@@ -93,7 +96,7 @@ export function dashboardView(context) {
           if (widget.plan.kind === 'chart') {
             const plan = widget.plan;
             const inputs = new Map(plan.series.filter((s) => s.kind === 'metric').map((s) => [s.id, byId.get(`w${index}_${s.id}`) ?? { timestamps: [], values: [] }]));
-            patch(widget.body, { inputs: [...inputs], size, range, period }, () => drawChart(plan, inputs, range, period, size));
+            patch(widget.body, { inputs: [...inputs], size, range, period }, () => drawChart(plan, inputs, range, period, scale, size));
           } else if (widget.plan.kind === 'alarms') {
             const names = widget.plan.alarmNames;
             patch(widget.body, { alarms: state.alarms.filter((alarm) => names.includes(alarm.alarmName)), names, minute: Math.floor(end / 60_000) }, ({ alarms, names }) => alarmList(names, alarms, end));
@@ -139,10 +142,11 @@ function widgetFrame(widget) {
  * @param {Extract<WidgetPlan, { kind: 'chart' }>} plan
  * @param {Map<string, import('../lib/time-series').TimeSeries>} inputs
  * @param {{ start: number, end: number }} range
- * @param {number} period
+ * @param {number} period the automatic minimum period, template seconds
+ * @param {number} scale the twin's time scale
  * @param {{ width: number, height: number }} size
  */
-function drawChart(plan, inputs, range, period, size) {
+function drawChart(plan, inputs, range, period, scale, size) {
   /** @type {string[]} */
   const problems = plan.error ? [plan.error] : [];
   const metricIds = plan.series.filter((s) => s.kind === 'metric').map((s) => s.id);
@@ -158,10 +162,13 @@ function drawChart(plan, inputs, range, period, size) {
     }
   });
   const notes = problems.map((problem) => h('p', { class: 'note note--warning' }, problem));
-  const widgetPeriod = Math.max(period, ...plan.series.map((series) => (series.kind === 'metric' ? series.period : 0)));
+  // Real seconds between datapoints, so the chart joins neighbours and shows gaps where data is missing.
+  const widgetPeriod = Math.max(period, ...plan.series.map((series) => (series.kind === 'metric' ? series.period : 0))) / scale;
   if (plan.view === 'singleValue') return [singleValues(lines), ...notes];
   const hasData = lines.some((line) => line.data.values.length > 0);
-  const chartHeight = size.height - 34 - notes.length * 28;
+  // Room for the legend below the chart: about 150 px per entry, 18 px per line of entries.
+  const legendLines = Math.ceil((lines.length * 150) / Math.max(150, size.width));
+  const chartHeight = size.height - 16 - legendLines * 18 - notes.length * 28;
   return [
     lineChart({ title: plan.title, lines, annotations: plan.annotations, range, periodSeconds: widgetPeriod, width: size.width, height: chartHeight, leftLabel: plan.leftLabel }),
     hasData ? h('span') : h('p', { class: 'chart-empty muted' }, 'No datapoints in this range yet.'),
