@@ -5,6 +5,7 @@ import { parseCsvText } from '../../pipelines/common/csv';
 import { type TableSpec, rowOf, toNumericTable } from '../../pipelines/common/tabular';
 import { computeMetrics } from '../../pipelines/evaluation/metrics';
 import type { ModelRegistry } from '../registry/registry';
+import { NO_CAPTURE_HEADER } from '../shared/capture-opt-out';
 import { HoldoutParityError } from './errors';
 import type { InferenceFunction } from './inference-function';
 import type { HoldoutCheckInput } from './schemas';
@@ -13,8 +14,7 @@ import type { HoldoutCheckInput } from './schemas';
 export const HOLDOUT_BATCH_ROWS = 500;
 /** Invocations in flight at once. */
 const CONCURRENCY = 4;
-/** Asks the inference function not to capture these requests: holdout rows are not production traffic. */
-export const NO_CAPTURE_HEADER = 'x-mlops-capture';
+export { NO_CAPTURE_HEADER } from '../shared/capture-opt-out';
 
 export interface HoldoutParityDeps {
   registry: ModelRegistry;

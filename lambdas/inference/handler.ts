@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { formatIssues } from '../../lib/team-config';
+import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../shared/capture-opt-out';
 import type { InferenceResponse } from './inference-service';
 import { inferenceServiceFromEnv } from './service-from-env';
 
@@ -10,6 +11,8 @@ import { inferenceServiceFromEnv } from './service-from-env';
  */
 const functionUrlEventSchema = z.object({
   rawPath: z.string(),
+  /** Lowercase names, as function URLs deliver them. */
+  headers: z.record(z.string(), z.string()).optional(),
   body: z.string().optional(),
   isBase64Encoded: z.boolean().default(false),
   requestContext: z.object({ requestId: z.string(), http: z.object({ method: z.string() }) }),
@@ -21,6 +24,7 @@ function isFunctionUrlEvent(event: unknown): event is FunctionUrlEvent {
   const e = event as FunctionUrlEvent | null;
   return (
     typeof e?.rawPath === 'string' &&
+    (e.headers === undefined || (typeof e.headers === 'object' && e.headers !== null)) &&
     (e.body === undefined || typeof e.body === 'string') &&
     (e.isBase64Encoded === undefined || typeof e.isBase64Encoded === 'boolean') &&
     typeof e.requestContext?.requestId === 'string' &&
@@ -42,8 +46,15 @@ export const handler = async (event: unknown): Promise<InferenceResponse> => {
       body: JSON.stringify({ error: 'InvalidEvent', message: `expected a function URL event: ${formatIssues(parsed.error).join('; ')}` }),
     };
   }
-  const { rawPath, body, isBase64Encoded = false, requestContext } = parsed.data;
-  const response = await service.handle({ method: requestContext.http.method, path: rawPath, body, isBase64Encoded, requestId: requestContext.requestId });
+  const { rawPath, headers, body, isBase64Encoded = false, requestContext } = parsed.data;
+  const response = await service.handle({
+    method: requestContext.http.method,
+    path: rawPath,
+    body,
+    isBase64Encoded,
+    requestId: requestContext.requestId,
+    captureOptOut: optsOutOfCapture(headers?.[NO_CAPTURE_HEADER]),
+  });
   // The container is frozen once the handler returns: metrics and capture go out now when due (at most once a second).
   await service.flushIfDue();
   return response;

@@ -13,6 +13,8 @@ export interface InferenceRequest {
   body?: string;
   isBase64Encoded?: boolean;
   requestId: string;
+  /** The caller opted out of capture (`x-mlops-capture: off`, lambdas/shared/capture-opt-out.ts), e.g. the holdout check. */
+  captureOptOut?: boolean;
 }
 
 export interface InferenceResponse {
@@ -136,7 +138,7 @@ export class InferenceService {
     const invocation = parseInvocation(text, model.session, this.limits);
     const prediction = await predict(model.session, invocation, model.version);
     this.options.metrics.recordSuccess(performance.now() - started, prediction.rows, prediction.positives);
-    if (this.options.capture?.sample()) this.capture(model, invocation, prediction.output, request.requestId);
+    if (!request.captureOptOut && this.options.capture?.sample()) this.capture(model, invocation, prediction.output, request.requestId);
     return { statusCode: 200, headers: JSON_HEADERS, body: prediction.body };
   }
 

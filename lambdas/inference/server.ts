@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PayloadTooLargeError } from './errors';
 import type { InferenceService } from './inference-service';
+import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../shared/capture-opt-out';
 import { optionalEnv } from '../shared/env';
 import { DEFAULT_LIMITS } from './request-schema';
 import { inferenceServiceFromEnv } from './service-from-env';
@@ -33,6 +34,7 @@ export function createInferenceServer(service: InferenceService, options: Infere
           path: pathOf(request.url),
           body,
           requestId: headerValue(request.headers['x-request-id']) ?? randomUUID(),
+          captureOptOut: optsOutOfCapture(request.headers[NO_CAPTURE_HEADER]),
         });
         send(response, result.statusCode, result.headers, result.body);
       },

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { functionUrlEvent } from '../../../lambdas/deployment/holdout-parity';
 import type { InferenceResponse } from '../../../lambdas/inference/inference-service';
 import { captureRecordSchema } from '../../../lambdas/shared/capture-record';
 import { fixtureArchive, loadFixture, named } from './fixtures';
@@ -105,6 +106,28 @@ describe('inference handler', () => {
     expect(document).toMatchObject({ Model: 'card-fraud', ModelVersion: String(version), Invocations: 1, Predictions: 3, ClientErrors: 0, InvocationErrors: 0 });
     expect(document.PredictedPositive).toBe(body.predictions.filter((p) => p.label === 1).length);
     expect(typeof document.InvocationLatency).toBe('number');
+  });
+
+  it('does not capture the holdout check\'s requests (x-mlops-capture: off) but still serves and counts them', async () => {
+    // GIVEN a function version capturing 100% of its traffic
+    const rows = loadFixture('fraud-gbt').expected.rows.slice(0, 4);
+    const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+    const emf = emfOutput();
+    const before = firehose.lines().length;
+
+    // WHEN the deployment's holdout check invokes it with its own event (header x-mlops-capture: off)
+    const holdout = await (await coldStart(String(version)))(functionUrlEvent({ instances: rows }));
+
+    // THEN it answers and counts the rows, and nothing reaches the capture stream (the first invocation flushes)
+    expect(holdout.statusCode).toBe(200);
+    expect(JSON.parse(holdout.body).predictions).toHaveLength(4);
+    expect(emf.documents()[0]).toMatchObject({ Invocations: 1, Predictions: 4, CapturedRecords: 0, CaptureFailed: 0 });
+    expect(firehose.lines()).toHaveLength(before);
+
+    // AND the same rows without the header, in a fresh container, are captured
+    const production = await (await coldStart(String(version)))(event('POST', '/invocations', { instances: rows }));
+    expect(production.statusCode).toBe(200);
+    expect(firehose.lines()).toHaveLength(before + 4);
   });
 
   it('answers a bad request with 400 naming the field, and GET /ping with 200', async () => {

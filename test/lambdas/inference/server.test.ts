@@ -5,16 +5,19 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InferenceService } from '../../../lambdas/inference/inference-service';
 import { createInferenceServer } from '../../../lambdas/inference/server';
 import { InferenceMetrics } from '../../../lambdas/inference/telemetry';
+import { TrafficCapture } from '../../../lambdas/inference/traffic-capture';
+import { NO_CAPTURE_HEADER } from '../../../lambdas/shared/capture-opt-out';
 import { loadFixture } from './fixtures';
 
 const fixture = loadFixture('mlp-classifier');
+const fixtureSource = { model: 'm', version: 4, load: async () => ({ ...fixture, model: 'm', version: 4, artifactUri: 'fixture', artifactSha256: '' }) };
 let server: Server;
 let base: string;
 
 beforeAll(async () => {
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   const service = new InferenceService({
-    source: { model: 'm', version: 4, load: async () => ({ ...fixture, model: 'm', version: 4, artifactUri: 'fixture', artifactSha256: '' }) },
+    source: fixtureSource,
     metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), 'm', 4),
   });
   server = createInferenceServer(service, { maxBodyBytes: 10_000 });
@@ -43,6 +46,28 @@ describe('inference server (EKS container)', () => {
   it('refuses an oversized body with 413 while it streams in', async () => {
     const response = await fetch(`${base}/invocations`, { method: 'POST', body: 'x'.repeat(50_000) });
     expect(response.status).toBe(413);
+  });
+
+  it('does not capture a request sent with x-mlops-capture: off, and captures one without it', async () => {
+    // GIVEN a server capturing every request into a buffer that is never flushed during the test
+    const capture = new TrafficCapture({ put: async () => ({ delivered: 0, failed: 0 }) }, { samplePercent: 100 });
+    const service = new InferenceService({ source: fixtureSource, metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), 'm', 4), capture });
+    const capturing = createInferenceServer(service, { flushIntervalMs: 3_600_000 });
+    await new Promise<void>((resolve) => capturing.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(capturing.address() as AddressInfo).port}/invocations`;
+    const body = JSON.stringify({ instances: fixture.expected.rows.slice(0, 2) });
+    try {
+      // WHEN one request opts out (any case of "off") and one does not
+      const optedOut = await fetch(url, { method: 'POST', body, headers: { [NO_CAPTURE_HEADER]: 'OFF' } });
+      expect(optedOut.status).toBe(200);
+      expect(capture.bufferedLines).toBe(0);
+      const captured = await fetch(url, { method: 'POST', body });
+      expect(captured.status).toBe(200);
+      // THEN only the second one's two rows are buffered for capture
+      expect(capture.bufferedLines).toBe(2);
+    } finally {
+      await new Promise((resolve) => capturing.close(resolve));
+    }
   });
 
   it('answers a bad request with 400 naming the field', async () => {

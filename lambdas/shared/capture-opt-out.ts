@@ -1,0 +1,13 @@
+/**
+ * A request header that asks the inference tier not to capture the request as traffic. The deployment's
+ * holdout-parity check sends it: holdout rows are not production traffic, and captured they would pollute the
+ * drift monitor's capture window. Header names are lowercase, as function URL events and node:http give them.
+ */
+export const NO_CAPTURE_HEADER = 'x-mlops-capture';
+export const NO_CAPTURE_VALUE = 'off';
+
+/** Whether a request carrying this `x-mlops-capture` value opted out of capture (the value is case-insensitive). */
+export function optsOutOfCapture(value: string | readonly string[] | undefined): boolean {
+  const first = typeof value === 'string' ? value : value?.[0];
+  return first !== undefined && first.trim().toLowerCase() === NO_CAPTURE_VALUE;
+}
