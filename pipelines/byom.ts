@@ -13,8 +13,9 @@ import { packModelArchive } from './common/model-archive';
 import { putObject } from './common/s3';
 import { columnOf, DataValidationError, rowOf, type NumericTable } from './common/tabular';
 import type { Metrics } from './evaluation/metrics';
-import { createOnnxPredictor, ModelContractError } from './evaluation/onnx-predict';
 import { readLabelledCsv, scoreTable } from './evaluation/score';
+import { ModelContractError } from '../lambdas/inference/errors';
+import { ModelSession } from '../lambdas/inference/model-session';
 
 /**
  * Bring your own model: package an ONNX model trained elsewhere for the registry. The model must load in
@@ -124,7 +125,7 @@ export async function packageExternalModel(raw: ByomRequest, progress: ByomProgr
     framework: request.framework,
   });
 
-  const predictor = await createOnnxPredictor(onnx, metadata).catch(asInputError('onnxFile'));
+  const predictor = await ModelSession.create({ onnx, metadata }).catch(asInputError('onnxFile'));
   let holdout: NumericTable;
   let metrics: Metrics;
   try {

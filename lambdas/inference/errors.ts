@@ -40,5 +40,11 @@ export class ModelUnavailableError extends InferenceError {
   readonly statusCode = 503;
 }
 
+/**
+ * The ONNX model does not fit its metadata.json (input, output, shapes) or onnxruntime cannot load it. The
+ * inference tier answers 503; evaluation fails the run; bring-your-own-model registration reports it as bad input.
+ */
+export class ModelContractError extends ModelUnavailableError {}
+
 /** The downloaded artifact's SHA-256 differs from the registry's: it is never extracted or loaded. */
 export class ArtifactIntegrityError extends ModelUnavailableError {}

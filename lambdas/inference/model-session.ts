@@ -1,6 +1,6 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelMetadata } from '../shared/model-metadata';
-import { ModelUnavailableError } from './errors';
+import { ModelContractError } from './errors';
 import type { ModelArtifact } from './model-archive';
 
 /**
@@ -25,6 +25,9 @@ const FLOAT_OUTPUTS = new Set(['float32', 'float64']);
 
 /**
  * One loaded model: an InferenceSession plus what the request schema and the response need from its metadata.
+ * The one ONNX session wrapper of the platform: the inference tier serves through it, and evaluation and
+ * bring-your-own-model registration score holdout sets through it (pipelines/evaluation/score.ts), so a model
+ * is run, and its positive class read, the same way everywhere. No Lambda dependencies.
  *
  * Works with any ONNX model that has one 2-D float input: classifiers with a probabilities tensor [N, 2]
  * (skl2onnx without ZipMap, the project's trainer, a PyTorch softmax head) or one probability column [N, 1] / [N]
@@ -62,7 +65,7 @@ export class ModelSession {
     try {
       session = await InferenceSession.create(artifact.onnx, SESSION_OPTIONS);
     } catch (error) {
-      throw new ModelUnavailableError(`onnxruntime cannot load the model: ${(error as Error).message}`, { cause: error });
+      throw new ModelContractError(`onnxruntime cannot load the model: ${(error as Error).message}`, { cause: error });
     }
     try {
       checkGraph(session, metadata);
@@ -81,7 +84,7 @@ export class ModelSession {
     const results = await this.session.run({ [this.metadata.inputName]: input }, this.fetches);
     const data = results[this.metadata.outputName].data as Float32Array | Float64Array;
     if (data.length !== rows * this.columns) {
-      throw new ModelUnavailableError(
+      throw new ModelContractError(
         `output "${this.metadata.outputName}" has ${data.length} values for ${rows} rows; expected ${this.columns} per row`,
       );
     }
@@ -100,7 +103,7 @@ export class ModelSession {
     const allowed = this.task === 'regression' ? [1] : [1, 2];
     if (!allowed.includes(columns)) {
       const expected = this.task === 'regression' ? '1 value per row ([N, 1] or [N])' : '1 or 2 values per row ([N, 2], [N, 1] or [N])';
-      throw new ModelUnavailableError(
+      throw new ModelContractError(
         `output "${this.metadata.outputName}" of a ${this.task} model must have ${expected}, has ${columns}`,
       );
     }
@@ -112,28 +115,28 @@ export class ModelSession {
 function checkGraph(session: InferenceSession, metadata: ModelMetadata): void {
   const width = metadata.features.length;
   if (session.inputNames.length !== 1) {
-    throw new ModelUnavailableError(`the model must have exactly one input, it has ${session.inputNames.length}: ${session.inputNames.join(', ')}`);
+    throw new ModelContractError(`the model must have exactly one input, it has ${session.inputNames.length}: ${session.inputNames.join(', ')}`);
   }
   const [input] = session.inputMetadata;
   if (input.name !== metadata.inputName) {
-    throw new ModelUnavailableError(`metadata.json names input "${metadata.inputName}", the graph's input is "${input.name}"`);
+    throw new ModelContractError(`metadata.json names input "${metadata.inputName}", the graph's input is "${input.name}"`);
   }
   if (!input.isTensor || input.type !== 'float32' || input.shape.length !== 2) {
     const got = input.isTensor ? `${input.type} [${input.shape.join(', ')}]` : 'a non-tensor';
-    throw new ModelUnavailableError(`input "${input.name}" must be a 2-D float32 tensor, got ${got}`);
+    throw new ModelContractError(`input "${input.name}" must be a 2-D float32 tensor, got ${got}`);
   }
   const columns = input.shape[1];
   if (typeof columns === 'number' && columns !== width) {
-    throw new ModelUnavailableError(`input "${input.name}" has ${columns} columns, metadata.json lists ${width} features`);
+    throw new ModelContractError(`input "${input.name}" has ${columns} columns, metadata.json lists ${width} features`);
   }
   const output = session.outputMetadata.find((o) => o.name === metadata.outputName);
   if (!output) {
-    throw new ModelUnavailableError(`metadata.json names output "${metadata.outputName}", the graph's outputs are: ${session.outputNames.join(', ')}`);
+    throw new ModelContractError(`metadata.json names output "${metadata.outputName}", the graph's outputs are: ${session.outputNames.join(', ')}`);
   }
   if (!output.isTensor || !FLOAT_OUTPUTS.has(output.type)) {
-    throw new ModelUnavailableError(`output "${output.name}" must be a float tensor, got ${output.isTensor ? output.type : 'a non-tensor'}`);
+    throw new ModelContractError(`output "${output.name}" must be a float tensor, got ${output.isTensor ? output.type : 'a non-tensor'}`);
   }
   if (metadata.task === 'binary-classification' && metadata.labels && metadata.labels.length !== 2) {
-    throw new ModelUnavailableError(`a binary classifier needs 2 labels in metadata.json, got ${metadata.labels.length}`);
+    throw new ModelContractError(`a binary classifier needs 2 labels in metadata.json, got ${metadata.labels.length}`);
   }
 }

@@ -6,8 +6,8 @@ import { unpackModelArchive } from '../../pipelines/common/model-archive';
 import { getObjectByUri } from '../../pipelines/common/s3';
 import { decide, type Champion, type EvaluationConfig } from '../../pipelines/evaluation/gate';
 import type { Metrics } from '../../pipelines/evaluation/metrics';
-import { createOnnxPredictor } from '../../pipelines/evaluation/onnx-predict';
 import { readLabelledCsv, scoreTable } from '../../pipelines/evaluation/score';
+import { ModelSession } from '../inference/model-session';
 
 /**
  * The Evaluate step of the training pipeline: score the trained model on validation and holdout with
@@ -56,7 +56,7 @@ export async function evaluate(
   if (metadata.task !== config.task) {
     throw new Error(`the model is a ${metadata.task} model but the team's task is ${config.task}`);
   }
-  const predictor = await createOnnxPredictor(onnx, metadata);
+  const predictor = await ModelSession.create({ onnx, metadata });
   try {
     const score = async (uri: string) =>
       scoreTable(predictor, readLabelledCsv(uri, (await getObjectByUri(deps.s3, uri)).toString('utf8'), metadata), metadata.task);

@@ -2,7 +2,8 @@ import type { ModelMetadata } from '../../lambdas/shared/model-metadata';
 import { parseCsvText } from '../common/csv';
 import { DataValidationError, requireBothClasses, toNumericTable, type NumericTable, type TableSpec } from '../common/tabular';
 import { computeMetrics, type Metrics } from './metrics';
-import type { OnnxPredictor } from './onnx-predict';
+import type { ModelSession } from '../../lambdas/inference/model-session';
+import { positiveProbability } from '../../lambdas/inference/predict';
 
 /**
  * Reads a labelled split (CSV, header row) for a model: the model's features by name, and the label in the
@@ -18,8 +19,12 @@ export function readLabelledCsv(source: string, text: string, metadata: ModelMet
   return table;
 }
 
-/** The model's metrics on a labelled table. */
-export async function scoreTable(predictor: OnnxPredictor, table: NumericTable, task: ModelMetadata['task']): Promise<Metrics> {
-  const predictions = await predictor.predict(table.features, table.rowCount);
+/**
+ * The model's metrics on a labelled table, scored through the inference tier's session wrapper: the positive
+ * class is read exactly as the deployed model answers it, which the deployment's holdout-parity check relies on.
+ */
+export async function scoreTable(model: ModelSession, table: NumericTable, task: ModelMetadata['task']): Promise<Metrics> {
+  const output = await model.run(Float32Array.from(table.features), table.rowCount);
+  const predictions = Float64Array.from({ length: table.rowCount }, (_, r) => positiveProbability(output, r));
   return computeMetrics(task, table.labels, predictions);
 }
