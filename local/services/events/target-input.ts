@@ -1,3 +1,5 @@
+import { queryPath } from '../json-path';
+
 /**
  * What a rule target receives: the whole event, `Input` (a fixed JSON text), `InputPath` (a part of the event), or
  * `InputTransformer` (`InputPathsMap` variables substituted into `InputTemplate`, plus the predefined
@@ -11,7 +13,7 @@ export interface TargetInputSpec {
 
 export function targetInput(spec: TargetInputSpec, event: Record<string, unknown>, rule: { name: string; arn: string }): string {
   if (spec.Input !== undefined) return spec.Input;
-  if (spec.InputPath !== undefined) return JSON.stringify(selectPath(event, spec.InputPath) ?? null);
+  if (spec.InputPath !== undefined) return JSON.stringify(queryPath(event, spec.InputPath) ?? null);
   if (!spec.InputTransformer) return JSON.stringify(event);
   const variables: Record<string, unknown> = {
     'aws.events.event': event,
@@ -20,24 +22,11 @@ export function targetInput(spec: TargetInputSpec, event: Record<string, unknown
     'aws.events.rule-arn': rule.arn,
     'aws.events.event.ingestion-time': event.time,
   };
-  for (const [name, path] of Object.entries(spec.InputTransformer.InputPathsMap ?? {})) variables[name] = selectPath(event, path);
+  for (const [name, path] of Object.entries(spec.InputTransformer.InputPathsMap ?? {})) variables[name] = queryPath(event, path);
   return spec.InputTransformer.InputTemplate.replace(/("?)<([A-Za-z0-9_.-]+)>("?)/g, (whole, open: string, name: string, close: string) => {
     if (!(name in variables)) return whole;
     const value = variables[name];
     if (open && close) return `"${typeof value === 'string' ? JSON.stringify(value).slice(1, -1) : JSON.stringify(JSON.stringify(value ?? null)).slice(1, -1)}"`;
     return `${open}${value === undefined ? 'null' : typeof value === 'string' && !open && !close ? value : JSON.stringify(value)}${close}`;
   });
-}
-
-/** A JSONPath of the simple form EventBridge accepts: `$`, `$.a.b`, `$.a[0].b`, `$.detail['x-y']`. */
-export function selectPath(value: unknown, path: string): unknown {
-  if (path === '$') return value;
-  const tokens = path.replace(/^\$/, '').match(/\.[^.[\]]+|\[\d+\]|\['[^']+'\]/g) ?? [];
-  let current: unknown = value;
-  for (const token of tokens) {
-    if (current === null || typeof current !== 'object') return undefined;
-    const key = token.startsWith('.') ? token.slice(1) : token.startsWith("['") ? token.slice(2, -2) : Number(token.slice(1, -1));
-    current = (current as Record<string | number, unknown>)[key];
-  }
-  return current;
 }

@@ -6,6 +6,7 @@ import { executionArn } from '../../assembly/resource-identity';
 import type { Clock } from '../../clock';
 import type { Timeline } from '../../timeline';
 import { AwsServiceError } from '../../http/twin-server';
+import { applyTemplate, shouldEvaluateInTwin, type Template } from './payload-template';
 import { taskHandler, type TaskIntegrations } from './task-router';
 
 /** One entry of an execution's history, for the console. */
@@ -50,6 +51,8 @@ interface AslState {
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
   Retry?: Array<{ IntervalSeconds?: number }>;
+  Parameters?: unknown;
+  ResultSelector?: unknown;
   Branches?: AslDefinition[];
   Iterator?: AslDefinition;
   ItemProcessor?: AslDefinition;
@@ -130,17 +133,16 @@ export class StateMachines {
     }
     if (!this.integrations) throw new Error('state machines are not connected to their task integrations');
     const events: ExecutionEvent[] = [];
-    const run = new StateMachine(this.prepare(machine.definition) as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(
-      input as never,
-      {
-        overrides: this.overrides(machine.definition),
-        context: {
-          Execution: { Id: arn, Name: name, RoleArn: machine.roleArn, StartTime: new Date().toISOString() },
-          StateMachine: { Id: machine.arn, Name: machine.name },
-        } as never,
-        noThrowOnAbort: true,
-      },
-    );
+    const context = {
+      Execution: { Id: arn, Name: name, RoleArn: machine.roleArn, StartTime: new Date().toISOString(), Input: input },
+      StateMachine: { Id: machine.arn, Name: machine.name },
+    };
+    const { definition, templates } = this.prepare(machine.definition);
+    const run = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(input as never, {
+      overrides: this.overrides(definition, templates, context),
+      context: context as never,
+      noThrowOnAbort: true,
+    });
     let resolveDone!: (e: Execution) => void;
     const execution: Execution = {
       executionArn: arn,
@@ -228,27 +230,45 @@ export class StateMachines {
     }
   }
 
-  /** A copy of the definition with AWS's task timeout default made explicit (see AWS_DEFAULT_TASK_TIMEOUT_SECONDS). */
-  private prepare(definition: AslDefinition): AslDefinition {
+  /**
+   * A copy of the definition with AWS's task timeout default made explicit (see AWS_DEFAULT_TASK_TIMEOUT_SECONDS)
+   * and the Task templates the twin evaluates itself moved out (see payload-template.ts).
+   */
+  private prepare(definition: AslDefinition): { definition: AslDefinition; templates: Map<string, { parameters?: Template; resultSelector?: Template }> } {
     const copy = structuredClone(definition);
-    for (const state of allStates(copy)) {
-      if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
-        state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS;
+    const templates = new Map<string, { parameters?: Template; resultSelector?: Template }>();
+    for (const [name, state] of allNamedStates(copy)) {
+      if (state.Type !== 'Task') continue;
+      if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS;
+      const taken: { parameters?: Template; resultSelector?: Template } = {};
+      if (shouldEvaluateInTwin(state.Parameters)) {
+        taken.parameters = state.Parameters;
+        delete state.Parameters;
       }
+      if (shouldEvaluateInTwin(state.ResultSelector)) {
+        taken.resultSelector = state.ResultSelector;
+        delete state.ResultSelector;
+      }
+      if (taken.parameters || taken.resultSelector) templates.set(name, taken);
     }
-    return copy;
+    return { definition: copy, templates };
   }
 
-  private overrides(definition: AslDefinition) {
+  private overrides(definition: AslDefinition, templates: Map<string, { parameters?: Template; resultSelector?: Template }>, context: unknown) {
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     const waitTimeOverrides: Record<string, number> = {};
     const retryIntervalOverrides: Record<string, number[]> = {};
     for (const [name, state] of allNamedStates(definition)) {
       if (state.Type === 'Task' && state.Resource) {
         const handler = taskHandler(state.Resource, this.integrations!);
+        const { parameters, resultSelector } = templates.get(name) ?? {};
+        const run = async (input: unknown) => {
+          const output = await handler(parameters ? applyTemplate(parameters, input, context) : input);
+          return resultSelector ? applyTemplate(resultSelector, output, context) : output;
+        };
         // The library races a task against its timeout and abort; a task that loses must not reject unobserved.
         taskResourceLocalHandlers[name] = (input) => {
-          const result = handler(input);
+          const result = run(input);
           result.catch(() => undefined);
           return result;
         };
@@ -272,10 +292,6 @@ function* allNamedStates(definition: AslDefinition): Generator<[string, AslState
     if (state.Iterator) yield* allNamedStates(state.Iterator);
     if (state.ItemProcessor) yield* allNamedStates(state.ItemProcessor);
   }
-}
-
-function* allStates(definition: AslDefinition): Generator<AslState> {
-  for (const [, state] of allNamedStates(definition)) yield state;
 }
 
 function truncate(text: string, limit: number): string {

@@ -1,0 +1,91 @@
+import { type LoopSession, LoopStepError, type VersionSummary, waitFor } from './loop-session';
+import type { Stop } from './options';
+
+export interface LoopStep {
+  readonly name: string;
+  readonly seconds: number;
+  readonly detail: string;
+}
+
+export interface LoopResult {
+  readonly steps: LoopStep[];
+  readonly trainedVersion: number;
+  deployedVersion?: number;
+  aliasVersion?: string;
+  alarmsInAlarm?: string[];
+  retrainExecution?: string;
+  pendingVersion?: number;
+}
+
+const MINUTES = 60_000;
+
+/**
+ * The headless loop: train -> register -> approve -> deploy (holdout parity, canary, bake, alarm check) ->
+ * traffic -> drift -> alarm -> retraining -> a new version pending approval. Each step waits for what the platform
+ * does on its own (pipelines, rules, alarms, the drift schedule) and fails naming the step that did not happen.
+ */
+export async function runLoop(session: LoopSession, options: { until: Stop; rows: number; report: (line: string) => void }): Promise<LoopResult> {
+  const started = Date.now();
+  const steps: LoopStep[] = [];
+  let last = started;
+  const step = (name: string, detail: string) => {
+    const now = Date.now();
+    steps.push({ name, seconds: (now - last) / 1000, detail });
+    options.report(`[${((now - started) / 1000).toFixed(1).padStart(6)}s] ${name}: ${detail}`);
+    last = now;
+  };
+
+  const uri = await session.uploadDataset('transactions.csv', { rows: options.rows, seed: 7 });
+  step('dataset', `${options.rows} labelled transactions -> ${uri}`);
+
+  const trainingArn = await session.startTraining(`manual-${stamp()}`, 'npm start');
+  const training = await session.waitForExecution('train', trainingArn, 15 * MINUTES);
+  const trained = await newestVersion(session, 'register', (v) => v.status === 'pending_approval' || v.status === 'approved');
+  step('train', `execution ${training.name} SUCCEEDED; version ${trained.version} ${trained.status} (${trained.primaryMetric} ${trained.primaryMetricValue?.toFixed(4)})`);
+  const result: LoopResult = { steps, trainedVersion: trained.version };
+  if (options.until === 'trained') return result;
+
+  const approvedAt = Date.now();
+  if (trained.status === 'pending_approval') await session.approve(trained.version, 'approved by npm start --auto-approve');
+  step('approve', `version ${trained.version} approved through the approval API`);
+
+  const deployment = await waitFor('deploy', 5 * MINUTES, () => session.executionsOf('DeploymentStateMachineArn', approvedAt)[0]);
+  await session.waitForExecution('deploy', deployment.executionArn, 10 * MINUTES);
+  const live = await session.waitForVersion('deploy', (v) => v.version === trained.version && v.status === 'live', MINUTES);
+  result.deployedVersion = live.version;
+  result.aliasVersion = session.liveAlias().version;
+  step('deploy', `execution ${deployment.name} SUCCEEDED; version ${live.version} live, alias -> function version ${result.aliasVersion}`);
+  if (options.until === 'deployed') return result;
+
+  const normal = await session.sendTraffic({ rows: 600, seed: 11, shift: 0 });
+  step('traffic', `${normal.requests} requests of normal traffic (${normal.failures} failed)`);
+  if (normal.failures) throw new LoopStepError('traffic', `${normal.failures} inference requests failed, the first with ${normal.firstFailure}`);
+
+  const driftStarted = Date.now();
+  await session.uploadDataset(`transactions-${stamp()}.csv`, { rows: Math.round(options.rows / 2), seed: 13, shift: 1 });
+  // Drifted traffic must outweigh what the capture window already holds (normal traffic and the holdout check's
+  // requests), as a real shift in production traffic would.
+  const drifted = await session.sendTraffic({ rows: Math.max(4000, Math.round(options.rows * 0.4)), seed: 12, shift: 1 });
+  step('drift', `${drifted.requests} requests of drifted traffic; newly labelled drifted transactions added to the dataset`);
+
+  const retraining = await waitFor('alarm -> retraining', 10 * MINUTES, () =>
+    session.executionsOf('TrainingStateMachineArn', driftStarted).find((e) => e.executionArn !== trainingArn),
+  );
+  result.alarmsInAlarm = [...session.twin.alarms.states].filter(([, s]) => s.value === 'ALARM').map(([name]) => name);
+  result.retrainExecution = retraining.name;
+  step('alarm', `in ALARM: ${result.alarmsInAlarm.join(', ') || '(none)'}; retraining execution ${retraining.name} started`);
+
+  await session.waitForExecution('retrain', retraining.executionArn, 15 * MINUTES);
+  const pending = await session.waitForVersion('retrain', (v) => v.version > trained.version && v.status === 'pending_approval', MINUTES);
+  result.pendingVersion = pending.version;
+  step('retrain', `execution ${retraining.name} SUCCEEDED; version ${pending.version} pending_approval`);
+  return result;
+}
+
+async function newestVersion(session: LoopSession, step: string, predicate: (v: VersionSummary) => boolean): Promise<VersionSummary> {
+  const versions = (await session.versions()).filter(predicate).sort((a, b) => b.version - a.version);
+  if (!versions.length) throw new LoopStepError(step, 'the training run registered no version');
+  return versions[0];
+}
+
+const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');

@@ -1,0 +1,181 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { TeamConfig } from '../../lib/team-config';
+import { datasetToCsv, generateInferenceRows, generateTransactions } from '../../pipelines/datasets/card-fraud';
+import { LOCAL_CREDENTIALS } from '../services/aws-environment';
+import type { Execution } from '../services/states/state-machines';
+import type { Twin } from '../twin';
+
+/** A registry version as the approval API lists it. */
+export interface VersionSummary {
+  version: number;
+  status: string;
+  primaryMetric: string | null;
+  primaryMetricValue: number | null;
+}
+
+export class LoopStepError extends Error {
+  constructor(
+    readonly step: string,
+    message: string,
+  ) {
+    super(`${step}: ${message}`);
+    this.name = 'LoopStepError';
+  }
+}
+
+/**
+ * The steps of the platform's loop, driven from outside the way a team and its users would: data into the artifact
+ * store, a pipeline run through the Step Functions API, approvals through the approval API with a token, traffic to
+ * the inference URL. Resources are found through the stack outputs; everything else happens inside the twin.
+ */
+export class LoopSession {
+  private token?: string;
+  private readonly s3: S3Client;
+  private readonly sfn: SFNClient;
+
+  constructor(
+    readonly twin: Twin,
+    readonly config: TeamConfig,
+    private readonly actor = 'demo@example.com',
+  ) {
+    this.s3 = new S3Client({ region: twin.app.env.region, endpoint: twin.endpoints.s3, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
+    this.sfn = new SFNClient({ region: twin.app.env.region, endpoint: twin.url, credentials: LOCAL_CREDENTIALS });
+  }
+
+  get model(): string {
+    return this.config.model.name;
+  }
+
+  /** Writes generated labelled transactions under the team's dataset prefix (`datasetUri`). */
+  async uploadDataset(file: string, options: { rows: number; seed: number; shift?: number }): Promise<string> {
+    const { bucket, prefix } = this.datasetLocation();
+    const key = `${prefix}${file}`;
+    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: datasetToCsv(generateTransactions(options)), ContentType: 'text/csv' }));
+    return `s3://${bucket}/${key}`;
+  }
+
+  /** Starts the training pipeline through the Step Functions API, as `mlops train` would. */
+  async startTraining(name: string, reason: string): Promise<string> {
+    const response = await this.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: this.twin.output('TrainingStateMachineArn'),
+        name,
+        input: JSON.stringify({ trigger: 'manual', reason }),
+      }),
+    );
+    return response.executionArn!;
+  }
+
+  execution(arn: string): Execution {
+    return this.twin.states.describe(arn);
+  }
+
+  /** Executions of the stack output's state machine started at or after `since`. */
+  executionsOf(outputName: string, since = 0): Execution[] {
+    const arn = this.twin.output(outputName);
+    return this.twin.states.executions.filter((e) => e.stateMachineArn === arn && e.startDate.getTime() >= since);
+  }
+
+  async waitForExecution(step: string, arn: string, timeoutMs: number): Promise<Execution> {
+    const execution = this.execution(arn);
+    const done = await Promise.race([execution.done, sleep(timeoutMs).then(() => undefined)]);
+    if (!done) throw new LoopStepError(step, `execution ${execution.name} still ${execution.status} after ${timeoutMs / 1000}s`);
+    if (done.status !== 'SUCCEEDED') throw new LoopStepError(step, `execution ${done.name} ${done.status}: ${done.error}: ${done.cause}`);
+    return done;
+  }
+
+  /** The approval API (HTTP API behind the JWT authorizer) with a token the twin's identity provider issued. */
+  async api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    this.token ??= await this.issueToken();
+    const response = await fetch(`${this.twin.output('ApprovalApiUrl').replace(/\/$/, '')}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new LoopStepError(`${method} ${path}`, `HTTP ${response.status}: ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  async versions(): Promise<VersionSummary[]> {
+    try {
+      return (await this.api<{ versions: VersionSummary[] }>('GET', `/models/${encodeURIComponent(this.model)}`)).versions;
+    } catch (err) {
+      if (err instanceof LoopStepError && err.message.includes('HTTP 404')) return [];
+      throw err;
+    }
+  }
+
+  async waitForVersion(step: string, predicate: (v: VersionSummary) => boolean, timeoutMs: number): Promise<VersionSummary> {
+    return waitFor(step, timeoutMs, async () => (await this.versions()).find(predicate));
+  }
+
+  async approve(version: number, comment: string): Promise<void> {
+    await this.api('POST', `/models/${encodeURIComponent(this.model)}/versions/${version}/approve`, { comment });
+  }
+
+  /** The alias the inference tier serves through, as Lambda reports it. */
+  liveAlias(): { version: string; routing: Record<string, number> } {
+    const fn = this.twin.lambda.state(this.twin.output('InferenceFunctionName'));
+    const alias = fn.aliases.get(this.twin.output('InferenceAliasName'));
+    if (!alias) throw new LoopStepError('alias', 'the inference alias does not exist');
+    return { version: alias.functionVersion, routing: alias.additionalVersionWeights };
+  }
+
+  /** Sends generated inference traffic to the function URL in requests of `batch` rows; returns the error count. */
+  async sendTraffic(options: { rows: number; seed: number; shift: number; batch?: number; concurrency?: number }): Promise<{ requests: number; failures: number; firstFailure?: string }> {
+    const rows = generateInferenceRows(options);
+    const batch = options.batch ?? 20;
+    const bodies: string[] = [];
+    for (let i = 0; i < rows.length; i += batch) bodies.push(JSON.stringify({ instances: rows.slice(i, i + batch) }));
+    let failures = 0;
+    let firstFailure: string | undefined;
+    // The inference tier's contract (SageMaker-style): POST /invocations under the function URL.
+    const url = new URL('invocations', this.twin.output('InferenceUrl')).href;
+    const worker = async () => {
+      for (let body = bodies.shift(); body !== undefined; body = bodies.shift()) {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const text = await response.text();
+        if (!response.ok) {
+          failures++;
+          firstFailure ??= `HTTP ${response.status}: ${text.slice(0, 300)}`;
+        }
+      }
+    };
+    const requests = bodies.length;
+    await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
+    return { requests, failures, firstFailure };
+  }
+
+  close(): void {
+    this.s3.destroy();
+    this.sfn.destroy();
+  }
+
+  private async issueToken(): Promise<string> {
+    const response = await fetch(`${this.twin.url}/twin/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: this.actor }) });
+    if (!response.ok) throw new LoopStepError('token', `HTTP ${response.status}: ${await response.text()}`);
+    return ((await response.json()) as { token: string }).token;
+  }
+
+  private datasetLocation(): { bucket: string; prefix: string } {
+    const uri = this.config.training.datasetUri;
+    const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+    const location = match ? { bucket: match[1], prefix: match[2] } : { bucket: this.twin.output('ArtifactBucketName'), prefix: uri };
+    return { bucket: location.bucket, prefix: location.prefix && !location.prefix.endsWith('/') ? `${location.prefix}/` : location.prefix };
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns a value; throws a LoopStepError naming the step after `timeoutMs`. */
+export async function waitFor<T>(step: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new LoopStepError(step, `not done after ${timeoutMs / 1000}s`);
+    await sleep(intervalMs);
+  }
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** Where `npm start` stops; `console` keeps running for the approval click. */
+export const STOPS = ['trained', 'deployed', 'retrained', 'console'] as const;
+export type Stop = (typeof STOPS)[number];
+
+export const optionsSchema = z
+  .object({
+    autoApprove: z.boolean().default(false),
+    until: z.enum(STOPS).optional(),
+    timeScale: z.coerce.number().positive().max(100_000).optional(),
+    port: z.coerce.number().int().min(0).max(65_535).default(4750),
+    dataDir: z.string().min(1).default('.local/data'),
+    cdkOut: z.string().min(1).default('cdk.out'),
+    team: z.string().min(1).optional(),
+    rows: z.coerce.number().int().min(500).max(1_000_000).default(20_000),
+    synth: z.boolean().default(true),
+    fresh: z.boolean().default(false),
+    verbose: z.boolean().default(false),
+  })
+  .strict();
+export type DriverOptions = z.output<typeof optionsSchema>;
+
+const FLAGS: Record<string, { key: keyof DriverOptions; boolean?: true }> = {
+  '--auto-approve': { key: 'autoApprove', boolean: true },
+  '--until': { key: 'until' },
+  '--time-scale': { key: 'timeScale' },
+  '--port': { key: 'port' },
+  '--data-dir': { key: 'dataDir' },
+  '--cdk-out': { key: 'cdkOut' },
+  '--team': { key: 'team' },
+  '--rows': { key: 'rows' },
+  '--no-synth': { key: 'synth', boolean: true },
+  '--fresh': { key: 'fresh', boolean: true },
+  '--verbose': { key: 'verbose', boolean: true },
+};
+
+export const USAGE = `usage: npm start -- [--auto-approve] [--until trained|deployed|retrained] [--time-scale N] [--port N]
+                      [--data-dir DIR] [--cdk-out DIR] [--team NAME] [--rows N] [--no-synth] [--fresh] [--verbose]`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(`${message}\n${USAGE}`);
+    this.name = 'UsageError';
+  }
+}
+
+/** Parses the command line; unknown flags and bad values are reported by name. */
+export function parseOptions(argv: string[]): DriverOptions {
+  const raw: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const spec = FLAGS[flag];
+    if (!spec) throw new UsageError(`unknown option "${argv[i]}"`);
+    if (spec.boolean) {
+      raw[spec.key] = flag !== '--no-synth';
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UsageError(`${flag} needs a value`);
+    raw[spec.key] = value;
+  }
+  const parsed = optionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const flagOf = (key: string) => Object.entries(FLAGS).find(([, s]) => s.key === key)?.[0] ?? key;
+    throw new UsageError(parsed.error.issues.map((i) => `${flagOf(String(i.path[0]))}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}
