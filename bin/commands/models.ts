@@ -172,7 +172,7 @@ async function register(args: string[], io: CliIo): Promise<number> {
         : `--${misplaced} applies only with --onnx (bring your own model)`,
     );
   }
-  return withOnnx ? registerExternal(positionals[0], values, io) : registerArtifact(positionals[0], values, io);
+  return values.onnx !== undefined ? registerExternal(positionals[0], values.onnx, values, io) : registerArtifact(positionals[0], values, io);
 }
 
 async function registerArtifact(model: string, values: RegisterValues, io: CliIo): Promise<number> {
@@ -218,13 +218,13 @@ const BYOM_FLAGS: Record<ByomField, string> = {
  * normalised holdout set and a baseline under byom/<model>/<sha256>/, and register it with the archive's sha256
  * as client token, so running the same command again finds the version it registered.
  */
-async function registerExternal(model: string, values: RegisterValues, io: CliIo): Promise<number> {
+async function registerExternal(model: string, onnxFile: string, values: RegisterValues, io: CliIo): Promise<number> {
   if (!values.holdout) throw new UsageError('register --onnx needs --holdout <file.csv>: the labelled holdout set the model is measured on');
   if (!values.metrics) throw new UsageError(`register --onnx needs --metrics '{"auc":0.91}': the metrics you measured on that holdout set`);
   const name = modelNameSchema.safeParse(model);
   if (!name.success) throw new UsageError(`${name.error.issues[0].message}, got "${model}"`);
   const request: ByomRequest = {
-    onnxFile: values.onnx as string,
+    onnxFile,
     holdoutFile: values.holdout,
     task: parseChoice('--task', values.task ?? 'binary-classification', MODEL_TASKS),
     features: values.features === undefined ? undefined : parseFeatures(values.features),
@@ -263,7 +263,7 @@ async function registerExternal(model: string, values: RegisterValues, io: CliIo
   }
   progress('upload', `${uploaded.artifactUri} (${(pkg.tarball.length / 1024).toFixed(1)} KiB), holdout set and baseline beside it`);
 
-  progress('register', `${name.data} with ${primaryMetric}=${pkg.metrics[primaryMetric]} on ${pkg.holdoutRows} holdout rows, client token ${pkg.sha256}`);
+  progress('register', `${name.data} with ${primaryMetric}=${Number(pkg.metrics[primaryMetric].toFixed(6))} on ${pkg.holdoutRows} holdout rows, client token ${pkg.sha256}`);
   const input: RegisterInput = {
     model: name.data,
     artifactUri: uploaded.artifactUri,
