@@ -11,7 +11,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { parseS3Uri } from '../lambdas/shared/storage-layout';
+import {
+  baselineKey,
+  datasetLineageKey,
+  modelOutputPrefix,
+  parseS3Uri,
+  processedPrefix,
+  splitKey,
+} from '../lambdas/shared/storage-layout';
 import { TRAINING_PIPELINE_SPEC } from '../pipelines/specs/training-pipeline';
 import { trainingHyperparameters } from '../pipelines/trainer/hyperparameters';
 import type { IArtifactStore } from './artifact-store';
@@ -102,7 +109,8 @@ export class TrainingPipeline extends Construct {
 
     const modelName = config.model.name;
     const bucketName = artifactStore.bucket.bucketName;
-    const runPrefix = (suffix: string) => `States.Format('s3://${bucketName}/runs/{}/${suffix}', $.executionName)`;
+    // A run's keys come from storage-layout with the execution name left as States.Format's `{}` placeholder.
+    const runUri = (key: (execution: string) => string) => `States.Format('s3://${bucketName}/${key('{}')}', $.executionName)`;
     const datasetUri = config.training.datasetUri.startsWith('s3://')
       ? config.training.datasetUri
       : artifactStore.s3Uri(config.training.datasetUri);
@@ -126,7 +134,7 @@ export class TrainingPipeline extends Construct {
       description: `Processing job of ${modelName}: reads the dataset, writes the processed splits`,
     });
     this.grantDatasetRead(processingJobRole, config.training.datasetUri);
-    artifactStore.grantWrite(processingJobRole, 'runs/*/processed/');
+    artifactStore.grantWrite(processingJobRole, processedPrefix('*'));
     const processingLogs = new logs.LogGroup(this, 'ProcessingLogs', { retention: logs.RetentionDays.THREE_MONTHS });
     this.processingJobDefinition = new batch.EcsJobDefinition(this, 'ProcessingJob', {
       container: new batch.EcsFargateContainerDefinition(this, 'ProcessingContainer', {
@@ -160,8 +168,8 @@ export class TrainingPipeline extends Construct {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `SageMaker training jobs of ${modelName}: read processed splits, write the model`,
     });
-    artifactStore.grantRead(this.trainingRole, 'runs/*/processed/');
-    artifactStore.grantWrite(this.trainingRole, 'runs/*/model/');
+    artifactStore.grantRead(this.trainingRole, processedPrefix('*'));
+    artifactStore.grantWrite(this.trainingRole, modelOutputPrefix('*'));
     this.grantTrainingJobLogs(this.trainingRole);
     const trainerAsset = new ecrAssets.DockerImageAsset(this, 'TrainerImage', {
       directory: REPO_ROOT,
@@ -187,7 +195,8 @@ export class TrainingPipeline extends Construct {
       },
     });
     registry.grantRead(this.evaluateFunction);
-    artifactStore.grantRead(this.evaluateFunction, 'runs/');
+    artifactStore.grantRead(this.evaluateFunction, processedPrefix('*')); // splits and dataset.json
+    artifactStore.grantRead(this.evaluateFunction, modelOutputPrefix('*'));
     this.registerFunction = new MlopsFunction(this, 'RegisterFunction', {
       entry: 'lambdas/pipeline/register.handler.ts',
       description: `Registers an evaluated ${modelName} model version`,
@@ -227,13 +236,17 @@ export class TrainingPipeline extends Construct {
         'input.$': 'States.JsonMerge($.defaults, $.input, false)',
         'executionName.$': '$.executionName',
         model: modelName,
-        'processedUri.$': runPrefix('processed/'),
-        'validationUri.$': runPrefix(`processed/validation/${processingSpec.splitFile}`),
-        'holdoutUri.$': runPrefix(`processed/holdout/${processingSpec.splitFile}`),
-        'baselineUri.$': runPrefix(`processed/${processingSpec.baselineFile}`),
-        'modelOutputUri.$': runPrefix('model/'),
+        'processedUri.$': runUri(processedPrefix),
+        'validationUri.$': runUri((execution) => splitKey(execution, 'validation')),
+        'holdoutUri.$': runUri((execution) => splitKey(execution, 'holdout')),
+        'baselineUri.$': runUri(baselineKey),
+        'datasetLineageUri.$': runUri(datasetLineageKey),
+        'modelOutputUri.$': runUri(modelOutputPrefix),
         channels: Object.fromEntries(
-          Object.values(trainingSpec.channels).map((channel) => [`${channel}.$`, runPrefix(`processed/${channel}/`)]),
+          Object.values(trainingSpec.channels).map((channel) => [
+            `${channel}.$`,
+            runUri((execution) => `${processedPrefix(execution)}${channel}/`),
+          ]),
         ),
       },
     });
@@ -312,13 +325,14 @@ export class TrainingPipeline extends Construct {
     acknowledgeKmsGrant(this.trainingRole); // the task's grant of the artifact key for volume and output encryption
 
     const evaluateStep = lambdaStep(this, 'Evaluate', this.evaluateFunction, {
-      comment: 'onnxruntime on validation and holdout; gate and champion/challenger decide passed and approve',
+      comment: 'onnxruntime on validation and holdout; gate and champion/challenger decide passed and approve; reads the dataset lineage',
       payload: {
         'executionName.$': '$.executionName',
         'model.$': '$.model',
         'modelArtifactUri.$': '$.training.ModelArtifacts.S3ModelArtifacts',
         'validationUri.$': '$.validationUri',
         'holdoutUri.$': '$.holdoutUri',
+        'datasetLineageUri.$': '$.datasetLineageUri',
       },
       resultPath: '$.evaluation',
     });
@@ -340,7 +354,9 @@ export class TrainingPipeline extends Construct {
         'artifactSha256.$': '$.evaluation.artifactSha256',
         'metrics.$': '$.evaluation.metrics',
         primaryMetric: config.evaluation.primaryMetric,
-        'datasetUri.$': '$.input.datasetUri',
+        // From the processing job's dataset.json (via Evaluate): the dataset actually read, and the sha256 of its bytes.
+        'datasetUri.$': '$.evaluation.dataset.uri',
+        'datasetSha256.$': '$.evaluation.dataset.sha256',
         'baselineUri.$': '$.baselineUri',
         'holdoutUri.$': '$.holdoutUri',
         codeVersion,

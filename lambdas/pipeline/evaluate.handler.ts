@@ -9,10 +9,10 @@ import { requiredEnv } from '../shared/env';
 import { evaluate, evaluateInputSchema, type ChampionLookup, type EvaluateResult } from './evaluate';
 
 /**
- * Evaluate step. Input: { executionName, model, modelArtifactUri, holdoutUri, validationUri }.
+ * Evaluate step. Input: { executionName, model, modelArtifactUri, holdoutUri, validationUri, datasetLineageUri }.
  * Env: REGISTRY_TABLE_NAME, ARTIFACT_BUCKET, MODEL_NAME, EVALUATION_CONFIG ({ task, primaryMetric, threshold,
- * championMargin, autoApprove }). Returns { metrics: { validation, holdout }, artifactSha256, gate: { passed,
- * reason }, champion: { version, metric } | null, approve }. A failed gate is a result, not an error: the state
+ * championMargin, autoApprove }). Returns { metrics: { validation, holdout }, artifactSha256, dataset: { uri,
+ * sha256 }, gate: { passed, reason }, champion: { version, metric } | null, approve }. A failed gate is a result, not an error: the state
  * machine decides; bad input or an unreadable model throws, and the pipeline's Catch records the failure.
  */
 const logger = new Logger();

@@ -53,6 +53,18 @@ describe('TrainingPipeline', () => {
     expect(train.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 120 * 60 });
   });
 
+  it('reads the dataset lineage in Evaluate and registers the dataset URI and sha256 from it', () => {
+    const states = definition.States;
+    expect(states.Initialize.Parameters['datasetLineageUri.$']).toMatch(
+      /^States\.Format\('s3:\/\/.+\/runs\/\{\}\/processed\/dataset\.json', \$\.executionName\)$/,
+    );
+    expect(states.Evaluate.Parameters['datasetLineageUri.$']).toBe('$.datasetLineageUri');
+    expect(states.Register.Parameters).toMatchObject({
+      'datasetUri.$': '$.evaluation.dataset.uri',
+      'datasetSha256.$': '$.evaluation.dataset.sha256',
+    });
+  });
+
   it('never retries the training job, and retries Lambda steps on transient errors only', () => {
     expect(definition.States.Train.Retry).toBeUndefined();
     for (const name of ['Evaluate', 'Register', 'RecordFailure']) {

@@ -26,6 +26,7 @@ let dynamo: LocalDynamo;
 let handler: (event: unknown) => Promise<{
   metrics: { validation: Record<string, number>; holdout: Record<string, number> };
   artifactSha256: string;
+  dataset: { uri: string; sha256: string };
   gate: { passed: boolean; reason: string };
   champion: { version: number; metric: number } | null;
   approve: boolean;
@@ -37,7 +38,25 @@ const input = (execution: string) => ({
   modelArtifactUri: `s3://artifacts/runs/${execution}/model/job/output/model.tar.gz`,
   holdoutUri: 's3://artifacts/runs/r1/processed/holdout/data.csv',
   validationUri: 's3://artifacts/runs/r1/processed/validation/data.csv',
+  datasetLineageUri: 's3://artifacts/runs/r1/processed/dataset.json',
 });
+const DATASET_SHA256 = 'd'.repeat(64);
+const lineage = {
+  formatVersion: 1,
+  inputUri: 's3://artifacts/datasets/card-fraud/',
+  sources: [{ uri: 's3://artifacts/datasets/card-fraud/part-0.csv', bytes: 1234, sha256: DATASET_SHA256 }],
+  sha256: DATASET_SHA256,
+  columns: dataset.columns,
+  rowCount: dataset.rows.length,
+  splitSeed: '42',
+  splitRatios: { train: 0.7, validation: 0.15, holdout: 0.15 },
+  splits: {
+    train: { rows: parts.train.length, uri: 's3://artifacts/runs/r1/processed/train/data.csv' },
+    validation: { rows: parts.validation.length, uri: 's3://artifacts/runs/r1/processed/validation/data.csv' },
+    holdout: { rows: parts.holdout.length, uri: 's3://artifacts/runs/r1/processed/holdout/data.csv' },
+  },
+  baselineUri: 's3://artifacts/runs/r1/processed/baseline.json',
+};
 
 beforeAll(async () => {
   [s3, dynamo] = await Promise.all([startLocalS3(), startDynalite()]);
@@ -53,6 +72,8 @@ beforeAll(async () => {
   await put('runs/r1/model/job/output/model.tar.gz', await packModelArchive(trained.onnx, trained.metadata));
   await put('runs/r1/processed/validation/data.csv', formatCsv(dataset.columns, parts.validation));
   await put('runs/r1/processed/holdout/data.csv', formatCsv(dataset.columns, parts.holdout));
+  await put('runs/r1/processed/dataset.json', JSON.stringify(lineage));
+  await put('runs/r1/processed/dataset-v0.json', JSON.stringify({ ...lineage, formatVersion: 0 }));
   await put('runs/bad/model/job/output/model.tar.gz', 'not a tarball');
   const holdout = table(parts.holdout);
   expectedHoldout = computeMetrics(spec.task, holdout.labels, trained.model.predict(holdout.features, holdout.rowCount));
@@ -69,6 +90,7 @@ describe('Evaluate step', () => {
     expect(result.metrics.holdout.logLoss).toBeCloseTo(expectedHoldout.logLoss, 5);
     expect(result.metrics.validation.auc).toBeGreaterThan(0.7);
     expect(result.artifactSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.dataset).toEqual({ uri: 's3://artifacts/datasets/card-fraud/', sha256: DATASET_SHA256 });
     expect(result.gate.passed).toBe(true);
     expect(result.champion).toBeNull();
     expect(result.approve).toBe(true);
@@ -105,6 +127,18 @@ describe('Evaluate step', () => {
 
   it('refuses artifacts outside the artifact bucket', async () => {
     await expect(handler({ ...input('r1'), modelArtifactUri: 's3://elsewhere/model.tar.gz' })).rejects.toThrow(/outside the artifact bucket artifacts/);
+  });
+
+  it('fails the run when the dataset lineage is missing, rather than registering without it', async () => {
+    await expect(handler({ ...input('r1'), datasetLineageUri: 's3://artifacts/runs/r1/processed/missing.json' })).rejects.toThrow(
+      /cannot read the dataset lineage s3:\/\/artifacts\/runs\/r1\/processed\/missing\.json/,
+    );
+  });
+
+  it('refuses a dataset lineage of another format, naming the field', async () => {
+    await expect(handler({ ...input('r1'), datasetLineageUri: 's3://artifacts/runs/r1/processed/dataset-v0.json' })).rejects.toThrow(
+      /invalid dataset lineage s3:\/\/artifacts\/runs\/r1\/processed\/dataset-v0\.json: formatVersion/,
+    );
   });
 
   it('fails clearly on an unreadable model archive', async () => {
