@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatIssues } from '../../lib/team-config';
+import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
 
 /** Where a command writes; tests capture it, bin/mlops.ts wires it to the process. */
 export interface CliIo {
@@ -65,8 +66,8 @@ const cdkOutputsSchema = z.record(z.string(), outputsSchema);
 
 export const DEFAULT_TWIN_FILE = '.local/twin.json';
 
-/** Credentials for the twin's local endpoints, which accept any. */
-export const TWIN_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** Credentials for the twin's local endpoints: the same set the twin gives its own clients (s3rver checks the key id). */
+export const TWIN_CREDENTIALS = LOCAL_CREDENTIALS;
 
 /**
  * Resolves the stack to talk to. `needs` is a fragment of an output key the command requires (CDK suffixes

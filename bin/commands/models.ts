@@ -11,7 +11,6 @@ import { ModelRegistry, type TransitionResult } from '../../lambdas/registry/reg
 import { metricsSchema, modelNameSchema, type RegisterInput } from '../../lambdas/registry/schemas';
 import { byomPrefix } from '../../lambdas/shared/storage-layout';
 import { FEATURE_TYPES, featureSchema, type FeatureSpec, MODEL_TASKS } from '../../lib/team-config';
-import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
 import type { ByomField, ByomRequest, UploadedModel } from '../../pipelines/byom';
 import { modelView, versionSummaryView, versionView } from '../../lambdas/registry/views';
 import { type CliIo, formatTable, resolveTarget, type StackTarget, stackOutput, TARGET_OPTIONS, TWIN_CREDENTIALS, UsageError } from './cli-io';
@@ -409,7 +408,7 @@ function artifactStoreClient(target: StackTarget): S3Client {
     region: target.region,
     endpoint: target.s3Endpoint,
     forcePathStyle: true,
-    credentials: LOCAL_CREDENTIALS,
+    credentials: TWIN_CREDENTIALS,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
