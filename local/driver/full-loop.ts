@@ -15,6 +15,8 @@ export interface LoopResult {
   alarmsInAlarm?: string[];
   retrainExecution?: string;
   pendingVersion?: number;
+  /** Inference requests sent to the function URL. */
+  requestsSent?: number;
 }
 
 const MINUTES = 60_000;
@@ -66,6 +68,7 @@ export async function runLoop(session: LoopSession, options: { until: Stop; rows
   // Drifted traffic must outweigh what the capture window already holds (normal traffic and the holdout check's
   // requests), as a real shift in production traffic would.
   const drifted = await session.sendTraffic({ rows: Math.max(4000, Math.round(options.rows * 0.4)), seed: 12, shift: 1 });
+  result.requestsSent = normal.requests + drifted.requests;
   step('drift', `${drifted.requests} requests of drifted traffic; newly labelled drifted transactions added to the dataset`);
 
   const retraining = await waitFor('alarm -> retraining', 10 * MINUTES, () =>

@@ -56,12 +56,12 @@ export class LoopSession {
   }
 
   /** Starts the training pipeline through the Step Functions API, as `mlops train` would. */
-  async startTraining(name: string, reason: string): Promise<string> {
+  async startTraining(name: string, reason: string, datasetUri?: string): Promise<string> {
     const response = await this.sfn.send(
       new StartExecutionCommand({
         stateMachineArn: this.twin.output('TrainingStateMachineArn'),
         name,
-        input: JSON.stringify({ trigger: 'manual', reason }),
+        input: JSON.stringify({ trigger: 'manual', reason, ...(datasetUri && { datasetUri }) }),
       }),
     );
     return response.executionArn!;

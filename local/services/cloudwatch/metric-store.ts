@@ -36,7 +36,8 @@ export class MetricStore {
     let points = this.metrics.get(key);
     if (!points) this.metrics.set(key, (points = []));
     points.push(datapoint);
-    const cutoff = Date.now() - RETENTION_MS;
+    // Bounded memory: keep the last RETENTION_MS before the newest datapoint of the metric.
+    const cutoff = datapoint.timestamp - RETENTION_MS;
     while (points.length && points[0].timestamp < cutoff) points.shift();
   }
 

@@ -1,0 +1,102 @@
+import { LambdaClient, GetAliasCommand } from '@aws-sdk/client-lambda';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoop, type LoopResult } from '../../local/driver/full-loop';
+import { LoopSession } from '../../local/driver/loop-session';
+import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
+import { startTeamTwin, type TeamTwin } from '../helpers/twin';
+
+/**
+ * The whole loop through the twin, from the synthesized example stack: train -> register -> approve -> deploy ->
+ * traffic -> drift -> alarm -> retraining -> a new version pending approval. Each step is then checked where the
+ * platform keeps it: registry rows in DynamoDB, the alias in Lambda, metrics and alarm states in CloudWatch.
+ */
+describe('the platform loop in the local twin', () => {
+  let team: TeamTwin;
+  let session: LoopSession;
+  let result: LoopResult;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    team = await startTeamTwin({ timeScale: 600 });
+    session = new LoopSession(team.twin, team.config);
+    result = await runLoop(session, { until: 'retrained', rows: 8000, report: (line) => lines.push(line) });
+  }, 900_000);
+
+  afterAll(async () => {
+    session?.close();
+    await team?.stop();
+  });
+
+  const registryItems = async () => {
+    const client = team.twin.dynamodb.client(team.twin.app.env.region);
+    try {
+      const response = await client.send(
+        new QueryCommand({
+          TableName: team.twin.output('RegistryTableName'),
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: `MODEL#${team.config.model.name}` } },
+        }),
+      );
+      return (response.Items ?? []).map((item) => unmarshall(item));
+    } finally {
+      client.destroy();
+    }
+  };
+
+  it('registers, deploys and retires nothing on the way: v1 live, v2 pending approval, with the audit trail', async () => {
+    const items = await registryItems();
+    const version = (n: number) => items.find((i) => i.sk === `VERSION#${String(n).padStart(10, '0')}`);
+    expect(result.trainedVersion).toBe(1);
+    expect(version(1)?.status).toBe('live');
+    expect(result.pendingVersion).toBe(2);
+    expect(version(2)?.status).toBe('pending_approval');
+    const transitions = items.filter((i) => String(i.sk).startsWith('AUDIT#') && i.version === 1).map((i) => `${i.from}->${i.to}`);
+    expect(transitions).toEqual(expect.arrayContaining(['null->pending_approval', 'pending_approval->approved', 'approved->deploying', 'deploying->live']));
+  });
+
+  it('points the live alias at the function version the deployment published for v1, with no canary weight left', async () => {
+    const lambda = new LambdaClient({ region: team.twin.app.env.region, endpoint: team.twin.url, credentials: LOCAL_CREDENTIALS });
+    const alias = await lambda.send(new GetAliasCommand({ FunctionName: team.twin.output('InferenceFunctionName'), Name: team.twin.output('InferenceAliasName') }));
+    lambda.destroy();
+    const v1 = (await registryItems()).find((i) => i.sk === 'VERSION#0000000001');
+    expect(alias.FunctionVersion).toBe(result.aliasVersion);
+    expect(String(v1?.functionVersion)).toBe(alias.FunctionVersion);
+    expect(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+  });
+
+  it('counts every request through the live alias, and ingests the functions\' EMF metrics', () => {
+    const total = (namespace: string, metricName: string, dimensions: Record<string, string>, stat = 'Sum') =>
+      team.twin.metrics.query({ namespace, metricName, dimensions, stat, periodMs: 3_600_000 }, 0, Date.now() + 1).values.reduce((a, b) => a + b, 0);
+    const fn = team.twin.output('InferenceFunctionName');
+    const alias = { FunctionName: fn, Resource: `${fn}:${team.twin.output('InferenceAliasName')}` };
+    expect(total('AWS/Lambda', 'Invocations', alias)).toBe(result.requestsSent);
+    expect(total('AWS/Lambda', 'Errors', alias)).toBe(0);
+    // The handler flushes its EMF metrics at most once a second, so the last requests may still be buffered.
+    expect(total(`MLOps/${team.config.team}`, 'Invocations', { Model: team.config.model.name })).toBeGreaterThan(0);
+    expect(total(`MLOps/${team.config.team}`, 'DriftedFeatureShare', { Model: team.config.model.name }, 'Maximum')).toBeGreaterThanOrEqual(team.config.drift.driftedFeatureShare);
+  });
+
+  it('raised the drift alarm, which started the retraining execution through the rule and the trigger', () => {
+    const driftAlarm = team.twin.alarms.definitions.find((a) => a.metrics.some((m) => m.metricName === 'DriftedFeatureShare'));
+    expect(driftAlarm).toBeDefined();
+    expect(result.alarmsInAlarm).toContain(driftAlarm!.name);
+    expect(result.retrainExecution).toMatch(/^drift-/);
+    const alarmEvents = team.twin.events.recent.filter((r) => r.event.source === 'aws.cloudwatch' && r.event.resources.includes(driftAlarm!.arn));
+    expect(alarmEvents.some((r) => (r.event.detail as { state: { value: string } }).state.value === 'ALARM' && r.matchedRules.length > 0)).toBe(true);
+  });
+
+  it('records a failed training run in the registry when the dataset is missing', async () => {
+    // GIVEN a run whose input names a dataset prefix with nothing under it
+    const missing = `s3://${team.twin.output('ArtifactBucketName')}/datasets/nothing-here/`;
+    const arn = await session.startTraining('missing-dataset', 'fault path', missing);
+    // WHEN it runs
+    const execution = await team.twin.states.describe(arn).done;
+    // THEN the processing job fails the run, and the failure is recorded as a run outcome in the registry
+    expect(execution.status).toBe('FAILED');
+    expect(execution.events.some((e) => e.type === 'StateFailed' && e.state === 'Process')).toBe(true);
+    const run = (await registryItems()).find((i) => i.sk === 'RUN#missing-dataset');
+    expect(run).toBeDefined();
+  });
+});
