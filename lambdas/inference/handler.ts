@@ -38,24 +38,27 @@ service.warmUp();
 
 export const handler = async (event: unknown): Promise<InferenceResponse> => {
   // Function URL events are well formed; zod only runs to word the error for anything else.
-  const parsed = isFunctionUrlEvent(event) ? { success: true as const, data: event } : functionUrlEventSchema.safeParse(event);
-  if (!parsed.success) {
-    return {
-      statusCode: 400,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ error: 'InvalidEvent', message: `expected a function URL event: ${formatIssues(parsed.error).join('; ')}` }),
-    };
-  }
-  const { rawPath, headers, body, isBase64Encoded = false, requestContext } = parsed.data;
+  if (!isFunctionUrlEvent(event)) return invalidEvent(event);
+  const { rawPath, headers, body, isBase64Encoded = false, requestContext } = event;
   const response = await service.handle({
     method: requestContext.http.method,
     path: rawPath,
     body,
     isBase64Encoded,
     requestId: requestContext.requestId,
-    captureOptOut: optsOutOfCapture(headers?.[NO_CAPTURE_HEADER]),
+    captureOptOut: headers !== undefined && optsOutOfCapture(headers[NO_CAPTURE_HEADER]),
   });
   // The container is frozen once the handler returns: metrics and capture go out now when due (at most once a second).
-  await service.flushIfDue();
+  if (service.flushDue()) await service.flush();
   return response;
 };
+
+function invalidEvent(event: unknown): InferenceResponse {
+  const parsed = functionUrlEventSchema.safeParse(event);
+  const problem = parsed.success ? 'malformed' : formatIssues(parsed.error).join('; ');
+  return {
+    statusCode: 400,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ error: 'InvalidEvent', message: `expected a function URL event: ${problem}` }),
+  };
+}

@@ -55,8 +55,8 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
  * capture and tallies metrics. A request can only produce a 2xx or 4xx; 503 means the model cannot be served
  * (the body says why).
  *
- * Metrics and capture are flushed by `flushIfDue` (the Lambda handler awaits it after each invocation, since a
- * frozen container cannot run background work) or on a timer (the container server); either way at most once
+ * Metrics and capture are flushed by `flush` when `flushDue` (the Lambda handler checks after each invocation,
+ * since a frozen container cannot run background work) or on a timer (the container server); either way at most once
  * per flush interval, unless capture lines pile up.
  */
 export class InferenceService {
@@ -67,10 +67,14 @@ export class InferenceService {
   private flushing?: Promise<void>;
   private readonly limits: InvocationLimits;
   private readonly clock: () => number;
+  private readonly flushIntervalMs: number;
+  private readonly flushAtLines: number;
 
   constructor(private readonly options: InferenceServiceOptions) {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.clock = options.clock ?? Date.now;
+    this.flushIntervalMs = options.flushIntervalMs ?? 1000;
+    this.flushAtLines = options.flushAtLines ?? 500;
   }
 
   /** Starts loading the model (e.g. during a Lambda's init phase); failures surface on the next request. */
@@ -98,12 +102,12 @@ export class InferenceService {
     }
   }
 
-  /** Flushes metrics and capture when the flush interval has passed or capture lines pile up; never throws. */
-  async flushIfDue(): Promise<void> {
-    const lines = this.options.capture?.bufferedLines ?? 0;
-    if (this.clock() - this.lastFlushAt >= (this.options.flushIntervalMs ?? 1000) || lines >= (this.options.flushAtLines ?? 500)) {
-      await this.flush();
-    }
+  /**
+   * Whether the flush interval has passed or capture lines pile up. A synchronous check (one clock read), so the
+   * Lambda handler only awaits a flush when one is due rather than a promise on every request.
+   */
+  flushDue(): boolean {
+    return this.clock() - this.lastFlushAt >= this.flushIntervalMs || (this.options.capture?.bufferedLines ?? 0) >= this.flushAtLines;
   }
 
   /** Publishes the metrics and delivers the buffered capture (one flush at a time); never throws. */
@@ -129,17 +133,21 @@ export class InferenceService {
     }
   }
 
-  private async invoke(request: InferenceRequest, started: number): Promise<InferenceResponse> {
+  /** Validation throws synchronously; once the model is loaded the only asynchronous step is the model run. */
+  private invoke(request: InferenceRequest, started: number): Promise<InferenceResponse> {
     const { body } = request;
     if (body === undefined || body === '') throw new InvalidRequestError('body: expected JSON of the form {"instances": [...]}');
     checkBodySize(body, request.isBase64Encoded ?? false, this.limits);
+    const model = this.loaded;
+    if (!model) return this.model().then(() => this.invoke(request, started));
     const text = request.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
-    const model = this.loaded ?? (await this.model());
     const invocation = parseInvocation(text, model.session, this.limits);
-    const prediction = await predict(model.session, invocation, model.version);
-    this.options.metrics.recordSuccess(performance.now() - started, prediction.rows, prediction.positives);
-    if (!request.captureOptOut && this.options.capture?.sample()) this.capture(model, invocation, prediction.output, request.requestId);
-    return { statusCode: 200, headers: JSON_HEADERS, body: prediction.body };
+    return predict(model.session, invocation, model.version).then((prediction) => {
+      model.session.releaseInputBuffer(invocation.features);
+      this.options.metrics.recordSuccess(performance.now() - started, prediction.rows, prediction.positives);
+      if (!request.captureOptOut && this.options.capture?.sample()) this.capture(model, invocation, prediction.output, request.requestId);
+      return { statusCode: 200, headers: JSON_HEADERS, body: prediction.body };
+    });
   }
 
   private async ping(): Promise<InferenceResponse> {

@@ -1,6 +1,7 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelMetadata } from '../shared/model-metadata';
 import { ModelContractError } from './errors';
+import { InputBuffers } from './input-buffers';
 import type { ModelArtifact } from './model-archive';
 
 /**
@@ -42,7 +43,10 @@ export class ModelSession {
   readonly task: ModelMetadata['task'];
   /** [negative, positive] labels of a classifier. */
   readonly labels: readonly [string | number, string | number];
+  /** The labels as JSON, encoded once rather than per response. */
+  readonly labelsJson: readonly [string, string];
   private readonly fetches: string[];
+  private readonly inputs: InputBuffers;
   private columns: 1 | 2 = 1;
 
   private constructor(
@@ -55,7 +59,9 @@ export class ModelSession {
     this.task = metadata.task;
     const labels = metadata.labels ?? [0, 1];
     this.labels = [labels[0], labels[1]];
+    this.labelsJson = [JSON.stringify(labels[0]), JSON.stringify(labels[1])];
     this.fetches = [metadata.outputName];
+    this.inputs = new InputBuffers(this.width);
   }
 
   /** Creates the session, checks the graph against the metadata and probes the output shape with one row. */
@@ -79,9 +85,26 @@ export class ModelSession {
   }
 
   /** Runs `rows` rows of features (row-major, in feature order). */
-  async run(features: Float32Array, rows: number): Promise<ModelOutput> {
+  run(features: Float32Array, rows: number): Promise<ModelOutput> {
     const input = new Tensor('float32', features, [rows, this.width]);
-    const results = await this.session.run({ [this.metadata.inputName]: input }, this.fetches);
+    return this.session.run({ [this.metadata.inputName]: input }, this.fetches).then((results) => this.output(results, rows));
+  }
+
+  /** A [rows, width] input buffer for `run`, pooled for small batches (the request schema fills it). */
+  inputBuffer(rows: number): Float32Array {
+    return this.inputs.take(rows);
+  }
+
+  /** Hands a buffer from `inputBuffer` back once its run has finished. */
+  releaseInputBuffer(buffer: Float32Array): void {
+    this.inputs.release(buffer);
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+
+  private output(results: InferenceSession.OnnxValueMapType, rows: number): ModelOutput {
     const data = results[this.metadata.outputName].data as Float32Array | Float64Array;
     if (data.length !== rows * this.columns) {
       throw new ModelContractError(
@@ -89,10 +112,6 @@ export class ModelSession {
       );
     }
     return { data, columns: this.columns };
-  }
-
-  release(): Promise<void> {
-    return this.session.release();
   }
 
   /** One row of zeros tells how many columns the output has per row (shapes are often symbolic) and warms the session. */

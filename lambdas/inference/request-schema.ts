@@ -27,6 +27,8 @@ export interface FeatureLayout {
   readonly featureNames: readonly string[];
   readonly featureIndex: ReadonlyMap<string, number>;
   readonly width: number;
+  /** A [rows, width] input buffer (e.g. a pooled one); every value is overwritten. @default - a new Float32Array */
+  inputBuffer?(rows: number): Float32Array;
 }
 
 export interface Invocation {
@@ -63,7 +65,7 @@ export function parseInvocation(body: string, layout: FeatureLayout, limits: Inv
   }
   const instances = isWellFormedEnvelope(json, limits.maxInstances) ? json.instances : envelopeError(json, limits.maxInstances);
   const { width } = layout;
-  const features = new Float32Array(instances.length * width);
+  const features = layout.inputBuffer ? layout.inputBuffer(instances.length) : new Float32Array(instances.length * width);
   for (let r = 0; r < instances.length; r++) {
     const row = instances[r];
     if (Array.isArray(row)) readPositional(row, r, features, layout);
