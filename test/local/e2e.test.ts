@@ -1,8 +1,10 @@
 import { LambdaClient, GetAliasCommand } from '@aws-sdk/client-lambda';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoop, type LoopResult } from '../../local/driver/full-loop';
+import { waitFor } from '../../local/driver/loop-session';
 import { LoopSession } from '../../local/driver/loop-session';
 import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
 import { startTeamTwin, type TeamTwin } from '../helpers/twin';
@@ -98,5 +100,33 @@ describe('the platform loop in the local twin', () => {
     expect(execution.events.some((e) => e.type === 'StateFailed' && e.state === 'Process')).toBe(true);
     const run = (await registryItems()).find((i) => i.sk === 'RUN#missing-dataset');
     expect(run).toBeDefined();
+  });
+
+  it('rolls back a deployment whose holdout check fails, leaving the live version serving', async () => {
+    // GIVEN the pending retrained version's model archive replaced in S3 (its sha256 no longer matches the registry)
+    const items = await registryItems();
+    const v1 = items.find((i) => i.sk === 'VERSION#0000000001')!;
+    const v2 = items.find((i) => i.sk === `VERSION#${String(result.pendingVersion).padStart(10, '0')}`)!;
+    const s3 = new S3Client({ region: team.twin.app.env.region, endpoint: team.twin.endpoints.s3, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
+    const key = (uri: string) => /^s3:\/\/[^/]+\/(.*)$/.exec(uri)![1];
+    const bucket = team.twin.output('ArtifactBucketName');
+    const other = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key(String(v1.artifactUri)) }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key(String(v2.artifactUri)), Body: Buffer.concat([Buffer.from(await other.Body!.transformToByteArray()), Buffer.from('tampered')]) }));
+    s3.destroy();
+    const aliasBefore = session.liveAlias().version;
+
+    // WHEN it is approved
+    const approvedAt = Date.now();
+    await session.approve(result.pendingVersion!, 'approve the tampered version');
+
+    // THEN the deployment fails at the holdout check, rolls back, and the alias stays on the live version
+    const deployment = await waitFor('deployment', 120_000, () => session.executionsOf('DeploymentStateMachineArn', approvedAt)[0]);
+    await deployment.done;
+    const entered = deployment.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
+    expect(entered).toEqual(expect.arrayContaining(['HoldoutCheck', 'Rollback']));
+    expect(entered).not.toContain('Promote');
+    const rolledBack = await session.waitForVersion('rollback', (v) => v.version === result.pendingVersion && v.status === 'rolled_back', 60_000);
+    expect(rolledBack.status).toBe('rolled_back');
+    expect(session.liveAlias()).toEqual({ version: aliasBefore, routing: {} });
   });
 });
