@@ -13,7 +13,7 @@ import type { IModelRegistry } from './model-registry';
 import { IAlarmActionStrategy } from './monitoring/alarm-actions';
 import { MAX_ALARM_PERIOD, SeverityAlarms, alarmNamingOf, alarmNamingProblems, createThresholdAlarms } from './monitoring/alarms';
 import { MetricFactory } from './monitoring/metric-factory';
-import { rangeProblem, throwOnPropProblems } from './monitoring/prop-problems';
+import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 import { ThresholdPair, thresholdProblems } from './monitoring/thresholds';
 import { MlopsFunction } from './private/mlops-function';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';

@@ -19,7 +19,7 @@ import {
 import { alarmNamingOf } from './monitoring/alarms';
 import { CaptureStream } from './monitoring/capture-stream';
 import { InferenceMonitoring } from './monitoring/inference-monitoring';
-import { rangeProblem, throwOnPropProblems } from './monitoring/prop-problems';
+import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 import { REPO_ROOT } from './private/mlops-function';
 import { acknowledge } from './private/nag';
 

@@ -8,7 +8,7 @@ import { IAlarmActionStrategy } from './monitoring/alarm-actions';
 import { alarmNamingProblems } from './monitoring/alarms';
 import { CaptureStream } from './monitoring/capture-stream';
 import { InferenceMonitoring } from './monitoring/inference-monitoring';
-import { rangeProblem } from './monitoring/prop-problems';
+import { rangeProblem } from './private/prop-problems';
 import { ThresholdPair, thresholdProblems } from './monitoring/thresholds';
 
 /** What the dashboard and the deployment flow need from an inference tier, whichever kind it is. */

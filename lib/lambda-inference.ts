@@ -15,7 +15,7 @@ import {
 import { alarmNamingOf } from './monitoring/alarms';
 import { CaptureStream } from './monitoring/capture-stream';
 import { InferenceMonitoring } from './monitoring/inference-monitoring';
-import { rangeProblem, throwOnPropProblems } from './monitoring/prop-problems';
+import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge, acknowledgeWildcardResource } from './private/nag';
 

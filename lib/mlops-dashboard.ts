@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { DriftMonitor } from './drift-monitor';
 import type { IInferenceTier } from './inference-tier';
 import { IModelRegistry, ModelRegistry } from './model-registry';
-import { throwOnPropProblems } from './monitoring/prop-problems';
+import { throwOnPropProblems } from './private/prop-problems';
 import { rowWidths, thresholdAnnotations } from './monitoring/widgets';
 
 export interface MlopsDashboardProps {

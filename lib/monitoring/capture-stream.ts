@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { capturePrefix } from '../../lambdas/shared/storage-layout';
 import type { IArtifactStore } from '../artifact-store';
-import { rangeProblem, throwOnPropProblems } from './prop-problems';
+import { rangeProblem, throwOnPropProblems } from '../private/prop-problems';
 
 export interface CaptureStreamProps {
   /** The model whose traffic is captured; objects land under `capture/<model>/`. */
