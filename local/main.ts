@@ -33,17 +33,23 @@ async function main(): Promise<number> {
     });
     log(`synthesized in ${elapsed()}`);
   }
-  const dataDirectory = resolve(PROJECT_ROOT, options.dataDir);
+  // A headless run starts from nothing and keeps its data apart from the interactive twin's.
+  const dataDirectory = resolve(PROJECT_ROOT, options.dataDir ?? (headless ? '.local/headless' : '.local/data'));
   if (options.fresh || headless) rmSync(dataDirectory, { recursive: true, force: true });
 
-  const twin = await Twin.start({
+  const twinOptions = {
     cdkOut,
     dataDirectory,
     timeScale: options.timeScale ?? (headless ? 600 : 60),
     port: options.port,
     consoleDirectory: join(PROJECT_ROOT, 'local', 'console', 'public'),
     stateFile: join(PROJECT_ROOT, '.local', 'twin.json'),
-    onFunctionLog: options.verbose ? (fn, version, line) => log(`  ${fn}:${version} | ${line}`) : undefined,
+    onFunctionLog: options.verbose ? (fn: string, version: string, line: string) => log(`  ${fn}:${version} | ${line}`) : undefined,
+  };
+  const twin = await Twin.start(twinOptions).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE') throw err;
+    log(`port ${options.port} is in use; the twin takes a free one`);
+    return Twin.start({ ...twinOptions, port: 0 });
   });
   const stopWatching = watchExecutions(twin, log);
   log(`twin up in ${elapsed()} (time x${twin.clock.scale}); console: ${twin.url}/  state file: .local/twin.json`);
@@ -74,7 +80,7 @@ async function main(): Promise<number> {
   const run = await twin.states.describe(arn).done;
   if (run.status === 'SUCCEEDED') {
     const pending = (await session.versions()).filter((v) => v.status === 'pending_approval').map((v) => v.version);
-    log(`\nversion ${pending.join(', ')} of ${session.model} is pending approval: open ${twin.url}/ and click approve.`);
+    log(`\n${session.model} ${pending.length === 1 ? 'version' : 'versions'} ${pending.join(', ')} pending approval: open ${twin.url}/ and click approve.`);
   } else {
     log(`\nthe training run ${run.status}: see ${twin.url}/ for the failed step.`);
   }

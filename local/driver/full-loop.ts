@@ -76,7 +76,8 @@ export async function runLoop(session: LoopSession, options: { until: Stop; rows
   );
   result.alarmsInAlarm = [...session.twin.alarms.states].filter(([, s]) => s.value === 'ALARM').map(([name]) => name);
   result.retrainExecution = retraining.name;
-  step('alarm', `in ALARM: ${result.alarmsInAlarm.join(', ') || '(none)'}; retraining execution ${retraining.name} started`);
+  const shown = result.alarmsInAlarm.slice(0, 3).join(', ') + (result.alarmsInAlarm.length > 3 ? ` and ${result.alarmsInAlarm.length - 3} more` : '');
+  step('alarm', `in ALARM: ${shown || '(none)'}; retraining execution ${retraining.name} started`);
 
   await session.waitForExecution('retrain', retraining.executionArn, 15 * MINUTES);
   const pending = await session.waitForVersion('retrain', (v) => v.version > trained.version && v.status === 'pending_approval', MINUTES);

@@ -10,7 +10,8 @@ export const optionsSchema = z
     until: z.enum(STOPS).optional(),
     timeScale: z.coerce.number().positive().max(100_000).optional(),
     port: z.coerce.number().int().min(0).max(65_535).default(4750),
-    dataDir: z.string().min(1).default('.local/data'),
+    /** @default .local/data, or .local/headless (wiped first) for a headless run */
+    dataDir: z.string().min(1).optional(),
     cdkOut: z.string().min(1).default('cdk.out'),
     team: z.string().min(1).optional(),
     rows: z.coerce.number().int().min(500).max(1_000_000).default(20_000),
