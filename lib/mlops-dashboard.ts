@@ -13,7 +13,11 @@ export interface MlopsDashboardProps {
   readonly team: string;
   readonly modelName: string;
   readonly trainingPipeline: sfn.IStateMachine;
-  readonly deploymentFlow: sfn.IStateMachine;
+  /**
+   * The deployment state machine, graphed next to the training runs.
+   * @default - none: the tier has no deployment flow (EKS rolls out by stack deployment), so no deployments graph
+   */
+  readonly deploymentFlow?: sfn.IStateMachine;
   readonly inference: IInferenceTier;
   readonly driftMonitor: DriftMonitor;
   /**
@@ -74,7 +78,7 @@ export class MlopsDashboard extends Construct {
 
     this.addRow(
       graph('Training pipeline runs (per hour)', executions(props.trainingPipeline)),
-      graph('Deployments (per hour)', executions(props.deploymentFlow)),
+      ...(props.deploymentFlow ? [graph('Deployments (per hour)', executions(props.deploymentFlow))] : []),
       registryWidget(props.registry),
     );
 

@@ -5,6 +5,8 @@ import { ApprovalApi } from './approval-api';
 import { ArtifactStore } from './artifact-store';
 import { DeploymentFlow } from './deployment-flow';
 import { DriftMonitor } from './drift-monitor';
+import { EksInference } from './eks-inference';
+import type { IInferenceTier } from './inference-tier';
 import { LambdaInference } from './lambda-inference';
 import { MlopsDashboard } from './mlops-dashboard';
 import { ModelRegistry } from './model-registry';
@@ -21,14 +23,22 @@ export interface MlopsTeamStackProps extends StackProps {
  * One team's MLOps platform, composed from its config: artifact store, model registry with its approval API,
  * training pipeline, inference tier, deployment flow, drift monitoring and a dashboard. Tools find resources by the
  * stack's output ids (never by logical ids).
+ *
+ * The inference tier is `LambdaInference` or `EksInference` (`inference.kind`). Only the Lambda tier has a
+ * DeploymentFlow: approving a version there starts the holdout check, canary and promotion of the function alias.
+ * On EKS, approval records the decision and nothing rolls out by itself: the pods serve `inference.modelVersion`,
+ * and a version goes live by setting it in the team config and deploying the stack (GitOps; a rolling update gated
+ * by the readiness probe). The registry's `live` status is set by the deployment flow, so on EKS it stays unset
+ * and the drift job, which compares against the live version's baseline, has nothing to compare yet.
  */
 export class MlopsTeamStack extends Stack {
   readonly artifactStore: ArtifactStore;
   readonly registry: ModelRegistry;
   readonly approvalApi: ApprovalApi;
   readonly trainingPipeline: TrainingPipeline;
-  readonly inference: LambdaInference;
-  readonly deploymentFlow: DeploymentFlow;
+  readonly inference: IInferenceTier;
+  /** The deployment flow of the Lambda tier; undefined on EKS (see the class docs). */
+  readonly deploymentFlow?: DeploymentFlow;
   readonly driftMonitor: DriftMonitor;
   readonly dashboard: MlopsDashboard;
 
@@ -41,12 +51,6 @@ export class MlopsTeamStack extends Stack {
     const { team } = config;
     const modelName = config.model.name;
     const metricsNamespace = `MLOps/${team}`;
-    if (config.inference.kind !== 'lambda') {
-      // The deployment steps shift a Lambda alias; an EKS rollout needs its own steps (not built yet).
-      throw new Error(
-        `${this.node.path}: inference.kind "${config.inference.kind}" is not supported by MlopsTeamStack yet; use "lambda"`,
-      );
-    }
 
     this.artifactStore = new ArtifactStore(this, 'ArtifactStore', {
       modelName,
@@ -80,32 +84,56 @@ export class MlopsTeamStack extends Stack {
     });
 
     const alarmActions = AlarmNotificationTopic.strategyFor(this, 'AlarmNotifications', config.alarms);
-    this.inference = new LambdaInference(this, 'Inference', {
+    const tierProps = {
       modelName,
       registry: this.registry,
       artifactStore: this.artifactStore,
       metricsNamespace,
       team,
-      memorySize: config.inference.memoryMiB,
-      provisionedConcurrency: config.inference.provisionedConcurrency,
       captureSamplePercent: config.inference.captureSamplePercent,
       latencyP99Ms: config.alarms.latencyP99Ms,
       errorRatePercent: config.alarms.errorRatePercent,
       alarmActions,
-    });
-
-    this.deploymentFlow = new DeploymentFlow(this, 'DeploymentFlow', {
-      modelName,
-      registry: this.registry,
-      artifactStore: this.artifactStore,
-      metricsNamespace,
-      inferenceFunction: this.inference.function,
-      inferenceAlias: this.inference.liveAlias,
-      alarms: this.inference.alarms,
-      canaryPercent: config.deployment.canaryPercent,
-      canaryBake: Duration.minutes(config.deployment.canaryBakeMinutes),
-      holdoutTolerance: config.deployment.holdoutTolerance,
-    });
+    };
+    const { inference } = config;
+    if (inference.kind === 'eks') {
+      const eksInference = new EksInference(this, 'Inference', {
+        ...tierProps,
+        clusterName: inference.clusterName,
+        kubectlRoleArn: inference.kubectlRoleArn,
+        namespace: inference.namespace,
+        minReplicas: inference.minReplicas,
+        maxReplicas: inference.maxReplicas,
+        cpu: inference.cpu,
+        memory: inference.memory,
+        modelVersion: inference.modelVersion,
+      });
+      this.inference = eksInference;
+      new CfnOutput(this, 'InferenceServiceUrl', { value: eksInference.serviceUrl, description: 'In-cluster inference endpoint' });
+    } else {
+      const lambdaInference = new LambdaInference(this, 'Inference', {
+        ...tierProps,
+        memorySize: inference.memoryMiB,
+        provisionedConcurrency: inference.provisionedConcurrency,
+      });
+      this.inference = lambdaInference;
+      this.deploymentFlow = new DeploymentFlow(this, 'DeploymentFlow', {
+        modelName,
+        registry: this.registry,
+        artifactStore: this.artifactStore,
+        metricsNamespace,
+        inferenceFunction: lambdaInference.function,
+        inferenceAlias: lambdaInference.liveAlias,
+        alarms: lambdaInference.alarms,
+        canaryPercent: config.deployment.canaryPercent,
+        canaryBake: Duration.minutes(config.deployment.canaryBakeMinutes),
+        holdoutTolerance: config.deployment.holdoutTolerance,
+      });
+      new CfnOutput(this, 'DeploymentStateMachineArn', { value: this.deploymentFlow.stateMachine.stateMachineArn, description: 'Deployment flow' });
+      new CfnOutput(this, 'InferenceFunctionName', { value: lambdaInference.function.functionName, description: 'Inference function' });
+      new CfnOutput(this, 'InferenceAliasName', { value: lambdaInference.liveAlias.aliasName, description: 'Alias serving traffic' });
+      new CfnOutput(this, 'InferenceUrl', { value: lambdaInference.functionUrl.url, description: 'Inference endpoint (IAM auth)' });
+    }
 
     this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
       modelName,
@@ -123,7 +151,7 @@ export class MlopsTeamStack extends Stack {
       team,
       modelName,
       trainingPipeline: this.trainingPipeline.stateMachine,
-      deploymentFlow: this.deploymentFlow.stateMachine,
+      deploymentFlow: this.deploymentFlow?.stateMachine,
       inference: this.inference,
       driftMonitor: this.driftMonitor,
       registry: this.registry,
@@ -131,7 +159,6 @@ export class MlopsTeamStack extends Stack {
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('TrainingStateMachineArn', this.trainingPipeline.stateMachine.stateMachineArn, 'Training pipeline');
-    output('DeploymentStateMachineArn', this.deploymentFlow.stateMachine.stateMachineArn, 'Deployment flow');
     output('ArtifactBucketName', this.artifactStore.bucket.bucketName, 'Artifact store bucket');
     output('RegistryTableName', this.registry.table.tableName, 'Model registry table');
     output('EventBusName', this.registry.eventBus.eventBusName, 'Team event bus (registry events)');
@@ -140,8 +167,5 @@ export class MlopsTeamStack extends Stack {
       output('UserPoolId', this.approvalApi.userPool.userPoolId, 'Cognito user pool of the approval API');
       output('UserPoolClientId', this.approvalApi.userPoolClient.userPoolClientId, 'Public client for the CLI and console');
     }
-    output('InferenceFunctionName', this.inference.function.functionName, 'Inference function');
-    output('InferenceAliasName', this.inference.liveAlias.aliasName, 'Alias serving traffic');
-    output('InferenceUrl', this.inference.functionUrl.url, 'Inference endpoint (IAM auth)');
   }
 }

@@ -143,6 +143,11 @@ export const teamConfigSchema = z
             cpu: z.string().default('500m'),
             memory: z.string().default('1Gi'),
             captureSamplePercent: z.number().min(0).max(100).default(10),
+            /**
+             * Registry version the pods serve. EKS has no deployment flow: an approved version rolls out when this is
+             * set to it and the stack is deployed (GitOps). Unset, the pods answer 503 until a version is set.
+             */
+            modelVersion: z.number().int().min(1).optional(),
           })
           .strict()
           .refine((eks) => eks.maxReplicas >= eks.minReplicas, {

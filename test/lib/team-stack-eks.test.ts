@@ -1,0 +1,59 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EksInference } from '../../lib/eks-inference';
+import { exampleConfig, synthTeamStack, type SynthesizedTeam } from '../helpers/synth';
+import { nagFindings } from './monitoring/nag';
+
+/** The example team (pipelines/teams/fraud.json) served from an existing EKS cluster instead of Lambda. */
+const eksTeam = () =>
+  exampleConfig({
+    inference: {
+      kind: 'eks',
+      clusterName: 'ml-platform',
+      kubectlRoleArn: 'arn:aws:iam::123456789012:role/ml-platform-kubectl',
+      namespace: 'fraud',
+      minReplicas: 2,
+      maxReplicas: 6,
+      modelVersion: 3,
+    },
+  });
+
+describe('MlopsTeamStack (example team on EKS)', () => {
+  let synthesized: SynthesizedTeam;
+  let template: Template;
+  let findings: string[];
+  beforeAll(() => {
+    synthesized = synthTeamStack(eksTeam());
+    template = synthesized.template;
+    findings = nagFindings(synthesized.app);
+  });
+
+  it('has no unacknowledged AwsSolutions or Serverless findings', () => {
+    expect(findings).toEqual([]);
+  });
+
+  it('composes the EKS tier from the inference section, serving the configured model version', () => {
+    const { inference } = synthesized.stack;
+    expect(inference).toBeInstanceOf(EksInference);
+    const deployment = (inference as EksInference).manifests.find((m) => m.kind === 'Deployment') as {
+      metadata: { namespace: string };
+      spec: { replicas: number; template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } };
+    };
+    expect(deployment.metadata.namespace).toBe('fraud');
+    expect(deployment.spec.replicas).toBe(2);
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'MODEL_VERSION', value: '3' });
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { ClusterName: 'ml-platform', Namespace: 'fraud' });
+  });
+
+  it('has no deployment flow: only the training pipeline is a state machine, and no Lambda alias outputs', () => {
+    expect(synthesized.stack.deploymentFlow).toBeUndefined();
+    expect(Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))).toEqual([
+      expect.stringMatching(/^TrainingPipelineStateMachine/),
+    ]);
+    const outputs = Object.keys(template.toJSON().Outputs);
+    expect(outputs).toContain('InferenceServiceUrl');
+    for (const lambdaOnly of ['DeploymentStateMachineArn', 'InferenceFunctionName', 'InferenceAliasName', 'InferenceUrl']) {
+      expect(outputs).not.toContain(lambdaOnly);
+    }
+  });
+});
