@@ -61,7 +61,7 @@ describe('rule target input', () => {
     expect(JSON.parse(targetInput({ InputPath: '$.detail.state' }, event, rule))).toEqual({ value: 'ALARM' });
   });
 
-  it('fills an InputTransformer template: quoted placeholders as string content, unquoted as JSON', () => {
+  it('fills an InputTransformer template: placeholders inside strings as string content, others as JSON', () => {
     const input = targetInput(
       { InputTransformer: { InputPathsMap: { alarm: '$.detail.alarmName', state: '$.detail.state' }, InputTemplate: '{"reason":"alarm <alarm>","state":<state>,"rule":"<aws.events.rule-name>"}' } },
       event,
