@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { capturePrefix, processedPrefix } from '../lambdas/shared/storage-layout';
+import { capturePrefix, driftReportsPrefix, processedPrefix } from '../lambdas/shared/storage-layout';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { IAlarmActionStrategy } from './monitoring/alarm-actions';
@@ -278,6 +278,3 @@ export class DriftMonitor extends Construct {
     }
   }
 }
-
-/** Where the drift job writes its reports (`lambdas/drift/drift-job.ts` driftReportKey). */
-export const driftReportsPrefix = (model: string) => `drift-reports/${model}/`;

@@ -3,7 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { ModelRegistry } from '../registry/registry';
 import { baselineSchema, type Baseline } from '../shared/baseline';
-import { parseS3Uri, s3Uri } from '../shared/storage-layout';
+import { driftReportKey, parseS3Uri, s3Uri } from '../shared/storage-layout';
 import { readCaptureWindow } from './capture-window';
 import { compareFeatures, referencesFromBaseline, type CurrentColumn, type DriftReport } from './compare';
 import { thresholdsOf, type DriftConfig } from './drift-config';
@@ -35,8 +35,6 @@ export type DriftJobResult =
   | { status: 'no-live-version' }
   | { status: 'insufficient-samples'; version: number; sampleCount: number; minSamples: number }
   | { status: 'evaluated'; version: number; sampleCount: number; reportUri: string; report: DriftReport };
-
-export const driftReportKey = (model: string, at: Date) => `drift-reports/${model}/${at.toISOString()}.json`;
 
 async function loadBaseline(s3: S3Client, uri: string): Promise<Baseline> {
   const { bucket, key } = parseS3Uri(uri);

@@ -7,6 +7,9 @@ export const baselineKey = (executionName: string) => `${processedPrefix(executi
 export const datasetLineageKey = (executionName: string) => `${processedPrefix(executionName)}dataset.json`;
 export const modelOutputPrefix = (executionName: string) => `runs/${executionName}/model/`;
 export const capturePrefix = (model: string) => `capture/${model}/`;
+/** Reports of the scheduled drift job, one JSON file per run, named by its time. */
+export const driftReportsPrefix = (model: string) => `drift-reports/${model}/`;
+export const driftReportKey = (model: string, at: Date) => `${driftReportsPrefix(model)}${at.toISOString()}.json`;
 /** A model registered from outside the pipeline (`mlops models register --onnx`), keyed by its archive's sha256. */
 export const byomPrefix = (model: string, archiveSha256: string) => `byom/${model}/${archiveSha256}/`;
 export const byomArtifactKey = (model: string, archiveSha256: string) => `${byomPrefix(model, archiveSha256)}model.tar.gz`;
