@@ -1,7 +1,7 @@
 /**
  * Quantiles of an ascending sample by linear interpolation between order statistics, computed the way
- * X
- * interpolates from the nearer end), so bin edges agree with numpy to the last bit.
+ * numpy's default method ("linear") computes them (its lerp interpolates from the nearer end), so bin
+ * edges agree with numpy to the last bit.
  */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
