@@ -8,7 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { REGISTRY_EVENT_DETAIL_TYPE, REGISTRY_EVENT_SOURCE, type VersionStatus } from '../lambdas/shared/registry-events';
-import { processedPrefix } from '../lambdas/shared/storage-layout';
+import { byomHoldoutKey, processedPrefix } from '../lambdas/shared/storage-layout';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { MlopsFunction } from './private/mlops-function';
@@ -119,7 +119,9 @@ export class DeploymentFlow extends Construct {
     const holdoutCheck = step('HoldoutCheck', 'holdout-check', 'Checks the new function version reproduces the evaluation on holdout', {
       HOLDOUT_TOLERANCE: String(holdoutTolerance),
     });
+    // The holdout set of a trained version, or of one registered with `mlops models register --onnx`.
     props.artifactStore.grantRead(holdoutCheck, processedPrefix('*'));
+    props.artifactStore.grantRead(holdoutCheck, byomHoldoutKey(modelName, '*'));
     const versions = `${inferenceFunction.functionArn}:*`;
     lambdaActions(holdoutCheck, ['lambda:InvokeFunction'], [versions]);
     acknowledgeWildcardResource(

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { capturePrefix, driftReportsPrefix, processedPrefix } from '../lambdas/shared/storage-layout';
+import { byomBaselineKey, capturePrefix, driftReportsPrefix, processedPrefix } from '../lambdas/shared/storage-layout';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { IAlarmActionStrategy } from './monitoring/alarm-actions';
@@ -156,7 +156,9 @@ export class DriftMonitor extends Construct {
     });
     props.registry.grantRead(job);
     props.artifactStore.grantRead(job, capturePrefix(props.modelName));
-    props.artifactStore.grantRead(job, processedPrefix('*')); // the live version's baseline.json
+    // The live version's baseline.json: a trained version's, or one registered with `mlops models register --onnx`.
+    props.artifactStore.grantRead(job, processedPrefix('*'));
+    props.artifactStore.grantRead(job, byomBaselineKey(props.modelName, '*'));
     props.artifactStore.grantWrite(job, driftReportsPrefix(props.modelName));
     this.job = job;
 

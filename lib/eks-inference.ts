@@ -251,7 +251,7 @@ export class EksInference extends InferenceTierBase {
       assumedBy: new iam.SessionTagsPrincipal(new iam.ServicePrincipal('pods.eks.amazonaws.com')),
       description: `Pods serving model ${props.modelName} on EKS cluster ${props.clusterName}`,
     });
-    grantServing(this.role, { registry: props.registry, artifactStore: props.artifactStore, captureStream: this.captureStream });
+    grantServing(this.role, { modelName: props.modelName, registry: props.registry, artifactStore: props.artifactStore, captureStream: this.captureStream });
     new eks.CfnPodIdentityAssociation(this, 'PodIdentity', {
       clusterName: props.clusterName,
       namespace: props.namespace,

@@ -1,7 +1,7 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import { modelOutputPrefix } from '../lambdas/shared/storage-layout';
+import { byomArtifactKey, modelOutputPrefix } from '../lambdas/shared/storage-layout';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { IAlarmActionStrategy } from './monitoring/alarm-actions';
@@ -90,15 +90,17 @@ export const MODEL_ARTIFACTS_PREFIX = modelOutputPrefix('*');
 
 /**
  * The grants of the serving code, the same for both tiers: read the registry (the version's artifact URI and
- * sha256), read model artifacts, and put capture batches on the capture stream.
+ * sha256), read model artifacts (trained ones, and the model's archives registered with `mlops models register
+ * --onnx` under `byom/<model>/<sha256>/`), and put capture batches on the capture stream.
  */
 export function grantServing(
   grantee: iam.IGrantable,
-  resources: { registry: IModelRegistry; artifactStore: IArtifactStore; captureStream: CaptureStream },
+  resources: { modelName: string; registry: IModelRegistry; artifactStore: IArtifactStore; captureStream: CaptureStream },
 ): iam.Grant {
   return resources.registry
     .grantRead(grantee)
     .combine(resources.artifactStore.grantRead(grantee, MODEL_ARTIFACTS_PREFIX))
+    .combine(resources.artifactStore.grantRead(grantee, byomArtifactKey(resources.modelName, '*')))
     .combine(resources.captureStream.grantPutRecordBatch(grantee));
 }
 

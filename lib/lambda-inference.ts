@@ -87,7 +87,7 @@ export class LambdaInference extends InferenceTierBase {
       environment: servingEnvironment(props, this.captureStream),
     });
     this.function = fn;
-    grantServing(fn, { registry: props.registry, artifactStore: props.artifactStore, captureStream: this.captureStream });
+    grantServing(fn, { modelName: props.modelName, registry: props.registry, artifactStore: props.artifactStore, captureStream: this.captureStream });
 
     const initialVersion = new lambda.Version(this, 'InitialVersion', {
       lambda: fn,

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { byomHoldoutKey } from '../../lambdas/shared/storage-layout';
 import { synthTeamStack } from '../helpers/synth';
+import { actionsOf, identityStatements } from './monitoring/iam';
 import { stateMachineDefinition } from './state-definition';
 
 describe('DeploymentFlow (example team)', () => {
@@ -57,6 +59,15 @@ describe('DeploymentFlow (example team)', () => {
     const [approved, restore] = definition.States.Route.Choices;
     expect(approved).toMatchObject({ Variable: '$.detail.status', StringEquals: 'approved', Next: 'ReadApprovedVersion' });
     expect(restore.Next).toBe('ReadRolledBackVersion');
+  });
+
+  it('lets the holdout check read the holdout sets of trained and bring-your-own models', () => {
+    const reads = identityStatements(template, 'DeploymentFlowHoldoutCheckFunctionRole')
+      .filter((statement) => actionsOf(statement).includes('s3:GetObject'))
+      .map((statement) => JSON.stringify(statement.Resource))
+      .join(' ');
+    expect(reads).toContain('/runs/*/processed/*');
+    expect(reads).toContain(`/${byomHoldoutKey('card-fraud', '*')}*`);
   });
 
   it('lets the holdout check invoke only versions of the inference function', () => {

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { alarmPeriodOfSchedule, DriftMonitor, type DriftMonitorProps } from '../../lib/drift-monitor';
-import { driftReportsPrefix } from '../../lambdas/shared/storage-layout';
+import { byomBaselineKey, driftReportsPrefix } from '../../lambdas/shared/storage-layout';
 import { actionsOf, identityStatements, RESOURCELESS_ACTIONS } from './monitoring/iam';
 import { nagFindings } from './monitoring/nag';
 import { teamFixture, type TeamFixture } from './monitoring/team-fixture';
@@ -210,6 +210,7 @@ describe('DriftMonitor', () => {
     const reads = resourcesOf('s3:GetObject').join(' ');
     expect(reads).toContain('/capture/card-fraud/*');
     expect(reads).toContain('/runs/*/processed/*');
+    expect(reads).toContain(`/${byomBaselineKey('card-fraud', '*')}*`);
     expect(resourcesOf('s3:PutObject')).toEqual([expect.stringContaining(`/${driftReportsPrefix('card-fraud')}*`)]);
     expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:') && /Put|Update|Delete|Write/.test(a))).toEqual([]);
   });

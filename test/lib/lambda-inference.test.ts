@@ -2,6 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { LambdaInference, type LambdaInferenceProps } from '../../lib/lambda-inference';
+import { byomArtifactKey } from '../../lambdas/shared/storage-layout';
 import { AlarmNotificationTopic } from '../../lib/monitoring/alarm-actions';
 import { actionsOf, identityStatements, RESOURCELESS_ACTIONS } from './monitoring/iam';
 import { nagFindings } from './monitoring/nag';
@@ -182,8 +183,11 @@ describe('LambdaInference', () => {
     );
     expect(actions).not.toContain('firehose:PutRecord');
     expect(actions.filter((a) => a.startsWith('dynamodb:') && /Put|Update|Delete|Write/.test(a))).toEqual([]);
-    const s3Read = statements.find((s) => actionsOf(s).includes('s3:GetObject'));
-    expect(JSON.stringify(s3Read?.Resource)).toContain('/runs/*/model/*');
+    const s3Reads = JSON.stringify(statements.filter((s) => actionsOf(s).includes('s3:GetObject')).map((s) => s.Resource));
+    expect(s3Reads).toContain('/runs/*/model/*');
+    // Models registered with `mlops models register --onnx`: their archives only, not their holdout or baseline.
+    expect(s3Reads).toContain(`/${byomArtifactKey('card-fraud', '*')}*`);
+    expect(s3Reads).not.toContain('/byom/card-fraud/*/*');
     const firehose = statements.find((s) => actionsOf(s).includes('firehose:PutRecordBatch'));
     expect(firehose?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^InferenceCaptureStream/), 'Arn'] });
   });
