@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadTeamConfig } from '../lib/team-config';
+import { failedTrainingDrill, rollbackDrill } from './driver/fault-drills';
 import { runLoop } from './driver/full-loop';
 import { LoopSession } from './driver/loop-session';
 import { parseOptions, UsageError } from './driver/options';
@@ -65,6 +66,7 @@ async function main(): Promise<number> {
       const result = await runLoop(session, { until: options.until as 'trained', rows: options.rows, report: log });
       log(`\ntimeline (wall clock, ${elapsed()} in all):`);
       for (const step of result.steps) log(`  ${step.name.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)}s  ${step.detail}`);
+      if (options.faultDrills) return (await runFaultDrills(session, result.pendingVersion, log)) ? 0 : 1;
       return 0;
     } catch (err) {
       log(`\nFAILED ${(err as Error).message}`);
@@ -84,10 +86,26 @@ async function main(): Promise<number> {
   } else {
     log(`\nthe training run ${run.status}: see ${twin.url}/ for the failed step.`);
   }
+  if (options.faultDrills) await runFaultDrills(session, undefined, log);
   log('the twin keeps running (deployment, traffic, drift happen here); Ctrl-C stops it.');
   await new Promise<void>((resolveStop) => process.once('SIGINT', () => resolveStop()));
   await shutdown();
   return 0;
+}
+
+/** Runs the fault drills (the rollback one needs a pending version and a live one); true when each failed as it should. */
+async function runFaultDrills(session: LoopSession, pendingVersion: number | undefined, log: (line: string) => void): Promise<boolean> {
+  log('\nfault drills:');
+  const failed = await failedTrainingDrill(session, `drill-failed-training-${Date.now()}`);
+  log(`  failed training: execution ${failed.name} ${failed.status} (${failed.error})`);
+  let ok = failed.status === 'FAILED';
+  if (pendingVersion !== undefined) {
+    const deployment = await rollbackDrill(session, pendingVersion);
+    const rolledBack = deployment.events.some((e) => e.type === 'StateEntered' && e.state === 'Rollback');
+    log(`  rollback: deployment ${deployment.name} ${deployment.status}${rolledBack ? ', rolled back' : ', did NOT roll back'}; live alias -> ${session.liveAlias().version}`);
+    ok &&= rolledBack;
+  }
+  return ok;
 }
 
 function teamConfigFile(team: string | undefined): string {

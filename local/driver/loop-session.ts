@@ -31,7 +31,8 @@ export class LoopStepError extends Error {
  */
 export class LoopSession {
   private token?: string;
-  private readonly s3: S3Client;
+  /** The artifact store's client (the local S3 endpoint). */
+  readonly s3: S3Client;
   private readonly sfn: SFNClient;
 
   constructor(

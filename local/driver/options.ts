@@ -18,6 +18,7 @@ export const optionsSchema = z
     synth: z.boolean().default(true),
     fresh: z.boolean().default(false),
     verbose: z.boolean().default(false),
+    faultDrills: z.boolean().default(false),
   })
   .strict();
 export type DriverOptions = z.output<typeof optionsSchema>;
@@ -34,10 +35,11 @@ const FLAGS: Record<string, { key: keyof DriverOptions; boolean?: true }> = {
   '--no-synth': { key: 'synth', boolean: true },
   '--fresh': { key: 'fresh', boolean: true },
   '--verbose': { key: 'verbose', boolean: true },
+  '--fault-drills': { key: 'faultDrills', boolean: true },
 };
 
 export const USAGE = `usage: npm start -- [--auto-approve] [--until trained|deployed|retrained] [--time-scale N] [--port N]
-                      [--data-dir DIR] [--cdk-out DIR] [--team NAME] [--rows N] [--no-synth] [--fresh] [--verbose]`;
+                      [--data-dir DIR] [--cdk-out DIR] [--team NAME] [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills]`;
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -1,10 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LambdaClient, GetAliasCommand } from '@aws-sdk/client-lambda';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoop, type LoopResult } from '../../local/driver/full-loop';
-import { waitFor } from '../../local/driver/loop-session';
+import { failedTrainingDrill, rollbackDrill } from '../../local/driver/fault-drills';
 import { LoopSession } from '../../local/driver/loop-session';
 import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
 import { startTeamTwin, type TeamTwin } from '../helpers/twin';
@@ -90,43 +91,44 @@ describe('the platform loop in the local twin', () => {
   });
 
   it('records a failed training run in the registry when the dataset is missing', async () => {
-    // GIVEN a run whose input names a dataset prefix with nothing under it
-    const missing = `s3://${team.twin.output('ArtifactBucketName')}/datasets/nothing-here/`;
-    const arn = await session.startTraining('missing-dataset', 'fault path', missing);
-    // WHEN it runs
-    const execution = await team.twin.states.describe(arn).done;
+    // WHEN a run names a dataset prefix with nothing under it
+    const execution = await failedTrainingDrill(session, 'missing-dataset');
     // THEN the processing job fails the run, and the failure is recorded as a run outcome in the registry
     expect(execution.status).toBe('FAILED');
     expect(execution.events.some((e) => e.type === 'StateFailed' && e.state === 'Process')).toBe(true);
-    const run = (await registryItems()).find((i) => i.sk === 'RUN#missing-dataset');
-    expect(run).toBeDefined();
+    expect((await registryItems()).find((i) => i.sk === 'RUN#missing-dataset')).toBeDefined();
   });
 
   it('rolls back a deployment whose holdout check fails, leaving the live version serving', async () => {
-    // GIVEN the pending retrained version's model archive replaced in S3 (its sha256 no longer matches the registry)
-    const items = await registryItems();
-    const v1 = items.find((i) => i.sk === 'VERSION#0000000001')!;
-    const v2 = items.find((i) => i.sk === `VERSION#${String(result.pendingVersion).padStart(10, '0')}`)!;
-    const s3 = new S3Client({ region: team.twin.app.env.region, endpoint: team.twin.endpoints.s3, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
-    const key = (uri: string) => /^s3:\/\/[^/]+\/(.*)$/.exec(uri)![1];
-    const bucket = team.twin.output('ArtifactBucketName');
-    const other = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key(String(v1.artifactUri)) }));
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key(String(v2.artifactUri)), Body: Buffer.concat([Buffer.from(await other.Body!.transformToByteArray()), Buffer.from('tampered')]) }));
-    s3.destroy();
+    // GIVEN the live alias before, WHEN the pending version is approved with its model archive corrupted
     const aliasBefore = session.liveAlias().version;
-
-    // WHEN it is approved
-    const approvedAt = Date.now();
-    await session.approve(result.pendingVersion!, 'approve the tampered version');
-
+    const deployment = await rollbackDrill(session, result.pendingVersion!);
     // THEN the deployment fails at the holdout check, rolls back, and the alias stays on the live version
-    const deployment = await waitFor('deployment', 120_000, () => session.executionsOf('DeploymentStateMachineArn', approvedAt)[0]);
-    await deployment.done;
     const entered = deployment.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
     expect(entered).toEqual(expect.arrayContaining(['HoldoutCheck', 'Rollback']));
     expect(entered).not.toContain('Promote');
     const rolledBack = await session.waitForVersion('rollback', (v) => v.version === result.pendingVersion && v.status === 'rolled_back', 60_000);
     expect(rolledBack.status).toBe('rolled_back');
     expect(session.liveAlias()).toEqual({ version: aliasBefore, routing: {} });
+  });
+
+  it('runs all of this without the runtime naming any of the template\'s resources or outputs', () => {
+    // The runtime (everything but the driver, which finds resources through outputs) must stay generic over types.
+    const runtime = join(__dirname, '..', '..', 'local');
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? (['console', 'driver'].includes(entry.name) ? [] : sources(join(dir, entry.name))) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+      );
+    const text = sources(runtime).map((file) => readFileSync(file, 'utf8')).join('\n');
+    const template = team.twin.app.stacks[0].stack.template;
+    // CloudFormation's own property names (an output may be called EventBusName too) are the types' vocabulary.
+    const propertyNames = new Set<string>();
+    const collect = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(collect);
+      else if (value && typeof value === 'object') for (const [key, inner] of Object.entries(value)) (propertyNames.add(key), collect(inner));
+    };
+    collect(Object.values(template.Resources).map((r) => r.Properties));
+    const names = [...Object.keys(template.Resources), ...Object.keys(template.Outputs ?? {}), team.config.model.name, team.config.team];
+    expect(names.filter((name) => !propertyNames.has(name) && text.includes(name))).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import './node20-support';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { SynthesizedApp } from '../../assembly/synthesized-app';
-import { executionArn } from '../../assembly/resource-identity';
+import { type Environment, executionArn } from '../../assembly/resource-identity';
 import type { Clock } from '../../clock';
 import type { Timeline } from '../../timeline';
 import { AwsServiceError } from '../../http/twin-server';
@@ -80,12 +80,15 @@ export class StateMachines {
   readonly executions: Execution[] = [];
   private readonly listeners = new Set<(execution: Execution) => void>();
 
+  private readonly env: Environment;
+
   constructor(
     app: SynthesizedApp,
     private readonly clock: Clock,
     private readonly timeline: Timeline,
     private integrations?: TaskIntegrations,
   ) {
+    this.env = app.env;
     for (const { stack, logicalId } of app.resourcesOfType('AWS::StepFunctions::StateMachine')) {
       const props = stack.properties(logicalId);
       const arn = stack.ref(logicalId);
@@ -125,7 +128,7 @@ export class StateMachines {
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
       throw new AwsServiceError('InvalidName', `Invalid Name: '${name}' (1-80 letters, digits, '-' or '_')`);
     }
-    const arn = executionArn(this.envOf(machine), machine.name, name);
+    const arn = executionArn(this.env, machine.name, name);
     const existing = this.executions.find((e) => e.executionArn === arn);
     if (existing) {
       if (existing.status === 'RUNNING' && JSON.stringify(existing.input) === JSON.stringify(input)) return existing;
@@ -277,11 +280,6 @@ export class StateMachines {
       if (state.Retry) retryIntervalOverrides[name] = state.Retry.map((r) => this.clock.realMs((r.IntervalSeconds ?? 1) * 1000));
     }
     return { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides } as never;
-  }
-
-  private envOf(machine: MachineDefinition) {
-    const [, partition, , region, accountId] = machine.arn.split(':');
-    return { partition, region, accountId, urlSuffix: '', twinUrl: '' };
   }
 }
 
