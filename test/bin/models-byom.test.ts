@@ -17,7 +17,7 @@ import { computeMetrics } from '../../pipelines/evaluation/metrics';
 import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
 import { FakeInferenceFunction } from '../lambdas/deployment/fake-inference-function';
 import { registryOn } from '../lambdas/registry/fixtures';
-import { type LocalS3, startLocalS3 } from '../pipelines/local-s3';
+import { type LocalS3, startS3rver } from '../helpers/s3rver';
 
 // A model made outside this project's trainer: scikit-learn gradient boosting written with onnx.helper, with the
 // outputs label + probabilities + a ZipMap (skl2onnx's shape), and scikit-learn's own probabilities for 64 rows.
@@ -49,7 +49,7 @@ let holdoutFile: string;
 const onnxFile = `${FIXTURE}.onnx`;
 
 beforeAll(async () => {
-  [dynamo, s3] = await Promise.all([startDynalite(), startLocalS3('artifacts')]);
+  [dynamo, s3] = await Promise.all([startDynalite(), startS3rver(['artifacts'])]);
   dir = await mkdtemp(join(tmpdir(), 'mlops-byom-'));
   twin = join(dir, 'twin.json');
   holdoutFile = join(dir, 'holdout.csv');

@@ -9,7 +9,7 @@ import { computeMetrics } from '../../../pipelines/evaluation/metrics';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { by, registration, registryOn } from '../registry/fixtures';
 import { FakeInferenceFunction } from './fake-inference-function';
-import { type LocalS3, startS3rver } from './local-s3';
+import { type LocalS3, startS3rver } from '../../helpers/s3rver';
 
 const MODEL = 'card-fraud';
 const ROWS = 2 * HOLDOUT_BATCH_ROWS + 137;

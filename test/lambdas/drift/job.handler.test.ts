@@ -6,7 +6,7 @@ import { ModelRegistry } from '../../../lambdas/registry/registry';
 import { computeBaseline } from '../../../lambdas/drift/baseline';
 import type { CaptureRecord } from '../../../lambdas/shared/capture-record';
 import { lambdaEnvFor, startDynalite, type LocalDynamo } from '../../helpers/dynalite';
-import { S3RVER_CREDENTIALS, startS3rver, type LocalS3 } from './local-s3';
+import { type LocalS3, S3RVER_CREDENTIALS, startS3rver } from '../../helpers/s3rver';
 
 const MODEL = 'card-fraud';
 const BUCKET = 'artifacts';

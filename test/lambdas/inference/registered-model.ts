@@ -3,7 +3,7 @@ import { sha256Hex } from '../../../lambdas/inference/model-store';
 import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';
-import { type LocalS3, startLocalS3 } from '../../pipelines/local-s3';
+import { type LocalS3, startS3rver } from '../../helpers/s3rver';
 
 /** dynalite (registry table) and s3rver (artifact store), the real stand-ins the serving code reads from. */
 export interface ServingBackends {
@@ -19,7 +19,7 @@ export interface ServingBackends {
 
 export async function startServingBackends(): Promise<ServingBackends> {
   const dynamo = await startDynalite();
-  const s3 = await startLocalS3();
+  const s3 = await startS3rver();
   const registry = new ModelRegistry(new DynamoRegistryStore(dynamo.documentClient, dynamo.tableName));
   let run = 0;
   return {

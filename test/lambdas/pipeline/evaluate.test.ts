@@ -12,7 +12,7 @@ import { computeMetrics } from '../../../pipelines/evaluation/metrics';
 import { parseHyperparameters, trainingHyperparameters } from '../../../pipelines/trainer/hyperparameters';
 import { trainModel } from '../../../pipelines/trainer/train';
 import { lambdaEnvFor, startDynalite, type LocalDynamo } from '../../helpers/dynalite';
-import { startLocalS3, type LocalS3 } from '../../pipelines/local-s3';
+import { type LocalS3, startS3rver } from '../../helpers/s3rver';
 
 const config = parseTeamConfig(JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')));
 const dataset = generateTransactions({ rows: 3000, seed: 5 });
@@ -59,7 +59,7 @@ const lineage = {
 };
 
 beforeAll(async () => {
-  [s3, dynamo] = await Promise.all([startLocalS3(), startDynalite()]);
+  [s3, dynamo] = await Promise.all([startS3rver(), startDynalite()]);
   // s3rver checks its fixed credentials; dynalite accepts any, so the S3 environment goes last.
   Object.assign(process.env, lambdaEnvFor(dynamo), s3.env, {
     ARTIFACT_BUCKET: s3.bucket,

@@ -10,7 +10,7 @@ import { getObjectBytes, listKeys } from '../../../pipelines/common/s3';
 import { datasetToCsv, generateTransactions } from '../../../pipelines/datasets/card-fraud';
 import { datasetLineageSchema } from '../../../pipelines/processing/dataset-lineage';
 import { processDataset } from '../../../pipelines/processing/process';
-import { startLocalS3, type LocalS3 } from '../local-s3';
+import { type LocalS3, startS3rver } from '../../helpers/s3rver';
 
 const config = parseTeamConfig(JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')));
 const dataset = generateTransactions({ rows: 2000, seed: 11 });
@@ -18,7 +18,7 @@ const csv = datasetToCsv(dataset);
 
 let s3: LocalS3;
 beforeAll(async () => {
-  s3 = await startLocalS3();
+  s3 = await startS3rver();
 });
 afterAll(async () => {
   await s3.stop();

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { LOCAL_AWS } from '../../helpers/dynalite';
+import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
+import { LOCAL_AWS } from './dynalite';
 
-/** s3rver ships no types; this is the surface used. */
+// s3rver ships no types; this is the surface the tests use.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as new (options: {
   port: number;
@@ -15,26 +16,44 @@ const S3rver = require('s3rver') as new (options: {
   configureBuckets: { name: string }[];
 }) => { run(): Promise<AddressInfo>; close(): Promise<void> };
 
-export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** s3rver accepts only its own fixed key pair: the same set the local twin gives its clients. */
+export const S3RVER_CREDENTIALS = LOCAL_CREDENTIALS;
 
 export interface LocalS3 {
   endpoint: string;
   client: S3Client;
-  put(bucket: string, key: string, body: string): Promise<void>;
+  /** The first bucket created. */
+  bucket: string;
+  /** Environment under which unchanged SDK code (and createS3Client()) talks to this s3rver. */
+  env: Record<string, string>;
+  put(bucket: string, key: string, body: string | Uint8Array): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** An s3rver on a free port with `buckets`, in a fresh temporary directory. */
-export async function startS3rver(buckets: string[]): Promise<LocalS3> {
+/** A real S3 API (s3rver) on a free loopback port over a fresh temporary directory, with `buckets` created. */
+export async function startS3rver(buckets: string[] = ['artifacts']): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
+  const server = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    configureBuckets: buckets.map((name) => ({ name })),
+  });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
-  // s3rver accepts only its own fixed credentials.
+  const env = {
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+  };
   const client = new S3Client({ region: LOCAL_AWS.region, credentials: S3RVER_CREDENTIALS, endpoint, forcePathStyle: true });
   return {
     endpoint,
     client,
+    bucket: buckets[0],
+    env,
     put: async (Bucket, Key, Body) => {
       await client.send(new PutObjectCommand({ Bucket, Key, Body }));
     },
