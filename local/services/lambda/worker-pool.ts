@@ -2,7 +2,6 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { TSX_IMPORT } from '../typescript-runtime';
 
 /** What a finished invocation returns: the handler's result, or Lambda's error payload for a function error. */
 export type InvocationOutcome =
@@ -17,7 +16,7 @@ export interface EnvironmentSpec {
   readonly onLogLine: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
-const RUNNER = join(__dirname, 'runner.ts');
+const RUNNER = join(__dirname, 'runner.cjs');
 const MAX_ENVIRONMENTS = 8;
 
 /** One warm execution environment (child process). */
@@ -32,7 +31,7 @@ class ExecutionEnvironment {
     this.child = fork(RUNNER, [], {
       env: spec.env,
       cwd: spec.env.LAMBDA_TASK_ROOT,
-      execArgv: ['--import', TSX_IMPORT],
+      execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     for (const stream of ['stdout', 'stderr'] as const) {
