@@ -11,17 +11,19 @@ const templateSchema = z.object({
   Parameters: z.record(z.string(), z.object({ Type: z.string(), Default: z.unknown().optional() }).loose()).optional(),
   Conditions: z.record(z.string(), z.unknown()).optional(),
   Mappings: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.unknown()))).optional(),
-  Resources: z.record(
-    z.string(),
-    z
-      .object({
-        Type: z.string(),
-        Properties: z.record(z.string(), z.unknown()).optional(),
-        Condition: z.string().optional(),
-        Metadata: z.record(z.string(), z.unknown()).optional(),
-      })
-      .loose(),
-  ),
+  Resources: z
+    .record(
+      z.string(),
+      z
+        .object({
+          Type: z.string(),
+          Properties: z.record(z.string(), z.unknown()).optional(),
+          Condition: z.string().optional(),
+          Metadata: z.record(z.string(), z.unknown()).optional(),
+        })
+        .loose(),
+    )
+    .default({}),
   Outputs: z
     .record(
       z.string(),

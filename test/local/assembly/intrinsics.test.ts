@@ -1,4 +1,7 @@
-import { CfnCondition, CfnOutput, Fn, Stack, Token } from 'aws-cdk-lib';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, CfnCondition, CfnOutput, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -61,5 +64,23 @@ describe('intrinsic resolver on a synthesized stack', () => {
     expect(outputs.Second).toBe('000000000000');
     expect(outputs.Chosen).toBe('prod');
     expect(readApp(app.assembly.directory, { ...TEST_ENV, region: 'us-east-1' }).outputs().TestStack.Chosen).toBe('dev');
+  });
+});
+
+describe('cross-stack references', () => {
+  it('resolves Fn::ImportValue from the exports of the stack deployed first', () => {
+    // GIVEN a consumer stack whose output references a producer's table (CDK makes an export and an import)
+    const outdir = mkdtempSync(join(tmpdir(), 'twin-cdk-'));
+    const cdkApp = new App({ outdir });
+    const producer = new Stack(cdkApp, 'Producer');
+    const table = new dynamodb.Table(producer, 'Shared', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+    const consumer = new Stack(cdkApp, 'Consumer');
+    new CfnOutput(consumer, 'SharedTableArn', { value: table.tableArn });
+    cdkApp.synth();
+    // WHEN the twin reads both
+    const app = readApp(outdir);
+    // THEN the stacks are in dependency order and the import resolves to the producer's attribute
+    expect(app.stacks.map((s) => s.stackName)).toEqual(['Producer', 'Consumer']);
+    expect(app.outputs().Consumer.SharedTableArn).toMatch(/^arn:aws:dynamodb:eu-west-1:000000000000:table\/Producer-Shared/);
   });
 });
