@@ -78,6 +78,7 @@ export class Twin {
   httpApis!: HttpApis;
   identity!: IdentityProvider;
   private streams?: TableStreams;
+  private readonly stopping = new AbortController();
 
   private constructor(readonly options: TwinOptions) {
     this.clock = new Clock(options.timeScale ?? 1);
@@ -130,8 +131,8 @@ export class Twin {
         [alarm.arn],
       );
     });
-    const batch = new BatchJobs(this.app, this.endpoints, this.timeline);
-    const sagemaker = new SageMakerTraining(this.app, this.endpoints, this.timeline, join(options.dataDirectory, 'work'));
+    const batch = new BatchJobs(this.app, this.endpoints, this.timeline, this.stopping.signal);
+    const sagemaker = new SageMakerTraining(this.app, this.endpoints, this.timeline, join(options.dataDirectory, 'work'), this.stopping.signal);
     this.states.connect({
       lambda: this.lambda,
       submitBatchJob: (p) => batch.submitJobSync(p),
@@ -184,6 +185,7 @@ export class Twin {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     this.streams?.stop();
     this.events?.stop();
     this.alarms?.stop();

@@ -30,6 +30,8 @@ export class SageMakerTraining {
     private readonly endpoints: ServiceEndpoints,
     private readonly timeline: Timeline,
     private readonly workDirectory: string = tmpdir(),
+    /** Aborted when the twin stops: running jobs are ended with it. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   async createTrainingJobSync(parameters: Record<string, unknown>): Promise<unknown> {
@@ -100,7 +102,7 @@ export class SageMakerTraining {
         SM_HOSTS: JSON.stringify(['algo-1']),
         ...Object.fromEntries(Object.entries(channelDirs).map(([c, dir]) => [`SM_CHANNEL_${c.toUpperCase()}`, dir])),
       };
-      const run = await runContainer(localEntrypoint(this.app.assembly, algorithm.TrainingImage), { env, args: ['train'] });
+      const run = await runContainer(localEntrypoint(this.app.assembly, algorithm.TrainingImage), { env, args: ['train'], signal: this.signal });
       if (run.exitCode !== 0) {
         const failureFile = join(root, 'output', 'failure');
         const reason = existsSync(failureFile) ? readFileSync(failureFile, 'utf8').trim() : run.tail.slice(-3).join(' | ');

@@ -157,7 +157,8 @@ export class EventBuses {
     const matched = this.rules.filter((r) => r.bus === bus && r.pattern && matchesPattern(r.pattern, event));
     this.recent.push({ bus, event, matchedRules: matched.map((r) => r.name) });
     if (this.recent.length > 500) this.recent.shift();
-    this.timeline.add('event', `${bus}: ${event.source} "${event['detail-type']}"${matched.length ? ` -> ${matched.map((r) => r.name).join(', ')}` : ''}`);
+    // Events no rule matches stay in `recent` only; the timeline shows the ones that set something in motion.
+    if (matched.length) this.timeline.add('event', `${bus}: ${event.source} "${event['detail-type']}" -> ${matched.map((r) => r.name).join(', ')}`);
     for (const rule of matched) this.deliver(rule, event);
   }
 
