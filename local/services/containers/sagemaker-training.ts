@@ -109,10 +109,12 @@ export class SageMakerTraining {
         this.timeline.add('sagemaker', `training job ${name} Failed: ${reason}`);
         throw new TaskError('States.TaskFailed', JSON.stringify(describe('Failed', { FailureReason: `AlgorithmError: ${reason}` })));
       }
-      const artifactUri = `${output.S3OutputPath.replace(/\/$/, '')}/${name}/output/model.tar.gz`;
+      const outputLocation = parseUri(output.S3OutputPath);
+      const key = `${outputLocation.key.replace(/\/$/, '')}${outputLocation.key ? '/' : ''}${name}/output/model.tar.gz`;
+      const bucket = outputLocation.bucket;
+      const artifactUri = `s3://${bucket}/${key}`;
       const archive = join(root, 'model.tar.gz');
       await tar.c({ gzip: true, cwd: join(root, 'model'), file: archive, portable: true }, readdirSync(join(root, 'model')));
-      const { bucket, key } = parseUri(artifactUri);
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(archive) }));
       this.timeline.add('sagemaker', `training job ${name} Completed: ${artifactUri}`);
       return describe('Completed', { ModelArtifacts: { S3ModelArtifacts: artifactUri } });
@@ -144,8 +146,12 @@ async function download(s3: S3Client, uri: string, directory: string): Promise<v
   if (count === 0) throw new TaskError('States.TaskFailed', `ClientError: no objects under the channel URI ${uri}`);
 }
 
+/** SageMaker takes S3 locations as `s3://bucket/key` or as path- or virtual-hosted-style HTTPS URLs. */
 function parseUri(uri: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!match) throw new TaskError('States.TaskFailed', `expected an s3:// URI, got "${uri}"`);
+  const match =
+    /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri) ??
+    /^https:\/\/s3[.-][a-z0-9.-]*amazonaws\.com(?:\.cn)?\/([^/]+)\/?(.*)$/.exec(uri) ??
+    /^https:\/\/([^/]+)\.s3[.-][a-z0-9.-]*amazonaws\.com(?:\.cn)?\/?(.*)$/.exec(uri);
+  if (!match) throw new TaskError('States.TaskFailed', `ClientError: "${uri}" is not an S3 location`);
   return { bucket: match[1], key: match[2] };
 }
