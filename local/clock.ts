@@ -23,19 +23,6 @@ export class Clock {
     return this.origin + (Date.now() - this.origin) * this.scale;
   }
 
-  /** Real time at which the accelerated clock shows `virtualTime`. */
-  realTimeOf(virtualTime: number): number {
-    return this.origin + (virtualTime - this.origin) / this.scale;
-  }
-
-  /** Sleeps a template duration. */
-  sleep(templateMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = this.after(templateMs, resolve);
-      signal?.addEventListener('abort', () => (clearTimeout(timer), this.timers.delete(timer), resolve()), { once: true });
-    });
-  }
-
   /** Runs `fn` after a template duration; stop() cancels every pending timer. */
   after(templateMs: number, fn: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {

@@ -10,17 +10,10 @@ const MAX_ENTRIES = 2_000;
 /** The twin's record of notable happenings (executions, alarms, deployments, errors), newest last. */
 export class Timeline {
   readonly entries: TimelineEntry[] = [];
-  private readonly listeners = new Set<(entry: TimelineEntry) => void>();
 
   add(kind: string, message: string): void {
     const entry = { at: new Date().toISOString(), kind, message };
     this.entries.push(entry);
     if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
-    for (const listener of this.listeners) listener(entry);
-  }
-
-  onEntry(listener: (entry: TimelineEntry) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 }

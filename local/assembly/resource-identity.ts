@@ -53,9 +53,9 @@ export const eventBusArn = (env: Environment, name: string) => arn(env, 'events'
 export const ruleArn = (env: Environment, bus: string, name: string) =>
   arn(env, 'events', bus === 'default' ? `rule/${name}` : `rule/${bus}/${name}`);
 /** Where the twin serves a function URL (AWS: https://<id>.lambda-url.<region>.on.aws/). */
-export const functionUrl = (env: Environment, urlId: string) => `${env.twinUrl}/lambda-url/${urlId}/`;
+const functionUrl = (env: Environment, urlId: string) => `${env.twinUrl}/lambda-url/${urlId}/`;
 /** Where the twin serves an HTTP API (AWS: https://<id>.execute-api.<region>.amazonaws.com). */
-export const apiEndpoint = (env: Environment, apiId: string) => `${env.twinUrl}/api/${apiId}`;
+const apiEndpoint = (env: Environment, apiId: string) => `${env.twinUrl}/api/${apiId}`;
 
 const RULES: Record<string, TypeRule> = {
   'AWS::DynamoDB::Table': {

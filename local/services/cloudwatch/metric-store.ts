@@ -41,11 +41,6 @@ export class MetricStore {
     while (points.length && points[0].timestamp < cutoff) points.shift();
   }
 
-  /** Every metric with data: namespace, name, dimensions. */
-  list(): Array<{ namespace: string; metricName: string; dimensions: Record<string, string> }> {
-    return [...this.metrics.values()].map(([p]) => ({ namespace: p.namespace, metricName: p.metricName, dimensions: p.dimensions }));
-  }
-
   /** Start of the bucket holding `timestamp`. */
   bucketStart(timestamp: number, periodMs: number): number {
     return this.origin + Math.floor((timestamp - this.origin) / periodMs) * periodMs;
