@@ -37,6 +37,17 @@ exports.handler = async (event) => {
 
 /** Prints what it receives from the table stream, so the test reads it from the function's log. */
 const STREAM_CODE = `exports.handler = async (event) => { console.log('RECORDS ' + JSON.stringify(event.Records)); return { batchItemFailures: [] }; };`;
+/** Reports each FAIL# item as a batch item failure the first time it sees it, and logs every record delivered. */
+const FLAKY_CODE = `const seen = new Set();
+exports.handler = async (event) => {
+  const failures = [];
+  for (const record of event.Records) {
+    const sk = record.dynamodb.Keys.sk.S;
+    console.log('DELIVERED ' + sk);
+    if (sk.startsWith('FAIL#') && !seen.has(sk)) { seen.add(sk); failures.push({ itemIdentifier: record.dynamodb.SequenceNumber }); }
+  }
+  return { batchItemFailures: failures };
+};`;
 const API_CODE = `exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ id: event.pathParameters.id, email: event.requestContext.authorizer.jwt.claims.email }) });`;
 
 describe('the twin runs a synthesized stack of each service type', () => {
@@ -78,6 +89,15 @@ describe('the twin runs a synthesized stack of each service type', () => {
         }),
       );
       new CfnOutput(stack, 'TableName', { value: table.tableName });
+      const flakyTable = new dynamodb.Table(stack, 'Flaky', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+        stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      });
+      const flaky = new lambda.Function(stack, 'FlakyReader', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(FLAKY_CODE) });
+      flaky.addEventSource(new DynamoEventSource(flakyTable, { startingPosition: StartingPosition.LATEST, batchSize: 10, reportBatchItemFailures: true }));
+      new CfnOutput(stack, 'FlakyTableName', { value: flakyTable.tableName });
+      new CfnOutput(stack, 'FlakyReaderName', { value: flaky.functionName });
       new CfnOutput(stack, 'ReaderName', { value: reader.functionName });
 
       const bucket = new s3.Bucket(stack, 'Capture', { removalPolicy: RemovalPolicy.DESTROY });
@@ -189,6 +209,21 @@ describe('the twin runs a synthesized stack of each service type', () => {
       expect(records).toHaveLength(1);
       expect(records[0].eventName).toBe('INSERT');
       expect(records[0].dynamodb.NewImage).toEqual({ pk: { S: 'MODEL#m' }, sk: { S: 'AUDIT#1' }, to: { S: 'live' } });
+    });
+
+    it('redelivers from the first item a function reports as failed (ReportBatchItemFailures)', async () => {
+      const client = twin.dynamodb.client(twin.app.env.region);
+      const table = twin.output('FlakyTableName');
+      for (const sk of ['ITEM#1', 'FAIL#2', 'ITEM#3']) await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'p' }, sk: { S: sk } } }));
+      client.destroy();
+      const delivered = () => (twin.functionLogs.get(twin.output('FlakyReaderName')) ?? []).filter((l) => l.startsWith('DELIVERED ')).map((l) => l.slice(10));
+      await waitFor('redelivery', 10_000, () => (delivered().filter((sk) => sk === 'FAIL#2').length === 2 ? true : undefined));
+      const log = delivered();
+      const first = log.indexOf('FAIL#2');
+      const second = log.indexOf('FAIL#2', first + 1);
+      // The batch resumed at the failed item: what followed it the first time follows it again.
+      expect(log.slice(second + 1, second + (second - first))).toEqual(log.slice(first + 1, second));
+      expect(new Set(log)).toEqual(new Set(['ITEM#1', 'FAIL#2', 'ITEM#3']));
     });
   });
 
