@@ -88,7 +88,10 @@ async function main(): Promise<number> {
   }
   if (options.faultDrills) await runFaultDrills(session, undefined, log);
   log('the twin keeps running (deployment, traffic, drift happen here); Ctrl-C stops it.');
-  await new Promise<void>((resolveStop) => process.once('SIGINT', () => resolveStop()));
+  await new Promise<void>((resolveStop) => {
+    process.once('SIGINT', () => resolveStop());
+    process.once('SIGTERM', () => resolveStop());
+  });
   await shutdown();
   return 0;
 }

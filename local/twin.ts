@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CloudAssembly } from './assembly/cloud-assembly';
 import type { Environment } from './assembly/resource-identity';
@@ -41,7 +41,7 @@ export interface TwinOptions {
   readonly port?: number;
   /** Static files served at `/` (the console). @default - none */
   readonly consoleDirectory?: string;
-  /** The twin's state file (docs/architecture.md), written once the twin is up. @default - not written */
+  /** The twin's state file (docs/architecture.md), written once the twin is up and removed when it stops. @default - not written */
   readonly stateFile?: string;
   /** Receives every line a function prints. @default - discarded */
   readonly onFunctionLog?: (functionName: string, version: string, line: string) => void;
@@ -196,6 +196,8 @@ export class Twin {
     this.clock.stop();
     await this.server.close();
     await Promise.all([this.dynamodb?.stop(), this.s3?.stop()]);
+    // The state file says the twin is up; a stopped twin must not leave clients pointed at dead endpoints.
+    if (this.options.stateFile) rmSync(this.options.stateFile, { force: true });
   }
 
   private onFunctionLine(functionName: string, version: string, line: string): void {
