@@ -87,11 +87,13 @@ async function main(): Promise<number> {
     log(`\nthe training run ${run.status}: see ${twin.url}/ for the failed step.`);
   }
   if (options.faultDrills) await runFaultDrills(session, undefined, log);
+  const stopTraffic = options.traffic ? trafficOnceLive(session, log) : () => undefined;
   log('the twin keeps running (deployment, traffic, drift happen here); Ctrl-C stops it.');
   await new Promise<void>((resolveStop) => {
     process.once('SIGINT', () => resolveStop());
     process.once('SIGTERM', () => resolveStop());
   });
+  stopTraffic();
   await shutdown();
   return 0;
 }
@@ -109,6 +111,22 @@ async function runFaultDrills(session: LoopSession, pendingVersion: number | und
     ok &&= rolledBack;
   }
   return ok;
+}
+
+/** Once a deployment succeeds, a steady trickle of normal requests to the inference URL, so the dashboards have data. */
+function trafficOnceLive(session: LoopSession, log: (line: string) => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let seed = 1000;
+  const deployment = session.twin.output('DeploymentStateMachineArn');
+  const unsubscribe = session.twin.states.onExecutionChange((execution) => {
+    if (timer || execution.stateMachineArn !== deployment || execution.status !== 'SUCCEEDED') return;
+    log('a version is live: sending a request of 20 transactions every 2 s to the inference URL (--no-traffic to stop this)');
+    timer = setInterval(() => void session.sendTraffic({ rows: 20, seed: seed++, shift: 0, concurrency: 1 }).catch(() => undefined), 2000);
+  });
+  return () => {
+    unsubscribe();
+    if (timer) clearInterval(timer);
+  };
 }
 
 function teamConfigFile(team: string | undefined): string {

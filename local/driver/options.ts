@@ -19,6 +19,7 @@ export const optionsSchema = z
     fresh: z.boolean().default(false),
     verbose: z.boolean().default(false),
     faultDrills: z.boolean().default(false),
+    traffic: z.boolean().default(true),
   })
   .strict();
 export type DriverOptions = z.output<typeof optionsSchema>;
@@ -36,10 +37,11 @@ const FLAGS: Record<string, { key: keyof DriverOptions; boolean?: true }> = {
   '--fresh': { key: 'fresh', boolean: true },
   '--verbose': { key: 'verbose', boolean: true },
   '--fault-drills': { key: 'faultDrills', boolean: true },
+  '--no-traffic': { key: 'traffic', boolean: true },
 };
 
 export const USAGE = `usage: npm start -- [--auto-approve] [--until trained|deployed|retrained] [--time-scale N] [--port N]
-                      [--data-dir DIR] [--cdk-out DIR] [--team NAME] [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills]`;
+                      [--data-dir DIR] [--cdk-out DIR] [--team NAME] [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills] [--no-traffic]`;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -56,7 +58,7 @@ export function parseOptions(argv: string[]): DriverOptions {
     const spec = FLAGS[flag];
     if (!spec) throw new UsageError(`unknown option "${argv[i]}"`);
     if (spec.boolean) {
-      raw[spec.key] = flag !== '--no-synth';
+      raw[spec.key] = !flag.startsWith('--no-');
       continue;
     }
     const value = inline ?? argv[++i];
