@@ -6,9 +6,10 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadTeamConfig } from '../lib/team-config';
-import { failedTrainingDrill, rollbackDrill } from './driver/fault-drills';
+import { runFaultDrills } from './driver/fault-drills';
 import { runLoop } from './driver/full-loop';
 import { LoopSession } from './driver/loop-session';
+import { trafficOnceLive } from './driver/live-traffic';
 import { parseOptions, UsageError } from './driver/options';
 import { watchExecutions } from './driver/progress';
 import { synthesize } from './driver/synth';
@@ -96,37 +97,6 @@ async function main(): Promise<number> {
   stopTraffic();
   await shutdown();
   return 0;
-}
-
-/** Runs the fault drills (the rollback one needs a pending version and a live one); true when each failed as it should. */
-async function runFaultDrills(session: LoopSession, pendingVersion: number | undefined, log: (line: string) => void): Promise<boolean> {
-  log('\nfault drills:');
-  const failed = await failedTrainingDrill(session, `drill-failed-training-${Date.now()}`);
-  log(`  failed training: execution ${failed.name} ${failed.status} (${failed.error})`);
-  let ok = failed.status === 'FAILED';
-  if (pendingVersion !== undefined) {
-    const deployment = await rollbackDrill(session, pendingVersion);
-    const rolledBack = deployment.events.some((e) => e.type === 'StateEntered' && e.state === 'Rollback');
-    log(`  rollback: deployment ${deployment.name} ${deployment.status}${rolledBack ? ', rolled back' : ', did NOT roll back'}; live alias -> ${session.liveAlias().version}`);
-    ok &&= rolledBack;
-  }
-  return ok;
-}
-
-/** Once a deployment succeeds, a steady trickle of normal requests to the inference URL, so the dashboards have data. */
-function trafficOnceLive(session: LoopSession, log: (line: string) => void): () => void {
-  let timer: NodeJS.Timeout | undefined;
-  let seed = 1000;
-  const deployment = session.twin.output('DeploymentStateMachineArn');
-  const unsubscribe = session.twin.states.onExecutionChange((execution) => {
-    if (timer || execution.stateMachineArn !== deployment || execution.status !== 'SUCCEEDED') return;
-    log('a version is live: sending a request of 20 transactions every 2 s to the inference URL (--no-traffic to stop this)');
-    timer = setInterval(() => void session.sendTraffic({ rows: 20, seed: seed++, shift: 0, concurrency: 1 }).catch(() => undefined), 2000);
-  });
-  return () => {
-    unsubscribe();
-    if (timer) clearInterval(timer);
-  };
 }
 
 function teamConfigFile(team: string | undefined): string {

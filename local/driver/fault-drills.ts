@@ -31,3 +31,18 @@ export async function rollbackDrill(session: LoopSession, version: number): Prom
   const deployment = await waitFor('rollback drill', 120_000, () => session.executionsOf('DeploymentStateMachineArn', approvedAt)[0]);
   return deployment.done;
 }
+
+/** Runs the fault drills (the rollback one needs a pending version and a live one); true when each failed as it should. */
+export async function runFaultDrills(session: LoopSession, pendingVersion: number | undefined, log: (line: string) => void): Promise<boolean> {
+  log('\nfault drills:');
+  const failed = await failedTrainingDrill(session, `drill-failed-training-${Date.now()}`);
+  log(`  failed training: execution ${failed.name} ${failed.status} (${failed.error})`);
+  let ok = failed.status === 'FAILED';
+  if (pendingVersion !== undefined) {
+    const deployment = await rollbackDrill(session, pendingVersion);
+    const rolledBack = deployment.events.some((e) => e.type === 'StateEntered' && e.state === 'Rollback');
+    log(`  rollback: deployment ${deployment.name} ${deployment.status}${rolledBack ? ', rolled back' : ', did NOT roll back'}; live alias -> ${session.liveAlias().version}`);
+    ok &&= rolledBack;
+  }
+  return ok;
+}
