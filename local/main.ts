@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadTeamConfig } from '../lib/team-config';
+import { buildConsole } from './console/build';
 import { runFaultDrills } from './driver/fault-drills';
 import { runLoop } from './driver/full-loop';
 import { LoopSession } from './driver/loop-session';
@@ -44,7 +45,8 @@ async function main(): Promise<number> {
     dataDirectory,
     timeScale: options.timeScale ?? (headless ? 600 : 60),
     port: options.port,
-    consoleDirectory: join(PROJECT_ROOT, 'local', 'console', 'public'),
+    // The console bundle is built from local/console/src at every start (well under a second); it is not committed.
+    consoleDirectory: await buildConsole(),
     stateFile: join(PROJECT_ROOT, '.local', 'twin.json'),
     onFunctionLog: options.verbose ? (fn: string, version: string, line: string) => log(`  ${fn}:${version} | ${line}`) : undefined,
   };
