@@ -8,18 +8,29 @@ export const logger = new Logger();
 const MAX_VALUES_PER_DOCUMENT = 100;
 
 /**
+ * Most latency values kept per flush interval (a uniform sample beyond that, reservoir-style). Powertools validates
+ * and stores every value it is given and cannot emit EMF `Counts`, so a busy container (tens of thousands of
+ * requests a second) would spend a visible share of each request on metrics. With 1,000 uniformly sampled values
+ * the sample's p99 has a standard error of about 0.3 percentile points (≈ p98.4–p99.6 at 95%); below 1,000
+ * requests per interval every value is published.
+ */
+export const MAX_LATENCY_SAMPLES = 1000;
+
+/**
  * Per-process tallies of the inference metrics, published as CloudWatch EMF through Powertools Metrics when the
  * owner flushes (the service does so at most once per flush interval): counting is a few increments on the hot
  * path, and a busy container writes one EMF document per interval instead of one per request.
  *
  * Metrics (dimension sets [Model] and, when a version is served, [Model, ModelVersion]):
- * Invocations, InvocationLatency (ms, one value per request), InvocationErrors (5xx), ClientErrors (4xx),
+ * Invocations, InvocationLatency (ms, one value per request up to MAX_LATENCY_SAMPLES per interval, a uniform sample beyond), InvocationErrors (5xx), ClientErrors (4xx),
  * Predictions (rows), PredictedPositive (rows predicted as the positive class; share = PredictedPositive /
  * Predictions), CapturedRecords, CaptureFailed, ModelLoadErrors.
  */
 export class InferenceMetrics {
   private counts = emptyCounts();
   private latencies: number[] = [];
+  /** Latencies seen this interval, of which `latencies` holds a uniform sample. */
+  private latencyCount = 0;
 
   constructor(
     private readonly metrics: Metrics,
@@ -35,14 +46,24 @@ export class InferenceMetrics {
     this.counts.Invocations++;
     this.counts.Predictions += rows;
     this.counts.PredictedPositive += positives;
-    this.latencies.push(latencyMs);
+    this.sampleLatency(latencyMs);
   }
 
   recordFailure(latencyMs: number, statusCode: number): void {
     this.counts.Invocations++;
     if (statusCode >= 500) this.counts.InvocationErrors++;
     else this.counts.ClientErrors++;
-    this.latencies.push(latencyMs);
+    this.sampleLatency(latencyMs);
+  }
+
+  /** Reservoir sampling (Algorithm R): each latency of the interval is kept with equal probability. */
+  private sampleLatency(latencyMs: number): void {
+    const seen = this.latencyCount++;
+    if (seen < MAX_LATENCY_SAMPLES) this.latencies.push(latencyMs);
+    else {
+      const slot = Math.floor(Math.random() * (seen + 1));
+      if (slot < MAX_LATENCY_SAMPLES) this.latencies[slot] = latencyMs;
+    }
   }
 
   recordModelLoadError(): void {
@@ -64,6 +85,7 @@ export class InferenceMetrics {
     const { counts, latencies } = this;
     this.counts = emptyCounts();
     this.latencies = [];
+    this.latencyCount = 0;
     for (let start = 0; start === 0 || start < latencies.length; start += MAX_VALUES_PER_DOCUMENT) {
       // An empty set stands for the default dimensions alone, [Model]; the second adds [Model, ModelVersion].
       this.metrics.addDimensions({});
