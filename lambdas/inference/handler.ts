@@ -36,11 +36,14 @@ const service = inferenceServiceFromEnv();
 // Loading during the init phase (boosted CPU, not billed to the first request's latency budget).
 service.warmUp();
 
-export const handler = async (event: unknown): Promise<InferenceResponse> => {
+export const handler = (event: unknown): Promise<InferenceResponse> => {
   // Function URL events are well formed; zod only runs to word the error for anything else.
-  if (!isFunctionUrlEvent(event)) return invalidEvent(event);
+  if (!isFunctionUrlEvent(event)) return Promise.resolve(invalidEvent(event));
   const { rawPath, headers, body, isBase64Encoded = false, requestContext } = event;
-  const response = await service.handle({
+  // The container is frozen once the handler's promise settles: metrics and capture go out before then when a flush
+  // is due (at most once a second). Otherwise the service's own promise is returned, adding no promise hop.
+  const flush = service.flushDue();
+  const response = service.handle({
     method: requestContext.http.method,
     path: rawPath,
     body,
@@ -48,9 +51,7 @@ export const handler = async (event: unknown): Promise<InferenceResponse> => {
     requestId: requestContext.requestId,
     captureOptOut: headers !== undefined && optsOutOfCapture(headers[NO_CAPTURE_HEADER]),
   });
-  // The container is frozen once the handler returns: metrics and capture go out now when due (at most once a second).
-  if (service.flushDue()) await service.flush();
-  return response;
+  return flush ? response.then((answer) => service.flush().then(() => answer)) : response;
 };
 
 function invalidEvent(event: unknown): InferenceResponse {

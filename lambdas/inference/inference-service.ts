@@ -1,8 +1,8 @@
 import { InferenceError, InvalidRequestError, MethodNotAllowedError, ModelUnavailableError, RouteNotFoundError } from './errors';
 import type { ModelSource } from './model-source';
 import { type ModelOutput, ModelSession } from './model-session';
-import { predictedLabel, positiveProbability, predict } from './predict';
-import { checkBodySize, DEFAULT_LIMITS, type Invocation, type InvocationLimits, instanceValues, parseInvocation } from './request-schema';
+import { encodePrediction, predictedLabel, positiveProbability } from './predict';
+import { checkBodySize, DEFAULT_LIMITS, type Invocation, type InvocationLimits, instanceValues, parseInvocation, sentInstances } from './request-schema';
 import { logger, type InferenceMetrics } from './telemetry';
 import type { TrafficCapture } from './traffic-capture';
 
@@ -82,24 +82,33 @@ export class InferenceService {
     this.model().catch(() => undefined);
   }
 
-  async handle(request: InferenceRequest): Promise<InferenceResponse> {
+  /**
+   * Answers a request; never rejects. Not an async function: on the serving path the model run's callback builds the
+   * response, so a request costs one promise hop beyond the run itself.
+   */
+  handle(request: InferenceRequest): Promise<InferenceResponse> {
     const started = performance.now();
     try {
       if (request.path === '/invocations') {
         if (request.method !== 'POST') throw new MethodNotAllowedError(`${request.method} ${request.path}: use POST`, 'POST');
-        return await this.invoke(request, started);
+        return this.invoke(request, started);
       }
       if (request.path === '/ping') {
         if (request.method !== 'GET' && request.method !== 'HEAD') throw new MethodNotAllowedError(`${request.method} ${request.path}: use GET`, 'GET, HEAD');
-        return await this.ping();
+        return this.ping().catch((error: unknown) => this.failed(request, started, error));
       }
       throw new RouteNotFoundError(`no route ${request.method} ${request.path}; the routes are POST /invocations and GET /ping`);
     } catch (error) {
-      const response = errorResponse(error);
-      if (request.path === '/invocations') this.options.metrics.recordFailure(performance.now() - started, response.statusCode);
-      if (response.statusCode >= 500) logger.error('request failed', { requestId: request.requestId, error: error as Error });
-      return response;
+      return Promise.resolve(this.failed(request, started, error));
     }
+  }
+
+  /** The error's response, counted and (for a 5xx) logged. */
+  private failed(request: InferenceRequest, started: number, error: unknown): InferenceResponse {
+    const response = errorResponse(error);
+    if (request.path === '/invocations') this.options.metrics.recordFailure(performance.now() - started, response.statusCode);
+    if (response.statusCode >= 500) logger.error('request failed', { requestId: request.requestId, error: error as Error });
+    return response;
   }
 
   /**
@@ -133,21 +142,33 @@ export class InferenceService {
     }
   }
 
-  /** Validation throws synchronously; once the model is loaded the only asynchronous step is the model run. */
+  /** Validation throws synchronously (handle answers it); once the model is loaded the only asynchronous step is the model run. */
   private invoke(request: InferenceRequest, started: number): Promise<InferenceResponse> {
     const { body } = request;
     if (body === undefined || body === '') throw new InvalidRequestError('body: expected JSON of the form {"instances": [...]}');
     checkBodySize(body, request.isBase64Encoded ?? false, this.limits);
     const model = this.loaded;
-    if (!model) return this.model().then(() => this.invoke(request, started));
+    if (!model) {
+      return this.model().then(
+        () => this.handle(request),
+        (error: unknown) => this.failed(request, started, error),
+      );
+    }
     const text = request.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
-    const invocation = parseInvocation(text, model.session, this.limits);
-    return predict(model.session, invocation, model.version).then((prediction) => {
-      model.session.releaseInputBuffer(invocation.features);
-      this.options.metrics.recordSuccess(performance.now() - started, prediction.rows, prediction.positives);
-      if (!request.captureOptOut && this.options.capture?.sample()) this.capture(model, invocation, prediction.output, request.requestId);
-      return { statusCode: 200, headers: JSON_HEADERS, body: prediction.body };
-    });
+    const { session, version } = model;
+    const invocation = parseInvocation(text, session, this.limits);
+    return session.runWith(
+      invocation.features,
+      invocation.rows,
+      (output) => {
+        session.releaseInputBuffer(invocation.features);
+        const prediction = encodePrediction(session, output, invocation.rows, version);
+        this.options.metrics.recordSuccess(performance.now() - started, prediction.rows, prediction.positives);
+        if (!request.captureOptOut && this.options.capture?.sample()) this.capture(model, invocation, output, request.requestId);
+        return { statusCode: 200, headers: JSON_HEADERS, body: prediction.body };
+      },
+      (error) => this.failed(request, started, error),
+    );
   }
 
   private async ping(): Promise<InferenceResponse> {
@@ -159,6 +180,7 @@ export class InferenceService {
   private capture(model: LoadedModel, invocation: Invocation, output: ModelOutput, requestId: string): void {
     const { session, version } = model;
     const at = new Date(this.clock()).toISOString();
+    const instances = sentInstances(invocation);
     for (let r = 0; r < invocation.rows; r++) {
       const prediction = positiveProbability(output, r);
       if (!Number.isFinite(prediction)) continue;
@@ -168,7 +190,7 @@ export class InferenceService {
         modelVersion: version,
         at,
         requestId,
-        features: instanceValues(invocation.instances[r], session),
+        features: instanceValues(instances[r], session),
         prediction,
         ...(label === undefined ? {} : { label }),
       });

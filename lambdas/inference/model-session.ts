@@ -24,6 +24,10 @@ export interface ModelOutput {
 
 const FLOAT_OUTPUTS = new Set(['float32', 'float64']);
 
+const rethrow = (error: unknown): never => {
+  throw error;
+};
+
 /**
  * One loaded model: an InferenceSession plus what the request schema and the response need from its metadata.
  * The one ONNX session wrapper of the platform: the inference tier serves through it, and evaluation and
@@ -86,8 +90,22 @@ export class ModelSession {
 
   /** Runs `rows` rows of features (row-major, in feature order). */
   run(features: Float32Array, rows: number): Promise<ModelOutput> {
+    return this.runWith(features, rows, (output) => output, rethrow);
+  }
+
+  /**
+   * `run`, handing the output to `use` (or a failure of the run, the output check or `use` to `recover`) in the
+   * run's own callback, so the serving path adds no promise hop of its own.
+   */
+  runWith<T>(features: Float32Array, rows: number, use: (output: ModelOutput) => T, recover: (error: unknown) => T): Promise<T> {
     const input = new Tensor('float32', features, [rows, this.width]);
-    return this.session.run({ [this.metadata.inputName]: input }, this.fetches).then((results) => this.output(results, rows));
+    return this.session.run({ [this.metadata.inputName]: input }, this.fetches).then((results) => {
+      try {
+        return use(this.output(results, rows));
+      } catch (error) {
+        return recover(error);
+      }
+    }, recover);
   }
 
   /** A [rows, width] input buffer for `run`, pooled for small batches (the request schema fills it). */

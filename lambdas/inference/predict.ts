@@ -1,5 +1,4 @@
 import type { ModelOutput, ModelSession } from './model-session';
-import type { Invocation } from './request-schema';
 
 /**
  * The invocation response:
@@ -18,16 +17,11 @@ export interface Prediction {
   rows: number;
   /** Rows predicted as the positive class (0 for regression). */
   positives: number;
-  output: ModelOutput;
-}
-
-export function predict(session: ModelSession, invocation: Invocation, modelVersion: number): Promise<Prediction> {
-  return session.run(invocation.features, invocation.rows).then((output) => encode(session, output, invocation.rows, modelVersion));
 }
 
 // The body is written directly rather than built as objects for JSON.stringify: at batch 1 the response encoding
 // is a visible share of the handler's overhead over the model run itself.
-function encode(session: ModelSession, output: ModelOutput, rows: number, modelVersion: number): Prediction {
+export function encodePrediction(session: ModelSession, output: ModelOutput, rows: number, modelVersion: number): Prediction {
   let body = '{"predictions":[';
   let positives = 0;
   if (session.task === 'regression') {
@@ -42,7 +36,7 @@ function encode(session: ModelSession, output: ModelOutput, rows: number, modelV
       body += `${r ? ',' : ''}{"label":${isPositive ? positive : negative},"probabilities":[${number(p0)},${number(p1)}]}`;
     }
   }
-  return { body: `${body}],"modelVersion":${modelVersion}}`, rows, positives, output };
+  return { body: `${body}],"modelVersion":${modelVersion}}`, rows, positives };
 }
 
 /** Probability of the positive class (classification) or the predicted value (regression) of row `r`. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidRequestError, PayloadTooLargeError } from './errors';
+import { scanPositionalRows } from './positional-rows';
 
 /**
  * The invocation request: `{"instances": [...]}` where each instance is either an array of numbers in the
@@ -8,9 +9,9 @@ import { InvalidRequestError, PayloadTooLargeError } from './errors';
  * type); strings, booleans, null and non-finite values are refused with the offending field named, e.g.
  * `instances[3][2]: expected a finite number, got "abc"` or `instances[0]: missing feature "amount"`.
  *
- * This runs on every request, so the common case is checked by hand without allocating: the envelope by a few
- * tests (zod's schema below words the error when they fail), the values by a plain loop that writes straight
- * into the model's input buffer.
+ * This runs on every request, so the common case is checked by hand: positional rows are read straight from the
+ * text into float32 (positional-rows.ts); otherwise the envelope is checked by a few tests after JSON.parse (zod's
+ * schema below words the error when they fail), the values by a plain loop that writes into the model's input buffer.
  */
 
 export interface InvocationLimits {
@@ -32,11 +33,13 @@ export interface FeatureLayout {
 }
 
 export interface Invocation {
-  /** Validated instances as sent (kept for capture). */
-  instances: readonly unknown[];
   /** Row-major [rows, width] model input. */
   features: Float32Array;
   rows: number;
+  /** The request body, for `sentInstances`. */
+  body: string;
+  /** The instances as parsed, when the JSON parser ran (the positional fast path builds none). */
+  parsed: readonly unknown[] | undefined;
 }
 
 /** Largest float32; anything beyond it would silently become Infinity in the model's input. */
@@ -57,6 +60,13 @@ export function checkBodySize(body: string, isBase64Encoded: boolean, limits: In
 
 /** Parses and validates an invocation body (size already checked) against the model's features. */
 export function parseInvocation(body: string, layout: FeatureLayout, limits: InvocationLimits): Invocation {
+  const scanned = scanPositionalRows(body, layout.width, limits.maxInstances);
+  if (scanned) {
+    const size = scanned.rows * layout.width;
+    const features = layout.inputBuffer ? layout.inputBuffer(scanned.rows) : new Float32Array(size);
+    for (let k = 0; k < size; k++) features[k] = scanned.values[k];
+    return { features, rows: scanned.rows, body, parsed: undefined };
+  }
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -76,7 +86,12 @@ export function parseInvocation(body: string, layout: FeatureLayout, limits: Inv
       );
     }
   }
-  return { instances, features, rows: instances.length };
+  return { features, rows: instances.length, body, parsed: instances };
+}
+
+/** The validated instances as sent (for capture): parsed here when the fast path ran, so only for sampled requests. */
+export function sentInstances(invocation: Invocation): readonly unknown[] {
+  return invocation.parsed ?? (JSON.parse(invocation.body) as { instances: unknown[] }).instances;
 }
 
 /** The feature values of a validated instance, in feature order (for capture). */
