@@ -51,6 +51,12 @@ export interface DriftMonitorProps {
    */
   readonly team?: string;
   /**
+   * The model version the inference tier serves when that is pinned outside the registry's deployment flow (the EKS
+   * tier serves the team config's `inference.modelVersion`); the job compares traffic with this version's baseline.
+   * @default - the registry's live version
+   */
+  readonly servedVersion?: number;
+  /**
    * What happens when an alarm changes state (see `AlarmNotificationTopic.strategyFor`). The retraining rule
    * listens to the drift alarm's state-change event whatever the actions are.
    * @default - no actions
@@ -116,6 +122,7 @@ export class DriftMonitor extends Construct {
       ...rangeProblem('drift.driftedFeatureShare', drift.driftedFeatureShare, { min: Number.MIN_VALUE, max: 1 }),
       ...rangeProblem('drift.retrainCooldownHours', drift.retrainCooldownHours, { min: 1, max: 720, integer: true }),
       ...rangeProblem('drift.windowHours', drift.windowHours, { min: 1, max: 720, integer: true }),
+      ...rangeProblem('servedVersion', props.servedVersion, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
       ...alarmNamingProblems(props),
     ]);
     this.modelName = props.modelName;
@@ -151,6 +158,7 @@ export class DriftMonitor extends Construct {
           psi: drift.psi,
           driftedFeatureShare: drift.driftedFeatureShare,
           features: props.features.map(({ name, type }) => ({ name, type })),
+          ...(props.servedVersion === undefined ? {} : { servedVersion: props.servedVersion }),
         }),
       },
     });

@@ -28,8 +28,8 @@ export interface MlopsTeamStackProps extends StackProps {
  * DeploymentFlow: approving a version there starts the holdout check, canary and promotion of the function alias.
  * On EKS, approval records the decision and nothing rolls out by itself: the pods serve `inference.modelVersion`,
  * and a version goes live by setting it in the team config and deploying the stack (GitOps; a rolling update gated
- * by the readiness probe). The registry's `live` status is set by the deployment flow, so on EKS it stays unset
- * and the drift job, which compares against the live version's baseline, has nothing to compare yet.
+ * by the readiness probe). The registry's `live` status is set by the deployment flow, so on EKS the drift job is
+ * told the served version instead and compares traffic with that version's baseline.
  */
 export class MlopsTeamStack extends Stack {
   readonly artifactStore: ArtifactStore;
@@ -145,6 +145,7 @@ export class MlopsTeamStack extends Stack {
       drift: config.drift,
       team,
       alarmActions,
+      servedVersion: inference.kind === 'eks' ? inference.modelVersion : undefined,
     });
 
     this.dashboard = new MlopsDashboard(this, 'Dashboard', {

@@ -33,6 +33,11 @@ export const driftConfigSchema = z.object({
   minKsStatistic: z.number().min(0).max(1).optional(),
   /** @default 0.1 */
   minEffectSize: z.number().min(0).optional(),
+  /**
+   * The version the inference tier serves when it is pinned outside the registry (EKS: the team config's
+   * `inference.modelVersion`, rolled out by deploying the stack). @default - the registry's live version
+   */
+  servedVersion: z.number().int().min(1).optional(),
 });
 export type DriftConfig = z.output<typeof driftConfigSchema>;
 

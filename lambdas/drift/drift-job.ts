@@ -56,14 +56,14 @@ function currentColumns(rows: { features: number[] }[], config: DriftConfig): Cu
 }
 
 /**
- * One drift run: the capture window of the live version against that version's baseline, per-feature
- * metrics (EMF) for the alarms, and a report in the artifact store.
+ * One drift run: the capture window of the live version (or the pinned `servedVersion`) against that version's
+ * baseline, per-feature metrics (EMF) for the alarms, and a report in the artifact store.
  */
 export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings): Promise<DriftJobResult> {
   const { s3, registry, metrics, logger } = deps;
   const { bucket, model, config } = settings;
   const now = (deps.now ?? (() => new Date()))();
-  const liveVersion = (await registry.getModel(model)).liveVersion;
+  const liveVersion = config.servedVersion ?? (await registry.getModel(model)).liveVersion;
   if (liveVersion === undefined) {
     logger.info('No live version; nothing to compare', { model });
     return { status: 'no-live-version' };

@@ -64,6 +64,16 @@ describe('DriftMonitor', () => {
     });
   });
 
+  it('pins the compared version when the tier serves one outside the deployment flow', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    driftMonitor(f, { servedVersion: 4 });
+    // THEN
+    const [job] = Object.values(Template.fromStack(f.stack).findResources('AWS::Lambda::Function', { Properties: { Timeout: 300 } }));
+    expect(JSON.parse(job.Properties.Environment.Variables.DRIFT_CONFIG)).toMatchObject({ servedVersion: 4 });
+  });
+
   it('alarms on the PSI of every feature at the Warning/Critical thresholds of the config', () => {
     // GIVEN
     const f = teamFixture();
@@ -251,9 +261,10 @@ describe('DriftMonitor', () => {
           { name: 'amount', type: 'numeric' },
         ],
         drift: { ...f.config.drift, schedule: 'every hour', psi: { warning: 0.5, critical: 0.2 } },
+        servedVersion: 0,
       }),
     ).toThrow(
-      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*drift\.schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*drift\.psi\.warning must be <= drift\.psi\.critical/,
+      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*drift\.schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*drift\.psi\.warning must be <= drift\.psi\.critical[^]*servedVersion must be/,
     );
   });
 

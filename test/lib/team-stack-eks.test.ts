@@ -45,6 +45,13 @@ describe('MlopsTeamStack (example team on EKS)', () => {
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { ClusterName: 'ml-platform', Namespace: 'fraud' });
   });
 
+  it('has the drift job compare traffic with the served version, which no deployment flow marks live', () => {
+    const job = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (fn) => (fn.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables?.DRIFT_CONFIG,
+    ) as { Properties: { Environment: { Variables: { DRIFT_CONFIG: string } } } };
+    expect(JSON.parse(job.Properties.Environment.Variables.DRIFT_CONFIG)).toMatchObject({ servedVersion: 3 });
+  });
+
   it('has no deployment flow: only the training pipeline is a state machine, and no Lambda alias outputs', () => {
     expect(synthesized.stack.deploymentFlow).toBeUndefined();
     expect(Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))).toEqual([

@@ -201,4 +201,37 @@ describe('drift job', () => {
     expect(emf[0]).toMatchObject({ Model: MODEL, DriftSampleCount: 50 });
     expect(emf[0]).not.toHaveProperty('DriftedFeatureShare');
   });
+
+  it('compares with the pinned served version (EKS) instead of the registry\'s live one', async () => {
+    // GIVEN version 2, approved but never marked live (EKS pods serve it), trained on shifted data
+    const shifted = rowsOf(5000, 2, 1);
+    const baseline = computeBaseline(FEATURES.map((f, c) => ({ ...f, values: shifted.map((row) => row[c]) })));
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'runs/run-2/processed/baseline.json', Body: JSON.stringify(baseline) }));
+    const { version } = await registry.register(
+      {
+        model: MODEL,
+        artifactUri: `s3://${BUCKET}/runs/run-2/model/job/output/model.tar.gz`,
+        artifactSha256: 'b'.repeat(64),
+        metrics: { holdout: { auc: 0.9 } },
+        baselineUri: `s3://${BUCKET}/runs/run-2/processed/baseline.json`,
+      },
+      'test',
+    );
+    await registry.approve(MODEL, version.version, { actor: 'test', reason: 'test' });
+    // and traffic of both versions, version 2's drawn like its training data
+    const now = new Date();
+    await putCapture(rowsOf(600, 13, 1).map((f, i) => capture(f, version.version, now, i)), now, 'v2.json', false);
+    await putCapture(rowsOf(300, 14, 0).map((f, i) => capture(f, 1, now, i)), now, 'v1.json', false);
+    const config = process.env.DRIFT_CONFIG!;
+    process.env.DRIFT_CONFIG = JSON.stringify({ ...JSON.parse(config), servedVersion: version.version });
+    try {
+      // WHEN
+      const result = await runHandler();
+      // THEN only version 2's rows are compared, with version 2's baseline: no drift
+      expect(result).toMatchObject({ status: 'evaluated', version: version.version, sampleCount: 600 });
+      if (result.status === 'evaluated') expect(result.report.driftedFeatures).toBe(0);
+    } finally {
+      process.env.DRIFT_CONFIG = config;
+    }
+  });
 });
