@@ -10,26 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ksPValue, ksTest } from '../lambdas/drift/statistics/ks';
 import { psiTest } from '../lambdas/drift/statistics/psi';
+import { Random } from '../pipelines/common/random';
 import type { BenchResult } from './bench-result';
 
 const N = 1_000_000;
 const REPEATS = 3;
 
-/** mulberry32 + Box-Muller: the same data on every run. */
+/** The same data on every run (the pipelines' seeded generator). */
 function normals(n: number, seed: number, mean: number): Float64Array {
-  let a = seed;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = mean + Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  for (let i = 0; i < n; i++) out[i] = mean + random.normal();
   return out;
 }
 
-/** Best of REPEATS wall-clock times, in ms, and the last result. */
 function time<T>(fn: () => T): { ms: number; result: T } {
   let best = Infinity;
   let result!: T;

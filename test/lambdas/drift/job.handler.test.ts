@@ -7,6 +7,7 @@ import { computeBaseline } from '../../../lambdas/drift/baseline';
 import type { CaptureRecord } from '../../../lambdas/shared/capture-record';
 import { lambdaEnvFor, startDynalite, type LocalDynamo } from '../../helpers/dynalite';
 import { type LocalS3, S3RVER_CREDENTIALS, startS3rver } from '../../helpers/s3rver';
+import { Random } from '../../../pipelines/common/random';
 
 const MODEL = 'card-fraud';
 const BUCKET = 'artifacts';
@@ -16,21 +17,8 @@ const FEATURES = [
   { name: 'channel', type: 'categorical' },
 ] as const;
 
-/** A seeded PRNG (mulberry32) and a normal deviate, so the data are the same on every run. */
-function prng(seed: number) {
-  let a = seed;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return { uniform, normal };
-}
-
 function rowsOf(n: number, seed: number, shift: number): number[][] {
-  const r = prng(seed);
+  const r = new Random(seed);
   return Array.from({ length: n }, () => [
     Math.exp(3 + r.normal() * 0.5 + shift),
     Math.floor(r.uniform() * 24),
