@@ -70,6 +70,12 @@ export function twinState(twin: Twin) {
     // The console divides its time ranges and periods by this, as the twin's clock runs that much faster.
     timeScale: twin.clock.scale,
     stacks: Object.entries(twin.app.outputs()).map(([stackName, outputs]) => ({ stackName, outputs })),
+    // The flow each machine runs, as synthesized, so the console can draw the states still ahead of an execution.
+    stateMachines: [...twin.states.machines.values()].map(({ name, definition }) => ({
+      name,
+      startAt: definition.StartAt,
+      states: Object.fromEntries(Object.entries(definition.States).map(([state, { Type, Next, Default }]) => [state, { type: Type, next: Next, default: Default }])),
+    })),
     executions: twin.states.executions.map((e) => ({
       executionArn: e.executionArn,
       stateMachineName: e.stateMachineName,

@@ -46,6 +46,9 @@ interface MachineDefinition {
 
 interface AslState {
   Type: string;
+  Next?: string;
+  /** A Choice state's "otherwise" branch. */
+  Default?: string;
   Resource?: string;
   Seconds?: number;
   TimeoutSeconds?: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeOutcome, executionKind, stepsOf } from '../../../local/console/src/lib/run-progress';
-import type { Execution, ExecutionEvent } from '../../../local/console/src/lib/twin-types';
+import { describeOutcome, executionKind, pendingSteps, stepsOf } from '../../../local/console/src/lib/run-progress';
+import type { Execution, ExecutionEvent, StateMachineFlow } from '../../../local/console/src/lib/twin-types';
 
 const at = (second: number) => new Date(Date.UTC(2025, 0, 1, 12, 0, second)).toISOString();
 const entered = (state: string, second: number): ExecutionEvent => ({ type: 'StateEntered', state, at: at(second) });
@@ -107,6 +107,70 @@ describe('describeOutcome', () => {
   it('reports progress and success', () => {
     expect(outcomeOf(execution({ status: 'RUNNING', events: [entered('Canary', 0)] }))).toEqual({ tone: 'progress', headline: 'Running: Canary' });
     expect(outcomeOf(execution({ status: 'SUCCEEDED', events: [entered('Finalize', 0), exited('Finalize', 1)] }))).toEqual({ tone: 'success', headline: 'Succeeded' });
+  });
+});
+
+describe('pendingSteps', () => {
+  /** A flow from `[name, type, next?, default?]` rows; the first row is StartAt. */
+  const flow = (...rows: [string, string, string?, string?][]): StateMachineFlow => ({
+    name: 'TrainingPipeline',
+    startAt: rows[0][0],
+    states: Object.fromEntries(rows.map(([name, type, next, otherwise]) => [name, { type, next, default: otherwise }])),
+  });
+  /** Names of the pending steps of a running execution that entered `states` in order (none: not started yet). */
+  const ahead = (machine: StateMachineFlow, ...states: string[]) => {
+    const e = execution({ status: 'RUNNING', events: states.map((state, i) => entered(state, i)) });
+    return pendingSteps(e, stepsOf(e), machine).map((step) => step.name);
+  };
+
+  const linear = flow(['Process', 'Task', 'Train'], ['Train', 'Task', 'Evaluate'], ['Evaluate', 'Task', 'Registered'], ['Registered', 'Succeed']);
+
+  it('lists the states after the current one along Next, up to the terminal state, as pending steps without times', () => {
+    const e = execution({ status: 'RUNNING', events: [entered('Process', 0), exited('Process', 1), entered('Train', 1)] });
+    expect(pendingSteps(e, stepsOf(e), linear)).toEqual([
+      { name: 'Evaluate', status: 'pending' },
+      { name: 'Registered', status: 'pending' },
+    ]);
+    expect(ahead(linear)).toEqual(['Process', 'Train', 'Evaluate', 'Registered']);
+    expect(ahead(flow(['Process', 'Task', 'Train'], ['Train', 'Task'], ['Unreached', 'Pass']), 'Process')).toEqual(['Train']);
+  });
+
+  it('follows a Choice to its Default, stops at one without (the data picks the branch), and at a Default that ends in a Fail state', () => {
+    const gate = (otherwise?: string) =>
+      flow(['Evaluate', 'Task', 'Gate'], ['Gate', 'Choice', undefined, otherwise], ['Promote', 'Task', 'Deployed'], ['Deployed', 'Succeed'], ['BelowGate', 'Pass', 'RunFailed'], ['RunFailed', 'Fail']);
+    expect(ahead(gate('Promote'), 'Evaluate')).toEqual(['Gate', 'Promote', 'Deployed']);
+    expect(ahead(gate(undefined), 'Evaluate')).toEqual(['Gate']);
+    expect(ahead(gate('BelowGate'), 'Evaluate')).toEqual(['Gate']);
+  });
+
+  it('stops a loop at the first state already on the path', () => {
+    const poll = flow(['Submit', 'Task', 'Wait'], ['Wait', 'Wait', 'Check'], ['Check', 'Task', 'Done?'], ['Done?', 'Choice', undefined, 'Wait'], ['Finish', 'Succeed']);
+    expect(ahead(poll, 'Submit', 'Wait', 'Check')).toEqual(['Done?', 'Wait']);
+    expect(ahead(poll, 'Submit')).toEqual(['Wait', 'Check', 'Done?']);
+  });
+
+  it('gives a finished execution, or one whose state machine the twin does not list, no pending steps', () => {
+    for (const status of ['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']) {
+      const e = execution({ status, events: [entered('Process', 0)] });
+      expect(pendingSteps(e, stepsOf(e), linear)).toEqual([]);
+    }
+    const running = execution({ status: 'RUNNING', events: [entered('Process', 0)] });
+    expect(pendingSteps(running, stepsOf(running), undefined)).toEqual([]);
+  });
+
+  it('goes on from a Catch target along its own Next, and leaves Catch targets off the success path', () => {
+    // Train catches into RecordFailure; the flow has no edge to it that the path follows.
+    const caught = flow(['Train', 'Task', 'Evaluate'], ['Evaluate', 'Task', 'Registered'], ['Registered', 'Succeed'], ['RecordFailure', 'Task', 'RunFailed'], ['RunFailed', 'Fail']);
+    expect(ahead(caught, 'Train')).toEqual(['Evaluate', 'Registered']);
+    expect(ahead(caught, 'Train', 'RecordFailure')).toEqual(['RunFailed']);
+    // Between the catch and entering its target, the state ahead is not the caught state's Next.
+    const e = execution({ status: 'RUNNING', events: [entered('Train', 0), { type: 'StateFailed', state: 'Train', at: at(1) }, { type: 'StateCaught', state: 'Train', at: at(1) }] });
+    expect(pendingSteps(e, stepsOf(e), caught)).toEqual([]);
+  });
+
+  it('goes on from the top-level state when the last entered states are inside a Parallel branch', () => {
+    const parallel = flow(['Fan', 'Parallel', 'Join'], ['Join', 'Pass']);
+    expect(ahead(parallel, 'Fan', 'BranchTask')).toEqual(['Join']);
   });
 });
 

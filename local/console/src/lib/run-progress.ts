@@ -1,5 +1,5 @@
 import type { Tone } from './status';
-import type { Execution, ExecutionEvent } from './twin-types';
+import type { Execution, ExecutionEvent, StateMachineFlow } from './twin-types';
 import { toEpochMillis } from './time-series';
 
 /** One state of an execution as the step strip shows it. */
@@ -96,6 +96,43 @@ export function stepsOf(execution: Pick<Execution, 'events' | 'status' | 'error'
     }
   }
   return steps;
+}
+
+/** A state a running execution has still to enter. */
+export interface PendingStep {
+  name: string;
+  status: 'pending';
+}
+
+/**
+ * The states ahead of a running execution on its success path through `flow`, in order: from the state it is in (or
+ * StartAt before it entered any), along `next` up to a terminal state or one already on the path (a poll loop).
+ * A Choice goes on to its `default` unless that branch ends in a Fail state: then it is the failure branch, and the
+ * branch the data will pick is not known yet.
+ */
+export function pendingSteps(execution: Pick<Execution, 'status'>, steps: readonly Step[], flow: StateMachineFlow | undefined): PendingStep[] {
+  if (execution.status !== 'RUNNING' || !flow) return [];
+  // States inside a Parallel or Map branch have steps too; the flow goes on from the top-level state holding them.
+  const current = [...steps].reverse().find((step) => Object.hasOwn(flow.states, step.name));
+  // A caught state goes on to its Catch target, which is off the success path.
+  if (current?.status === 'caught') return [];
+  const ahead = current ? pathFrom(flow, flow.states[current.name].next, new Set([current.name])) : pathFrom(flow, flow.startAt, new Set());
+  return ahead.map((name) => ({ name, status: 'pending' }));
+}
+
+function pathFrom(flow: StateMachineFlow, start: string | undefined, visited: Set<string>): string[] {
+  const path: string[] = [];
+  for (let name = start; name !== undefined && !visited.has(name) && Object.hasOwn(flow.states, name); name = flow.states[name].next) {
+    visited.add(name);
+    path.push(name);
+    const { type, default: otherwise } = flow.states[name];
+    if (type === 'Choice') {
+      const branch = pathFrom(flow, otherwise, visited);
+      const end = branch.at(-1);
+      return end === undefined || flow.states[end].type === 'Fail' ? path : [...path, ...branch];
+    }
+  }
+  return path;
 }
 
 export type ExecutionKind = 'pipeline' | 'deployment' | 'other';

@@ -24,6 +24,16 @@ export interface Execution {
   events: ExecutionEvent[];
 }
 
+/**
+ * A state machine's top-level states with the transitions known before a run: `next`, and a Choice's `default` (its
+ * other branches depend on the data; Catch targets are for errors). Parallel and Map branches stay inside their state.
+ */
+export interface StateMachineFlow {
+  name: string;
+  startAt: string;
+  states: Record<string, { type: string; next?: string; default?: string }>;
+}
+
 export interface AlarmState {
   alarmName: string;
   state: string;
@@ -51,6 +61,7 @@ export interface TwinState {
   /** How many times faster than template time the twin runs (its Clock scale); absent means 1. */
   timeScale?: number;
   stacks: unknown[];
+  stateMachines: StateMachineFlow[];
   executions: Execution[];
   alarms: AlarmState[];
   functions: FunctionState[];

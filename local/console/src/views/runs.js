@@ -1,12 +1,12 @@
 // @ts-check
 import { badge, h, patch } from '../dom';
 import { formatDuration, formatRelative, formatTimestamp } from '../lib/format';
-import { describeOutcome, executionKind, stepsOf } from '../lib/run-progress';
+import { describeOutcome, executionKind, pendingSteps, stepsOf } from '../lib/run-progress';
 import { executionStatusBadge } from '../lib/status';
 import { toEpochMillis } from '../lib/time-series';
 
 const KIND_LABEL = { pipeline: 'Training pipeline', deployment: 'Deployment', other: 'State machine' };
-const STEP_LABEL = { running: 'running', succeeded: 'succeeded', failed: 'failed', caught: 'failed, handled' };
+const STEP_LABEL = { running: 'running', succeeded: 'succeeded', failed: 'failed', caught: 'failed, handled', pending: 'pending' };
 
 /**
  * Pipeline and deployment executions with their state-by-state progress. `only` narrows to one execution name.
@@ -33,10 +33,14 @@ export function runsView(context, only) {
         .sort((a, b) => toEpochMillis(b.startDate) - toEpochMillis(a.startDate));
       // Running executions change every second; finished ones only when the relative time label does.
       const tick = executions.some((e) => e.status === 'RUNNING') ? context.now() : Math.floor(context.now() / 60_000);
-      patch(list, { executions, tick }, ({ executions }) =>
+      patch(list, { executions, stateMachines: state.stateMachines, tick }, ({ executions, stateMachines }) =>
         executions.length === 0
           ? h('p', { class: 'empty' }, only ? `No execution named ${only} in this twin session.` : 'No executions yet.')
-          : h('ol', { class: 'executions' }, executions.map((execution) => executionCard(execution, context.now()))),
+          : h(
+              'ol',
+              { class: 'executions' },
+              executions.map((execution) => executionCard(execution, stateMachines.find((m) => m.name === execution.stateMachineName), context.now())),
+            ),
       );
     },
   };
@@ -44,9 +48,10 @@ export function runsView(context, only) {
 
 /**
  * @param {import('../lib/twin-types').Execution} execution
+ * @param {import('../lib/twin-types').StateMachineFlow | undefined} flow the flow the execution runs, for the states ahead
  * @param {number} now
  */
-function executionCard(execution, now) {
+function executionCard(execution, flow, now) {
   const steps = stepsOf(execution);
   const outcome = describeOutcome(execution, steps);
   const started = toEpochMillis(execution.startDate);
@@ -75,6 +80,9 @@ function executionCard(execution, now) {
           h('span', { class: 'step-state' }, STEP_LABEL[step.status], step.retries ? ` · ${step.retries} ${step.retries === 1 ? 'retry' : 'retries'}` : ''),
           h('span', { class: 'step-time' }, step.exitedAt ? formatDuration(step.exitedAt - step.enteredAt) : formatDuration(now - step.enteredAt)),
         ),
+      ),
+      pendingSteps(execution, steps, flow).map((step) =>
+        h('li', { class: `step step--${step.status}` }, h('span', { class: 'step-name' }, step.name), h('span', { class: 'step-state' }, STEP_LABEL[step.status])),
       ),
     ),
     failures.filter((step) => step.error || step.cause).map((step) =>
