@@ -55,12 +55,14 @@ describe('stepsOf', () => {
         status: 'SUCCEEDED',
         events: [
           { type: 'TaskStateEntered', state: 'Evaluate', at: at(0) },
+          // The twin records a retried attempt as Failed then Retried; the retry that follows succeeds.
+          { type: 'StateFailed', state: 'Evaluate', at: at(1), detail: { error: 'Lambda.TooManyRequestsException' } },
           { type: 'StateRetried', state: 'Evaluate', at: at(1) },
           { type: 'TaskStateExited', state: 'Evaluate', at: at(2) },
         ],
       }),
     );
-    expect(steps).toMatchObject([{ name: 'Evaluate', status: 'succeeded', retries: 1 }]);
+    expect(steps).toMatchObject([{ name: 'Evaluate', status: 'succeeded', retries: 1, exitedAt: Date.parse(at(2)) }]);
   });
 
   it('blames the state still running when the execution failed without a state event', () => {

@@ -67,7 +67,12 @@ export function stepsOf(execution: Pick<Execution, 'events' | 'status' | 'error'
       steps.push(step);
       open.set(event.state, step);
     } else if (current) {
-      if (kind === 'Retried') current.retries += 1;
+      if (kind === 'Retried') {
+        // The failed attempt is being retried: the state runs again (its error stays for the tooltip).
+        current.retries += 1;
+        current.status = 'running';
+        current.exitedAt = undefined;
+      }
       if (kind === 'Failed' || kind === 'Caught') {
         current.status = kind === 'Caught' ? 'caught' : 'failed';
         const { error, cause } = errorOf(event.detail);
