@@ -7,11 +7,10 @@ import {
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
-import { registryEventDetailSchema, SAGEMAKER_APPROVAL_STATUS } from '../shared/registry-events';
+import { registryEventDetailSchema } from '../shared/registry-events';
 import { parseInput } from './parse-input';
 import { registryFromEnv } from './registry-from-env';
-import type { VersionRecord } from './schemas';
-import { type MirrorAction, mirrorAction, modelPackageGroupInput, modelPackageInput } from './sagemaker-mirror';
+import { mirrorAction, modelPackageGroupInput, modelPackageInput } from './sagemaker-mirror';
 
 const logger = new Logger();
 const registry = registryFromEnv();
@@ -22,7 +21,7 @@ const eventSchema = z.object({ detail: registryEventDetailSchema });
 export const handler = async (event: unknown) => {
   const { detail } = parseInput(eventSchema, event, 'registry event');
   const version = await registry.getVersion(detail.model, detail.version);
-  const action = unlessStale(mirrorAction(detail, version), version);
+  const action = mirrorAction(detail, version);
   if (action.kind === 'create') {
     await ensureGroup(detail.model);
     const { ModelPackageArn } = await sageMaker.send(new CreateModelPackageCommand(modelPackageInput(version)));
@@ -34,16 +33,6 @@ export const handler = async (event: unknown) => {
   logger.info('mirrored to SageMaker', { model: detail.model, version: detail.version, status: detail.status, action: action.kind });
   return { model: detail.model, version: detail.version, action: action.kind };
 };
-
-/**
- * Events can arrive late or out of order (separate invocations, retries, DLQ redrives). An update to a status the
- * version no longer maps to would undo a newer decision in SageMaker; the newer event carries the current status.
- */
-function unlessStale(action: MirrorAction, version: VersionRecord): MirrorAction {
-  const current = SAGEMAKER_APPROVAL_STATUS[version.status];
-  if (action.kind !== 'update' || action.input.ModelApprovalStatus === current) return action;
-  return { kind: 'skip', reason: `stale event: v${version.version} is now ${version.status} (${current} in SageMaker terms)` };
-}
 
 async function ensureGroup(model: string): Promise<void> {
   try {

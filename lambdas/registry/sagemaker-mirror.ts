@@ -14,14 +14,20 @@ export type MirrorAction = { kind: 'create' } | { kind: 'update'; input: UpdateM
 
 /**
  * What to do in the SageMaker Model Registry for one of our registry events: create the package the first time a
- * version is seen, update its approval status when that changes, and never echo a decision that came from
- * SageMaker (that would loop through the sync function).
+ * version is seen, update its approval status when that changes (unless the version has moved on since the event),
+ * and never echo a decision that came from SageMaker (that would loop through the sync function).
  */
 export function mirrorAction(detail: RegistryEventDetail, version: VersionRecord): MirrorAction {
   if (detail.actor.startsWith('sagemaker:')) return { kind: 'skip', reason: 'the decision came from SageMaker' };
   if (!version.sageMakerModelPackageArn) return { kind: 'create' };
   const before = detail.previousStatus === null ? undefined : SAGEMAKER_APPROVAL_STATUS[detail.previousStatus];
   if (before === detail.ModelApprovalStatus) return { kind: 'skip', reason: `still ${detail.ModelApprovalStatus} in SageMaker terms` };
+  // Events can arrive late or out of order (retries, DLQ redrives): an update to a status the version no longer
+  // maps to would undo a newer decision in SageMaker, and the newer event carries the current status.
+  const current = SAGEMAKER_APPROVAL_STATUS[version.status];
+  if (detail.ModelApprovalStatus !== current) {
+    return { kind: 'skip', reason: `stale event: v${version.version} is now ${version.status} (${current} in SageMaker terms)` };
+  }
   return {
     kind: 'update',
     input: {

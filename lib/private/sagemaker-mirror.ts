@@ -68,7 +68,8 @@ export class SageMakerMirror extends Construct {
       environment,
       deadLetterQueue: targetDlq,
     });
-    registry.grantRead(mirror);
+    // Read the version, write its model package ARN back (annotate).
+    registry.grantReadWrite(mirror);
     const stack = Stack.of(this);
     const group = stack.formatArn({ service: 'sagemaker', resource: 'model-package-group', resourceName: modelName });
     const packages = stack.formatArn({

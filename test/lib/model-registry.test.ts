@@ -69,7 +69,7 @@ describe('ModelRegistry', () => {
     });
   });
 
-  it('grants reads on the table and gsi1 only, without Scan', () => {
+  it('grants reads on the table and gsi1 only, without Scan, and item writes on the table (the mirror records its package ARN)', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('^RegistrySageMakerMirrorMirrorRole') }],
       PolicyDocument: {
@@ -77,6 +77,10 @@ describe('ModelRegistry', () => {
           Match.objectLike({
             Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
             Resource: [Match.anyValue(), { 'Fn::Join': ['', [Match.anyValue(), '/index/gsi1']] }],
+          }),
+          Match.objectLike({
+            Action: Match.arrayWith(['dynamodb:UpdateItem']),
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RegistryTable'), 'Arn'] },
           }),
         ]),
       },

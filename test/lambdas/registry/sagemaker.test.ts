@@ -74,8 +74,11 @@ describe('mirroring to SageMaker', () => {
     expect(mirrorAction(registryEventDetail(audit(null, 'pending_approval'), scope), version)).toEqual({ kind: 'create' });
   });
 
-  it('updates the approval status when it changes, and never echoes SageMaker', async () => {
-    const version = await registry.getVersion('card-fraud', 3);
+  it('updates the approval status when it changes, skips a stale event, and never echoes SageMaker', async () => {
+    const pending = await registry.getVersion('card-fraud', 3);
+    const version = { ...pending, status: 'approved' as const };
+    // The version has not reached the event's status (or has left it): a newer event will carry its status.
+    expect(mirrorAction(registryEventDetail(audit('pending_approval', 'approved'), scope), pending)).toMatchObject({ kind: 'skip', reason: expect.stringMatching(/^stale event/) });
     expect(mirrorAction(registryEventDetail(audit('pending_approval', 'approved'), scope), version)).toEqual({
       kind: 'update',
       input: { ModelPackageArn: arn(3), ModelApprovalStatus: 'Approved', ApprovalDescription: 'approved by alice: ok' },
