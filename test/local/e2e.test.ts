@@ -4,11 +4,34 @@ import { LambdaClient, GetAliasCommand } from '@aws-sdk/client-lambda';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pendingSteps } from '../../local/console/src/lib/run-progress';
+import type { StateMachineFlow, TwinState } from '../../local/console/src/lib/twin-types';
 import { runLoop, type LoopResult } from '../../local/driver/full-loop';
 import { failedTrainingDrill, rollbackDrill } from '../../local/driver/fault-drills';
 import { LoopSession } from '../../local/driver/loop-session';
 import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
 import { startTeamTwin, type TeamTwin } from '../helpers/twin';
+
+interface SynthesizedTemplate {
+  Resources: Record<string, { Type: string; Properties: { DefinitionString: unknown } }>;
+  Outputs: Record<string, { Value: unknown }>;
+}
+
+interface TemplateState {
+  Type: string;
+  Next?: string;
+  Default?: string;
+}
+
+/**
+ * The ASL of a state machine resource as synthesized: a DefinitionString, or an Fn::Join whose tokens (ARNs, names)
+ * all sit inside JSON strings, so a placeholder keeps the JSON valid.
+ */
+function definitionOf(resource: { Properties: { DefinitionString: unknown } }): { StartAt: string; States: Record<string, TemplateState> } {
+  const text = resource.Properties.DefinitionString;
+  const join = (text as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  return JSON.parse(join ? join[1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(join[0]) : String(text));
+}
 
 /**
  * The whole loop through the twin, from the synthesized example stack: train -> register -> approve -> deploy ->
@@ -130,5 +153,34 @@ describe('the platform loop in the local twin', () => {
     collect(Object.values(template.Resources).map((r) => r.Properties));
     const names = [...Object.keys(template.Resources), ...Object.keys(template.Outputs ?? {}), team.config.model.name, team.config.team];
     expect(names.filter((name) => !propertyNames.has(name) && text.includes(name))).toEqual([]);
+  });
+
+  const trainingFlow = async (): Promise<StateMachineFlow> => {
+    const name = team.twin.output('TrainingStateMachineArn').split(':').at(-1);
+    const state = (await (await fetch(`${team.twin.url}/twin/state`)).json()) as TwinState;
+    const flow = state.stateMachines.find((machine) => machine.name === name);
+    expect(flow, `no flow for ${name} in /twin/state`).toBeDefined();
+    return flow!;
+  };
+
+  it("gives the console the training pipeline's top-level states and transitions as its synthesized definition has them", async () => {
+    const template = JSON.parse(readFileSync(join(team.cdkOut, `Mlops-${team.config.team}.template.json`), 'utf8')) as SynthesizedTemplate;
+    const logicalId = (template.Outputs.TrainingStateMachineArn.Value as { Ref: string }).Ref;
+    const definition = definitionOf(template.Resources[logicalId]);
+    const flow = await trainingFlow();
+    expect(flow.startAt).toBe(definition.StartAt);
+    expect(Object.keys(flow.states)).toEqual(Object.keys(definition.States));
+    expect(flow.states).toEqual(Object.fromEntries(Object.entries(definition.States).map(([name, s]) => [name, { type: s.Type, next: s.Next, default: s.Default }])));
+    const machines = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine');
+    const state = (await (await fetch(`${team.twin.url}/twin/state`)).json()) as TwinState;
+    expect(state.stateMachines).toHaveLength(machines.length);
+  });
+
+  it('shows the console a pipeline that has just started with no failure branch ahead', async () => {
+    const flow = await trainingFlow();
+    const execution = { status: 'RUNNING' };
+    const ahead = pendingSteps(execution, [{ name: flow.startAt, status: 'running', enteredAt: 0, retries: 0 }], flow);
+    expect(ahead.length).toBeGreaterThan(0);
+    expect(ahead.filter((step) => flow.states[step.name].type === 'Fail')).toEqual([]);
   });
 });
