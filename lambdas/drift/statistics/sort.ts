@@ -9,14 +9,18 @@
 const RADIX_MIN_LENGTH = 2048;
 const DIGITS = 4;
 const BUCKETS = 1 << 16;
+/** The scatter target of the radix passes, kept between calls (a drift run sorts many columns of one size). */
+let scratch = new Uint32Array(0);
 const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 export function sortFloat64(values: ArrayLike<number>): Float64Array {
   const n = values.length;
-  const sorted = Float64Array.from(values);
+  // slice() of a typed array is a block copy; Float64Array.from walks the values one by one.
+  const sorted = values instanceof Float64Array ? values.slice() : Float64Array.from(values);
   if (n < RADIX_MIN_LENGTH || !littleEndian) return sorted.sort();
-  let keys = new Uint32Array(sorted.buffer); // [low word, high word] per double
-  let spare = new Uint32Array(2 * n);
+  let keys: Uint32Array = new Uint32Array(sorted.buffer); // [low word, high word] per double
+  if (scratch.length < 2 * n) scratch = new Uint32Array(2 * n);
+  let spare: Uint32Array = scratch.subarray(0, 2 * n);
   for (let i = 0; i < 2 * n; i += 2) {
     const negative = keys[i + 1] >>> 31 === 1;
     keys[i] = negative ? ~keys[i] : keys[i];
@@ -51,10 +55,12 @@ export function sortFloat64(values: ArrayLike<number>): Float64Array {
     }
     [keys, spare] = [spare, keys];
   }
+  // Back to doubles, into `sorted` whichever buffer the last pass wrote (scratch is shared between calls).
+  const out = new Uint32Array(sorted.buffer);
   for (let i = 0; i < 2 * n; i += 2) {
     const negative = keys[i + 1] >>> 31 === 0;
-    keys[i] = negative ? ~keys[i] : keys[i];
-    keys[i + 1] = negative ? ~keys[i + 1] : keys[i + 1] ^ 0x80000000;
+    out[i] = negative ? ~keys[i] : keys[i];
+    out[i + 1] = negative ? ~keys[i + 1] : keys[i + 1] ^ 0x80000000;
   }
-  return new Float64Array(keys.buffer);
+  return sorted;
 }
