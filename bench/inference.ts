@@ -1,7 +1,8 @@
 /**
  * Inference benchmarks, each measured side by side with its reference in one run:
  *  (a) the Lambda handler (function URL event in, response out: event parse, size check, JSON parse, validation,
- *      model run, response encoding, metrics) vs a bare `session.run` on the same model and rows, batch 1/16/256;
+ *      model run, response encoding, metrics) vs a bare `session.run` on the same model and rows, batch 1/16/256,
+ *      and vs the handler one would write by hand (JSON.parse, session.run, JSON.stringify; `minimalPredict`);
  *  (b) HTTP throughput of the inference server (server.ts) vs a minimal node:http server around a session of the
  *      same model, driven by a loopback keep-alive load generator in a worker thread.
  * Models, each reported: the example team's model as the project's trainer makes it (pipelines/teams/fraud.json's
@@ -119,32 +120,36 @@ async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {
         const response = await handler(event);
         if (response.statusCode !== 200) throw new Error(`handler answered ${response.statusCode}: ${response.body}`);
       };
+      const runMinimal = () => minimalPredict(bare, inputName, outputName, width, event.body);
       const calls = callsPerRound(batch);
-      const ours: number[] = [];
-      const reference: number[] = [];
+      const sides = [runHandler, runBare, runMinimal];
+      const times: number[][] = sides.map(() => []);
       await quietly(async () => {
-        await timePerCall(calls, runHandler);
-        await timePerCall(calls, runBare);
+        for (const side of sides) await timePerCall(calls, side);
         for (let round = 0; round < ROUNDS; round++) {
-          // Alternate which side goes first so neither always runs on a warmer cache.
-          if (round % 2) {
-            reference.push(await timePerCall(calls, runBare));
-            ours.push(await timePerCall(calls, runHandler));
-          } else {
-            ours.push(await timePerCall(calls, runHandler));
-            reference.push(await timePerCall(calls, runBare));
+          // Rotate which side goes first so none always runs on a warmer cache.
+          for (let k = 0; k < sides.length; k++) {
+            const side = (round + k) % sides.length;
+            times[side].push(await timePerCall(calls, sides[side]));
           }
         }
       });
-      const oursMedian = median(ours);
-      const referenceMedian = median(reference);
+      const [oursMedian, bareMedian, minimalMedian] = times.map(median);
       results.push({
         name: `handler vs bare session.run, ${model.name}, batch ${batch}`,
         ours: oursMedian,
-        reference: referenceMedian,
-        ratio: referenceMedian / oursMedian,
+        reference: bareMedian,
+        ratio: bareMedian / oursMedian,
         unit: 'µs/call',
-        note: `overhead +${(oursMedian - referenceMedian).toFixed(1)} µs = ${(100 * (oursMedian / referenceMedian - 1)).toFixed(1)}%${batch === 1 ? ' (goal < 10%)' : ''}; medians of ${ROUNDS} interleaved rounds × ${calls} calls`,
+        note: `overhead +${(oursMedian - bareMedian).toFixed(1)} µs = ${(100 * (oursMedian / bareMedian - 1)).toFixed(1)}%${batch === 1 ? ' (goal < 10%)' : ''}; medians of ${ROUNDS} rotated rounds × ${calls} calls`,
+      });
+      results.push({
+        name: `handler vs hand-written JSON.parse/stringify handler, ${model.name}, batch ${batch}`,
+        ours: oursMedian,
+        reference: minimalMedian,
+        ratio: minimalMedian / oursMedian,
+        unit: 'µs/call',
+        note: `the hand-written one (no validation, metrics or capture) is +${(100 * (minimalMedian / bareMedian - 1)).toFixed(1)}% over bare session.run; same rounds`,
       });
     }
     await bare.release();
@@ -155,17 +160,24 @@ async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {
   }
 }
 
-/** The reference: what one would write by hand around a session, with no validation, metrics or capture. */
+/**
+ * What one would write by hand around a session, with no validation, metrics or capture: JSON.parse the body, run,
+ * JSON.stringify the predictions. The reference of the HTTP comparison, and a second one for the handler.
+ */
+async function minimalPredict(session: InferenceSession, inputName: string, outputName: string, width: number, text: string): Promise<string> {
+  const { instances } = JSON.parse(text) as { instances: number[][] };
+  const input = new Tensor('float32', Float32Array.from(instances.flat()), [instances.length, width]);
+  const output = (await session.run({ [inputName]: input }, [outputName]))[outputName].data as Float32Array;
+  const predictions = instances.map((_, r) => ({ label: output[2 * r + 1] > output[2 * r] ? 1 : 0, probabilities: [output[2 * r], output[2 * r + 1]] }));
+  return JSON.stringify({ predictions });
+}
+
 function minimalServer(session: InferenceSession, inputName: string, outputName: string, width: number): Server {
   return createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', async () => {
-      const { instances } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { instances: number[][] };
-      const input = new Tensor('float32', Float32Array.from(instances.flat()), [instances.length, width]);
-      const output = (await session.run({ [inputName]: input }, [outputName]))[outputName].data as Float32Array;
-      const predictions = instances.map((_, r) => ({ label: output[2 * r + 1] > output[2 * r] ? 1 : 0, probabilities: [output[2 * r], output[2 * r + 1]] }));
-      const body = JSON.stringify({ predictions });
+      const body = await minimalPredict(session, inputName, outputName, width, Buffer.concat(chunks).toString('utf8'));
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       response.end(body);
     });
