@@ -76,17 +76,24 @@ export function lineChart(chart) {
     timeTicks({ min: chart.range.start, max: chart.range.end }, Math.max(2, Math.floor((plot.right - plot.left) / 90))).map((tick) =>
       s('g', { class: 'tick tick--x' }, [
         s('line', { x1: x(tick), x2: x(tick), y1: plot.bottom, y2: plot.bottom + 4 }),
-        s('text', { x: x(tick), y: plot.bottom + 16, 'text-anchor': 'middle' }, formatClock(tick, span)),
+        // A label centred on a tick near the right edge would be cut off: end it at the tick instead.
+        s('text', { x: x(tick), y: plot.bottom + 16, 'text-anchor': width - x(tick) < 26 ? 'end' : 'middle' }, formatClock(tick, span)),
       ]),
     ),
     // Threshold annotations.
     chart.annotations.map((annotation) =>
       s('g', { class: 'annotation' }, [
         s('line', { x1: plot.left, x2: plot.right, y1: yLeft(annotation.value), y2: yLeft(annotation.value), stroke: annotation.color ?? '#d62728' }),
+        // Above its line, or below it when the line runs along the top of the plot; CloudWatch shows the label alone.
         s(
           'text',
-          { x: plot.right - 4, y: yLeft(annotation.value) - 4, 'text-anchor': 'end', fill: annotation.color ?? '#d62728' },
-          `${annotation.label ?? 'threshold'} (${formatNumber(annotation.value)})`,
+          {
+            x: plot.right - 4,
+            y: yLeft(annotation.value) - plot.top < 14 ? yLeft(annotation.value) + 12 : yLeft(annotation.value) - 4,
+            'text-anchor': 'end',
+            fill: annotation.color ?? '#d62728',
+          },
+          annotation.label ?? `threshold ${formatNumber(annotation.value)}`,
         ),
       ]),
     ),

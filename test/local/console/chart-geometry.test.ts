@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoPeriodSeconds, linearScale, linePath, niceStep, timeTicks, valueAxis } from '../../../local/console/src/lib/chart-geometry';
+import { autoPeriodSeconds, legendLineCount, linearScale, linePath, niceStep, timeTicks, valueAxis } from '../../../local/console/src/lib/chart-geometry';
 
 describe('valueAxis', () => {
   it('starts non-negative data at zero and ends on a round tick', () => {
@@ -54,5 +54,20 @@ describe('linePath', () => {
 describe('autoPeriodSeconds', () => {
   it('picks a standard period giving about sixty points', () => {
     expect([autoPeriodSeconds(15 * 60_000), autoPeriodSeconds(60 * 60_000), autoPeriodSeconds(24 * 3600_000)]).toEqual([30, 60, 3600]);
+  });
+});
+
+describe('legendLineCount', () => {
+  it('packs short entries side by side and starts a new line when the next one does not fit', () => {
+    expect(legendLineCount([], 400)).toBe(0);
+    expect(legendLineCount(['p50', 'p99'], 400)).toBe(1);
+    // 70 + 6.5 * 20 = 200 px each: two fit in 400 px, the third goes below.
+    expect(legendLineCount(['a'.repeat(20), 'b'.repeat(20), 'c'.repeat(20)], 400)).toBe(2);
+  });
+
+  it('gives an entry wider than the widget the lines its wrapped label needs', () => {
+    const long = 'Registry changes published (stream publisher runs; one per batch of version transitions)';
+    expect(legendLineCount([long], 300)).toBe(Math.ceil((70 + 6.5 * long.length) / 300));
+    expect(legendLineCount(['Started', long, 'Errors'], 300)).toBe(1 + Math.ceil((70 + 6.5 * long.length) / 300) + 1);
   });
 });

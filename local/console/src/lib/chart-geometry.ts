@@ -81,5 +81,33 @@ export function autoPeriodSeconds(rangeMillis: number, points = 60): number {
   return candidates.find((candidate) => candidate >= wanted) ?? candidates.at(-1)!;
 }
 
+/** Legend text: 0.8rem labels (about 6.5 px a character), plus swatch, latest value and gap around each entry. */
+const LEGEND_CHAR_PX = 6.5;
+const LEGEND_ENTRY_EXTRA_PX = 70;
+
+/**
+ * How many lines a chart's legend takes in a widget `width` px wide: entries are packed left to right as the flex
+ * layout does, and an entry wider than the widget wraps its own label over several lines.
+ */
+export function legendLineCount(labels: readonly string[], width: number): number {
+  if (labels.length === 0) return 0;
+  let lines = 1;
+  let used = 0;
+  for (const label of labels) {
+    const entry = LEGEND_ENTRY_EXTRA_PX + label.length * LEGEND_CHAR_PX;
+    if (entry >= width) {
+      lines += (used > 0 ? 1 : 0) + Math.ceil(entry / width) - 1;
+      used = width;
+      continue;
+    }
+    if (used > 0 && used + entry > width) {
+      lines++;
+      used = 0;
+    }
+    used += entry;
+  }
+  return lines;
+}
+
 /** CloudWatch's default palette, used for series without an explicit colour. */
 export const SERIES_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];

@@ -1,7 +1,7 @@
 // @ts-check
 import { lineChart, singleValues } from '../charts';
 import { badge, h, patch } from '../dom';
-import { autoPeriodSeconds } from '../lib/chart-geometry';
+import { autoPeriodSeconds, legendLineCount } from '../lib/chart-geometry';
 import { metricQueries, planWidget } from '../lib/dashboard-model';
 import { evaluateExpression } from '../lib/expressions';
 import { layoutWidgets } from '../lib/grid-layout';
@@ -166,8 +166,8 @@ function drawChart(plan, inputs, range, period, scale, size) {
   const widgetPeriod = Math.max(period, ...plan.series.map((series) => (series.kind === 'metric' ? series.period : 0))) / scale;
   if (plan.view === 'singleValue') return [singleValues(lines), ...notes];
   const hasData = lines.some((line) => line.data.values.length > 0);
-  // Room for the legend below the chart: about 150 px per entry, 18 px per line of entries.
-  const legendLines = Math.ceil((lines.length * 150) / Math.max(150, size.width));
+  // Room for the legend below the chart: 18 px per line of entries.
+  const legendLines = legendLineCount(lines.map((line) => line.label), size.width);
   const chartHeight = size.height - 16 - legendLines * 18 - notes.length * 28;
   return [
     lineChart({ title: plan.title, lines, annotations: plan.annotations, range, periodSeconds: widgetPeriod, width: size.width, height: chartHeight, leftLabel: plan.leftLabel }),
