@@ -1,11 +1,12 @@
 /**
  * The fast path for the common invocation body, `{"instances":[[n,n,...],...]}`: positional rows of JSON numbers
  * (JSON whitespace allowed between tokens), read straight into float32 without building JSON values. At batch 1
- * JSON.parse plus the validation loop is most of the handler's own time; this reads the same body in about a third.
+ * parsing is the largest share of the handler's own time; this costs about half of JSON.parse alone on the same
+ * body (+0.5 vs +0.9 µs per request next to a model run, trainer model, 9 features), before any validation.
  *
  * It gives exactly the tensor the full parser (request-schema.ts) gives, `Math.fround(Number(text))` per value,
  * and only accepts bodies the full parser accepts: on anything else (another shape, named features, a row of the
- * wrong length, a value beyond float32, a syntax error, too many rows) it returns false and the full parser decides
+ * wrong length, a value beyond float32, a syntax error, too many rows) it returns undefined and the full parser decides
  * and words the error, so no message depends on which path ran.
  */
 
