@@ -3,6 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { MlopsTeamStack } from '../../lib/mlops-team-stack';
 import { loadTeamConfig, parseTeamConfig, type TeamConfig, type TeamConfigInput } from '../../lib/team-config';
+import { projectContext } from './project-context';
 
 export const EXAMPLE_TEAM_FILE = join(__dirname, '..', '..', 'pipelines', 'teams', 'fraud.json');
 
@@ -23,7 +24,7 @@ export interface SynthesizedTeam {
  * Bundling every function takes seconds: call it once per test file, in `beforeAll`.
  */
 export function synthTeamStack(config: TeamConfig = exampleConfig()): SynthesizedTeam {
-  const app = new App({ context: { '@aws-cdk/aws-iam:minimizePolicies': true } });
+  const app = new App({ context: projectContext() });
   const stack = new MlopsTeamStack(app, `Mlops-${config.team}`, { config });
   return { app, stack, template: Template.fromStack(stack) };
 }

@@ -6,6 +6,7 @@ import { MlopsTeamStack } from '../../lib/mlops-team-stack';
 import type { TeamConfig } from '../../lib/team-config';
 import { Twin } from '../../local/twin';
 import { exampleConfig } from './synth';
+import { projectContext } from './project-context';
 
 export interface TeamTwin {
   readonly twin: Twin;
@@ -22,7 +23,7 @@ export async function startTeamTwin(options: { timeScale: number; config?: TeamC
   const scratch = mkdtempSync(join(tmpdir(), 'team-twin-'));
   const config = options.config ?? exampleConfig();
   const cdkOut = join(scratch, 'cdk.out');
-  const app = new App({ outdir: cdkOut, context: { '@aws-cdk/aws-iam:minimizePolicies': true } });
+  const app = new App({ outdir: cdkOut, context: projectContext() });
   new MlopsTeamStack(app, `Mlops-${config.team}`, { config });
   app.synth();
   const twin = await Twin.start({ cdkOut, dataDirectory: join(scratch, 'data'), timeScale: options.timeScale });

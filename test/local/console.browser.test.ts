@@ -10,6 +10,7 @@ import { buildConsole } from '../../local/console/build';
 import { Twin } from '../../local/twin';
 import { datasetToCsv, generateInferenceRows, generateTransactions } from '../../pipelines/datasets/card-fraud';
 import { exampleConfig } from '../helpers/synth';
+import { projectContext } from '../helpers/project-context';
 
 /**
  * The console in real Chromium against the real twin running the synthesized example stack: a training run registers
@@ -34,7 +35,7 @@ describe.skipIf(!existsSync(CHROMIUM))('console in Chromium against the twin', (
   beforeAll(async () => {
     const cdkOut = join(scratch, 'cdk.out');
     const config = exampleConfig();
-    const app = new App({ outdir: cdkOut });
+    const app = new App({ outdir: cdkOut, context: projectContext() });
     new MlopsTeamStack(app, `Mlops-${config.team}`, { config });
     app.synth();
 

@@ -3,6 +3,7 @@ import { ArtifactStore } from '../../../lib/artifact-store';
 import { ModelRegistry } from '../../../lib/model-registry';
 import type { TeamConfig } from '../../../lib/team-config';
 import { exampleConfig } from '../../helpers/synth';
+import { projectContext } from '../../helpers/project-context';
 
 /** A fresh stack with the parts every serving/monitoring construct needs, and the example team's config. */
 export interface TeamFixture {
@@ -16,7 +17,7 @@ export interface TeamFixture {
 
 /** Function code is not bundled (`aws:cdk:bundling-stacks: []`): these tests look at the template, not the code. */
 export function teamFixture(config: TeamConfig = exampleConfig()): TeamFixture {
-  const app = new App({ context: { '@aws-cdk/aws-iam:minimizePolicies': true, 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test');
   const metricsNamespace = `MLOps/${config.team}`;
   const artifactStore = new ArtifactStore(stack, 'ArtifactStore');
