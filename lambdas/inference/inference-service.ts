@@ -142,15 +142,24 @@ export class InferenceService {
     }
   }
 
-  /** Validation throws synchronously (handle answers it); once the model is loaded the only asynchronous step is the model run. */
+  private invokeOrFail(request: InferenceRequest, started: number): Promise<InferenceResponse> {
+    try {
+      return this.invoke(request, started);
+    } catch (error) {
+      return Promise.resolve(this.failed(request, started, error));
+    }
+  }
+
+  /** Validation throws synchronously (the caller answers it); once the model is loaded the only asynchronous step is the model run. */
   private invoke(request: InferenceRequest, started: number): Promise<InferenceResponse> {
     const { body } = request;
     if (body === undefined || body === '') throw new InvalidRequestError('body: expected JSON of the form {"instances": [...]}');
     checkBodySize(body, request.isBase64Encoded ?? false, this.limits);
     const model = this.loaded;
     if (!model) {
+      // The first request waits for the load; its latency includes it.
       return this.model().then(
-        () => this.handle(request),
+        () => this.invokeOrFail(request, started),
         (error: unknown) => this.failed(request, started, error),
       );
     }
