@@ -25,11 +25,17 @@ import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
 import { Twin } from '../../local/twin';
 import { synthesize } from './support/synth';
 
-/** A function that echoes, fails with a typed error, sleeps past its timeout, or prints an EMF metric on demand. */
+/**
+ * A function that echoes, fails with a typed error, fails its first `flaky` calls for a key, sleeps past its timeout,
+ * or prints an EMF metric on demand.
+ */
 const ECHO_CODE = `
 class OrderRejected extends Error { constructor(m) { super(m); this.name = 'OrderRejected'; } }
+class Flaky extends Error { constructor(m) { super(m); this.name = 'Flaky'; } }
+const calls = {};
 exports.handler = async (event) => {
   if (event.fail) throw new OrderRejected('order ' + event.fail + ' rejected');
+  if (event.flaky && (calls[event.flaky.key] = (calls[event.flaky.key] || 0) + 1) <= event.flaky.failures) throw new Flaky('not yet');
   if (event.sleep) await new Promise((r) => setTimeout(r, event.sleep));
   console.log(JSON.stringify({ _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'Shop', Dimensions: [['Service']], Metrics: [{ Name: 'Orders', Unit: 'Count' }] }] }, Service: 'echo', Orders: 1 }));
   return { colour: process.env.COLOUR, version: process.env.AWS_LAMBDA_FUNCTION_VERSION, event };
@@ -73,6 +79,10 @@ describe('the twin runs a synthesized stack of each service type', () => {
         definitionBody: sfn.DefinitionBody.fromChainable(invoke.next(new sfn.Wait(stack, 'Bake', { time: sfn.WaitTime.duration(Duration.minutes(5)) }))),
       });
       new CfnOutput(stack, 'FlowArn', { value: machine.stateMachineArn });
+      const retried = new tasks.LambdaInvoke(stack, 'InvokeUntilItWorks', { lambdaFunction: echo, payloadResponseOnly: true });
+      retried.addRetry({ errors: ['Flaky'], interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 3 });
+      const retryFlow = new sfn.StateMachine(stack, 'RetryFlow', { definitionBody: sfn.DefinitionBody.fromChainable(retried) });
+      new CfnOutput(stack, 'RetryFlowArn', { value: retryFlow.stateMachineArn });
 
       const table = new dynamodb.Table(stack, 'Audit', {
         partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -191,6 +201,16 @@ describe('the twin runs a synthesized stack of each service type', () => {
       expect(execution.status).toBe('SUCCEEDED');
       expect(execution.events.map((e) => `${e.type}:${e.state ?? ''}`)).toContain('StateCaught:Invoke');
       expect(JSON.parse((execution.output as { cause: string }).cause)).toMatchObject({ errorType: 'OrderRejected', errorMessage: 'order 9 rejected' });
+    });
+
+    it('waits between retries on the twin clock, growing each wait by the BackoffRate', async () => {
+      // Two failures: waits of 30 s and 60 s template time, 0.5 s and 1 s at scale 60 (without backoff 0.5 s each).
+      const execution = await twin.states.start(twin.output('RetryFlowArn'), { flaky: { key: 'backoff', failures: 2 }, items: [] }, 'retried').done;
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(execution.events.filter((e) => e.type === 'StateRetried')).toHaveLength(2);
+      const seconds = (execution.stopDate!.getTime() - execution.startDate.getTime()) / 1000;
+      expect(seconds).toBeGreaterThanOrEqual(1.45);
+      expect(seconds).toBeLessThan(5);
     });
   });
 

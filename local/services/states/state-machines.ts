@@ -53,7 +53,7 @@ interface AslState {
   Seconds?: number;
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
-  Retry?: Array<{ IntervalSeconds?: number }>;
+  Retry?: Array<{ IntervalSeconds?: number; MaxDelaySeconds?: number }>;
   Parameters?: unknown;
   ResultSelector?: unknown;
   Branches?: AslDefinition[];
@@ -75,8 +75,8 @@ const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 2_147_483;
 /**
  * AWS::StepFunctions::StateMachine definitions (DefinitionString with DefinitionSubstitutions) executed by
  * aws-local-stepfunctions. Every Task state's resource is routed to a local integration; Wait states with `Seconds`
- * and Retry intervals run on the twin's clock (retries wait IntervalSeconds / scale without the backoff growth;
- * SecondsPath/Timestamp waits run in real time). Executions keep a state-by-state history.
+ * and Retry intervals (with their backoff and cap) run on the twin's clock (SecondsPath/Timestamp waits run in real
+ * time). Executions keep a state-by-state history.
  */
 export class StateMachines {
   readonly machines = new Map<string, MachineDefinition>();
@@ -237,13 +237,20 @@ export class StateMachines {
   }
 
   /**
-   * A copy of the definition with AWS's task timeout default made explicit (see AWS_DEFAULT_TASK_TIMEOUT_SECONDS)
-   * and the Task templates the twin evaluates itself moved out (see payload-template.ts).
+   * A copy of the definition with AWS's task timeout default made explicit (see AWS_DEFAULT_TASK_TIMEOUT_SECONDS),
+   * retry intervals on the twin's clock (the interpreter still applies BackoffRate and MaxDelaySeconds), and the Task
+   * templates the twin evaluates itself moved out (see payload-template.ts).
    */
   private prepare(definition: AslDefinition): { definition: AslDefinition; templates: Map<string, { parameters?: Template; resultSelector?: Template }> } {
     const copy = structuredClone(definition);
     const templates = new Map<string, { parameters?: Template; resultSelector?: Template }>();
+    const toTwinSeconds = (seconds: number) => this.clock.realMs(seconds * 1000) / 1000;
     for (const [name, state] of allNamedStates(copy)) {
+      for (const retrier of state.Retry ?? []) {
+        // ASL's default interval is 1 s.
+        retrier.IntervalSeconds = toTwinSeconds(retrier.IntervalSeconds ?? 1);
+        if (retrier.MaxDelaySeconds !== undefined) retrier.MaxDelaySeconds = toTwinSeconds(retrier.MaxDelaySeconds);
+      }
       if (state.Type !== 'Task') continue;
       if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS;
       const taken: { parameters?: Template; resultSelector?: Template } = {};
@@ -263,7 +270,6 @@ export class StateMachines {
   private overrides(definition: AslDefinition, templates: Map<string, { parameters?: Template; resultSelector?: Template }>, context: unknown) {
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     const waitTimeOverrides: Record<string, number> = {};
-    const retryIntervalOverrides: Record<string, number[]> = {};
     for (const [name, state] of allNamedStates(definition)) {
       if (state.Type === 'Task' && state.Resource) {
         const handler = taskHandler(state.Resource, this.integrations!);
@@ -280,9 +286,8 @@ export class StateMachines {
         };
       }
       if (state.Type === 'Wait' && state.Seconds !== undefined) waitTimeOverrides[name] = this.clock.realMs(state.Seconds * 1000);
-      if (state.Retry) retryIntervalOverrides[name] = state.Retry.map((r) => this.clock.realMs((r.IntervalSeconds ?? 1) * 1000));
     }
-    return { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides } as never;
+    return { taskResourceLocalHandlers, waitTimeOverrides } as never;
   }
 }
 
