@@ -5,6 +5,7 @@ import { captureRecordSchema } from '../../../lambdas/shared/capture-record';
 import { fixtureArchive, loadFixture, named } from './fixtures';
 import { type FirehoseDouble, startFirehoseDouble } from './firehose-double';
 import { type ServingBackends, startServingBackends } from './registered-model';
+import { emfOutput } from '../../helpers/emf-output';
 
 type Handler = (event: unknown) => Promise<InferenceResponse>;
 
@@ -55,18 +56,6 @@ function event(method: string, rawPath: string, body?: unknown) {
   };
 }
 
-/** EMF documents the handler writes to stdout. */
-function emfOutput(): { documents: () => Record<string, unknown>[] } {
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  return {
-    documents: () =>
-      spy.mock.calls
-        .map((call) => String(call[0]))
-        .filter((line) => line.includes('"_aws"'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-}
-
 describe('inference handler', () => {
   it('serves predictions of the registered version, captures the rows and publishes EMF metrics', async () => {
     // GIVEN a registered fraud model and a function version serving it
@@ -99,7 +88,7 @@ describe('inference handler', () => {
     );
 
     // AND the metrics were published as EMF, dimensioned by Model and by Model + ModelVersion
-    const [document] = emf.documents();
+    const [document] = emf();
     const aws = document._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
     expect(aws.CloudWatchMetrics[0].Namespace).toBe('MLOps/fraud');
     expect(aws.CloudWatchMetrics[0].Dimensions).toEqual([['Model'], ['Model', 'ModelVersion']]);
@@ -121,7 +110,7 @@ describe('inference handler', () => {
     // THEN it answers and counts the rows, and nothing reaches the capture stream (the first invocation flushes)
     expect(holdout.statusCode).toBe(200);
     expect(JSON.parse(holdout.body).predictions).toHaveLength(4);
-    expect(emf.documents()[0]).toMatchObject({ Invocations: 1, Predictions: 4, CapturedRecords: 0, CaptureFailed: 0 });
+    expect(emf()[0]).toMatchObject({ Invocations: 1, Predictions: 4, CapturedRecords: 0, CaptureFailed: 0 });
     expect(firehose.lines()).toHaveLength(before);
 
     // AND the same rows without the header, in a fresh container, are captured
@@ -160,7 +149,7 @@ describe('inference handler', () => {
     expect(JSON.parse(response.body)).toMatchObject({ error: 'ArtifactIntegrityError' });
     expect(JSON.parse(response.body).message).toMatch(/but the registry recorded a{64}; refusing to load it$/);
     expect((await handler(event('GET', '/ping'))).statusCode).toBe(503);
-    expect(emf.documents()[0]).toMatchObject({ ModelLoadErrors: 1, InvocationErrors: 1 });
+    expect(emf()[0]).toMatchObject({ ModelLoadErrors: 1, InvocationErrors: 1 });
   });
 
   it('answers 503 with the reason on $LATEST before the first deployment (MODEL_VERSION unset)', async () => {

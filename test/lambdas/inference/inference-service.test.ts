@@ -2,20 +2,11 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InferenceService } from '../../../lambdas/inference/inference-service';
 import { InferenceMetrics } from '../../../lambdas/inference/telemetry';
+import { emfOutput } from '../../helpers/emf-output';
 import { loadFixture } from './fixtures';
 
 const fixture = loadFixture('fraud-gbt');
 const LOAD_MS = 50;
-
-/** EMF documents Powertools writes to stdout. */
-function emfOutput(): () => Record<string, unknown>[] {
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  return () =>
-    spy.mock.calls
-      .flatMap(([chunk]) => String(chunk).split('\n'))
-      .filter((line) => line.includes('"_aws"'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 describe('InferenceService', () => {
   afterEach(() => vi.restoreAllMocks());

@@ -1,17 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InferenceMetrics, MAX_LATENCY_SAMPLES } from '../../../lambdas/inference/telemetry';
-
-/** EMF documents Powertools writes to stdout. */
-function emfOutput(): () => Record<string, unknown>[] {
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  return () =>
-    spy.mock.calls
-      .map(([chunk]) => String(chunk))
-      .flatMap((text) => text.split('\n'))
-      .filter((line) => line.includes('"_aws"'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+import { emfOutput } from '../../helpers/emf-output';
 
 const latencyValues = (documents: Record<string, unknown>[]) => documents.flatMap((d) => (d.InvocationLatency === undefined ? [] : [d.InvocationLatency].flat() as number[]));
 
