@@ -16,8 +16,8 @@ export interface AliasRouting {
 }
 
 /**
- * The inference function as the deployment steps see it. The Lambda implementation below is the only one used
- * in the functions and the twin; tests use an in-memory one because there is no Lambda stand-in to run here.
+ * The inference function as the deployment steps see it. The Lambda implementation below is the one used in the
+ * functions and the twin; the deployment-flow tests run it against the twin's Lambda API.
  */
 export interface InferenceFunction {
   /** Points $LATEST at `modelVersion` (MODEL_VERSION, other variables kept) and publishes it; returns the version. */
