@@ -18,7 +18,8 @@ export { NO_CAPTURE_HEADER } from '../shared/capture-opt-out';
 
 export interface HoldoutParityDeps {
   registry: ModelRegistry;
-  inference: InferenceFunction;
+  /** Only `invoke` is used: the version under test is called directly, never through the alias. */
+  inference: Pick<InferenceFunction, 'invoke'>;
   readObject: (s3Uri: string) => Promise<Uint8Array>;
   /** |metric(deployed) - metric(evaluation)| must not exceed this. */
   tolerance: number;
@@ -98,7 +99,7 @@ export async function checkHoldoutParity(deps: HoldoutParityDeps, input: Holdout
   return result;
 }
 
-async function predictBatch(inference: InferenceFunction, input: HoldoutCheckInput, instances: number[][]): Promise<number[]> {
+async function predictBatch(inference: HoldoutParityDeps['inference'], input: HoldoutCheckInput, instances: number[][]): Promise<number[]> {
   const raw = await inference.invoke(input.functionVersion, functionUrlEvent({ instances }));
   // A function URL handler answers {statusCode, body} or, equally valid, the body object itself.
   const envelope = z.object({ statusCode: z.number(), body: z.string().optional() }).safeParse(raw);

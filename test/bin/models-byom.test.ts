@@ -3,9 +3,13 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../bin/commands/models';
 import { checkHoldoutParity } from '../../lambdas/deployment/holdout-parity';
+import { InferenceService } from '../../lambdas/inference/inference-service';
+import { RegistryModelSource } from '../../lambdas/inference/model-source';
+import { InferenceMetrics } from '../../lambdas/inference/telemetry';
 import { baselineSchema } from '../../lambdas/shared/baseline';
 import { modelMetadataSchema } from '../../lambdas/shared/model-metadata';
 import { byomArtifactKey, parseS3Uri } from '../../lambdas/shared/storage-layout';
@@ -15,7 +19,6 @@ import { Random } from '../../pipelines/common/random';
 import { getObjectBytes, listKeys } from '../../pipelines/common/s3';
 import { computeMetrics } from '../../pipelines/evaluation/metrics';
 import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
-import { FakeInferenceFunction } from '../lambdas/deployment/fake-inference-function';
 import { registryOn } from '../lambdas/registry/fixtures';
 import { type LocalS3, startS3rver } from '../helpers/s3rver';
 
@@ -30,7 +33,6 @@ const featuresFlag = metadata.features.map((f) => (f.type === 'categorical' ? `$
 // Labels follow scikit-learn's probability, with 15% flipped by a seeded generator, so the model is good, not perfect.
 const random = new Random(7);
 const labels = expected.expected.map(([, p1]) => Number((p1 > 0.2) !== random.uniform() < 0.15));
-const sklearnP1 = new Map(expected.rows.map((row, i) => [row.join(','), expected.expected[i][1]]));
 /** AUC from scikit-learn's probabilities: what the owner of the model measured, independent of onnxruntime. */
 const declaredAuc = computeMetrics('binary-classification', labels, expected.expected.map(([, p1]) => p1)).auc;
 
@@ -121,18 +123,25 @@ describe('mlops models register --onnx (bring your own model)', () => {
     expect(baseline.features.map((f) => [f.name, f.type])).toEqual(metadata.features.map((f) => [f.name, f.type]));
   });
 
-  it("passes the deployment's holdout parity check when served with scikit-learn's own probabilities", async () => {
-    const inference = new FakeInferenceFunction((_version, row) => {
-      const p1 = sklearnP1.get(row.join(','));
-      if (p1 === undefined) throw new Error(`row ${row.join(',')} is not a fixture row`);
-      return p1;
+  it("passes the deployment's holdout parity check when the registered archive is served by the inference service", async () => {
+    // GIVEN version 1 served as the inference tier serves it: archive from S3, SHA-256 checked against the registry, onnxruntime
+    const service = new InferenceService({
+      source: new RegistryModelSource({ registry: registryOn(dynamo), s3: s3.client }, 'fraud-byo', 1),
+      metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), 'fraud-byo', 1),
     });
-    const functionVersion = await inference.publishModelVersion(1);
+    const inference = {
+      invoke: (_functionVersion: string, payload: unknown) => {
+        const { rawPath, body, requestContext } = payload as { rawPath: string; body: string; requestContext: { requestId: string; http: { method: string } } };
+        return service.handle({ method: requestContext.http.method, path: rawPath, body, requestId: requestContext.requestId, captureOptOut: true });
+      },
+    };
     const readObject = async (uri: string) => getObjectBytes(s3.client, parseS3Uri(uri).bucket, parseS3Uri(uri).key);
+    // WHEN the deployment's holdout check runs against it
     const parity = await checkHoldoutParity(
       { registry: registryOn(dynamo), inference, readObject, tolerance: 0.001 },
-      { model: 'fraud-byo', version: 1, functionVersion },
+      { model: 'fraud-byo', version: 1, functionVersion: '1' },
     );
+    // THEN the declared metrics are reproduced by the served model on the stored holdout set
     expect(parity).toMatchObject({ metric: 'auc', rows: 64 });
     expect(parity.difference).toBeLessThanOrEqual(0.001);
   });
