@@ -32,7 +32,7 @@ function isFunctionUrlEvent(event: unknown): event is FunctionUrlEvent {
   );
 }
 
-const service = inferenceServiceFromEnv();
+const service = inferenceServiceFromEnv({ flushWithRequests: true });
 // Loading during the init phase (boosted CPU, not billed to the first request's latency budget).
 service.warmUp();
 
@@ -40,10 +40,9 @@ export const handler = (event: unknown): Promise<InferenceResponse> => {
   // Function URL events are well formed; zod only runs to word the error for anything else.
   if (!isFunctionUrlEvent(event)) return Promise.resolve(invalidEvent(event));
   const { rawPath, headers, body, isBase64Encoded = false, requestContext } = event;
-  // The container is frozen once the handler's promise settles: metrics and capture go out before then when a flush
-  // is due (at most once a second). Otherwise the service's own promise is returned, adding no promise hop.
-  const flush = service.flushDue();
-  const response = service.handle({
+  // The service's own promise: the container is frozen once it settles, so the service flushes metrics and capture
+  // within it when due (flushWithRequests, at most once a second).
+  return service.handle({
     method: requestContext.http.method,
     path: rawPath,
     body,
@@ -51,7 +50,6 @@ export const handler = (event: unknown): Promise<InferenceResponse> => {
     requestId: requestContext.requestId,
     captureOptOut: headers !== undefined && optsOutOfCapture(headers[NO_CAPTURE_HEADER]),
   });
-  return flush ? response.then((answer) => service.flush().then(() => answer)) : response;
 };
 
 function invalidEvent(event: unknown): InferenceResponse {

@@ -32,13 +32,19 @@ export interface InferenceServiceOptions {
   readonly limits?: InvocationLimits;
   /** Least time between two flushes of metrics and capture. @default 1000 */
   readonly flushIntervalMs?: number;
+  /**
+   * Flush as part of a request once the flush interval has passed: its answer waits for the flush. For the Lambda
+   * handler, whose container is frozen between invocations and so cannot flush in the background.
+   * @default false - the owner calls `flush` (the container server does so on a timer)
+   */
+  readonly flushWithRequests?: boolean;
   /** Flush early once this many capture lines wait. @default 500 */
   readonly flushAtLines?: number;
   /** Longest a capture delivery may take before it is abandoned (its lines counted as failed). @default 300 */
   readonly captureBudgetMs?: number;
   /** After a failed model load, requests answer 503 with its reason for this long before loading is tried again. @default 30,000 */
   readonly retryLoadAfterMs?: number;
-  /** @default Date.now */
+  /** Wall clock, for capture timestamps and the model-load retry. @default Date.now */
   readonly clock?: () => number;
 }
 
@@ -55,9 +61,9 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
  * capture and tallies metrics. A request can only produce a 2xx or 4xx; 503 means the model cannot be served
  * (the body says why).
  *
- * Metrics and capture are flushed by `flush` when `flushDue` (the Lambda handler checks after each invocation,
- * since a frozen container cannot run background work) or on a timer (the container server); either way at most once
- * per flush interval, unless capture lines pile up.
+ * Metrics and capture are flushed with the request during which the flush interval ended (`flushWithRequests`, the
+ * Lambda handler, since a frozen container cannot run background work) or on the owner's timer (the container
+ * server); either way at most once per flush interval, unless capture lines pile up.
  */
 export class InferenceService {
   private loaded?: LoadedModel;
@@ -87,7 +93,15 @@ export class InferenceService {
    * response, so a request costs one promise hop beyond the run itself.
    */
   handle(request: InferenceRequest): Promise<InferenceResponse> {
-    const started = performance.now();
+    // The one clock reading of a request unless its latency is sampled (InferenceMetrics): the flush interval is
+    // timed on the same clock.
+    const started = this.options.metrics.now();
+    const response = this.route(request, started);
+    if (!this.options.flushWithRequests || !this.flushDue(started)) return response;
+    return response.then((answer) => this.flush().then(() => answer));
+  }
+
+  private route(request: InferenceRequest, started: number): Promise<InferenceResponse> {
     try {
       if (request.path === '/invocations') {
         if (request.method !== 'POST') throw new MethodNotAllowedError(`${request.method} ${request.path}: use POST`, 'POST');
@@ -106,17 +120,14 @@ export class InferenceService {
   /** The error's response, counted and (for a 5xx) logged. */
   private failed(request: InferenceRequest, started: number, error: unknown): InferenceResponse {
     const response = errorResponse(error);
-    if (request.path === '/invocations') this.options.metrics.recordFailure(performance.now() - started, response.statusCode);
+    if (request.path === '/invocations') this.options.metrics.recordFailure(started, response.statusCode);
     if (response.statusCode >= 500) logger.error('request failed', { requestId: request.requestId, error: error as Error });
     return response;
   }
 
-  /**
-   * Whether the flush interval has passed or capture lines pile up. A synchronous check (one clock read), so the
-   * Lambda handler only awaits a flush when one is due rather than a promise on every request.
-   */
-  flushDue(): boolean {
-    return this.clock() - this.lastFlushAt >= this.flushIntervalMs || (this.options.capture?.bufferedLines ?? 0) >= this.flushAtLines;
+  /** Whether the flush interval has passed at `now` (the metrics clock) or capture lines pile up. */
+  private flushDue(now: number): boolean {
+    return now - this.lastFlushAt >= this.flushIntervalMs || (this.options.capture?.bufferedLines ?? 0) >= this.flushAtLines;
   }
 
   /** Publishes the metrics and delivers the buffered capture (one flush at a time); never throws. */
@@ -128,8 +139,8 @@ export class InferenceService {
   }
 
   private async flushNow(): Promise<void> {
-    this.lastFlushAt = this.clock();
     const { capture, metrics } = this.options;
+    this.lastFlushAt = metrics.now();
     if (capture) {
       const result = await capture.flush(AbortSignal.timeout(this.options.captureBudgetMs ?? 300));
       metrics.recordCapture(result.delivered, result.failed + result.dropped);
@@ -172,7 +183,7 @@ export class InferenceService {
       (output) => {
         session.releaseInputBuffer(invocation.features);
         const prediction = encodePrediction(session, output, invocation.rows, version);
-        this.options.metrics.recordSuccess(performance.now() - started, prediction.rows, prediction.positives);
+        this.options.metrics.recordSuccess(started, prediction.rows, prediction.positives);
         if (!request.captureOptOut && this.options.capture?.sample()) this.capture(model, invocation, output, request.requestId);
         return { statusCode: 200, headers: JSON_HEADERS, body: prediction.body };
       },

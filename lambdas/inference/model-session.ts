@@ -51,6 +51,8 @@ export class ModelSession {
   readonly labelsJson: readonly [string, string];
   private readonly fetches: string[];
   private readonly inputs: InputBuffers;
+  /** The feeds of each input buffer, made once: a pooled buffer is run many times, and a Tensor costs a visible share of a batch-1 request. */
+  private readonly feeds = new WeakMap<Float32Array, InferenceSession.FeedsType>();
   private columns: 1 | 2 = 1;
 
   private constructor(
@@ -98,14 +100,23 @@ export class ModelSession {
    * run's own callback, so the serving path adds no promise hop of its own.
    */
   runWith<T>(features: Float32Array, rows: number, use: (output: ModelOutput) => T, recover: (error: unknown) => T): Promise<T> {
-    const input = new Tensor('float32', features, [rows, this.width]);
-    return this.session.run({ [this.metadata.inputName]: input }, this.fetches).then((results) => {
+    return this.session.run(this.feedsOf(features, rows), this.fetches).then((results) => {
       try {
         return use(this.output(results, rows));
       } catch (error) {
         return recover(error);
       }
     }, recover);
+  }
+
+  private feedsOf(features: Float32Array, rows: number): InferenceSession.FeedsType {
+    let feeds = this.feeds.get(features);
+    // A buffer's length fixes its shape; a mismatch is the caller's error, which the Tensor reports.
+    if (!feeds || features.length !== rows * this.width) {
+      feeds = { [this.metadata.inputName]: new Tensor('float32', features, [rows, this.width]) };
+      this.feeds.set(features, feeds);
+    }
+    return feeds;
   }
 
   /** A [rows, width] input buffer for `run`, pooled for small batches (the request schema fills it). */

@@ -2,7 +2,7 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { optionalEnv, requiredEnv } from '../shared/env';
 import { FirehoseCaptureSink } from './capture-sink';
-import { InferenceService } from './inference-service';
+import { InferenceService, type InferenceServiceOptions } from './inference-service';
 import { modelSourceFromEnv } from './model-source';
 import { DEFAULT_LIMITS } from './request-schema';
 import { InferenceMetrics } from './telemetry';
@@ -14,7 +14,7 @@ import { TrafficCapture } from './traffic-capture';
  * CAPTURE_SAMPLE_PERCENT (0-100), METRICS_NAMESPACE; optional INFERENCE_MAX_BODY_BYTES (default 6 MiB).
  * Configuration errors throw at startup, naming the variable.
  */
-export function inferenceServiceFromEnv(): InferenceService {
+export function inferenceServiceFromEnv(options: Pick<InferenceServiceOptions, 'flushWithRequests'> = {}): InferenceService {
   const source = modelSourceFromEnv();
   const metrics = new InferenceMetrics(new Metrics({ namespace: requiredEnv('METRICS_NAMESPACE') }), source.model, source.version);
   const samplePercent = numberEnv('CAPTURE_SAMPLE_PERCENT', '0', 0, 100);
@@ -23,7 +23,7 @@ export function inferenceServiceFromEnv(): InferenceService {
       ? new TrafficCapture(new FirehoseCaptureSink(new FirehoseClient({}), requiredEnv('CAPTURE_STREAM_NAME')), { samplePercent })
       : undefined;
   const maxBodyBytes = numberEnv('INFERENCE_MAX_BODY_BYTES', String(DEFAULT_LIMITS.maxBodyBytes), 1, Number.MAX_SAFE_INTEGER);
-  return new InferenceService({ source, metrics, capture, limits: { ...DEFAULT_LIMITS, maxBodyBytes } });
+  return new InferenceService({ source, metrics, capture, limits: { ...DEFAULT_LIMITS, maxBodyBytes }, ...options });
 }
 
 function numberEnv(name: string, fallback: string, min: number, max: number): number {

@@ -31,39 +31,52 @@ export class InferenceMetrics {
   private latencies: number[] = [];
   /** Latencies seen this interval, of which `latencies` holds a uniform sample. */
   private latencyCount = 0;
+  private readonly clock: () => number;
 
+  /**
+   * @param clock monotonic milliseconds, the clock of the requests' `startedAt` (default performance.now)
+   */
   constructor(
     private readonly metrics: Metrics,
     model: string,
     private readonly modelVersion?: number,
+    clock?: () => number,
   ) {
+    this.clock = clock ?? (() => performance.now());
     // Powertools adds a `service` dimension by default; the alarms select by Model alone.
     metrics.clearDefaultDimensions();
     metrics.setDefaultDimensions({ Model: model });
   }
 
-  recordSuccess(latencyMs: number, rows: number, positives: number): void {
+  /** The clock's time, the `startedAt` of a request. */
+  now(): number {
+    return this.clock();
+  }
+
+  /** A request that ended now, started at `startedAt` (`now()`), predicted `rows` rows. */
+  recordSuccess(startedAt: number, rows: number, positives: number): void {
     this.counts.Invocations++;
     this.counts.Predictions += rows;
     this.counts.PredictedPositive += positives;
-    this.sampleLatency(latencyMs);
+    this.sampleLatency(startedAt);
   }
 
-  recordFailure(latencyMs: number, statusCode: number): void {
+  recordFailure(startedAt: number, statusCode: number): void {
     this.counts.Invocations++;
     if (statusCode >= 500) this.counts.InvocationErrors++;
     else this.counts.ClientErrors++;
-    this.sampleLatency(latencyMs);
+    this.sampleLatency(startedAt);
   }
 
-  /** Reservoir sampling (Algorithm R): each latency of the interval is kept with equal probability. */
-  private sampleLatency(latencyMs: number): void {
+  /**
+   * Reservoir sampling (Algorithm R): each latency of the interval is kept with equal probability. Whether a request
+   * is kept does not depend on its latency, so the clock is read only for the ones kept: a busy container reads it
+   * for about MAX_LATENCY_SAMPLES requests per interval instead of every one.
+   */
+  private sampleLatency(startedAt: number): void {
     const seen = this.latencyCount++;
-    if (seen < MAX_LATENCY_SAMPLES) this.latencies.push(latencyMs);
-    else {
-      const slot = Math.floor(Math.random() * (seen + 1));
-      if (slot < MAX_LATENCY_SAMPLES) this.latencies[slot] = latencyMs;
-    }
+    const slot = seen < MAX_LATENCY_SAMPLES ? seen : Math.floor(Math.random() * (seen + 1));
+    if (slot < MAX_LATENCY_SAMPLES) this.latencies[slot] = this.clock() - startedAt;
   }
 
   recordModelLoadError(): void {

@@ -125,20 +125,28 @@ class EsbuildBundling implements ILocalBundling {
   ) {}
 
   tryBundle(outputDir: string): boolean {
-    buildSync({
-      entryPoints: [join(REPO_ROOT, this.entry)],
-      absWorkingDir: REPO_ROOT,
-      outfile: join(outputDir, 'index.js'),
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      minify: true,
-      sourcemap: true,
-      sourcesContent: false,
-      external: this.externals,
-      logLevel: 'warning',
-    });
+    bundleFunction(this.entry, outputDir, this.externals);
     return true;
   }
+}
+
+/**
+ * Bundles a function entry (relative to the repository root) into `outputDir/index.js` as deployed; also used by the
+ * benchmarks, so they measure the deployed code.
+ */
+export function bundleFunction(entry: string, outputDir: string, externals: readonly string[]): void {
+  buildSync({
+    entryPoints: [join(REPO_ROOT, entry)],
+    absWorkingDir: REPO_ROOT,
+    outfile: join(outputDir, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    external: [...externals],
+    logLevel: 'warning',
+  });
 }

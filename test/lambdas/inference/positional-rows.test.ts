@@ -54,11 +54,14 @@ const numberText = fc
   })
   .filter((text) => /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text));
 
+/** readNumber's input: the text's bytes, then the 0 that scanPositionalRows puts after a body. */
+const read = (text: string) => readNumber(new Uint8Array([...Buffer.from(text, 'ascii'), 0]), text, 0);
+
 describe('readNumber', () => {
   it('gives Math.fround(Number(text)) for every JSON number (NaN beyond float32)', () => {
     fc.assert(
       fc.property(numberText, (text) => {
-        expect(Object.is(readNumber(`${text},`, 0), expectedValue(text))).toBe(true);
+        expect(Object.is(read(`${text},`), expectedValue(text))).toBe(true);
       }),
       { numRuns: 20_000 },
     );
@@ -69,11 +72,11 @@ describe('readNumber', () => {
     '340282346638528859811704183484516925440', '123456789012345678901234567890', '1.00000000000000000000000000001',
     '0.000000000000000000000000000000000000000000001', '7.006492321624085e-46', '7.006492321624087e-46', '1E+2',
   ])('reads %s as the full parser does', (text) => {
-    expect(Object.is(readNumber(`${text}]`, 0), expectedValue(text))).toBe(true);
+    expect(Object.is(read(text), expectedValue(text))).toBe(true);
   });
 
   it.each(['-', '.5', '1.', '1e', '1e+', '+1', '--1', 'NaN', 'Infinity', '"1"'])('refuses %s', (text) => {
-    expect(readNumber(`${text},`, 0)).toBeNaN();
+    expect(read(`${text},`)).toBeNaN();
   });
 });
 
@@ -85,7 +88,7 @@ const positionalBody = fc
   .map(([rows, a, b]) => `${a}{${b}"instances"${a}:${b}[${rows.map((r) => `${a}[${b}${r.join(`${a},${b}`)}${a}]`).join(`${b},`)}${a}]${b}}${a}`);
 const damagedBody = fc.oneof(
   positionalBody.chain((text) => fc.nat(text.length).map((cut) => text.slice(0, cut))),
-  fc.tuple(positionalBody, fc.nat(), fc.constantFrom('x', ',', ']', '[', '"', '-', '.', 'e', '0', '{', '}', ' ', '9')).map(([text, at, ch]) => {
+  fc.tuple(positionalBody, fc.nat(), fc.constantFrom('x', ',', ']', '[', '"', '-', '.', 'e', '0', '{', '}', ' ', '9', '\u00a0', '\u0130', '\u{1d7ce}', '\u0000')).map(([text, at, ch]) => {
     const i = at % text.length;
     return text.slice(0, i) + ch + text.slice(i + 1);
   }),
