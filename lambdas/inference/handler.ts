@@ -15,7 +15,8 @@ const functionUrlEventSchema = z.object({
   headers: z.record(z.string(), z.string()).optional(),
   body: z.string().optional(),
   isBase64Encoded: z.boolean().default(false),
-  requestContext: z.object({ requestId: z.string(), http: z.object({ method: z.string() }) }),
+  /** timeEpoch: when the function URL received the request (epoch ms). */
+  requestContext: z.object({ requestId: z.string(), timeEpoch: z.number().optional(), http: z.object({ method: z.string() }) }),
 });
 
 type FunctionUrlEvent = z.input<typeof functionUrlEventSchema>;
@@ -28,6 +29,7 @@ function isFunctionUrlEvent(event: unknown): event is FunctionUrlEvent {
     (e.body === undefined || typeof e.body === 'string') &&
     (e.isBase64Encoded === undefined || typeof e.isBase64Encoded === 'boolean') &&
     typeof e.requestContext?.requestId === 'string' &&
+    (e.requestContext.timeEpoch === undefined || typeof e.requestContext.timeEpoch === 'number') &&
     typeof e.requestContext.http?.method === 'string'
   );
 }
@@ -48,6 +50,7 @@ export const handler = (event: unknown): Promise<InferenceResponse> => {
     body,
     isBase64Encoded,
     requestId: requestContext.requestId,
+    receivedAt: requestContext.timeEpoch,
     captureOptOut: headers !== undefined && optsOutOfCapture(headers[NO_CAPTURE_HEADER]),
   });
 };

@@ -15,6 +15,12 @@ export interface InferenceRequest {
   requestId: string;
   /** The caller opted out of capture (`x-mlops-capture: off`, lambdas/shared/capture-opt-out.ts), e.g. the holdout check. */
   captureOptOut?: boolean;
+  /**
+   * When the request was received, in epoch milliseconds, if the transport says (a function URL's
+   * `requestContext.timeEpoch`); times the flush interval without a clock reading of the service's own.
+   * @default - the service's clock
+   */
+  receivedAt?: number;
 }
 
 export interface InferenceResponse {
@@ -44,7 +50,7 @@ export interface InferenceServiceOptions {
   readonly captureBudgetMs?: number;
   /** After a failed model load, requests answer 503 with its reason for this long before loading is tried again. @default 30,000 */
   readonly retryLoadAfterMs?: number;
-  /** Wall clock, for capture timestamps and the model-load retry. @default Date.now */
+  /** Wall clock (epoch milliseconds), for capture timestamps, the model-load retry and the flush interval. @default Date.now */
   readonly clock?: () => number;
 }
 
@@ -93,11 +99,12 @@ export class InferenceService {
    * response, so a request costs one promise hop beyond the run itself.
    */
   handle(request: InferenceRequest): Promise<InferenceResponse> {
-    // The one clock reading of a request unless its latency is sampled (InferenceMetrics): the flush interval is
-    // timed on the same clock.
-    const started = this.options.metrics.now();
+    // The latency clock is read only for requests whose latency is sampled (NaN otherwise; InferenceMetrics), and the
+    // flush interval is timed on the request's arrival when the transport gives it: a busy container serves most
+    // requests without reading a clock.
+    const started = request.path === '/invocations' ? this.options.metrics.startRequest() : Number.NaN;
     const response = this.route(request, started);
-    if (!this.options.flushWithRequests || !this.flushDue(started)) return response;
+    if (!this.options.flushWithRequests || !this.flushDue(request.receivedAt)) return response;
     return response.then((answer) => this.flush().then(() => answer));
   }
 
@@ -125,8 +132,13 @@ export class InferenceService {
     return response;
   }
 
-  /** Whether the flush interval has passed at `now` (the metrics clock) or capture lines pile up. */
-  private flushDue(now: number): boolean {
+  /**
+   * Whether the flush interval has passed or capture lines pile up. A request's arrival time stands for now unless
+   * it is behind the last flush (queued while that flush ran, or a hand-made event with any time): then the clock
+   * decides.
+   */
+  private flushDue(receivedAt: number | undefined): boolean {
+    const now = receivedAt !== undefined && receivedAt >= this.lastFlushAt ? receivedAt : this.clock();
     return now - this.lastFlushAt >= this.flushIntervalMs || (this.options.capture?.bufferedLines ?? 0) >= this.flushAtLines;
   }
 
@@ -139,8 +151,8 @@ export class InferenceService {
   }
 
   private async flushNow(): Promise<void> {
+    this.lastFlushAt = this.clock();
     const { capture, metrics } = this.options;
-    this.lastFlushAt = metrics.now();
     if (capture) {
       const result = await capture.flush(AbortSignal.timeout(this.options.captureBudgetMs ?? 300));
       metrics.recordCapture(result.delivered, result.failed + result.dropped);

@@ -31,10 +31,13 @@ export class InferenceMetrics {
   private latencies: number[] = [];
   /** Latencies seen this interval, of which `latencies` holds a uniform sample. */
   private latencyCount = 0;
+  /** Algorithm L's state once the sample is full: the running weight, and the next request (by count) kept. */
+  private weight = 1;
+  private nextKept = 0;
   private readonly clock: () => number;
 
   /**
-   * @param clock monotonic milliseconds, the clock of the requests' `startedAt` (default performance.now)
+   * @param clock monotonic milliseconds, for latencies (default performance.now)
    */
   constructor(
     private readonly metrics: Metrics,
@@ -48,35 +51,52 @@ export class InferenceMetrics {
     metrics.setDefaultDimensions({ Model: model });
   }
 
-  /** The clock's time, the `startedAt` of a request. */
-  now(): number {
+  /**
+   * Starts an invocation: its start on the clock when its latency will be sampled, NaN (and no clock reading) when
+   * not. Reservoir sampling keeps a uniform sample of the interval's latencies; whether a request is kept does not
+   * depend on its latency, so it is decided here. Li's Algorithm L draws how many requests pass before the next one
+   * kept: a passed-over request costs one comparison, and a busy container reads the clock for about
+   * MAX_LATENCY_SAMPLES × (1 + ln(requests / MAX_LATENCY_SAMPLES)) requests per interval instead of every one.
+   */
+  startRequest(): number {
+    const seen = this.latencyCount++;
+    if (seen < MAX_LATENCY_SAMPLES) {
+      if (seen === MAX_LATENCY_SAMPLES - 1) {
+        this.weight = weightFactor();
+        this.nextKept = seen + passedOver(this.weight) + 1;
+      }
+      return this.clock();
+    }
+    if (seen !== this.nextKept) return Number.NaN;
+    this.weight *= weightFactor();
+    this.nextKept = seen + passedOver(this.weight) + 1;
     return this.clock();
   }
 
-  /** A request that ended now, started at `startedAt` (`now()`), predicted `rows` rows. */
+  /** An invocation that ended now, started at `startedAt` (from `startRequest`), predicted `rows` rows. */
   recordSuccess(startedAt: number, rows: number, positives: number): void {
     this.counts.Invocations++;
     this.counts.Predictions += rows;
     this.counts.PredictedPositive += positives;
-    this.sampleLatency(startedAt);
+    this.keepLatency(startedAt);
   }
 
   recordFailure(startedAt: number, statusCode: number): void {
     this.counts.Invocations++;
     if (statusCode >= 500) this.counts.InvocationErrors++;
     else this.counts.ClientErrors++;
-    this.sampleLatency(startedAt);
+    this.keepLatency(startedAt);
   }
 
   /**
-   * Reservoir sampling (Algorithm R): each latency of the interval is kept with equal probability. Whether a request
-   * is kept does not depend on its latency, so the clock is read only for the ones kept: a busy container reads it
-   * for about MAX_LATENCY_SAMPLES requests per interval instead of every one.
+   * Puts a sampled latency in the sample: appended while it has room, else in a random slot. On the container server
+   * a request can span a publish; its latency then joins the next interval's sample.
    */
-  private sampleLatency(startedAt: number): void {
-    const seen = this.latencyCount++;
-    const slot = seen < MAX_LATENCY_SAMPLES ? seen : Math.floor(Math.random() * (seen + 1));
-    if (slot < MAX_LATENCY_SAMPLES) this.latencies[slot] = this.clock() - startedAt;
+  private keepLatency(startedAt: number): void {
+    if (Number.isNaN(startedAt)) return;
+    const latency = this.clock() - startedAt;
+    if (this.latencies.length < MAX_LATENCY_SAMPLES) this.latencies.push(latency);
+    else this.latencies[Math.floor(Math.random() * MAX_LATENCY_SAMPLES)] = latency;
   }
 
   recordModelLoadError(): void {
@@ -115,6 +135,15 @@ export class InferenceMetrics {
     }
   }
 }
+
+/** Uniform in (0, 1], so its logarithm is finite. */
+const unitRandom = () => 1 - Math.random();
+
+/** Algorithm L's factor of the running weight, drawn each time a latency is kept. */
+const weightFactor = () => Math.exp(Math.log(unitRandom()) / MAX_LATENCY_SAMPLES);
+
+/** Algorithm L's geometric skip: how many requests pass before the next one is kept. */
+const passedOver = (weight: number) => Math.floor(Math.log(unitRandom()) / Math.log(1 - weight));
 
 function emptyCounts() {
   return {

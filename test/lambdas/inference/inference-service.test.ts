@@ -43,4 +43,40 @@ describe('InferenceService', () => {
     // Timers may fire a millisecond early; the load dominates either way.
     for (const latency of latencies) expect(latency).toBeGreaterThanOrEqual(LOAD_MS - 2);
   });
+
+  it('flushes with a request once its arrival time is a flush interval after the last flush', async () => {
+    // GIVEN a Lambda-style service (flushing with requests) on a wall clock that stands still
+    const documents = emfOutput();
+    let wall = 1_000_000;
+    const service = new InferenceService({
+      source: { model: 'card-fraud', version: 1, load: async () => ({ ...fixture, model: 'card-fraud', version: 1, artifactUri: 'fixture', artifactSha256: '' }) },
+      metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), 'card-fraud', 1),
+      flushWithRequests: true,
+      clock: () => wall,
+    });
+    const body = JSON.stringify({ instances: [fixture.expected.rows[0]] });
+    const send = (receivedAt: number) => service.handle({ method: 'POST', path: '/invocations', body, requestId: 'r', receivedAt });
+
+    // WHEN requests arrive at the first flush, then 500 and 999 ms later
+    await send(wall);
+    await send(wall + 500);
+    await send(wall + 999);
+    // THEN only the first flushed
+    expect(documents()).toHaveLength(1);
+
+    // WHEN one arrives a full interval later, though the clock has not moved
+    await send(wall + 1000);
+    // THEN it flushes the three requests since the first flush
+    expect(documents()).toHaveLength(2);
+    expect(documents()[1]).toMatchObject({ Invocations: 3 });
+
+    // WHEN a request carries a time behind the last flush (a replayed or hand-made event)
+    await send(0);
+    // THEN the clock decides: not due while it stands still, due once it has moved on
+    expect(documents()).toHaveLength(2);
+    wall += 1000;
+    await send(0);
+    expect(documents()).toHaveLength(3);
+    expect(documents()[2]).toMatchObject({ Invocations: 2 });
+  });
 });

@@ -3,9 +3,22 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InferenceMetrics, MAX_LATENCY_SAMPLES } from '../../../lambdas/inference/telemetry';
 import { emfOutput } from '../../helpers/emf-output';
 
-/** The metrics' clock stands at 0: a request of latency L started at -L. */
-const atZero = () => new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), 'card-fraud', 1, () => 0);
-const startedBefore = (latencyMs: number) => -latencyMs;
+/** Metrics on a clock the test sets; `serve(latency)` records one successful request that took `latency` ms. */
+function timedMetrics() {
+  let now = 0;
+  let readings = 0;
+  const metrics = new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), 'card-fraud', 1, () => {
+    readings++;
+    return now;
+  });
+  const serve = (latencyMs: number) => {
+    now = 0;
+    const started = metrics.startRequest();
+    now = latencyMs;
+    metrics.recordSuccess(started, 1, 0);
+  };
+  return { metrics, serve, readings: () => readings };
+}
 
 const latencyValues = (documents: Record<string, unknown>[]) => documents.flatMap((d) => (d.InvocationLatency === undefined ? [] : [d.InvocationLatency].flat() as number[]));
 
@@ -15,9 +28,9 @@ describe('InferenceMetrics', () => {
   it('publishes every latency of a quiet interval', () => {
     // GIVEN fewer requests than the sample size
     const documents = emfOutput();
-    const metrics = atZero();
+    const { metrics, serve } = timedMetrics();
     const latencies = Array.from({ length: 250 }, (_, i) => i / 10);
-    for (const latency of latencies) metrics.recordSuccess(startedBefore(latency), 1, 0);
+    for (const latency of latencies) serve(latency);
 
     // WHEN the interval is flushed
     metrics.publish();
@@ -30,9 +43,9 @@ describe('InferenceMetrics', () => {
   it('publishes a uniform sample of a busy interval\'s latencies, with exact counts', () => {
     // GIVEN ten times more requests than the sample size, latencies 0..9999 ms
     const documents = emfOutput();
-    const metrics = atZero();
+    const { metrics, serve } = timedMetrics();
     const requests = 10 * MAX_LATENCY_SAMPLES;
-    for (let i = 0; i < requests; i++) metrics.recordSuccess(startedBefore(i), 1, 0);
+    for (let i = 0; i < requests; i++) serve(i);
 
     // WHEN the interval is flushed
     metrics.publish();
@@ -48,27 +61,23 @@ describe('InferenceMetrics', () => {
     expect(documents()[0]).toMatchObject({ Invocations: requests, Predictions: requests });
 
     // AND the next interval starts afresh
-    metrics.recordSuccess(startedBefore(5), 1, 0);
+    serve(5);
     metrics.publish();
     expect(documents().at(-1)).toMatchObject({ Invocations: 1, InvocationLatency: 5 });
   });
 
   it('reads the clock only for the latencies it keeps', () => {
-    // GIVEN a clock that counts its readings
+    // GIVEN metrics on a clock that counts its readings
     emfOutput();
-    let readings = 0;
-    const metrics = new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), 'card-fraud', 1, () => {
-      readings++;
-      return 0;
-    });
+    const { serve, readings } = timedMetrics();
 
     // WHEN ten times more requests than the sample size end in one interval
     const requests = 10 * MAX_LATENCY_SAMPLES;
-    for (let i = 0; i < requests; i++) metrics.recordSuccess(0, 1, 0);
+    for (let i = 0; i < requests; i++) serve(i);
 
-    // THEN every one of the first MAX_LATENCY_SAMPLES is timed, and later ones only when kept: the expected count is
-    // MAX_LATENCY_SAMPLES * (1 + ln 10) ≈ 3,300 readings, far fewer than one per request
-    expect(readings).toBeGreaterThan(2.8 * MAX_LATENCY_SAMPLES);
-    expect(readings).toBeLessThan(3.8 * MAX_LATENCY_SAMPLES);
+    // THEN the first MAX_LATENCY_SAMPLES are timed (two readings each), later ones only when kept: the expected count
+    // is 2 × MAX_LATENCY_SAMPLES × (1 + ln 10) ≈ 6,600 readings for 10,000 requests
+    expect(readings()).toBeGreaterThan(5.6 * MAX_LATENCY_SAMPLES);
+    expect(readings()).toBeLessThan(7.6 * MAX_LATENCY_SAMPLES);
   });
 });
