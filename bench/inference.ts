@@ -55,11 +55,13 @@ async function benchModels(): Promise<BenchModel[]> {
 
 const BATCH_SIZES = [1, 16, 256];
 /**
- * Rounds per comparison. The machines share their hosts, and their speed drifts by up to half over seconds; short
- * rounds, each running every side back to back, and the median of the per-round ratios keep that drift out of the
- * comparison (both sides of a ratio ran within a few milliseconds of each other).
+ * Rounds per pass. The machines share their hosts, and their speed drifts by up to half over seconds; short
+ * rounds, each running every side back to back, and the median of the per-round ratios keep most of that drift out
+ * of the comparison (both sides of a ratio ran within a few milliseconds of each other).
  */
-const ROUNDS = 61;
+const ROUNDS = 41;
+/** Passes per comparison, each with its own warm-up and rounds. */
+const PASSES = 2;
 /** Calls per round and side; fewer for big batches so each round takes similar time. */
 const callsPerRound = (batch: number) => Math.max(10, Math.round(1000 / Math.sqrt(batch)));
 
@@ -144,10 +146,9 @@ async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {
       const runMinimal = () => minimalPredict(bare, inputName, outputName, width, event.body);
       const calls = callsPerRound(batch);
       const sides = [runHandler, runBare, runMinimal];
-      const times: number[][] = sides.map(() => []);
-      await quietly(async () => {
-        // Warm-up: about a second per side, so JIT tiers and caches settle (shorter warm-ups left the first
-        // comparison of a run up to half slower).
+      const measurePass = async (): Promise<number[][]> => {
+        const times: number[][] = sides.map(() => []);
+        // Warm-up: about a second per side, so JIT tiers and caches settle.
         for (const side of sides) for (const end = Date.now() + 1000; Date.now() < end; ) await timePerCall(calls, side);
         for (let round = 0; round < ROUNDS; round++) {
           // The function URL stamps each event with its arrival time (the handler times its flushes on it); here
@@ -161,24 +162,34 @@ async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {
             times[side].push(await timePerCall(calls, sides[side]));
           }
         }
+        return times;
+      };
+      // Per-round ratios of a pass, reference time over ours (above 1: ours is faster).
+      const pairedRatio = (times: number[][], side: number) => median(times[side].map((t, round) => t / times[0][round]));
+      const passes: number[][][] = [];
+      await quietly(async () => {
+        for (let pass = 0; pass < PASSES; pass++) passes.push(await measurePass());
       });
+      // Now and then the host slows a whole pass down (bare session.run up to 60% slower for seconds), which weighs
+      // on the handler's share more than on the model run: the pass reported is the one whose bare run was fastest,
+      // judged by the reference alone, never by the ratio. Every pass's overhead is shown.
+      const times = passes.reduce((best, pass) => (median(pass[1]) < median(best[1]) ? pass : best));
+      const passOverheads = passes.map((pass) => `${(100 * (1 / pairedRatio(pass, 1) - 1)).toFixed(1)}%`).join(', ');
       const [oursMedian, bareMedian, minimalMedian] = times.map(median);
-      // Per-round ratios, reference time over ours (above 1: ours is faster).
-      const pairedRatio = (reference: number[]) => median(reference.map((t, round) => t / times[0][round]));
-      const overBare = 1 / pairedRatio(times[1]) - 1;
+      const overBare = 1 / pairedRatio(times, 1) - 1;
       results.push({
         name: `handler vs bare session.run, ${model.name}, batch ${batch}`,
         ours: oursMedian,
         reference: bareMedian,
-        ratio: pairedRatio(times[1]),
+        ratio: pairedRatio(times, 1),
         unit: 'µs/call',
-        note: `overhead ${(100 * overBare).toFixed(1)}%${batch === 1 ? ' (goal < 10%)' : ''}; median of ${ROUNDS} per-round ratios, rounds of ${calls} calls per side`,
+        note: `overhead ${(100 * overBare).toFixed(1)}%${batch === 1 ? ' (goal < 10%)' : ''}; median of ${ROUNDS} per-round ratios (rounds of ${calls} calls per side) of the pass with the fastest bare run; passes: ${passOverheads}`,
       });
       results.push({
         name: `handler vs hand-written JSON.parse/stringify handler, ${model.name}, batch ${batch}`,
         ours: oursMedian,
         reference: minimalMedian,
-        ratio: pairedRatio(times[2]),
+        ratio: pairedRatio(times, 2),
         unit: 'µs/call',
         note: `the hand-written one (no validation, metrics or capture) is ${(100 * (median(times[2].map((t, round) => t / times[1][round])) - 1)).toFixed(1)}% over bare session.run; same rounds`,
       });
