@@ -50,7 +50,7 @@ function event(method: string, rawPath: string, body?: unknown) {
     rawPath,
     rawQueryString: '',
     headers: { 'content-type': 'application/json' },
-    requestContext: { requestId: `req-${++requests}`, http: { method, path: rawPath } },
+    requestContext: { requestId: `req-${++requests}`, timeEpoch: Date.now(), http: { method, path: rawPath } },
     isBase64Encoded: false,
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   };
@@ -170,7 +170,7 @@ describe('inference handler', () => {
     expect(parse).not.toHaveBeenCalled();
   });
 
-  it('answers unknown routes with 404, wrong methods with 405, and a non-URL event with 400', async () => {
+  it('answers unknown routes with 404, wrong methods with 405, and a non-URL event (or a non-numeric timeEpoch) with 400', async () => {
     const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
     emfOutput();
     const handler = await coldStart(String(version));
@@ -181,5 +181,9 @@ describe('inference handler', () => {
     const notAnEvent = await handler({ hello: 'world' });
     expect(notAnEvent.statusCode).toBe(400);
     expect(JSON.parse(notAnEvent.body).message).toMatch(/^expected a function URL event: rawPath: /);
+    const badTime = event('POST', '/invocations', { instances: [loadFixture('fraud-gbt').expected.rows[0]] });
+    const badTimeAnswer = await handler({ ...badTime, requestContext: { ...badTime.requestContext, timeEpoch: 'yesterday' } });
+    expect(badTimeAnswer.statusCode).toBe(400);
+    expect(JSON.parse(badTimeAnswer.body).message).toMatch(/requestContext\.timeEpoch: /);
   });
 });
