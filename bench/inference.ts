@@ -149,7 +149,7 @@ async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {
       const measurePass = async (): Promise<number[][]> => {
         const times: number[][] = sides.map(() => []);
         // A full collection first (npm run bench exposes gc), so garbage of earlier work, such as training the model,
-        // does not weigh on the pass: without it the first comparison of a run was often the slowest.
+        // is not collected during the pass.
         (globalThis as { gc?: () => void }).gc?.();
         // Warm-up: about a second per side, so JIT tiers and caches settle.
         for (const side of sides) for (const end = Date.now() + 1000; Date.now() < end; ) await timePerCall(calls, side);
