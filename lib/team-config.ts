@@ -21,12 +21,26 @@ const thresholds = (min: number, max: number) =>
     .strict();
 
 export const FEATURE_TYPES = ['numeric', 'categorical'] as const;
-export const MODEL_TASKS = ['binary-classification', 'regression'] as const;
+export const MODEL_TASKS = ['binary-classification', 'multiclass-classification', 'regression'] as const;
+export type ModelTask = (typeof MODEL_TASKS)[number];
+/** The built-in trainer's algorithms (binary classification and regression). Other tasks bring a `container`. */
 export const ALGORITHMS = ['logistic-regression', 'gradient-boosting'] as const;
+/** Metrics of a binary classifier (positive-class probability). */
 export const CLASSIFICATION_METRICS = ['auc', 'accuracy', 'f1', 'logLoss'] as const;
+/** Metrics of a multiclass classifier: macro averages over the classes, one-vs-rest AUC. */
+export const MULTICLASS_METRICS = ['accuracy', 'macroF1', 'logLoss', 'macroAuc'] as const;
 export const REGRESSION_METRICS = ['rmse', 'mae'] as const;
+export const ALL_METRICS = [...new Set([...CLASSIFICATION_METRICS, ...MULTICLASS_METRICS, ...REGRESSION_METRICS])] as [string, ...string[]];
+/** The metrics each task is measured by; the gate's primary metric is one of them. */
+export const METRICS_OF_TASK: Readonly<Record<ModelTask, readonly string[]>> = {
+  'binary-classification': CLASSIFICATION_METRICS,
+  'multiclass-classification': MULTICLASS_METRICS,
+  regression: REGRESSION_METRICS,
+};
 /** Metrics where a smaller value is better; used by the gate and the champion/challenger comparison. */
 export const LOWER_IS_BETTER = new Set<string>(['logLoss', 'rmse', 'mae']);
+/** Most classes a multiclass model may have (one metric and one dashboard line per class). */
+export const MAX_CLASSES = 100;
 
 const SAGEMAKER_INSTANCE_TYPES = [
   'ml.m5.large',
@@ -36,10 +50,44 @@ const SAGEMAKER_INSTANCE_TYPES = [
   'ml.c5.xlarge',
   'ml.c5.2xlarge',
   'ml.c5.4xlarge',
+  'ml.g4dn.xlarge',
+  'ml.g4dn.2xlarge',
   'ml.g5.xlarge',
   'ml.g5.2xlarge',
+  'ml.g5.4xlarge',
   'ml.p3.2xlarge',
 ] as const;
+
+/** A class label as it appears in the label column (and in responses). */
+export const classLabelSchema = z.union([z.string().min(1).max(64), z.number().int()]);
+
+/**
+ * A container image of the team's own: a Dockerfile directory of its repository (built and pushed by `cdk deploy`
+ * as an image asset) or an image URI (its ECR image, or an AWS framework image). Exactly one of the two.
+ */
+const containerSchema = z
+  .object({
+    /** Dockerfile directory, relative to the CDK app's directory (where cdk.json is). */
+    directory: z.string().min(1).optional(),
+    /** Dockerfile name inside `directory`. */
+    dockerfile: z.string().min(1).default('Dockerfile'),
+    /** Image URI, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn-trainer:1.4. */
+    imageUri: z
+      .string()
+      .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/, 'imageUri must be registry/repository:tag or @sha256:digest')
+      .optional(),
+    /** Overrides the image's ENTRYPOINT. */
+    entryPoint: z.array(z.string().min(1)).min(1).max(100).optional(),
+    /** Arguments of the entry point (the image's CMD otherwise). */
+    command: z.array(z.string()).max(100).optional(),
+    /** Extra environment variables of the container. */
+    environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are identifiers'), z.string().max(512)).default({}),
+  })
+  .strict()
+  .refine((c) => (c.directory === undefined) !== (c.imageUri === undefined), {
+    message: 'give exactly one of directory (a Dockerfile to build) or imageUri (an existing image)',
+  });
+export type ContainerSpec = z.output<typeof containerSchema>;
 
 export const featureSchema = z
   .object({
@@ -68,22 +116,45 @@ export const teamConfigSchema = z
         features: z.array(featureSchema).min(1).max(500),
         /** Label column in the training data. */
         label: z.string().min(1),
+        /**
+         * Class labels of a multiclass model, in the order of its probability columns; the label column holds them
+         * (as written in the data). Required for multiclass-classification, not allowed for other tasks.
+         */
+        classes: z.array(classLabelSchema).min(3, 'a multiclass model has at least 3 classes (2 is binary-classification)').max(MAX_CLASSES).optional(),
       })
       .strict(),
     training: z
       .object({
         /** S3 key prefix (inside the artifact store) or s3:// URI of the raw dataset. */
         datasetUri: z.string().min(1),
+        /** The built-in trainer's algorithm; ignored when `container` is given. */
         algorithm: z.enum(ALGORITHMS).default('gradient-boosting'),
+        /** The team's own training container (docs/container-contract.md). @default - the built-in trainer */
+        container: containerSchema.optional(),
         hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
         instanceType: z.enum(SAGEMAKER_INSTANCE_TYPES).default('ml.m5.large'),
-        instanceCount: z.number().int().min(1).max(1).default(1),
+        /** More than one instance needs a `container` that trains distributed (the built-in trainer does not). */
+        instanceCount: z.number().int().min(1).max(20).default(1),
         volumeSizeGiB: z.number().int().min(1).max(512).default(30),
         maxRuntimeMinutes: z.number().int().min(5).max(24 * 60).default(120),
+        /**
+         * Managed spot training: up to ~90% cheaper, may wait for capacity and be interrupted. The container's
+         * checkpoints (/opt/ml/checkpoints) are kept under the run's S3 prefix, so an interrupted job resumes.
+         * @default - on-demand instances
+         */
+        spot: z
+          .object({
+            /** Longest wait for spot capacity plus training time; at least `maxRuntimeMinutes`. */
+            maxWaitMinutes: z.number().int().min(5).max(48 * 60),
+          })
+          .strict()
+          .optional(),
         processing: z
           .object({
             vcpus: z.number().min(0.25).max(16).default(1),
             memoryMiB: z.number().int().min(512).max(122_880).default(2048),
+            /** The team's own processing container (same contract as the built-in one). @default - the built-in */
+            container: containerSchema.optional(),
           })
           .strict()
           .default({ vcpus: 1, memoryMiB: 2048 }),
@@ -102,7 +173,7 @@ export const teamConfigSchema = z
       .strict(),
     evaluation: z
       .object({
-        primaryMetric: z.enum([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS]),
+        primaryMetric: z.enum(ALL_METRICS),
         /** The primary metric on holdout must clear this (>= for higher-is-better, <= otherwise). */
         threshold: z.number(),
         /** A challenger must beat the live champion by at least this much to be auto-approved. */
@@ -191,8 +262,7 @@ export const teamConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const metrics: readonly string[] =
-      config.model.task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
+    const metrics = METRICS_OF_TASK[config.model.task];
     if (!metrics.includes(config.evaluation.primaryMetric)) {
       ctx.addIssue({
         code: 'custom',
@@ -207,6 +277,36 @@ export const teamConfigSchema = z
     }
     if (names.includes(config.model.label)) {
       ctx.addIssue({ code: 'custom', path: ['model', 'label'], message: `label "${config.model.label}" is also a feature` });
+    }
+    const { task, classes } = config.model;
+    if (task === 'multiclass-classification' && !classes) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'classes'], message: 'a multiclass-classification model lists its classes, in the order of its probability columns' });
+    }
+    if (task !== 'multiclass-classification' && classes) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'classes'], message: `classes apply to multiclass-classification; a ${task} model has none` });
+    }
+    const classNames = (classes ?? []).map(String);
+    const repeated = classNames.find((c, i) => classNames.indexOf(c) !== i);
+    if (repeated !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'classes'], message: `class "${repeated}" is listed twice` });
+    }
+    const { training } = config;
+    if (!training.container && task === 'multiclass-classification') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'container'],
+        message: 'the built-in algorithms train binary classifiers and regressors; a multiclass model brings its training container',
+      });
+    }
+    if (!training.container && training.instanceCount > 1) {
+      ctx.addIssue({ code: 'custom', path: ['training', 'instanceCount'], message: `the built-in trainer runs on 1 instance; ${training.instanceCount} need a container that trains distributed` });
+    }
+    if (training.spot && training.spot.maxWaitMinutes < training.maxRuntimeMinutes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'spot', 'maxWaitMinutes'],
+        message: `must be at least maxRuntimeMinutes (${training.maxRuntimeMinutes}): it counts the training time too, got ${training.spot.maxWaitMinutes}`,
+      });
     }
     if (config.model.task === 'regression' && config.evaluation.autoApprove && config.evaluation.threshold <= 0) {
       ctx.addIssue({ code: 'custom', path: ['evaluation', 'threshold'], message: 'an error threshold must be > 0' });

@@ -16,10 +16,13 @@ export const SESSION_OPTIONS: InferenceSession.SessionOptions = {
   interOpNumThreads: 1,
 };
 
-/** Raw model output for a batch: `columns` values per row (2: [p0, p1]; 1: p1 or the regression value). */
+/**
+ * Raw model output for a batch, `columns` values per row: a binary classifier's [p0, p1] (2) or p1 (1); a
+ * multiclass classifier's probability per class in the order of metadata.json's labels (K); a regressor's value (1).
+ */
 export interface ModelOutput {
   data: Float32Array | Float64Array;
-  columns: 1 | 2;
+  columns: number;
 }
 
 const FLOAT_OUTPUTS = new Set(['float32', 'float64']);
@@ -53,7 +56,7 @@ export class ModelSession {
   private readonly inputs: InputBuffers;
   /** The feeds of each input buffer, made once: a pooled buffer is run many times, and a Tensor costs a visible share of a batch-1 request. */
   private readonly feeds = new WeakMap<Float32Array, InferenceSession.FeedsType>();
-  private columns: 1 | 2 = 1;
+  private columns = 1;
 
   private constructor(
     private readonly session: InferenceSession,
@@ -148,14 +151,20 @@ export class ModelSession {
     const input = new Tensor('float32', new Float32Array(this.width), [1, this.width]);
     const results = await this.session.run({ [this.metadata.inputName]: input }, this.fetches);
     const columns = results[this.metadata.outputName].data.length;
-    const allowed = this.task === 'regression' ? [1] : [1, 2];
+    const classes = this.metadata.labels?.length ?? 0;
+    const allowed = this.task === 'regression' ? [1] : this.task === 'multiclass-classification' ? [classes] : [1, 2];
     if (!allowed.includes(columns)) {
-      const expected = this.task === 'regression' ? '1 value per row ([N, 1] or [N])' : '1 or 2 values per row ([N, 2], [N, 1] or [N])';
+      const expected =
+        this.task === 'regression'
+          ? '1 value per row ([N, 1] or [N])'
+          : this.task === 'multiclass-classification'
+            ? `one probability per class per row ([N, ${classes}] for its ${classes} classes)`
+            : '1 or 2 values per row ([N, 2], [N, 1] or [N])';
       throw new ModelContractError(
         `output "${this.metadata.outputName}" of a ${this.task} model must have ${expected}, has ${columns}`,
       );
     }
-    this.columns = columns as 1 | 2;
+    this.columns = columns;
   }
 }
 

@@ -9,8 +9,14 @@ export const captureRecordSchema = z.object({
   requestId: z.string(),
   /** Feature values in the model's feature order. */
   features: z.array(z.number()),
-  /** Probability of the positive class (classification) or the predicted value (regression). */
+  /**
+   * Probability of the positive class (binary classification), of the predicted class (multiclass), or the
+   * predicted value (regression).
+   */
   prediction: z.number(),
+  /** The predicted class label (classification). */
   label: z.union([z.string(), z.number()]).optional(),
+  /** Every class's probability, in the order of the model's labels (multiclass classification). */
+  probabilities: z.array(z.number()).optional(),
 });
 export type CaptureRecord = z.infer<typeof captureRecordSchema>;

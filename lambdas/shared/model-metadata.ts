@@ -8,8 +8,11 @@ export const modelMetadataSchema = z.object({
   /** Graph input name and the feature order of its columns. */
   inputName: z.string(),
   features: z.array(z.object({ name: z.string(), type: z.enum(['numeric', 'categorical']) })).min(1),
-  task: z.enum(['binary-classification', 'regression']),
-  /** Class labels in the order of the probability columns (classification only). */
+  task: z.enum(['binary-classification', 'multiclass-classification', 'regression']),
+  /**
+   * Class labels in the order of the probability columns (classification only): [negative, positive] for a binary
+   * classifier (default [0, 1]); every class for a multiclass one (required there).
+   */
   labels: z.array(z.union([z.string(), z.number()])).optional(),
   /** Output tensor with class probabilities (classification) or the predicted value (regression). */
   outputName: z.string(),
@@ -19,6 +22,13 @@ export const modelMetadataSchema = z.object({
   trainingDataSha256: z.string().optional(),
   framework: z.string().default('mlops-trainer'),
   createdAt: z.string().optional(),
+}).superRefine((metadata, ctx) => {
+  if (metadata.task === 'multiclass-classification' && (metadata.labels?.length ?? 0) < 3) {
+    ctx.addIssue({ code: 'custom', path: ['labels'], message: 'a multiclass model lists its 3 or more class labels, in the order of its probability columns' });
+  }
+  if (metadata.task === 'binary-classification' && metadata.labels && metadata.labels.length !== 2) {
+    ctx.addIssue({ code: 'custom', path: ['labels'], message: `a binary classifier has 2 labels, got ${metadata.labels.length}` });
+  }
 });
 export type ModelMetadata = z.infer<typeof modelMetadataSchema>;
 
