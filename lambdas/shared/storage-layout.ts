@@ -6,6 +6,8 @@ export const splitKey = (executionName: string, split: 'train' | 'validation' | 
 export const baselineKey = (executionName: string) => `${processedPrefix(executionName)}baseline.json`;
 export const datasetLineageKey = (executionName: string) => `${processedPrefix(executionName)}dataset.json`;
 export const modelOutputPrefix = (executionName: string) => `runs/${executionName}/model/`;
+/** Checkpoints of a managed spot training job (SageMaker syncs /opt/ml/checkpoints with it), kept to resume after an interruption. */
+export const checkpointPrefix = (executionName: string) => `runs/${executionName}/checkpoints/`;
 export const capturePrefix = (model: string) => `capture/${model}/`;
 /** Reports of the scheduled drift job, one JSON file per run, named by its time. */
 export const driftReportsPrefix = (model: string) => `drift-reports/${model}/`;
