@@ -1,7 +1,7 @@
 import { InferenceError, InvalidRequestError, MethodNotAllowedError, ModelUnavailableError, RouteNotFoundError } from './errors';
 import type { ModelSource } from './model-source';
 import { type ModelOutput, ModelSession } from './model-session';
-import { encodePrediction, predictedLabel, positiveProbability } from './predict';
+import { classProbabilities, encodePrediction, predictedClass, predictedLabel, positiveProbability } from './predict';
 import { checkBodySize, DEFAULT_LIMITS, type Invocation, type InvocationLimits, instanceValues, parseInvocation, sentInstances } from './request-schema';
 import { logger, type InferenceMetrics } from './telemetry';
 import type { TrafficCapture } from './traffic-capture';
@@ -118,6 +118,9 @@ export class InferenceService {
         if (request.method !== 'GET' && request.method !== 'HEAD') throw new MethodNotAllowedError(`${request.method} ${request.path}: use GET`, 'GET, HEAD');
         return this.ping().catch((error: unknown) => this.failed(request, started, error));
       }
+      // Not an alias of /invocations (one route that metrics and docs describe); posting to the bare URL is the common
+      // mistake, so its answer names the route.
+      if (request.path === '/') throw new RouteNotFoundError(`${request.method} /: predictions are served at POST /invocations (readiness at GET /ping)`);
       throw new RouteNotFoundError(`no route ${request.method} ${request.path}; the routes are POST /invocations and GET /ping`);
     } catch (error) {
       return Promise.resolve(this.failed(request, started, error));
@@ -196,6 +199,7 @@ export class InferenceService {
         session.releaseInputBuffer(invocation.features);
         const prediction = encodePrediction(session, output, invocation.rows, version);
         this.options.metrics.recordSuccess(started, prediction.rows, prediction.positives);
+        if (prediction.classCounts) this.options.metrics.recordClasses(session.labels, prediction.classCounts);
         if (!request.captureOptOut && this.options.capture?.sample()) this.capture(model, invocation, output, request.requestId);
         return { statusCode: 200, headers: JSON_HEADERS, body: prediction.body };
       },
@@ -206,16 +210,20 @@ export class InferenceService {
   private async ping(): Promise<InferenceResponse> {
     const model = this.loaded ?? (await this.model());
     const { session, version } = model;
-    return json(200, { status: 'ready', model: this.options.source.model, modelVersion: version, task: session.task, features: session.featureNames });
+    const labels = session.task === 'regression' ? {} : { labels: session.labels };
+    return json(200, { status: 'ready', model: this.options.source.model, modelVersion: version, task: session.task, ...labels, features: session.featureNames });
   }
 
   private capture(model: LoadedModel, invocation: Invocation, output: ModelOutput, requestId: string): void {
     const { session, version } = model;
     const at = new Date(this.clock()).toISOString();
     const instances = sentInstances(invocation);
+    const multiclass = session.task === 'multiclass-classification';
     for (let r = 0; r < invocation.rows; r++) {
-      const prediction = positiveProbability(output, r);
-      if (!Number.isFinite(prediction)) continue;
+      // Multiclass: the predicted class's probability, and every class's (a row with a non-finite one is skipped).
+      const probabilities = multiclass ? classProbabilities(output, r) : undefined;
+      const prediction = probabilities ? probabilities[predictedClass(output, r)] : positiveProbability(output, r);
+      if (!Number.isFinite(prediction) || (probabilities && !probabilities.every(Number.isFinite))) continue;
       const label = session.task === 'regression' ? undefined : predictedLabel(session, output, r);
       this.options.capture?.add({
         model: this.options.source.model,
@@ -225,6 +233,7 @@ export class InferenceService {
         features: instanceValues(instances[r], session),
         prediction,
         ...(label === undefined ? {} : { label }),
+        ...(probabilities ? { probabilities } : {}),
       });
     }
   }

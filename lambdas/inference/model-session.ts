@@ -37,10 +37,11 @@ const rethrow = (error: unknown): never => {
  * bring-your-own-model registration score holdout sets through it (pipelines/evaluation/score.ts), so a model
  * is run, and its positive class read, the same way everywhere. No Lambda dependencies.
  *
- * Works with any ONNX model that has one 2-D float input: classifiers with a probabilities tensor [N, 2]
+ * Works with any ONNX model that has one 2-D float input: binary classifiers with a probabilities tensor [N, 2]
  * (skl2onnx without ZipMap, the project's trainer, a PyTorch softmax head) or one probability column [N, 1] / [N]
- * (sigmoid), and regressors with [N, 1] or [N]. Only the metadata's output tensor is fetched, so models that also
- * emit sequence/map outputs (ZipMap), which onnxruntime-node cannot return, load and run.
+ * (sigmoid), multiclass classifiers with a probabilities tensor [N, K] for their K labels, and regressors with
+ * [N, 1] or [N]. Only the metadata's output tensor is fetched, so models that also emit sequence/map outputs
+ * (ZipMap), which onnxruntime-node cannot return, load and run.
  */
 export class ModelSession {
   readonly featureNames: readonly string[];
@@ -48,10 +49,13 @@ export class ModelSession {
   readonly featureIndex: ReadonlyMap<string, number>;
   readonly width: number;
   readonly task: ModelMetadata['task'];
-  /** [negative, positive] labels of a classifier. */
-  readonly labels: readonly [string | number, string | number];
+  /**
+   * Class labels in the order of the probability columns: [negative, positive] of a binary classifier (default
+   * [0, 1]), every class of a multiclass one; none for a regressor.
+   */
+  readonly labels: readonly (string | number)[];
   /** The labels as JSON, encoded once rather than per response. */
-  readonly labelsJson: readonly [string, string];
+  readonly labelsJson: readonly string[];
   private readonly fetches: string[];
   private readonly inputs: InputBuffers;
   /** The feeds of each input buffer, made once: a pooled buffer is run many times, and a Tensor costs a visible share of a batch-1 request. */
@@ -66,9 +70,8 @@ export class ModelSession {
     this.featureIndex = new Map(this.featureNames.map((name, i) => [name, i]));
     this.width = this.featureNames.length;
     this.task = metadata.task;
-    const labels = metadata.labels ?? [0, 1];
-    this.labels = [labels[0], labels[1]];
-    this.labelsJson = [JSON.stringify(labels[0]), JSON.stringify(labels[1])];
+    this.labels = metadata.task === 'regression' ? [] : (metadata.labels ?? [0, 1]);
+    this.labelsJson = this.labels.map((label) => JSON.stringify(label));
     this.fetches = [metadata.outputName];
     this.inputs = new InputBuffers(this.width);
   }
@@ -146,23 +149,26 @@ export class ModelSession {
     return { data, columns: this.columns };
   }
 
-  /** One row of zeros tells how many columns the output has per row (shapes are often symbolic) and warms the session. */
+  /**
+   * One row of zeros tells how many columns the output has per row (shapes are often symbolic) and warms the session.
+   * A multiclass output must be a [1, K] matrix for its K labels: a flat [K] would be read as K rows of one value.
+   */
   private async probe(): Promise<void> {
     const input = new Tensor('float32', new Float32Array(this.width), [1, this.width]);
     const results = await this.session.run({ [this.metadata.inputName]: input }, this.fetches);
-    const columns = results[this.metadata.outputName].data.length;
-    const classes = this.metadata.labels?.length ?? 0;
+    const { data, dims } = results[this.metadata.outputName];
+    const columns = data.length;
+    const classes = this.labels.length;
     const allowed = this.task === 'regression' ? [1] : this.task === 'multiclass-classification' ? [classes] : [1, 2];
-    if (!allowed.includes(columns)) {
+    if (!allowed.includes(columns) || (this.task === 'multiclass-classification' && dims.length !== 2)) {
       const expected =
         this.task === 'regression'
           ? '1 value per row ([N, 1] or [N])'
           : this.task === 'multiclass-classification'
             ? `one probability per class per row ([N, ${classes}] for its ${classes} classes)`
             : '1 or 2 values per row ([N, 2], [N, 1] or [N])';
-      throw new ModelContractError(
-        `output "${this.metadata.outputName}" of a ${this.task} model must have ${expected}, has ${columns}`,
-      );
+      const has = dims.length === 2 || this.task !== 'multiclass-classification' ? String(columns) : `a ${dims.length}-D output [${dims.join(', ')}] for one row`;
+      throw new ModelContractError(`output "${this.metadata.outputName}" of a ${this.task} model must have ${expected}, has ${has}`);
     }
     this.columns = columns;
   }

@@ -24,10 +24,13 @@ export const MAX_LATENCY_SAMPLES = 1000;
  * Metrics (dimension sets [Model] and, when a version is served, [Model, ModelVersion]):
  * Invocations, InvocationLatency (ms, one value per request up to MAX_LATENCY_SAMPLES per interval, a uniform sample beyond), InvocationErrors (5xx), ClientErrors (4xx),
  * Predictions (rows), PredictedPositive (rows predicted as the positive class; share = PredictedPositive /
- * Predictions), CapturedRecords, CaptureFailed, ModelLoadErrors.
+ * Predictions), CapturedRecords, CaptureFailed, ModelLoadErrors. A multiclass model adds ClassPredictions (rows
+ * predicted as each class) with dimensions [Model, Class], Class = String(label), one document per predicted class.
  */
 export class InferenceMetrics {
   private counts = emptyCounts();
+  /** Rows predicted per class this interval (multiclass), by String(label). */
+  private classCounts = new Map<string, number>();
   private latencies: number[] = [];
   /** Latencies seen this interval, of which `latencies` holds a uniform sample. */
   private latencyCount = 0;
@@ -81,6 +84,15 @@ export class InferenceMetrics {
     this.keepLatency(startedAt);
   }
 
+  /** Rows a multiclass model predicted as each of its `labels` (counts in the labels' order). */
+  recordClasses(labels: readonly (string | number)[], counts: readonly number[]): void {
+    for (let c = 0; c < counts.length; c++) {
+      if (counts[c] === 0) continue;
+      const name = String(labels[c]);
+      this.classCounts.set(name, (this.classCounts.get(name) ?? 0) + counts[c]);
+    }
+  }
+
   recordFailure(startedAt: number, statusCode: number): void {
     this.counts.Invocations++;
     if (statusCode >= 500) this.counts.InvocationErrors++;
@@ -109,16 +121,23 @@ export class InferenceMetrics {
   }
 
   get pending(): boolean {
-    return Object.values(this.counts).some((n) => n > 0);
+    return Object.values(this.counts).some((n) => n > 0) || this.classCounts.size > 0;
   }
 
   /** Writes the tallies as EMF to stdout and resets them. */
   publish(): void {
     if (!this.pending) return;
-    const { counts, latencies } = this;
+    const { counts, latencies, classCounts } = this;
     this.counts = emptyCounts();
+    this.classCounts = new Map();
     this.latencies = [];
     this.latencyCount = 0;
+    // The Class dimension has one value per document.
+    for (const [name, count] of classCounts) {
+      this.metrics.addDimension('Class', name);
+      this.metrics.addMetric('ClassPredictions', MetricUnit.Count, count);
+      this.metrics.publishStoredMetrics();
+    }
     for (let start = 0; start === 0 || start < latencies.length; start += MAX_VALUES_PER_DOCUMENT) {
       // An empty set stands for the default dimensions alone, [Model]; the second adds [Model, ModelVersion].
       this.metrics.addDimensions({});

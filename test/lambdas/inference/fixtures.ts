@@ -7,21 +7,36 @@ import { type ModelMetadata, modelMetadataSchema } from '../../../lambdas/shared
 export const MODELS_DIR = join(__dirname, '..', '..', 'fixtures', 'models');
 
 /** The committed test models (test/fixtures/models/make_models.py). */
-export const FIXTURE_MODELS = ['mlp-classifier', 'logistic-sigmoid', 'linear-regressor', 'fraud-gbt'] as const;
+export const FIXTURE_MODELS = ['mlp-classifier', 'logistic-sigmoid', 'linear-regressor', 'fraud-gbt', 'wine-torch'] as const;
 export type FixtureModel = (typeof FIXTURE_MODELS)[number];
 
 export interface Fixture {
   onnx: Uint8Array;
   metadata: ModelMetadata;
-  /** Rows and scikit-learn's own predictions for them (probabilities [p0, p1] or values). */
-  expected: { rows: number[][]; expected: (number | number[])[] };
+  /**
+   * Rows and the framework's own predictions for them (probabilities [p0, p1], [p_0, ..., p_{K-1}] or values); for
+   * the multiclass models also each row's true class label and the framework's own metrics on the rows.
+   */
+  expected: FrameworkPredictions;
+}
+
+export interface FrameworkPredictions {
+  rows: number[][];
+  expected: (number | number[])[];
+  labels?: (string | number)[];
+  metrics?: Record<string, number>;
+}
+
+/** The expected.json of a fixture, also of one without a metadata.json (iris-logistic, which only registration can serve). */
+export function loadExpected(name: string): FrameworkPredictions {
+  return JSON.parse(readFileSync(join(MODELS_DIR, `${name}.expected.json`), 'utf8')) as FrameworkPredictions;
 }
 
 export function loadFixture(name: FixtureModel): Fixture {
   return {
     onnx: readFileSync(join(MODELS_DIR, `${name}.onnx`)),
     metadata: modelMetadataSchema.parse(JSON.parse(readFileSync(join(MODELS_DIR, `${name}.metadata.json`), 'utf8'))),
-    expected: JSON.parse(readFileSync(join(MODELS_DIR, `${name}.expected.json`), 'utf8')),
+    expected: loadExpected(name),
   };
 }
 

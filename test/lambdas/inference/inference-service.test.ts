@@ -1,9 +1,15 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FirehoseCaptureSink } from '../../../lambdas/inference/capture-sink';
 import { InferenceService } from '../../../lambdas/inference/inference-service';
 import { InferenceMetrics } from '../../../lambdas/inference/telemetry';
+import { TrafficCapture } from '../../../lambdas/inference/traffic-capture';
+import { captureRecordSchema } from '../../../lambdas/shared/capture-record';
+import { LOCAL_AWS } from '../../helpers/dynalite';
 import { emfOutput } from '../../helpers/emf-output';
-import { loadFixture } from './fixtures';
+import { type Fixture, loadFixture } from './fixtures';
+import { startFirehoseDouble } from './firehose-double';
 
 const fixture = loadFixture('fraud-gbt');
 const LOAD_MS = 50;
@@ -78,5 +84,90 @@ describe('InferenceService', () => {
     await send(0);
     expect(documents()).toHaveLength(3);
     expect(documents()[2]).toMatchObject({ Invocations: 2 });
+  });
+});
+
+/** A service serving `fixture` as version 1 of `model`. */
+function serving(fixture: Fixture, model: string, capture?: TrafficCapture) {
+  return new InferenceService({
+    source: { model, version: 1, load: async () => ({ ...fixture, model, version: 1, artifactUri: 'fixture', artifactSha256: '' }) },
+    metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), model, 1),
+    capture,
+  });
+}
+
+describe('InferenceService with a multiclass model', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const wine = loadFixture('wine-torch');
+  const labels = wine.metadata.labels ?? [];
+
+  it('answers each row with its most probable label and every class probability, and reports them in /ping', async () => {
+    const service = serving(wine, 'wine');
+    const rows = wine.expected.rows.slice(0, 5);
+
+    const response = await service.handle({ method: 'POST', path: '/invocations', body: JSON.stringify({ instances: rows }), requestId: 'r' });
+    const ping = await service.handle({ method: 'GET', path: '/ping', requestId: 'p' });
+
+    expect(response.statusCode).toBe(200);
+    const { predictions } = JSON.parse(response.body) as { predictions: { label: number; probabilities: number[] }[] };
+    predictions.forEach((prediction, r) => {
+      const expected = wine.expected.expected[r] as number[];
+      expect(prediction.probabilities).toHaveLength(3);
+      prediction.probabilities.forEach((p, c) => expect(Math.abs(p - expected[c])).toBeLessThan(1e-5));
+      expect(prediction.label).toBe(labels[expected.indexOf(Math.max(...expected))]);
+    });
+    expect(JSON.parse(ping.body)).toEqual({
+      status: 'ready',
+      model: 'wine',
+      modelVersion: 1,
+      task: 'multiclass-classification',
+      labels: [1, 2, 3],
+      features: wine.metadata.features.map((f) => f.name),
+    });
+  });
+
+  it('captures the predicted label, its probability and every class probability, and counts predictions per class', async () => {
+    // GIVEN a service capturing every request to Firehose
+    const documents = emfOutput();
+    const firehose = await startFirehoseDouble();
+    const sink = new FirehoseCaptureSink(new FirehoseClient({ ...LOCAL_AWS, endpoint: firehose.endpoint, maxAttempts: 1 }), 'capture-wine');
+    const service = serving(wine, 'wine', new TrafficCapture(sink, { samplePercent: 100 }));
+    const { rows } = wine.expected;
+
+    // WHEN every holdout row is predicted and the service flushes
+    await service.handle({ method: 'POST', path: '/invocations', body: JSON.stringify({ instances: rows }), requestId: 'r' });
+    await service.flush();
+    await firehose.stop();
+
+    // THEN each row's capture record carries the class probabilities, the label and the label's probability
+    const records = firehose.lines().map((line) => captureRecordSchema.parse(JSON.parse(line)));
+    expect(records).toHaveLength(rows.length);
+    const predicted = wine.expected.expected.map((p) => (p as number[]).indexOf(Math.max(...(p as number[]))));
+    records.forEach((record, r) => {
+      expect(record.label).toBe(labels[predicted[r]]);
+      expect(record.probabilities).toHaveLength(3);
+      expect(record.prediction).toBe(record.probabilities?.[predicted[r]]);
+    });
+    // AND ClassPredictions counts the rows of each predicted class, with dimensions [Model, Class]
+    const perClass = documents().filter((d) => 'ClassPredictions' in d);
+    expect(Object.fromEntries(perClass.map((d) => [d.Class, d.ClassPredictions]))).toEqual(
+      Object.fromEntries(labels.map((label, c) => [String(label), predicted.filter((p) => p === c).length]).filter(([, n]) => n !== 0)),
+    );
+    for (const document of perClass) {
+      expect((document._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0].Dimensions).toEqual([['Model', 'Class']]);
+    }
+    expect(documents().find((d) => 'Predictions' in d)).toMatchObject({ Predictions: rows.length, PredictedPositive: 0 });
+  });
+});
+
+describe('InferenceService routes', () => {
+  it('answers a POST to the root with a 404 that names the inference route', async () => {
+    const service = serving(loadFixture('fraud-gbt'), 'card-fraud');
+    const response = await service.handle({ method: 'POST', path: '/', body: '{"instances":[]}', requestId: 'r' });
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body)).toEqual({
+      error: 'RouteNotFoundError',
+      message: 'POST /: predictions are served at POST /invocations (readiness at GET /ping)',
+    });
   });
 });

@@ -7,7 +7,7 @@ import { parseInvocation, DEFAULT_LIMITS } from '../../../lambdas/inference/requ
 import { FIXTURE_MODELS, loadFixture, named } from './fixtures';
 
 interface ResponseBody {
-  predictions: ({ label: string | number; probabilities: [number, number] } | number)[];
+  predictions: ({ label: string | number; probabilities: number[] } | number)[];
   modelVersion: number;
 }
 
@@ -48,6 +48,13 @@ describe.each(FIXTURE_MODELS)('predictions of %s', (name) => {
         return;
       }
       const { label, probabilities } = prediction as { label: string | number; probabilities: number[] };
+      if (fixture.metadata.task === 'multiclass-classification') {
+        const row = reference.slice(r * columns, (r + 1) * columns);
+        expect(probabilities).toHaveLength(columns);
+        probabilities.forEach((p, c) => expect(Math.abs(p - row[c])).toBeLessThanOrEqual(1e-6));
+        expect(label).toBe(fixture.metadata.labels?.[row.indexOf(Math.max(...row))]);
+        return;
+      }
       const p1 = columns === 2 ? reference[2 * r + 1] : reference[r];
       const p0 = columns === 2 ? reference[2 * r] : 1 - p1;
       expect(Math.abs(probabilities[0] - p0)).toBeLessThanOrEqual(1e-6);
@@ -57,7 +64,7 @@ describe.each(FIXTURE_MODELS)('predictions of %s', (name) => {
     });
   });
 
-  it('agree with scikit-learn, which made the model (independent check of the graph)', async () => {
+  it('agree with the framework that made the model (independent check of the graph)', async () => {
     const session = await ModelSession.create(fixture);
     sessions.push(session);
     const invocation = parseInvocation(JSON.stringify({ instances: rows }), session, DEFAULT_LIMITS);
@@ -65,7 +72,9 @@ describe.each(FIXTURE_MODELS)('predictions of %s', (name) => {
     body.predictions.forEach((prediction, r) => {
       const expected = fixture.expected.expected[r];
       if (typeof prediction === 'number') expect(Math.abs(prediction - (expected as number))).toBeLessThan(1e-4);
-      else expect(Math.abs(prediction.probabilities[1] - (expected as number[])[1])).toBeLessThan(1e-5);
+      else if (fixture.metadata.task === 'multiclass-classification') {
+        (expected as number[]).forEach((p, c) => expect(Math.abs(prediction.probabilities[c] - p)).toBeLessThan(1e-5));
+      } else expect(Math.abs(prediction.probabilities[1] - (expected as number[])[1])).toBeLessThan(1e-5);
     });
   });
 });
@@ -83,6 +92,15 @@ describe('ModelSession.create refuses a model that does not match its metadata',
     const error = await ModelSession.create({ onnx, metadata: bad }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelUnavailableError);
     expect((error as Error).message).toContain(message);
+  });
+
+  it.each([
+    ['four labels for its three probability columns', [1, 2, 3, 4], 'must have one probability per class per row ([N, 4] for its 4 classes), has 3'],
+    ['three labels on a binary output', ['a', 'b', 'c'], 'must have one probability per class per row ([N, 3] for its 3 classes), has 2'],
+  ])('with a multiclass task and %s', async (_what, labels, message) => {
+    const fixture = loadFixture(labels.length === 4 ? 'wine-torch' : 'mlp-classifier');
+    const bad = { ...fixture.metadata, task: 'multiclass-classification' as const, labels };
+    await expect(ModelSession.create({ onnx: fixture.onnx, metadata: bad })).rejects.toThrow(message);
   });
 
   it('with bytes that are not ONNX', async () => {

@@ -80,4 +80,27 @@ describe('InferenceMetrics', () => {
     expect(readings()).toBeGreaterThan(5.6 * MAX_LATENCY_SAMPLES);
     expect(readings()).toBeLessThan(7.6 * MAX_LATENCY_SAMPLES);
   });
+
+  it('publishes ClassPredictions per predicted class, summed over the interval, and starts the next interval afresh', () => {
+    // GIVEN two multiclass requests
+    const documents = emfOutput();
+    const { metrics } = timedMetrics();
+    metrics.recordClasses(['setosa', 'versicolor', 'virginica'], [2, 0, 1]);
+    metrics.recordClasses(['setosa', 'versicolor', 'virginica'], [1, 0, 4]);
+
+    // WHEN the interval is flushed, twice
+    metrics.publish();
+    metrics.publish();
+
+    // THEN one document per predicted class, dimensions [Model, Class]; none for a class never predicted, none again
+    const perClass = documents().filter((d) => 'ClassPredictions' in d);
+    expect(perClass.map((d) => [d.Model, d.Class, d.ClassPredictions])).toEqual([
+      ['card-fraud', 'setosa', 3],
+      ['card-fraud', 'virginica', 5],
+    ]);
+    expect(perClass.map((d) => (d._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0].Dimensions)).toEqual([
+      [['Model', 'Class']],
+      [['Model', 'Class']],
+    ]);
+  });
 });
