@@ -1,4 +1,4 @@
-import type { Baseline, CategoricalBaseline, NumericBaseline } from '../shared/baseline';
+import type { Baseline, CategoricalBaseline, NumericBaseline, TargetBaseline } from '../shared/baseline';
 import { categoryCounts } from './statistics/categorical';
 import { sortedCopy } from './statistics/ks';
 import { binCountsSorted, DEFAULT_PSI_BINS, quantileBinEdges, sharesOf } from './statistics/psi';
@@ -104,4 +104,20 @@ export function computeBaseline(columns: BaselineColumn[], options: BaselineOpti
       column.type === 'numeric' ? numericBaseline(column, bins, sampleSize) : categoricalBaseline(column),
     ),
   };
+}
+
+/**
+ * The training labels' class distribution: `labels` are class indices into `classes` (the team's classes, or
+ * [0, 1] for a binary classifier), counted under each class's String() so every class has a key, 0 included.
+ */
+export function targetBaseline(name: string, labels: ArrayLike<number>, classes: readonly (string | number)[]): TargetBaseline {
+  const counts = new Array<number>(classes.length).fill(0);
+  for (let i = 0; i < labels.length; i++) {
+    const k = labels[i];
+    if (!Number.isInteger(k) || k < 0 || k >= classes.length) {
+      throw new BaselineInputError(`label "${name}": row ${i} is not a class index 0..${classes.length - 1} (${k})`);
+    }
+    counts[k]++;
+  }
+  return { name, counts: Object.fromEntries(classes.map((c, k) => [String(c), counts[k]])) };
 }

@@ -31,11 +31,25 @@ export const categoricalBaselineSchema = z.object({
   counts: z.record(z.string(), z.number().int().nonnegative()),
 });
 
+/**
+ * The label's class distribution in the training data (classifiers), which the drift job compares the predicted
+ * classes with. Keys are the class labels as the team config writes them (`model.classes`), "0" and "1" for a
+ * binary classifier; every class has a key.
+ */
+export const targetBaselineSchema = z.object({
+  /** The label column. */
+  name: z.string(),
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+});
+
 export const baselineSchema = z.object({
   formatVersion: z.literal(1),
   rowCount: z.number().int().nonnegative(),
   features: z.array(z.discriminatedUnion('type', [numericBaselineSchema, categoricalBaselineSchema])),
+  /** Absent for regression, and in baselines written before it existed. */
+  target: targetBaselineSchema.optional(),
 });
 export type Baseline = z.infer<typeof baselineSchema>;
 export type NumericBaseline = z.infer<typeof numericBaselineSchema>;
 export type CategoricalBaseline = z.infer<typeof categoricalBaselineSchema>;
+export type TargetBaseline = z.infer<typeof targetBaselineSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CLASSIFICATION_METRICS, LOWER_IS_BETTER, MODEL_TASKS, REGRESSION_METRICS } from '../../lib/team-config';
+import { ALL_METRICS, classLabelSchema, LOWER_IS_BETTER, METRICS_OF_TASK, MODEL_TASKS } from '../../lib/team-config';
 import type { Metrics } from './metrics';
 
 /**
@@ -9,16 +9,29 @@ import type { Metrics } from './metrics';
  * registered, for a person to approve.
  */
 
-/** EVALUATION_CONFIG: the team config's `evaluation` section and the model task. */
+/**
+ * EVALUATION_CONFIG: the team config's `evaluation` section, the model task and, for a multiclass model, its
+ * classes (`model.classes`), which the trained model's metadata.json must list in the same order.
+ */
 export const evaluationConfigSchema = z
   .object({
     task: z.enum(MODEL_TASKS),
-    primaryMetric: z.enum([...CLASSIFICATION_METRICS, ...REGRESSION_METRICS]),
+    classes: z.array(classLabelSchema).min(3).optional(),
+    primaryMetric: z.enum(ALL_METRICS),
     threshold: z.number(),
     championMargin: z.number().min(0).default(0),
     autoApprove: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const metrics = METRICS_OF_TASK[config.task];
+    if (!metrics.includes(config.primaryMetric)) {
+      ctx.addIssue({ code: 'custom', path: ['primaryMetric'], message: `a ${config.task} model is measured by ${metrics.join(', ')}, got "${config.primaryMetric}"` });
+    }
+    if ((config.task === 'multiclass-classification') !== (config.classes !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['classes'], message: 'the classes (model.classes) are given for a multiclass-classification model, and only for one' });
+    }
+  });
 export type EvaluationConfig = z.output<typeof evaluationConfigSchema>;
 
 export interface Champion {

@@ -99,10 +99,133 @@ export function mae(targets: ArrayLike<number>, predictions: ArrayLike<number>):
 }
 
 /**
- * Every metric of the task. `predictions` are positive-class probabilities for classification and predicted
- * values for regression. Keys are the metric names of lib/team-config.ts (CLASSIFICATION_METRICS, REGRESSION_METRICS).
+ * Class probabilities of a multiclass model, row-major: `data[r * columns + k]` is row r's probability of class k
+ * (the layout of the inference tier's ModelOutput, so a model's output is scored as it is).
  */
-export function computeMetrics(task: ModelTask, labels: ArrayLike<number>, predictions: ArrayLike<number>): Metrics {
+export interface ProbabilityMatrix {
+  data: ArrayLike<number>;
+  columns: number;
+}
+
+const isMatrix = (predictions: ArrayLike<number> | ProbabilityMatrix): predictions is ProbabilityMatrix =>
+  typeof (predictions as ProbabilityMatrix).columns === 'number' && 'data' in predictions;
+
+/** Class indices must be integers 0..K-1 and the matrix must hold K values per label. */
+function checkMatrix(labels: ArrayLike<number>, probabilities: ProbabilityMatrix): void {
+  const { data, columns } = probabilities;
+  if (!Number.isInteger(columns) || columns < 2) throw new RangeError(`a probability matrix has 2 or more columns, got ${columns}`);
+  if (labels.length === 0) throw new RangeError('metrics need at least one row');
+  if (data.length !== labels.length * columns) {
+    throw new RangeError(`${labels.length} labels need ${labels.length * columns} probabilities (${columns} per row), got ${data.length}`);
+  }
+  for (let i = 0; i < labels.length; i++) {
+    if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= columns) {
+      throw new RangeError(`label of row ${i + 1} must be a class index 0..${columns - 1}, got ${labels[i]}`);
+    }
+  }
+}
+
+/** Predicted class of row `r`: the most probable, the first of equals on a tie (numpy's argmax, the inference response). */
+export function predictedClassOf(probabilities: ProbabilityMatrix, r: number): number {
+  const { data, columns } = probabilities;
+  let best = 0;
+  for (let k = 1; k < columns; k++) if (data[r * columns + k] > data[r * columns + best]) best = k;
+  return best;
+}
+
+/** Share of rows whose predicted class (argmax) is the label. */
+export function multiclassAccuracy(labels: ArrayLike<number>, probabilities: ProbabilityMatrix): number {
+  checkMatrix(labels, probabilities);
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) if (predictedClassOf(probabilities, i) === labels[i]) correct++;
+  return correct / labels.length;
+}
+
+/**
+ * Unweighted mean of the per-class F1 of the argmax predictions over the classes that occur among the labels or
+ * the predictions, as scikit-learn's f1_score(average='macro', zero_division=0) takes them: a class in neither is
+ * left out (so every F1 averaged has a denominator); a class predicted but never true, or true but never
+ * predicted, scores 0.
+ */
+export function macroF1(labels: ArrayLike<number>, probabilities: ProbabilityMatrix): number {
+  checkMatrix(labels, probabilities);
+  const { columns } = probabilities;
+  const truePositives = new Array<number>(columns).fill(0);
+  const predicted = new Array<number>(columns).fill(0);
+  const actual = new Array<number>(columns).fill(0);
+  for (let i = 0; i < labels.length; i++) {
+    const p = predictedClassOf(probabilities, i);
+    predicted[p]++;
+    actual[labels[i]]++;
+    if (p === labels[i]) truePositives[p]++;
+  }
+  let total = 0;
+  let classes = 0;
+  for (let k = 0; k < columns; k++) {
+    if (predicted[k] + actual[k] === 0) continue;
+    classes++;
+    total += (2 * truePositives[k]) / (predicted[k] + actual[k]);
+  }
+  return total / classes;
+}
+
+/**
+ * Mean cross-entropy of the label's probability, clipped to [LOG_LOSS_EPS, 1 - LOG_LOSS_EPS] like the binary one.
+ * Rows are not renormalized: scikit-learn 1.2 divides each clipped row by its sum (later versions no longer do);
+ * the evaluation refuses rows that do not sum to 1 (within 1e-4) before scoring, and for those that do the two
+ * agree to ~1e-15.
+ */
+export function multiclassLogLoss(labels: ArrayLike<number>, probabilities: ProbabilityMatrix): number {
+  checkMatrix(labels, probabilities);
+  let total = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const p = probabilities.data[i * probabilities.columns + labels[i]];
+    total -= Math.log(Math.min(Math.max(p, LOG_LOSS_EPS), 1 - LOG_LOSS_EPS));
+  }
+  return total / labels.length;
+}
+
+/**
+ * One-vs-rest macro AUC: the unweighted mean over classes of the AUC of class k's probability column against
+ * "label is k" (scikit-learn's roc_auc_score(multi_class='ovr', average='macro')). A class with no rows among the
+ * labels has no ROC curve and is left out of the mean (scikit-learn refuses such data); at least 2 classes must occur.
+ */
+export function macroAuc(labels: ArrayLike<number>, probabilities: ProbabilityMatrix): number {
+  checkMatrix(labels, probabilities);
+  const { data, columns } = probabilities;
+  const rowsOf = new Array<number>(columns).fill(0);
+  for (let i = 0; i < labels.length; i++) rowsOf[labels[i]]++;
+  const present = rowsOf.flatMap((rows, k) => (rows > 0 ? [k] : []));
+  if (present.length < 2) throw new RangeError('macro AUC needs at least 2 classes among the labels');
+  const isClass = new Float64Array(labels.length);
+  const scores = new Float64Array(labels.length);
+  let total = 0;
+  for (const k of present) {
+    for (let i = 0; i < labels.length; i++) {
+      isClass[i] = labels[i] === k ? 1 : 0;
+      scores[i] = data[i * columns + k];
+    }
+    total += auc(isClass, scores);
+  }
+  return total / present.length;
+}
+
+/**
+ * Every metric of the task, keyed by the metric names of lib/team-config.ts (METRICS_OF_TASK). `predictions` are
+ * positive-class probabilities (binary classification), predicted values (regression), or the probability matrix
+ * of a multiclass model, whose labels are class indices.
+ */
+export function computeMetrics(task: ModelTask, labels: ArrayLike<number>, predictions: ArrayLike<number> | ProbabilityMatrix): Metrics {
+  if (task === 'multiclass-classification') {
+    if (!isMatrix(predictions)) throw new TypeError('multiclass metrics need a probability matrix ({ data, columns })');
+    return {
+      accuracy: multiclassAccuracy(labels, predictions),
+      macroF1: macroF1(labels, predictions),
+      logLoss: multiclassLogLoss(labels, predictions),
+      macroAuc: macroAuc(labels, predictions),
+    };
+  }
+  if (isMatrix(predictions)) throw new TypeError(`${task} metrics take one prediction per row, not a probability matrix`);
   if (task === 'regression') return { rmse: rmse(labels, predictions), mae: mae(labels, predictions) };
   return {
     auc: auc(labels, predictions),

@@ -1,30 +1,57 @@
 import type { ModelMetadata } from '../../lambdas/shared/model-metadata';
 import { parseCsvText } from '../common/csv';
-import { DataValidationError, requireBothClasses, toNumericTable, type NumericTable, type TableSpec } from '../common/tabular';
+import { classIndices, DataValidationError, requireClasses, toNumericTable, type NumericTable, type TableSpec } from '../common/tabular';
 import { computeMetrics, type Metrics } from './metrics';
-import type { ModelSession } from '../../lambdas/inference/model-session';
+import type { ModelOutput, ModelSession } from '../../lambdas/inference/model-session';
 import { positiveProbability } from '../../lambdas/inference/predict';
 
 /**
- * Reads a labelled split (CSV, header row) for a model: the model's features by name, and the label in the
- * last column (the processing job's layout) unless `label` names it.
+ * How a multiclass label column is written: class indices 0..K-1 (the processed splits, a registered holdout set)
+ * or the class labels of metadata.json (a data scientist's own file).
  */
-export function readLabelledCsv(source: string, text: string, metadata: ModelMetadata, label?: string): NumericTable {
+export type MulticlassLabels = 'class-index' | 'class-label';
+
+/**
+ * Reads a labelled split (CSV, header row) for a model: the model's features by name, and the label in the
+ * last column (the processing job's layout) unless `label` names it. A multiclass label becomes its class index.
+ */
+export function readLabelledCsv(
+  source: string,
+  text: string,
+  metadata: ModelMetadata,
+  label?: string,
+  multiclassLabels: MulticlassLabels = 'class-index',
+): NumericTable {
   const csv = parseCsvText(text);
   const labelColumn = label ?? csv.header[csv.header.length - 1];
   if (!labelColumn) throw new DataValidationError(`${source} is empty`);
-  const spec: TableSpec = { task: metadata.task, features: metadata.features, label: labelColumn };
+  const classes = metadata.task === 'multiclass-classification' ? (metadata.labels ?? []) : undefined;
+  const spec: TableSpec = {
+    task: metadata.task,
+    features: metadata.features,
+    label: labelColumn,
+    classes: classes && multiclassLabels === 'class-index' ? classIndices(classes.length) : classes,
+  };
   const table = toNumericTable([{ source, ...csv }], spec);
-  requireBothClasses(table.labels, spec, source);
+  requireClasses(table.labels, spec, source);
   return table;
 }
 
+/** The model's raw output on every row of a table, through the inference tier's session wrapper. */
+export function predictTable(model: ModelSession, table: NumericTable): Promise<ModelOutput> {
+  return model.run(Float32Array.from(table.features), table.rowCount);
+}
+
 /**
- * The model's metrics on a labelled table, scored through the inference tier's session wrapper: the positive
- * class is read exactly as the deployed model answers it, which the deployment's holdout-parity check relies on.
+ * The metrics of a model's output against the labels: the positive class read exactly as the deployed model
+ * answers it (which the deployment's holdout-parity check relies on), every class probability of a multiclass model.
  */
+export function metricsOf(task: ModelMetadata['task'], labels: ArrayLike<number>, output: ModelOutput): Metrics {
+  if (task === 'multiclass-classification') return computeMetrics(task, labels, output);
+  return computeMetrics(task, labels, Float64Array.from({ length: labels.length }, (_, r) => positiveProbability(output, r)));
+}
+
+/** The model's metrics on a labelled table. */
 export async function scoreTable(model: ModelSession, table: NumericTable, task: ModelMetadata['task']): Promise<Metrics> {
-  const output = await model.run(Float32Array.from(table.features), table.rowCount);
-  const predictions = Float64Array.from({ length: table.rowCount }, (_, r) => positiveProbability(output, r));
-  return computeMetrics(task, table.labels, predictions);
+  return metricsOf(task, table.labels, await predictTable(model, table));
 }

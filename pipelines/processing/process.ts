@@ -1,12 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { TeamConfig } from '../../lib/team-config';
-import { computeBaseline } from '../../lambdas/drift/baseline';
+import { computeBaseline, targetBaseline } from '../../lambdas/drift/baseline';
+import type { Baseline } from '../../lambdas/shared/baseline';
 import { parseS3Uri, s3Uri } from '../../lambdas/shared/storage-layout';
 import { formatCsv } from '../common/csv';
 import { putObject } from '../common/s3';
 import {
   columnOf,
-  requireBothClasses,
+  requireClasses,
+  requireEveryClass,
   rowOf,
   toNumericTable,
   type NumericTable,
@@ -31,6 +33,7 @@ export const tableSpecOf = (config: TeamConfig): TableSpec => ({
   task: config.model.task,
   features: config.model.features,
   label: config.model.label,
+  classes: config.model.classes,
 });
 
 function subset(table: NumericTable, rows: readonly number[]): number[][] {
@@ -46,11 +49,13 @@ export async function processDataset(s3: S3Client, request: ProcessingRequest): 
   const tableSpec = tableSpecOf(request.config);
   const raw = await readDataset(s3, request.inputUri);
   const table = toNumericTable(raw.tables, tableSpec);
-  requireBothClasses(table.labels, tableSpec, request.inputUri);
+  requireEveryClass(table.labels, tableSpec, request.inputUri);
   const assignment = assignSplits(table, spec.splitRatios, request.splitSeed);
   for (const split of SPLIT_NAMES) {
     const labels = assignment[split].map((i) => table.labels[i]);
-    requireBothClasses(labels, tableSpec, `the ${split} split of ${table.rowCount} rows (more data is needed)`);
+    // Training must see every class; validation and holdout need two to be scored (see computeMetrics for a class they lack).
+    if (split === 'train') requireEveryClass(labels, tableSpec, `the train split (${labels.length} of ${table.rowCount} rows)`);
+    else requireClasses(labels, tableSpec, `the ${split} split (${labels.length} of ${table.rowCount} rows, more data is needed)`);
   }
 
   const { bucket, key: prefix } = parseS3Uri(request.outputUri.endsWith('/') ? request.outputUri : `${request.outputUri}/`);
@@ -62,12 +67,16 @@ export async function processDataset(s3: S3Client, request: ProcessingRequest): 
   }
 
   const train = assignment.train;
-  const baseline = computeBaseline(
+  const features = computeBaseline(
     tableSpec.features.map((feature, c) => {
       const column = columnOf(table, c);
       return { name: feature.name, type: feature.type, values: Float64Array.from(train, (i) => column[i]) };
     }),
   );
+  const classes = tableSpec.task === 'regression' ? undefined : (tableSpec.classes ?? [0, 1]);
+  const baseline: Baseline = classes
+    ? { ...features, target: targetBaseline(tableSpec.label, Float64Array.from(train, (i) => table.labels[i]), classes) }
+    : features;
   const baselineUri = s3Uri(bucket, `${prefix}${spec.baselineFile}`);
   await putObject(s3, bucket, `${prefix}${spec.baselineFile}`, JSON.stringify(baseline), 'application/json');
 

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { oneLine } from '../common/job-config';
 import { parseCsvText } from '../common/csv';
-import { DataValidationError, requireBothClasses, toNumericTable, type NumericTable, type TableSpec } from '../common/tabular';
+import { DataValidationError, requireClasses, toNumericTable, type NumericTable, type TableSpec } from '../common/tabular';
 import { TRAINING_PIPELINE_SPEC } from '../specs/training-pipeline';
 import { parseHyperparameters } from './hyperparameters';
 import { sageMakerPaths, type SageMakerPaths } from './sagemaker-paths';
@@ -37,7 +37,7 @@ function readChannel(paths: SageMakerPaths, name: string, spec: TableSpec): Chan
     return { source: `channel "${name}" file ${file}`, ...parseCsvText(bytes.toString('utf8')) };
   });
   const table = toNumericTable(tables, spec);
-  requireBothClasses(table.labels, spec, `channel "${name}"`);
+  requireClasses(table.labels, spec, `channel "${name}"`);
   return { table, sha256: hash.digest('hex') };
 }
 
