@@ -4,6 +4,7 @@ import type { Timeline } from '../../timeline';
 import { awsClientEnvironment, hostBasics, type ServiceEndpoints } from '../aws-environment';
 import { TaskError } from '../states/task-error';
 import { localEntrypoint, runContainer } from './container-process';
+import { failureReasonFromOutput } from './failure-reason';
 
 interface KeyValue {
   Name: string;
@@ -86,7 +87,7 @@ export class BatchJobs {
       JobQueue: parameters.JobQueue,
       JobDefinition: definition.arn,
       Status: run.exitCode === 0 ? 'SUCCEEDED' : 'FAILED',
-      StatusReason: run.exitCode === 0 ? 'Essential container in task exited' : `Essential container in task exited: ${run.tail.slice(-3).join(' | ')}`,
+      StatusReason: run.exitCode === 0 ? 'Essential container in task exited' : `Essential container in task exited: ${failureReasonFromOutput(run)}`,
       CreatedAt: startedAt,
       StartedAt: startedAt,
       StoppedAt: Date.now(),
