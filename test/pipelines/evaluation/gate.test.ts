@@ -47,3 +47,38 @@ describe('evaluation gate', () => {
     expect(() => decide(auc, { rmse: 1 }, null)).toThrow(/holdout metrics have no "auc"/);
   });
 });
+
+describe('evaluation gate for a multiclass model', () => {
+  const classes = ['bearing', 'imbalance', 'normal'];
+  const logLoss = evaluationConfigSchema.parse({ task: 'multiclass-classification', classes, primaryMetric: 'logLoss', threshold: 0.6, championMargin: 0.01, autoApprove: true });
+
+  it('accepts the multiclass metrics as the primary metric', () => {
+    for (const primaryMetric of ['accuracy', 'macroF1', 'logLoss', 'macroAuc']) {
+      expect(evaluationConfigSchema.safeParse({ task: 'multiclass-classification', classes, primaryMetric, threshold: 0.5 }).success).toBe(true);
+    }
+  });
+
+  it('refuses a metric of another task, naming the ones of this task', () => {
+    const result = evaluationConfigSchema.safeParse({ task: 'multiclass-classification', classes, primaryMetric: 'auc', threshold: 0.8 });
+    expect(result.error?.issues[0]).toMatchObject({ path: ['primaryMetric'], message: 'a multiclass-classification model is measured by accuracy, macroF1, logLoss, macroAuc, got "auc"' });
+  });
+
+  it('needs the classes of a multiclass model, and only of one', () => {
+    expect(evaluationConfigSchema.safeParse({ task: 'multiclass-classification', primaryMetric: 'accuracy', threshold: 0.8 }).error?.issues[0].path).toEqual(['classes']);
+    expect(evaluationConfigSchema.safeParse({ task: 'binary-classification', classes, primaryMetric: 'auc', threshold: 0.8 }).error?.issues[0].path).toEqual(['classes']);
+  });
+
+  it('compares log loss with the champion as lower-is-better', () => {
+    const better = decide(logLoss, { accuracy: 0.8, macroF1: 0.78, logLoss: 0.45, macroAuc: 0.93 }, { version: 2, metric: 0.5 });
+    expect(better.gate.reason).toBe('holdout logLoss 0.45 meets the threshold <= 0.6; beats live version 2 (0.5) by the margin 0.01');
+    expect(better.approve).toBe(true);
+    expect(decide(logLoss, { logLoss: 0.495 }, { version: 2, metric: 0.5 }).approve).toBe(false);
+    expect(decide(logLoss, { logLoss: 0.65 }, null).gate.passed).toBe(false);
+  });
+
+  it('compares macro AUC as higher-is-better', () => {
+    const macroAuc = { ...logLoss, primaryMetric: 'macroAuc', threshold: 0.9 };
+    expect(decide(macroAuc, { macroAuc: 0.93 }, { version: 2, metric: 0.91 }).approve).toBe(true);
+    expect(decide(macroAuc, { macroAuc: 0.93 }, { version: 2, metric: 0.925 }).approve).toBe(false);
+  });
+});
