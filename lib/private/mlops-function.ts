@@ -132,7 +132,8 @@ class EsbuildBundling implements ILocalBundling {
 
 /**
  * Bundles a function entry (relative to the repository root) into `outputDir/index.js` as deployed; also used by the
- * benchmarks, so they measure the deployed code.
+ * benchmarks, so they measure the deployed code. Minified with `keepNames`: typed errors answer with their class
+ * `name` as the error code (`{"error":"InvalidRequestError"}`), which minification would otherwise rename.
  */
 export function bundleFunction(entry: string, outputDir: string, externals: readonly string[]): void {
   buildSync({
@@ -144,6 +145,7 @@ export function bundleFunction(entry: string, outputDir: string, externals: read
     target: 'node22',
     format: 'cjs',
     minify: true,
+    keepNames: true,
     sourcemap: true,
     sourcesContent: false,
     external: [...externals],

@@ -1,0 +1,87 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InferenceResponse } from '../../../lambdas/inference/inference-service';
+import { bundleFunction, REPO_ROOT } from '../../../lib/private/mlops-function';
+import { ONNXRUNTIME_MODULE } from '../../../lib/private/onnxruntime-layer';
+import { fixtureArchive, loadFixture, modelArchive } from './fixtures';
+import { type ServingBackends, startServingBackends } from './registered-model';
+
+type Handler = (event: unknown) => Promise<InferenceResponse>;
+
+// The deployed code: the entry bundled by MlopsFunction's own esbuild build (minified), onnxruntime-node external.
+// It sits under node_modules/.cache so that the external resolves, as the layer's copy does in AWS.
+const dir = join(REPO_ROOT, 'node_modules', '.cache', 'mlops-test', `inference-bundle-${process.pid}`);
+const bundle = join(dir, 'index.js');
+let backends: ServingBackends;
+const versions: Record<'good' | 'misfit' | 'tampered', string> = { good: '', misfit: '', tampered: '' };
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  bundleFunction('lambdas/inference/handler.ts', dir, [ONNXRUNTIME_MODULE]);
+  backends = await startServingBackends();
+  const wine = loadFixture('wine-torch');
+  versions.good = String((await backends.register('wine', fixtureArchive('wine-torch'))).version);
+  const misfit = modelArchive({ 'model.onnx': wine.onnx, 'metadata.json': JSON.stringify({ ...wine.metadata, labels: [1, 2, 3, 4] }) });
+  versions.misfit = String((await backends.register('wine', misfit)).version);
+  versions.tampered = String((await backends.register('wine', fixtureArchive('wine-torch'), '0'.repeat(64))).version);
+}, 60_000);
+afterAll(async () => {
+  process.env = { ...savedEnv };
+  await backends.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh copy of the bundle serving MODEL_VERSION, as a new Lambda container loads it. */
+function coldStart(modelVersion: string): Handler {
+  Object.assign(process.env, backends.env, {
+    MODEL_NAME: 'wine',
+    MODEL_VERSION: modelVersion,
+    CAPTURE_SAMPLE_PERCENT: '0',
+    METRICS_NAMESPACE: 'MLOps/test',
+    POWERTOOLS_SERVICE_NAME: 'inference',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  delete require.cache[bundle];
+  return (require(bundle) as { handler: Handler }).handler;
+}
+
+const event = (method: string, rawPath: string, body?: string) => ({
+  version: '2.0',
+  rawPath,
+  headers: { 'content-type': 'application/json' },
+  requestContext: { requestId: 'bundle-test', timeEpoch: Date.now(), http: { method, path: rawPath } },
+  isBase64Encoded: false,
+  ...(body === undefined ? {} : { body }),
+});
+
+const answer = async (response: Promise<InferenceResponse>) => {
+  const { statusCode, body } = await response;
+  return { statusCode, error: (JSON.parse(body) as { error?: string }).error };
+};
+
+describe('the bundled inference handler (minified as deployed)', () => {
+  it('serves a multiclass prediction', async () => {
+    const wine = loadFixture('wine-torch');
+    const response = await coldStart(versions.good)(event('POST', '/invocations', JSON.stringify({ instances: [wine.expected.rows[0]] })));
+    expect(response.statusCode).toBe(200);
+    const [prediction] = (JSON.parse(response.body) as { predictions: { label: number; probabilities: number[] }[] }).predictions;
+    expect(prediction.probabilities).toHaveLength(3);
+    expect(wine.metadata.labels).toContain(prediction.label);
+  });
+
+  it.each([
+    ['InvalidRequestError', 400, 'good', event('POST', '/invocations', '{"instances": [["abc"]]}')],
+    ['PayloadTooLargeError', 413, 'good', event('POST', '/invocations', 'x'.repeat(6 * 1024 * 1024 + 1))],
+    ['RouteNotFoundError', 404, 'good', event('POST', '/', '{"instances": [[1]]}')],
+    ['MethodNotAllowedError', 405, 'good', event('GET', '/invocations')],
+    ['ModelUnavailableError', 503, '', event('GET', '/ping')],
+    ['ModelContractError', 503, 'misfit', event('GET', '/ping')],
+    ['ArtifactIntegrityError', 503, 'tampered', event('GET', '/ping')],
+    ['InvalidEvent', 400, 'good', { rawPath: '/invocations' }],
+  ] as const)('answers %s with %i and that code, not a minified name', async (code, statusCode, version, request) => {
+    const handler = coldStart(version === '' ? '' : versions[version]);
+    expect(await answer(handler(request))).toEqual({ statusCode, error: code });
+  });
+});
