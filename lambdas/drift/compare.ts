@@ -67,8 +67,26 @@ function compareNumeric(reference: NumericReference, current: Float64Array, t: D
   return { name: reference.name, type: 'numeric', count: current.length, psi, psiLevel: psiLevel(psi, t), ks, drifted: reasons.length > 0, reasons };
 }
 
-function compareCategorical(reference: CategoricalReference, current: Record<string, number>, t: DriftThresholds): FeatureDrift {
-  const comparison = compareCategories(reference.counts, current);
+/** The verdict on one categorical distribution: a categorical feature, or the classes a model predicted. */
+export interface CategoricalVerdict {
+  /** Current values compared. */
+  count: number;
+  psi: number;
+  psiLevel: FeatureDrift['psiLevel'];
+  chiSquared: CategoricalComparison['chiSquared'] & { effectSize: number };
+  drifted: boolean;
+  /** Why the distribution counts as drifted, one line per rule that fired. */
+  reasons: string[];
+  /** The categories compared and their shares on both sides. */
+  comparison: CategoricalComparison;
+}
+
+/**
+ * PSI and the chi-squared test of current category counts against the baseline's; drifted when PSI reaches
+ * psiCritical, or when chi-squared is significant with an effect size (Cohen's w) of at least minEffectSize.
+ */
+export function judgeCategories(reference: Record<string, number>, current: Record<string, number>, t: DriftThresholds): CategoricalVerdict {
+  const comparison = compareCategories(reference, current);
   const count = Object.values(current).reduce((s, c) => s + c, 0);
   const effectSize = Math.sqrt(comparison.chiSquared.statistic / count);
   const reasons: string[] = [];
@@ -79,15 +97,19 @@ function compareCategorical(reference: CategoricalReference, current: Record<str
     );
   }
   return {
-    name: reference.name,
-    type: 'categorical',
     count,
     psi: comparison.psi,
     psiLevel: psiLevel(comparison.psi, t),
     chiSquared: { ...comparison.chiSquared, effectSize },
     drifted: reasons.length > 0,
     reasons,
+    comparison,
   };
+}
+
+function compareCategorical(reference: CategoricalReference, current: Record<string, number>, t: DriftThresholds): FeatureDrift {
+  const { comparison: _shares, ...verdict } = judgeCategories(reference.counts, current, t);
+  return { name: reference.name, type: 'categorical', ...verdict };
 }
 
 /** Current values of one feature: numbers for numeric features, category keys or codes for categorical ones. */

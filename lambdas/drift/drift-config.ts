@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_TASKS } from '../../lib/team-config';
 
 /**
  * Thresholds of the drift verdicts, with the defaults the CLI and the job share.
@@ -20,25 +21,35 @@ export const driftThresholdsSchema = z.object({
 export type DriftThresholds = z.output<typeof driftThresholdsSchema>;
 export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholds = driftThresholdsSchema.parse({});
 
-/** DRIFT_CONFIG of the drift job: the team config's drift section plus the model's features. */
-export const driftConfigSchema = z.object({
-  windowHours: z.number().int().min(1),
-  minSamples: z.number().int().min(1),
-  psi: z.object({ warning: z.number().min(0).optional(), critical: z.number().min(0).optional() }).default({}),
-  driftedFeatureShare: z.number().gt(0).max(1),
-  features: z.array(z.object({ name: z.string().min(1), type: z.enum(['numeric', 'categorical']) })).min(1),
-  /** KS and chi-squared significance level. @default 0.01 */
-  alpha: z.number().gt(0).lt(1).optional(),
-  /** @default 0.1 */
-  minKsStatistic: z.number().min(0).max(1).optional(),
-  /** @default 0.1 */
-  minEffectSize: z.number().min(0).optional(),
-  /**
-   * The version the inference tier serves when it is pinned outside the registry (EKS: the team config's
-   * `inference.modelVersion`, rolled out by deploying the stack). @default - the registry's live version
-   */
-  servedVersion: z.number().int().min(1).optional(),
-});
+/** DRIFT_CONFIG of the drift job: the team config's drift section plus the model's task, classes and features. */
+export const driftConfigSchema = z
+  .object({
+    windowHours: z.number().int().min(1),
+    minSamples: z.number().int().min(1),
+    psi: z.object({ warning: z.number().min(0).optional(), critical: z.number().min(0).optional() }).default({}),
+    driftedFeatureShare: z.number().gt(0).max(1),
+    features: z.array(z.object({ name: z.string().min(1), type: z.enum(['numeric', 'categorical']) })).min(1),
+    /** KS and chi-squared significance level. @default 0.01 */
+    alpha: z.number().gt(0).lt(1).optional(),
+    /** @default 0.1 */
+    minKsStatistic: z.number().min(0).max(1).optional(),
+    /** @default 0.1 */
+    minEffectSize: z.number().min(0).optional(),
+    /**
+     * The version the inference tier serves when it is pinned outside the registry (EKS: the team config's
+     * `inference.modelVersion`, rolled out by deploying the stack). @default - the registry's live version
+     */
+    servedVersion: z.number().int().min(1).optional(),
+    /** The model's task: a classifier's predicted classes are compared with the training labels' class mix. */
+    task: z.enum(MODEL_TASKS),
+    /** Class labels of a multiclass model (the team config's `model.classes`), in the order of its probability columns. */
+    classes: z.array(z.union([z.string(), z.number()])).min(3).optional(),
+  })
+  .superRefine((config, ctx) => {
+    if (config.task === 'multiclass-classification' && !config.classes) {
+      ctx.addIssue({ code: 'custom', path: ['classes'], message: 'a multiclass-classification model lists its classes' });
+    }
+  });
 export type DriftConfig = z.output<typeof driftConfigSchema>;
 
 /** The verdict thresholds of a DRIFT_CONFIG, defaults filled in. */

@@ -3,10 +3,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { ModelRegistry } from '../registry/registry';
 import { baselineSchema, type Baseline } from '../shared/baseline';
+import type { CaptureRecord } from '../shared/capture-record';
 import { driftReportKey, parseS3Uri, s3Uri } from '../shared/storage-layout';
 import { readCaptureWindow } from './capture-window';
 import { compareFeatures, referencesFromBaseline, type CurrentColumn, type DriftReport } from './compare';
-import { thresholdsOf, type DriftConfig } from './drift-config';
+import { thresholdsOf, type DriftConfig, type DriftThresholds } from './drift-config';
+import { comparePredictedClasses, predictedClassCounts, referenceClassCounts, type PredictionDrift } from './prediction-drift';
 import { categoryCounts } from './statistics/categorical';
 
 /** The job cannot judge drift: no baseline for the live version, or a baseline that does not fit the model. */
@@ -31,10 +33,21 @@ export interface DriftJobSettings {
   config: DriftConfig;
 }
 
+/**
+ * What one run judged. `drifted` (with `driftedFeatures` and `driftedFeatureShare`) is the verdict on the input
+ * features, as the config's `driftedFeatureShare` defines it; `prediction` is the separate verdict on the classes a
+ * classifier predicted (absent for a regressor, a window with too few predicted classes, or a baseline without the
+ * training labels' class mix). The prediction does not count as one more feature: it is an output, and its share
+ * of "features" would weigh differently for a model of 3 features than for one of 300. It has its own alarm.
+ */
+export interface DriftJobReport extends DriftReport {
+  prediction?: PredictionDrift;
+}
+
 export type DriftJobResult =
   | { status: 'no-live-version' }
   | { status: 'insufficient-samples'; version: number; sampleCount: number; minSamples: number }
-  | { status: 'evaluated'; version: number; sampleCount: number; reportUri: string; report: DriftReport };
+  | { status: 'evaluated'; version: number; sampleCount: number; reportUri: string; report: DriftJobReport };
 
 async function loadBaseline(s3: S3Client, uri: string): Promise<Baseline> {
   const { bucket, key } = parseS3Uri(uri);
@@ -55,9 +68,36 @@ function currentColumns(rows: { features: number[] }[], config: DriftConfig): Cu
   });
 }
 
+/** The predicted-class verdict of a classifier's window, or undefined (and why, logged) when there is none to judge. */
+function judgePredictions(
+  baseline: Baseline,
+  rows: readonly CaptureRecord[],
+  config: DriftConfig,
+  thresholds: DriftThresholds,
+  logger: Logger,
+): PredictionDrift | undefined {
+  if (config.task === 'regression') return undefined;
+  if (!baseline.target) {
+    logger.warn("The baseline has no class distribution of the training labels (written before it was recorded); predicted classes not compared");
+    return undefined;
+  }
+  const predicted = predictedClassCounts(rows, config.task);
+  const classified = rows.length - predicted.unclassified;
+  if (classified < config.minSamples) {
+    logger.warn('Too few captured rows with a predicted class for a verdict on the predicted classes', {
+      classified,
+      unclassified: predicted.unclassified,
+      minSamples: config.minSamples,
+    });
+    return undefined;
+  }
+  return comparePredictedClasses(referenceClassCounts(baseline.target.counts, config), predicted, thresholds);
+}
+
 /**
  * One drift run: the capture window of the live version (or the pinned `servedVersion`) against that version's
- * baseline, per-feature metrics (EMF) for the alarms, and a report in the artifact store.
+ * baseline, per-feature metrics (EMF) for the alarms, for a classifier the predicted classes against the training
+ * labels' class mix, and a report in the artifact store.
  */
 export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings): Promise<DriftJobResult> {
   const { s3, registry, metrics, logger } = deps;
@@ -97,14 +137,21 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
   }
 
   const baseline = await loadBaseline(s3, version.baselineUri);
-  let report: DriftReport;
+  const thresholds = thresholdsOf(config);
+  let report: DriftJobReport;
   try {
     const references = referencesFromBaseline(baseline, config.features.map((f) => f.name));
-    report = compareFeatures(references, currentColumns(rows, config), thresholdsOf(config));
+    report = compareFeatures(references, currentColumns(rows, config), thresholds);
+    const prediction = judgePredictions(baseline, rows, config, thresholds, logger);
+    if (prediction) report.prediction = prediction;
   } catch (err) {
     throw new DriftJobError(`cannot compare the capture window with baseline ${version.baselineUri}: ${(err as Error).message}`, { cause: err });
   }
   metrics.addMetric('DriftedFeatureShare', MetricUnit.NoUnit, report.driftedFeatureShare);
+  if (report.prediction) {
+    metrics.addMetric('PredictionDriftPsi', MetricUnit.NoUnit, report.prediction.psi);
+    metrics.addMetric('PredictionDriftChiSquaredPValue', MetricUnit.NoUnit, report.prediction.chiSquared.pValue);
+  }
   metrics.publishStoredMetrics();
   // One EMF document per feature: each carries its own Feature dimension value.
   for (const feature of report.features) {
@@ -126,6 +173,7 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
     driftedFeatureShare: report.driftedFeatureShare,
     drifted: report.drifted,
     driftedFeatures: report.features.filter((f) => f.drifted).map((f) => ({ name: f.name, reasons: f.reasons })),
+    ...(report.prediction ? { predictionPsi: report.prediction.psi, predictionDrifted: report.prediction.drifted, predictionReasons: report.prediction.reasons } : {}),
     reportUri,
   });
   return { status: 'evaluated', version: liveVersion, sampleCount: rows.length, reportUri, report };

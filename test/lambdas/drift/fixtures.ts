@@ -25,3 +25,31 @@ export function relativeError(ours: number, reference: number): number {
   if (reference === 0) return Math.abs(ours) < 1e-300 ? 0 : Infinity;
   return Math.abs(ours - reference) / Math.abs(reference);
 }
+
+/** A predicted-class drift case written by test/fixtures/drift/make_prediction_reference.py (scipy and numpy). */
+export interface PredictionDriftCase {
+  name: string;
+  task: 'binary-classification' | 'multiclass-classification';
+  classes?: (string | number)[];
+  /** Training labels per class, as the baseline's `target.counts`. */
+  targetCounts: Record<string, number>;
+  /** Predicted labels in the window, per label (String(label)). */
+  predictedCounts: Record<string, number>;
+  categories: string[];
+  baselineShares: number[];
+  currentShares: number[];
+  statistic: number;
+  dof: number;
+  pValue: number;
+  psi: number;
+  effectSize: number;
+  drifted: boolean;
+}
+export const predictionDriftFixture = load<{ thresholds: { psiCritical: number; alpha: number; minEffectSize: number }; cases: PredictionDriftCase[] }>(
+  'prediction_drift.json',
+);
+export const predictionDriftCase = (name: string): PredictionDriftCase => {
+  const found = predictionDriftFixture.cases.find((c) => c.name === name);
+  if (!found) throw new Error(`no prediction drift case "${name}" in prediction_drift.json`);
+  return found;
+};
