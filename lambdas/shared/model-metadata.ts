@@ -21,6 +21,11 @@ export const modelMetadataSchema = z.object({
   metrics: z.record(z.string(), z.record(z.string(), z.number())).default({}),
   trainingDataSha256: z.string().optional(),
   framework: z.string().default('mlops-trainer'),
+  /**
+   * Set when registration changed the owner's graph (`mlops models register --onnx` replaces a ZipMap output,
+   * which onnxruntime-node cannot return, by its input tensor): what changed, and the SHA-256 of model.onnx as given.
+   */
+  rewrite: z.object({ change: z.string(), originalSha256: z.string() }).optional(),
   createdAt: z.string().optional(),
 }).superRefine((metadata, ctx) => {
   if (metadata.task === 'multiclass-classification' && (metadata.labels?.length ?? 0) < 3) {
