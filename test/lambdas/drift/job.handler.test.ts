@@ -4,10 +4,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
 import { computeBaseline } from '../../../lambdas/drift/baseline';
+import type { Baseline } from '../../../lambdas/shared/baseline';
 import type { CaptureRecord } from '../../../lambdas/shared/capture-record';
+import { emfOutput } from '../../helpers/emf-output';
 import { lambdaEnvFor, startDynalite, type LocalDynamo } from '../../helpers/dynalite';
 import { type LocalS3, S3RVER_CREDENTIALS, startS3rver } from '../../helpers/s3rver';
 import { Random } from '../../../pipelines/common/random';
+import { predictionDriftCase, relativeError, type PredictionDriftCase } from './fixtures';
 
 const MODEL = 'card-fraud';
 const BUCKET = 'artifacts';
@@ -35,19 +38,65 @@ const capture = (features: number[], version: number, at: Date, i: number): Capt
   prediction: 0.1,
 });
 
-const hourKey = (at: Date, file: string) => {
+const hourKey = (at: Date, file: string, model = MODEL) => {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `capture/${MODEL}/${at.getUTCFullYear()}/${p(at.getUTCMonth() + 1)}/${p(at.getUTCDate())}/${p(at.getUTCHours())}/${file}`;
+  return `capture/${model}/${at.getUTCFullYear()}/${p(at.getUTCMonth() + 1)}/${p(at.getUTCDate())}/${p(at.getUTCHours())}/${file}`;
 };
 
 let dynamo: LocalDynamo;
 let s3: LocalS3;
 let registry: ModelRegistry;
-let emf: Record<string, unknown>[];
+let emf: () => Record<string, unknown>[];
 
 async function putCapture(records: CaptureRecord[], at: Date, file: string, gzip: boolean) {
   const body = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
-  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: hourKey(at, file), Body: gzip ? gzipSync(body) : body }));
+  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: hourKey(at, file, records[0].model), Body: gzip ? gzipSync(body) : body }));
+}
+
+/** Registers a version of `model` with `baseline` and takes it live, as a deployment would. */
+async function liveVersion(model: string, run: string, baseline: Baseline): Promise<number> {
+  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `runs/${run}/processed/baseline.json`, Body: JSON.stringify(baseline) }));
+  const decision = { actor: 'test', reason: 'test' };
+  const { version } = await registry.register(
+    {
+      model,
+      artifactUri: `s3://${BUCKET}/runs/${run}/model/job/output/model.tar.gz`,
+      artifactSha256: 'c'.repeat(64),
+      metrics: { holdout: { accuracy: 0.9 } },
+      baselineUri: `s3://${BUCKET}/runs/${run}/processed/baseline.json`,
+    },
+    'test',
+  );
+  await registry.approve(model, version.version, decision);
+  await registry.beginDeployment(model, version.version, decision);
+  await registry.finalizeDeployment(model, version.version, decision);
+  return version.version;
+}
+
+/** Runs the handler with MODEL_NAME and DRIFT_CONFIG of another model, restoring the environment after. */
+async function runHandlerFor(model: string, config: object) {
+  const saved = { MODEL_NAME: process.env.MODEL_NAME, DRIFT_CONFIG: process.env.DRIFT_CONFIG };
+  Object.assign(process.env, { MODEL_NAME: model, DRIFT_CONFIG: JSON.stringify(config) });
+  try {
+    return await runHandler();
+  } finally {
+    Object.assign(process.env, saved);
+  }
+}
+
+/** Captured rows whose predicted classes are the fixture's, features drawn like the training data. */
+function capturedPredictions(model: string, version: number, c: PredictionDriftCase, at: Date): CaptureRecord[] {
+  const labels = Object.entries(c.predictedCounts).flatMap(([label, n]) => Array.from({ length: n }, () => label));
+  const features = rowsOf(labels.length, 21, 0);
+  const classes = (c.classes ?? [0, 1]).map(String);
+  return labels.map((label, i) => {
+    // The predicted class holds the largest probability; a binary record's prediction is the positive one's.
+    const own = 0.55 + 0.4 * ((i % 10) / 10);
+    const probabilities = classes.map((k) => (k === label ? own : (1 - own) / (classes.length - 1)));
+    const prediction = c.task === 'binary-classification' ? probabilities[1] : own;
+    const typed = c.classes?.find((k) => String(k) === label) ?? label;
+    return { model, modelVersion: version, at: at.toISOString(), requestId: `req-${i}`, features: features[i], prediction, label: typed, ...(c.task === 'binary-classification' ? {} : { probabilities }) };
+  });
 }
 
 async function clearCapture() {
@@ -79,6 +128,7 @@ beforeAll(async () => {
       psi: { warning: 0.1, critical: 0.25 },
       driftedFeatureShare: 0.3,
       features: FEATURES,
+      task: 'binary-classification',
     }),
   });
 
@@ -110,19 +160,12 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await clearCapture();
-  emf = [];
   vi.restoreAllMocks();
-  // Powertools writes EMF documents to stdout; keep them, pass everything else through.
-  const write = process.stdout.write.bind(process.stdout) as (chunk: string | Uint8Array) => boolean;
-  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-    const text = String(chunk);
-    if (!text.includes('"_aws"')) return write(chunk);
-    for (const line of text.split('\n')) if (line.includes('"_aws"')) emf.push(JSON.parse(line));
-    return true;
-  }) as typeof process.stdout.write);
+  emf = emfOutput();
 });
 
-const metricsOf = (name: string) => emf.filter((doc) => name in doc);
+const metricsOf = (name: string) => emf().filter((doc) => name in doc);
+const dimensionsOf = (doc: Record<string, unknown>) => (doc._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0].Dimensions;
 
 describe('drift job', () => {
   it('publishes per-feature PSI and KS, the drifted share, and writes a report when traffic drifted', async () => {
@@ -151,12 +194,12 @@ describe('drift job', () => {
 
     const [summary] = metricsOf('DriftedFeatureShare');
     expect(summary).toMatchObject({ Model: MODEL, DriftSampleCount: 600, DriftedFeatureShare: 2 / 3 });
-    expect((summary._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0].Dimensions).toEqual([['Model']]);
+    expect(dimensionsOf(summary)).toEqual([['Model']]);
     const perFeature = metricsOf('FeaturePsi');
     expect(perFeature.map((d) => d.Feature)).toEqual(['amount', 'hour', 'channel']);
     expect(perFeature[0]).toMatchObject({ Model: MODEL, FeaturePsi: byName.get('amount')!.psi, FeatureKsStatistic: byName.get('amount')!.ks!.statistic });
     expect(perFeature[2]).not.toHaveProperty('FeatureKsStatistic');
-    expect((perFeature[0]._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0].Dimensions).toEqual([['Model', 'Feature']]);
+    expect(dimensionsOf(perFeature[0])).toEqual([['Model', 'Feature']]);
 
     const key = result.reportUri.replace(`s3://${BUCKET}/`, '');
     expect(key).toMatch(new RegExp(`^drift-reports/${MODEL}/\\d{4}-\\d\\d-\\d\\dT.*Z\\.json$`));
@@ -175,6 +218,9 @@ describe('drift job', () => {
     if (result.status !== 'evaluated') return;
     expect(result.report.driftedFeatures).toBe(0);
     expect(metricsOf('DriftedFeatureShare')[0]).toMatchObject({ DriftedFeatureShare: 0, DriftSampleCount: 800 });
+    // The baseline was written before it recorded the training labels' class mix: the predicted classes are not judged.
+    expect(result.report.prediction).toBeUndefined();
+    expect(metricsOf('PredictionDriftPsi')).toEqual([]);
   });
 
   it('publishes only the sample count when the window has fewer than minSamples rows', async () => {
@@ -185,9 +231,9 @@ describe('drift job', () => {
     const result = await runHandler();
     // THEN
     expect(result).toEqual({ status: 'insufficient-samples', version: 1, sampleCount: 50, minSamples: 200 });
-    expect(emf).toHaveLength(1);
-    expect(emf[0]).toMatchObject({ Model: MODEL, DriftSampleCount: 50 });
-    expect(emf[0]).not.toHaveProperty('DriftedFeatureShare');
+    expect(emf()).toHaveLength(1);
+    expect(emf()[0]).toMatchObject({ Model: MODEL, DriftSampleCount: 50 });
+    expect(emf()[0]).not.toHaveProperty('DriftedFeatureShare');
   });
 
   it('compares with the pinned served version (EKS) instead of the registry\'s live one', async () => {
@@ -221,5 +267,115 @@ describe('drift job', () => {
     } finally {
       process.env.DRIFT_CONFIG = config;
     }
+  });
+});
+
+describe('drift job: predicted classes against the training labels\' class mix', () => {
+  const SPECIES = 'species';
+  const BINARY = 'churn';
+  let speciesVersion: number;
+  let binaryVersion: number;
+  const multiclassConfig = () => ({
+    ...JSON.parse(process.env.DRIFT_CONFIG!),
+    task: 'multiclass-classification',
+    classes: predictionDriftCase('multiclass-same-mix').classes,
+  });
+  const binaryConfig = () => ({ ...JSON.parse(process.env.DRIFT_CONFIG!), task: 'binary-classification' });
+
+  beforeAll(async () => {
+    // GIVEN live versions of a multiclass and a binary model whose baselines record the training labels' class mix
+    const training = rowsOf(5000, 1, 0);
+    const features = computeBaseline(FEATURES.map((f, c) => ({ ...f, values: training.map((row) => row[c]) })));
+    const same = predictionDriftCase('multiclass-same-mix');
+    speciesVersion = await liveVersion(SPECIES, 'run-species', { ...features, target: { name: 'species', counts: same.targetCounts } });
+    const binary = predictionDriftCase('binary-shifted-mix');
+    binaryVersion = await liveVersion(BINARY, 'run-churn', { ...features, target: { name: 'churned', counts: binary.targetCounts } });
+  });
+
+  it('finds no prediction drift when the predicted classes are mixed like the training labels', async () => {
+    // GIVEN a window whose predicted classes are drawn with the training shares
+    const c = predictionDriftCase('multiclass-same-mix');
+    const now = new Date();
+    await putCapture(capturedPredictions(SPECIES, speciesVersion, c, now), now, 'same.json', false);
+    // WHEN
+    const result = await runHandlerFor(SPECIES, multiclassConfig());
+    // THEN
+    expect(result.status).toBe('evaluated');
+    if (result.status !== 'evaluated') return;
+    const prediction = result.report.prediction!;
+    expect(prediction).toMatchObject({ drifted: false, psiLevel: 'ok', reasons: [], count: 1200, unclassified: 0, unknownClasses: {} });
+    expect(relativeError(prediction.chiSquared.pValue, c.pValue)).toBeLessThan(1e-10);
+    expect(result.report.drifted).toBe(false);
+    const [summary] = metricsOf('PredictionDriftPsi');
+    expect(summary).toMatchObject({ Model: SPECIES, PredictionDriftPsi: prediction.psi, PredictionDriftChiSquaredPValue: prediction.chiSquared.pValue });
+    expect(summary.PredictionDriftPsi).toBeLessThan(0.1);
+  });
+
+  it('flags a window whose predicted class mix shifted, by PSI and chi-squared, in the metrics and the report', async () => {
+    // GIVEN a window of the same features whose predictions moved toward the rarest class
+    const c = predictionDriftCase('multiclass-shifted-mix');
+    const now = new Date();
+    await putCapture(capturedPredictions(SPECIES, speciesVersion, c, now), now, 'shifted.json', false);
+    // WHEN
+    const result = await runHandlerFor(SPECIES, multiclassConfig());
+    // THEN the prediction drifted while no feature did
+    expect(result.status).toBe('evaluated');
+    if (result.status !== 'evaluated') return;
+    expect(result.report.driftedFeatures).toBe(0);
+    const prediction = result.report.prediction!;
+    expect(prediction.drifted).toBe(true);
+    expect(prediction.psiLevel).toBe('critical');
+    expect(prediction.reasons).toEqual([
+      `PSI ${c.psi.toFixed(4)} >= 0.25`,
+      `chi-squared p-value ${c.pValue.toExponential(3)} < 0.01 with effect size ${c.effectSize.toFixed(4)} >= 0.1`,
+    ]);
+    // and the EMF values are scipy's and numpy's
+    const [summary] = metricsOf('PredictionDriftPsi');
+    expect(dimensionsOf(summary)).toEqual([['Model']]);
+    expect(relativeError(summary.PredictionDriftPsi as number, c.psi)).toBeLessThan(1e-12);
+    expect(relativeError(summary.PredictionDriftChiSquaredPValue as number, c.pValue)).toBeLessThan(1e-10);
+    expect(summary).toMatchObject({ Model: SPECIES, DriftedFeatureShare: 0, DriftSampleCount: 1200 });
+    // and the stored report has the prediction section with a row per class
+    const key = result.reportUri.replace(`s3://${BUCKET}/`, '');
+    const stored = JSON.parse(await (await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString());
+    expect(stored.prediction.classes.map((x: { class: string; predicted: number }) => [x.class, x.predicted])).toEqual(
+      c.categories.map((label) => [label, c.predictedCounts[label]]),
+    );
+    expect(stored).toMatchObject({ model: SPECIES, drifted: false, prediction: { drifted: true } });
+  });
+
+  it('judges a binary classifier\'s predicted classes by its positive probability', async () => {
+    // GIVEN a window with three times the training share of predicted positives
+    const c = predictionDriftCase('binary-shifted-mix');
+    const now = new Date();
+    await putCapture(capturedPredictions(BINARY, binaryVersion, c, now), now, 'binary.json', true);
+    // WHEN
+    const result = await runHandlerFor(BINARY, binaryConfig());
+    // THEN
+    expect(result.status).toBe('evaluated');
+    if (result.status !== 'evaluated') return;
+    expect(result.report.prediction!.classes.map((x) => x.predicted)).toEqual([c.predictedCounts['0'], c.predictedCounts['1']]);
+    const [summary] = metricsOf('PredictionDriftPsi');
+    expect(relativeError(summary.PredictionDriftPsi as number, c.psi)).toBeLessThan(1e-12);
+    expect(relativeError(summary.PredictionDriftChiSquaredPValue as number, c.pValue)).toBeLessThan(1e-10);
+    expect(result.report.prediction!.drifted).toBe(c.drifted);
+  });
+
+  it('publishes no prediction drift for a regressor', async () => {
+    // GIVEN the multiclass model's rows, judged as if the model were a regressor
+    const now = new Date();
+    await putCapture(capturedPredictions(SPECIES, speciesVersion, predictionDriftCase('multiclass-same-mix'), now), now, 'r.json', false);
+    // WHEN
+    const result = await runHandlerFor(SPECIES, { ...multiclassConfig(), task: 'regression', classes: undefined });
+    // THEN
+    expect(result.status).toBe('evaluated');
+    if (result.status === 'evaluated') expect(result.report.prediction).toBeUndefined();
+    expect(metricsOf('PredictionDriftPsi')).toEqual([]);
+  });
+
+  it('refuses a multiclass DRIFT_CONFIG without its classes, naming the field', async () => {
+    await expect(runHandlerFor(SPECIES, { ...multiclassConfig(), classes: undefined })).rejects.toThrow(
+      /DRIFT_CONFIG is invalid: DRIFT_CONFIG\.classes: a multiclass-classification model lists its classes/,
+    );
   });
 });
