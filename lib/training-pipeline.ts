@@ -2,7 +2,6 @@ import { ArnFormat, Duration, Size, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -13,6 +12,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import {
   baselineKey,
+  checkpointPrefix,
   datasetLineageKey,
   modelOutputPrefix,
   parseS3Uri,
@@ -23,12 +23,16 @@ import { TRAINING_PIPELINE_SPEC } from '../pipelines/specs/training-pipeline';
 import { trainingHyperparameters } from '../pipelines/trainer/hyperparameters';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
-import { MlopsFunction, REPO_ROOT } from './private/mlops-function';
+import { MlopsFunction, REPO_ROOT, type MlopsFunctionProps } from './private/mlops-function';
 import { acknowledge, acknowledgeKmsGrant, acknowledgeWildcardResource } from './private/nag';
+import { PipelineImage } from './private/pipeline-image';
+import { processingContainerProblems, trainingContainerProblems } from './private/pipeline-containers';
+import { throwOnPropProblems } from './private/prop-problems';
 import { RunLocation } from './private/run-location';
 import { PipelineVpc } from './private/pipeline-vpc';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
 import { acknowledgeStateMachineRole, lambdaStep, monitoredStateMachine } from './private/state-machines';
+import { TrainingJobTask } from './private/training-job-task';
 import type { TeamConfig } from './team-config';
 
 /** How a run was started; part of the input `{ trigger, reason?, datasetUri? }`. */
@@ -58,7 +62,7 @@ export interface TrainingPipelineProps {
   readonly trainingInVpc?: boolean;
   /**
    * Version of the training code recorded with every model version.
-   * @default - the content hash of the trainer image asset
+   * @default - the content hash of the training image built from a Dockerfile, or the URI of the team's image
    */
   readonly codeVersion?: string;
 }
@@ -73,6 +77,16 @@ const FARGATE_MEMORY: Record<number, [number, number, number]> = {
   8: [16384, 61440, 4096],
   16: [32768, 122880, 8192],
 };
+
+interface JobNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+}
+
+/** EVALUATION_CONFIG of the Evaluate step: the team config's `evaluation` section, the task and, for multiclass, the classes. */
+function evaluationConfig(config: TeamConfig): Record<string, unknown> {
+  return { task: config.model.task, ...config.evaluation, ...(config.model.classes ? { classes: config.model.classes } : {}) };
+}
 
 /**
  * The training pipeline, a Step Functions state machine:
@@ -103,125 +117,210 @@ export class TrainingPipeline extends Construct {
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
     this.props = props;
-    const { config, artifactStore, registry } = props;
-    const { processing: processingSpec, training: trainingSpec } = TRAINING_PIPELINE_SPEC;
     this.validate(props);
+    const network = this.network();
 
-    const modelName = config.model.name;
+    const processing = this.createProcessingJob(network);
+    this.processingJobDefinition = processing.definition;
+    this.processingJobQueue = processing.queue;
+
+    this.trainingRole = this.createTrainingRole();
+    const trainingImage = this.trainingImage();
+
+    this.evaluateFunction = this.pipelineFunction('EvaluateFunction', {
+      entry: TRAINING_PIPELINE_SPEC.evaluation.entry,
+      description: `Scores a trained ${this.modelName} model on the validation and holdout splits and applies the gate`,
+      serviceName: 'pipeline-evaluate',
+      usesOnnxRuntime: true,
+      memorySize: 2048,
+      timeout: Duration.minutes(5),
+      environment: { EVALUATION_CONFIG: JSON.stringify(evaluationConfig(props.config)) },
+    });
+    props.registry.grantRead(this.evaluateFunction);
+    props.artifactStore.grantRead(this.evaluateFunction, processedPrefix('*')); // splits and dataset.json
+    props.artifactStore.grantRead(this.evaluateFunction, modelOutputPrefix('*'));
+    this.registerFunction = this.pipelineFunction('RegisterFunction', {
+      entry: 'lambdas/pipeline/register.handler.ts',
+      description: `Registers an evaluated ${this.modelName} model version`,
+      serviceName: 'pipeline-register',
+    });
+    props.registry.grantReadWrite(this.registerFunction);
+    this.recordFailureFunction = this.pipelineFunction('RecordFailureFunction', {
+      entry: 'lambdas/pipeline/record-failure.handler.ts',
+      description: `Records a failed ${this.modelName} training run in the registry`,
+      serviceName: 'pipeline-record-failure',
+    });
+    props.registry.grantReadWrite(this.recordFailureFunction);
+
+    this.stateMachine = monitoredStateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(this.renderDefinition(network, trainingImage)),
+      comment: `Training pipeline of ${this.modelName}`,
+      timeout: Duration.minutes(props.config.training.maxRuntimeMinutes + 180),
+    });
+    this.acknowledgeTaskGrants();
+    if (props.config.training.schedule) this.scheduleRuns(props.config.training.schedule);
+  }
+
+  /** Starts executions (the drift retrain trigger, the CLI). */
+  grantStartExecution(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /** Executions that failed, including runs stopped by the gate. */
+  metricFailedRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricFailed({ period: Duration.hours(1), ...props });
+  }
+
+  /** Executions that registered a model version. */
+  metricSucceededRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricSucceeded({ period: Duration.hours(1), ...props });
+  }
+
+  private get modelName(): string {
+    return this.props.config.model.name;
+  }
+
+  /** Every problem of the props at once: Fargate sizes, networking, the team's containers. */
+  private validate(props: TrainingPipelineProps): void {
+    const problems: string[] = [];
+    const { training } = props.config;
+    const { vcpus, memoryMiB } = training.processing;
+    const range = FARGATE_MEMORY[vcpus];
+    if (!range) {
+      problems.push(`training.processing.vcpus must be one of ${Object.keys(FARGATE_MEMORY).join(', ')} on Fargate, got: ${vcpus}`);
+    } else {
+      const [min, max, step] = range;
+      if (memoryMiB < min || memoryMiB > max || memoryMiB % step !== 0) {
+        problems.push(
+          `training.processing.memoryMiB for ${vcpus} vCPU must be ${min}-${max} in steps of ${step} on Fargate, got: ${memoryMiB}`,
+        );
+      }
+    }
+    if (props.trainingInVpc && !props.vpc) {
+      problems.push('trainingInVpc needs vpc: the generated network has no route SageMaker could use for the team');
+    }
+    if (training.container) problems.push(...trainingContainerProblems(training.container));
+    if (training.processing.container) {
+      problems.push(...processingContainerProblems(training.processing.container, { ownNetwork: props.vpc !== undefined }));
+    }
+    throwOnPropProblems(this, problems);
+  }
+
+  /** The network of the processing job (and of the training job with `trainingInVpc`). */
+  private network(): JobNetwork {
+    if (this.props.vpc) return { vpc: this.props.vpc, vpcSubnets: this.props.vpcSubnets };
+    const created = new PipelineVpc(this, 'Network');
+    return { vpc: created.vpc, vpcSubnets: created.subnets };
+  }
+
+  /** Process: AWS Batch on Fargate, the built-in processing image or the team's `training.processing.container`. */
+  private createProcessingJob(network: JobNetwork): { definition: batch.EcsJobDefinition; queue: batch.JobQueue } {
+    const { config, artifactStore } = this.props;
+    const spec = TRAINING_PIPELINE_SPEC.processing;
+    const team = config.training.processing.container;
+    const image = team
+      ? PipelineImage.fromContainerSpec(this, 'ProcessingImage', team)
+      : PipelineImage.fromDockerfile(this, 'ProcessingImage', REPO_ROOT, spec.dockerfile);
+    const jobRole = new iam.Role(this, 'ProcessingJobRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `Processing job of ${this.modelName}: reads the dataset, writes the processed splits`,
+    });
+    this.grantDatasetRead(jobRole, config.training.datasetUri);
+    artifactStore.grantWrite(jobRole, processedPrefix('*'));
+    const logGroup = new logs.LogGroup(this, 'ProcessingLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+    const definition = new batch.EcsJobDefinition(this, 'ProcessingJob', {
+      container: new batch.EcsFargateContainerDefinition(this, 'ProcessingContainer', {
+        image: image.forEcs(),
+        command: team?.command?.length ? team.command : undefined,
+        cpu: config.training.processing.vcpus,
+        memory: Size.mebibytes(config.training.processing.memoryMiB),
+        jobRole,
+        fargateCpuArchitecture: ecs.CpuArchitecture.X86_64,
+        fargateOperatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'processing', logGroup }),
+        // INPUT_URI and OUTPUT_URI are per run: the Process step sets them (containerOverrides).
+        environment: {
+          ...team?.environment,
+          [spec.environment.teamConfig]: JSON.stringify(config),
+          [spec.environment.splitSeed]: String(config.training.hyperparameters.seed ?? 0),
+        },
+      }),
+      timeout: Duration.hours(2),
+      retryAttempts: 1,
+    });
+    acknowledge(
+      definition.container.executionRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ecr:GetAuthorizationToken (pulling the processing image) supports no resource-level permissions; the pull itself is limited to the image repository.',
+    );
+    const computeEnvironment = new batch.FargateComputeEnvironment(this, 'ProcessingCompute', {
+      vpc: network.vpc,
+      vpcSubnets: network.vpcSubnets,
+      securityGroups: this.props.securityGroups,
+      maxvCpus: Math.max(4, config.training.processing.vcpus * 2),
+    });
+    const queue = new batch.JobQueue(this, 'ProcessingQueue', { computeEnvironments: [{ computeEnvironment, order: 1 }] });
+    return { definition, queue };
+  }
+
+  /** The role SageMaker assumes: the processed splits, the model output and, with spot, the run's checkpoints. */
+  private createTrainingRole(): iam.Role {
+    const { artifactStore, config } = this.props;
+    const role = new iam.Role(this, 'TrainingRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: `SageMaker training jobs of ${this.modelName}: read processed splits, write the model`,
+    });
+    artifactStore.grantRead(role, processedPrefix('*'));
+    artifactStore.grantWrite(role, modelOutputPrefix('*'));
+    // SageMaker uploads /opt/ml/checkpoints while the job runs and downloads it again when a spot job resumes.
+    if (config.training.spot) artifactStore.grantReadWrite(role, checkpointPrefix('*'));
+    this.grantTrainingJobLogs(role);
+    return role;
+  }
+
+  /** The built-in trainer image, or the team's `training.container`. */
+  private trainingImage(): PipelineImage {
+    const team = this.props.config.training.container;
+    return team
+      ? PipelineImage.fromContainerSpec(this, 'TrainerImage', team)
+      : PipelineImage.fromDockerfile(this, 'TrainerImage', REPO_ROOT, TRAINING_PIPELINE_SPEC.training.dockerfile);
+  }
+
+  private pipelineFunction(
+    id: string,
+    props: Omit<MlopsFunctionProps, 'metricsNamespace' | 'environment'> & { environment?: Record<string, string> },
+  ): MlopsFunction {
+    const { registry, artifactStore, metricsNamespace } = this.props;
+    const fn = new MlopsFunction(this, id, {
+      ...props,
+      metricsNamespace,
+      environment: {
+        REGISTRY_TABLE_NAME: registry.table.tableName,
+        ARTIFACT_BUCKET: artifactStore.bucket.bucketName,
+        MODEL_NAME: this.modelName,
+        ...props.environment,
+      },
+    });
+    acknowledge(
+      fn,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by the training state machine, which retries transient errors and catches the rest into RecordFailure; a DLQ applies only to asynchronous invocations.',
+    );
+    return fn;
+  }
+
+  /** ApplyDefaults -> Initialize -> ValidTrigger? -> Process -> Train -> Evaluate -> PassedGate? -> Register. */
+  private renderDefinition(network: JobNetwork, trainingImage: PipelineImage): sfn.IChainable {
+    const { config, artifactStore } = this.props;
+    const { processing: processingSpec, training: trainingSpec } = TRAINING_PIPELINE_SPEC;
     const bucketName = artifactStore.bucket.bucketName;
     // A run's keys come from storage-layout with the execution name left as States.Format's `{}` placeholder.
     const runUri = (key: (execution: string) => string) => `States.Format('s3://${bucketName}/${key('{}')}', $.executionName)`;
     const datasetUri = config.training.datasetUri.startsWith('s3://')
       ? config.training.datasetUri
       : artifactStore.s3Uri(config.training.datasetUri);
+    const { spot, container } = config.training;
 
-    // --- network for the processing job (and optionally training)
-    const network = props.vpc
-      ? { vpc: props.vpc, vpcSubnets: props.vpcSubnets }
-      : (() => {
-          const created = new PipelineVpc(this, 'Network');
-          return { vpc: created.vpc as ec2.IVpc, vpcSubnets: created.subnets };
-        })();
-
-    // --- Process: AWS Batch on Fargate
-    const processingImage = new ecrAssets.DockerImageAsset(this, 'ProcessingImage', {
-      directory: REPO_ROOT,
-      file: processingSpec.dockerfile,
-      platform: ecrAssets.Platform.LINUX_AMD64,
-    });
-    const processingJobRole = new iam.Role(this, 'ProcessingJobRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: `Processing job of ${modelName}: reads the dataset, writes the processed splits`,
-    });
-    this.grantDatasetRead(processingJobRole, config.training.datasetUri);
-    artifactStore.grantWrite(processingJobRole, processedPrefix('*'));
-    const processingLogs = new logs.LogGroup(this, 'ProcessingLogs', { retention: logs.RetentionDays.THREE_MONTHS });
-    this.processingJobDefinition = new batch.EcsJobDefinition(this, 'ProcessingJob', {
-      container: new batch.EcsFargateContainerDefinition(this, 'ProcessingContainer', {
-        image: ecs.ContainerImage.fromDockerImageAsset(processingImage),
-        cpu: config.training.processing.vcpus,
-        memory: Size.mebibytes(config.training.processing.memoryMiB),
-        jobRole: processingJobRole,
-        fargateCpuArchitecture: ecs.CpuArchitecture.X86_64,
-        fargateOperatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-        logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'processing', logGroup: processingLogs }),
-        environment: {
-          [processingSpec.environment.teamConfig]: JSON.stringify(config),
-          [processingSpec.environment.splitSeed]: String(config.training.hyperparameters.seed ?? 0),
-        },
-      }),
-      timeout: Duration.hours(2),
-      retryAttempts: 1,
-    });
-    const computeEnvironment = new batch.FargateComputeEnvironment(this, 'ProcessingCompute', {
-      vpc: network.vpc,
-      vpcSubnets: network.vpcSubnets,
-      securityGroups: props.securityGroups,
-      maxvCpus: Math.max(4, config.training.processing.vcpus * 2),
-    });
-    this.processingJobQueue = new batch.JobQueue(this, 'ProcessingQueue', {
-      computeEnvironments: [{ computeEnvironment, order: 1 }],
-    });
-
-    // --- Train: SageMaker, its own role
-    this.trainingRole = new iam.Role(this, 'TrainingRole', {
-      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
-      description: `SageMaker training jobs of ${modelName}: read processed splits, write the model`,
-    });
-    artifactStore.grantRead(this.trainingRole, processedPrefix('*'));
-    artifactStore.grantWrite(this.trainingRole, modelOutputPrefix('*'));
-    this.grantTrainingJobLogs(this.trainingRole);
-    const trainerAsset = new ecrAssets.DockerImageAsset(this, 'TrainerImage', {
-      directory: REPO_ROOT,
-      file: trainingSpec.dockerfile,
-      platform: ecrAssets.Platform.LINUX_AMD64,
-    });
-    trainerAsset.repository.grantPull(this.trainingRole);
-    const codeVersion = props.codeVersion ?? trainerAsset.assetHash;
-
-    // --- Lambda steps
-    const commonEnv = { REGISTRY_TABLE_NAME: registry.table.tableName, ARTIFACT_BUCKET: bucketName, MODEL_NAME: modelName };
-    this.evaluateFunction = new MlopsFunction(this, 'EvaluateFunction', {
-      entry: TRAINING_PIPELINE_SPEC.evaluation.entry,
-      description: `Scores a trained ${modelName} model on the validation and holdout splits and applies the gate`,
-      serviceName: 'pipeline-evaluate',
-      metricsNamespace: props.metricsNamespace,
-      usesOnnxRuntime: true,
-      memorySize: 2048,
-      timeout: Duration.minutes(5),
-      environment: {
-        ...commonEnv,
-        EVALUATION_CONFIG: JSON.stringify({ task: config.model.task, ...config.evaluation }),
-      },
-    });
-    registry.grantRead(this.evaluateFunction);
-    artifactStore.grantRead(this.evaluateFunction, processedPrefix('*')); // splits and dataset.json
-    artifactStore.grantRead(this.evaluateFunction, modelOutputPrefix('*'));
-    this.registerFunction = new MlopsFunction(this, 'RegisterFunction', {
-      entry: 'lambdas/pipeline/register.handler.ts',
-      description: `Registers an evaluated ${modelName} model version`,
-      serviceName: 'pipeline-register',
-      metricsNamespace: props.metricsNamespace,
-      environment: commonEnv,
-    });
-    registry.grantReadWrite(this.registerFunction);
-    this.recordFailureFunction = new MlopsFunction(this, 'RecordFailureFunction', {
-      entry: 'lambdas/pipeline/record-failure.handler.ts',
-      description: `Records a failed ${modelName} training run in the registry`,
-      serviceName: 'pipeline-record-failure',
-      metricsNamespace: props.metricsNamespace,
-      environment: commonEnv,
-    });
-    registry.grantReadWrite(this.recordFailureFunction);
-    for (const fn of [this.evaluateFunction, this.registerFunction, this.recordFailureFunction]) {
-      acknowledge(
-        fn,
-        'Serverless-LambdaDLQ',
-        'Invoked synchronously by the training state machine, which retries transient errors and catches the rest into RecordFailure; a DLQ applies only to asynchronous invocations.',
-      );
-    }
-
-    // --- the state machine
     const defaults = new sfn.Pass(this, 'ApplyDefaults', {
       comment: 'Input { trigger, reason?, datasetUri? }; missing fields come from the team config',
       parameters: {
@@ -235,13 +334,14 @@ export class TrainingPipeline extends Construct {
       parameters: {
         'input.$': 'States.JsonMerge($.defaults, $.input, false)',
         'executionName.$': '$.executionName',
-        model: modelName,
+        model: this.modelName,
         'processedUri.$': runUri(processedPrefix),
         'validationUri.$': runUri((execution) => splitKey(execution, 'validation')),
         'holdoutUri.$': runUri((execution) => splitKey(execution, 'holdout')),
         'baselineUri.$': runUri(baselineKey),
         'datasetLineageUri.$': runUri(datasetLineageKey),
         'modelOutputUri.$': runUri(modelOutputPrefix),
+        ...(spot ? { 'checkpointUri.$': runUri(checkpointPrefix) } : {}),
         channels: Object.fromEntries(
           Object.values(trainingSpec.channels).map((channel) => [
             `${channel}.$`,
@@ -281,21 +381,26 @@ export class TrainingPipeline extends Construct {
       backoffRate: 2,
     });
 
-    const trainStep = new tasks.SageMakerCreateTrainingJob(this, 'Train', {
+    const trainStep = new TrainingJobTask(this, 'Train', {
       comment: 'Named after the execution: a retry of the whole run reuses the name, SageMaker refuses a duplicate',
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       trainingJobName: sfn.JsonPath.stringAt('$.executionName'),
       role: this.trainingRole,
       algorithmSpecification: {
-        trainingImage: tasks.DockerImage.fromEcrRepository(trainerAsset.repository, trainerAsset.imageTag),
+        trainingImage: trainingImage.forSageMaker(),
         trainingInputMode: tasks.InputMode.FILE,
       },
+      containerEntrypoint: container?.entryPoint,
+      containerArguments: container?.command,
+      environment: container && Object.keys(container.environment).length ? container.environment : undefined,
+      // Every instance gets every row (FullyReplicated): a distributed container shards the data itself.
       inputDataConfig: Object.values(trainingSpec.channels).map((channel) => ({
         channelName: channel,
         contentType: trainingSpec.contentType,
         dataSource: {
           s3DataSource: {
             s3DataType: tasks.S3DataType.S3_PREFIX,
+            s3DataDistributionType: tasks.S3DataDistributionType.FULLY_REPLICATED,
             s3Location: RunLocation.at(`$.channels.${channel}`),
           },
         },
@@ -311,9 +416,14 @@ export class TrainingPipeline extends Construct {
         volumeEncryptionKey: artifactStore.encryptionKey,
       },
       stoppingCondition: { maxRuntime: Duration.minutes(config.training.maxRuntimeMinutes) },
+      spot: spot && {
+        maxWait: Duration.minutes(spot.maxWaitMinutes),
+        checkpointS3Uri: sfn.JsonPath.stringAt('$.checkpointUri'),
+        checkpointLocalPath: trainingSpec.checkpointDirectory,
+      },
       enableNetworkIsolation: true,
       hyperparameters: trainingHyperparameters(config),
-      vpcConfig: props.trainingInVpc ? { vpc: network.vpc, subnets: network.vpcSubnets } : undefined,
+      vpcConfig: this.props.trainingInVpc ? { vpc: network.vpc, subnets: network.vpcSubnets } : undefined,
       resultSelector: {
         'ModelArtifacts.$': '$.ModelArtifacts',
         'TrainingJobName.$': '$.TrainingJobName',
@@ -359,7 +469,7 @@ export class TrainingPipeline extends Construct {
         'datasetSha256.$': '$.evaluation.dataset.sha256',
         'baselineUri.$': '$.baselineUri',
         'holdoutUri.$': '$.holdoutUri',
-        codeVersion,
+        codeVersion: this.props.codeVersion ?? trainingImage.version,
         'image.$': '$.training.TrainingImage',
         'approve.$': '$.evaluation.approve',
       },
@@ -367,7 +477,7 @@ export class TrainingPipeline extends Construct {
     });
     const recordFailure = lambdaStep(this, 'RecordFailure', this.recordFailureFunction, {
       comment: 'Writes RUN#<execution> with the error, so failed runs show up in the registry',
-      payload: { 'executionName.$': '$$.Execution.Name', model: modelName, 'error.$': '$.error' },
+      payload: { 'executionName.$': '$$.Execution.Name', model: this.modelName, 'error.$': '$.error' },
       resultPath: '$.failureRecord',
     });
     const failed = new sfn.Fail(this, 'RunFailed', { causePath: '$.error.Cause', errorPath: '$.error.Error' });
@@ -378,7 +488,7 @@ export class TrainingPipeline extends Construct {
       step.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     }
 
-    const definition = defaults
+    return defaults
       .next(initialize)
       .next(
         validTrigger
@@ -395,20 +505,18 @@ export class TrainingPipeline extends Construct {
           )
           .otherwise(invalidInput),
       );
+  }
 
-    this.stateMachine = monitoredStateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      comment: `Training pipeline of ${modelName}`,
-      timeout: Duration.minutes(config.training.maxRuntimeMinutes + 180),
-    });
-
+  /** The wildcards the Batch, SageMaker and Lambda task grants put in the state machine's role, each with its reason. */
+  private acknowledgeTaskGrants(): void {
+    const stack = Stack.of(this);
     acknowledgeStateMachineRole(this.stateMachine, [
       {
-        resource: Stack.of(this).formatArn({ service: 'batch', resource: 'job-definition', resourceName: '*' }),
+        resource: stack.formatArn({ service: 'batch', resource: 'job-definition', resourceName: '*' }),
         reason: 'BatchSubmitJob grants batch:SubmitJob on job-definition/* because a job definition ARN carries its revision; the job queue is named exactly.',
       },
       {
-        resource: Stack.of(this).formatArn({ service: 'sagemaker', resource: 'training-job', resourceName: '*' }),
+        resource: stack.formatArn({ service: 'sagemaker', resource: 'training-job', resourceName: '*' }),
         reason: 'Training jobs are named after the execution at run time; the role may only create/describe/stop training jobs.',
       },
       ...[this.evaluateFunction, this.registerFunction, this.recordFailureFunction].map((fn) => ({
@@ -416,60 +524,20 @@ export class TrainingPipeline extends Construct {
         reason: 'Invoke of the versions and aliases of this one pipeline function (added by the LambdaInvoke task).',
       })),
     ], 'sagemaker:ListTags (the .sync integration) has none either');
-    acknowledge(
-      processingJobExecutionRole(this.processingJobDefinition),
-      'AwsSolutions-IAM5[Resource::*]',
-      'ecr:GetAuthorizationToken (pulling the processing image) supports no resource-level permissions; the pull itself is limited to the asset repository.',
-    );
-
-    if (config.training.schedule) {
-      const dlq = deadLetterQueue(this, 'ScheduleDlq');
-      new events.Rule(this, 'Schedule', {
-        description: `Scheduled retraining of ${modelName}`,
-        schedule: events.Schedule.expression(config.training.schedule),
-        targets: [
-          new targets.SfnStateMachine(this.stateMachine, {
-            input: events.RuleTargetInput.fromObject({ trigger: 'schedule', reason: `schedule ${config.training.schedule}` }),
-            ...ruleTargetOptions(dlq),
-          }),
-        ],
-      });
-    }
   }
 
-  /** Starts executions (the drift retrain trigger, the CLI). */
-  grantStartExecution(grantee: iam.IGrantable): iam.Grant {
-    return this.stateMachine.grantStartExecution(grantee);
-  }
-
-  /** Executions that failed, including runs stopped by the gate. */
-  metricFailedRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricFailed({ period: Duration.hours(1), ...props });
-  }
-
-  /** Executions that registered a model version. */
-  metricSucceededRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricSucceeded({ period: Duration.hours(1), ...props });
-  }
-
-  private validate(props: TrainingPipelineProps): void {
-    const problems: string[] = [];
-    const { vcpus, memoryMiB } = props.config.training.processing;
-    const range = FARGATE_MEMORY[vcpus];
-    if (!range) {
-      problems.push(`training.processing.vcpus must be one of ${Object.keys(FARGATE_MEMORY).join(', ')} on Fargate, got: ${vcpus}`);
-    } else {
-      const [min, max, step] = range;
-      if (memoryMiB < min || memoryMiB > max || memoryMiB % step !== 0) {
-        problems.push(
-          `training.processing.memoryMiB for ${vcpus} vCPU must be ${min}-${max} in steps of ${step} on Fargate, got: ${memoryMiB}`,
-        );
-      }
-    }
-    if (props.trainingInVpc && !props.vpc) {
-      problems.push('trainingInVpc needs vpc: the generated network has no route SageMaker could use for the team');
-    }
-    if (problems.length) throw new Error(`${this.node.path}: ${problems.join('; ')}`);
+  private scheduleRuns(schedule: string): void {
+    const dlq = deadLetterQueue(this, 'ScheduleDlq');
+    new events.Rule(this, 'Schedule', {
+      description: `Scheduled retraining of ${this.modelName}`,
+      schedule: events.Schedule.expression(schedule),
+      targets: [
+        new targets.SfnStateMachine(this.stateMachine, {
+          input: events.RuleTargetInput.fromObject({ trigger: 'schedule', reason: `schedule ${schedule}` }),
+          ...ruleTargetOptions(dlq),
+        }),
+      ],
+    });
   }
 
   /** The configured dataset: a prefix of the artifact store, or an s3:// URI of another bucket. */
@@ -521,8 +589,4 @@ export class TrainingPipeline extends Construct {
       'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the /aws/sagemaker/TrainingJobs namespace by condition. ecr:GetAuthorizationToken (image pull) has no resource either.',
     );
   }
-}
-
-function processingJobExecutionRole(definition: batch.EcsJobDefinition): iam.IRole {
-  return definition.container.executionRole;
 }

@@ -40,6 +40,8 @@ export const trainingPipelineSpecSchema = z
       /** Files the trainer writes to SM_MODEL_DIR; SageMaker tars them into model.tar.gz. */
       modelFile: z.literal('model.onnx'),
       metadataFile: z.literal('metadata.json'),
+      /** Where a training container keeps checkpoints; with managed spot training SageMaker syncs it with S3. */
+      checkpointDirectory: z.literal('/opt/ml/checkpoints'),
     }),
     evaluation: z.object({
       /** Lambda entry of the evaluation step, relative to the repository root. */
@@ -71,6 +73,7 @@ export const TRAINING_PIPELINE_SPEC: TrainingPipelineSpec = trainingPipelineSpec
     contentType: 'text/csv',
     modelFile: 'model.onnx',
     metadataFile: 'metadata.json',
+    checkpointDirectory: '/opt/ml/checkpoints',
   },
   evaluation: { entry: 'lambdas/pipeline/evaluate.handler.ts', splits: ['validation', 'holdout'] },
 });

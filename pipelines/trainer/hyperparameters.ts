@@ -2,15 +2,21 @@ import { z } from 'zod';
 import { ALGORITHMS, featureSchema, formatIssues, MODEL_TASKS, type TeamConfig } from '../../lib/team-config';
 
 /**
- * The trainer's hyperparameters: one definition shared by the CDK TrainingPipeline construct (which writes them
- * into CreateTrainingJob's HyperParameters through `trainingHyperparameters`) and the trainer (which reads
- * /opt/ml/input/config/hyperparameters.json). SageMaker passes every value as a string, hence the coercion.
+ * The training job's hyperparameters: one definition shared by the CDK TrainingPipeline construct (which writes them
+ * into CreateTrainingJob's HyperParameters through `trainingHyperparameters`), the built-in trainer (which reads
+ * /opt/ml/input/config/hyperparameters.json) and a team's own container (docs/container-contract.md). SageMaker
+ * passes every value as a string, hence the coercion.
  */
 
-/** SageMaker's limit on one hyperparameter value. */
+/** SageMaker's limits on CreateTrainingJob's HyperParameters: entries, key length, value length. */
+export const MAX_HYPERPARAMETERS = 100;
+export const MAX_HYPERPARAMETER_KEY_LENGTH = 256;
 export const MAX_HYPERPARAMETER_LENGTH = 2500;
-/** Keys the platform sets from the team config; a team's `training.hyperparameters` may not use them. */
-export const RESERVED_HYPERPARAMETERS = ['algorithm', 'task', 'label', 'features'] as const;
+/**
+ * Keys the platform sets from the team config; a team's `training.hyperparameters` may not use them. Containers get
+ * all but `algorithm` (the built-in trainer's choice); `classes` only for a multiclass model.
+ */
+export const RESERVED_HYPERPARAMETERS = ['algorithm', 'task', 'label', 'features', 'classes'] as const;
 
 const jsonString = z.string().transform((text, ctx) => {
   try {
@@ -61,8 +67,10 @@ export function parseHyperparameters(raw: unknown): Hyperparameters {
 }
 
 /**
- * The training job's HyperParameters for a team: the team's own hyperparameters plus the model spec, every value
- * a string. Validated here so a bad config fails at synth time, not an hour into a pipeline run.
+ * The training job's HyperParameters for a team, every value a string: the team's own `training.hyperparameters`
+ * plus the model spec (task, label, features as JSON, classes as JSON for multiclass), plus `algorithm` for the
+ * built-in trainer. Checked against SageMaker's limits here, and the built-in trainer's against its schema, so a bad
+ * config fails at synth time, not an hour into a pipeline run. A container's own keys are the team's to interpret.
  */
 export function trainingHyperparameters(config: TeamConfig): Record<string, string> {
   const own = config.training.hyperparameters;
@@ -70,19 +78,36 @@ export function trainingHyperparameters(config: TeamConfig): Record<string, stri
   if (reserved.length > 0) {
     throw new HyperparameterError(reserved.map((key) => `training.hyperparameters.${key}: is set from the team config`));
   }
+  const builtIn = config.training.container === undefined;
   const hyperparameters: Record<string, string> = {
     ...Object.fromEntries(Object.entries(own).map(([key, value]) => [key, String(value)])),
-    algorithm: config.training.algorithm,
+    ...(builtIn ? { algorithm: config.training.algorithm } : {}),
     task: config.model.task,
     label: config.model.label,
     features: JSON.stringify(config.model.features),
+    ...(config.model.classes ? { classes: JSON.stringify(config.model.classes) } : {}),
   };
-  const tooLong = Object.entries(hyperparameters).filter(([, value]) => value.length > MAX_HYPERPARAMETER_LENGTH);
-  if (tooLong.length > 0) {
-    throw new HyperparameterError(
-      tooLong.map(([key, value]) => `${key}: ${value.length} characters, SageMaker allows ${MAX_HYPERPARAMETER_LENGTH}`),
-    );
-  }
-  parseHyperparameters(hyperparameters);
+  const problems = sageMakerLimitProblems(hyperparameters, new Set(Object.keys(own)));
+  if (problems.length > 0) throw new HyperparameterError(problems);
+  if (builtIn) parseHyperparameters(hyperparameters);
   return hyperparameters;
+}
+
+/** SageMaker refuses a CreateTrainingJob over these limits; each problem names the config field it comes from. */
+function sageMakerLimitProblems(hyperparameters: Record<string, string>, teamKeys: ReadonlySet<string>): string[] {
+  const field = (key: string) => (teamKeys.has(key) ? `training.hyperparameters.${key}` : `${key} (from the team's model section)`);
+  const problems: string[] = [];
+  const count = Object.keys(hyperparameters).length;
+  if (count > MAX_HYPERPARAMETERS) {
+    problems.push(`training.hyperparameters: ${count} hyperparameters with the ones the platform sets, SageMaker allows ${MAX_HYPERPARAMETERS}`);
+  }
+  for (const [key, value] of Object.entries(hyperparameters)) {
+    if (key.length > MAX_HYPERPARAMETER_KEY_LENGTH) {
+      problems.push(`${field(key)}: the name has ${key.length} characters, SageMaker allows ${MAX_HYPERPARAMETER_KEY_LENGTH}`);
+    }
+    if (value.length > MAX_HYPERPARAMETER_LENGTH) {
+      problems.push(`${field(key)}: ${value.length} characters, SageMaker allows ${MAX_HYPERPARAMETER_LENGTH}`);
+    }
+  }
+  return problems;
 }
