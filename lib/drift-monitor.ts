@@ -17,7 +17,7 @@ import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 import { ThresholdPair, thresholdProblems } from './monitoring/thresholds';
 import { MlopsFunction } from './private/mlops-function';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
-import type { FeatureSpec, TeamConfig } from './team-config';
+import type { FeatureSpec, ModelTask, TeamConfig } from './team-config';
 
 /** Names of the EMF metrics the drift job publishes (namespace `MLOps/<team>`). */
 export const DRIFT_METRIC_NAMES = {
@@ -29,6 +29,10 @@ export const DRIFT_METRIC_NAMES = {
   driftedFeatureShare: 'DriftedFeatureShare',
   /** Captured rows in the window the job compared (dimension Model). */
   driftSampleCount: 'DriftSampleCount',
+  /** PSI of the predicted class mix against the training labels' class mix, classifiers only (dimension Model). */
+  predictionDriftPsi: 'PredictionDriftPsi',
+  /** p-value of the chi-squared test of the predicted classes against that mix, classifiers only (dimension Model). */
+  predictionDriftChiSquaredPValue: 'PredictionDriftChiSquaredPValue',
 } as const;
 
 export interface DriftMonitorProps {
@@ -36,6 +40,16 @@ export interface DriftMonitorProps {
   readonly modelName: string;
   /** The model's features, in the order the model takes them (the team config's `model.features`). */
   readonly features: readonly FeatureSpec[];
+  /**
+   * The model's task (the team config's `model.task`). A classifier's predicted classes are also compared with the
+   * class mix of its training labels, with PSI alarms of their own.
+   */
+  readonly task: ModelTask;
+  /**
+   * Class labels of a multiclass model, in the order of its probability columns (the team config's `model.classes`).
+   * @default - none; required for a multiclass-classification task, not allowed for others
+   */
+  readonly classes?: readonly (string | number)[];
   readonly registry: IModelRegistry;
   /** Holds the captured traffic, the baselines of the runs, and receives the drift reports. */
   readonly artifactStore: IArtifactStore;
@@ -83,8 +97,17 @@ export function alarmPeriodOfSchedule(expression: string): Duration {
  *   feature, the drifted feature share and the sample count (EMF), and writes a report to `drift-reports/<model>/`;
  * - per-feature PSI alarms (Warning/Critical from `drift.psi`) and a dataset-level alarm on
  *   `DriftedFeatureShare >= drift.driftedFeatureShare`;
- * - a default-bus rule on that alarm entering ALARM invokes the retrain trigger, which starts the training pipeline
- *   unless a retraining started within `drift.retrainCooldownHours` (conditional write in the registry table).
+ * - for a classifier, PSI and chi-squared of the predicted classes against the training labels' class mix, and
+ *   Warning/Critical alarms on that PSI (from `drift.psi`). The prediction is not counted as one more feature in the
+ *   drifted feature share (it is the model's output, and `driftedFeatureShare` is defined over the inputs); its
+ *   Critical alarm starts a retraining of its own, because a predicted class mix this far from the training labels
+ *   (a class that became common, or one the model never saw) is drift the model acts on even when no single feature
+ *   crossed its threshold. The alarm is on PSI, the size of the shift, not on the chi-squared p-value, which a
+ *   window of thousands of rows makes tiny for the model's own bias (an argmax predicts rare classes less often than
+ *   they occur in the labels);
+ * - a default-bus rule on the dataset-level alarm or the Critical predicted-class alarm entering ALARM invokes the
+ *   retrain trigger, which starts the training pipeline unless a retraining started within
+ *   `drift.retrainCooldownHours` (conditional write in the registry table): both alarms of one episode start one run.
  */
 export class DriftMonitor extends Construct {
   readonly modelName: string;
@@ -93,6 +116,11 @@ export class DriftMonitor extends Construct {
   readonly driftAlarm: cloudwatch.Alarm;
   /** Warning/Critical PSI alarms, by feature name. */
   readonly featureAlarms: Record<string, SeverityAlarms>;
+  /** Warning/Critical alarms on the predicted classes' PSI (a classifier's; none for regression). Critical retrains. */
+  readonly predictionDriftAlarms: SeverityAlarms;
+  readonly task: ModelTask;
+  /** Class labels of a multiclass model, as the config lists them. */
+  readonly classes?: readonly (string | number)[];
   /** The thresholds the alarms were built from, for graph annotations. */
   readonly psiThresholds: ThresholdPair;
   readonly driftedFeatureShareThreshold: number;
@@ -123,10 +151,13 @@ export class DriftMonitor extends Construct {
       ...rangeProblem('drift.retrainCooldownHours', drift.retrainCooldownHours, { min: 1, max: 720, integer: true }),
       ...rangeProblem('drift.windowHours', drift.windowHours, { min: 1, max: 720, integer: true }),
       ...rangeProblem('servedVersion', props.servedVersion, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+      ...classesProblems(props.task, props.classes),
       ...alarmNamingProblems(props),
     ]);
     this.modelName = props.modelName;
     this.features = props.features;
+    this.task = props.task;
+    this.classes = props.classes;
     this.psiThresholds = drift.psi;
     this.driftedFeatureShareThreshold = drift.driftedFeatureShare;
     this.period = alarmPeriodOfSchedule(drift.schedule);
@@ -158,6 +189,8 @@ export class DriftMonitor extends Construct {
           psi: drift.psi,
           driftedFeatureShare: drift.driftedFeatureShare,
           features: props.features.map(({ name, type }) => ({ name, type })),
+          task: props.task,
+          ...(props.classes === undefined ? {} : { classes: props.classes }),
           ...(props.servedVersion === undefined ? {} : { servedVersion: props.servedVersion }),
         }),
       },
@@ -202,6 +235,19 @@ export class DriftMonitor extends Construct {
       actions: props.alarmActions,
     }).Critical!;
 
+    this.predictionDriftAlarms =
+      props.task === 'regression'
+        ? {}
+        : createThresholdAlarms(this, {
+            metric: this.metricPredictionDriftPsi(),
+            thresholds: drift.psi,
+            naming,
+            what: 'prediction-psi',
+            description: `PSI of the predicted classes of ${props.modelName} against its training labels' class mix (Critical starts a retraining),`,
+            evaluationPeriods: 1,
+            actions: props.alarmActions,
+          });
+
     const trigger = new MlopsFunction(this, 'RetrainTrigger', {
       entry: 'lambdas/drift/retrain-trigger.handler.ts',
       description: `Starts a retraining of ${props.modelName} when its drift alarm fires (once per cooldown)`,
@@ -219,22 +265,24 @@ export class DriftMonitor extends Construct {
     props.registry.grantReadWrite(trigger); // the cooldown item COOLDOWN#<model>
     this.retrainTrigger = trigger;
 
+    const retrainingAlarms = [this.driftAlarm, ...(this.predictionDriftAlarms.Critical ? [this.predictionDriftAlarms.Critical] : [])];
     this.retrainRule = new events.Rule(this, 'RetrainOnDrift', {
-      description: `Drift alarm of ${props.modelName} in ALARM -> retraining`,
+      description: `Drift alarms of ${props.modelName} in ALARM -> retraining`,
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        resources: [this.driftAlarm.alarmArn],
+        // Any of them: an alarm event lists only its own ARN.
+        resources: retrainingAlarms.map((alarm) => alarm.alarmArn),
         detail: { state: { value: ['ALARM'] } },
       },
       targets: [new targets.LambdaFunction(trigger, ruleTargetOptions(this.deadLetterQueue))],
     });
   }
 
-  /** Every alarm of the monitor: the drift alarm and the per-feature PSI alarms. */
+  /** Every alarm of the monitor: the drift alarm, the predicted-class PSI alarms and the per-feature PSI alarms. */
   get alarms(): cloudwatch.Alarm[] {
     const perFeature = Object.values(this.featureAlarms).flatMap((alarms) => Object.values(alarms));
-    return [this.driftAlarm, ...perFeature];
+    return [this.driftAlarm, ...Object.values(this.predictionDriftAlarms), ...perFeature];
   }
 
   /** PSI of one feature, capture window vs baseline. Maximum per schedule period by default. */
@@ -275,9 +323,33 @@ export class DriftMonitor extends Construct {
     );
   }
 
+  /** PSI of the predicted classes against the training labels' class mix (classifiers). Maximum per schedule period by default. */
+  metricPredictionDriftPsi(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.assertClassifier();
+    return this.metrics.metric(
+      DRIFT_METRIC_NAMES.predictionDriftPsi,
+      { statistic: cloudwatch.Stats.MAXIMUM, label: 'Predicted classes PSI' },
+      props,
+    );
+  }
+
+  /** Chi-squared p-value of the predicted classes against that mix (classifiers). Minimum per schedule period by default. */
+  metricPredictionDriftChiSquaredPValue(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.assertClassifier();
+    return this.metrics.metric(
+      DRIFT_METRIC_NAMES.predictionDriftChiSquaredPValue,
+      { statistic: cloudwatch.Stats.MINIMUM, label: 'Predicted classes chi-squared p-value' },
+      props,
+    );
+  }
+
   /** Start a drift run by hand (the CLI's `mlops drift run`). */
   grantInvokeJob(grantee: iam.IGrantable): iam.Grant {
     return this.job.grantInvoke(grantee);
+  }
+
+  private assertClassifier(): void {
+    if (this.task === 'regression') throw new Error(`${this.node.path}: a regression model predicts no classes; no predicted-class drift metric`);
   }
 
   private assertFeature(feature: string): void {
@@ -287,4 +359,17 @@ export class DriftMonitor extends Construct {
       );
     }
   }
+}
+
+/** Problems of the classes of a task: a multiclass model lists 3 or more distinct classes, other tasks none. */
+function classesProblems(task: ModelTask, classes: readonly (string | number)[] | undefined): string[] {
+  if (task !== 'multiclass-classification') {
+    return classes === undefined ? [] : [`classes apply to a multiclass-classification task, got ${classes.length} classes for ${task}`];
+  }
+  if (classes === undefined || classes.length < 3) {
+    return [`classes must list the 3 or more classes of a multiclass-classification model, got: ${JSON.stringify(classes ?? [])}`];
+  }
+  const names = classes.map(String);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  return repeated === undefined ? [] : [`classes must be distinct, got "${repeated}" twice`];
 }

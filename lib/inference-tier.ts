@@ -29,6 +29,8 @@ export interface IInferenceTier extends IConstruct {
   metricClientErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricPredictions(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricPredictedPositive(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Rows a multiclass model predicted as `label`. */
+  metricClassPredictions(label: string | number, props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricCapturedRecords(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricCaptureFailed(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   metricModelLoadErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
@@ -162,6 +164,10 @@ export abstract class InferenceTierBase extends Construct implements IInferenceT
 
   metricPredictedPositive(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.monitoring.metricPredictedPositive(props);
+  }
+
+  metricClassPredictions(label: string | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricClassPredictions(label, props);
   }
 
   metricCapturedRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {

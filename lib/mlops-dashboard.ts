@@ -42,8 +42,9 @@ const TRAFFIC_PERIOD = Duration.minutes(1);
 /**
  * One CloudWatch dashboard per team, `mlops-<team>`, on the 24-column grid, from standard widgets only (the local
  * twin's console draws the same body): training and deployment runs, registry activity, inference traffic, latency
- * and errors with the alarm thresholds drawn in, predicted-positive share, drift per feature with its thresholds,
- * and the state of every alarm. Thresholds are rendered from the same fields the alarms were built from.
+ * and errors with the alarm thresholds drawn in, what the model predicts (a binary classifier's positive share, a
+ * multiclass one's rows per class), drift per feature and of the predicted classes with its thresholds, and the state
+ * of every alarm. Thresholds are rendered from the same fields the alarms were built from.
  */
 export class MlopsDashboard extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
@@ -69,7 +70,8 @@ export class MlopsDashboard extends Construct {
           markdown: [
             `# MLOps: team ${props.team}, model ${props.modelName}`,
             "Training runs, registry activity, the live model's traffic and drift. Threshold lines are the team " +
-              "config's alarm thresholds; a drifted-feature share at or above its line starts a retraining (once per cooldown).",
+              "config's alarm thresholds; a drifted-feature share at or above its line starts a retraining (once per cooldown)" +
+              (drift.predictionDriftAlarms.Critical ? ', as does a PSI of the predicted classes at its Critical line.' : '.'),
           ].join('\n\n'),
           width,
           height: 2,
@@ -105,7 +107,7 @@ export class MlopsDashboard extends Construct {
     );
 
     this.addRow(
-      graph('Predicted positive (% of rows)', [inference.metricPredictedPositiveRate({ period: TRAFFIC_PERIOD })]),
+      ...predictionWidgets(inference, drift),
       graph('Captured for drift monitoring (rows per minute)', [
         inference.metricCapturedRecords({ period: TRAFFIC_PERIOD }),
         inference.metricCaptureFailed({ period: TRAFFIC_PERIOD }),
@@ -133,6 +135,9 @@ export class MlopsDashboard extends Construct {
         [drift.metricDriftedFeatureShare()],
         thresholdAnnotations({ critical: drift.driftedFeatureShareThreshold }, 'retraining'),
       ),
+      ...(drift.task === 'regression'
+        ? []
+        : [graph('Drift: PSI of the predicted classes', [drift.metricPredictionDriftPsi()], thresholdAnnotations(drift.psiThresholds, 'PSI'))]),
     );
     if (numericFeatures.length > 0) {
       this.addRow(
@@ -179,6 +184,21 @@ function graph(
       height: GRAPH_HEIGHT,
       legendPosition: cloudwatch.LegendPosition.BOTTOM,
     });
+}
+
+/**
+ * What the model predicts, per minute: a binary classifier's share of positive rows, a multiclass one's rows per
+ * class (one line per class of the config), nothing for a regressor (its predictions are numbers, not classes).
+ */
+function predictionWidgets(inference: IInferenceTier, drift: DriftMonitor): WidgetOfWidth[] {
+  if (drift.task === 'binary-classification') {
+    return [graph('Predicted positive (% of rows)', [inference.metricPredictedPositiveRate({ period: TRAFFIC_PERIOD })])];
+  }
+  if (drift.task === 'multiclass-classification') {
+    const classes = drift.classes ?? [];
+    return [graph('Predictions per class (rows per minute)', classes.map((label) => inference.metricClassPredictions(label, { period: TRAFFIC_PERIOD })))];
+  }
+  return [];
 }
 
 function executions(machine: sfn.IStateMachine): cloudwatch.IMetric[] {

@@ -138,6 +138,8 @@ export class MlopsTeamStack extends Stack {
     this.driftMonitor = new DriftMonitor(this, 'DriftMonitor', {
       modelName,
       features: config.model.features,
+      task: config.model.task,
+      classes: config.model.classes,
       registry: this.registry,
       artifactStore: this.artifactStore,
       trainingPipeline: this.trainingPipeline.stateMachine,

@@ -19,6 +19,8 @@ export const INFERENCE_METRIC_NAMES = {
   predictions: 'Predictions',
   /** Rows predicted as the positive class. */
   predictedPositive: 'PredictedPositive',
+  /** Rows a multiclass model predicted as one class (dimensions Model, Class = String(label)). */
+  classPredictions: 'ClassPredictions',
   capturedRecords: 'CapturedRecords',
   captureFailed: 'CaptureFailed',
   modelLoadErrors: 'ModelLoadErrors',
@@ -161,6 +163,15 @@ export class InferenceMonitoring extends Construct {
     return this.metrics.metric(
       INFERENCE_METRIC_NAMES.predictedPositive,
       { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Predicted positive' },
+      props,
+    );
+  }
+
+  /** Rows a multiclass model predicted as `label` (dimension Class = String(label)). Sum per minute by default. */
+  metricClassPredictions(label: string | number, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.classPredictions,
+      { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, dimensionsMap: { Class: String(label) }, label: String(label) },
       props,
     );
   }

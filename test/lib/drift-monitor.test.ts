@@ -6,7 +6,7 @@ import { alarmPeriodOfSchedule, DriftMonitor, type DriftMonitorProps } from '../
 import { byomBaselineKey, driftReportsPrefix } from '../../lambdas/shared/storage-layout';
 import { actionsOf, identityStatements, RESOURCELESS_ACTIONS } from './monitoring/iam';
 import { nagFindings } from './monitoring/nag';
-import { teamFixture, type TeamFixture } from './monitoring/team-fixture';
+import { multiclassConfig, regressionConfig, teamFixture, type TeamFixture } from './monitoring/team-fixture';
 
 const PIPELINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:fraud-training';
 
@@ -14,6 +14,8 @@ function driftMonitor(f: TeamFixture, overrides: Partial<DriftMonitorProps> = {}
   return new DriftMonitor(f.stack, 'Drift', {
     modelName: f.config.model.name,
     features: f.config.model.features,
+    task: f.config.model.task,
+    classes: f.config.model.classes,
     registry: f.registry,
     artifactStore: f.artifactStore,
     trainingPipeline: sfn.StateMachine.fromStateMachineArn(f.stack, 'Pipeline', PIPELINE_ARN),
@@ -53,6 +55,7 @@ describe('DriftMonitor', () => {
             psi: drift.psi,
             driftedFeatureShare: drift.driftedFeatureShare,
             features: model.features,
+            task: 'binary-classification',
           }),
         }),
       },
@@ -61,6 +64,19 @@ describe('DriftMonitor', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: drift.schedule,
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [job, 'Arn'] } })],
+    });
+  });
+
+  it("gives a multiclass model's job its task and classes in DRIFT_CONFIG", () => {
+    // GIVEN
+    const f = teamFixture(multiclassConfig(['grocery', 'travel', 7]));
+    // WHEN
+    driftMonitor(f);
+    // THEN
+    const [job] = Object.values(Template.fromStack(f.stack).findResources('AWS::Lambda::Function', { Properties: { Timeout: 300 } }));
+    expect(JSON.parse(job.Properties.Environment.Variables.DRIFT_CONFIG)).toMatchObject({
+      task: 'multiclass-classification',
+      classes: ['grocery', 'travel', 7],
     });
   });
 
@@ -137,6 +153,82 @@ describe('DriftMonitor', () => {
     });
   });
 
+  it.each([
+    ['multiclass', multiclassConfig()],
+    ['binary', teamFixture().config],
+  ])('alarms on the PSI of the predicted classes of a %s classifier at the Warning/Critical thresholds of the config', (_kind, config) => {
+    // GIVEN
+    const f = teamFixture(config);
+    const { psi } = f.config.drift;
+    // WHEN
+    const monitor = driftMonitor(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    for (const [severity, threshold] of [
+      ['warning', psi.warning],
+      ['critical', psi.critical],
+    ] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `fraud-card-fraud-prediction-psi-${severity}`,
+        AlarmDescription: Match.stringLikeRegexp(`PSI of the predicted classes of card-fraud .* >= ${threshold}$`),
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        Metrics: [
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: { Namespace: 'MLOps/fraud', MetricName: 'PredictionDriftPsi', Dimensions: [{ Name: 'Model', Value: 'card-fraud' }] },
+              Period: 3600,
+              Stat: 'Maximum',
+            }),
+          }),
+        ],
+      });
+    }
+    expect(Object.keys(monitor.predictionDriftAlarms)).toEqual(['Warning', 'Critical']);
+    expect(monitor.alarms).toEqual(expect.arrayContaining(Object.values(monitor.predictionDriftAlarms)));
+  });
+
+  it('has no predicted-class alarm or metric for a regression model', () => {
+    // GIVEN
+    const f = teamFixture(regressionConfig());
+    // WHEN
+    const monitor = driftMonitor(f);
+    // THEN
+    expect(Object.keys(Template.fromStack(f.stack).findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: Match.stringLikeRegexp('prediction') } }))).toEqual([]);
+    expect(monitor.predictionDriftAlarms).toEqual({});
+    expect(() => monitor.metricPredictionDriftPsi()).toThrow(/Test\/Drift: a regression model predicts no classes/);
+  });
+
+  it('starts a retraining when the Critical predicted-class alarm enters ALARM, through the same rule and cooldown', () => {
+    // GIVEN
+    const f = teamFixture(multiclassConfig());
+    // WHEN
+    driftMonitor(f);
+    // THEN one rule listens to both alarms and targets the one trigger
+    const template = Template.fromStack(f.stack);
+    const share = logicalIdOf(template, 'AWS::CloudWatch::Alarm', { AlarmName: 'fraud-card-fraud-drifted-feature-share-critical' });
+    const prediction = logicalIdOf(template, 'AWS::CloudWatch::Alarm', { AlarmName: 'fraud-card-fraud-prediction-psi-critical' });
+    const rules = template.findResources('AWS::Events::Rule', { Properties: { EventPattern: Match.objectLike({ source: ['aws.cloudwatch'] }) } });
+    expect(Object.values(rules).map((r) => r.Properties.EventPattern.resources)).toEqual([
+      [{ 'Fn::GetAtt': [share, 'Arn'] }, { 'Fn::GetAtt': [prediction, 'Arn'] }],
+    ]);
+  });
+
+  it('starts no retraining from predicted-class drift when the config sets no Critical PSI', () => {
+    // GIVEN
+    const base = multiclassConfig();
+    const f = teamFixture({ ...base, drift: { ...base.drift, psi: { warning: 0.1 } } });
+    // WHEN
+    const monitor = driftMonitor(f);
+    // THEN
+    expect(Object.keys(monitor.predictionDriftAlarms)).toEqual(['Warning']);
+    const template = Template.fromStack(f.stack);
+    const share = logicalIdOf(template, 'AWS::CloudWatch::Alarm', { AlarmName: 'fraud-card-fraud-drifted-feature-share-critical' });
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ resources: [{ 'Fn::GetAtt': [share, 'Arn'] }] }) });
+  });
+
   it('turns the drift alarm entering ALARM into a retrain trigger invocation, with retries and a dead-letter queue', () => {
     // GIVEN
     const f = teamFixture();
@@ -145,6 +237,7 @@ describe('DriftMonitor', () => {
     // THEN
     const template = Template.fromStack(f.stack);
     const alarm = logicalIdOf(template, 'AWS::CloudWatch::Alarm', { AlarmName: 'fraud-card-fraud-drifted-feature-share-critical' });
+    const predictionAlarm = logicalIdOf(template, 'AWS::CloudWatch::Alarm', { AlarmName: 'fraud-card-fraud-prediction-psi-critical' });
     const trigger = logicalIdOf(template, 'AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ TRAINING_STATE_MACHINE_ARN: PIPELINE_ARN }) },
     });
@@ -153,7 +246,7 @@ describe('DriftMonitor', () => {
       EventPattern: {
         source: ['aws.cloudwatch'],
         'detail-type': ['CloudWatch Alarm State Change'],
-        resources: [{ 'Fn::GetAtt': [alarm, 'Arn'] }],
+        resources: [{ 'Fn::GetAtt': [alarm, 'Arn'] }, { 'Fn::GetAtt': [predictionAlarm, 'Arn'] }],
         detail: { state: { value: ['ALARM'] } },
       },
       Targets: [
@@ -248,6 +341,9 @@ describe('DriftMonitor', () => {
     expect(monitor.metricDriftSampleCount().metricName).toBe('DriftSampleCount');
     expect(monitor.metricFeatureKsStatistic('amount').metricName).toBe('FeatureKsStatistic');
     expect(() => monitor.metricFeaturePsi('zip_code')).toThrow(/no feature "zip_code" in this monitor; known features: amount, hour_of_day/);
+    expect(monitor.metricPredictionDriftPsi().metricName).toBe('PredictionDriftPsi');
+    expect(monitor.metricPredictionDriftPsi().dimensions).toEqual({ Model: 'card-fraud' });
+    expect(monitor.metricPredictionDriftChiSquaredPValue()).toMatchObject({ metricName: 'PredictionDriftChiSquaredPValue', statistic: 'Minimum' });
   });
 
   it('reports every invalid prop at once', () => {
@@ -262,10 +358,22 @@ describe('DriftMonitor', () => {
         ],
         drift: { ...f.config.drift, schedule: 'every hour', psi: { warning: 0.5, critical: 0.2 } },
         servedVersion: 0,
+        classes: ['a', 'b', 'c'],
       }),
     ).toThrow(
-      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*drift\.schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*drift\.psi\.warning must be <= drift\.psi\.critical[^]*servedVersion must be/,
+      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*drift\.schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*drift\.psi\.warning must be <= drift\.psi\.critical[^]*servedVersion must be[^]*classes apply to a multiclass-classification task, got 3 classes for binary-classification/,
     );
+  });
+
+  it.each([
+    [undefined, /classes must list the 3 or more classes of a multiclass-classification model, got: \[\]/],
+    [['a', 'b'], /classes must list the 3 or more classes .*, got: \["a","b"\]/],
+    [['a', 1, '1'], /classes must be distinct, got "1" twice/],
+  ])('refuses multiclass classes %j', (classes, message) => {
+    // GIVEN
+    const f = teamFixture(multiclassConfig());
+    // WHEN / THEN
+    expect(() => driftMonitor(f, { classes })).toThrow(message);
   });
 
   it('passes the AwsSolutions and Serverless nag packs', () => {

@@ -7,7 +7,7 @@ import { LambdaInference } from '../../lib/lambda-inference';
 import { MlopsDashboard } from '../../lib/mlops-dashboard';
 import { planWidget } from '../../local/console/src/lib/dashboard-model';
 import { nagFindings } from './monitoring/nag';
-import { teamFixture, type TeamFixture } from './monitoring/team-fixture';
+import { multiclassConfig, regressionConfig, teamFixture, type TeamFixture } from './monitoring/team-fixture';
 
 interface Widget {
   type: string;
@@ -34,6 +34,8 @@ function dashboard(f: TeamFixture, team = f.config.team) {
   const driftMonitor = new DriftMonitor(f.stack, 'Drift', {
     modelName: config.model.name,
     features: config.model.features,
+    task: config.model.task,
+    classes: config.model.classes,
     registry: f.registry,
     artifactStore: f.artifactStore,
     trainingPipeline,
@@ -157,12 +159,64 @@ describe('MlopsDashboard', () => {
     const alarmWidget = widgetsOf(f.stack).find((w) => w.type === 'alarm')!;
     const expected = inference.alarms.length + inference.warningAlarms.length + driftMonitor.alarms.length;
     expect(alarmWidget.properties.alarms).toHaveLength(expected);
-    expect(expected).toBe(4 + 1 + 2 * f.config.model.features.length);
+    expect(expected).toBe(4 + 1 + 2 + 2 * f.config.model.features.length);
   });
 
-  it("is drawn by the local twin's console: every widget is a chart, text or alarm list without errors", () => {
+  it('graphs the rows predicted per class of a multiclass model, one line per class of the config, instead of the positive share', () => {
     // GIVEN
-    const f = teamFixture();
+    const f = teamFixture(multiclassConfig(['grocery', 'travel', 'online', 7]));
+    // WHEN
+    dashboard(f);
+    // THEN
+    const widgets = widgetsOf(f.stack);
+    const perClass = byTitle(widgets, 'Predictions per class (rows per minute)');
+    const rows = perClass.properties.metrics as unknown[][];
+    expect(rows.map((row) => row.slice(0, 6))).toEqual(
+      ['grocery', 'travel', 'online', '7'].map((label) => ['MLOps/fraud', 'ClassPredictions', 'Class', label, 'Model', 'card-fraud']),
+    );
+    expect(rows.map((row) => row.at(-1))).toEqual(
+      ['grocery', 'travel', 'online', '7'].map((label) => ({ label, period: 60, stat: 'Sum' })),
+    );
+    expect(widgets.find((w) => w.properties.title === 'Predicted positive (% of rows)')).toBeUndefined();
+  });
+
+  it.each([
+    ['multiclass', multiclassConfig()],
+    ['binary', teamFixture().config],
+  ])('graphs the PSI of the predicted classes of a %s model with the PSI thresholds', (_kind, config) => {
+    // GIVEN
+    const f = teamFixture(config);
+    const { psi } = f.config.drift;
+    // WHEN
+    dashboard(f);
+    // THEN
+    const graph = byTitle(widgetsOf(f.stack), 'Drift: PSI of the predicted classes');
+    expect(metricNamesOf(graph)).toEqual(['PredictionDriftPsi']);
+    expect(graph.properties.annotations.horizontal.map((a: { value: number }) => a.value)).toEqual([psi.warning, psi.critical]);
+  });
+
+  it('keeps the positive share for a binary model and shows neither class widget for a regressor', () => {
+    // GIVEN
+    const binary = teamFixture();
+    const regression = teamFixture(regressionConfig());
+    // WHEN
+    dashboard(binary);
+    dashboard(regression);
+    // THEN
+    const titles = (f: TeamFixture) => widgetsOf(f.stack).map((w) => w.properties.title);
+    expect(titles(binary)).toContain('Predicted positive (% of rows)');
+    expect(titles(binary)).not.toContain('Predictions per class (rows per minute)');
+    for (const title of ['Predicted positive (% of rows)', 'Predictions per class (rows per minute)', 'Drift: PSI of the predicted classes']) {
+      expect(titles(regression)).not.toContain(title);
+    }
+  });
+
+  it.each([
+    ['binary', () => teamFixture()],
+    ['multiclass', () => teamFixture(multiclassConfig())],
+  ])("is drawn by the local twin's console for a %s model: every widget is a chart, text or alarm list without errors", (_kind, fixture) => {
+    // GIVEN
+    const f = fixture();
     // WHEN
     dashboard(f);
     // THEN

@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { ArtifactStore } from '../../../lib/artifact-store';
 import { ModelRegistry } from '../../../lib/model-registry';
-import type { TeamConfig } from '../../../lib/team-config';
+import type { TeamConfig, TeamConfigInput } from '../../../lib/team-config';
 import { exampleConfig } from '../../helpers/synth';
 import { projectContext } from '../../helpers/project-context';
 
@@ -23,4 +23,23 @@ export function teamFixture(config: TeamConfig = exampleConfig()): TeamFixture {
   const artifactStore = new ArtifactStore(stack, 'ArtifactStore');
   const registry = new ModelRegistry(stack, 'Registry', { metricsNamespace });
   return { app, stack, config, metricsNamespace, artifactStore, registry };
+}
+
+/** The example team turned into a multiclass model (a multiclass team brings its own training container). */
+export function multiclassConfig(classes: (string | number)[] = ['grocery', 'travel', 'online', 'fuel']): TeamConfig {
+  const base = exampleConfig();
+  return exampleConfig({
+    model: { ...base.model, task: 'multiclass-classification', label: 'category', classes } as TeamConfigInput['model'],
+    training: { ...base.training, container: { imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/trainer:1' } } as TeamConfigInput['training'],
+    evaluation: { ...base.evaluation, primaryMetric: 'macroF1' } as TeamConfigInput['evaluation'],
+  });
+}
+
+/** The example team turned into a regression model. */
+export function regressionConfig(): TeamConfig {
+  const base = exampleConfig();
+  return exampleConfig({
+    model: { ...base.model, task: 'regression', label: 'amount_next_month' } as TeamConfigInput['model'],
+    evaluation: { ...base.evaluation, primaryMetric: 'rmse', threshold: 100 } as TeamConfigInput['evaluation'],
+  });
 }
