@@ -1,19 +1,24 @@
 /**
- * `npm start`: synthesizes the app, runs it in the local twin with the console, seeds the example dataset and runs
- * the training pipeline, then waits for the approval click in the console. With `--auto-approve --until retrained`
- * it runs the whole loop headless and exits 0 (or 1 naming the step that failed), printing a timeline.
+ * `npm start`: synthesizes the team's stack, runs it in the local twin with the console, uploads the team's
+ * dataset and runs the training pipeline, then waits for the approval click in the console. With `--auto-approve
+ * --until retrained` it runs the whole loop headless and exits 0 (or 1 naming the step that failed), printing a
+ * timeline. SIGINT, SIGTERM and SIGHUP stop the twin (its child processes and state file) at any point.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadTeamConfig } from '../lib/team-config';
+import { loadTeamConfig, TeamConfigError } from '../lib/team-config';
 import { buildConsole } from './console/build';
 import { runFaultDrills } from './driver/fault-drills';
 import { runLoop } from './driver/full-loop';
-import { LoopSession } from './driver/loop-session';
 import { trafficOnceLive } from './driver/live-traffic';
+import { LoopSession } from './driver/loop-session';
 import { parseOptions, UsageError } from './driver/options';
 import { watchExecutions } from './driver/progress';
+import { listenForStopSignals } from './driver/stop-signals';
 import { synthesize } from './driver/synth';
+import { DatasetError, teamDataset } from './driver/team-dataset';
+import { checkAssemblyHasTeam, WrongStackError } from './driver/team-stack';
 import { Twin } from './twin';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
@@ -28,18 +33,43 @@ async function main(): Promise<number> {
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
   const log = (line: string) => console.log(line);
 
+  const team = teamName(options.team);
+  const config = loadTeamConfig(teamConfigFile(team));
+  // Refused before minutes of synth: another team's model must never get the example's card-fraud rows.
+  const dataset = teamDataset(config, { file: options.dataset, rows: options.rows });
+
+  // Everything started below is stopped here, once, whether the run ends, fails or is signalled.
+  const stopping = new AbortController();
+  const cleanups: Array<() => void | Promise<void>> = [];
+  let stopped: Promise<void> | undefined;
+  const shutdown = () =>
+    (stopped ??= (async () => {
+      stopping.abort();
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    })());
+  let waitingForCtrlC = false;
+  void listenForStopSignals((signal) => process.exit(128 + constants.signals[signal])).then(async (signal) => {
+    log(`\n${signal}: stopping the twin ...`);
+    await shutdown();
+    // Ctrl-C is how the interactive twin is meant to end; anywhere else a signal cut the run short.
+    process.exit(waitingForCtrlC ? 0 : 128 + constants.signals[signal]);
+  });
+
   const cdkOut = resolve(PROJECT_ROOT, options.cdkOut);
   if (options.synth) {
-    log(`synthesizing the app (cdk synth -> ${options.cdkOut}) ...`);
-    await synthesize(PROJECT_ROOT, cdkOut, (line) => {
+    log(`synthesizing team ${team} (cdk synth -c team=${team} -> ${options.cdkOut}) ...`);
+    const print = (line: string) => {
       if (options.verbose || /^Bundling asset/.test(line)) log(`  synth | ${line}`);
-    });
+    };
+    await synthesize(PROJECT_ROOT, cdkOut, team, print, stopping.signal);
     log(`synthesized in ${elapsed()}`);
   }
+  checkAssemblyHasTeam(cdkOut, team);
   // A headless run starts from nothing and keeps its data apart from the interactive twin's.
   const dataDirectory = resolve(PROJECT_ROOT, options.dataDir ?? (headless ? '.local/headless' : '.local/data'));
   if (options.fresh || headless) rmSync(dataDirectory, { recursive: true, force: true });
 
+  const stateFile = resolve(PROJECT_ROOT, options.stateFile);
   const twinOptions = {
     cdkOut,
     dataDirectory,
@@ -47,7 +77,7 @@ async function main(): Promise<number> {
     port: options.port,
     // The console bundle is built from local/console/src at every start (well under a second); it is not committed.
     consoleDirectory: await buildConsole(),
-    stateFile: join(PROJECT_ROOT, '.local', 'twin.json'),
+    stateFile,
     onFunctionLog: options.verbose ? (fn: string, version: string, line: string) => log(`  ${fn}:${version} | ${line}`) : undefined,
   };
   const twin = await Twin.start(twinOptions).catch((err: NodeJS.ErrnoException) => {
@@ -55,64 +85,77 @@ async function main(): Promise<number> {
     log(`port ${options.port} is in use; the twin takes a free one`);
     return Twin.start({ ...twinOptions, port: 0 });
   });
-  const stopWatching = watchExecutions(twin, log);
-  log(`twin up in ${elapsed()} (time x${twin.clock.scale}); console: ${twin.url}/  state file: .local/twin.json`);
-  const session = new LoopSession(twin, loadTeamConfig(teamConfigFile(options.team)));
-  const shutdown = async () => {
-    stopWatching();
-    session.close();
-    await twin.stop();
-  };
+  cleanups.push(() => twin.stop());
+  cleanups.push(watchExecutions(twin, log));
+  log(`twin up in ${elapsed()} (time x${twin.clock.scale}); console: ${twin.url}/  state file: ${options.stateFile}`);
 
-  if (headless) {
-    try {
-      const result = await runLoop(session, { until: options.until as 'trained', rows: options.rows, report: log });
-      log(`\ntimeline (wall clock, ${elapsed()} in all):`);
-      for (const step of result.steps) log(`  ${step.name.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)}s  ${step.detail}`);
-      if (options.faultDrills) return (await runFaultDrills(session, result.pendingVersion, log)) ? 0 : 1;
-      return 0;
-    } catch (err) {
-      log(`\nFAILED ${(err as Error).message}`);
-      return 1;
-    } finally {
-      await shutdown();
+  try {
+    const session = new LoopSession(twin, config);
+    cleanups.push(() => session.close());
+    if (headless) return await runHeadless(session, options.until as 'trained', options.driftShift, options.faultDrills, dataset, log, elapsed);
+
+    const initial = dataset.initial();
+    log(`${initial.summary} -> ${await session.uploadDataset(initial)}; starting the training pipeline ...`);
+    const arn = await session.startTraining(`manual-${Date.now()}`, 'npm start');
+    const run = await twin.states.describe(arn).done;
+    if (run.status === 'SUCCEEDED') {
+      const pending = (await session.versions()).filter((v) => v.status === 'pending_approval').map((v) => v.version);
+      log(`\n${session.model} ${pending.length === 1 ? 'version' : 'versions'} ${pending.join(', ')} pending approval: open ${twin.url}/ and click approve.`);
+    } else {
+      log(`\nthe training run ${run.status}: see ${twin.url}/ for the failed step.`);
     }
+    if (options.faultDrills) await runFaultDrills(session, undefined, log);
+    if (options.traffic) cleanups.push(trafficOnceLive(session, log));
+    log('the twin keeps running (deployment, traffic, drift happen here); Ctrl-C stops it.');
+    waitingForCtrlC = true;
+    return await new Promise<number>(() => undefined);
+  } finally {
+    if (!waitingForCtrlC) await shutdown();
   }
-
-  await session.uploadDataset('transactions.csv', { rows: options.rows, seed: 7 });
-  log(`example dataset uploaded (${options.rows} rows); starting the training pipeline ...`);
-  const arn = await session.startTraining(`manual-${Date.now()}`, 'npm start');
-  const run = await twin.states.describe(arn).done;
-  if (run.status === 'SUCCEEDED') {
-    const pending = (await session.versions()).filter((v) => v.status === 'pending_approval').map((v) => v.version);
-    log(`\n${session.model} ${pending.length === 1 ? 'version' : 'versions'} ${pending.join(', ')} pending approval: open ${twin.url}/ and click approve.`);
-  } else {
-    log(`\nthe training run ${run.status}: see ${twin.url}/ for the failed step.`);
-  }
-  if (options.faultDrills) await runFaultDrills(session, undefined, log);
-  const stopTraffic = options.traffic ? trafficOnceLive(session, log) : () => undefined;
-  log('the twin keeps running (deployment, traffic, drift happen here); Ctrl-C stops it.');
-  await new Promise<void>((resolveStop) => {
-    process.once('SIGINT', () => resolveStop());
-    process.once('SIGTERM', () => resolveStop());
-  });
-  stopTraffic();
-  await shutdown();
-  return 0;
 }
 
-function teamConfigFile(team: string | undefined): string {
+async function runHeadless(
+  session: LoopSession,
+  until: 'trained' | 'deployed' | 'retrained',
+  driftShift: number,
+  faultDrills: boolean,
+  dataset: ReturnType<typeof teamDataset>,
+  log: (line: string) => void,
+  elapsed: () => string,
+): Promise<number> {
+  try {
+    const result = await runLoop(session, { until, dataset, driftShift, report: log });
+    log(`\ntimeline (wall clock, ${elapsed()} in all):`);
+    for (const step of result.steps) log(`  ${step.name.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)}s  ${step.detail}`);
+    if (faultDrills) return (await runFaultDrills(session, result.pendingVersion, log)) ? 0 : 1;
+    return 0;
+  } catch (err) {
+    log(`\nFAILED ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+/** --team, else cdk.json's context "team" (what `cdk synth` without -c would use). */
+function teamName(team: string | undefined): string {
   const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: { team?: string } };
   const name = team ?? cdkJson.context?.team;
-  const file = join(PROJECT_ROOT, 'pipelines', 'teams', `${name}.json`);
-  if (!name || !existsSync(file)) throw new UsageError(`no team config pipelines/teams/${name}.json (set --team or cdk.json context "team")`);
+  if (!name) throw new UsageError('no team: set --team <name> (a config in pipelines/teams/<name>.json) or cdk.json context "team"');
+  return name;
+}
+
+function teamConfigFile(team: string): string {
+  const file = join(PROJECT_ROOT, 'pipelines', 'teams', `${team}.json`);
+  if (!existsSync(file)) throw new UsageError(`no team config pipelines/teams/${team}.json (set --team or cdk.json context "team")`);
   return file;
 }
+
+/** Mistakes the user fixes (options, config, data, a cdk.out of another team): the message, exit 2. */
+const isUsersToFix = (err: unknown) => err instanceof UsageError || err instanceof TeamConfigError || err instanceof DatasetError || err instanceof WrongStackError;
 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof UsageError ? err.message : err);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    console.error(isUsersToFix(err) ? (err as Error).message : err);
+    process.exit(isUsersToFix(err) ? 2 : 1);
   },
 );

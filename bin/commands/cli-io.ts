@@ -51,12 +51,14 @@ export interface StackTarget {
   stackName: string;
   outputs: Record<string, string>;
   /** Local endpoints (twin only); against AWS the SDK's defaults apply. */
+  twinUrl?: string;
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
 }
 
 const outputsSchema = z.record(z.string(), z.string());
 const twinStateSchema = z.object({
+  twinUrl: z.url().optional(),
   dynamodbEndpoint: z.url(),
   s3Endpoint: z.url().optional(),
   region: z.string().min(1),
@@ -84,7 +86,7 @@ export function resolveTarget(options: TargetOptions, needs: string): StackTarge
   const twin = readJson(file, twinStateSchema, 'is not the local twin state', 'is the local twin running? Start it, or target a deployed stack with --outputs cdk-outputs.json --region <region>');
   const stacks = Object.fromEntries(Object.entries(twin.stacks).map(([name, stack]) => [name, stack.outputs]));
   const [stackName, outputs] = pickStack(stacks, needs, options, file);
-  return { kind: 'twin', region: options.region ?? twin.region, stackName, outputs, dynamodbEndpoint: twin.dynamodbEndpoint, s3Endpoint: twin.s3Endpoint };
+  return { kind: 'twin', region: options.region ?? twin.region, stackName, outputs, twinUrl: twin.twinUrl, dynamodbEndpoint: twin.dynamodbEndpoint, s3Endpoint: twin.s3Endpoint };
 }
 
 /** The value of the output whose key contains `fragment`. */

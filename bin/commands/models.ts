@@ -13,7 +13,8 @@ import { byomPrefix } from '../../lambdas/shared/storage-layout';
 import { FEATURE_TYPES, featureSchema, type FeatureSpec, MODEL_TASKS } from '../../lib/team-config';
 import type { ByomField, ByomRequest, UploadedModel } from '../../pipelines/byom';
 import { modelView, versionSummaryView, versionView } from '../../lambdas/registry/views';
-import { type CliIo, formatTable, resolveTarget, type StackTarget, stackOutput, TARGET_OPTIONS, TWIN_CREDENTIALS, UsageError } from './cli-io';
+import { type CliIo, formatTable, resolveTarget, type StackTarget, stackOutput, TARGET_OPTIONS, type TargetOptions, TWIN_CREDENTIALS, UsageError } from './cli-io';
+import { requireServedModel } from './served-model';
 
 export const MODELS_USAGE = `usage: mlops models <command> [options]
   list                                   models with their latest, live and previous live versions
@@ -93,8 +94,8 @@ async function list(args: string[], io: CliIo): Promise<number> {
 
 async function show(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {}, [1, 2]);
-  const { registry } = connect(values);
   const [model, version] = positionals;
+  const { registry } = await connectFor(model, values);
   if (version === undefined) {
     const view = { ...modelView(await registry.getModel(model)), versions: (await registry.listVersions(model)).map(versionSummaryView) };
     if (values.json) return print(io, view);
@@ -162,6 +163,7 @@ const ONNX_ONLY = ['features', 'label', 'labels', 'task', 'tolerance', 'input-na
 /** Registers an artifact already in S3, or (with --onnx) packages, uploads and registers a model trained elsewhere. */
 async function register(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, REGISTER_OPTIONS, 1);
+  await requireServedModel(resolveTarget(values, REGISTRY_OUTPUT), positionals[0]);
   const withOnnx = values.onnx !== undefined;
   const misplaced = (withOnnx ? ARTIFACT_ONLY : ONNX_ONLY).find((name) => values[name] !== undefined);
   if (misplaced) {
@@ -325,8 +327,8 @@ export async function registerVersion(registry: ModelRegistry, input: RegisterIn
 async function decide(command: 'approve' | 'reject', args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { comment: { type: 'string' } }, 2);
   const comment = requireComment(values.comment, command);
-  const { registry, actor } = connect(values);
   const [model, version] = positionals;
+  const { registry, actor } = await connectFor(model, values);
   const decision = { actor: await actor(), reason: comment };
   const result = command === 'approve' ? await registry.approve(model, version, decision) : await registry.reject(model, version, decision);
   return printTransition(io, result, Boolean(values.json));
@@ -335,7 +337,7 @@ async function decide(command: 'approve' | 'reject', args: string[], io: CliIo):
 async function rollback(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { comment: { type: 'string' } }, 1);
   const comment = requireComment(values.comment, 'rollback');
-  const { registry, actor } = connect(values);
+  const { registry, actor } = await connectFor(positionals[0], values);
   return printTransition(io, await registry.rollbackLive(positionals[0], { actor: await actor(), reason: comment }), Boolean(values.json));
 }
 
@@ -398,6 +400,13 @@ function connect(options: { outputs?: string; region?: string; stack?: string; t
       ? `cli:${userInfo().username}`
       : ((await new STSClient({ region: target.region }).send(new GetCallerIdentityCommand({}))).Arn ?? 'cli:unknown');
   return { registry, actor, target };
+}
+
+/** connect(), refusing a model the stack does not serve (a version of it would never be deployed or monitored). */
+async function connectFor(model: string, options: TargetOptions) {
+  const connection = connect(options);
+  await requireServedModel(connection.target, model);
+  return connection;
 }
 
 /** S3 of the target: the twin's s3rver (its own credentials, path-style, no streaming checksums) or AWS. */

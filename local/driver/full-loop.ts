@@ -1,5 +1,7 @@
-import { type LoopSession, LoopStepError, type VersionSummary, waitFor } from './loop-session';
+import { replayRows, shiftNumericFeatures } from './holdout-replay';
+import { type LoopSession, LoopStepError, type TrafficResult, type VersionSummary, waitFor } from './loop-session';
 import type { Stop } from './options';
+import type { TeamDataset } from './team-dataset';
 
 export interface LoopStep {
   readonly name: string;
@@ -19,14 +21,27 @@ export interface LoopResult {
   requestsSent?: number;
 }
 
+export interface LoopOptions {
+  readonly until: Exclude<Stop, 'console'>;
+  /** The team's data (team-dataset.ts). */
+  readonly dataset: TeamDataset;
+  /** Drifted traffic moves each numeric feature by this many holdout standard deviations. */
+  readonly driftShift: number;
+  readonly report: (line: string) => void;
+}
+
 const MINUTES = 60_000;
+/** Instances of normal traffic replayed from the holdout set. */
+const NORMAL_INSTANCES = 600;
 
 /**
  * The headless loop: train -> register -> approve -> deploy (holdout parity, canary, bake, alarm check) ->
  * traffic -> drift -> alarm -> retraining -> a new version pending approval. Each step waits for what the platform
  * does on its own (pipelines, rules, alarms, the drift schedule) and fails naming the step that did not happen.
+ * Traffic is the deployed version's holdout set replayed, then a copy with its numeric features shifted, so the
+ * loop works for any team's model and data.
  */
-export async function runLoop(session: LoopSession, options: { until: Stop; rows: number; report: (line: string) => void }): Promise<LoopResult> {
+export async function runLoop(session: LoopSession, options: LoopOptions): Promise<LoopResult> {
   const started = Date.now();
   const steps: LoopStep[] = [];
   let last = started;
@@ -37,8 +52,8 @@ export async function runLoop(session: LoopSession, options: { until: Stop; rows
     last = now;
   };
 
-  const uri = await session.uploadDataset('transactions.csv', { rows: options.rows, seed: 7 });
-  step('dataset', `${options.rows} labelled transactions -> ${uri}`);
+  const initial = options.dataset.initial();
+  step('dataset', `${initial.summary} -> ${await session.uploadDataset(initial)}`);
 
   const trainingArn = await session.startTraining(`manual-${stamp()}`, 'npm start');
   const training = await session.waitForExecution('train', trainingArn, 15 * MINUTES);
@@ -59,17 +74,26 @@ export async function runLoop(session: LoopSession, options: { until: Stop; rows
   step('deploy', `execution ${deployment.name} SUCCEEDED; version ${live.version} live, alias -> function version ${result.aliasVersion}`);
   if (options.until === 'deployed') return result;
 
-  const normal = await session.sendTraffic({ rows: 600, seed: 11, shift: 0 });
-  step('traffic', `${normal.requests} requests of normal traffic (${normal.failures} failed)`);
-  if (normal.failures) throw new LoopStepError('traffic', `${normal.failures} inference requests failed, the first with ${normal.firstFailure}`);
+  const holdout = await session.holdout(live.version);
+  const normal = await session.sendTraffic(replayRows(holdout.rows, NORMAL_INSTANCES));
+  requireDelivered('traffic', normal);
+  step('traffic', `${normal.requests} requests of normal traffic (${NORMAL_INSTANCES} instances replayed from the ${holdout.rows.length} holdout rows of version ${live.version})`);
 
   const driftStarted = Date.now();
-  await session.uploadDataset(`transactions-${stamp()}.csv`, { rows: Math.round(options.rows / 2), seed: 13, shift: 1 });
+  const shifted = shiftNumericFeatures(holdout, options.driftShift);
+  const newData = options.dataset.drifted(shifted, stamp());
+  const newDataUri = await session.uploadDataset(newData);
   // Drifted traffic must outweigh what the capture window already holds (normal traffic and the holdout check's
   // requests), as a real shift in production traffic would.
-  const drifted = await session.sendTraffic({ rows: Math.max(4000, Math.round(options.rows * 0.4)), seed: 12, shift: 1 });
+  const driftedInstances = Math.max(4000, 2 * (holdout.rows.length + NORMAL_INSTANCES));
+  const drifted = await session.sendTraffic(replayRows(shifted.rows, driftedInstances));
+  requireDelivered('drift', drifted);
   result.requestsSent = normal.requests + drifted.requests;
-  step('drift', `${drifted.requests} requests of drifted traffic; newly labelled drifted transactions added to the dataset`);
+  step(
+    'drift',
+    `${drifted.requests} requests of drifted traffic (${driftedInstances} holdout instances, numeric features moved by ${options.driftShift} standard deviations); ` +
+      `new labelled data for retraining: ${newData.summary} -> ${newDataUri}`,
+  );
 
   const retraining = await waitFor('alarm -> retraining', 10 * MINUTES, () =>
     session.executionsOf('TrainingStateMachineArn', driftStarted).find((e) => e.executionArn !== trainingArn),
@@ -84,6 +108,11 @@ export async function runLoop(session: LoopSession, options: { until: Stop; rows
   result.pendingVersion = pending.version;
   step('retrain', `execution ${retraining.name} SUCCEEDED; version ${pending.version} pending_approval`);
   return result;
+}
+
+/** Inference requests that failed stop the loop, naming how many and the first response. */
+function requireDelivered(step: string, traffic: TrafficResult): void {
+  if (traffic.failures) throw new LoopStepError(step, `${traffic.failures} of ${traffic.requests} inference requests failed, the first with ${traffic.firstFailure}`);
 }
 
 async function newestVersion(session: LoopSession, step: string, predicate: (v: VersionSummary) => boolean): Promise<VersionSummary> {

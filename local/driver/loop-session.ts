@@ -1,10 +1,13 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { TeamConfig } from '../../lib/team-config';
-import { datasetToCsv, generateInferenceRows, generateTransactions } from '../../pipelines/datasets/card-fraud';
+import { parseS3Uri } from '../../lambdas/shared/storage-layout';
 import { LOCAL_CREDENTIALS } from '../services/aws-environment';
 import type { Execution } from '../services/states/state-machines';
 import type { Twin } from '../twin';
+import { type HoldoutTable, parseHoldout } from './holdout-replay';
+import { checkTwinServes } from './team-stack';
+import type { DatasetObject } from './team-dataset';
 
 /** A registry version as the approval API lists it. */
 export interface VersionSummary {
@@ -12,6 +15,14 @@ export interface VersionSummary {
   status: string;
   primaryMetric: string | null;
   primaryMetricValue: number | null;
+}
+
+/** What became of a batch of inference requests. */
+export interface TrafficResult {
+  requests: number;
+  failures: number;
+  /** Status and body of the first failed request. */
+  firstFailure?: string;
 }
 
 export class LoopStepError extends Error {
@@ -40,6 +51,8 @@ export class LoopSession {
     readonly config: TeamConfig,
     private readonly actor = 'demo@example.com',
   ) {
+    // Driving a stack built from another config would train, approve and send traffic to the wrong model.
+    checkTwinServes(twin, config);
     this.s3 = new S3Client({ region: twin.app.env.region, endpoint: twin.endpoints.s3, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
     this.sfn = new SFNClient({ region: twin.app.env.region, endpoint: twin.url, credentials: LOCAL_CREDENTIALS });
   }
@@ -48,12 +61,22 @@ export class LoopSession {
     return this.config.model.name;
   }
 
-  /** Writes generated labelled transactions under the team's dataset prefix (`datasetUri`). */
-  async uploadDataset(file: string, options: { rows: number; seed: number; shift?: number }): Promise<string> {
+  /** Writes one object of the team's data under its dataset prefix (`datasetUri`); returns its URI. */
+  async uploadDataset(object: DatasetObject): Promise<string> {
     const { bucket, prefix } = this.datasetLocation();
-    const key = `${prefix}${file}`;
-    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: datasetToCsv(generateTransactions(options)), ContentType: 'text/csv' }));
+    const key = `${prefix}${object.fileName}`;
+    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: object.body, ContentType: object.contentType }));
     return `s3://${bucket}/${key}`;
+  }
+
+  /** The holdout set a registered version was measured on (its `holdoutUri`: the run's split, or a BYOM upload). */
+  async holdout(version: number): Promise<HoldoutTable> {
+    const detail = await this.api<{ lineage: { holdoutUri: string | null } }>('GET', `/models/${encodeURIComponent(this.model)}/versions/${version}`);
+    const uri = detail.lineage.holdoutUri;
+    if (!uri) throw new LoopStepError('holdout', `version ${version} has no holdout set to replay as traffic`);
+    const { bucket, key } = parseS3Uri(uri);
+    const object = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return parseHoldout(await object.Body!.transformToString('utf8'), this.config, uri);
   }
 
   /** Starts the training pipeline through the Step Functions API, as `mlops train` would. */
@@ -124,12 +147,14 @@ export class LoopSession {
     return { version: alias.functionVersion, routing: alias.additionalVersionWeights };
   }
 
-  /** Sends generated inference traffic to the function URL in requests of `batch` rows; returns the error count. */
-  async sendTraffic(options: { rows: number; seed: number; shift: number; batch?: number; concurrency?: number }): Promise<{ requests: number; failures: number; firstFailure?: string }> {
-    const rows = generateInferenceRows(options);
+  /**
+   * Sends `instances` (positional, model feature order) to the function URL in requests of `batch` rows. Failed
+   * requests are counted and the first one's response kept, for the caller to show.
+   */
+  async sendTraffic(instances: readonly (readonly number[])[], options: { batch?: number; concurrency?: number } = {}): Promise<TrafficResult> {
     const batch = options.batch ?? 20;
     const bodies: string[] = [];
-    for (let i = 0; i < rows.length; i += batch) bodies.push(JSON.stringify({ instances: rows.slice(i, i + batch) }));
+    for (let i = 0; i < instances.length; i += batch) bodies.push(JSON.stringify({ instances: instances.slice(i, i + batch) }));
     let failures = 0;
     let firstFailure: string | undefined;
     // The inference tier's contract (SageMaker-style): POST /invocations under the function URL.
@@ -162,6 +187,9 @@ export class LoopSession {
 
   private datasetLocation(): { bucket: string; prefix: string } {
     const uri = this.config.training.datasetUri;
+    if (/\.(csv|parquet)$/i.test(uri)) {
+      throw new LoopStepError('dataset', `training.datasetUri "${uri}" names one file; the twin adds data files under it, so make it a prefix (ending in /)`);
+    }
     const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
     const location = match ? { bucket: match[1], prefix: match[2] } : { bucket: this.twin.output('ArtifactBucketName'), prefix: uri };
     return { bucket: location.bucket, prefix: location.prefix && !location.prefix.endsWith('/') ? `${location.prefix}/` : location.prefix };

@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const STOPS = ['trained', 'deployed', 'retrained', 'console'] as const;
 export type Stop = (typeof STOPS)[number];
 
+const DATASET_FILE = /\.(csv|parquet)$/i;
+
 export const optionsSchema = z
   .object({
     autoApprove: z.boolean().default(false),
@@ -13,7 +15,17 @@ export const optionsSchema = z
     /** @default .local/data, or .local/headless (wiped first) for a headless run */
     dataDir: z.string().min(1).optional(),
     cdkOut: z.string().min(1).default('cdk.out'),
+    /** The twin's state file, which `mlops` reads to find the twin; removed when the twin stops. */
+    stateFile: z.string().min(1).default('.local/twin.json'),
     team: z.string().min(1).optional(),
+    /** The team's own raw data; the card-fraud generator is the example team's default only (team-dataset.ts). */
+    dataset: z
+      .string()
+      .min(1)
+      .refine((file) => DATASET_FILE.test(file), { message: 'expected a .csv or .parquet file' })
+      .optional(),
+    /** Drifted traffic moves each numeric feature by this many standard deviations of its holdout column. */
+    driftShift: z.coerce.number().positive().max(100).default(2),
     rows: z.coerce.number().int().min(500).max(1_000_000).default(20_000),
     synth: z.boolean().default(true),
     fresh: z.boolean().default(false),
@@ -31,7 +43,10 @@ const FLAGS: Record<string, { key: keyof DriverOptions; boolean?: true }> = {
   '--port': { key: 'port' },
   '--data-dir': { key: 'dataDir' },
   '--cdk-out': { key: 'cdkOut' },
+  '--state-file': { key: 'stateFile' },
   '--team': { key: 'team' },
+  '--dataset': { key: 'dataset' },
+  '--drift-shift': { key: 'driftShift' },
   '--rows': { key: 'rows' },
   '--no-synth': { key: 'synth', boolean: true },
   '--fresh': { key: 'fresh', boolean: true },
@@ -41,7 +56,8 @@ const FLAGS: Record<string, { key: keyof DriverOptions; boolean?: true }> = {
 };
 
 export const USAGE = `usage: npm start -- [--auto-approve] [--until trained|deployed|retrained] [--time-scale N] [--port N]
-                      [--data-dir DIR] [--cdk-out DIR] [--team NAME] [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills] [--no-traffic]`;
+                      [--data-dir DIR] [--cdk-out DIR] [--state-file FILE] [--team NAME] [--dataset FILE.csv|FILE.parquet] [--drift-shift K]
+                      [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills] [--no-traffic]`;
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -19,14 +19,11 @@ export interface TeamTwin {
  * Synthesizes the example team stack (as bin/app.ts does) into a temporary cloud assembly and starts the twin on it,
  * with fresh data. Synthesis bundles every function: start one per test file, in `beforeAll`.
  */
-export async function startTeamTwin(options: { timeScale: number; config?: TeamConfig }): Promise<TeamTwin> {
+export async function startTeamTwin(options: { timeScale: number; config?: TeamConfig; stateFile?: string }): Promise<TeamTwin> {
   const scratch = mkdtempSync(join(tmpdir(), 'team-twin-'));
   const config = options.config ?? exampleConfig();
-  const cdkOut = join(scratch, 'cdk.out');
-  const app = new App({ outdir: cdkOut, context: projectContext() });
-  new MlopsTeamStack(app, `Mlops-${config.team}`, { config });
-  app.synth();
-  const twin = await Twin.start({ cdkOut, dataDirectory: join(scratch, 'data'), timeScale: options.timeScale });
+  const cdkOut = synthesizeTeamAssembly(config, join(scratch, 'cdk.out'));
+  const twin = await Twin.start({ cdkOut, dataDirectory: join(scratch, 'data'), timeScale: options.timeScale, stateFile: options.stateFile });
   return {
     twin,
     config,
@@ -36,4 +33,12 @@ export async function startTeamTwin(options: { timeScale: number; config?: TeamC
       rmSync(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/** Writes the team's cloud assembly (stack `Mlops-<team>`, as bin/app.ts names it) to `outdir`; returns `outdir`. */
+export function synthesizeTeamAssembly(config: TeamConfig, outdir: string): string {
+  const app = new App({ outdir, context: projectContext() });
+  new MlopsTeamStack(app, `Mlops-${config.team}`, { config });
+  app.synth();
+  return outdir;
 }

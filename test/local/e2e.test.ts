@@ -9,6 +9,7 @@ import type { StateMachineFlow, TwinState } from '../../local/console/src/lib/tw
 import { runLoop, type LoopResult } from '../../local/driver/full-loop';
 import { failedTrainingDrill, rollbackDrill } from '../../local/driver/fault-drills';
 import { LoopSession } from '../../local/driver/loop-session';
+import { teamDataset } from '../../local/driver/team-dataset';
 import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
 import { startTeamTwin, type TeamTwin } from '../helpers/twin';
 
@@ -47,7 +48,7 @@ describe('the platform loop in the local twin', () => {
   beforeAll(async () => {
     team = await startTeamTwin({ timeScale: 600 });
     session = new LoopSession(team.twin, team.config);
-    result = await runLoop(session, { until: 'retrained', rows: 8000, report: (line) => lines.push(line) });
+    result = await runLoop(session, { until: 'retrained', dataset: teamDataset(team.config, { rows: 8000 }), driftShift: 2, report: (line) => lines.push(line) });
   }, 900_000);
 
   afterAll(async () => {
