@@ -10,10 +10,11 @@ import { evaluate, evaluateInputSchema, type ChampionLookup, type EvaluateResult
 
 /**
  * Evaluate step. Input: { executionName, model, modelArtifactUri, holdoutUri, validationUri, datasetLineageUri }.
- * Env: REGISTRY_TABLE_NAME, ARTIFACT_BUCKET, MODEL_NAME, EVALUATION_CONFIG ({ task, primaryMetric, threshold,
- * championMargin, autoApprove }). Returns { metrics: { validation, holdout }, artifactSha256, dataset: { uri,
- * sha256 }, gate: { passed, reason }, champion: { version, metric } | null, approve }. A failed gate is a result, not an error: the state
- * machine decides; bad input or an unreadable model throws, and the pipeline's Catch records the failure.
+ * Env: REGISTRY_TABLE_NAME, ARTIFACT_BUCKET, MODEL_NAME, EVALUATION_CONFIG ({ task, classes (multiclass only),
+ * primaryMetric, threshold, championMargin, autoApprove }). Returns { metrics: { validation, holdout }, artifactSha256,
+ * dataset: { uri, sha256 }, gate: { passed, reason }, champion: { version, metric } | null, approve }. A failed gate is a
+ * result, not an error: the state machine decides; bad input throws, a model that is not the team's or whose output is
+ * broken throws InvalidModelOutputError, and the pipeline's Catch records the failure.
  */
 const logger = new Logger();
 const s3 = createS3Client();

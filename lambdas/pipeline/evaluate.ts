@@ -3,18 +3,21 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { formatIssues } from '../../lib/team-config';
 import { parseS3Uri } from '../shared/storage-layout';
-import { unpackModelArchive } from '../../pipelines/common/model-archive';
+import { parseCsvText } from '../../pipelines/common/csv';
 import { getObjectByUri } from '../../pipelines/common/s3';
+import { checkPredictions } from '../../pipelines/evaluation/check-predictions';
 import { decide, type Champion, type EvaluationConfig } from '../../pipelines/evaluation/gate';
 import type { Metrics } from '../../pipelines/evaluation/metrics';
-import { readLabelledCsv, scoreTable } from '../../pipelines/evaluation/score';
-import { ModelSession } from '../inference/model-session';
+import { metricsOf, predictTable, readLabelledCsv } from '../../pipelines/evaluation/score';
 import { datasetLineageSchema } from '../../pipelines/processing/dataset-lineage';
+import { openTrainingOutput } from './training-output';
 
 /**
- * The Evaluate step of the training pipeline: score the trained model on validation and holdout with
- * onnxruntime, apply the threshold gate and compare with the live champion. It also reads the run's dataset lineage
- * (dataset.json of the processing job), so the version is registered with the dataset it was trained on.
+ * The Evaluate step of the training pipeline: check what the training job wrote (openTrainingOutput, then every
+ * prediction with checkPredictions), score the model on validation and holdout with onnxruntime, apply the
+ * threshold gate and compare with the live champion. It also reads the run's dataset lineage (dataset.json of the
+ * processing job), so the version is registered with the dataset it was trained on. A model that fails a check
+ * throws InvalidModelOutputError: the pipeline's Catch records the failed run and nothing is registered.
  */
 
 const s3UriSchema = z.string().regex(/^s3:\/\/[^/]+\/.+$/, 'expected an s3://bucket/key URI');
@@ -60,15 +63,20 @@ export async function evaluate(
   const dataset = await readDatasetLineage(deps.s3, input.datasetLineageUri);
   const archive = await getObjectByUri(deps.s3, input.modelArtifactUri);
   const artifactSha256 = createHash('sha256').update(archive).digest('hex');
-  const { onnx, metadata } = await unpackModelArchive(archive, input.modelArtifactUri);
-  if (metadata.task !== config.task) {
-    throw new Error(`the model is a ${metadata.task} model but the team's task is ${config.task}`);
-  }
-  const predictor = await ModelSession.create({ onnx, metadata });
+  const validation = (await getObjectByUri(deps.s3, input.validationUri)).toString('utf8');
+  const expected = { task: config.task, classes: config.classes, features: featureColumnsOf(validation) };
+  const predictor = await openTrainingOutput(archive, input.modelArtifactUri, expected);
   try {
-    const score = async (uri: string) =>
-      scoreTable(predictor, readLabelledCsv(uri, (await getObjectByUri(deps.s3, uri)).toString('utf8'), metadata), metadata.task);
-    const metrics = { validation: await score(input.validationUri), holdout: await score(input.holdoutUri) };
+    // Validation first: a model whose output is broken fails on the first split, naming the row.
+    const score = async (uri: string, text: string): Promise<Metrics> => {
+      const table = readLabelledCsv(uri, text, predictor.metadata);
+      const output = await predictTable(predictor, table);
+      checkPredictions(config.task, output, table.rowCount, uri);
+      return metricsOf(config.task, table.labels, output);
+    };
+    const validationMetrics = await score(input.validationUri, validation);
+    const holdout = await score(input.holdoutUri, (await getObjectByUri(deps.s3, input.holdoutUri)).toString('utf8'));
+    const metrics = { validation: validationMetrics, holdout };
     const live = await deps.lookupChampion(input.model);
     const championMetric = live?.holdout[config.primaryMetric];
     const champion = live && championMetric !== undefined ? { version: live.version, metric: championMetric } : null;
@@ -77,6 +85,12 @@ export async function evaluate(
   } finally {
     await predictor.release();
   }
+}
+
+/** The feature columns of a processed split: its header in the team's feature order, the label last. */
+function featureColumnsOf(split: string): string[] {
+  const end = split.indexOf('\n');
+  return parseCsvText(end < 0 ? split : split.slice(0, end)).header.slice(0, -1);
 }
 
 /** The lineage the processing job wrote; a missing or malformed file fails the run rather than losing the lineage. */

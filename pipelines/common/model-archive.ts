@@ -36,22 +36,7 @@ export async function packModelArchive(onnx: Uint8Array, metadata: ModelMetadata
 
 /** Reads model.onnx and a validated metadata.json from a model.tar.gz (entries may be prefixed with "./"). */
 export async function unpackModelArchive(archive: Uint8Array, source = 'model archive'): Promise<ModelFiles> {
-  const files = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    const parser = new Parser({
-      onReadEntry: (entry: ReadEntry) => {
-        const name = entry.path.replace(/^\.\//, '');
-        const chunks: Buffer[] = [];
-        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
-        entry.on('end', () => files.set(name, Buffer.concat(chunks)));
-      },
-    });
-    parser.on('end', resolve);
-    parser.on('error', reject);
-    Readable.from([Buffer.from(archive)]).on('error', reject).pipe(parser);
-  }).catch((err: unknown) => {
-    throw new ModelArchiveError(`${source} is not a readable .tar.gz: ${(err as Error).message}`, { cause: err });
-  });
+  const files = await readArchiveFiles(archive, source);
   const onnx = files.get(MODEL_FILE);
   const metadataText = files.get(METADATA_FILE);
   if (!onnx || !metadataText) {
@@ -70,4 +55,26 @@ export async function unpackModelArchive(archive: Uint8Array, source = 'model ar
     );
   }
   return { onnx, metadata: metadata.data };
+}
+
+/** Every file of a .tar.gz by name (directories left out, "./" prefixes dropped), so a caller can name what is missing. */
+export async function readArchiveFiles(archive: Uint8Array, source = 'model archive'): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  await new Promise<void>((resolve, reject) => {
+    const parser = new Parser({
+      onReadEntry: (entry: ReadEntry) => {
+        if (entry.type === 'Directory') return entry.resume();
+        const name = entry.path.replace(/^\.\//, '');
+        const chunks: Buffer[] = [];
+        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+        entry.on('end', () => files.set(name, Buffer.concat(chunks)));
+      },
+    });
+    parser.on('end', resolve);
+    parser.on('error', reject);
+    Readable.from([Buffer.from(archive)]).on('error', reject).pipe(parser);
+  }).catch((err: unknown) => {
+    throw new ModelArchiveError(`${source} is not a readable .tar.gz: ${(err as Error).message}`, { cause: err });
+  });
+  return files;
 }

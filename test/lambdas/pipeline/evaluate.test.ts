@@ -11,7 +11,10 @@ import { generateTransactions } from '../../../pipelines/datasets/card-fraud';
 import { computeMetrics } from '../../../pipelines/evaluation/metrics';
 import { parseHyperparameters, trainingHyperparameters } from '../../../pipelines/trainer/hyperparameters';
 import { trainModel } from '../../../pipelines/trainer/train';
+import type { ModelMetadata } from '../../../lambdas/shared/model-metadata';
+import { INPUT_NAME, PROBABILITIES_OUTPUT } from '../../../pipelines/trainer/onnx/graph';
 import { lambdaEnvFor, startDynalite, type LocalDynamo } from '../../helpers/dynalite';
+import { linearClassifier } from './small-onnx-models';
 import { type LocalS3, startS3rver } from '../../helpers/s3rver';
 
 const config = parseTeamConfig(JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')));
@@ -32,6 +35,7 @@ let handler: (event: unknown) => Promise<{
   approve: boolean;
 }>;
 let expectedHoldout: Record<string, number>;
+let trainedMetadata: ModelMetadata;
 const input = (execution: string) => ({
   executionName: execution,
   model: config.model.name,
@@ -68,6 +72,7 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
   const trained = trainModel(parseHyperparameters(trainingHyperparameters(config)), table(parts.train), table(parts.validation), 'sha');
+  trainedMetadata = trained.metadata;
   const put = (key: string, body: string | Uint8Array) => s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body }));
   await put('runs/r1/model/job/output/model.tar.gz', await packModelArchive(trained.onnx, trained.metadata));
   await put('runs/r1/processed/validation/data.csv', formatCsv(dataset.columns, parts.validation));
@@ -141,7 +146,26 @@ describe('Evaluate step', () => {
     );
   });
 
-  it('fails clearly on an unreadable model archive', async () => {
-    await expect(handler(input('bad'))).rejects.toThrow(/model\.tar\.gz must contain model\.onnx and metadata\.json, found: nothing/);
+  it('fails clearly on an archive that holds no model', async () => {
+    await expect(handler(input('bad'))).rejects.toThrow(
+      'the training container wrote no model.onnx and no metadata.json to /opt/ml/model (found: nothing)',
+    );
+  });
+
+  it('GIVEN a model that predicts NaN WHEN evaluated THEN fails with the InvalidModelOutputError code the failure row records, naming the row', async () => {
+    const width = config.model.features.length;
+    const weights = Array.from({ length: width }, (_, i) => [0.1 * i, -0.1 * i]);
+    const metadata = { ...trainedMetadata, outputName: PROBABILITIES_OUTPUT, inputName: INPUT_NAME };
+    // NaN for every row whose amount (the first feature) is below 30.
+    const onnx = linearClassifier({ weights, head: 'softmax', nanBelow: [30, ...new Array<number>(width - 1).fill(0)] });
+    await s3.put(s3.bucket, 'runs/nan/model/job/output/model.tar.gz', await packModelArchive(onnx, metadata));
+    const firstNegative = parts.validation.findIndex((row) => row[0] < 30) + 1;
+    expect(firstNegative).toBeGreaterThan(1);
+
+    const error = await handler(input('nan')).then(() => undefined, (err: Error) => err);
+    expect(error?.name).toBe('InvalidModelOutputError');
+    expect(error?.message).toBe(
+      `the model's output for row ${firstNegative} of s3://artifacts/runs/r1/processed/validation/data.csv is [NaN, NaN]: NaN is not a probability (a number from 0 to 1)`,
+    );
   });
 });
