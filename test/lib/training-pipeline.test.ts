@@ -1,19 +1,49 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { App, AssetStaging, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { DockerImageAsset } from 'aws-cdk-lib/aws-ecr-assets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../lib/artifact-store';
 import { ModelRegistry } from '../../lib/model-registry';
-import { parseTeamConfig } from '../../lib/team-config';
+import { REPO_ROOT } from '../../lib/private/mlops-function';
+import { parseTeamConfig, type TeamConfig, type TeamConfigInput } from '../../lib/team-config';
 import { TrainingPipeline } from '../../lib/training-pipeline';
 import { exampleConfig } from '../helpers/synth';
+import { projectContext } from '../helpers/project-context';
+import { actionsOf, identityStatements, type PolicyStatementJson } from './monitoring/iam';
 import { stateMachineDefinition } from './state-definition';
 
+/** Function code is not bundled: these tests read the template and the state machine, not the functions' code. */
 function pipelineStack(config = exampleConfig()) {
-  const stack = new Stack(new App(), 'Test');
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test');
   const artifactStore = new ArtifactStore(stack, 'Artifacts');
   const registry = new ModelRegistry(stack, 'Registry', { metricsNamespace: 'MLOps/fraud' });
   const pipeline = new TrainingPipeline(stack, 'Pipeline', { config, artifactStore, registry, metricsNamespace: 'MLOps/fraud' });
   return { stack, pipeline };
+}
+
+/** The worked example's team (multiclass, a training container from examples/maintenance/trainer, spot). */
+const MAINTENANCE_TEAM = join(REPO_ROOT, 'pipelines', 'teams', 'maintenance.json');
+function maintenanceConfig(training: Record<string, unknown> = {}): TeamConfig {
+  const raw = JSON.parse(readFileSync(MAINTENANCE_TEAM, 'utf8')) as TeamConfigInput & { training: Record<string, unknown> };
+  return parseTeamConfig({ ...raw, training: { ...raw.training, ...training } });
+}
+
+/**
+ * Object access of the training role, one `<action> on <key pattern>` per pair (statements are minimized as
+ * `cdk synth` writes them, so one statement may carry several actions and resources).
+ */
+function trainingRoleObjectAccess(template: Template): string[] {
+  return identityStatements(template, 'PipelineTrainingRole')
+    .filter((statement) => actionsOf(statement).some((action) => action.startsWith('s3:')) && statement.Condition === undefined)
+    .flatMap((statement: PolicyStatementJson) => {
+      const resources = (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]) as Array<{ 'Fn::Join'?: [string, unknown[]] }>;
+      const keys = resources.filter((r) => r['Fn::Join']).map((r) => String(r['Fn::Join']![1].at(-1)));
+      return actionsOf(statement).flatMap((action) => keys.map((key) => `${action} on ${key}`));
+    })
+    .sort();
 }
 
 describe('TrainingPipeline', () => {
@@ -53,6 +83,18 @@ describe('TrainingPipeline', () => {
     expect(train.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 120 * 60 });
   });
 
+  it('trains with the built-in trainer image and its algorithm when the team brings no container, on demand', () => {
+    const train = definition.States.Train.Parameters;
+    const trainer = (stack.node.findChild('Pipeline') as TrainingPipeline).node.findChild('TrainerImage') as DockerImageAsset;
+    expect((trainer.node.findChild('Staging') as AssetStaging).sourcePath).toBe(REPO_ROOT);
+    expect(train.AlgorithmSpecification).toEqual({ TrainingImage: expect.stringMatching(new RegExp(`:${trainer.imageTag}$`)), TrainingInputMode: 'File' });
+    expect(train.ResourceConfig.InstanceCount).toBe(1);
+    for (const absent of ['EnableManagedSpotTraining', 'CheckpointConfig', 'Environment']) expect(train[absent]).toBeUndefined();
+    expect(definition.States.Initialize.Parameters['checkpointUri.$']).toBeUndefined();
+    expect(definition.States.Register.Parameters.codeVersion).toBe(trainer.assetHash);
+    expect(trainingRoleObjectAccess(template).some((access) => access.includes('checkpoints'))).toBe(false);
+  });
+
   it('reads the dataset lineage in Evaluate and registers the dataset URI and sha256 from it', () => {
     const states = definition.States;
     expect(states.Initialize.Parameters['datasetLineageUri.$']).toMatch(
@@ -82,21 +124,12 @@ describe('TrainingPipeline', () => {
       }),
       ManagedPolicyArns: Match.absent(),
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^PipelineTrainingRole') }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: ['s3:GetObject', 's3:GetObjectVersion'],
-            Resource: { 'Fn::Join': ['', [Match.anyValue(), '/runs/*/processed/*']] },
-          }),
-          Match.objectLike({
-            Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
-            Resource: { 'Fn::Join': ['', [Match.anyValue(), '/runs/*/model/*']] },
-          }),
-        ]),
-      },
-    });
+    expect(trainingRoleObjectAccess(template)).toEqual([
+      's3:AbortMultipartUpload on /runs/*/model/*',
+      's3:GetObject on /runs/*/processed/*',
+      's3:GetObjectVersion on /runs/*/processed/*',
+      's3:PutObject on /runs/*/model/*',
+    ]);
   });
 
   it('passes the evaluation config and the onnxruntime layer to Evaluate', () => {
@@ -125,10 +158,190 @@ describe('TrainingPipeline', () => {
   });
 });
 
+describe('TrainingPipeline with a team training container built from a directory, on 2 spot instances', () => {
+  const PROCESSING_IMAGE = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/maintenance/processing:2.0';
+  const config = maintenanceConfig({
+    container: {
+      directory: 'examples/maintenance/trainer',
+      entryPoint: ['python3', '/opt/program/train.py'],
+      command: ['train', '--log-every', '5'],
+      environment: { OMP_NUM_THREADS: '2' },
+    },
+    instanceCount: 2,
+    spot: { maxWaitMinutes: 240 },
+    processing: { vcpus: 1, memoryMiB: 2048, container: { imageUri: PROCESSING_IMAGE, command: ['process'], environment: { LOG_LEVEL: 'debug' } } },
+  });
+  let stack: Stack;
+  let template: Template;
+  let definition: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let pipeline: TrainingPipeline;
+  beforeAll(() => {
+    ({ stack, pipeline } = pipelineStack(config));
+    template = Template.fromStack(stack);
+    definition = stateMachineDefinition(template, 'PipelineStateMachine');
+  });
+
+  it("builds the team's Dockerfile directory, relative to the repository root, and trains with that image", () => {
+    const image = pipeline.node.findChild('TrainerImage') as DockerImageAsset;
+    expect((image.node.findChild('Staging') as AssetStaging).sourcePath).toBe(resolve(REPO_ROOT, 'examples/maintenance/trainer'));
+    expect(definition.States.Train.Parameters.AlgorithmSpecification.TrainingImage).toMatch(new RegExp(`:${image.imageTag}$`));
+    expect(definition.States.Register.Parameters.codeVersion).toBe(image.assetHash);
+  });
+
+  it('starts the entry point with the arguments and environment of training.container', () => {
+    const train = definition.States.Train.Parameters;
+    expect(train.AlgorithmSpecification).toMatchObject({
+      ContainerEntrypoint: ['python3', '/opt/program/train.py'],
+      ContainerArguments: ['train', '--log-every', '5'],
+    });
+    expect(train.Environment).toEqual({ OMP_NUM_THREADS: '2' });
+  });
+
+  it('passes task, label, features, classes and the team hyperparameters as strings, without algorithm', () => {
+    expect(definition.States.Train.Parameters.HyperParameters).toEqual({
+      seed: '42',
+      epochs: '30',
+      hidden: '32',
+      learningRate: '0.01',
+      task: 'multiclass-classification',
+      label: 'fault',
+      features: JSON.stringify(config.model.features),
+      classes: JSON.stringify(['normal', 'bearing_wear', 'imbalance', 'misalignment']),
+    });
+  });
+
+  it('runs instanceCount instances, every one fed every row of each channel', () => {
+    const train = definition.States.Train.Parameters;
+    expect(train.ResourceConfig.InstanceCount).toBe(2);
+    for (const channel of train.InputDataConfig) expect(channel.DataSource.S3DataSource.S3DataDistributionType).toBe('FullyReplicated');
+  });
+
+  it("trains on spot capacity with checkpoints under the run's S3 prefix", () => {
+    const train = definition.States.Train.Parameters;
+    expect(train.EnableManagedSpotTraining).toBe(true);
+    expect(train.StoppingCondition).toEqual({ MaxRuntimeInSeconds: 120 * 60, MaxWaitTimeInSeconds: 240 * 60 });
+    expect(train.CheckpointConfig).toEqual({ 'S3Uri.$': '$.checkpointUri', LocalPath: '/opt/ml/checkpoints' });
+    expect(definition.States.Initialize.Parameters['checkpointUri.$']).toMatch(/^States\.Format\('s3:\/\/.+\/runs\/\{\}\/checkpoints\/', \$\.executionName\)$/);
+  });
+
+  it('lets the training role read and write the checkpoint prefix and no other new one', () => {
+    expect(trainingRoleObjectAccess(template)).toEqual([
+      's3:AbortMultipartUpload on /runs/*/checkpoints/*',
+      's3:AbortMultipartUpload on /runs/*/model/*',
+      's3:GetObject on /runs/*/checkpoints/*',
+      's3:GetObject on /runs/*/processed/*',
+      's3:GetObjectVersion on /runs/*/checkpoints/*',
+      's3:GetObjectVersion on /runs/*/processed/*',
+      's3:PutObject on /runs/*/checkpoints/*',
+      's3:PutObject on /runs/*/model/*',
+    ]);
+  });
+
+  it('runs the processing job with the image, command and environment of training.processing.container', () => {
+    template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      ContainerProperties: Match.objectLike({
+        Image: PROCESSING_IMAGE,
+        Command: ['process'],
+        Environment: Match.arrayWith([
+          { Name: 'LOG_LEVEL', Value: 'debug' },
+          { Name: 'TEAM_CONFIG', Value: JSON.stringify(config) },
+          { Name: 'SPLIT_SEED', Value: '42' },
+        ]),
+      }),
+    });
+    expect(definition.States.Process.Parameters.ContainerOverrides.Environment).toEqual([
+      { Name: 'INPUT_URI', 'Value.$': '$.input.datasetUri' },
+      { Name: 'OUTPUT_URI', 'Value.$': '$.processedUri' },
+    ]);
+    expect(pipeline.node.tryFindChild('ProcessingImage')).toBeUndefined(); // the built-in image is not built
+  });
+
+  it("lets the processing job's execution role pull from the image's repository, named exactly", () => {
+    const pulls = identityStatements(template, 'PipelineProcessingContainerExecutionRole').filter((s) => actionsOf(s).includes('ecr:BatchGetImage'));
+    expect(pulls).toEqual([
+      expect.objectContaining({ Resource: 'arn:aws:ecr:eu-west-1:111122223333:repository/maintenance/processing' }),
+    ]);
+  });
+
+  it('gives the Evaluate step the classes with the evaluation config', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          EVALUATION_CONFIG: JSON.stringify({ task: 'multiclass-classification', ...config.evaluation, classes: config.model.classes }),
+        }),
+      },
+    });
+  });
+});
+
+describe('TrainingPipeline with a team training image by URI', () => {
+  const IMAGE = '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1.0-cpu-py310-ubuntu20.04-sagemaker';
+  let template: Template;
+  let definition: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  beforeAll(() => {
+    const { stack } = pipelineStack(maintenanceConfig({ container: { imageUri: IMAGE } }));
+    template = Template.fromStack(stack);
+    definition = stateMachineDefinition(template, 'PipelineStateMachine');
+  });
+
+  it("trains with the image as written, started the image's own way, and records the URI as the code version", () => {
+    expect(definition.States.Train.Parameters.AlgorithmSpecification).toEqual({ TrainingImage: IMAGE, TrainingInputMode: 'File' });
+    expect(definition.States.Register.Parameters.codeVersion).toBe(IMAGE);
+  });
+
+  it("lets the training role pull from the image's ECR repository, named exactly", () => {
+    const pulls = identityStatements(template, 'PipelineTrainingRole').filter((s) => actionsOf(s).includes('ecr:BatchGetImage'));
+    expect(pulls).toEqual([expect.objectContaining({ Resource: 'arn:aws:ecr:us-east-1:763104351884:repository/pytorch-training' })]);
+  });
+});
+
 describe('TrainingPipeline validation', () => {
   it('rejects a processing size Fargate cannot run, naming the field and value', () => {
     const base = exampleConfig();
     const config = parseTeamConfig({ ...base, training: { ...base.training, processing: { vcpus: 1, memoryMiB: 512 } } });
     expect(() => pipelineStack(config)).toThrow(/training\.processing\.memoryMiB for 1 vCPU must be 2048-8192 in steps of 1024 on Fargate, got: 512/);
+  });
+
+  it('names training.container.directory when the directory does not exist or has no Dockerfile', () => {
+    expect(() => pipelineStack(maintenanceConfig({ container: { directory: 'examples/maintenance/trainr' } }))).toThrow(
+      /training\.container\.directory: "examples\/maintenance\/trainr" is not a directory .*relative to the directory of cdk\.json/,
+    );
+    expect(() => pipelineStack(maintenanceConfig({ container: { directory: 'examples/maintenance' } }))).toThrow(
+      /training\.container\.directory: "examples\/maintenance" has no Dockerfile/,
+    );
+  });
+
+  it("reports every problem of the team's containers at once, each naming its field", () => {
+    const config = maintenanceConfig({
+      container: { imageUri: 'docker.io/library/python:3.11', command: ['fit'], environment: { SM_MODEL_DIR: '/tmp/model' } },
+      processing: {
+        vcpus: 1,
+        memoryMiB: 2048,
+        container: { imageUri: 'ghcr.io/acme/prep:1', entryPoint: ['python3'], environment: { INPUT_URI: 's3://elsewhere/' } },
+      },
+    });
+    let message = '';
+    try {
+      pipelineStack(config);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    const problems = message.split('\n').slice(1).map((line) => line.replace(/^\s+- /, '').split(':')[0]);
+    expect(problems).toEqual([
+      'training.container.imageUri',
+      'training.container.command',
+      'training.container.environment.SM_MODEL_DIR',
+      'training.processing.container.imageUri',
+      'training.processing.container.entryPoint',
+      'training.processing.container.environment.INPUT_URI',
+    ]);
+    expect(message).toMatch(/SageMaker trains with images from Amazon ECR .*got "docker\.io\/library\/python:3\.11"/);
+    expect(message).toMatch(/AWS Batch cannot override an image's ENTRYPOINT/);
+  });
+
+  it('refuses a team hyperparameter named like one the platform sets', () => {
+    expect(() => pipelineStack(maintenanceConfig({ hyperparameters: { classes: '3' } }))).toThrow(
+      /training\.hyperparameters\.classes: is set from the team config/,
+    );
   });
 });
