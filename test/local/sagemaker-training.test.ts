@@ -18,6 +18,7 @@ describe('SageMaker training jobs in the twin', () => {
   let twin: Twin;
   let client: S3Client;
   let bucket: string;
+  const containerLines: string[] = [];
 
   beforeAll(async () => {
     const outdir = synthesize((stack: Stack) => {
@@ -34,7 +35,7 @@ describe('SageMaker training jobs in the twin', () => {
       new CfnOutput(stack, 'MachineArn', { value: machine.stateMachineArn });
       new CfnOutput(stack, 'BucketName', { value: data.bucketName });
     });
-    twin = await Twin.start({ cdkOut: outdir, dataDirectory: join(scratch, 'data'), timeScale: 60 });
+    twin = await Twin.start({ cdkOut: outdir, dataDirectory: join(scratch, 'data'), timeScale: 60, onContainerLog: (job, line) => containerLines.push(`${job} | ${line}`) });
     client = new S3Client({ region: twin.app.env.region, endpoint: twin.endpoints.s3, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
     bucket = twin.output('BucketName');
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'good/part-1.csv', Body: 'a,b\n1,2\n3,4\n' }));
@@ -60,6 +61,7 @@ describe('SageMaker training jobs in the twin', () => {
     mkdirSync(extracted);
     await tar.x({ file, cwd: extracted });
     expect(JSON.parse(readFileSync(join(extracted, 'model.json'), 'utf8'))).toEqual({ lines: 3, hyperparameters: { depth: '3', rate: '0.1' } });
+    expect(containerLines).toContain('job-1/algo-1 | counted 3 lines');
   });
 
   it('fails the task with the container\'s output/failure as the FailureReason, and refuses a reused job name', async () => {

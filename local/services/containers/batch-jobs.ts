@@ -38,6 +38,8 @@ export class BatchJobs {
     private readonly timeline: Timeline,
     /** Aborted when the twin stops: running jobs are ended with it. */
     private readonly signal?: AbortSignal,
+    /** Receives every line a job's container prints. */
+    private readonly onLog?: (jobName: string, line: string) => void,
   ) {
     for (const { stack, logicalId } of app.resourcesOfType('AWS::Batch::JobDefinition')) {
       const props = stack.properties(logicalId);
@@ -79,7 +81,12 @@ export class BatchJobs {
     for (const { Name, Value } of [...(definition.container.Environment ?? []), ...(overrides.Environment ?? [])]) env[Name] = Value;
     this.timeline.add('batch', `job ${jobName} started (${definition.name})`);
     const startedAt = Date.now();
-    const run = await runContainer(localEntrypoint(this.app.assembly, definition.container.Image), { env, args: command, signal: this.signal });
+    const run = await runContainer(localEntrypoint(this.app.assembly, definition.container.Image), {
+      env,
+      args: command,
+      signal: this.signal,
+      onLine: this.onLog && ((line) => this.onLog!(jobName, line)),
+    });
     const description = {
       JobArn: `arn:${this.app.env.partition}:batch:${this.app.env.region}:${this.app.env.accountId}:job/${jobId}`,
       JobId: jobId,

@@ -20,6 +20,7 @@ describe('Batch jobs of a Python processing container', () => {
   let s3: LocalS3;
   let jobs: BatchJobs;
   let outputs: Record<string, string>;
+  const logLines: string[] = [];
 
   beforeAll(async () => {
     const outdir = synthesize((stack) => {
@@ -41,7 +42,7 @@ describe('Batch jobs of a Python processing container', () => {
     outputs = Object.values(app.outputs())[0];
     s3 = await startS3rver(['data']);
     await s3.put('data', 'raw/data.csv', 'a,b\n1,2\n3,4\n5,6\n');
-    jobs = new BatchJobs(app, { twinUrl: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9', s3: s3.endpoint }, new Timeline());
+    jobs = new BatchJobs(app, { twinUrl: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9', s3: s3.endpoint }, new Timeline(), undefined, (job, line) => logLines.push(`${job}: ${line}`));
   }, 120_000);
 
   afterAll(async () => {
@@ -69,6 +70,7 @@ describe('Batch jobs of a Python processing container', () => {
       region: 'eu-west-1',
       python_unbuffered: '1',
     });
+    expect(logLines).toContain('process-run-1: processed 3 rows');
   });
 
   it('fails with the exception of the traceback a crashing script printed', async () => {
