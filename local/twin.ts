@@ -45,6 +45,8 @@ export interface TwinOptions {
   readonly stateFile?: string;
   /** Receives every line a function prints. @default - discarded */
   readonly onFunctionLog?: (functionName: string, version: string, line: string) => void;
+  /** Receives every line a Batch or SageMaker training container prints (`job` is `<job name>/<host>` for training). @default - discarded */
+  readonly onContainerLog?: (job: string, line: string) => void;
 }
 
 /** Function log lines kept per function for the console. */
@@ -131,8 +133,9 @@ export class Twin {
         [alarm.arn],
       );
     });
-    const batch = new BatchJobs(this.app, this.endpoints, this.timeline, this.stopping.signal);
-    const sagemaker = new SageMakerTraining(this.app, this.endpoints, this.timeline, join(options.dataDirectory, 'work'), this.stopping.signal);
+    const containerLog = options.onContainerLog;
+    const batch = new BatchJobs(this.app, this.endpoints, this.timeline, this.stopping.signal, containerLog);
+    const sagemaker = new SageMakerTraining(this.app, this.endpoints, this.timeline, join(options.dataDirectory, 'work'), this.stopping.signal, containerLog && ((job, host, line) => containerLog(`${job}/${host}`, line)));
     this.states.connect({
       lambda: this.lambda,
       submitBatchJob: (p) => batch.submitJobSync(p),
