@@ -11,10 +11,14 @@ import { generateTransactions } from '../../../pipelines/datasets/card-fraud';
 import { computeMetrics } from '../../../pipelines/evaluation/metrics';
 import { parseHyperparameters, trainingHyperparameters } from '../../../pipelines/trainer/hyperparameters';
 import { trainModel } from '../../../pipelines/trainer/train';
-import type { ModelMetadata } from '../../../lambdas/shared/model-metadata';
+import { evaluate } from '../../../lambdas/pipeline/evaluate';
+import { modelMetadataSchema, type ModelMetadata } from '../../../lambdas/shared/model-metadata';
+import { Random } from '../../../pipelines/common/random';
+import { evaluationConfigSchema } from '../../../pipelines/evaluation/gate';
+import { InvalidModelOutputError } from '../../../pipelines/evaluation/invalid-model-output';
 import { INPUT_NAME, PROBABILITIES_OUTPUT } from '../../../pipelines/trainer/onnx/graph';
 import { lambdaEnvFor, startDynalite, type LocalDynamo } from '../../helpers/dynalite';
-import { linearClassifier } from './small-onnx-models';
+import { linearClassifier, tarball } from './small-onnx-models';
 import { type LocalS3, startS3rver } from '../../helpers/s3rver';
 
 const config = parseTeamConfig(JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')));
@@ -166,6 +170,166 @@ describe('Evaluate step', () => {
     expect(error?.name).toBe('InvalidModelOutputError');
     expect(error?.message).toBe(
       `the model's output for row ${firstNegative} of s3://artifacts/runs/r1/processed/validation/data.csv is [NaN, NaN]: NaN is not a probability (a number from 0 to 1)`,
+    );
+  });
+});
+
+describe('Evaluate step on a multiclass model a container wrote', () => {
+  const classes = ['bearing', 'imbalance', 'normal'];
+  const features = ['vibration', 'temperature', 'current', 'noise'].map((name) => ({ name, type: 'numeric' as const }));
+  // Class k's score is feature k minus the others' mean (feature 3 is noise); the label is the highest noisy score.
+  const weights = [
+    [1, -0.5, -0.5],
+    [-0.5, 1, -0.5],
+    [-0.5, -0.5, 1],
+    [0, 0, 0],
+  ];
+  const random = new Random(17);
+  const rows = (n: number) =>
+    Array.from({ length: n }, () => {
+      const x = Array.from({ length: 4 }, () => 0.2 + 2 * random.uniform());
+      const scores = [0, 1, 2].map((k) => x.reduce((sum, v, f) => sum + v * weights[f][k], 0) + 0.6 * random.normal());
+      return [...x, scores.indexOf(Math.max(...scores))];
+    });
+  const header = [...features.map((f) => f.name), 'fault'];
+  const metadata: ModelMetadata = modelMetadataSchema.parse({
+    inputName: INPUT_NAME,
+    features,
+    task: 'multiclass-classification',
+    labels: classes,
+    outputName: PROBABILITIES_OUTPUT,
+    algorithm: 'linear-softmax',
+    framework: 'test',
+  });
+  const config = evaluationConfigSchema.parse({ task: 'multiclass-classification', classes, primaryMetric: 'macroAuc', threshold: 0.8, autoApprove: true });
+  const uri = (key: string) => `s3://artifacts/${key}`;
+  const run = (name: string) =>
+    evaluate({ s3: s3.client, lookupChampion: async () => null, artifactBucket: s3.bucket }, config, {
+      executionName: name,
+      model: 'faults',
+      modelArtifactUri: uri(`runs/${name}/model.tar.gz`),
+      validationUri: uri('runs/mc/processed/validation/data.csv'),
+      holdoutUri: uri('runs/mc/processed/holdout/data.csv'),
+      datasetLineageUri: uri('runs/r1/processed/dataset.json'),
+    });
+  const validationUri = uri('runs/mc/processed/validation/data.csv');
+  const model = (name: string, files: Record<string, string | Uint8Array>) =>
+    beforeAll(async () => s3.put(s3.bucket, `runs/${name}/model.tar.gz`, await tarball(files)));
+  const json = (value: unknown) => JSON.stringify(value);
+  const softmax = linearClassifier({ weights, head: 'softmax' });
+  let validation: number[][];
+  let holdout: number[][];
+
+  beforeAll(async () => {
+    validation = rows(200);
+    holdout = rows(200);
+    await s3.put(s3.bucket, 'runs/mc/processed/validation/data.csv', formatCsv(header, validation));
+    await s3.put(s3.bucket, 'runs/mc/processed/holdout/data.csv', formatCsv(header, holdout));
+  });
+
+  model('good', { 'model.onnx': softmax, 'metadata.json': json(metadata) });
+  it('GIVEN a softmax model WHEN evaluated THEN scores the class probability matrix with the multiclass metrics', async () => {
+    const result = await run('good');
+    // The same linear scores, softmaxed in float64: the model's float32 output agrees to ~1e-7.
+    const labels = holdout.map((row) => row[4]);
+    const probabilities = holdout.flatMap((row) => {
+      const scores = [0, 1, 2].map((k) => row.slice(0, 4).reduce((sum, v, f) => sum + v * weights[f][k], 0));
+      const exp = scores.map((s) => Math.exp(s - Math.max(...scores)));
+      return exp.map((e) => e / exp.reduce((a, b) => a + b, 0));
+    });
+    const expected = computeMetrics('multiclass-classification', labels, { data: probabilities, columns: 3 });
+    expect(Object.keys(result.metrics.holdout)).toEqual(['accuracy', 'macroF1', 'logLoss', 'macroAuc']);
+    for (const name of Object.keys(expected)) expect(result.metrics.holdout[name]).toBeCloseTo(expected[name], 5);
+    expect(result.metrics.holdout.macroAuc).toBeGreaterThan(0.8);
+    expect(result.gate.passed).toBe(true);
+    expect(result.approve).toBe(true);
+  });
+
+  const broken: [string, Record<string, string | Uint8Array>, string][] = [
+    [
+      'no-onnx',
+      { 'metadata.json': json(metadata) },
+      'the training container wrote no model.onnx to /opt/ml/model (found: metadata.json)',
+    ],
+    [
+      'no-metadata',
+      { 'model.onnx': softmax, 'weights.pt': 'torch' },
+      'the training container wrote no metadata.json to /opt/ml/model (found: model.onnx, weights.pt)',
+    ],
+    [
+      'metadata-not-json',
+      { 'model.onnx': softmax, 'metadata.json': '{"task": ' },
+      'metadata.json written by the training container is not JSON',
+    ],
+    [
+      'metadata-without-output',
+      { 'model.onnx': softmax, 'metadata.json': json({ ...metadata, outputName: undefined }) },
+      'metadata.json written by the training container is invalid: outputName: Invalid input: expected string, received undefined',
+    ],
+    [
+      'metadata-two-labels',
+      { 'model.onnx': softmax, 'metadata.json': json({ ...metadata, labels: ['bearing', 'normal'] }) },
+      'metadata.json written by the training container is invalid: labels: a multiclass model lists its 3 or more class labels, in the order of its probability columns',
+    ],
+    [
+      'task',
+      { 'model.onnx': softmax, 'metadata.json': json({ ...metadata, task: 'regression', labels: undefined }) },
+      'metadata.json written by the training container says task regression, the team\'s model is multiclass-classification',
+    ],
+    [
+      'class-order',
+      { 'model.onnx': softmax, 'metadata.json': json({ ...metadata, labels: ['normal', 'bearing', 'imbalance'] }) },
+      'metadata.json written by the training container has labels ["normal", "bearing", "imbalance"]; they must be the team\'s classes ["bearing", "imbalance", "normal"] (model.classes), in the order of the probability columns',
+    ],
+    [
+      'feature-order',
+      { 'model.onnx': softmax, 'metadata.json': json({ ...metadata, features: [features[1], features[0], features[2], features[3]] }) },
+      'metadata.json written by the training container lists features ["temperature", "vibration", "current", "noise"]; the model must take the team\'s features ["vibration", "temperature", "current", "noise"], in that order',
+    ],
+    [
+      'wrong-width',
+      { 'model.onnx': linearClassifier({ weights: [...weights, [0, 0, 0]], head: 'softmax' }), 'metadata.json': json(metadata) },
+      'model.onnx written by the training container does not run as its metadata.json describes it (one row of 4 features): input "features" has 5 columns, metadata.json lists 4 features',
+    ],
+    [
+      'output-columns',
+      { 'model.onnx': linearClassifier({ weights: weights.map((w) => w.slice(0, 2)), head: 'softmax' }), 'metadata.json': json(metadata) },
+      'does not run as its metadata.json describes it (one row of 4 features): output "probabilities" of a multiclass-classification model must have one probability per class per row ([N, 3] for its 3 classes), has 2',
+    ],
+    [
+      'not-a-model',
+      { 'model.onnx': 'not onnx', 'metadata.json': json(metadata) },
+      'model.onnx written by the training container does not run as its metadata.json describes it (one row of 4 features): onnxruntime cannot load the model',
+    ],
+  ];
+  for (const [name, files] of broken) model(name, files);
+  it.each(broken)('refuses what the container wrote: %s', async (name, _files, message) => {
+    const error = await run(name).then(() => undefined, (err: Error) => err);
+    expect(error).toBeInstanceOf(InvalidModelOutputError);
+    expect(error?.message).toContain(message);
+  });
+
+  model('symbolic-width', { 'model.onnx': linearClassifier({ weights: [...weights, [0, 0, 0]], inputWidth: 'width', head: 'softmax' }), 'metadata.json': json(metadata) });
+  it('refuses a model whose declared width is symbolic but which cannot run on the features', async () => {
+    await expect(run('symbolic-width')).rejects.toThrow(
+      /^model\.onnx written by the training container does not run as its metadata\.json describes it \(one row of 4 features\): .*MatMul/,
+    );
+  });
+
+  model('nan', { 'model.onnx': linearClassifier({ weights, head: 'softmax', nanBelow: [0.5, 0, 0, 0] }), 'metadata.json': json(metadata) });
+  it('refuses a model that predicts NaN, naming the first row and its values', async () => {
+    const row = validation.findIndex((r) => r[0] < 0.5) + 1;
+    await expect(run('nan')).rejects.toThrow(
+      `the model's output for row ${row} of ${validationUri} is [NaN, NaN, NaN]: NaN is not a probability (a number from 0 to 1)`,
+    );
+  });
+
+  model('sigmoid', { 'model.onnx': linearClassifier({ weights, head: 'sigmoid' }), 'metadata.json': json(metadata) });
+  it('refuses a model whose class probabilities do not sum to 1, naming the first row and its values', async () => {
+    const error = await run('sigmoid').then(() => undefined, (err: Error) => err);
+    expect(error?.name).toBe('InvalidModelOutputError');
+    expect(error?.message).toMatch(
+      /^the model's output for row 1 of s3:\/\/artifacts\/runs\/mc\/processed\/validation\/data\.csv is \[0\.\d+, 0\.\d+, 0\.\d+\]: the class probabilities sum to 1\.\d+, not 1 \(within 0\.0001\); does the model end in a softmax\?$/,
     );
   });
 });
