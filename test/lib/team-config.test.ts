@@ -53,6 +53,88 @@ describe('team config', () => {
   });
 });
 
+describe('team config: multiclass, containers, instances and spot', () => {
+  /** A valid multiclass team with its own training container, to break one field at a time. */
+  const multiclassRaw = () => {
+    const raw = loadTeamConfigRaw();
+    raw.model.task = 'multiclass-classification';
+    raw.model.classes = ['low', 'medium', 'high'];
+    raw.evaluation.primaryMetric = 'macroF1';
+    raw.training.container = { directory: 'examples/maintenance/trainer' };
+    delete raw.training.algorithm;
+    return raw;
+  };
+  /** The problems of a config, or [] when it is valid. */
+  const problemsOf = (raw: unknown): string[] => {
+    try {
+      parseTeamConfig(raw);
+      return [];
+    } catch (err) {
+      return (err as TeamConfigError).problems;
+    }
+  };
+
+  it('accepts a multiclass team with its classes and its training container', () => {
+    expect(problemsOf(multiclassRaw())).toEqual([]);
+  });
+
+  it('refuses a multiclass model without classes', () => {
+    const raw = multiclassRaw();
+    delete raw.model.classes;
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^model\.classes: a multiclass-classification model lists its classes/)]);
+  });
+
+  it('refuses classes on a binary classifier', () => {
+    const raw = loadTeamConfigRaw();
+    raw.model.classes = ['a', 'b', 'c'];
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^model\.classes: classes apply to multiclass-classification; a binary-classification model has none/)]);
+  });
+
+  it('refuses a class listed twice, also when once as a number and once as a string', () => {
+    const raw = multiclassRaw();
+    raw.model.classes = [1, 2, '1'];
+    expect(problemsOf(raw)).toEqual(['model.classes: class "1" is listed twice']);
+  });
+
+  it('refuses a multiclass model on the built-in trainer', () => {
+    const raw = multiclassRaw();
+    delete raw.training.container;
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^training\.container: the built-in algorithms train binary classifiers and regressors/)]);
+  });
+
+  it('refuses more than one instance for the built-in trainer, and allows it for a container', () => {
+    const raw = loadTeamConfigRaw();
+    raw.training.instanceCount = 2;
+    expect(problemsOf(raw)).toEqual([expect.stringMatching(/^training\.instanceCount: the built-in trainer runs on 1 instance; 2 need a container/)]);
+    const distributed = multiclassRaw();
+    distributed.training.instanceCount = 2;
+    expect(problemsOf(distributed)).toEqual([]);
+  });
+
+  it('refuses a spot wait shorter than the training time it includes', () => {
+    const raw = loadTeamConfigRaw();
+    raw.training.maxRuntimeMinutes = 120;
+    raw.training.spot = { maxWaitMinutes: 60 };
+    expect(problemsOf(raw)).toEqual(['training.spot.maxWaitMinutes: must be at least maxRuntimeMinutes (120): it counts the training time too, got 60']);
+    raw.training.spot = { maxWaitMinutes: 120 };
+    expect(problemsOf(raw)).toEqual([]);
+  });
+
+  it('wants exactly one of directory and imageUri in a container, training or processing', () => {
+    const both = multiclassRaw();
+    both.training.container = { directory: 'examples/maintenance/trainer', imageUri: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/t:1' };
+    const neither = multiclassRaw();
+    neither.training.container = { entryPoint: ['python3', 'train.py'] };
+    neither.training.processing = { container: { command: ['process'] } };
+    const exactlyOne = /give exactly one of directory \(a Dockerfile to build\) or imageUri \(an existing image\)/;
+    expect(problemsOf(both)).toEqual([expect.stringMatching(new RegExp(`^training\\.container: ${exactlyOne.source}`))]);
+    expect(problemsOf(neither)).toEqual([
+      expect.stringMatching(new RegExp(`^training\\.container: ${exactlyOne.source}`)),
+      expect.stringMatching(new RegExp(`^training\\.processing\\.container: ${exactlyOne.source}`)),
+    ]);
+  });
+});
+
 // A raw (unvalidated) config to break on purpose.
 function loadTeamConfigRaw(): any {
   return JSON.parse(readFileSync(EXAMPLE, 'utf8'));
