@@ -9,6 +9,7 @@ import type { Baseline } from '../lambdas/shared/baseline';
 import { modelMetadataSchema, type ModelMetadata } from '../lambdas/shared/model-metadata';
 import { byomArtifactKey, byomBaselineKey, byomHoldoutKey, s3Uri } from '../lambdas/shared/storage-layout';
 import { formatCsv, parseCsvText } from './common/csv';
+import { nonIdentifierColumnsMessage } from './common/column-names';
 import { packModelArchive } from './common/model-archive';
 import { putObject } from './common/s3';
 import { columnOf, DataValidationError, rowOf, type NumericTable } from './common/tabular';
@@ -226,6 +227,8 @@ function defaultOutput(outputs: readonly string[]): string {
 function featuresFromHeader(file: string, header: readonly string[], label: string) {
   const names = header.filter((name) => name !== label);
   if (names.length === 0) throw new ByomInputError('holdoutFile', `${file} has no feature columns besides the label "${label}"`);
+  const renames = nonIdentifierColumnsMessage(file, names);
+  if (renames) throw new ByomInputError('holdoutFile', renames);
   const features = z.array(featureSchema).safeParse(names.map((name) => ({ name, type: 'numeric' })));
   if (!features.success) throw new ByomInputError('holdoutFile', `${file}: columns as features: ${formatIssues(features.error).join('; ')}`);
   return features.data;

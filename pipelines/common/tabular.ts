@@ -68,10 +68,10 @@ function classIndexOf(spec: TableSpec): Map<string, number> | undefined {
   return new Map(spec.classes.map((c, i) => [String(c), i]));
 }
 
-/** Every configured column missing from `table`, in one message; a header that differs only in not being an identifier is named. */
+/** Every configured column missing from `table`, in one message; a header that is the column written otherwise ("Mean Radius" for mean_radius) is named. */
 function missingColumnsMessage(table: RawTable, missing: readonly string[]): string {
   const named = missing.map((name) => {
-    const near = table.header.find((h, i) => h !== name && identifierFor(h, i + 1) === name);
+    const near = table.header.find((h, i) => h !== name && identifierFor(h, i + 1).toLowerCase() === name.toLowerCase());
     return near === undefined ? `"${name}"` : `"${name}" (the header has "${near}": rename it to ${name})`;
   });
   const what = missing.length === 1 ? `column ${named[0]} is` : `columns ${named.join(', ')} are`;
