@@ -78,7 +78,10 @@ function judgePredictions(
 ): PredictionDrift | undefined {
   if (config.task === 'regression') return undefined;
   if (!baseline.target) {
-    logger.warn("The baseline has no class distribution of the training labels (written before it was recorded); predicted classes not compared");
+    logger.warn(
+      'The baseline records no class distribution of the training labels (written before baselines did, or by a processing ' +
+        'container that does not write `target`); predicted classes not compared',
+    );
     return undefined;
   }
   const predicted = predictedClassCounts(rows, config.task);
