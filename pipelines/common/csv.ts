@@ -2,12 +2,16 @@ import { parse } from 'csv-parse/sync';
 
 /**
  * CSV in and out of the pipelines. Numbers are written with `String(n)`, the shortest text that reads back to
- * the same double, so a split written by processing is read by the trainer bit for bit.
+ * the same double, so a split written by processing is read by the trainer bit for bit. Text (a header, a class
+ * label) is quoted when it holds a comma, a quote or a line break (RFC 4180).
  */
 
-export function formatCsv(header: readonly string[], rows: readonly (readonly number[])[]): string {
-  const lines = [header.join(',')];
-  for (const row of rows) lines.push(row.map(String).join(','));
+const field = (value: number | string) =>
+  typeof value === 'number' ? String(value) : /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+
+export function formatCsv(header: readonly string[], rows: readonly (readonly (number | string)[])[]): string {
+  const lines = [header.map(field).join(',')];
+  for (const row of rows) lines.push(row.map(field).join(','));
   return `${lines.join('\n')}\n`;
 }
 
