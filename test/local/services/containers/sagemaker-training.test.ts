@@ -132,10 +132,11 @@ describe('SageMaker training of a Python container', () => {
       inputdataconfig: { train: { S3DistributionType: 'FullyReplicated' } },
       channels: ['train'],
       channel_files: ['part-1.csv', 'part-2.csv'],
-      env: { TRAINING_JOB_NAME: 'py-1', TEAM_SETTING: 'from the job', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', AWS_ENDPOINT_URL_S3: s3.endpoint },
+      env: { SM_HPS: '{"depth":"3"}', SM_CURRENT_INSTANCE_TYPE: 'ml.m5.large', TRAINING_JOB_NAME: 'py-1', TEAM_SETTING: 'from the job', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', AWS_ENDPOINT_URL_S3: s3.endpoint },
     });
     expect(report.env.SM_MODEL_DIR).toBe(join(report.env.SM_ROOT!, 'model'));
     expect(report.env.SM_CHANNEL_TRAIN).toBe(join(report.env.SM_ROOT!, 'input', 'data', 'train'));
+    expect(report.env.SM_OUTPUT_DATA_DIR).toBe(join(report.env.SM_ROOT!, 'output', 'data'));
     // train.py imports report.py from the build context in cdk.out, which stays as synth wrote it.
     expect(existsSync(join(context, '__pycache__'))).toBe(false);
     expect(logLines).toEqual(expect.arrayContaining(["py-1/algo-1: algo-1: training with ['train']", 'py-1/algo-1: algo-1: done']));
@@ -271,17 +272,37 @@ describe('SageMaker training of a Python container', () => {
     expect(listed.KeyCount).toBe(0);
   });
 
-  it('answers a request SageMaker would refuse with its ValidationException, naming the field', async () => {
-    const numericHyperparameter = request('py-invalid-1', { HyperParameters: { depth: 3 } });
-    const spotWithoutWait = request('py-invalid-2', { EnableManagedSpotTraining: true });
+  it('fails with a ClientError when a channel has no objects or S3 refuses the download', async () => {
+    const channel = (uri: string) => [{ ChannelName: 'train', DataSource: { S3DataSource: { S3Uri: uri } } }];
 
-    await expect(training.createTrainingJobSync(numericHyperparameter)).rejects.toMatchObject({
+    const empty = await failureOf(training.createTrainingJobSync(request('py-empty', { InputDataConfig: channel('s3://data/nothing/') })));
+    const noBucket = await failureOf(training.createTrainingJobSync(request('py-no-bucket', { InputDataConfig: channel('s3://no-such-bucket/train/') })));
+
+    expect(empty.FailureReason).toBe("ClientError: no objects under the train channel's S3Uri s3://data/nothing/");
+    expect(noBucket.FailureReason).toMatch(/^ClientError: S3 answered NoSuchBucket: /);
+  });
+
+  it.each([
+    [{ HyperParameters: { depth: 3 } }, 'HyperParameters.depth: SageMaker takes hyperparameter values as strings'],
+    [{ TrainingJobName: 'job_1' }, 'TrainingJobName: up to 63 letters, digits and hyphens, starting with a letter or digit'],
+    [
+      { InputDataConfig: [{ ChannelName: 'train data', DataSource: { S3DataSource: { S3Uri: 's3://data/good/' } } }] },
+      'InputDataConfig.0.ChannelName: a channel name has letters, digits, ".", "-" and "_" only',
+    ],
+    [{ EnableManagedSpotTraining: true }, 'StoppingCondition.MaxWaitTimeInSeconds: managed spot training needs a MaxWaitTimeInSeconds'],
+    [
+      { EnableManagedSpotTraining: true, StoppingCondition: { MaxRuntimeInSeconds: 600, MaxWaitTimeInSeconds: 300 } },
+      'StoppingCondition.MaxWaitTimeInSeconds: must be at least MaxRuntimeInSeconds (600), got 300',
+    ],
+    [
+      { StoppingCondition: { MaxRuntimeInSeconds: 600, MaxWaitTimeInSeconds: 1200 } },
+      'StoppingCondition.MaxWaitTimeInSeconds: is for managed spot training only (EnableManagedSpotTraining is not true)',
+    ],
+  ])('answers a request SageMaker would refuse with its ValidationException, naming the field (%j)', async (overrides, problem) => {
+    await expect(training.createTrainingJobSync(request('py-invalid', overrides))).rejects.toMatchObject({
       name: 'SageMaker.AmazonSageMakerException',
-      message: 'ValidationException: HyperParameters.depth: SageMaker takes hyperparameter values as strings',
-    });
-    await expect(training.createTrainingJobSync(spotWithoutWait)).rejects.toMatchObject({
-      name: 'SageMaker.AmazonSageMakerException',
-      message: 'ValidationException: StoppingCondition.MaxWaitTimeInSeconds: managed spot training needs a MaxWaitTimeInSeconds',
+      message: `ValidationException: ${problem}`,
     });
   });
+
 });
