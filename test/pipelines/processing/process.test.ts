@@ -9,7 +9,12 @@ import { baselineSchema } from '../../../lambdas/shared/baseline';
 import { getObjectBytes, listKeys } from '../../../pipelines/common/s3';
 import { datasetToCsv, generateTransactions } from '../../../pipelines/datasets/card-fraud';
 import { datasetLineageSchema } from '../../../pipelines/processing/dataset-lineage';
-import { processDataset } from '../../../pipelines/processing/process';
+import { processDataset, tableSpecOf } from '../../../pipelines/processing/process';
+import { assignSplits } from '../../../pipelines/processing/split';
+import { formatCsv, parseCsvText } from '../../../pipelines/common/csv';
+import { Random } from '../../../pipelines/common/random';
+import { toNumericTable } from '../../../pipelines/common/tabular';
+import { TRAINING_PIPELINE_SPEC } from '../../../pipelines/specs/training-pipeline';
 import { type LocalS3, startS3rver } from '../../helpers/s3rver';
 
 const config = parseTeamConfig(JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')));
@@ -54,6 +59,11 @@ describe('processing job', () => {
     const baseline = baselineSchema.parse(JSON.parse(await read('runs/r1/processed/baseline.json')));
     expect(baseline.rowCount).toBe(splits.train.rows);
     expect(baseline.features.map((f) => f.name)).toEqual(config.model.features.map((f) => f.name));
+    const trainLabels = train.trimEnd().split('\n').slice(1).map((line) => line.split(',').pop());
+    expect(baseline.target).toEqual({
+      name: 'is_fraud',
+      counts: { '0': trainLabels.filter((l) => l === '0').length, '1': trainLabels.filter((l) => l === '1').length },
+    });
   });
 
   it('splits deterministically: the same data and seed give the same files', async () => {
@@ -127,5 +137,55 @@ describe('processing job', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n').pop()).toMatch(/^DataValidationError: column "amount", row 1 of s3:\/\/artifacts\/bad\/cli\.csv: expected a finite number, got "NaN"$/);
+  });
+});
+
+describe('processing job for a multiclass model', () => {
+  const maintenance = parseTeamConfig(JSON.parse(readFileSync('pipelines/teams/maintenance.json', 'utf8')));
+  const { classes = [], features, label } = maintenance.model;
+  const header = [...features.map((f) => f.name), label];
+  const random = new Random(3);
+  const reading = () => features.map(() => Math.round(random.uniform() * 1000) / 10);
+  const rows = Array.from({ length: 600 }, (_, i) => [...reading(), classes[i % classes.length]]);
+  const runMulticlass = (input: string, output: string) =>
+    processDataset(s3.client, { inputUri: `s3://${s3.bucket}/${input}`, outputUri: `s3://${s3.bucket}/${output}`, config: maintenance, splitSeed: '0' });
+
+  it('GIVEN class labels as written WHEN processed THEN the splits hold class indices and the baseline the training class counts', async () => {
+    await put('datasets/faults/readings.csv', formatCsv(header, rows));
+    const lineage = await runMulticlass('datasets/faults/readings.csv', 'runs/mc/processed/');
+
+    const train = parseCsvText(await read('runs/mc/processed/train/data.csv'));
+    expect(train.header).toEqual(header);
+    const trainLabels = train.rows.map((row) => row[row.length - 1]);
+    expect(new Set(trainLabels)).toEqual(new Set(['0', '1', '2', '3']));
+    expect(trainLabels).toHaveLength(lineage.splits.train.rows);
+    const baseline = baselineSchema.parse(JSON.parse(await read('runs/mc/processed/baseline.json')));
+    expect(baseline.target).toEqual({
+      name: 'fault',
+      counts: Object.fromEntries(classes.map((c, k) => [String(c), trainLabels.filter((l) => l === String(k)).length])),
+    });
+    // Each processed row is a raw row with its label replaced by the class index.
+    const raw = new Map(rows.map((row) => [row.slice(0, -1).join(','), classes.indexOf(row[row.length - 1] as string)]));
+    for (const row of train.rows) expect(String(raw.get(row.slice(0, -1).join(',')))).toBe(row[row.length - 1]);
+  });
+
+  it('refuses a label outside the classes, naming the value and the classes', async () => {
+    await put('bad/faults-unknown.csv', formatCsv(header, [...rows.slice(0, 5), [...reading(), 'cavitation']]));
+    await expect(runMulticlass('bad/faults-unknown.csv', 'runs/mc-bad/processed/')).rejects.toThrow(
+      'column "fault", row 6 of s3://artifacts/bad/faults-unknown.csv: "cavitation" is not one of the classes "normal", "bearing_wear", "imbalance", "misalignment"',
+    );
+  });
+
+  it('refuses a class that no row of the train split has, naming it and the split size', async () => {
+    // One misalignment reading, chosen so that its content hashes into the holdout split.
+    const candidates = Array.from({ length: 50 }, () => reading());
+    const table = toNumericTable([{ source: 'c', header, rows: candidates.map((x) => [...x, 'misalignment']) }], tableSpecOf(maintenance));
+    const holdoutRow = assignSplits(table, TRAINING_PIPELINE_SPEC.processing.splitRatios, '0').holdout[0];
+    const data = [...rows.filter((row) => row[row.length - 1] !== 'misalignment'), [...candidates[holdoutRow], 'misalignment']];
+    await put('bad/faults-rare.csv', formatCsv(header, data));
+    await expect(runMulticlass('bad/faults-rare.csv', 'runs/mc-rare/processed/')).rejects.toThrow(
+      /^label "fault" has no rows of class "misalignment" in the train split \(\d+ of 451 rows\); every class must appear in the training data \(more rows of that class are needed\)$/,
+    );
+    expect(await listKeys(s3.client, s3.bucket, 'runs/mc-rare/processed/')).toEqual([]);
   });
 });
