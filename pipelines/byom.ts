@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
-import { featureSchema, formatIssues, MODEL_TASKS } from '../lib/team-config';
-import { computeBaseline } from '../lambdas/drift/baseline';
+import { featureSchema, formatIssues, MAX_CLASSES, MODEL_TASKS } from '../lib/team-config';
+import { computeBaseline, targetBaseline } from '../lambdas/drift/baseline';
 import type { Baseline } from '../lambdas/shared/baseline';
 import { modelMetadataSchema, type ModelMetadata } from '../lambdas/shared/model-metadata';
 import { byomArtifactKey, byomBaselineKey, byomHoldoutKey, s3Uri } from '../lambdas/shared/storage-layout';
@@ -17,12 +17,19 @@ import type { Metrics } from './evaluation/metrics';
 import { readLabelledCsv, scoreTable } from './evaluation/score';
 import { ModelContractError } from '../lambdas/inference/errors';
 import { ModelSession } from '../lambdas/inference/model-session';
+import { sha256Hex } from '../lambdas/inference/model-store';
+import { exposeZipMapInput, OnnxParseError, parseOnnxModel, type ZipMapOutput, zipMapOutputs } from './zipmap-rewrite';
 
 /**
  * Bring your own model: package an ONNX model trained elsewhere for the registry. The model must load in
  * onnxruntime-node with one 2-D float input as wide as the feature list; it is scored on the given holdout
  * set, and refused when a declared metric disagrees with the measured one by more than the tolerance — the
  * registry records measured numbers, and the deployment's holdout parity check relies on them.
+ *
+ * A classifier whose probabilities come out of a ZipMap (skl2onnx's default) is registered rewritten to return
+ * the ZipMap's input tensor (zipmap-rewrite.ts); metadata.json records the change and the given file's SHA-256.
+ * A multiclass holdout's label column holds the class labels as written (like the team's raw data); the stored
+ * holdout set holds class indices, as the processing job writes its splits.
  */
 
 export const byomRequestSchema = z
@@ -40,18 +47,36 @@ export const byomRequestSchema = z
     tolerance: z.number().min(0).default(0.001),
     /** @default the model's only input */
     inputName: z.string().min(1).optional(),
-    /** @default the model's only output, or among several the one named "probabilities" (skl2onnx's classifiers) */
+    /**
+     * The probabilities (classification) or values (regression) tensor; a ZipMap output stands for its input.
+     * @default the model's only float tensor output, among several the one named "probabilities", or with none the
+     * input of the model's ZipMap output (skl2onnx's default classifiers)
+     */
     outputName: z.string().min(1).optional(),
-    /** Class labels in the order of the probability columns (classification only). @default [0, 1] */
-    labels: z.array(z.union([z.string(), z.number()])).length(2, 'a binary classifier has exactly two class labels').optional(),
+    /**
+     * Class labels in the order of the probability columns: [negative, positive] of a binary classifier (@default
+     * [0, 1]); every class of a multiclass one (required, 3 or more).
+     */
+    labels: z.array(z.union([z.string(), z.number()])).min(2).max(MAX_CLASSES).optional(),
     algorithm: z.string().min(1).default('external'),
     framework: z.string().min(1).default('external'),
   })
   .strict()
-  .refine((r) => r.labels === undefined || r.task === 'binary-classification', {
-    message: 'class labels apply to binary-classification only',
-    path: ['labels'],
+  .superRefine((r, ctx) => {
+    const problem = labelsProblem(r.task, r.labels);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['labels'], message: problem });
   });
+
+function labelsProblem(task: (typeof MODEL_TASKS)[number], labels: readonly (string | number)[] | undefined): string | undefined {
+  if (task === 'regression') return labels === undefined ? undefined : 'class labels apply to classifiers only';
+  if (task === 'binary-classification') return labels === undefined || labels.length === 2 ? undefined : 'a binary classifier has exactly two class labels';
+  if (labels === undefined || labels.length < 3) {
+    return 'a multiclass classifier needs its 3 or more class labels, in the order of its probability columns';
+  }
+  const seen = new Set<string>();
+  const repeated = labels.find((label) => seen.size === seen.add(String(label)).size);
+  return repeated === undefined ? undefined : `class label "${repeated}" is listed twice`;
+}
 export type ByomRequest = z.input<typeof byomRequestSchema>;
 export type ByomField = keyof ByomRequest;
 
@@ -100,16 +125,18 @@ export async function packageExternalModel(raw: ByomRequest, progress: ByomProgr
     throw new ByomInputError(parsed.error.issues[0].path[0] as ByomField, `invalid model registration: ${formatIssues(parsed.error).join('; ')}`);
   }
   const request = parsed.data;
-  const onnx = readInput('onnxFile', request.onnxFile);
+  const given = readInput('onnxFile', request.onnxFile);
   const holdoutText = readInput('holdoutFile', request.holdoutFile).toString('utf8');
-  const signature = await inspectModel(request.onnxFile, onnx);
+  const signature = await inspectModel(request.onnxFile, given);
   const header = parseCsvText(holdoutText).header;
   if (header.length === 0) throw new ByomInputError('holdoutFile', `${request.holdoutFile} is empty; expected a header row and data rows`);
   // readLabelledCsv's rule: the label is the last column unless named.
   const label = request.label ?? header.at(-1) ?? '';
   const features = request.features ?? featuresFromHeader(request.holdoutFile, header, label);
   const inputName = request.inputName ?? onlyOne('inputName', 'input', signature.inputs.map((i) => i.name));
-  const outputName = request.outputName ?? defaultOutput(signature.outputs);
+  const { outputName, zipMap } = chooseOutput(request.outputName, signature, zipMapsOf(request.onnxFile, given));
+  if (zipMap) checkZipMapLabels(zipMap, request.labels);
+  const onnx = zipMap ? rewriteZipMap(given, zipMap) : given;
   const input = signature.inputs.find((i) => i.name === inputName);
   const width = input?.isTensor ? input.shape[1] : undefined;
   if (typeof width === 'number' && width !== features.length) {
@@ -120,19 +147,23 @@ export async function packageExternalModel(raw: ByomRequest, progress: ByomProgr
     inputName,
     features,
     task: request.task,
-    ...(request.task === 'binary-classification' ? { labels: request.labels ?? [0, 1] } : {}),
+    ...(request.task === 'regression' ? {} : { labels: request.labels ?? [0, 1] }),
     outputName,
     algorithm: request.algorithm,
     framework: request.framework,
+    ...(zipMap
+      ? { rewrite: { change: `ZipMap output "${zipMap.output}" replaced by its input tensor "${zipMap.probabilities}"`, originalSha256: sha256Hex(given) } }
+      : {}),
   });
 
   const predictor = await ModelSession.create({ onnx, metadata }).catch(asInputError('onnxFile'));
   let holdout: NumericTable;
   let metrics: Metrics;
   try {
-    progress('validate', `${request.onnxFile} loads in onnxruntime: input "${inputName}" [batch, ${features.length}] -> output "${outputName}"`);
+    const rewritten = metadata.rewrite ? ` (${metadata.rewrite.change})` : '';
+    progress('validate', `${request.onnxFile} loads in onnxruntime: input "${inputName}" [batch, ${features.length}] -> output "${outputName}"${rewritten}`);
     try {
-      holdout = readLabelledCsv(request.holdoutFile, holdoutText, metadata, label);
+      holdout = readLabelledCsv(request.holdoutFile, holdoutText, metadata, label, 'class-label');
     } catch (err) {
       throw err instanceof DataValidationError ? new ByomInputError('holdoutFile', err.message, { cause: err }) : err;
     }
@@ -164,8 +195,17 @@ export async function packageExternalModel(raw: ByomRequest, progress: ByomProgr
       Array.from({ length: holdout.rowCount }, (_, i) => [...rowOf(holdout, i), holdout.labels[i]]),
     ),
     holdoutRows: holdout.rowCount,
-    baseline: computeBaseline(features.map((f, c) => ({ name: f.name, type: f.type, values: columnOf(holdout, c) }))),
+    baseline: holdoutBaseline(holdout, metadata, label),
   };
+}
+
+/** Drift baseline of the holdout set: its features and, for a classifier, its label's class mix. */
+function holdoutBaseline(holdout: NumericTable, metadata: ModelMetadata, label: string): Baseline {
+  const features = computeBaseline(metadata.features.map((f, c) => ({ name: f.name, type: f.type, values: columnOf(holdout, c) })));
+  if (metadata.task === 'regression') return features;
+  // Keys as the processing job writes them: the classes of a multiclass model, 0 and 1 of a binary one.
+  const classes = metadata.task === 'multiclass-classification' ? (metadata.labels ?? []) : [0, 1];
+  return { ...features, target: targetBaseline(label, holdout.labels, classes) };
 }
 
 export interface UploadedModel {
@@ -197,7 +237,7 @@ function readInput(field: ByomField, file: string): Buffer {
 
 interface ModelSignature {
   inputs: readonly ort.InferenceSession.ValueMetadata[];
-  outputs: readonly string[];
+  outputs: readonly ort.InferenceSession.ValueMetadata[];
 }
 
 /** Input and output names and shapes, read once so the defaults and the width check can name what the model has. */
@@ -209,7 +249,7 @@ async function inspectModel(file: string, onnx: Uint8Array): Promise<ModelSignat
     throw new ByomInputError('onnxFile', `onnxruntime cannot load the model ${file}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    return { inputs: session.inputMetadata, outputs: session.outputNames };
+    return { inputs: session.inputMetadata, outputs: session.outputMetadata };
   } finally {
     await session.release();
   }
@@ -220,8 +260,51 @@ function onlyOne(field: ByomField, what: string, names: readonly string[]): stri
   return names[0];
 }
 
-function defaultOutput(outputs: readonly string[]): string {
-  return outputs.length > 1 && outputs.includes('probabilities') ? 'probabilities' : onlyOne('outputName', 'output', outputs);
+function zipMapsOf(file: string, onnx: Uint8Array): ZipMapOutput[] {
+  try {
+    return zipMapOutputs(parseOnnxModel(onnx));
+  } catch (err) {
+    throw new ByomInputError('onnxFile', `${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+const FLOAT_TYPES = new Set(['float32', 'float64']);
+
+/**
+ * The output to serve, and the ZipMap to rewrite when it is one's (see byomRequestSchema's outputName). A named
+ * output that is not in the graph is left to the session's check, which lists the graph's outputs.
+ */
+function chooseOutput(named: string | undefined, signature: ModelSignature, zipMaps: ZipMapOutput[]): { outputName: string; zipMap?: ZipMapOutput } {
+  if (named !== undefined) {
+    const zipMap = zipMaps.find((z) => z.output === named);
+    return zipMap ? { outputName: zipMap.probabilities, zipMap } : { outputName: named };
+  }
+  const tensors = signature.outputs.filter((o) => o.isTensor && FLOAT_TYPES.has(o.type)).map((o) => o.name);
+  if (tensors.length > 1 && tensors.includes('probabilities')) return { outputName: 'probabilities' };
+  if (tensors.length === 0 && zipMaps.length === 1) return { outputName: zipMaps[0].probabilities, zipMap: zipMaps[0] };
+  const all = signature.outputs.map((o) => o.name);
+  if (tensors.length === 0) throw new ByomInputError('outputName', `the model has no float tensor output (outputs: ${all.join(', ')}); name the one to use`);
+  return { outputName: onlyOne('outputName', 'float tensor output', tensors) };
+}
+
+/** The ZipMap names its columns: labels that list the same classes in another order would swap probabilities. */
+function checkZipMapLabels(zipMap: ZipMapOutput, labels: readonly (string | number)[] | undefined): void {
+  if (!labels) return;
+  const named = zipMap.classLabels.map(String);
+  const given = labels.map(String);
+  const sameClasses = named.length === given.length && [...named].sort().join('\u0000') === [...given].sort().join('\u0000');
+  if (sameClasses && named.join('\u0000') !== given.join('\u0000')) {
+    throw new ByomInputError('labels', `the model's ZipMap orders its probability columns ${named.join(', ')}; the labels list them as ${given.join(', ')}`);
+  }
+}
+
+function rewriteZipMap(onnx: Uint8Array, zipMap: ZipMapOutput): Buffer {
+  try {
+    return Buffer.from(exposeZipMapInput(onnx, zipMap));
+  } catch (err) {
+    if (err instanceof OnnxParseError) throw new ByomInputError('onnxFile', err.message, { cause: err });
+    throw err;
+  }
 }
 
 function featuresFromHeader(file: string, header: readonly string[], label: string) {

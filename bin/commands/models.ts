@@ -24,13 +24,17 @@ export const MODELS_USAGE = `usage: mlops models <command> [options]
            [--holdout s3://...] [--description TEXT] [--client-token TOKEN]
                                          a model archive already in S3
   register <model> --onnx model.onnx --holdout holdout.csv --metrics '{"auc":0.91}'
-           [--features a,b,c:categorical] [--label COLUMN] [--labels 0,1] [--task binary-classification|regression]
+           [--task binary-classification|multiclass-classification|regression] [--labels a,b,c]
+           [--features a,b,c:categorical] [--label COLUMN]
            [--tolerance 0.001] [--input-name N] [--output-name N] [--algorithm A] [--framework F]
            [--primary-metric NAME] [--code-version V] [--dataset URI] [--dataset-sha256 HEX] [--image URI]
            [--baseline s3://...] [--description TEXT]
                                          bring your own model: an ONNX file trained elsewhere is validated in
                                          onnxruntime, measured on the holdout CSV (refused if the declared metrics
-                                         disagree), uploaded with the holdout set and registered; re-running is a no-op
+                                         disagree), uploaded with the holdout set and registered; re-running is a no-op.
+                                         --labels: the classes in the order of the probability columns (binary
+                                         default 0,1; multiclass required, the holdout's label column holds them as
+                                         written). A ZipMap output (skl2onnx's default) is served as its input tensor
   approve <model> <version> --comment TEXT
   reject <model> <version> --comment TEXT    (rejecting the live version rolls it back)
   rollback <model> --comment TEXT            roll back the live version; the previous live version is restored

@@ -18,6 +18,7 @@ import { unpackModelArchive } from '../../pipelines/common/model-archive';
 import { Random } from '../../pipelines/common/random';
 import { getObjectBytes, listKeys } from '../../pipelines/common/s3';
 import { computeMetrics } from '../../pipelines/evaluation/metrics';
+import { loadExpected } from '../lambdas/inference/fixtures';
 import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
 import { registryOn } from '../lambdas/registry/fixtures';
 import { type LocalS3, startS3rver } from '../helpers/s3rver';
@@ -70,6 +71,27 @@ afterAll(async () => {
   await Promise.all([dynamo.stop(), s3.stop()]);
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Serves a registered version as the inference tier does: archive from S3, SHA-256 checked against the registry, onnxruntime. */
+function servedBy(model: string, version: number) {
+  return new InferenceService({
+    source: new RegistryModelSource({ registry: registryOn(dynamo), s3: s3.client }, model, version),
+    metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), model, version),
+  });
+}
+
+/** The deployment's holdout check against a service, as the deployed function version would answer it. */
+function holdoutCheckOf(model: string, version: number) {
+  const service = servedBy(model, version);
+  const inference = {
+    invoke: (_functionVersion: string, payload: unknown) => {
+      const { rawPath, body, requestContext } = payload as { rawPath: string; body: string; requestContext: { requestId: string; http: { method: string } } };
+      return service.handle({ method: requestContext.http.method, path: rawPath, body, requestId: requestContext.requestId, captureOptOut: true });
+    },
+  };
+  const readObject = async (uri: string) => getObjectBytes(s3.client, parseS3Uri(uri).bucket, parseS3Uri(uri).key);
+  return checkHoldoutParity({ registry: registryOn(dynamo), inference, readObject, tolerance: 0.001 }, { model, version, functionVersion: '1' });
+}
 
 /** Runs `mlops models <args>` against the twin file; returns exit code and output. */
 async function mlops(...args: string[]) {
@@ -124,23 +146,9 @@ describe('mlops models register --onnx (bring your own model)', () => {
   });
 
   it("passes the deployment's holdout parity check when the registered archive is served by the inference service", async () => {
-    // GIVEN version 1 served as the inference tier serves it: archive from S3, SHA-256 checked against the registry, onnxruntime
-    const service = new InferenceService({
-      source: new RegistryModelSource({ registry: registryOn(dynamo), s3: s3.client }, 'fraud-byo', 1),
-      metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), 'fraud-byo', 1),
-    });
-    const inference = {
-      invoke: (_functionVersion: string, payload: unknown) => {
-        const { rawPath, body, requestContext } = payload as { rawPath: string; body: string; requestContext: { requestId: string; http: { method: string } } };
-        return service.handle({ method: requestContext.http.method, path: rawPath, body, requestId: requestContext.requestId, captureOptOut: true });
-      },
-    };
-    const readObject = async (uri: string) => getObjectBytes(s3.client, parseS3Uri(uri).bucket, parseS3Uri(uri).key);
+    // GIVEN version 1 served as the inference tier serves it
     // WHEN the deployment's holdout check runs against it
-    const parity = await checkHoldoutParity(
-      { registry: registryOn(dynamo), inference, readObject, tolerance: 0.001 },
-      { model: 'fraud-byo', version: 1, functionVersion: '1' },
-    );
+    const parity = await holdoutCheckOf('fraud-byo', 1);
     // THEN the declared metrics are reproduced by the served model on the stored holdout set
     expect(parity).toMatchObject({ metric: 'auc', rows: 64 });
     expect(parity.difference).toBeLessThanOrEqual(0.001);
@@ -198,7 +206,7 @@ describe('mlops models register --onnx (bring your own model)', () => {
     [{ '--artifact': 's3://artifacts/x.tar.gz' }, 'mlops: --artifact does not apply with --onnx: the archive, its sha256 and the client token come from the packaged model'],
     [{ '--features': 'amount,is_foreign:text' }, 'mlops: --features: "is_foreign:text": Invalid option: expected one of "numeric"|"categorical" (types: numeric, categorical)'],
     [{ '--metrics': '{"auc":"high"}' }, 'mlops: --metrics: auc: Invalid input: expected number, received string'],
-    [{ '--task': 'ranking' }, 'mlops: --task must be one of binary-classification, regression, got "ranking"'],
+    [{ '--task': 'ranking' }, 'mlops: --task must be one of binary-classification, multiclass-classification, regression, got "ranking"'],
     [{ '--primary-metric': 'rmse' }, 'mlops: --primary-metric: "rmse" is not a measured metric (measured: auc, accuracy, f1, logLoss)'],
   ])('refuses bad flags %j with one line and exit 2', async (overrides, message) => {
     const result = await registerByom('fraud-flags', overrides);
@@ -214,5 +222,127 @@ describe('mlops models register --onnx (bring your own model)', () => {
     expect((await mlops('register', 'fraud-x', '--artifact', 's3://a/b', '--features', 'a')).stderr).toEqual([
       'mlops: --features applies only with --onnx (bring your own model)',
     ]);
+  });
+});
+
+// Multiclass models made by the Python toolchain (test/fixtures/models/make_models.py): a scikit-learn multinomial
+// LogisticRegression in skl2onnx's default shape (probabilities only behind a ZipMap) and a PyTorch softmax MLP
+// exported by torch.onnx.export, each with the framework's own probabilities on its holdout rows, the rows' true
+// class labels as written, and scikit-learn's metrics on them.
+const MULTICLASS = {
+  iris: { fixture: 'iris-logistic', features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'], labels: 'setosa,versicolor,virginica' },
+  wine: { fixture: 'wine-torch', features: undefined, labels: '1,2,3' },
+} as const;
+type MulticlassModel = keyof typeof MULTICLASS;
+
+function multiclassFixture(model: MulticlassModel) {
+  const { fixture, features, labels } = MULTICLASS[model];
+  const expected = loadExpected(fixture);
+  const featureNames = features ?? modelMetadataSchema.parse(JSON.parse(readFileSync(`test/fixtures/models/${fixture}.metadata.json`, 'utf8'))).features.map((f) => f.name);
+  return { onnxFile: `test/fixtures/models/${fixture}.onnx`, expected, featureNames, labels: labels.split(',') };
+}
+
+/** CSV text of the rows with a "species" label column last; labels as written (formatCsv writes numbers only). */
+const labelledCsv = (features: readonly string[], rows: number[][], label: (i: number) => string | number) =>
+  [[...features, 'species'].join(','), ...rows.map((row, i) => [...row, label(i)].join(','))].join('\n');
+
+/** The owner's holdout file: the features, then the class label as written in the data. */
+async function multiclassHoldout(model: MulticlassModel): Promise<string> {
+  const { expected, featureNames } = multiclassFixture(model);
+  const file = join(dir, `${model}-holdout.csv`);
+  await writeFile(file, labelledCsv(featureNames, expected.rows, (i) => expected.labels?.[i] ?? ''));
+  return file;
+}
+
+async function registerMulticlass(model: MulticlassModel, overrides: Record<string, string> = {}) {
+  const { onnxFile: onnx, expected, labels } = multiclassFixture(model);
+  const { macroF1, logLoss } = expected.metrics ?? {};
+  const flags = {
+    '--onnx': onnx,
+    '--holdout': await multiclassHoldout(model),
+    '--task': 'multiclass-classification',
+    '--labels': labels.join(','),
+    '--metrics': JSON.stringify({ macroF1, logLoss }),
+    ...overrides,
+  };
+  return mlops('register', model, ...Object.entries(flags).flat());
+}
+
+describe.each(Object.keys(MULTICLASS) as MulticlassModel[])('mlops models register --onnx of a multiclass model (%s)', (model) => {
+  const { expected, labels } = multiclassFixture(model);
+
+  it("registers it measured on the holdout labels as written: scikit-learn's own metrics are reproduced", async () => {
+    const result = await registerMulticlass(model);
+    expect(result.stderr.at(-1)).toMatch(/^register/);
+    expect(result).toMatchObject({ code: 0, stdout: `registered ${model} v1 (pending_approval)` });
+    const version = await registryOn(dynamo).getVersion(model, 1);
+    for (const [name, value] of Object.entries(expected.metrics ?? {})) expect(Math.abs(version.metrics.holdout[name] - value)).toBeLessThan(1e-6);
+  });
+
+  it("serves probabilities equal to its framework's own within 1e-5 on every holdout row, labelled with the most probable class", async () => {
+    const service = servedBy(model, 1);
+    const response = await service.handle({ method: 'POST', path: '/invocations', body: JSON.stringify({ instances: expected.rows }), requestId: 'parity' });
+    expect(response.statusCode).toBe(200);
+    const { predictions } = JSON.parse(response.body) as { predictions: { label: string | number; probabilities: number[] }[] };
+    expect(predictions).toHaveLength(expected.rows.length);
+    predictions.forEach((prediction, r) => {
+      const framework = expected.expected[r] as number[];
+      expect(prediction.probabilities).toHaveLength(labels.length);
+      const worst = Math.max(...framework.map((p, c) => Math.abs(prediction.probabilities[c] - p)));
+      expect(worst, `row ${r}`).toBeLessThanOrEqual(1e-5);
+      expect(String(prediction.label)).toBe(labels[framework.indexOf(Math.max(...framework))]);
+    });
+  });
+
+  it('stores the holdout set with class indices, and passes the deployment holdout check on the whole probability matrix', async () => {
+    const version = await registryOn(dynamo).getVersion(model, 1);
+    const { bucket, key } = parseS3Uri(version.holdoutUri ?? '');
+    const { rows } = parseCsvText((await getObjectBytes(s3.client, bucket, key)).toString('utf8'));
+    expect(rows.map((row) => Number(row.at(-1)))).toEqual(expected.labels?.map((label) => labels.indexOf(String(label))));
+
+    const parity = await holdoutCheckOf(model, 1);
+    expect(parity).toMatchObject({ metric: 'macroF1', rows: expected.rows.length, task: 'multiclass-classification' });
+    expect(parity.maxProbabilityDifference).toBe(0);
+  });
+});
+
+describe('mlops models register --onnx of a scikit-learn model with a ZipMap output', () => {
+  it('registers the model rewritten to return the ZipMap input, recording the change and the given file', async () => {
+    const { onnxFile: onnx } = multiclassFixture('iris');
+    const version = await registryOn(dynamo).getVersion('iris', 1);
+    const { metadata: stored, onnx: served } = await unpackModelArchive(await getObjectBytes(s3.client, s3.bucket, parseS3Uri(version.artifactUri).key));
+    expect(stored).toMatchObject({
+      task: 'multiclass-classification',
+      labels: ['setosa', 'versicolor', 'virginica'],
+      inputName: 'float_input',
+      outputName: 'probabilities',
+      rewrite: {
+        change: 'ZipMap output "output_probability" replaced by its input tensor "probabilities"',
+        originalSha256: createHash('sha256').update(await readFile(onnx)).digest('hex'),
+      },
+    });
+    expect(served.equals(await readFile(onnx))).toBe(false);
+  });
+
+  it('refuses labels that list the ZipMap classes in another order, and a multiclass task without labels', async () => {
+    const swapped = await registerMulticlass('iris', { '--labels': 'versicolor,setosa,virginica' });
+    expect(swapped).toMatchObject({
+      code: 2,
+      stderr: ['mlops: --labels: the model\'s ZipMap orders its probability columns setosa, versicolor, virginica; the labels list them as versicolor, setosa, virginica'],
+    });
+    const holdout = await multiclassHoldout('iris');
+    const missing = await mlops('register', 'iris-nolabels', '--onnx', multiclassFixture('iris').onnxFile, '--holdout', holdout, '--task', 'multiclass-classification', '--metrics', '{"accuracy":0.9}');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.at(-1)).toBe('mlops: --labels: invalid model registration: labels: a multiclass classifier needs its 3 or more class labels, in the order of its probability columns');
+    await expectNothingWritten('iris-nolabels');
+  });
+
+  it('names the row and column of a holdout label that is not one of the classes', async () => {
+    const file = join(dir, 'iris-typo.csv');
+    const { expected, featureNames } = multiclassFixture('iris');
+    await writeFile(file, labelledCsv(featureNames, expected.rows, (i) => (i === 4 ? 'setosaa' : (expected.labels?.[i] ?? ''))));
+    const result = await registerMulticlass('iris', { '--holdout': file });
+    expect(result.code).toBe(2);
+    expect(result.stderr.at(-1)).toMatch(/^mlops: --holdout: .*species.*setosaa/);
   });
 });
