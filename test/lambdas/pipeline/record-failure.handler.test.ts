@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalDynamo, lambdaEnvFor, startDynalite } from '../../helpers/dynalite';
+import { InvalidModelOutputError } from '../../../pipelines/evaluation/invalid-model-output';
 import { registryOn } from '../registry/fixtures';
 
 let dynamo: LocalDynamo;
@@ -26,6 +27,17 @@ describe('pipeline RecordFailure step', () => {
     expect(await registryOn(dynamo).listRuns('card-fraud')).toEqual([
       expect.objectContaining({ status: 'failed', error: 'States.TaskFailed', cause: '{"errorMessage":"gate failed: auc 0.61 < 0.8"}' }),
     ]);
+  });
+
+  it('GIVEN Evaluate refused what the container wrote WHEN the Catch records it THEN the row carries the error code and the reason, and nothing is registered', async () => {
+    // A Lambda function error reaches the Catch as Error = the error's name (errorType) and Cause = the error as JSON.
+    const refused = new InvalidModelOutputError('the training container wrote no model.onnx to /opt/ml/model (found: metadata.json)');
+    const cause = JSON.stringify({ errorType: refused.name, errorMessage: refused.message, trace: [] });
+    await handler({ executionName: 'run-8', model: 'machine-fault', error: { Error: refused.name, Cause: cause } });
+
+    const registry = registryOn(dynamo);
+    expect(await registry.listRuns('machine-fault')).toEqual([expect.objectContaining({ status: 'failed', error: 'InvalidModelOutputError', cause })]);
+    await expect(registry.listVersions('machine-fault')).rejects.toThrow('model "machine-fault" not found');
   });
 
   it('refuses input without an execution name', async () => {
