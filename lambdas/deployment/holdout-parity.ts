@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { REGRESSION_METRICS } from '../../lib/team-config';
-import { parseCsvText } from '../../pipelines/common/csv';
-import { type TableSpec, rowOf, toNumericTable } from '../../pipelines/common/tabular';
-import { computeMetrics } from '../../pipelines/evaluation/metrics';
+import { metricsOf, predictTable, readLabelledCsv } from '../../pipelines/evaluation/score';
+import { rowOf } from '../../pipelines/common/tabular';
+import { readModelArchive } from '../inference/model-archive';
+import { ModelSession, type ModelOutput } from '../inference/model-session';
+import { sha256Hex } from '../inference/model-store';
+import { positiveProbability } from '../inference/predict';
 import type { ModelRegistry } from '../registry/registry';
 import { NO_CAPTURE_HEADER } from '../shared/capture-opt-out';
+import type { ModelMetadata } from '../shared/model-metadata';
 import { HoldoutParityError } from './errors';
 import type { InferenceFunction } from './inference-function';
 import type { HoldoutCheckInput } from './schemas';
@@ -21,37 +24,42 @@ export interface HoldoutParityDeps {
   /** Only `invoke` is used: the version under test is called directly, never through the alias. */
   inference: Pick<InferenceFunction, 'invoke'>;
   readObject: (s3Uri: string) => Promise<Uint8Array>;
-  /** |metric(deployed) - metric(evaluation)| must not exceed this. */
+  /** Largest accepted |deployed - evaluation| of the metric and of every probability (or predicted value). */
   tolerance: number;
 }
 
 export interface HoldoutParityResult {
+  /** From the version's metadata.json, not guessed from the metric. */
+  task: ModelMetadata['task'];
   metric: string;
   recorded: number;
   observed: number;
   difference: number;
+  /** Largest |deployed - evaluation session| over every row's probabilities (every class) or predicted value. */
+  maxProbabilityDifference: number;
   tolerance: number;
   rows: number;
 }
 
-/**
- * One prediction as lambdas/inference/predict.ts answers it: a regressor's number, or a classifier's
- * `{label, probabilities: [p0, p1]}`, scored by the positive-class probability like the evaluation does.
- */
+/** One prediction as lambdas/inference/predict.ts answers it (docs/inference-api.md). */
 const predictionSchema = z.union([
-  z.number(),
-  z.object({ probabilities: z.tuple([z.number(), z.number()]) }).transform((p) => p.probabilities[1]),
+  z.number().nullable(),
+  z.object({ label: z.union([z.string(), z.number()]), probabilities: z.array(z.number().nullable()) }),
 ]);
 const inferenceResponseSchema = z.object({
   predictions: z.array(predictionSchema),
   modelVersion: z.coerce.number(),
 });
+type ServedPrediction = z.infer<typeof predictionSchema>;
 
 /**
  * Holdout parity: the deployed function version predicts the version's holdout set through the same request
- * path as production, and the evaluation's primary metric, recomputed with the evaluation's own metric code,
- * must come out as recorded. This catches a wrong artifact, a feature-order or preprocessing mismatch, or a
- * runtime that computes differently, before any traffic moves.
+ * path as production, and must answer what the evaluation computed: every probability of every row (every class of
+ * a multiclass model; the value of a regressor) equal to the model's own run in the evaluation's session wrapper
+ * within the tolerance, and the primary metric, recomputed with the evaluation's metric code, as recorded. The
+ * task, labels and features come from the version's own metadata.json (its archive, verified against the
+ * registry's SHA-256). This catches a wrong artifact, a feature-order or preprocessing mismatch, or a runtime that
+ * computes differently, before any traffic moves.
  */
 export async function checkHoldoutParity(deps: HoldoutParityDeps, input: HoldoutCheckInput): Promise<HoldoutParityResult> {
   const version = await deps.registry.getVersion(input.model, input.version);
@@ -62,35 +70,45 @@ export async function checkHoldoutParity(deps: HoldoutParityDeps, input: Holdout
   const recorded = version.metrics.holdout?.[metric];
   if (recorded === undefined) throw new HoldoutParityError(`${where} has no holdout value of ${metric} recorded`);
 
-  const { header, rows } = parseCsvText(new TextDecoder().decode(await deps.readObject(holdoutUri)));
-  const task = (REGRESSION_METRICS as readonly string[]).includes(metric) ? 'regression' : 'binary-classification';
-  // Holdout files carry the features in model order with the label last (docs/architecture.md).
-  const spec: TableSpec = {
-    task,
-    features: header.slice(0, -1).map((name) => ({ name, type: 'numeric' as const })),
-    label: header.at(-1) ?? '',
-  };
-  const table = toNumericTable([{ source: holdoutUri, header, rows }], spec);
+  const archive = await deps.readObject(version.artifactUri);
+  if (sha256Hex(archive) !== version.artifactSha256) {
+    throw new HoldoutParityError(`${where}: artifact ${version.artifactUri} does not match the SHA-256 the registry recorded`);
+  }
+  const artifact = readModelArchive(archive, version.artifactUri);
+  const { task } = artifact.metadata;
+  // Holdout files carry the features in model order with the label last (class indices for multiclass).
+  const table = readLabelledCsv(holdoutUri, new TextDecoder().decode(await deps.readObject(holdoutUri)), artifact.metadata);
+  const session = await ModelSession.create(artifact);
+  let evaluation: ModelOutput;
+  try {
+    evaluation = await predictTable(session, table);
+  } finally {
+    await session.release();
+  }
 
   const batches: number[][][] = [];
   for (let start = 0; start < table.rowCount; start += HOLDOUT_BATCH_ROWS) {
     batches.push(Array.from({ length: Math.min(HOLDOUT_BATCH_ROWS, table.rowCount - start) }, (_, i) => rowOf(table, start + i)));
   }
-  const predictions = new Float64Array(table.rowCount);
+  const served: ServedPrediction[] = new Array(table.rowCount);
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
       const index = next++;
-      const scores = await predictBatch(deps.inference, input, batches[index]);
-      predictions.set(scores, index * HOLDOUT_BATCH_ROWS);
+      const predictions = await predictBatch(deps.inference, input, batches[index]);
+      predictions.forEach((prediction, i) => (served[index * HOLDOUT_BATCH_ROWS + i] = prediction));
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batches.length) }, worker));
 
-  const observed = computeMetrics(task, table.labels, predictions)[metric];
+  const reference = referenceMatrix(task, evaluation, table.rowCount);
+  const deployed = deployedMatrix(served, reference.columns, `${where} on function version ${input.functionVersion}`);
+  const maxProbabilityDifference = compareMatrices(deployed, reference, artifact.metadata, deps.tolerance, `${where} on function version ${input.functionVersion}`);
+
+  const observed = metricsOf(task, table.labels, deployed)[metric];
   if (observed === undefined) throw new HoldoutParityError(`${metric} is not a ${task} metric`);
   const difference = Math.abs(observed - recorded);
-  const result = { metric, recorded, observed, difference, tolerance: deps.tolerance, rows: table.rowCount };
+  const result = { task, metric, recorded, observed, difference, maxProbabilityDifference, tolerance: deps.tolerance, rows: table.rowCount };
   if (!(difference <= deps.tolerance)) {
     throw new HoldoutParityError(
       `${where} on function version ${input.functionVersion}: holdout ${metric} is ${observed}, evaluation recorded ${recorded}; difference ${difference} exceeds the tolerance ${deps.tolerance}`,
@@ -99,7 +117,53 @@ export async function checkHoldoutParity(deps: HoldoutParityDeps, input: Holdout
   return result;
 }
 
-async function predictBatch(inference: HoldoutParityDeps['inference'], input: HoldoutCheckInput, instances: number[][]): Promise<number[]> {
+/**
+ * The evaluation session's answer in the response's columns: [p0, p1] of a binary classifier (p0 = 1 - p1 for a
+ * sigmoid output, as the response computes it), every class of a multiclass one, a regressor's value.
+ */
+function referenceMatrix(task: ModelMetadata['task'], output: ModelOutput, rows: number): ModelOutput {
+  if (task !== 'binary-classification') return output;
+  const data = new Float64Array(2 * rows);
+  for (let r = 0; r < rows; r++) {
+    const p1 = positiveProbability(output, r);
+    data[2 * r] = output.columns === 2 ? output.data[2 * r] : 1 - p1;
+    data[2 * r + 1] = p1;
+  }
+  return { data, columns: 2 };
+}
+
+/** The deployed answers as a matrix of the same columns; null (a non-finite value) is NaN, which matches nothing. */
+function deployedMatrix(served: ServedPrediction[], columns: number, where: string): ModelOutput {
+  const data = new Float64Array(served.length * columns);
+  served.forEach((prediction, r) => {
+    const values = prediction === null || typeof prediction === 'number' ? [prediction] : prediction.probabilities;
+    if (values.length !== columns) {
+      throw new HoldoutParityError(`${where}: holdout row ${r + 1} was answered with ${values.length} values, the model has ${columns}`);
+    }
+    values.forEach((value, c) => (data[r * columns + c] = value ?? Number.NaN));
+  });
+  return { data, columns };
+}
+
+/** The largest difference; throws naming the first row and class beyond the tolerance. */
+function compareMatrices(deployed: ModelOutput, reference: ModelOutput, metadata: ModelMetadata, tolerance: number, where: string): number {
+  let largest = 0;
+  for (let k = 0; k < reference.data.length; k++) {
+    const difference = Math.abs(deployed.data[k] - reference.data[k]);
+    if (!(difference <= tolerance)) {
+      const row = Math.floor(k / reference.columns) + 1;
+      const column = k % reference.columns;
+      const what = metadata.task === 'regression' ? 'predicted value' : `probability of class ${JSON.stringify((metadata.labels ?? [0, 1])[column])}`;
+      throw new HoldoutParityError(
+        `${where}: holdout row ${row}, ${what}: deployed ${deployed.data[k]}, evaluation session ${reference.data[k]}; difference exceeds the tolerance ${tolerance}`,
+      );
+    }
+    largest = Math.max(largest, difference);
+  }
+  return largest;
+}
+
+async function predictBatch(inference: HoldoutParityDeps['inference'], input: HoldoutCheckInput, instances: number[][]): Promise<ServedPrediction[]> {
   const raw = await inference.invoke(input.functionVersion, functionUrlEvent({ instances }));
   // A function URL handler answers {statusCode, body} or, equally valid, the body object itself.
   const envelope = z.object({ statusCode: z.number(), body: z.string().optional() }).safeParse(raw);

@@ -15,7 +15,10 @@ import { LIVE_ALIAS_NAME } from '../../../lib/lambda-inference';
 import { waitFor } from '../../../local/driver/loop-session';
 import { LOCAL_CREDENTIALS } from '../../../local/services/aws-environment';
 import { Twin } from '../../../local/twin';
+import { packModelArchive } from '../../../pipelines/common/model-archive';
 import { getObjectBytes } from '../../../pipelines/common/s3';
+import { encodeModel, floatInfo, floatTensor, node } from '../../../pipelines/trainer/onnx/graph';
+import { sha256Hex } from '../../../lambdas/inference/model-store';
 import { computeMetrics } from '../../../pipelines/evaluation/metrics';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { synthesize } from '../../local/support/synth';
@@ -47,6 +50,25 @@ const MODELS_JS = `
 const sigmoid = (z) => 1 / (1 + Math.exp(-z));
 const predict = (modelVersion, row) => (modelVersion === 3 ? sigmoid(3 * row[2] - 3) : sigmoid(3 * row[0] + 0.2 * row[1]));`;
 const predict = new Function(`${MODELS_JS}\nreturn predict;`)() as (modelVersion: number, row: number[]) => number;
+
+/**
+ * The registered model of every version: versions 1 and 2's JavaScript as ONNX, `sigmoid([amount, hour,
+ * merchant_category] · [3, 0.2, 0])`, which the holdout check runs itself for the evaluation's probabilities.
+ */
+async function registeredArchive(): Promise<Buffer> {
+  const onnx = encodeModel(
+    {
+      name: 'deployment-flow-test',
+      node: [node('MatMul', ['features', 'weights'], ['z']), node('Sigmoid', ['z'], ['probabilities'])],
+      input: [floatInfo('features', ['N', 3])],
+      output: [floatInfo('probabilities', ['N', 1])],
+      initializer: [floatTensor('weights', [3, 1], [3, 0.2, 0])],
+    },
+    'versions 1 and 2 of the deployment flow test',
+  );
+  const features = ['amount', 'hour', 'merchant_category'].map((name) => ({ name, type: 'numeric' as const }));
+  return packModelArchive(onnx, { inputName: 'features', features, task: 'binary-classification', labels: [0, 1], outputName: 'probabilities', algorithm: 'logistic', framework: 'onnx-proto', metrics: {} });
+}
 
 /**
  * The inference function: answers a function URL event like lambdas/inference (the contract holdout-parity.ts
@@ -101,9 +123,11 @@ beforeAll(async () => {
   const { rows, labels } = holdoutRows();
   const csv = ['amount,hour,merchant_category,is_fraud', ...rows.map((r, i) => [...r, labels[i]].join(','))].join('\n');
   recordedAuc = computeMetrics('binary-classification', labels, rows.map((r) => predict(1, r))).auc;
+  const archive = await registeredArchive();
   for (const n of [1, 2, 3]) {
     await s3.put('artifacts', `runs/run-${n}/processed/holdout/data.csv`, csv);
-    await registry.register(registration(MODEL, n, { metrics: { holdout: { auc: recordedAuc } } }), 'pipeline:test');
+    await s3.put('artifacts', `runs/run-${n}/model/job-${n}/output/model.tar.gz`, archive);
+    await registry.register(registration(MODEL, n, { artifactSha256: sha256Hex(archive), metrics: { holdout: { auc: recordedAuc } } }), 'pipeline:test');
   }
 }, 120_000);
 afterAll(async () => {
@@ -155,7 +179,9 @@ describe('DeploymentFlow steps', () => {
 
     const before = loggedRequests().length;
     const parity = await checkHoldoutParity(parityDeps(), { ...target, functionVersion });
-    expect(parity).toMatchObject({ metric: 'auc', recorded: recordedAuc, difference: 0, rows: ROWS });
+    expect(parity).toMatchObject({ task: 'binary-classification', metric: 'auc', recorded: recordedAuc, difference: 0, rows: ROWS });
+    // float32 in the session, float64 in the function's JavaScript
+    expect(parity.maxProbabilityDifference).toBeLessThan(1e-6);
     const requests = await requestsSince(before, 3);
     // Batches run concurrently, so their order in the log is not fixed.
     expect(requests.map((r) => r.rows).sort((a, b) => b - a)).toEqual([HOLDOUT_BATCH_ROWS, HOLDOUT_BATCH_ROWS, 137]);
@@ -193,7 +219,7 @@ describe('DeploymentFlow steps', () => {
     const failure = await checkHoldoutParity(parityDeps(), { ...target, functionVersion }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(HoldoutParityError);
     expect((failure as Error).message).toMatch(
-      new RegExp(`card-fraud v3 on function version ${functionVersion}: holdout auc is 0\\.\\d+, evaluation recorded ${recordedAuc}; difference .* exceeds the tolerance 0.001`),
+      new RegExp(`^card-fraud v3 on function version ${functionVersion}: holdout row 1, probability of class 0: deployed 0\\.\\d+, evaluation session 0\\.\\d+; difference exceeds the tolerance 0.001$`),
     );
 
     // Step Functions hands the Catch's error to Rollback.
