@@ -8,7 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { REGISTRY_EVENT_DETAIL_TYPE, REGISTRY_EVENT_SOURCE, type VersionStatus } from '../lambdas/shared/registry-events';
-import { byomHoldoutKey, processedPrefix } from '../lambdas/shared/storage-layout';
+import { byomArtifactKey, byomHoldoutKey, modelOutputPrefix, processedPrefix } from '../lambdas/shared/storage-layout';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { MlopsFunction } from './private/mlops-function';
@@ -87,9 +87,10 @@ export class DeploymentFlow extends Construct {
       INFERENCE_FUNCTION_NAME: inferenceFunction.functionName,
       INFERENCE_ALIAS_NAME: inferenceAlias.aliasName,
     };
-    const step = (id: string, entry: string, description: string, extra: Record<string, string> = {}) => {
+    const step = (id: string, entry: string, description: string, extra: Record<string, string> = {}, usesOnnxRuntime = false) => {
       const fn = new MlopsFunction(this, `${id}Function`, {
         entry: `lambdas/deployment/${entry}.handler.ts`,
+        usesOnnxRuntime,
         description: `${description} (${modelName})`,
         serviceName: `deployment-${entry}`,
         metricsNamespace: props.metricsNamespace,
@@ -116,12 +117,15 @@ export class DeploymentFlow extends Construct {
       [inferenceFunction.functionArn],
     );
     lambdaActions(prepare, ['lambda:GetAlias'], [inferenceFunction.functionArn, aliasArn]);
+    // Runs the version's model itself (onnxruntime), for the evaluation's probabilities to compare the deployed ones with.
     const holdoutCheck = step('HoldoutCheck', 'holdout-check', 'Checks the new function version reproduces the evaluation on holdout', {
       HOLDOUT_TOLERANCE: String(holdoutTolerance),
-    });
-    // The holdout set of a trained version, or of one registered with `mlops models register --onnx`.
+    }, true);
+    // The holdout set and model archive of a trained version, or of one registered with `mlops models register --onnx`.
     props.artifactStore.grantRead(holdoutCheck, processedPrefix('*'));
+    props.artifactStore.grantRead(holdoutCheck, modelOutputPrefix('*'));
     props.artifactStore.grantRead(holdoutCheck, byomHoldoutKey(modelName, '*'));
+    props.artifactStore.grantRead(holdoutCheck, byomArtifactKey(modelName, '*'));
     const versions = `${inferenceFunction.functionArn}:*`;
     lambdaActions(holdoutCheck, ['lambda:InvokeFunction'], [versions]);
     acknowledgeWildcardResource(
