@@ -201,7 +201,9 @@ export class TrainingPipeline extends Construct {
     }
     if (training.container) problems.push(...trainingContainerProblems(training.container));
     if (training.processing.container) {
-      problems.push(...processingContainerProblems(training.processing.container, { ownNetwork: props.vpc !== undefined }));
+      problems.push(
+        ...processingContainerProblems(training.processing.container, { ownNetwork: props.vpc !== undefined, region: Stack.of(this).region }),
+      );
     }
     throwOnPropProblems(this, problems);
   }

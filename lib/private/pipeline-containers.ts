@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Token } from 'aws-cdk-lib';
 import { TRAINING_PIPELINE_SPEC } from '../../pipelines/specs/training-pipeline';
 import type { ContainerSpec } from '../team-config';
 import { containerDirectory, ecrRepositoryOf } from './pipeline-image';
@@ -30,13 +31,18 @@ export function trainingContainerProblems(spec: ContainerSpec): string[] {
   return problems;
 }
 
-/** Problems of `training.processing.container`: AWS Batch runs it on Fargate. */
-export function processingContainerProblems(spec: ContainerSpec, network: { ownNetwork: boolean }): string[] {
+/**
+ * Problems of `training.processing.container`: AWS Batch runs it on Fargate. In the pipeline's own network (no
+ * `training.vpc`) the only way out is the VPC endpoints of Amazon ECR in the stack's region (`region`, unless unresolved).
+ */
+export function processingContainerProblems(spec: ContainerSpec, network: { ownNetwork: boolean; region?: string }): string[] {
   const field = 'training.processing.container';
   const problems = buildProblems(spec, field);
-  if (spec.imageUri !== undefined && !network.ownNetwork && !ecrRepositoryOf(spec.imageUri)) {
+  const repository = spec.imageUri === undefined ? undefined : ecrRepositoryOf(spec.imageUri);
+  const endpointRegion = network.region === undefined || Token.isUnresolved(network.region) ? undefined : network.region;
+  if (spec.imageUri !== undefined && !network.ownNetwork && (!repository || (endpointRegion && repository.region !== endpointRegion))) {
     problems.push(
-      `${field}.imageUri: the processing job's network has no internet route, only endpoints for Amazon ECR of its region; push the image there or give training.vpc, got "${spec.imageUri}"`,
+      `${field}.imageUri: the processing job's network has no internet route, only endpoints for Amazon ECR in ${endpointRegion ?? 'the stack\'s region'}; push the image there or give training.vpc, got "${spec.imageUri}"`,
     );
   }
   if (spec.entryPoint) {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { App, AssetStaging, Stack } from 'aws-cdk-lib';
+import { App, AssetStaging, Stack, type Environment } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { DockerImageAsset } from 'aws-cdk-lib/aws-ecr-assets';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +15,9 @@ import { actionsOf, identityStatements, type PolicyStatementJson } from './monit
 import { stateMachineDefinition } from './state-definition';
 
 /** Function code is not bundled: these tests read the template and the state machine, not the functions' code. */
-function pipelineStack(config = exampleConfig()) {
+function pipelineStack(config = exampleConfig(), env?: Environment) {
   const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'Test');
+  const stack = new Stack(app, 'Test', { env });
   const artifactStore = new ArtifactStore(stack, 'Artifacts');
   const registry = new ModelRegistry(stack, 'Registry', { metricsNamespace: 'MLOps/fraud' });
   const pipeline = new TrainingPipeline(stack, 'Pipeline', { config, artifactStore, registry, metricsNamespace: 'MLOps/fraud' });
@@ -337,6 +337,14 @@ describe('TrainingPipeline validation', () => {
     ]);
     expect(message).toMatch(/SageMaker trains with images from Amazon ECR .*got "docker\.io\/library\/python:3\.11"/);
     expect(message).toMatch(/AWS Batch cannot override an image's ENTRYPOINT/);
+  });
+
+  it("refuses a processing image of another region's ECR when the job runs in the pipeline's own network", () => {
+    const image = '111122223333.dkr.ecr.us-east-1.amazonaws.com/maintenance/processing:2.0';
+    const config = maintenanceConfig({ processing: { vcpus: 1, memoryMiB: 2048, container: { imageUri: image } } });
+    expect(() => pipelineStack(config, { account: '111122223333', region: 'eu-west-1' })).toThrow(
+      `training.processing.container.imageUri: the processing job's network has no internet route, only endpoints for Amazon ECR in eu-west-1; push the image there or give training.vpc, got "${image}"`,
+    );
   });
 
   it('refuses a team hyperparameter named like one the platform sets', () => {
