@@ -11,6 +11,7 @@ import { type ContainerRun, type LocalEntrypoint, localEntrypoint, runContainer 
 import { failureReasonFromOutput } from './failure-reason';
 import { downloadObjects, listObjectKeys, parseS3Uri, S3LocationError, uploadDirectory } from './s3-transfer';
 import { checkpointPathBelowRoot, hostEnvironment, hostNames, layOutHost, type TrainingHost } from './training-host';
+import { describeTrainingJob, type SecondaryStatus, type TrainingJobStatus } from './training-job-description';
 import { parseTrainingJobRequest, type TrainingJobRequest } from './training-job-request';
 
 /** SageMaker's grace between the SIGTERM that stops a job and the SIGKILL: time to save a model or a checkpoint. */
@@ -19,8 +20,8 @@ const STOP_GRACE_MS = 120_000;
 /** How a job ended when it did not complete, in DescribeTrainingJob's words. */
 class JobEnd extends Error {
   constructor(
-    readonly status: 'Failed' | 'Stopped',
-    readonly secondaryStatus: 'Failed' | 'Stopped' | 'MaxRuntimeExceeded',
+    readonly status: Exclude<TrainingJobStatus, 'Completed'>,
+    readonly secondaryStatus: Exclude<SecondaryStatus, 'Completed'>,
     reason: string,
   ) {
     super(reason);
@@ -68,35 +69,7 @@ export class SageMakerTraining {
     if (this.jobNames.has(name)) throw new TaskError('SageMaker.ResourceInUseException', `Training job names must be unique within an AWS account and region, and a training job with this name already exists (${name})`);
     this.jobNames.add(name);
     const entrypoint = localEntrypoint(this.app.assembly, request.AlgorithmSpecification.TrainingImage);
-    const created = new Date();
-    let trainingStarted: Date | undefined;
-    const describe = (status: 'Completed' | JobEnd['status'], secondaryStatus: 'Completed' | JobEnd['secondaryStatus'], extra: Record<string, unknown>) => {
-      const ended = new Date();
-      const seconds = trainingStarted ? Math.max(1, Math.ceil((ended.getTime() - trainingStarted.getTime()) / 1000)) : 0;
-      return {
-        TrainingJobName: name,
-        TrainingJobArn: `arn:${this.app.env.partition}:sagemaker:${this.app.env.region}:${this.app.env.accountId}:training-job/${name.toLowerCase()}`,
-        TrainingJobStatus: status,
-        SecondaryStatus: secondaryStatus,
-        AlgorithmSpecification: request.AlgorithmSpecification,
-        HyperParameters: request.HyperParameters,
-        InputDataConfig: request.InputDataConfig,
-        OutputDataConfig: request.OutputDataConfig,
-        ResourceConfig: request.ResourceConfig,
-        StoppingCondition: request.StoppingCondition,
-        Environment: request.Environment,
-        EnableManagedSpotTraining: request.EnableManagedSpotTraining,
-        ...(request.CheckpointConfig ? { CheckpointConfig: request.CheckpointConfig } : {}),
-        RoleArn: parameters.RoleArn,
-        CreationTime: created.toISOString(),
-        TrainingStartTime: (trainingStarted ?? created).toISOString(),
-        TrainingEndTime: ended.toISOString(),
-        LastModifiedTime: ended.toISOString(),
-        TrainingTimeInSeconds: seconds,
-        BillableTimeInSeconds: seconds,
-        ...extra,
-      };
-    };
+    const times: { created: Date; trainingStarted?: Date } = { created: new Date() };
     const hosts = hostNames(request.ResourceConfig.InstanceCount);
     this.timeline.add('sagemaker', `training job ${name} started${hosts.length > 1 ? ` on ${hosts.length} hosts` : ''} (${basename(entrypoint.entry)}${entrypointNote(request)})`);
     const s3 = new S3Client({ region: this.app.env.region, endpoint: this.endpoints.s3, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
@@ -104,7 +77,7 @@ export class SageMakerTraining {
     const jobDirectory = mkdtempSync(join(this.workDirectory, `training-${name}-`));
     try {
       const layout = await this.prepareHosts(s3, request, hosts, jobDirectory);
-      trainingStarted = new Date();
+      times.trainingStarted = new Date();
       let end: JobEnd | undefined;
       try {
         end = await this.runHosts(request, entrypoint, layout);
@@ -114,13 +87,14 @@ export class SageMakerTraining {
       if (end) throw end;
       const artifactUri = await this.uploadModel(s3, request, layout[0]);
       this.timeline.add('sagemaker', `training job ${name} Completed: ${artifactUri}`);
-      return describe('Completed', 'Completed', { ModelArtifacts: { S3ModelArtifacts: artifactUri } });
+      return describeTrainingJob(request, this.app.env, times, { status: 'Completed', secondaryStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: artifactUri } });
     } catch (err) {
       const end = err instanceof JobEnd ? err : err instanceof S3LocationError || err instanceof S3ServiceException ? new JobEnd('Failed', 'Failed', `ClientError: ${s3Problem(err)}`) : undefined;
       if (!end) throw err;
       this.timeline.add('sagemaker', `training job ${name} ${end.status}: ${end.message}`);
       // As the .sync integration does: a job that did not complete fails the task with the job description as the cause.
-      throw new TaskError('States.TaskFailed', JSON.stringify(describe(end.status, end.secondaryStatus, { FailureReason: end.message })));
+      const description = describeTrainingJob(request, this.app.env, times, { status: end.status, secondaryStatus: end.secondaryStatus, FailureReason: end.message });
+      throw new TaskError('States.TaskFailed', JSON.stringify(description));
     } finally {
       s3.destroy();
       rmSync(jobDirectory, { recursive: true, force: true });

@@ -44,6 +44,7 @@ export const trainingJobRequestSchema = z
     Environment: z.record(z.string(), z.string()).default({}),
     EnableManagedSpotTraining: z.boolean().default(false),
     CheckpointConfig: z.object({ S3Uri: z.string().min(1), LocalPath: z.string().default('/opt/ml/checkpoints') }).loose().optional(),
+    RoleArn: z.string().optional(),
   })
   .loose()
   .superRefine((request, ctx) => {
