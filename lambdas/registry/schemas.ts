@@ -118,6 +118,8 @@ export interface RunRecord {
   status: 'succeeded' | 'failed';
   version?: number;
   error?: string;
+  /** What went wrong in one sentence (lambdas/pipeline/failure-reason.ts); `cause` holds the details. */
+  reason?: string;
   cause?: string;
   at: string;
 }

@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('pipeline RecordFailure step', () => {
-  it('records the failed run with the Catch error and cause', async () => {
+  it('records the failed run with the Catch error, its cause, and the reason read from the cause', async () => {
     const out = await handler({
       executionName: 'run-7',
       model: 'card-fraud',
@@ -25,7 +25,7 @@ describe('pipeline RecordFailure step', () => {
     });
     expect(out).toEqual({ model: 'card-fraud', executionName: 'run-7', status: 'failed' });
     expect(await registryOn(dynamo).listRuns('card-fraud')).toEqual([
-      expect.objectContaining({ status: 'failed', error: 'States.TaskFailed', cause: '{"errorMessage":"gate failed: auc 0.61 < 0.8"}' }),
+      expect.objectContaining({ status: 'failed', error: 'States.TaskFailed', reason: 'gate failed: auc 0.61 < 0.8', cause: '{"errorMessage":"gate failed: auc 0.61 < 0.8"}' }),
     ]);
   });
 
@@ -36,7 +36,7 @@ describe('pipeline RecordFailure step', () => {
     await handler({ executionName: 'run-8', model: 'machine-fault', error: { Error: refused.name, Cause: cause } });
 
     const registry = registryOn(dynamo);
-    expect(await registry.listRuns('machine-fault')).toEqual([expect.objectContaining({ status: 'failed', error: 'InvalidModelOutputError', cause })]);
+    expect(await registry.listRuns('machine-fault')).toEqual([expect.objectContaining({ status: 'failed', error: 'InvalidModelOutputError', reason: refused.message, cause })]);
     await expect(registry.listVersions('machine-fault')).rejects.toThrow('model "machine-fault" not found');
   });
 

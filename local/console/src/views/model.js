@@ -85,7 +85,7 @@ export function modelView(context, model) {
                     h('a', { href: `#/runs/${encodeURIComponent(run.executionName)}` }, run.executionName),
                     run.version ? [' registered ', h('a', { href: versionHref(run.version) }, `v${run.version}`)] : null,
                     h('span', { class: 'muted', title: formatTimestamp(run.at) }, ` · ${formatRelative(run.at, context.now())}`),
-                    run.status === 'failed' ? h('p', { class: 'failure' }, h('strong', {}, run.error ?? 'Error'), run.cause ? `: ${run.cause}` : '') : null,
+                    run.status === 'failed' ? h('p', { class: 'failure', title: run.cause ?? '' }, h('strong', {}, run.error ?? 'Error'), run.reason ?? run.cause ? `: ${run.reason ?? run.cause}` : '') : null,
                   ),
                 ),
             ),
