@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CloudAssemblyError, type CloudAssembly } from '../../assembly/cloud-assembly';
+import { CloudAssemblyError, type CloudAssembly, type ImageAsset } from '../../assembly/cloud-assembly';
 import { PYTHON_DEBIAN_PACKAGES, PYTHON_ENVIRONMENT, resolvePython } from '../python-runtime';
 import { PROJECT_NODE_MODULES, TSX_IMPORT } from '../typescript-runtime';
 
@@ -74,7 +74,8 @@ export function localEntrypoint(assembly: CloudAssembly, imageUri: string): Loca
   return { contextDirectory: image.directory, entry, ...runtime(imageUri, entry) };
 }
 
-function imageAssetOf(assembly: CloudAssembly, imageUri: string): ReturnType<CloudAssembly['imageAsset']> {
+/** The image asset behind a URI, or why the twin cannot run an image that the app does not build. */
+function imageAssetOf(assembly: CloudAssembly, imageUri: string): ImageAsset {
   try {
     return assembly.imageAsset(imageUri);
   } catch (err) {
