@@ -11,6 +11,7 @@ import { generateTransactions } from '../../pipelines/datasets/card-fraud';
 import { computeMetrics } from '../../pipelines/evaluation/metrics';
 import { parseHyperparameters, trainingHyperparameters } from '../../pipelines/trainer/hyperparameters';
 import { fitModel } from '../../pipelines/trainer/train';
+import { loadExpected } from '../lambdas/inference/fixtures';
 
 // A model "trained elsewhere": here the platform's own logistic regression, exported to a plain .onnx file.
 const config = parseTeamConfig(JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')));
@@ -65,5 +66,30 @@ describe('bring your own model', () => {
 
   it('names a metric that is not one of the task', async () => {
     await expect(packageExternalModel({ ...request, declaredMetrics: { rmse: 1 } })).rejects.toThrow(/"rmse" is not a binary-classification metric/);
+  });
+
+  it('serves the input of a ZipMap output named with outputName, and refuses a multiclass task without its labels', async () => {
+    // GIVEN scikit-learn's iris model in skl2onnx's ZipMap shape and its holdout rows, labelled as written
+    const { rows, labels, metrics } = loadExpected('iris-logistic');
+    const irisHoldout = join(dir, 'iris.csv');
+    writeFileSync(irisHoldout, ['a,b,c,d,species', ...rows.map((row, i) => [...row, labels?.[i]].join(','))].join('\n'));
+    const iris = {
+      onnxFile: 'test/fixtures/models/iris-logistic.onnx',
+      holdoutFile: irisHoldout,
+      task: 'multiclass-classification' as const,
+      labels: ['setosa', 'versicolor', 'virginica'],
+      declaredMetrics: { accuracy: metrics?.accuracy ?? 0 },
+    };
+
+    // WHEN it is packaged naming the ZipMap output
+    const result = await packageExternalModel({ ...iris, outputName: 'output_probability' });
+
+    // THEN the archive serves the ZipMap's input, and the measured accuracy is scikit-learn's
+    expect(result.metadata).toMatchObject({ outputName: 'probabilities', rewrite: { change: expect.stringContaining('"output_probability"') } });
+    expect(result.metrics.accuracy).toBeCloseTo(metrics?.accuracy ?? 0, 12);
+    expect(result.baseline.target?.counts).toEqual(Object.fromEntries(iris.labels.map((l) => [l, labels?.filter((x) => x === l).length])));
+    await expect(packageExternalModel({ ...iris, labels: undefined })).rejects.toThrow(
+      'labels: a multiclass classifier needs its 3 or more class labels, in the order of its probability columns',
+    );
   });
 });
