@@ -192,7 +192,7 @@ export class ModelRegistry extends ModelRegistryBase {
     acknowledge(
       publisher.role!,
       'AwsSolutions-IAM5[Resource::*]',
-      "dynamodb:ListStreams (stream read) and xray:PutTraceSegments/PutTelemetryRecords (tracing) support no resource-level permissions; test/lib/iam.test.ts checks that only such actions use '*'.",
+      "dynamodb:ListStreams (stream read) and xray:PutTraceSegments/PutTelemetryRecords (tracing) support no resource-level permissions; test/lib/team-stack*.test.ts check that only such actions use '*' (iamWildcardProblems).",
     );
     this.streamPublisher = publisher;
 

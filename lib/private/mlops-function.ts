@@ -82,7 +82,7 @@ export class MlopsFunction extends lambda.Function {
     acknowledge(
       role,
       'AwsSolutions-IAM5[Resource::*]',
-      "Active tracing adds xray:PutTraceSegments/PutTelemetryRecords, which support no resource-level permissions; test/lib/iam.test.ts checks that only such actions use '*'.",
+      "Active tracing adds xray:PutTraceSegments/PutTelemetryRecords, which support no resource-level permissions; test/lib/team-stack*.test.ts check that only such actions use '*' (iamWildcardProblems).",
     );
     acknowledge(
       this,

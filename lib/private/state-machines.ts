@@ -84,6 +84,6 @@ export function acknowledgeStateMachineRole(
   acknowledge(
     stateMachine.role,
     'AwsSolutions-IAM5[Resource::*]',
-    `Log delivery (logs:*LogDelivery, DescribeLogGroups/ResourcePolicies) and X-Ray actions support no resource-level permissions${starActions ? `; ${starActions}` : ''}. test/lib/iam.test.ts checks that only such actions use '*'.`,
+    `Log delivery (logs:*LogDelivery, DescribeLogGroups/ResourcePolicies) and X-Ray actions support no resource-level permissions${starActions ? `; ${starActions}` : ''}. test/lib/team-stack*.test.ts check that only such actions use '*' (iamWildcardProblems).`,
   );
 }

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EksInference } from '../../lib/eks-inference';
 import { exampleConfig, synthTeamStack, type SynthesizedTeam } from '../helpers/synth';
 import { nagFindings } from './monitoring/nag';
+import { iamWildcardProblems } from './team-stack-iam';
 
 /** The example team (pipelines/teams/fraud.json) served from an existing EKS cluster instead of Lambda. */
 const eksTeam = () =>
@@ -30,6 +31,10 @@ describe('MlopsTeamStack (example team on EKS)', () => {
 
   it('has no unacknowledged AwsSolutions or Serverless findings', () => {
     expect(findings).toEqual([]);
+  });
+
+  it('grants no "*" or "service:*" action, and Resource "*" only for actions without resource-level permissions', () => {
+    expect(iamWildcardProblems(template)).toEqual([]);
   });
 
   it('composes the EKS tier from the inference section, serving the configured model version', () => {
