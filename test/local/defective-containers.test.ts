@@ -8,7 +8,7 @@ const CLASSES = ['low', 'medium', 'high'];
 
 /** A team whose training container (test/fixtures/containers/defective-trainer) writes the defect its data names. */
 const config = parseTeamConfig({
-  team: 'qa',
+  team: 'quality',
   model: {
     name: 'defect-probe',
     task: 'multiclass-classification',
@@ -77,10 +77,10 @@ describe('defective training containers in the twin', () => {
   });
 
   it.each([
-    [1, 'InvalidModelOutputError', /wrote no model\.onnx/],
-    [2, 'InvalidModelOutputError', /input .* 4 columns|4 columns.*3 features|3 features/],
-    [3, 'InvalidModelOutputError', /NaN|not finite|finite/],
-    [5, 'InvalidModelOutputError', /sum to 1|sums to/],
+    [1, 'InvalidModelOutputError', /^the training container wrote no model\.onnx to \/opt\/ml\/model \(found: metadata\.json\)$/],
+    [2, 'InvalidModelOutputError', /\b4 columns\b.*\b3 features\b/],
+    [3, 'InvalidModelOutputError', /^the model's output for row 1 of s3:\/\/.*\/validation\/data\.csv is \[NaN, NaN, NaN\]: NaN is not a probability/],
+    [5, 'InvalidModelOutputError', /the class probabilities sum to [\d.]+, not 1 \(within 0\.0001\); does the model end in a softmax\?$/],
   ])('fails the run of defect %i with %s and a reason naming it', (defect, error, reason) => {
     const run = runs.get(defect);
     expect(run?.status).toBe('failed');
