@@ -19,6 +19,7 @@ import { packModelArchive } from '../../../pipelines/common/model-archive';
 import { getObjectBytes } from '../../../pipelines/common/s3';
 import { encodeModel, floatInfo, floatTensor, node } from '../../../pipelines/trainer/onnx/graph';
 import { sha256Hex } from '../../../lambdas/inference/model-store';
+import { modelMetadataSchema } from '../../../lambdas/shared/model-metadata';
 import { computeMetrics } from '../../../pipelines/evaluation/metrics';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { synthesize } from '../../local/support/synth';
@@ -67,7 +68,8 @@ async function registeredArchive(): Promise<Buffer> {
     'versions 1 and 2 of the deployment flow test',
   );
   const features = ['amount', 'hour', 'merchant_category'].map((name) => ({ name, type: 'numeric' as const }));
-  return packModelArchive(onnx, { inputName: 'features', features, task: 'binary-classification', labels: [0, 1], outputName: 'probabilities', algorithm: 'logistic', framework: 'onnx-proto', metrics: {} });
+  const metadata = { inputName: 'features', features, task: 'binary-classification', labels: [0, 1], outputName: 'probabilities', algorithm: 'logistic' };
+  return packModelArchive(onnx, modelMetadataSchema.parse(metadata));
 }
 
 /**
