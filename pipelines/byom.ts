@@ -112,10 +112,10 @@ export interface ByomPackage {
   metadata: ModelMetadata;
   /** Measured holdout metrics. */
   metrics: Metrics;
-  /** The holdout set as the processing job writes it: header, features in model order, label last. */
+  /** The holdout set as the processing job writes it: header, features in model order, label last (a class index for multiclass). */
   holdoutCsv: string;
   holdoutRows: number;
-  /** Drift baseline of the features on the holdout set: the only data of the model the platform sees. */
+  /** Drift baseline of the holdout set's features and, for a classifier, its class mix: the only data of the model the platform sees. */
   baseline: Baseline;
 }
 
