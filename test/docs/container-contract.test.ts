@@ -112,4 +112,15 @@ describe('docs/container-contract.md', () => {
     const team = JSON.parse(readFileSync('pipelines/teams/maintenance.json', 'utf8')) as { model: { classes: string[] } };
     expect(metadata.labels).toEqual(team.model.classes);
   });
+
+  it("is where README's section on bringing training code points, with a training section the config accepts", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const start = readme.indexOf('## Bring your own training code');
+    const readmeSection = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    expect(readmeSection).toContain('(docs/container-contract.md)');
+    const [, snippet] = /```json\n([\s\S]*?)```/.exec(readmeSection)!;
+    const base = JSON.parse(readFileSync('pipelines/teams/maintenance.json', 'utf8')) as Record<string, unknown>;
+    const config = parseTeamConfig({ ...base, ...(JSON.parse(`{${snippet}}`) as Record<string, unknown>) });
+    expect(trainingContainerProblems(config.training.container!)).toEqual([]);
+  });
 });
