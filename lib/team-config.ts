@@ -67,7 +67,7 @@ export const classLabelSchema = z.union([z.string().min(1).max(64), z.number().i
  */
 const containerSchema = z
   .object({
-    /** Dockerfile directory, relative to the CDK app's directory (where cdk.json is). */
+    /** Dockerfile directory, relative to the repository root (where cdk.json is); also the build context. */
     directory: z.string().min(1).optional(),
     /** Dockerfile name inside `directory`. */
     dockerfile: z.string().min(1).default('Dockerfile'),
@@ -76,9 +76,9 @@ const containerSchema = z
       .string()
       .regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/, 'imageUri must be registry/repository:tag or @sha256:digest')
       .optional(),
-    /** Overrides the image's ENTRYPOINT. */
+    /** Overrides the image's ENTRYPOINT (training only: AWS Batch cannot override it). */
     entryPoint: z.array(z.string().min(1)).min(1).max(100).optional(),
-    /** Arguments of the entry point (the image's CMD otherwise). */
+    /** Training: the arguments of `entryPoint` (needs it). Processing: the container's command (the image's CMD otherwise). */
     command: z.array(z.string()).max(100).optional(),
     /** Extra environment variables of the container. */
     environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are identifiers'), z.string().max(512)).default({}),
