@@ -48,7 +48,7 @@ async function main(): Promise<number> {
       for (const cleanup of cleanups.reverse()) await cleanup();
     })());
   let waitingForCtrlC = false;
-  void listenForStopSignals((signal) => process.exit(128 + constants.signals[signal])).then(async (signal) => {
+  void listenForStopSignals().then(async (signal) => {
     log(`\n${signal}: stopping the twin ...`);
     await shutdown();
     // Ctrl-C is how the interactive twin is meant to end; anywhere else a signal cut the run short.

@@ -6,7 +6,6 @@ import { type StackTarget, TWIN_CREDENTIALS, UsageError } from './cli-io';
  * deploy or monitor it. Refused before the registry is touched.
  */
 export class ModelNotServedError extends UsageError {
-  readonly code = 'ModelNotServed';
   constructor(
     readonly model: string,
     readonly stackName: string,

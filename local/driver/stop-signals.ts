@@ -5,17 +5,11 @@ export type StopSignal = (typeof STOP_SIGNALS)[number];
 /**
  * Turns the first stop signal into a promise, so the driver can stop the twin's child processes (Lambda workers,
  * container processes, the synth) and remove its state file before exiting; Node's default would exit at once and
- * leave them behind. A second signal exits immediately, for a stop that hangs.
+ * leave them behind. Later signals are ignored: one Ctrl-C reaches this process more than once (from the terminal,
+ * and forwarded by npm and tsx), and must not cut the stop short.
  */
-export function listenForStopSignals(onForcedExit: (signal: StopSignal) => void): Promise<StopSignal> {
+export function listenForStopSignals(): Promise<StopSignal> {
   return new Promise((resolve) => {
-    let received = false;
-    for (const signal of STOP_SIGNALS) {
-      process.on(signal, () => {
-        if (received) onForcedExit(signal);
-        received = true;
-        resolve(signal);
-      });
-    }
+    for (const signal of STOP_SIGNALS) process.on(signal, () => resolve(signal));
   });
 }

@@ -21,6 +21,24 @@ describe('npm start options', () => {
     expect(() => parseOptions(['--time-scale', '-3'])).toThrow(/--time-scale:/);
     expect(() => parseOptions(['--colour'])).toThrow('unknown option "--colour"');
   });
+
+  it("reads the team's dataset, the drift shift and the state file", () => {
+    expect(parseOptions(['--team', 'maintenance', '--dataset', 'data/machines.parquet', '--drift-shift=3.5', '--state-file', '/tmp/t.json'])).toMatchObject({
+      team: 'maintenance',
+      dataset: 'data/machines.parquet',
+      driftShift: 3.5,
+      stateFile: '/tmp/t.json',
+    });
+    expect(parseOptions([])).toMatchObject({ driftShift: 2, stateFile: '.local/twin.json' });
+    expect(parseOptions([]).dataset).toBeUndefined();
+  });
+
+  it('names the flag of a bad dataset file or drift shift', () => {
+    expect(() => parseOptions(['--dataset', 'machines.json'])).toThrow('--dataset: expected a .csv or .parquet file');
+    expect(() => parseOptions(['--drift-shift', '0'])).toThrow(/--drift-shift: .*>0/);
+    expect(() => parseOptions(['--drift-shift', 'far'])).toThrow(/--drift-shift: .*number/);
+    expect(() => parseOptions(['--dataset'])).toThrow('--dataset needs a value');
+  });
 });
 
 describe('JSONPath subset', () => {
