@@ -94,6 +94,11 @@ function evaluationConfig(config: TeamConfig): Record<string, unknown> {
  * own least-privilege role) -> Evaluate (Lambda) -> gate -> Register (Lambda). Any failure is recorded in the
  * registry (RecordFailure) before the execution fails.
  *
+ * Process and Train run the built-in images unless the team config gives its own (`training.processing.container`,
+ * `training.container`: a Dockerfile directory or an image URI, on the contract of docs/container-contract.md). A
+ * training container may run on several instances and on managed spot capacity with checkpoints under the run's
+ * prefix. Container problems fail synth, naming the config field.
+ *
  * Execution names are the idempotency key of a run: the S3 prefix `runs/<execution>/`, the SageMaker training job
  * name and the registration's client token all derive from it. StartExecution with the name of a running execution
  * and the same input returns that execution instead of starting another, so a starter that retries (the drift
