@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../bin/commands/models';
+import { startTeamTwin, type TeamTwin } from '../helpers/twin';
+
+/** The example stack (model card-fraud) in the twin, found by the CLI through the twin's state file. */
+let team: TeamTwin;
+let scratch: string;
+let stateFile: string;
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'served-model-'));
+  stateFile = join(scratch, 'twin.json');
+  team = await startTeamTwin({ timeScale: 60, stateFile });
+}, 600_000);
+
+afterAll(async () => {
+  await team?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function mlops(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run([...args, '--twin', stateFile], { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+const artifact = ['--artifact', 's3://artifacts/byo/model.tar.gz', '--sha256', 'a'.repeat(64)];
+const NOT_SERVED = 'mlops: model cancer is not served by stack Mlops-fraud (it serves card-fraud)';
+
+describe('mlops models refuses a model the stack does not serve', () => {
+  it.each([
+    ['register', ['register', 'cancer', ...artifact]],
+    ['approve', ['approve', 'cancer', '1', '--comment', 'looks good']],
+    ['reject', ['reject', 'cancer', '1', '--comment', 'no']],
+    ['rollback', ['rollback', 'cancer', '--comment', 'bad']],
+    ['show', ['show', 'cancer']],
+  ])('%s: exit 2 naming the stack and the model it serves', async (_, args) => {
+    expect(await mlops(...args)).toEqual({ code: 2, stdout: '', stderr: NOT_SERVED });
+  });
+
+  it('writes nothing to the registry for it', async () => {
+    const { code, stdout } = await mlops('list', '--json');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).models.map((m: { model: string }) => m.model)).not.toContain('cancer');
+  });
+
+  it('goes on to the registry for the served model', async () => {
+    expect(await mlops('register', 'card-fraud', ...artifact)).toMatchObject({ code: 0, stdout: 'registered card-fraud v1 (pending_approval)' });
+    expect(await mlops('approve', 'card-fraud', '1', '--comment', 'looks good')).toMatchObject({ code: 0, stdout: 'card-fraud v1: pending_approval -> approved' });
+  });
+});
