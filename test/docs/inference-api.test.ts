@@ -12,9 +12,10 @@ const documented = new Map(
 );
 
 /** Every concrete typed error of lambdas/inference/errors.ts, with the status it answers. */
-const errorClasses = Object.values(errors)
-  .filter((value): value is new (message: string, allow: string) => errors.InferenceError => typeof value === 'function' && value.prototype instanceof errors.InferenceError)
-  .map((ErrorClass) => new ErrorClass('m', 'GET'));
+type ConcreteError = new (message: string, allow: string) => errors.InferenceError;
+const errorClasses = (Object.values(errors) as unknown[])
+  .filter((value) => typeof value === 'function' && value.prototype instanceof errors.InferenceError)
+  .map((ErrorClass) => new (ErrorClass as ConcreteError)('m', 'GET'));
 
 /** Codes written as literals rather than class names (the handler's InvalidEvent, the service's InternalError). */
 const literalCodes = ['lambdas/inference/handler.ts', 'lambdas/inference/inference-service.ts'].flatMap((file) =>
