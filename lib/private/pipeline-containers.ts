@@ -58,7 +58,7 @@ export function processingContainerProblems(spec: ContainerSpec, network: { ownN
 /** A Dockerfile directory must exist, relative to the directory of cdk.json, with its Dockerfile in it. */
 function buildProblems(spec: ContainerSpec, field: string): string[] {
   if (spec.directory === undefined) return [];
-  const directory = containerDirectory(spec);
+  const directory = containerDirectory(spec.directory);
   if (!existsSync(directory) || !statSync(directory).isDirectory()) {
     return [`${field}.directory: "${spec.directory}" is not a directory (looked for ${directory}; the path is relative to the directory of cdk.json)`];
   }

@@ -27,7 +27,7 @@ export function ecrRepositoryOf(imageUri: string): EcrRepositoryReference | unde
 }
 
 /** The Dockerfile directory of a team's container: relative to the repository root, the directory of cdk.json. */
-export const containerDirectory = (spec: ContainerSpec): string => resolve(REPO_ROOT, spec.directory ?? '');
+export const containerDirectory = (directory: string): string => resolve(REPO_ROOT, directory);
 
 /**
  * A container image a pipeline job runs: the built-in one or a team's own (a Dockerfile directory built into an image
@@ -43,8 +43,8 @@ export abstract class PipelineImage {
 
   /** A team's `container` section: its Dockerfile directory, or its image URI. Check `containerSpecProblems` first. */
   static fromContainerSpec(scope: Construct, id: string, spec: ContainerSpec): PipelineImage {
-    if (spec.imageUri !== undefined) return new UriImage(spec.imageUri);
-    return PipelineImage.fromDockerfile(scope, id, containerDirectory(spec), spec.dockerfile);
+    if (spec.directory !== undefined) return PipelineImage.fromDockerfile(scope, id, containerDirectory(spec.directory), spec.dockerfile);
+    return new UriImage(spec.imageUri!); // the config schema requires one of the two
   }
 
   /** The image URI the job is started with. */
