@@ -69,10 +69,13 @@ function negativeProbability(output: ModelOutput, r: number): number {
 }
 
 /**
- * The column a multiclass classifier predicts for row `r`: the highest probability, the first class on a tie. A NaN
- * never wins (the first class if all are NaN).
+ * The column a multiclass classifier predicts for row `r` of a row-major probability matrix: the highest probability,
+ * the first class on a tie. A NaN never wins (the first class if all are NaN). The one argmax of the platform: the
+ * inference response and the evaluation's accuracy and macro F1 (pipelines/evaluation/metrics.ts) both use it, so a
+ * served label is the class the evaluation scored. Any array-like `data` is accepted for the evaluation's matrices;
+ * the serving path passes a model output's typed array.
  */
-export function predictedClass(output: ModelOutput, r: number): number {
+export function predictedClass(output: { readonly data: ArrayLike<number>; readonly columns: number }, r: number): number {
   const { data, columns } = output;
   const start = r * columns;
   let best = 0;

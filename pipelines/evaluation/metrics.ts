@@ -1,4 +1,6 @@
 import type { TeamConfig } from '../../lib/team-config';
+// The inference response's argmax (first class on a tie, a NaN never wins), so the evaluation scores the labels served.
+import { predictedClass as argmaxClass } from '../../lambdas/inference/predict';
 
 /**
  * Model quality metrics as pure functions of labels and predictions. The evaluation step, the registry's
@@ -125,19 +127,11 @@ function checkMatrix(labels: ArrayLike<number>, probabilities: ProbabilityMatrix
   }
 }
 
-/** Predicted class of row `r`: the most probable, the first of equals on a tie (numpy's argmax, the inference response). */
-export function predictedClassOf(probabilities: ProbabilityMatrix, r: number): number {
-  const { data, columns } = probabilities;
-  let best = 0;
-  for (let k = 1; k < columns; k++) if (data[r * columns + k] > data[r * columns + best]) best = k;
-  return best;
-}
-
 /** Share of rows whose predicted class (argmax) is the label. */
 export function multiclassAccuracy(labels: ArrayLike<number>, probabilities: ProbabilityMatrix): number {
   checkMatrix(labels, probabilities);
   let correct = 0;
-  for (let i = 0; i < labels.length; i++) if (predictedClassOf(probabilities, i) === labels[i]) correct++;
+  for (let i = 0; i < labels.length; i++) if (argmaxClass(probabilities, i) === labels[i]) correct++;
   return correct / labels.length;
 }
 
@@ -154,7 +148,7 @@ export function macroF1(labels: ArrayLike<number>, probabilities: ProbabilityMat
   const predicted = new Array<number>(columns).fill(0);
   const actual = new Array<number>(columns).fill(0);
   for (let i = 0; i < labels.length; i++) {
-    const p = predictedClassOf(probabilities, i);
+    const p = argmaxClass(probabilities, i);
     predicted[p]++;
     actual[labels[i]]++;
     if (p === labels[i]) truePositives[p]++;

@@ -28,6 +28,8 @@ describe('encodePrediction', () => {
 
   it('writes a NaN probability as null, and a NaN never wins a multiclass row', () => {
     expect(predictions(multiclass, [Number.NaN, 0.25, 0.75], 3)).toEqual([{ label: 3, probabilities: [null, 0.25, 0.75] }]);
+    expect(predictions(multiclass, [0.25, Number.NaN, 0.25], 3)).toEqual([{ label: 1, probabilities: [0.25, null, 0.25] }]);
+    expect(predictions(multiclass, [Number.NaN, Number.NaN, Number.NaN], 3)).toEqual([{ label: 1, probabilities: [null, null, null] }]);
     expect(predictions(binary, [Number.NaN, Number.NaN], 2)).toEqual([{ label: 'legit', probabilities: [null, null] }]);
   });
 });

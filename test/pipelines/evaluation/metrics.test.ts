@@ -74,6 +74,12 @@ describe('multiclass metrics on hand-checked cases', () => {
   it('a tie between the most probable classes predicts the first of them', () => {
     expect(multiclassAccuracy([0, 1], matrix([[0.4, 0.4, 0.2], [0.4, 0.4, 0.2]]))).toBe(0.5);
   });
+  it('a NaN probability never wins: the most probable finite class is predicted, the first class when all are NaN', () => {
+    // row 1 predicts class 1 (the NaN of class 0 is passed over), row 2 class 0
+    expect(multiclassAccuracy([1, 0], matrix([[Number.NaN, 0.7, 0.2], [Number.NaN, Number.NaN, Number.NaN]]))).toBe(1);
+    // classes 2 and 1 predicted for true 2 and 1: F1 1 each; had the NaN class 0 won, every F1 would be 0
+    expect(macroF1([2, 1], matrix([[Number.NaN, 0.1, 0.3], [0.2, 0.5, Number.NaN]]))).toBe(1);
+  });
   it('macro F1 leaves out a class neither true nor predicted, and scores 0 for one predicted but never true', () => {
     // class 2 occurs nowhere: the mean is over classes 0 and 1, each with F1 1
     expect(macroF1([0, 1], matrix([[0.9, 0.1, 0], [0.1, 0.9, 0]]))).toBe(1);
