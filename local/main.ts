@@ -35,7 +35,7 @@ async function main(): Promise<number> {
 
   const team = teamName(options.team);
   const config = loadTeamConfig(teamConfigFile(team));
-  // Refused before minutes of synth: another team's model must never get the example's card-fraud rows.
+  // Refused before minutes of synth: another team's model must never get the example's generated rows.
   const dataset = teamDataset(config, { file: options.dataset, rows: options.rows });
 
   // Everything started below is stopped here, once, whether the run ends, fails or is signalled.

@@ -14,7 +14,8 @@ export interface LoopResult {
   readonly trainedVersion: number;
   deployedVersion?: number;
   aliasVersion?: string;
-  alarmsInAlarm?: string[];
+  /** Alarms that went into ALARM once the drifted traffic started (an alarm may be back to OK when retraining starts). */
+  alarmsRaised?: string[];
   retrainExecution?: string;
   pendingVersion?: number;
   /** Inference requests sent to the function URL. */
@@ -80,33 +81,41 @@ export async function runLoop(session: LoopSession, options: LoopOptions): Promi
   step('traffic', `${normal.requests} requests of normal traffic (${NORMAL_INSTANCES} instances replayed from the ${holdout.rows.length} holdout rows of version ${live.version})`);
 
   const driftStarted = Date.now();
-  const shifted = shiftNumericFeatures(holdout, options.driftShift);
-  const newData = options.dataset.drifted(shifted, stamp());
-  const newDataUri = await session.uploadDataset(newData);
-  // Drifted traffic must outweigh what the capture window already holds (normal traffic and the holdout check's
-  // requests), as a real shift in production traffic would.
-  const driftedInstances = Math.max(4000, 2 * (holdout.rows.length + NORMAL_INSTANCES));
-  const drifted = await session.sendTraffic(replayRows(shifted.rows, driftedInstances));
-  requireDelivered('drift', drifted);
-  result.requestsSent = normal.requests + drifted.requests;
-  step(
-    'drift',
-    `${drifted.requests} requests of drifted traffic (${driftedInstances} holdout instances, numeric features moved by ${options.driftShift} standard deviations); ` +
-      `new labelled data for retraining: ${newData.summary} -> ${newDataUri}`,
-  );
+  const raised = new Set<string>();
+  const stopWatchingAlarms = session.twin.alarms.onStateChange((alarm, state) => {
+    if (state.value === 'ALARM') raised.add(alarm.name);
+  });
+  try {
+    const shifted = shiftNumericFeatures(holdout, options.driftShift);
+    const newData = options.dataset.drifted(shifted, stamp());
+    const newDataUri = await session.uploadDataset(newData);
+    // Drifted traffic must outweigh what the capture window already holds (normal traffic and the holdout check's
+    // requests), as a real shift in production traffic would.
+    const driftedInstances = Math.max(4000, 2 * (holdout.rows.length + NORMAL_INSTANCES));
+    const drifted = await session.sendTraffic(replayRows(shifted.rows, driftedInstances));
+    requireDelivered('drift', drifted);
+    result.requestsSent = normal.requests + drifted.requests;
+    step(
+      'drift',
+      `${drifted.requests} requests of drifted traffic (${driftedInstances} holdout instances, numeric features moved by ${options.driftShift} standard deviations); ` +
+        `new labelled data for retraining: ${newData.summary} -> ${newDataUri}`,
+    );
 
-  const retraining = await waitFor('alarm -> retraining', 10 * MINUTES, () =>
-    session.executionsOf('TrainingStateMachineArn', driftStarted).find((e) => e.executionArn !== trainingArn),
-  );
-  result.alarmsInAlarm = [...session.twin.alarms.states].filter(([, s]) => s.value === 'ALARM').map(([name]) => name);
-  result.retrainExecution = retraining.name;
-  const shown = result.alarmsInAlarm.slice(0, 3).join(', ') + (result.alarmsInAlarm.length > 3 ? ` and ${result.alarmsInAlarm.length - 3} more` : '');
-  step('alarm', `in ALARM: ${shown || '(none)'}; retraining execution ${retraining.name} started`);
+    const retraining = await waitFor('alarm -> retraining', 10 * MINUTES, () =>
+      session.executionsOf('TrainingStateMachineArn', driftStarted).find((e) => e.executionArn !== trainingArn),
+    );
+    result.alarmsRaised = [...raised];
+    result.retrainExecution = retraining.name;
+    const shown = result.alarmsRaised.slice(0, 3).join(', ') + (result.alarmsRaised.length > 3 ? ` and ${result.alarmsRaised.length - 3} more` : '');
+    step('alarm', `went into ALARM: ${shown || '(none)'}; retraining execution ${retraining.name} started`);
 
-  await session.waitForExecution('retrain', retraining.executionArn, 15 * MINUTES);
-  const pending = await session.waitForVersion('retrain', (v) => v.version > trained.version && v.status === 'pending_approval', MINUTES);
-  result.pendingVersion = pending.version;
-  step('retrain', `execution ${retraining.name} SUCCEEDED; version ${pending.version} pending_approval`);
+    await session.waitForExecution('retrain', retraining.executionArn, 15 * MINUTES);
+    const pending = await session.waitForVersion('retrain', (v) => v.version > trained.version && v.status === 'pending_approval', MINUTES);
+    result.pendingVersion = pending.version;
+    step('retrain', `execution ${retraining.name} SUCCEEDED; version ${pending.version} pending_approval`);
+  } finally {
+    stopWatchingAlarms();
+  }
   return result;
 }
 

@@ -108,7 +108,7 @@ describe('the platform loop in the local twin', () => {
   it('raised the drift alarm, which started the retraining execution through the rule and the trigger', () => {
     const driftAlarm = team.twin.alarms.definitions.find((a) => a.metrics.some((m) => m.metricName === 'DriftedFeatureShare'));
     expect(driftAlarm).toBeDefined();
-    expect(result.alarmsInAlarm).toContain(driftAlarm!.name);
+    expect(result.alarmsRaised).toContain(driftAlarm!.name);
     expect(result.retrainExecution).toMatch(/^drift-/);
     const alarmEvents = team.twin.events.recent.filter((r) => r.event.source === 'aws.cloudwatch' && r.event.resources.includes(driftAlarm!.arn));
     expect(alarmEvents.some((r) => (r.event.detail as { state: { value: string } }).state.value === 'ALARM' && r.matchedRules.length > 0)).toBe(true);
