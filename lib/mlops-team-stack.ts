@@ -161,6 +161,7 @@ export class MlopsTeamStack extends Stack {
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('ModelName', modelName, 'The model this stack trains, deploys and monitors (the CLI refuses any other)');
     output('TrainingStateMachineArn', this.trainingPipeline.stateMachine.stateMachineArn, 'Training pipeline');
     output('ArtifactBucketName', this.artifactStore.bucket.bucketName, 'Artifact store bucket');
     output('RegistryTableName', this.registry.table.tableName, 'Model registry table');

@@ -16,14 +16,18 @@ export class ModelNotServedError extends UsageError {
   }
 }
 
-/** Output id fragment of the Lambda inference tier's function (CDK appends a hash to output ids). */
+/** Output ids (CDK may append a hash to output ids of nested constructs, so they are matched as fragments). */
+const MODEL_NAME_OUTPUT = 'ModelName';
 const INFERENCE_FUNCTION_OUTPUT = 'InferenceFunctionName';
 
 /**
- * The model the stack's inference function serves (its MODEL_NAME), read through the Lambda API of the twin or of
- * AWS; undefined for a stack without a Lambda inference tier (EKS), where there is no function to ask.
+ * The model the stack serves: its `ModelName` output, on either inference tier. A stack deployed before that output
+ * existed is asked through its inference function's MODEL_NAME (Lambda API of the twin or of AWS); undefined when it
+ * has neither (an older EKS stack), where there is nothing to ask.
  */
 export async function servedModel(target: StackTarget): Promise<string | undefined> {
+  const named = Object.keys(target.outputs).find((k) => k === MODEL_NAME_OUTPUT || k.startsWith(MODEL_NAME_OUTPUT));
+  if (named) return target.outputs[named];
   const key = Object.keys(target.outputs).find((k) => k.includes(INFERENCE_FUNCTION_OUTPUT));
   if (!key) return undefined;
   if (target.kind === 'twin' && !target.twinUrl) throw new UsageError(`the twin state of ${target.stackName} has no twinUrl; restart the twin`);

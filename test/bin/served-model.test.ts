@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../bin/commands/models';
+import { servedModel } from '../../bin/commands/served-model';
 import { startTeamTwin, type TeamTwin } from '../helpers/twin';
 
 /** The example stack (model card-fraud) in the twin, found by the CLI through the twin's state file. */
@@ -51,5 +52,20 @@ describe('mlops models refuses a model the stack does not serve', () => {
   it('goes on to the registry for the served model', async () => {
     expect(await mlops('register', 'card-fraud', ...artifact)).toMatchObject({ code: 0, stdout: 'registered card-fraud v1 (pending_approval)' });
     expect(await mlops('approve', 'card-fraud', '1', '--comment', 'looks good')).toMatchObject({ code: 0, stdout: 'card-fraud v1: pending_approval -> approved' });
+  });
+});
+
+describe('servedModel', () => {
+  it("reads the stack's ModelName output", async () => {
+    const outputs = team.twin.app.outputs()['Mlops-fraud'];
+    expect(outputs.ModelName).toBe('card-fraud');
+    expect(await servedModel({ kind: 'twin', region: team.twin.app.env.region, stackName: 'Mlops-fraud', outputs, twinUrl: team.twin.url })).toBe('card-fraud');
+  });
+
+  it("asks the inference function of a stack deployed before the ModelName output, and knows nothing of one without either", async () => {
+    const { ModelName: _, ...older } = team.twin.app.outputs()['Mlops-fraud'];
+    const target = { kind: 'twin' as const, region: team.twin.app.env.region, stackName: 'Mlops-fraud', twinUrl: team.twin.url };
+    expect(await servedModel({ ...target, outputs: older })).toBe('card-fraud');
+    expect(await servedModel({ ...target, outputs: { ArtifactBucketName: 'b' } })).toBeUndefined();
   });
 });
