@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { listKeys } from '../../../pipelines/common/s3';
 
 export class S3LocationError extends Error {
   constructor(message: string) {
@@ -24,17 +25,10 @@ export function parseS3Uri(uri: string): S3Location {
   return { bucket: match[1], key: match[2] };
 }
 
-/** The keys of every object under an S3 prefix (or the one object it names), in S3's key order. */
-export async function listObjectKeys(s3: S3Client, uri: string): Promise<string[]> {
+/** The keys of every object under an S3 prefix (or the one object it names), sorted. */
+export function listObjectKeys(s3: S3Client, uri: string): Promise<string[]> {
   const { bucket, key: prefix } = parseS3Uri(uri);
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key && !object.Key.endsWith('/')) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
+  return listKeys(s3, bucket, prefix);
 }
 
 /** Copies the given objects of the prefix `uri` into a directory, keeping each key's path below the prefix. */
