@@ -15,6 +15,7 @@ import {
   versionNumberSchema,
 } from './schemas';
 import type { Change, RegistryStore, StoredModel } from './store';
+import { auditSk } from './keys';
 import { parseInput } from './parse-input';
 import { assertTransition } from './transitions';
 
@@ -78,26 +79,34 @@ export class ModelRegistry {
     return (await this.store.listModels()).sort((a, b) => a.model.localeCompare(b.model));
   }
 
+  // Reads never write: a change another writer committed but has not applied yet is read from the model item, whose
+  // record is already the changed one and whose `pending` holds the change's items. Read-only roles (evaluation,
+  // drift, the inference tier) may not write the table, and a read that finished someone's change would fail there.
+
   async getModel(model: string): Promise<ModelRecord> {
-    return requireModel(model, await this.settled(parseModel(model))).record;
+    return (await this.committed(model)).record;
   }
 
   async listVersions(model: string): Promise<VersionRecord[]> {
-    await this.getModel(model);
-    return this.store.listVersions(model);
+    const { pending } = await this.committed(model);
+    return newest(await this.store.listVersions(model), pending?.versions ?? [], (v) => String(v.version)).sort((a, b) => a.version - b.version);
   }
 
   async getVersion(model: string, version: number | string): Promise<VersionRecord> {
     const number = parseVersion(version);
-    await this.getModel(model);
-    const record = await this.store.getVersion(model, number);
+    const { pending } = await this.committed(model);
+    const record = pending?.versions.find((v) => v.version === number) ?? (await this.store.getVersion(model, number));
     if (!record) throw new NotFoundError(`model "${model}" has no version ${number}`);
     return record;
   }
 
   async getVersionDetail(model: string, version: number | string): Promise<VersionDetail> {
-    const record = await this.getVersion(model, version);
-    return { version: record, audit: await this.store.listAudit(model, record.version) };
+    const number = parseVersion(version);
+    const { pending } = await this.committed(model);
+    const record = await this.getVersion(model, number);
+    const pendingAudit = (pending?.audits ?? []).filter((a) => a.version === number);
+    const audit = newest(await this.store.listAudit(model, number), pendingAudit, (a) => auditSk(a.at, a.version, a.id));
+    return { version: record, audit: audit.sort((a, b) => auditSk(a.at, a.version, a.id).localeCompare(auditSk(b.at, b.version, b.id))) };
   }
 
   async listRuns(model: string): Promise<RunRecord[]> {
@@ -311,7 +320,12 @@ export class ModelRegistry {
     throw new ContentionError(`too many concurrent changes to model "${model}"; try again`);
   }
 
-  /** Reads the model, finishing a change another writer committed but did not get to apply. */
+  /** The model item as committed (see the note above getModel); throws NotFoundError for an unknown model. */
+  private async committed(model: string): Promise<StoredModel> {
+    return requireModel(model, await this.store.getModel(parseModel(model)));
+  }
+
+  /** Reads the model for a write, finishing a change another writer committed but did not get to apply. */
   private async settled(model: string): Promise<StoredModel | undefined> {
     const stored = await this.store.getModel(model);
     if (stored?.pending) {
@@ -351,6 +365,12 @@ export class ModelRegistry {
   private now(): string {
     return this.clock().toISOString();
   }
+}
+
+/** `stored` with the items of `pending` in place of the ones they replace (matched by `key`). */
+function newest<T>(stored: readonly T[], pending: readonly T[], key: (item: T) => string): T[] {
+  const replaced = new Set(pending.map(key));
+  return [...stored.filter((item) => !replaced.has(key(item))), ...pending];
 }
 
 function requireModel(model: string, stored: StoredModel | undefined): StoredModel {

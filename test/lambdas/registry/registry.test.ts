@@ -227,16 +227,45 @@ describe('commit and apply', () => {
     }
   }
 
-  it('finishes a change whose writer crashed after committing, on the next read', async () => {
+  /** What a read-only role may do: every write is refused, as IAM would refuse it. */
+  class ReadOnlyStore extends DynamoRegistryStore {
+    override async commit(): Promise<boolean> {
+      throw new Error('AccessDenied: commit');
+    }
+    override async apply(): Promise<void> {
+      throw new Error('AccessDenied: apply');
+    }
+    override async putRun(): Promise<void> {
+      throw new Error('AccessDenied: putRun');
+    }
+  }
+
+  it("shows a change whose writer crashed after committing to a read-only reader, without writing it", async () => {
+    // GIVEN v1 live-bound: registered, then an approval committed by a writer that crashed before applying it
+    await registry.register(registration('read-only', 1), 'pipeline:test');
+    const store = new CrashingStore(dynamo.documentClient, dynamo.tableName);
+    await expect(new ModelRegistry(store).approve('read-only', 1, by('alice'))).rejects.toThrow('simulated crash');
+    // WHEN a role that may only read (evaluation, drift) looks at the model
+    const reader = new ModelRegistry(new ReadOnlyStore(dynamo.documentClient, dynamo.tableName));
+    // THEN it sees the committed change everywhere, and wrote nothing (its store refuses every write)
+    expect((await reader.getVersion('read-only', 1)).status).toBe('approved');
+    expect((await reader.listVersions('read-only')).map((v) => [v.version, v.status])).toEqual([[1, 'approved']]);
+    expect((await reader.getVersionDetail('read-only', 1)).audit.map((a) => a.to)).toEqual(['pending_approval', 'approved']);
+    expect((await store.getModel('read-only'))?.pending?.id).toBe(store.committed[0].id);
+  });
+
+  it('finishes a change whose writer crashed after committing, at the next write', async () => {
     const store = new CrashingStore(dynamo.documentClient, dynamo.tableName);
     const crashing = new ModelRegistry(store);
     await expect(crashing.register(registration('crash', 1), 'pipeline:test')).rejects.toThrow('simulated crash');
 
-    // A fresh reader sees the whole registration: version, audit row and token.
+    // A fresh reader sees the whole registration: version and audit row.
     const version = await registry.getVersionDetail('crash', 1);
     expect(version.audit).toHaveLength(1);
+    // The next writer finishes it first: the token written by the change makes the retried registration idempotent.
     const again = await registry.register(registration('crash', 1), 'pipeline:test');
     expect(again).toMatchObject({ created: false, version: { version: 1 } });
+    expect((await store.getModel('crash'))?.pending).toBeUndefined();
   });
 
   it('never lets a late apply of an old change overwrite a newer one', async () => {
