@@ -47,8 +47,9 @@ export class UnconfiguredModelSource implements ModelSource {
  * MODEL_NAME and MODEL_VERSION from the environment; the registry is REGISTRY_TABLE_NAME. SDK clients take
  * endpoints and region from the standard AWS environment (the local twin points them at its stand-ins).
  *
- * The version item is read straight from the registry's store rather than through `ModelRegistry.getVersion`,
- * which may finish another writer's pending change (a write): serving code only has read access to the table.
+ * The version item is read straight from the registry's store: one read at model load, and serving code only has
+ * read access to the table. A status change committed but not yet applied (the registry's writers apply it within
+ * the same call) is not seen; the refusal of a never-approved version errs on the side of not serving.
  */
 export function modelSourceFromEnv(): ModelSource {
   const model = requiredEnv('MODEL_NAME');

@@ -5,10 +5,17 @@ import type { VersionRecord } from '../registry/schemas';
 import { ArtifactIntegrityError, ModelUnavailableError } from './errors';
 import { type ModelArtifact, readModelArchive } from './model-archive';
 
-/** The registry read the serving code needs: one version's item (artifact URI and SHA-256). */
+/** The registry read the serving code needs: one version's item (status, artifact URI and SHA-256). */
 export interface VersionLookup {
-  getVersion(model: string, version: number): Promise<Pick<VersionRecord, 'artifactUri' | 'artifactSha256'> | undefined>;
+  getVersion(model: string, version: number): Promise<Pick<VersionRecord, 'status' | 'artifactUri' | 'artifactSha256'> | undefined>;
 }
+
+/**
+ * Statuses of versions nobody approved: serving one would put an unreviewed model in front of users, whichever tier
+ * names it (the deployment flow only deploys approved versions; an EKS config or a hand-set MODEL_VERSION could name
+ * any). A version approved once and later retired or rolled back stays servable, so a restore can bring it back.
+ */
+export const NEVER_APPROVED_STATUSES: ReadonlySet<VersionRecord['status']> = new Set(['pending_approval', 'rejected']);
 
 export interface VerifiedModel extends ModelArtifact {
   model: string;
@@ -20,7 +27,7 @@ export interface VerifiedModel extends ModelArtifact {
 export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * Loads a registered model version: looks up its artifact in the registry, downloads model.tar.gz, checks the
+ * Loads a registered model version: looks up its artifact in the registry (refusing a version never approved), downloads model.tar.gz, checks the
  * bytes' SHA-256 against the registry's BEFORE anything is extracted, then reads model.onnx and metadata.json.
  * Every failure is a ModelUnavailableError whose message says what was wrong (ArtifactIntegrityError for a
  * hash mismatch).
@@ -32,6 +39,11 @@ export async function loadVerifiedModel(
 ): Promise<VerifiedModel> {
   const record = await attempt(`registry lookup of ${model} v${version}`, () => deps.registry.getVersion(model, version));
   if (!record) throw new ModelUnavailableError(`model "${model}" has no version ${version} in the registry`);
+  if (NEVER_APPROVED_STATUSES.has(record.status)) {
+    throw new ModelUnavailableError(
+      `model "${model}" v${version} is ${record.status}: only a version that was approved may be served (approve it first)`,
+    );
+  }
   const { artifactUri, artifactSha256 } = record;
   const bytes = await attempt(`download of ${artifactUri}`, () => getObjectByUri(deps.s3, artifactUri));
   const actual = sha256Hex(bytes);

@@ -72,8 +72,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Serves a registered version as the inference tier does: archive from S3, SHA-256 checked against the registry, onnxruntime. */
-function servedBy(model: string, version: number) {
+/**
+ * Serves a registered version as the inference tier does: archive from S3, SHA-256 checked against the registry,
+ * onnxruntime. Serving refuses a version nobody approved, so a pending one is approved first, as a reviewer would.
+ */
+async function servedBy(model: string, version: number) {
+  const registry = registryOn(dynamo);
+  if ((await registry.getVersion(model, version)).status === 'pending_approval') {
+    await registry.approve(model, version, { actor: 'reviewer@example.com', reason: 'reviewed the BYOM metrics' });
+  }
   return new InferenceService({
     source: new RegistryModelSource({ registry: registryOn(dynamo), s3: s3.client }, model, version),
     metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), model, version),
@@ -81,8 +88,8 @@ function servedBy(model: string, version: number) {
 }
 
 /** The deployment's holdout check against a service, as the deployed function version would answer it. */
-function holdoutCheckOf(model: string, version: number) {
-  const service = servedBy(model, version);
+async function holdoutCheckOf(model: string, version: number) {
+  const service = await servedBy(model, version);
   const inference = {
     invoke: (_functionVersion: string, payload: unknown) => {
       const { rawPath, body, requestContext } = payload as { rawPath: string; body: string; requestContext: { requestId: string; http: { method: string } } };
@@ -157,7 +164,7 @@ describe('mlops models register --onnx (bring your own model)', () => {
   it('is idempotent: running the same registration again finds the same version', async () => {
     const again = await registerByom('fraud-byo');
     const { artifactSha256 } = await registryOn(dynamo).getVersion('fraud-byo', 1);
-    expect(again).toMatchObject({ code: 0, stdout: `already registered as fraud-byo v1 (pending_approval) with client token ${artifactSha256}` });
+    expect(again).toMatchObject({ code: 0, stdout: `already registered as fraud-byo v1 (approved) with client token ${artifactSha256}` });
     expect((await registryOn(dynamo).listVersions('fraud-byo')).map((v) => v.version)).toEqual([1]);
   });
 
@@ -280,7 +287,7 @@ describe.each(Object.keys(MULTICLASS) as MulticlassModel[])('mlops models regist
   });
 
   it("serves probabilities equal to its framework's own within 1e-5 on every holdout row, labelled with the most probable class", async () => {
-    const service = servedBy(model, 1);
+    const service = await servedBy(model, 1);
     const response = await service.handle({ method: 'POST', path: '/invocations', body: JSON.stringify({ instances: expected.rows }), requestId: 'parity' });
     expect(response.statusCode).toBe(200);
     const { predictions } = JSON.parse(response.body) as { predictions: { label: string | number; probabilities: number[] }[] };

@@ -56,6 +56,25 @@ describe('loadVerifiedModel', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  it.each(['pending_approval', 'rejected'] as const)('refuses a version that is %s: nobody approved it', async (status) => {
+    // GIVEN a version registered but never approved (the refusal comes before any download)
+    const archive = { model: 'card-fraud', artifactUri: 's3://artifacts/unreviewed/model.tar.gz', artifactSha256: 'a'.repeat(64), metrics: {} };
+    const { version } = await backends.registry.register({ ...archive, clientToken: `never-approved-${status}` }, 'test');
+    if (status === 'rejected') await backends.registry.reject('card-fraud', version.version, { actor: 'reviewer@example.com', reason: 'no' });
+    // THEN serving it is refused, naming its status
+    await expect(load(version.version)).rejects.toThrow(
+      `model "card-fraud" v${version.version} is ${status}: only a version that was approved may be served (approve it first)`,
+    );
+  });
+
+  it('serves a version that was approved and has since been rolled back (a restore may bring it back)', async () => {
+    const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+    await backends.registry.beginDeployment('card-fraud', version, { actor: 'deployment', reason: 'test' });
+    await backends.registry.failDeployment('card-fraud', version, { actor: 'deployment', reason: 'test' });
+    expect((await backends.registry.getVersion('card-fraud', version)).status).toBe('rolled_back');
+    expect((await load(version)).version).toBe(version);
+  });
+
   it('reports a version the registry does not have', async () => {
     await expect(load(999)).rejects.toThrow('model "card-fraud" has no version 999 in the registry');
   });

@@ -10,7 +10,10 @@ export interface ServingBackends {
   dynamo: LocalDynamo;
   s3: LocalS3;
   registry: ModelRegistry;
-  /** Uploads `bytes` as a run's model.tar.gz and registers it with `sha256` (default: the bytes' own hash). */
+  /**
+   * Uploads `bytes` as a run's model.tar.gz, registers it with `sha256` (default: the bytes' own hash) and approves it
+   * (serving refuses a version nobody approved).
+   */
   register(model: string, bytes: Uint8Array, sha256?: string): Promise<{ version: number; artifactUri: string }>;
   /** Environment for code that uses the standard AWS SDK configuration. */
   env: Record<string, string>;
@@ -31,6 +34,7 @@ export async function startServingBackends(): Promise<ServingBackends> {
       await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: bytes }));
       const artifactUri = `s3://${s3.bucket}/${key}`;
       const { version } = await registry.register({ model, artifactUri, artifactSha256: sha256, metrics: {} }, 'test');
+      await registry.approve(model, version.version, { actor: 'reviewer@example.com', reason: 'serving test' });
       return { version: version.version, artifactUri };
     },
     env: {
