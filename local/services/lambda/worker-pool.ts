@@ -17,6 +17,7 @@ export interface EnvironmentSpec {
 }
 
 const RUNNER = join(__dirname, 'runner.cjs');
+const STOPPED: InvocationOutcome = { ok: false, payload: { errorType: 'Runtime.Unavailable', errorMessage: 'the local twin is stopping' } };
 const MAX_ENVIRONMENTS = 8;
 
 /** One warm execution environment (child process). */
@@ -41,6 +42,12 @@ class ExecutionEnvironment {
       if (message.type !== 'result' || !this.pending || message.id !== this.pending.id) return;
       this.settle(message.error ? { ok: false, payload: message.error } : { ok: true, payload: message.result });
     });
+    // A process that cannot start (its code directory removed while the twin stops) or a closed channel is a runtime
+    // failure of this invocation, never an uncaught exception of the twin.
+    this.child.on('error', (error) => {
+      this.dead = true;
+      this.settle({ ok: false, payload: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${this.pending?.id} Error: ${error.message}` } });
+    });
     this.child.on('exit', (code, signal) => {
       this.dead = true;
       this.settle({
@@ -62,7 +69,11 @@ class ExecutionEnvironment {
         this.stop();
       }, timeoutMs);
       this.pending = { id, resolve, timer };
-      this.child.send({ type: 'invoke', id, event, deadlineMs: Date.now() + timeoutMs, invokedFunctionArn });
+      this.child.send({ type: 'invoke', id, event, deadlineMs: Date.now() + timeoutMs, invokedFunctionArn }, (error) => {
+        if (!error) return;
+        this.dead = true;
+        this.settle({ ok: false, payload: { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: ${error.message}` } });
+      });
     });
   }
 
@@ -87,11 +98,14 @@ class ExecutionEnvironment {
 export class WorkerPool {
   private readonly environments: ExecutionEnvironment[] = [];
   private readonly queue: Array<() => void> = [];
+  private stopped = false;
 
   constructor(private readonly spec: EnvironmentSpec) {}
 
   async invoke(event: unknown, invokedFunctionArn: string): Promise<InvocationOutcome> {
+    // An invocation that arrives while the twin stops (a schedule, a retry) starts no new process.
     const environment = await this.acquire();
+    if (!environment) return STOPPED;
     try {
       return await environment.invoke(event, invokedFunctionArn);
     } finally {
@@ -101,12 +115,16 @@ export class WorkerPool {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const environment of this.environments) environment.stop();
     this.environments.length = 0;
+    for (const waiting of this.queue.splice(0)) waiting();
   }
 
-  private async acquire(): Promise<ExecutionEnvironment> {
+  /** An environment reserved for one invocation; undefined once the pool is stopped. */
+  private async acquire(): Promise<ExecutionEnvironment | undefined> {
     for (;;) {
+      if (this.stopped) return undefined;
       this.prune();
       const idle = this.environments.find((e) => !e.reserved && !e.dead);
       if (idle) {
