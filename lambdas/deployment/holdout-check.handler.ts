@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createS3Client, getObjectBytes } from '../../pipelines/common/s3';
+import { createS3Client } from '../../pipelines/common/s3';
+import { openObjectByUri } from '../../pipelines/common/s3-stream';
 import { parseInput } from '../registry/parse-input';
 import { registryFromEnv } from '../registry/registry-from-env';
 import { requiredEnv } from '../shared/env';
-import { parseS3Uri } from '../shared/storage-layout';
 import { checkHoldoutParity } from './holdout-parity';
 import { holdoutCheckInputSchema } from './schemas';
 import { inferenceFunctionFromEnv } from './steps-from-env';
@@ -15,10 +15,7 @@ if (!(tolerance >= 0)) throw new Error(`Environment variable HOLDOUT_TOLERANCE m
 const deps = {
   registry: registryFromEnv(),
   inference: inferenceFunctionFromEnv(),
-  readObject: (uri: string) => {
-    const { bucket, key } = parseS3Uri(uri);
-    return getObjectBytes(s3, bucket, key);
-  },
+  openObject: (uri: string) => openObjectByUri(s3, uri),
   tolerance,
 };
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { metricsOf, predictTable, readLabelledCsv } from '../../pipelines/evaluation/score';
-import { rowOf } from '../../pipelines/common/tabular';
+import { readAll } from '../../pipelines/common/s3-stream';
+import { requireClasses, rowOf, type NumericTable, type TableSpec } from '../../pipelines/common/tabular';
+import { metricsOf, predictTable } from '../../pipelines/evaluation/score';
 import { readModelArchive } from '../inference/model-archive';
 import { ModelSession, type ModelOutput } from '../inference/model-session';
 import { sha256Hex } from '../inference/model-store';
@@ -10,6 +11,7 @@ import type { ModelRegistry } from '../registry/registry';
 import { NO_CAPTURE_HEADER } from '../shared/capture-opt-out';
 import type { ModelMetadata } from '../shared/model-metadata';
 import { HoldoutParityError } from './errors';
+import { holdoutBatches } from './holdout-batches';
 import type { InferenceFunction } from './inference-function';
 import type { HoldoutCheckInput } from './schemas';
 
@@ -23,7 +25,8 @@ export interface HoldoutParityDeps {
   registry: ModelRegistry;
   /** Only `invoke` is used: the version under test is called directly, never through the alias. */
   inference: Pick<InferenceFunction, 'invoke'>;
-  readObject: (s3Uri: string) => Promise<Uint8Array>;
+  /** An object's bytes as they arrive (the holdout set is streamed, never held whole). */
+  openObject: (s3Uri: string) => Promise<AsyncIterable<Uint8Array>>;
   /** Largest accepted |deployed - evaluation| of the metric and of every probability (or predicted value). */
   tolerance: number;
 }
@@ -70,48 +73,30 @@ export async function checkHoldoutParity(deps: HoldoutParityDeps, input: Holdout
   const recorded = version.metrics.holdout?.[metric];
   if (recorded === undefined) throw new HoldoutParityError(`${where} has no holdout value of ${metric} recorded`);
 
-  const archive = await deps.readObject(version.artifactUri);
+  const archive = await readAll(await deps.openObject(version.artifactUri));
   if (sha256Hex(archive) !== version.artifactSha256) {
     throw new HoldoutParityError(`${where}: artifact ${version.artifactUri} does not match the SHA-256 the registry recorded`);
   }
   const artifact = readModelArchive(archive, version.artifactUri);
   const { task } = artifact.metadata;
-  // Holdout files carry the features in model order with the label last (class indices for multiclass).
-  const table = readLabelledCsv(holdoutUri, new TextDecoder().decode(await deps.readObject(holdoutUri)), artifact.metadata);
+  const onFunction = `${where} on function version ${input.functionVersion}`;
   const session = await ModelSession.create(artifact);
-  let evaluation: ModelOutput;
+  let answers: HoldoutAnswers;
   try {
-    evaluation = await predictTable(session, table);
+    answers = await answerHoldout(deps, input, session, artifact.metadata, holdoutUri, onFunction);
   } finally {
     await session.release();
   }
+  const { labels, reference, deployed } = answers;
+  const maxProbabilityDifference = compareMatrices(deployed, reference, artifact.metadata, deps.tolerance, onFunction);
 
-  const batches: number[][][] = [];
-  for (let start = 0; start < table.rowCount; start += HOLDOUT_BATCH_ROWS) {
-    batches.push(Array.from({ length: Math.min(HOLDOUT_BATCH_ROWS, table.rowCount - start) }, (_, i) => rowOf(table, start + i)));
-  }
-  const served: ServedPrediction[] = new Array(table.rowCount);
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const index = next++;
-      const predictions = await predictBatch(deps.inference, input, batches[index]);
-      predictions.forEach((prediction, i) => (served[index * HOLDOUT_BATCH_ROWS + i] = prediction));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batches.length) }, worker));
-
-  const reference = referenceMatrix(task, evaluation, table.rowCount);
-  const deployed = deployedMatrix(served, reference.columns, `${where} on function version ${input.functionVersion}`);
-  const maxProbabilityDifference = compareMatrices(deployed, reference, artifact.metadata, deps.tolerance, `${where} on function version ${input.functionVersion}`);
-
-  const observed = metricsOf(task, table.labels, deployed)[metric];
+  const observed = metricsOf(task, labels, deployed)[metric];
   if (observed === undefined) throw new HoldoutParityError(`${metric} is not a ${task} metric`);
   const difference = Math.abs(observed - recorded);
-  const result = { task, metric, recorded, observed, difference, maxProbabilityDifference, tolerance: deps.tolerance, rows: table.rowCount };
+  const result = { task, metric, recorded, observed, difference, maxProbabilityDifference, tolerance: deps.tolerance, rows: labels.length };
   if (!(difference <= deps.tolerance)) {
     throw new HoldoutParityError(
-      `${where} on function version ${input.functionVersion}: holdout ${metric} is ${observed}, evaluation recorded ${recorded}; difference ${difference} exceeds the tolerance ${deps.tolerance}`,
+      `${onFunction}: holdout ${metric} is ${observed}, evaluation recorded ${recorded}; difference ${difference} exceeds the tolerance ${deps.tolerance}`,
     );
   }
   return result;
@@ -132,13 +117,16 @@ function referenceMatrix(task: ModelMetadata['task'], output: ModelOutput, rows:
   return { data, columns: 2 };
 }
 
-/** The deployed answers as a matrix of the same columns; null (a non-finite value) is NaN, which matches nothing. */
-function deployedMatrix(served: ServedPrediction[], columns: number, where: string): ModelOutput {
+/**
+ * The deployed answers to the batch starting at data row `offset` as a matrix of the same columns; null (a non-finite
+ * value) is NaN, which matches nothing.
+ */
+function deployedMatrix(served: ServedPrediction[], columns: number, where: string, offset: number): ModelOutput {
   const data = new Float64Array(served.length * columns);
   served.forEach((prediction, r) => {
     const values = prediction === null || typeof prediction === 'number' ? [prediction] : prediction.probabilities;
     if (values.length !== columns) {
-      throw new HoldoutParityError(`${where}: holdout row ${r + 1} was answered with ${values.length} values, the model has ${columns}`);
+      throw new HoldoutParityError(`${where}: holdout row ${offset + r + 1} was answered with ${values.length} values, the model has ${columns}`);
     }
     values.forEach((value, c) => (data[r * columns + c] = value ?? Number.NaN));
   });
@@ -161,6 +149,76 @@ function compareMatrices(deployed: ModelOutput, reference: ModelOutput, metadata
     largest = Math.max(largest, difference);
   }
   return largest;
+}
+
+/** Labels, the evaluation session's answers and the deployed version's (in response columns) of holdout rows. */
+interface HoldoutAnswers {
+  labels: Float64Array;
+  reference: ModelOutput;
+  deployed: ModelOutput;
+}
+
+/**
+ * Streams the holdout set (features in model order, the label last; class indices for multiclass) batch by batch,
+ * CONCURRENCY batches in flight, and has each batch answered by the evaluation session and by the deployed version.
+ * What is kept is what the metric needs: the labels and both answers of every row, never the file or its features.
+ * The first failure stops the reading; the batches in flight finish, and the object's stream is closed.
+ */
+async function answerHoldout(
+  deps: HoldoutParityDeps,
+  input: HoldoutCheckInput,
+  session: ModelSession,
+  metadata: ModelMetadata,
+  holdoutUri: string,
+  where: string,
+): Promise<HoldoutAnswers> {
+  let spec: TableSpec | undefined;
+  const batches = holdoutBatches(holdoutUri, await deps.openObject(holdoutUri), metadata, HOLDOUT_BATCH_ROWS, (s) => (spec = s));
+  const answered: HoldoutAnswers[] = [];
+  let stop = false;
+  const worker = async () => {
+    try {
+      while (!stop) {
+        const next = await batches.next();
+        if (next.done) return;
+        const { index, offset, table } = next.value;
+        const [evaluation, served] = await Promise.all([predictTable(session, table), predictBatch(deps.inference, input, rowsOf(table))]);
+        const reference = referenceMatrix(metadata.task, evaluation, table.rowCount);
+        answered[index] = { labels: table.labels, reference, deployed: deployedMatrix(served, reference.columns, where, offset) };
+      }
+    } catch (err) {
+      stop = true;
+      throw err;
+    }
+  };
+  try {
+    const settled = await Promise.allSettled(Array.from({ length: CONCURRENCY }, worker));
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+  } finally {
+    await batches.return(undefined);
+  }
+  const labels = concatenated(answered.map((batch) => batch.labels));
+  requireClasses(labels, spec!, holdoutUri);
+  const columns = answered[0].reference.columns;
+  return {
+    labels,
+    reference: { data: concatenated(answered.map((batch) => batch.reference.data)), columns },
+    deployed: { data: concatenated(answered.map((batch) => batch.deployed.data)), columns },
+  };
+}
+
+/** The rows of a batch as the request's `instances`. */
+const rowsOf = (table: NumericTable): number[][] => Array.from({ length: table.rowCount }, (_, r) => rowOf(table, r));
+
+function concatenated(parts: readonly ArrayLike<number>[]): Float64Array {
+  const all = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
 }
 
 async function predictBatch(inference: HoldoutParityDeps['inference'], input: HoldoutCheckInput, instances: number[][]): Promise<ServedPrediction[]> {

@@ -46,6 +46,8 @@ export interface RawTable {
   source: string;
   header: readonly string[];
   rows: readonly (readonly unknown[])[];
+  /** The 1-based data row number of `rows[0]` in its file, when the rows are one batch of a streamed file. @default 1 */
+  firstRow?: number;
 }
 
 function toNumber(cell: unknown): number {
@@ -96,7 +98,7 @@ export function toNumericTable(tables: readonly RawTable[], spec: TableSpec): Nu
     const missing = columns.filter((_, c) => indices[c] < 0);
     if (missing.length > 0) throw new DataValidationError(missingColumnsMessage(table, missing));
     table.rows.forEach((row, r) => {
-      const where = (c: number) => `column "${columns[c]}", row ${r + 1} of ${table.source}`;
+      const where = (c: number) => `column "${columns[c]}", row ${(table.firstRow ?? 1) + r} of ${table.source}`;
       for (let c = 0; c < columnCount; c++) {
         const cell = row[indices[c]];
         const value = toNumber(cell);

@@ -23,18 +23,29 @@ export function readLabelledCsv(
   multiclassLabels: MulticlassLabels = 'class-index',
 ): NumericTable {
   const csv = parseCsvText(text);
-  const labelColumn = label ?? csv.header[csv.header.length - 1];
+  const spec = labelledTableSpec(source, csv.header, metadata, label, multiclassLabels);
+  const table = toNumericTable([{ source, ...csv }], spec);
+  requireClasses(table.labels, spec, source);
+  return table;
+}
+
+/** readLabelledCsv's spec for a file with `header`: the model's features, the label last unless named. */
+export function labelledTableSpec(
+  source: string,
+  header: readonly string[],
+  metadata: ModelMetadata,
+  label?: string,
+  multiclassLabels: MulticlassLabels = 'class-index',
+): TableSpec {
+  const labelColumn = label ?? header[header.length - 1];
   if (!labelColumn) throw new DataValidationError(`${source} is empty`);
   const classes = metadata.task === 'multiclass-classification' ? (metadata.labels ?? []) : undefined;
-  const spec: TableSpec = {
+  return {
     task: metadata.task,
     features: metadata.features,
     label: labelColumn,
     classes: classes && multiclassLabels === 'class-index' ? classIndices(classes.length) : classes,
   };
-  const table = toNumericTable([{ source, ...csv }], spec);
-  requireClasses(table.labels, spec, source);
-  return table;
 }
 
 /** The model's raw output on every row of a table, through the inference tier's session wrapper. */

@@ -17,6 +17,7 @@ import { formatCsv, parseCsvText } from '../../pipelines/common/csv';
 import { unpackModelArchive } from '../../pipelines/common/model-archive';
 import { Random } from '../../pipelines/common/random';
 import { getObjectBytes, listKeys } from '../../pipelines/common/s3';
+import { openObjectByUri } from '../../pipelines/common/s3-stream';
 import { computeMetrics } from '../../pipelines/evaluation/metrics';
 import { loadExpected } from '../lambdas/inference/fixtures';
 import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
@@ -96,8 +97,8 @@ async function holdoutCheckOf(model: string, version: number) {
       return service.handle({ method: requestContext.http.method, path: rawPath, body, requestId: requestContext.requestId, captureOptOut: true });
     },
   };
-  const readObject = async (uri: string) => getObjectBytes(s3.client, parseS3Uri(uri).bucket, parseS3Uri(uri).key);
-  return checkHoldoutParity({ registry: registryOn(dynamo), inference, readObject, tolerance: 0.001 }, { model, version, functionVersion: '1' });
+  const openObject = (uri: string) => openObjectByUri(s3.client, uri);
+  return checkHoldoutParity({ registry: registryOn(dynamo), inference, openObject, tolerance: 0.001 }, { model, version, functionVersion: '1' });
 }
 
 /** Runs `mlops models <args>` against the twin file; returns exit code and output. */

@@ -16,7 +16,6 @@ import { sha256Hex } from '../../../lambdas/inference/model-store';
 import { DynamoRegistryStore, registryDocumentClient } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
 import { modelMetadataSchema } from '../../../lambdas/shared/model-metadata';
-import { parseS3Uri } from '../../../lambdas/shared/storage-layout';
 import { ArtifactStore } from '../../../lib/artifact-store';
 import { LambdaInference, LIVE_ALIAS_NAME } from '../../../lib/lambda-inference';
 import { ModelRegistry as ModelRegistryConstruct } from '../../../lib/model-registry';
@@ -24,7 +23,7 @@ import { waitFor } from '../../../local/driver/loop-session';
 import { LOCAL_CREDENTIALS } from '../../../local/services/aws-environment';
 import { Twin } from '../../../local/twin';
 import { packModelArchive } from '../../../pipelines/common/model-archive';
-import { getObjectBytes } from '../../../pipelines/common/s3';
+import { openObjectByUri } from '../../../pipelines/common/s3-stream';
 import { readLabelledCsv, scoreTable } from '../../../pipelines/evaluation/score';
 import { encodeModel, floatInfo, floatTensor, node } from '../../../pipelines/trainer/onnx/graph';
 import { synthesize } from '../../local/support/synth';
@@ -152,10 +151,7 @@ const parityDeps = (tolerance = 0.001): HoldoutParityDeps => ({
   registry,
   inference: fn,
   tolerance,
-  readObject: (uri) => {
-    const location = parseS3Uri(uri);
-    return getObjectBytes(s3, location.bucket, location.key);
-  },
+  openObject: (uri) => openObjectByUri(s3, uri),
 });
 
 /** The alias as the Lambda API reports it; no RoutingConfig means no canary. */
