@@ -49,3 +49,12 @@ export class IllegalTransitionError extends ConflictError {
 export class ContentionError extends RegistryError {
   readonly statusCode = 503;
 }
+
+/**
+ * Another version of the model is deploying; one deployment per model at a time. The deployment flow retries Begin on
+ * this error (by its name), so a second approval waits its turn.
+ */
+export class DeploymentInProgressError extends ConflictError {}
+
+/** The version's deployment belongs to another execution (a duplicate approval event, or a stale execution). */
+export class NotDeploymentOwnerError extends ConflictError {}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VersionStatus } from '../shared/registry-events';
-import { ConflictError, ContentionError, InvalidInputError, NotFoundError } from './errors';
+import { ConflictError, ContentionError, DeploymentInProgressError, InvalidInputError, NotDeploymentOwnerError, NotFoundError } from './errors';
 import {
   type AuditRecord,
   type Decision,
@@ -168,12 +168,31 @@ export class ModelRegistry {
     });
   }
 
-  /** approved -> deploying; one deployment per model at a time. */
-  async beginDeployment(model: string, version: number | string, decision: Decision): Promise<TransitionResult> {
-    return this.transition(model, version, 'deploying', decision, (_current, record) => {
-      if (record.deployingVersion !== undefined) {
-        throw new ConflictError(`${model} v${record.deployingVersion} is already deploying; one deployment per model at a time`);
+  /**
+   * approved -> deploying, owned by `execution` (the deployment flow's execution name); one deployment per model at a
+   * time. Repeating it for the owner is a no-op; another execution gets NotDeploymentOwnerError, and any execution
+   * gets DeploymentInProgressError while another version deploys.
+   */
+  async beginDeployment(model: string, version: number | string, decision: Decision, execution: string): Promise<TransitionResult> {
+    const number = parseVersion(version);
+    return this.mutate(parseModel(model), async (read) => {
+      const stored = requireModel(model, read);
+      const current = await this.requireVersion(model, number);
+      const { deployingVersion, deployingExecution } = stored.record;
+      if (deployingVersion === number && current.status === 'deploying') {
+        if (deployingExecution !== execution) {
+          throw new NotDeploymentOwnerError(`${model} v${number} is being deployed by execution ${deployingExecution ?? '(unrecorded)'}, not ${execution}`);
+        }
+        return { result: { model, version: number, from: 'deploying' as const, to: 'deploying' as const }, change: undefined };
       }
+      if (deployingVersion !== undefined) {
+        throw new DeploymentInProgressError(
+          `${model} v${deployingVersion} is deploying (execution ${deployingExecution ?? '(unrecorded)'}); one deployment per model at a time`,
+        );
+      }
+      const plan = await this.planTransition(stored, current, 'deploying', decision);
+      plan.change!.model.deployingExecution = execution;
+      return plan;
     });
   }
 
@@ -182,11 +201,14 @@ export class ModelRegistry {
     return this.transition(model, version, 'live', decision);
   }
 
-  /** deploying -> rolled_back, for a deployment that failed; what was live stays live. */
-  async failDeployment(model: string, version: number | string, decision: Decision): Promise<TransitionResult> {
-    return this.transition(model, version, 'rolled_back', decision, (current) => {
+  /** deploying -> rolled_back, for a deployment that failed; what was live stays live. Only the owning execution may. */
+  async failDeployment(model: string, version: number | string, decision: Decision, execution: string): Promise<TransitionResult> {
+    return this.transition(model, version, 'rolled_back', decision, (current, record) => {
       if (current.status === 'live') {
         throw new ConflictError(`${model} v${current.version} is live, not deploying; roll back the live version instead`);
+      }
+      if (current.status === 'deploying' && record.deployingExecution !== undefined && record.deployingExecution !== execution) {
+        throw new NotDeploymentOwnerError(`${model} v${current.version} is being deployed by execution ${record.deployingExecution}, not ${execution}`);
       }
     });
   }
@@ -254,7 +276,10 @@ export class ModelRegistry {
     const next: ModelRecord = { ...stored.record, updatedAt: at };
     let retiredVersion: number | undefined;
     if (to === 'deploying') next.deployingVersion = version;
-    if (current.status === 'deploying') delete next.deployingVersion;
+    if (current.status === 'deploying') {
+      delete next.deployingVersion;
+      delete next.deployingExecution;
+    }
     if (to === 'live') {
       retiredVersion = stored.record.liveVersion;
       if (retiredVersion !== undefined) {

@@ -66,6 +66,11 @@ export interface ModelRecord {
   liveHistory: number[];
   /** The version a deployment is in progress for; one deployment per model at a time. */
   deployingVersion?: number;
+  /**
+   * Who owns that deployment: the deployment flow's execution name. Only its owner moves the deploying version or the
+   * alias; a duplicate or stale execution, or a release after the owner ended, checks it first.
+   */
+  deployingExecution?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -82,7 +82,7 @@ describe('mlops models', () => {
     for (const n of [3, 4]) {
       await mlops('register', 'card-fraud', ...artifact(n));
       await registry.approve('card-fraud', n, { actor: 'a', reason: 'r' });
-      await registry.beginDeployment('card-fraud', n, { actor: 'd', reason: 'r' });
+      await registry.beginDeployment('card-fraud', n, { actor: 'd', reason: 'r' }, 'deploy-test');
       await registry.finalizeDeployment('card-fraud', n, { actor: 'd', reason: 'r' });
     }
     const result = await mlops('rollback', 'card-fraud', '--comment', 'latency');

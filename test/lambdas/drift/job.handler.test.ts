@@ -68,7 +68,7 @@ async function liveVersion(model: string, run: string, baseline: Baseline): Prom
     'test',
   );
   await registry.approve(model, version.version, decision);
-  await registry.beginDeployment(model, version.version, decision);
+  await registry.beginDeployment(model, version.version, decision, 'deploy-test');
   await registry.finalizeDeployment(model, version.version, decision);
   return version.version;
 }
@@ -149,7 +149,7 @@ beforeAll(async () => {
     'test',
   );
   await registry.approve(MODEL, 1, decision);
-  await registry.beginDeployment(MODEL, 1, decision);
+  await registry.beginDeployment(MODEL, 1, decision, 'deploy-test');
   await registry.finalizeDeployment(MODEL, 1, decision);
 });
 

@@ -69,8 +69,8 @@ describe('loadVerifiedModel', () => {
 
   it('serves a version that was approved and has since been rolled back (a restore may bring it back)', async () => {
     const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
-    await backends.registry.beginDeployment('card-fraud', version, { actor: 'deployment', reason: 'test' });
-    await backends.registry.failDeployment('card-fraud', version, { actor: 'deployment', reason: 'test' });
+    await backends.registry.beginDeployment('card-fraud', version, { actor: 'deployment', reason: 'test' }, 'deploy-test');
+    await backends.registry.failDeployment('card-fraud', version, { actor: 'deployment', reason: 'test' }, 'deploy-test');
     expect((await backends.registry.getVersion('card-fraud', version)).status).toBe('rolled_back');
     expect((await load(version)).version).toBe(version);
   });

@@ -120,7 +120,7 @@ describe('Evaluate step', () => {
       )
     ).version;
     await registry.approve(config.model.name, version, decision);
-    await registry.beginDeployment(config.model.name, version, decision);
+    await registry.beginDeployment(config.model.name, version, decision, 'deploy-test');
     await registry.finalizeDeployment(config.model.name, version, decision);
 
     const result = await handler(input('r1'));

@@ -23,7 +23,7 @@ afterAll(() => dynamo.stop());
 async function makeLive(model: string, n: number): Promise<number> {
   const { version } = await registry.register(registration(model, n), 'pipeline:test');
   await registry.approve(model, version.version, by('alice'));
-  await registry.beginDeployment(model, version.version, by('deployment'));
+  await registry.beginDeployment(model, version.version, by('deployment'), 'deploy-test');
   await registry.finalizeDeployment(model, version.version, by('deployment'));
   return version.version;
 }
@@ -154,19 +154,41 @@ describe('transitions', () => {
     await registry.register(registration('one-at-a-time', 2), 'pipeline:test');
     await registry.approve('one-at-a-time', 1, by('a'));
     await registry.approve('one-at-a-time', 2, by('a'));
-    await registry.beginDeployment('one-at-a-time', 1, by('deployment'));
-    await expect(registry.beginDeployment('one-at-a-time', 2, by('deployment'))).rejects.toThrow(
-      'one-at-a-time v1 is already deploying; one deployment per model at a time',
-    );
+    await registry.beginDeployment('one-at-a-time', 1, by('deployment'), 'first');
+    const refused = registry.beginDeployment('one-at-a-time', 2, by('deployment'), 'second');
+    await expect(refused).rejects.toThrow('one-at-a-time v1 is deploying (execution first); one deployment per model at a time');
+    await expect(refused).rejects.toMatchObject({ name: 'DeploymentInProgressError', statusCode: 409 });
+    expect(await registry.getModel('one-at-a-time')).toMatchObject({ deployingVersion: 1, deployingExecution: 'first' });
+    expect((await registry.getVersion('one-at-a-time', 2)).status).toBe('approved');
+  });
+
+  it('records the execution that owns a deployment: it may repeat Begin, another execution may not take it over', async () => {
+    await registry.register(registration('owned', 1), 'pipeline:test');
+    await registry.approve('owned', 1, by('a'));
+    await registry.beginDeployment('owned', 1, by('deployment:exec-a'), 'exec-a');
+    await registry.beginDeployment('owned', 1, by('deployment:exec-a'), 'exec-a');
+    expect((await registry.getVersionDetail('owned', 1)).audit.filter((a) => a.to === 'deploying')).toHaveLength(1);
+
+    // A duplicate approval event started a second execution for the same version.
+    await expect(registry.beginDeployment('owned', 1, by('deployment:exec-b'), 'exec-b')).rejects.toMatchObject({ name: 'NotDeploymentOwnerError' });
+    await expect(registry.failDeployment('owned', 1, by('deployment:exec-b', 'duplicate'), 'exec-b')).rejects.toMatchObject({
+      name: 'NotDeploymentOwnerError',
+    });
+    expect(await registry.getModel('owned')).toMatchObject({ deployingVersion: 1, deployingExecution: 'exec-a' });
+
+    await registry.failDeployment('owned', 1, by('deployment:exec-a', 'holdout'), 'exec-a');
+    const model = await registry.getModel('owned');
+    expect(model.deployingVersion).toBeUndefined();
+    expect(model.deployingExecution).toBeUndefined();
   });
 
   it('rolls back a failed deployment and keeps the live version', async () => {
     await makeLive('failing', 1);
     await registry.register(registration('failing', 2), 'pipeline:test');
     await registry.approve('failing', 2, by('a'));
-    await registry.beginDeployment('failing', 2, by('deployment'));
+    await registry.beginDeployment('failing', 2, by('deployment'), 'deploy-test');
 
-    await registry.failDeployment('failing', 2, by('deployment', 'HoldoutParityError: auc 0.7 vs 0.9'));
+    await registry.failDeployment('failing', 2, by('deployment', 'HoldoutParityError: auc 0.7 vs 0.9'), 'deploy-test');
 
     expect(await registry.getModel('failing')).toMatchObject({ liveVersion: 1, liveHistory: [1] });
     const { version, audit } = await registry.getVersionDetail('failing', 2);
@@ -273,7 +295,7 @@ describe('commit and apply', () => {
     const crashing = new ModelRegistry(store);
     await registry.register(registration('late', 1), 'pipeline:test');
     await expect(crashing.approve('late', 1, by('alice'))).rejects.toThrow('simulated crash');
-    await registry.beginDeployment('late', 1, by('deployment'));
+    await registry.beginDeployment('late', 1, by('deployment'), 'deploy-test');
 
     // The crashed writer wakes up and replays its change (approve).
     await store.apply(store.committed[0]);
