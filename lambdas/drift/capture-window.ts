@@ -1,5 +1,8 @@
-import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { listKeys } from '../../pipelines/common/s3';
+import { openObject } from '../../pipelines/common/s3-stream';
 import { captureRecordSchema, type CaptureRecord } from '../shared/capture-record';
 import { capturePrefix } from '../shared/storage-layout';
 
@@ -18,68 +21,95 @@ export function captureHourPrefixes(model: string, start: Date, end: Date): stri
   return prefixes;
 }
 
-/** Capture objects may be gzip'd (Firehose compression) or plain; the gzip magic number decides. */
-export function decodeCaptureObject(bytes: Uint8Array): string {
-  const gzipped = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  return Buffer.from(gzipped ? gunzipSync(bytes) : bytes).toString('utf8');
+/**
+ * A capture object's bytes, decompressed as they stream: objects may be gzip'd (Firehose compression) or plain, and
+ * the gzip magic number of the first two bytes decides.
+ */
+export async function* decodeCaptureStream(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  while (head.length < 2) {
+    const next = await chunks.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value]);
+  }
+  const rest = async function* () {
+    if (head.length > 0) yield head;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+  };
+  if (!(head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b)) return yield* rest();
+  const gunzip = createGunzip();
+  // pipeline destroys the gunzip stream with a read error or corrupt data, which ends the loop with that error.
+  pipeline(Readable.from(rest()), gunzip, () => undefined);
+  yield* gunzip as AsyncIterable<Buffer>;
 }
 
-export interface CaptureWindow {
-  records: CaptureRecord[];
+/** The text lines of a byte stream (UTF-8, split on \n; a character split across chunks is decoded whole). */
+export async function* textLines(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  let partial = '';
+  for await (const chunk of bytes) {
+    const lines = (partial + decoder.decode(chunk, { stream: true })).split('\n');
+    partial = lines.pop()!;
+    yield* lines;
+  }
+  partial += decoder.decode();
+  if (partial !== '') yield partial;
+}
+
+/** A JSON line of CaptureRecord; `undefined` for a line that is not one (blank lines are the caller's to skip). */
+export function parseCaptureLine(line: string): CaptureRecord | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const result = captureRecordSchema.safeParse(parsed);
+  return result.success ? result.data : undefined;
+}
+
+/** What a scan of the capture window read. */
+export interface CaptureScan {
   objectCount: number;
+  /** Records whose request time lies in the window (each handed to the visitor). */
+  recordCount: number;
   /** Lines that were not a valid CaptureRecord (skipped, counted so the job can log them). */
   invalidLines: number;
 }
 
-/** Parses JSON lines of CaptureRecord, skipping blank and invalid lines. */
-export function parseCaptureLines(text: string): { records: CaptureRecord[]; invalidLines: number } {
-  const records: CaptureRecord[] = [];
-  let invalidLines = 0;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      invalidLines++;
-      continue;
-    }
-    const result = captureRecordSchema.safeParse(parsed);
-    if (result.success) records.push(result.data);
-    else invalidLines++;
-  }
-  return { records, invalidLines };
-}
-
-async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
-
 /**
- * Reads the captured traffic of `model` from `start` to `end`: lists the hour prefixes of the window and
- * keeps the records whose request time lies in it (an hour prefix can start before the window).
+ * Reads the captured traffic of `model` from `start` to `end` record by record: lists the hour prefixes of the
+ * window, streams each object line by line (gunzipped as it arrives) and hands `visit` each record whose request
+ * time lies in the window (an hour prefix can start before it). Nothing is kept here: the caller keeps what its
+ * computation needs, so an hour of heavy traffic costs the memory of its feature values, not of its JSON.
  */
-export async function readCaptureWindow(s3: S3Client, bucket: string, model: string, start: Date, end: Date): Promise<CaptureWindow> {
-  const window: CaptureWindow = { records: [], objectCount: 0, invalidLines: 0 };
+export async function scanCaptureWindow(
+  s3: S3Client,
+  bucket: string,
+  model: string,
+  start: Date,
+  end: Date,
+  visit: (record: CaptureRecord) => void,
+): Promise<CaptureScan> {
+  const scan: CaptureScan = { objectCount: 0, recordCount: 0, invalidLines: 0 };
   for (const prefix of captureHourPrefixes(model, start, end)) {
     for (const key of await listKeys(s3, bucket, prefix)) {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const bytes = await object.Body!.transformToByteArray();
-      const { records, invalidLines } = parseCaptureLines(decodeCaptureObject(bytes));
-      window.objectCount++;
-      window.invalidLines += invalidLines;
-      for (const record of records) {
+      for await (const line of textLines(decodeCaptureStream(await openObject(s3, bucket, key)))) {
+        if (line.trim() === '') continue;
+        const record = parseCaptureLine(line);
+        if (!record) {
+          scan.invalidLines++;
+          continue;
+        }
         const at = Date.parse(record.at);
-        if (at >= start.getTime() && at <= end.getTime()) window.records.push(record);
+        if (at >= start.getTime() && at <= end.getTime()) {
+          scan.recordCount++;
+          visit(record);
+        }
       }
+      scan.objectCount++;
     }
   }
-  return window;
+  return scan;
 }

@@ -3,13 +3,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { ModelRegistry } from '../registry/registry';
 import { baselineSchema, type Baseline } from '../shared/baseline';
-import type { CaptureRecord } from '../shared/capture-record';
 import { driftReportKey, parseS3Uri, s3Uri } from '../shared/storage-layout';
-import { readCaptureWindow } from './capture-window';
-import { compareFeatures, referencesFromBaseline, type CurrentColumn, type DriftReport } from './compare';
+import { scanCaptureWindow } from './capture-window';
+import { compareFeatures, referencesFromBaseline, type DriftReport } from './compare';
 import { thresholdsOf, type DriftConfig, type DriftThresholds } from './drift-config';
-import { comparePredictedClasses, predictedClassCounts, referenceClassCounts, type PredictionDrift } from './prediction-drift';
-import { categoryCounts } from './statistics/categorical';
+import { comparePredictedClasses, referenceClassCounts, type PredictionDrift } from './prediction-drift';
+import { WindowColumns } from './window-columns';
 
 /** The job cannot judge drift: no baseline for the live version, or a baseline that does not fit the model. */
 export class DriftJobError extends Error {
@@ -58,20 +57,10 @@ async function loadBaseline(s3: S3Client, uri: string): Promise<Baseline> {
   return parsed.data;
 }
 
-/** Columns of the captured rows in the model's feature order. */
-function currentColumns(rows: { features: number[] }[], config: DriftConfig): CurrentColumn[] {
-  return config.features.map((feature, index) => {
-    const values = Float64Array.from(rows, (row) => row.features[index]);
-    return feature.type === 'numeric'
-      ? { name: feature.name, type: 'numeric', values }
-      : { name: feature.name, type: 'categorical', counts: categoryCounts(values) };
-  });
-}
-
 /** The predicted-class verdict of a classifier's window, or undefined (and why, logged) when there is none to judge. */
 function judgePredictions(
   baseline: Baseline,
-  rows: readonly CaptureRecord[],
+  window: WindowColumns,
   config: DriftConfig,
   thresholds: DriftThresholds,
   logger: Logger,
@@ -84,16 +73,16 @@ function judgePredictions(
     );
     return undefined;
   }
-  const predicted = predictedClassCounts(rows, config.task);
-  const classified = rows.length - predicted.unclassified;
+  const classified = window.rows - window.unclassified;
   if (classified < config.minSamples) {
     logger.warn('Too few captured rows with a predicted class for a verdict on the predicted classes', {
       classified,
-      unclassified: predicted.unclassified,
+      unclassified: window.unclassified,
       minSamples: config.minSamples,
     });
     return undefined;
   }
+  const predicted = { counts: window.predictedClasses, unclassified: window.unclassified };
   return comparePredictedClasses(referenceClassCounts(baseline.target.counts, config), predicted, thresholds);
 }
 
@@ -115,28 +104,25 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
   if (!version.baselineUri) throw new DriftJobError(`version ${liveVersion} of "${model}" has no baseline URI`);
 
   const start = new Date(now.getTime() - config.windowHours * 3_600_000);
-  const window = await readCaptureWindow(s3, bucket, model, start, now);
-  const expectedWidth = config.features.length;
-  const rows = window.records.filter(
-    (r) => r.model === model && r.modelVersion === liveVersion && r.features.length === expectedWidth,
-  );
-  const wrongWidth = window.records.filter((r) => r.modelVersion === liveVersion && r.features.length !== expectedWidth).length;
-  if (window.invalidLines > 0 || wrongWidth > 0) {
-    logger.warn('Skipped capture rows', { invalidLines: window.invalidLines, wrongFeatureCount: wrongWidth, expectedWidth });
+  // Streamed record by record: the window keeps the served version's feature values and counts, not its records.
+  const window = new WindowColumns(model, liveVersion, config);
+  const scan = await scanCaptureWindow(s3, bucket, model, start, now, (record) => window.add(record));
+  if (scan.invalidLines > 0 || window.wrongWidth > 0) {
+    logger.warn('Skipped capture rows', { invalidLines: scan.invalidLines, wrongFeatureCount: window.wrongWidth, expectedWidth: config.features.length });
   }
 
   metrics.addDimension('Model', model);
-  metrics.addMetric('DriftSampleCount', MetricUnit.Count, rows.length);
-  if (rows.length < config.minSamples) {
+  metrics.addMetric('DriftSampleCount', MetricUnit.Count, window.rows);
+  if (window.rows < config.minSamples) {
     metrics.publishStoredMetrics();
     logger.info('Too few captured rows for a drift verdict', {
       model,
       version: liveVersion,
-      sampleCount: rows.length,
+      sampleCount: window.rows,
       minSamples: config.minSamples,
       windowHours: config.windowHours,
     });
-    return { status: 'insufficient-samples', version: liveVersion, sampleCount: rows.length, minSamples: config.minSamples };
+    return { status: 'insufficient-samples', version: liveVersion, sampleCount: window.rows, minSamples: config.minSamples };
   }
 
   const baseline = await loadBaseline(s3, version.baselineUri);
@@ -144,8 +130,8 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
   let report: DriftJobReport;
   try {
     const references = referencesFromBaseline(baseline, config.features.map((f) => f.name));
-    report = compareFeatures(references, currentColumns(rows, config), thresholds);
-    const prediction = judgePredictions(baseline, rows, config, thresholds, logger);
+    report = compareFeatures(references, window.columns(), thresholds);
+    const prediction = judgePredictions(baseline, window, config, thresholds, logger);
     if (prediction) report.prediction = prediction;
   } catch (err) {
     throw new DriftJobError(`cannot compare the capture window with baseline ${version.baselineUri}: ${(err as Error).message}`, { cause: err });
@@ -166,18 +152,18 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
   }
 
   const key = driftReportKey(model, now);
-  const document = { model, version: liveVersion, at: now.toISOString(), window: { start: start.toISOString(), end: now.toISOString() }, sampleCount: rows.length, baselineUri: version.baselineUri, ...report };
+  const document = { model, version: liveVersion, at: now.toISOString(), window: { start: start.toISOString(), end: now.toISOString() }, sampleCount: window.rows, baselineUri: version.baselineUri, ...report };
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(document, null, 2), ContentType: 'application/json' }));
   const reportUri = s3Uri(bucket, key);
   logger.info('Drift evaluated', {
     model,
     version: liveVersion,
-    sampleCount: rows.length,
+    sampleCount: window.rows,
     driftedFeatureShare: report.driftedFeatureShare,
     drifted: report.drifted,
     driftedFeatures: report.features.filter((f) => f.drifted).map((f) => ({ name: f.name, reasons: f.reasons })),
     ...(report.prediction ? { predictionPsi: report.prediction.psi, predictionDrifted: report.prediction.drifted, predictionReasons: report.prediction.reasons } : {}),
     reportUri,
   });
-  return { status: 'evaluated', version: liveVersion, sampleCount: rows.length, reportUri, report };
+  return { status: 'evaluated', version: liveVersion, sampleCount: window.rows, reportUri, report };
 }

@@ -48,22 +48,6 @@ export function predictedClassOf(record: Pick<CaptureRecord, 'label' | 'predicti
   return undefined;
 }
 
-/** Counts of the predicted classes of the captured rows, and how many rows had none. */
-export function predictedClassCounts(
-  records: readonly Pick<CaptureRecord, 'label' | 'prediction'>[],
-  task: DriftConfig['task'],
-): { counts: ClassCounts; unclassified: number } {
-  // No prototype: a class may be called "constructor".
-  const counts: ClassCounts = Object.create(null) as ClassCounts;
-  let unclassified = 0;
-  for (const record of records) {
-    const key = predictedClassOf(record, task);
-    if (key === undefined) unclassified++;
-    else counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return { counts, unclassified };
-}
-
 /**
  * The reference class mix: the baseline's training-label counts over every class of the model (the config's
  * `classes` for multiclass, "0"/"1" for binary), a class missing from the training data counted 0.

@@ -16,11 +16,14 @@ export interface CategoricalComparison {
 /** Counts of each distinct value, keyed by the value's string form (as the baseline stores them). */
 export function categoryCounts(values: ArrayLike<number>): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (let i = 0; i < values.length; i++) {
-    const key = String(values[i]);
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
+  for (let i = 0; i < values.length; i++) countCategory(counts, values[i]);
   return counts;
+}
+
+/** Counts one more `value` in `counts`, under categoryCounts' key. */
+export function countCategory(counts: Record<string, number>, value: number): void {
+  const key = String(value);
+  counts[key] = (counts[key] ?? 0) + 1;
 }
 
 /**

@@ -9,12 +9,13 @@ import { DeploymentSteps } from '../../../lambdas/deployment/deployment-steps';
 import { HoldoutParityError } from '../../../lambdas/deployment/errors';
 import { checkHoldoutParity, functionUrlEvent, HOLDOUT_BATCH_ROWS, type HoldoutParityDeps, NO_CAPTURE_HEADER } from '../../../lambdas/deployment/holdout-parity';
 import { LambdaInferenceFunction } from '../../../lambdas/deployment/inference-function';
-import { readCaptureWindow } from '../../../lambdas/drift/capture-window';
+import { scanCaptureWindow } from '../../../lambdas/drift/capture-window';
 import { readModelArchive } from '../../../lambdas/inference/model-archive';
 import { ModelSession } from '../../../lambdas/inference/model-session';
 import { sha256Hex } from '../../../lambdas/inference/model-store';
 import { DynamoRegistryStore, registryDocumentClient } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
+import type { CaptureRecord } from '../../../lambdas/shared/capture-record';
 import { modelMetadataSchema } from '../../../lambdas/shared/model-metadata';
 import { ArtifactStore } from '../../../lib/artifact-store';
 import { LambdaInference, LIVE_ALIAS_NAME } from '../../../lib/lambda-inference';
@@ -181,7 +182,7 @@ describe('DeploymentFlow steps', () => {
     await registry.approve(MODEL, 1, by('alice'));
     const target = { model: MODEL, version: 1, execution: 'deploy-1' };
 
-    expect(await steps().begin(target)).toEqual({ model: MODEL, version: 1, status: 'deploying' });
+    expect(await steps().begin(target)).toEqual({ model: MODEL, version: 1, status: 'deploying', execution: 'deploy-1' });
     const { functionVersion } = await steps().prepareVersion(target);
     expect(functionVersion).toBe('2');
     // MODEL_VERSION set, every other variable kept; the deployed version is left as it was
@@ -210,8 +211,9 @@ describe('DeploymentFlow steps', () => {
     expect(traffic.headers[NO_CAPTURE_HEADER]).toBe('off');
     await fn.invoke(functionVersion, { ...traffic, headers: { 'content-type': 'application/json' } });
     await twin.firehose.flushAll();
-    const captured = await readCaptureWindow(s3, bucket, MODEL, testStart, new Date(Date.now() + 60_000));
-    expect(captured.records.map((r) => [r.requestId, r.modelVersion, r.features])).toEqual([
+    const captured: CaptureRecord[] = [];
+    await scanCaptureWindow(s3, bucket, MODEL, testStart, new Date(Date.now() + 60_000), (record) => captured.push(record));
+    expect(captured.map((r) => [r.requestId, r.modelVersion, r.features])).toEqual([
       [traffic.requestContext.requestId, 1, [0.5, -0.2, 1]],
       [traffic.requestContext.requestId, 1, [-0.7, 0.1, 3]],
     ]);
@@ -224,7 +226,7 @@ describe('DeploymentFlow steps', () => {
 
   it('canaries the second version beside the live one, promotes it and retires the first', async () => {
     await registry.approve(MODEL, 2, by('alice'));
-    const target = { model: MODEL, version: 2 };
+    const target = { model: MODEL, version: 2, execution: 'deploy-2' };
     await steps().begin(target);
     const { functionVersion } = await steps().prepareVersion(target);
     await checkHoldoutParity(parityDeps(), { ...target, functionVersion });
@@ -269,7 +271,7 @@ describe('DeploymentFlow steps', () => {
 
   it('restores the previous version on the alias after the live one is rolled back in the registry', async () => {
     await registry.rollbackLive(MODEL, by('carol', 'complaints'));
-    const result = await steps().rollback({ model: MODEL, version: 2 });
+    const result = await steps().rollback({ model: MODEL, version: 2, execution: 'restore-2' });
     expect(result).toEqual({ model: MODEL, version: 2, status: 'rolled_back', aliasFunctionVersion: '2', registryChanged: false });
     expect(await alias()).toEqual({ functionVersion: '2', weights: {} });
     expect((await registry.getModel(MODEL)).liveVersion).toBe(1);
@@ -277,19 +279,19 @@ describe('DeploymentFlow steps', () => {
 
   it('passes parity within a tolerance and refuses a version without a holdout set', async () => {
     await registry.register(inBucket(registration(MODEL, 4, { holdoutUri: undefined, primaryMetric: undefined })), 'pipeline:test');
-    await expect(checkHoldoutParity(parityDeps(), { model: MODEL, version: 4, functionVersion: '2' })).rejects.toThrow(
+    await expect(checkHoldoutParity(parityDeps(), { model: MODEL, version: 4, execution: 'deploy-4', functionVersion: '2' })).rejects.toThrow(
       'card-fraud v4 has no holdout set recorded (holdoutUri); parity cannot be verified',
     );
-    await expect(checkHoldoutParity(parityDeps(), { model: MODEL, version: 3, functionVersion: '2' })).rejects.toThrow(
+    await expect(checkHoldoutParity(parityDeps(), { model: MODEL, version: 3, execution: 'deploy-3', functionVersion: '2' })).rejects.toThrow(
       'function version 2 serves model v1, not v3',
     );
   });
 
   it('refuses steps for another model or a version that is not deploying', async () => {
-    await expect(steps().begin({ model: 'other-model', version: 1 })).rejects.toThrow(
+    await expect(steps().begin({ model: 'other-model', version: 1, execution: 'deploy-x' })).rejects.toThrow(
       'this deployment flow deploys model "card-fraud", got "other-model"',
     );
-    await expect(steps().prepareVersion({ model: MODEL, version: 4 })).rejects.toThrow('card-fraud v4 is pending_approval, not deploying');
-    await expect(steps().begin({ model: MODEL, version: 4 })).rejects.toThrow('from pending_approval to deploying');
+    await expect(steps().prepareVersion({ model: MODEL, version: 4, execution: 'deploy-4' })).rejects.toThrow('card-fraud v4 is pending_approval, not deploying');
+    await expect(steps().begin({ model: MODEL, version: 4, execution: 'deploy-4' })).rejects.toThrow('from pending_approval to deploying');
   });
 });

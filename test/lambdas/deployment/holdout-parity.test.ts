@@ -110,7 +110,7 @@ function instrumentedCheck(version: number) {
       })(),
     );
   };
-  const check = () => checkHoldoutParity({ registry: registryOn(dynamo), inference, openObject, tolerance: 0.001 }, { model: MODEL, version, functionVersion: '1' });
+  const check = () => checkHoldoutParity({ registry: registryOn(dynamo), inference, openObject, tolerance: 0.001 }, { model: MODEL, version, functionVersion: '1', execution: 'deploy-test' });
   return { check, seen };
 }
 

@@ -3,7 +3,6 @@ import { DriftInputError } from '../../../lambdas/drift/compare';
 import { DEFAULT_DRIFT_THRESHOLDS } from '../../../lambdas/drift/drift-config';
 import {
   comparePredictedClasses,
-  predictedClassCounts,
   predictedClassOf,
   referenceClassCounts,
 } from '../../../lambdas/drift/prediction-drift';
@@ -90,18 +89,5 @@ describe('predictedClassOf', () => {
 
   it('has no class for a regressor', () => {
     expect(predictedClassOf({ prediction: 12.5 }, 'regression')).toBeUndefined();
-  });
-});
-
-describe('predictedClassCounts', () => {
-  it('counts each predicted class and the rows without one, a class named like an Object property included', () => {
-    // WHEN
-    const { counts, unclassified } = predictedClassCounts(
-      [{ label: 'constructor', prediction: 0.5 }, { label: 'constructor', prediction: 0.6 }, { label: 'a', prediction: 0.9 }, { prediction: 0.4 }],
-      'multiclass-classification',
-    );
-    // THEN
-    expect({ ...counts }).toEqual({ constructor: 2, a: 1 });
-    expect(unclassified).toBe(1);
   });
 });
