@@ -1,9 +1,32 @@
+import { z } from 'zod';
 import { AwsServiceError } from '../../http/twin-server';
-import type { Execution, StateMachines } from './state-machines';
+import { historyEvents } from './execution-history';
+import type { Execution, ExecutionStatus, StateMachines } from './state-machines';
 
 const seconds = (date?: Date) => (date ? date.getTime() / 1000 : undefined);
 
+const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const satisfies readonly ExecutionStatus[];
+const startExecutionRequest = z.object({ stateMachineArn: z.string().min(1), name: z.string().optional(), input: z.string().default('{}') });
+const executionRequest = z.object({ executionArn: z.string().min(1) });
+const stopExecutionRequest = executionRequest.extend({ error: z.string().max(256).optional(), cause: z.string().max(32_768).optional() });
+const historyRequest = executionRequest.extend({ reverseOrder: z.boolean().default(false) });
+const listExecutionsRequest = z.object({
+  stateMachineArn: z.string().min(1),
+  statusFilter: z.enum(STATUSES).optional(),
+  maxResults: z.number().int().min(0).max(1000).default(100),
+});
+const stateMachineRequest = z.object({ stateMachineArn: z.string().min(1) });
+
+/** A request field that breaks the API's rules, named as Step Functions' ValidationException names it. */
+function parse<T extends z.ZodTypeAny>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new AwsServiceError('ValidationException', result.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; '));
+}
+
+/** DescribeExecution: output only once SUCCEEDED; error and cause of FAILED, or those StopExecution gave. */
 function describe(execution: Execution) {
+  const succeeded = execution.status === 'SUCCEEDED';
   return {
     executionArn: execution.executionArn,
     stateMachineArn: execution.stateMachineArn,
@@ -12,7 +35,9 @@ function describe(execution: Execution) {
     startDate: seconds(execution.startDate),
     stopDate: seconds(execution.stopDate),
     input: JSON.stringify(execution.input),
-    output: execution.output === undefined ? undefined : JSON.stringify(execution.output),
+    inputDetails: { included: true },
+    output: succeeded ? JSON.stringify(execution.output ?? null) : undefined,
+    outputDetails: succeeded ? { included: true } : undefined,
     error: execution.error,
     cause: execution.cause,
   };
@@ -22,29 +47,29 @@ function describe(execution: Execution) {
 export function sfnOperations(machines: StateMachines) {
   return {
     StartExecution: async (input: Record<string, unknown>) => {
-      if (typeof input.stateMachineArn !== 'string') throw new AwsServiceError('ValidationException', 'stateMachineArn is required');
-      let parsed: unknown = {};
-      if (input.input !== undefined) {
-        try {
-          parsed = JSON.parse(String(input.input));
-        } catch {
-          throw new AwsServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: input is not JSON');
-        }
+      const request = parse(startExecutionRequest, input);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(request.input);
+      } catch {
+        throw new AwsServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: input is not JSON');
       }
-      const execution = machines.start(input.stateMachineArn, parsed, input.name === undefined ? undefined : String(input.name));
+      const execution = machines.start(request.stateMachineArn, parsed, request.name);
       return { executionArn: execution.executionArn, startDate: seconds(execution.startDate) };
     },
-    DescribeExecution: async (input: Record<string, unknown>) => describe(machines.describe(String(input.executionArn))),
+    DescribeExecution: async (input: Record<string, unknown>) => describe(machines.describe(parse(executionRequest, input).executionArn)),
     StopExecution: async (input: Record<string, unknown>) => {
-      const execution = machines.stopExecution(String(input.executionArn), input.error as string | undefined, input.cause as string | undefined);
-      return { stopDate: seconds(execution.stopDate ?? new Date()) };
+      const request = parse(stopExecutionRequest, input);
+      const execution = machines.stopExecution(request.executionArn, request.error, request.cause);
+      return { stopDate: seconds(execution.stopDate) };
     },
     ListExecutions: async (input: Record<string, unknown>) => {
-      machines.machine(String(input.stateMachineArn));
+      const request = parse(listExecutionsRequest, input);
+      machines.machine(request.stateMachineArn);
       const executions = machines.executions
-        .filter((e) => e.stateMachineArn === input.stateMachineArn && (!input.statusFilter || e.status === input.statusFilter))
+        .filter((e) => e.stateMachineArn === request.stateMachineArn && (!request.statusFilter || e.status === request.statusFilter))
         .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
-        .slice(0, Number(input.maxResults ?? 100) || 100);
+        .slice(0, request.maxResults || 100);
       return {
         executions: executions.map((e) => ({
           executionArn: e.executionArn,
@@ -56,19 +81,17 @@ export function sfnOperations(machines: StateMachines) {
         })),
       };
     },
-    GetExecutionHistory: async (input: Record<string, unknown>) => ({
-      events: machines.describe(String(input.executionArn)).events.map((e, i) => ({
-        id: i + 1,
-        timestamp: new Date(e.at).getTime() / 1000,
-        type: e.type,
-        ...(e.state && { stateEnteredEventDetails: { name: e.state } }),
-      })),
-    }),
+    GetExecutionHistory: async (input: Record<string, unknown>) => {
+      const request = parse(historyRequest, input);
+      const execution = machines.describe(request.executionArn);
+      const events = historyEvents(execution, machines.machine(execution.stateMachineArn).roleArn);
+      return { events: request.reverseOrder ? events.reverse() : events };
+    },
     ListStateMachines: async () => ({
       stateMachines: [...machines.machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: 0 })),
     }),
     DescribeStateMachine: async (input: Record<string, unknown>) => {
-      const machine = machines.machine(String(input.stateMachineArn));
+      const machine = machines.machine(parse(stateMachineRequest, input).stateMachineArn);
       return { stateMachineArn: machine.arn, name: machine.name, status: 'ACTIVE', definition: JSON.stringify(machine.definition), roleArn: machine.roleArn, type: 'STANDARD', creationDate: 0 };
     },
   };

@@ -6,15 +6,22 @@ import { type Environment, executionArn } from '../../assembly/resource-identity
 import type { Clock } from '../../clock';
 import type { Timeline } from '../../timeline';
 import { AwsServiceError } from '../../http/twin-server';
+import { ExecutionClock } from './execution-clock';
 import { applyTemplate, shouldEvaluateInTwin, type Template } from './payload-template';
+import { type ExecutionStatusChange, statusChangeDetail } from './status-change-event';
 import { taskHandler, type TaskIntegrations } from './task-router';
 
-/** One entry of an execution's history, for the console. */
+/** One entry of an execution's history, for the console and GetExecutionHistory. */
 export interface ExecutionEvent {
   readonly type: string;
   readonly state?: string;
+  /** The state's Type (Task, Wait, ...): GetExecutionHistory names events by it (TaskStateEntered). */
+  readonly stateType?: string;
   readonly at: string;
   readonly detail?: string;
+  /** The error of a failure (StateFailed, ExecutionFailed, ExecutionAborted), e.g. States.Timeout. */
+  readonly error?: string;
+  readonly cause?: string;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
@@ -32,9 +39,17 @@ export interface Execution {
   error?: string;
   cause?: string;
   readonly events: ExecutionEvent[];
-  /** Settles when the execution stops, whatever its status. */
+  /** Settles when the execution has stopped, whatever its status, with its history complete. */
   readonly done: Promise<Execution>;
+}
+
+/** What the twin keeps of an execution that runs, to stop it. */
+interface Run {
+  readonly execution: Execution;
+  readonly clock: ExecutionClock;
   abort(): void;
+  /** Called twice: when the status is final and when the history is complete; the second call ends the run. */
+  settle(): void;
 }
 
 interface MachineDefinition {
@@ -46,13 +61,14 @@ interface MachineDefinition {
 
 interface AslState {
   Type: string;
+  Resource?: string;
   Next?: string;
   /** A Choice state's "otherwise" branch. */
   Default?: string;
-  Resource?: string;
   Seconds?: number;
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
+  HeartbeatSeconds?: number;
   Retry?: Array<{ IntervalSeconds?: number; MaxDelaySeconds?: number }>;
   Parameters?: unknown;
   ResultSelector?: unknown;
@@ -63,6 +79,7 @@ interface AslState {
 interface AslDefinition {
   StartAt: string;
   States: Record<string, AslState>;
+  TimeoutSeconds?: number;
 }
 
 const DETAIL_LIMIT = 2_000;
@@ -76,12 +93,16 @@ const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 2_147_483;
  * AWS::StepFunctions::StateMachine definitions (DefinitionString with DefinitionSubstitutions) executed by
  * aws-local-stepfunctions. Every Task state's resource is routed to a local integration; Wait states with `Seconds`
  * and Retry intervals (with their backoff and cap) run on the twin's clock (SecondsPath/Timestamp waits run in real
- * time). Executions keep a state-by-state history.
+ * time). An execution ends SUCCEEDED, FAILED, ABORTED (StopExecution) or TIMED_OUT (the state machine's
+ * TimeoutSeconds, see ExecutionClock), keeps a state-by-state history, and reports its start and end to
+ * `onStatusChange` listeners as Step Functions reports them to EventBridge.
  */
 export class StateMachines {
   readonly machines = new Map<string, MachineDefinition>();
   readonly executions: Execution[] = [];
+  private readonly runs = new Map<string, Run>();
   private readonly listeners = new Set<(execution: Execution) => void>();
+  private readonly statusListeners = new Set<(detail: ExecutionStatusChange) => void>();
 
   private readonly env: Environment;
 
@@ -125,12 +146,13 @@ export class StateMachines {
     return machine;
   }
 
-  /** StartExecution: names are unique per state machine; repeating a running execution's name and input returns it. */
+  /**
+   * StartExecution. Names are unique per state machine, finished executions included: repeating the name and input of
+   * a running execution returns that execution (Step Functions' idempotent start), anything else is refused.
+   */
   start(stateMachineArn: string, input: unknown, name: string = randomUUID()): Execution {
     const machine = this.machine(stateMachineArn);
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
-      throw new AwsServiceError('InvalidName', `Invalid Name: '${name}' (1-80 letters, digits, '-' or '_')`);
-    }
+    checkExecutionName(name);
     const arn = executionArn(this.env, machine.name, name);
     const existing = this.executions.find((e) => e.executionArn === arn);
     if (existing) {
@@ -138,13 +160,12 @@ export class StateMachines {
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
     if (!this.integrations) throw new Error('state machines are not connected to their task integrations');
-    const events: ExecutionEvent[] = [];
     const context = {
       Execution: { Id: arn, Name: name, RoleArn: machine.roleArn, StartTime: new Date().toISOString(), Input: input },
       StateMachine: { Id: machine.arn, Name: machine.name },
     };
     const { definition, templates } = this.prepare(machine.definition);
-    const run = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(input as never, {
+    const library = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(input as never, {
       overrides: this.overrides(definition, templates, context),
       context: context as never,
       noThrowOnAbort: true,
@@ -158,40 +179,39 @@ export class StateMachines {
       input,
       startDate: new Date(),
       status: 'RUNNING',
-      events,
+      events: [],
       done: new Promise((resolve) => (resolveDone = resolve)),
-      abort: () => run.abort(),
+    };
+    let settlements = 0;
+    const run: Run = {
+      execution,
+      clock: new ExecutionClock(this.clock.scale, machine.definition.TimeoutSeconds, () => this.end(run, 'TIMED_OUT')),
+      abort: () => library.abort(),
+      settle: () => {
+        if (++settlements === 2) this.finish(run, resolveDone);
+      },
     };
     this.executions.push(execution);
+    this.runs.set(arn, run);
     this.timeline.add('execution', `${machine.name}: execution ${name} started`);
     this.notify(execution);
-    void this.record(execution, run.eventLogs as AsyncGenerator<Record<string, unknown>>);
-    run.result.then(
+    this.emitStatus(execution);
+    void this.record(run, library.eventLogs as AsyncGenerator<Record<string, unknown>>, machine.definition);
+    library.result.then(
       (output) => {
-        if (output === null && execution.status === 'ABORTED') return this.finish(execution, resolveDone);
-        execution.status = 'SUCCEEDED';
         execution.output = output;
-        this.finish(execution, resolveDone);
+        this.end(run, 'SUCCEEDED');
       },
-      (err: Error & { cause?: Error }) => {
-        const cause = err.cause ?? err;
-        execution.status = 'FAILED';
-        execution.error = cause.name;
-        execution.cause = cause.message;
-        this.finish(execution, resolveDone);
-      },
+      (err: Error & { cause?: Error }) => this.end(run, 'FAILED', failureOf(err.cause ?? err)),
     );
     return execution;
   }
 
+  /** StopExecution: a running execution ends ABORTED with the error and cause given; a stopped one is left as it is. */
   stopExecution(arn: string, error?: string, cause?: string): Execution {
     const execution = this.describe(arn);
-    if (execution.status === 'RUNNING') {
-      execution.status = 'ABORTED';
-      execution.error = error;
-      execution.cause = cause;
-      execution.abort();
-    }
+    const run = this.runs.get(arn);
+    if (run) this.end(run, 'ABORTED', { error, cause });
     return execution;
   }
 
@@ -201,11 +221,38 @@ export class StateMachines {
     return execution;
   }
 
-  private finish(execution: Execution, resolveDone: (e: Execution) => void): void {
+  /** Listens for every status change (RUNNING at the start, then the final status), in the shape of AWS's event. */
+  onStatusChange(listener: (detail: ExecutionStatusChange) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /**
+   * The execution's status becomes final, once (the first of: the interpreter's outcome, StopExecution, the
+   * timeout). Stopping the interpreter makes it close the history, which settles the run.
+   */
+  private end(run: Run, status: Exclude<ExecutionStatus, 'RUNNING'>, failure: { error?: string; cause?: string } = {}): void {
+    const { execution } = run;
+    if (execution.status !== 'RUNNING') return;
+    execution.status = status;
     execution.stopDate = new Date();
+    execution.error = failure.error;
+    execution.cause = failure.cause;
+    if (status !== 'SUCCEEDED') execution.output = undefined;
+    run.clock.stop();
+    if (status === 'ABORTED' || status === 'TIMED_OUT') run.abort();
+    run.settle();
+  }
+
+  /** Status final and history complete: the terminal history event, the timeline, listeners, the status event. */
+  private finish(run: Run, resolveDone: (e: Execution) => void): void {
+    const { execution } = run;
+    this.runs.delete(execution.executionArn);
+    execution.events.push(terminalEvent(execution));
     const outcome = execution.status === 'FAILED' ? `FAILED (${execution.error}: ${truncate(execution.cause ?? '', 300)})` : execution.status;
     this.timeline.add('execution', `${execution.stateMachineName}: execution ${execution.name} ${outcome}`);
     this.notify(execution);
+    this.emitStatus(execution);
     resolveDone(execution);
   }
 
@@ -213,36 +260,67 @@ export class StateMachines {
     for (const listener of this.listeners) listener(execution);
   }
 
-  private async record(execution: Execution, logs: AsyncGenerator<Record<string, unknown>>): Promise<void> {
-    for await (const event of logs) {
-      const state = (event.state as { name?: string; input?: unknown; output?: unknown } | undefined) ??
-        (event.parentState as { name?: string } | undefined);
-      const type = String(event.type);
-      let detail: unknown;
-      if (type === 'StateEntered') detail = state && 'input' in state ? { input: state.input } : undefined;
-      else if (type === 'StateExited') detail = state && 'output' in state ? { output: state.output } : undefined;
-      else if ('Error' in event) detail = { error: event.Error, cause: event.Cause };
-      else if (type === 'StateRetried') detail = { attempt: (event.retry as { attempt: number }).attempt };
-      else if (type === 'ExecutionStarted') detail = { input: event.input };
-      else if (type === 'ExecutionSucceeded') detail = { output: event.output };
-      execution.events.push({
-        type,
-        state: state?.name,
-        at: new Date(Number(event.timestamp)).toISOString(),
-        detail: detail === undefined ? undefined : truncate(JSON.stringify(detail), DETAIL_LIMIT),
-      });
-      if (type === 'StateEntered' && state?.name) this.notify(execution);
-      if (type.startsWith('Execution') && type !== 'ExecutionStarted') break;
-    }
+  /** Step Functions puts an event on the default bus when an execution starts and when it ends, not for each state. */
+  private emitStatus(execution: Execution): void {
+    const detail = statusChangeDetail(execution);
+    for (const listener of this.statusListeners) listener(detail);
   }
 
   /**
-   * A copy of the definition with AWS's task timeout default made explicit (see AWS_DEFAULT_TASK_TIMEOUT_SECONDS),
-   * retry intervals on the twin's clock (the interpreter still applies BackoffRate and MaxDelaySeconds), and the Task
-   * templates the twin evaluates itself moved out (see payload-template.ts).
+   * Copies the interpreter's events into the execution's history (all but its terminal event, which `finish` writes
+   * from the final status) and tells the execution clock when the execution pauses: in a Wait state, or between a
+   * failed attempt and its retry.
+   */
+  private async record(run: Run, logs: AsyncGenerator<Record<string, unknown>>, definition: AslDefinition): Promise<void> {
+    const { execution, clock } = run;
+    const states = new Map(allNamedStates(definition));
+    for await (const event of logs) {
+      const type = String(event.type);
+      if (TERMINAL_EVENTS.has(type)) break;
+      const state = (event.state as { name?: string; type?: string; input?: unknown; output?: unknown } | undefined) ??
+        (event.parentState as { name?: string; type?: string } | undefined);
+      const pause = `${state?.name}#${event.index ?? ''}`;
+      let detail: unknown;
+      let failure: { error?: string; cause?: string } | undefined;
+      if (type === 'StateEntered') detail = state && 'input' in state ? { input: state.input } : undefined;
+      else if (type === 'StateExited') detail = state && 'output' in state ? { output: state.output } : undefined;
+      else if ('Error' in event) {
+        failure = failureOf({ name: String(event.Error), message: String(event.Cause) });
+        detail = failure;
+      } else if (type === 'StateRetried') detail = { attempt: (event.retry as { attempt: number }).attempt };
+      else if (type === 'ExecutionStarted') detail = { input: event.input };
+      execution.events.push({
+        type,
+        state: state?.name,
+        stateType: state?.type,
+        at: new Date(Number(event.timestamp)).toISOString(),
+        detail: detail === undefined ? undefined : truncate(JSON.stringify(detail), DETAIL_LIMIT),
+        ...failure,
+      });
+      if (state?.name && execution.status === 'RUNNING') {
+        if (type === 'StateEntered' && state.type === 'Wait') clock.pauseStarted(pause);
+        else if (type === 'StateExited' && state.type === 'Wait') clock.pauseEnded(pause);
+        else if (type === 'StateFailed' && states.get(state.name)?.Retry) clock.pauseStarted(pause);
+        else if (type === 'StateRetried' || type === 'StateCaught') clock.pauseEnded(pause);
+        if ((type === 'StateExited' || type === 'StateFailed') && (state.type === 'Parallel' || state.type === 'Map')) {
+          const inside = new Set([...statesInside(states.get(state.name)!)].map(([name]) => name));
+          clock.pausesEnded((key) => inside.has(key.slice(0, key.lastIndexOf('#'))));
+        }
+        if (type === 'StateEntered') this.notify(execution);
+      }
+    }
+    run.settle();
+  }
+
+  /**
+   * A copy of the definition for the interpreter: without the execution's TimeoutSeconds (the ExecutionClock measures
+   * it), with AWS's task timeout default made explicit (see AWS_DEFAULT_TASK_TIMEOUT_SECONDS), retry intervals on the
+   * twin's clock (the interpreter still applies BackoffRate and MaxDelaySeconds), and the Task templates the twin
+   * evaluates itself moved out (see payload-template.ts). Task timeouts stay in real seconds, like the work they bound.
    */
   private prepare(definition: AslDefinition): { definition: AslDefinition; templates: Map<string, { parameters?: Template; resultSelector?: Template }> } {
     const copy = structuredClone(definition);
+    delete copy.TimeoutSeconds;
     const templates = new Map<string, { parameters?: Template; resultSelector?: Template }>();
     const toTwinSeconds = (seconds: number) => this.clock.realMs(seconds * 1000) / 1000;
     for (const [name, state] of allNamedStates(copy)) {
@@ -253,6 +331,12 @@ export class StateMachines {
       }
       if (state.Type !== 'Task') continue;
       if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS;
+      // A job run (.sync) with HeartbeatSeconds must hear from its job that often. No job in the twin sends heartbeats
+      // (it has no SendTaskHeartbeat), so the first heartbeat deadline ends the task with States.Timeout, as it would
+      // in AWS. (Beside a TimeoutSecondsPath, which the interpreter reads at run time, the heartbeat is not applied.)
+      if (state.HeartbeatSeconds !== undefined && state.TimeoutSeconds !== undefined && /\.sync(:\d+)?$/.test(state.Resource ?? '')) {
+        state.TimeoutSeconds = Math.min(state.TimeoutSeconds, state.HeartbeatSeconds);
+      }
       const taken: { parameters?: Template; resultSelector?: Template } = {};
       if (shouldEvaluateInTwin(state.Parameters)) {
         taken.parameters = state.Parameters;
@@ -294,9 +378,54 @@ export class StateMachines {
 function* allNamedStates(definition: AslDefinition): Generator<[string, AslState]> {
   for (const [name, state] of Object.entries(definition.States)) {
     yield [name, state];
-    for (const branch of state.Branches ?? []) yield* allNamedStates(branch);
-    if (state.Iterator) yield* allNamedStates(state.Iterator);
-    if (state.ItemProcessor) yield* allNamedStates(state.ItemProcessor);
+    yield* statesInside(state);
+  }
+}
+
+/** The states of a Parallel state's branches or a Map state's iteration, at any depth. */
+function* statesInside(state: AslState): Generator<[string, AslState]> {
+  for (const branch of state.Branches ?? []) yield* allNamedStates(branch);
+  if (state.Iterator) yield* allNamedStates(state.Iterator);
+  if (state.ItemProcessor) yield* allNamedStates(state.ItemProcessor);
+}
+
+/** The interpreter's own terminal events; the twin writes the terminal history event from the final status. */
+const TERMINAL_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimeout']);
+
+/** The last history event, as Step Functions names it for each final status. */
+function terminalEvent(execution: Execution): ExecutionEvent {
+  const at = (execution.stopDate ?? new Date()).toISOString();
+  const failure = { error: execution.error, cause: execution.cause };
+  switch (execution.status) {
+    case 'SUCCEEDED':
+      return { type: 'ExecutionSucceeded', at, detail: truncate(JSON.stringify({ output: execution.output }), DETAIL_LIMIT) };
+    case 'FAILED':
+      return { type: 'ExecutionFailed', at, detail: truncate(JSON.stringify(failure), DETAIL_LIMIT), ...failure };
+    case 'ABORTED':
+      return { type: 'ExecutionAborted', at, detail: truncate(JSON.stringify(failure), DETAIL_LIMIT), ...failure };
+    default:
+      return { type: 'ExecutionTimedOut', at };
+  }
+}
+
+/**
+ * Error and cause as Step Functions reports them. A task or heartbeat timeout has the error States.Timeout and no
+ * cause; the interpreter repeats the error name as its message.
+ */
+function failureOf(err: { name: string; message: string }): { error: string; cause?: string } {
+  const timedOut = err.name === 'States.Timeout' && err.message === 'States.Timeout';
+  return { error: err.name, cause: timedOut ? undefined : err.message };
+}
+
+/**
+ * Step Functions' rule for execution names: 1 to 80 characters, none of them white space, brackets, wildcards,
+ * control characters or any of " # % \ ^ | ~ ` $ & , ; : /.
+ */
+function checkExecutionName(name: string): void {
+  // eslint-disable-next-line no-control-regex
+  const forbidden = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+  if (name.length < 1 || name.length > 80 || forbidden.test(name)) {
+    throw new AwsServiceError('InvalidName', `Invalid Name: '${name}' (1 to 80 characters, without white space, brackets, wildcards, control characters or " # % \\ ^ | ~ \` $ & , ; : /)`);
   }
 }
 
