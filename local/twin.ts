@@ -25,6 +25,7 @@ import { type InvocationRecord, LambdaService } from './services/lambda/lambda-s
 import { S3Service } from './services/s3/s3-service';
 import { sfnOperations } from './services/states/sfn-api';
 import { StateMachines } from './services/states/state-machines';
+import { STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE } from './services/states/status-change-event';
 import { TaskError } from './services/states/task-error';
 import { Timeline } from './timeline';
 
@@ -119,6 +120,7 @@ export class Twin {
         this.states.start(arn, JSON.parse(input));
       },
     });
+    this.states.onStatusChange((detail) => this.events.emit(STATUS_CHANGE_SOURCE, STATUS_CHANGE_DETAIL_TYPE, detail, [detail.executionArn]));
     this.alarms = new Alarms(this.app, this.metrics, this.clock, this.timeline);
     this.alarms.onStateChange((alarm, state, previous) => {
       this.events.emit(
