@@ -11,6 +11,7 @@ import { IdentityProvider } from './services/apigateway/identity-provider';
 import type { ServiceEndpoints } from './services/aws-environment';
 import { callAwsSdk } from './services/aws-sdk-integration';
 import { Alarms } from './services/cloudwatch/alarms';
+import { cloudWatchOperations } from './services/cloudwatch/cloudwatch-api';
 import { datapointsOfLogLine } from './services/cloudwatch/emf';
 import { MetricStore } from './services/cloudwatch/metric-store';
 import { BatchJobs } from './services/containers/batch-jobs';
@@ -169,6 +170,7 @@ export class Twin {
     this.server.jsonService('AWSStepFunctions', sfnOperations(this.states));
     this.server.jsonService('AWSEvents', this.events.operations());
     this.server.jsonService('Firehose_20150804', this.firehose.operations());
+    this.server.jsonService('GraniteServiceVersion20100801', cloudWatchOperations(this.metrics, this.alarms));
     this.server.route(lambdaApiRoute(this.lambda, env));
     this.server.route(urls.route());
     this.server.route(this.httpApis.route());
