@@ -73,20 +73,24 @@ export function cloudWatchOperations(metrics: MetricStore, alarms: Alarms): Reco
             StatusCode: 'Complete',
           };
         } catch (err) {
-          if (err instanceof UnsupportedStatisticError) throw new AwsServiceError('InvalidParameterValue', `${q.Id}: ${err.message}`);
+          if (err instanceof UnsupportedStatisticError) throw new AwsServiceError('InvalidParameterValueException', `${q.Id}: ${err.message}`);
           throw err;
         }
       });
       return { MetricDataResults: results, Messages: [] };
     },
-    DescribeAlarms: async (raw) => alarms.describeAlarms(parse(describeAlarmsSchema, raw)),
+    DescribeAlarms: async (raw) => {
+      const { MetricAlarms } = alarms.describeAlarms(parse(describeAlarmsSchema, raw));
+      // The JSON protocol carries timestamps as epoch seconds.
+      return { MetricAlarms: MetricAlarms.map((a) => ({ ...a, StateUpdatedTimestamp: Date.parse(a.StateUpdatedTimestamp) / 1000 })), CompositeAlarms: [] };
+    },
   };
 }
 
 function parse<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new AwsServiceError('InvalidParameterValue', parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; '));
+    throw new AwsServiceError('InvalidParameterValueException', parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; '));
   }
   return parsed.data;
 }
