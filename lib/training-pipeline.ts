@@ -83,6 +83,14 @@ interface JobNetwork {
   readonly vpcSubnets?: ec2.SubnetSelection;
 }
 
+/** Batch stops a processing job that runs longer (one attempt: the job is not retried). */
+const PROCESSING_JOB_TIMEOUT = Duration.hours(2);
+/**
+ * The run's time besides its two jobs' limits: the Lambda steps (Evaluate at most 5 minutes, Register and
+ * RecordFailure 30 seconds, with their retries) and the time the jobs wait for capacity, which no limit bounds.
+ */
+const RUN_ALLOWANCE = Duration.hours(1);
+
 /** EVALUATION_CONFIG of the Evaluate step: the team config's `evaluation` section, the task and, for multiclass, the classes. */
 function evaluationConfig(config: TeamConfig): Record<string, unknown> {
   return { task: config.model.task, ...config.evaluation, ...(config.model.classes ? { classes: config.model.classes } : {}) };
@@ -160,10 +168,21 @@ export class TrainingPipeline extends Construct {
     this.stateMachine = monitoredStateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(this.renderDefinition(network, trainingImage)),
       comment: `Training pipeline of ${this.modelName}`,
-      timeout: Duration.minutes(props.config.training.maxRuntimeMinutes + 180),
+      timeout: this.runTimeout(),
     });
     this.acknowledgeTaskGrants();
     if (props.config.training.schedule) this.scheduleRuns(props.config.training.schedule);
+  }
+
+  /**
+   * The state machine's limit: longer than the longest its steps may take, so a run is never cut short while its
+   * jobs are within their own limits. A spot training job waits up to maxWait (which includes its runtime), an
+   * on-demand one runs up to maxRuntime.
+   */
+  private runTimeout(): Duration {
+    const { maxRuntimeMinutes, spot } = this.props.config.training;
+    const training = Duration.minutes(spot ? spot.maxWaitMinutes : maxRuntimeMinutes);
+    return PROCESSING_JOB_TIMEOUT.plus(training).plus(RUN_ALLOWANCE);
   }
 
   /** Starts executions (the drift retrain trigger, the CLI). */
@@ -252,7 +271,7 @@ export class TrainingPipeline extends Construct {
           [spec.environment.splitSeed]: String(config.training.hyperparameters.seed ?? 0),
         },
       }),
-      timeout: Duration.hours(2),
+      timeout: PROCESSING_JOB_TIMEOUT,
       retryAttempts: 1,
     });
     acknowledge(

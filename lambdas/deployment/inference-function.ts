@@ -30,7 +30,12 @@ export interface InferenceFunction {
 }
 
 /** Limit for waiting on a configuration update to settle. */
-const UPDATE_WAIT_SECONDS = 300;
+export const UPDATE_WAIT_SECONDS = 300;
+/**
+ * The longest publishModelVersion waits: for a previous update to settle, then for its own. The function that calls
+ * it (the deployment's Prepare step) needs a Lambda timeout above this, plus the few API calls around the waits.
+ */
+export const PUBLISH_MAX_WAIT_SECONDS = 2 * UPDATE_WAIT_SECONDS;
 
 export class LambdaInferenceFunction implements InferenceFunction {
   constructor(

@@ -224,6 +224,15 @@ describe('TrainingPipeline with a team training container built from a directory
     expect(definition.States.Initialize.Parameters['checkpointUri.$']).toMatch(/^States\.Format\('s3:\/\/.+\/runs\/\{\}\/checkpoints\/', \$\.executionName\)$/);
   });
 
+  it('gives the run longer than its processing job and its spot training job may take', () => {
+    // The training job may wait for spot capacity up to MaxWaitTimeInSeconds, which counts its runtime too.
+    const [jobDefinition] = Object.values(template.findResources('AWS::Batch::JobDefinition')) as { Properties: { Timeout: { AttemptDurationSeconds: number } } }[];
+    const processing = jobDefinition.Properties.Timeout.AttemptDurationSeconds;
+    const training = definition.States.Train.Parameters.StoppingCondition.MaxWaitTimeInSeconds;
+    expect(processing + training).toBe(2 * 3600 + 240 * 60);
+    expect(definition.TimeoutSeconds).toBeGreaterThan(processing + training);
+  });
+
   it('lets the training role read and write the checkpoint prefix and no other new one', () => {
     expect(trainingRoleObjectAccess(template)).toEqual([
       's3:AbortMultipartUpload on /runs/*/checkpoints/*',
