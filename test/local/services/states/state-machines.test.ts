@@ -15,8 +15,12 @@ import type { ExecutionStatusChange } from '../../../../local/services/states/st
 import { Twin } from '../../../../local/twin';
 import { synthesize } from '../../support/synth';
 
-/** Sleeps for `sleepMs` of its input, then answers. */
-const WORKER_CODE = `exports.handler = async (event) => { if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs)); return { done: true }; };`;
+/** Fails when its input says `fail`, else sleeps for `sleepMs` of its input, then answers. */
+const WORKER_CODE = `exports.handler = async (event) => {
+  if (event.fail) throw new Error('failing on purpose');
+  if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
+  return { done: true };
+};`;
 /** The rule's target: prints every event it receives, so the test reads them from its log. */
 const WATCHER_CODE = `exports.handler = async (event) => { console.log('STATUS ' + JSON.stringify(event)); };`;
 
@@ -54,6 +58,10 @@ function buildStack(stack: Stack): void {
     ),
     Duration.seconds(120),
   );
+  // Three retries 30 s apart against a 60 s limit: the limit passes during the second interval (1 s at scale 60).
+  const failing = new tasks.LambdaInvoke(stack, 'AlwaysFails', { lambdaFunction: worker, payloadResponseOnly: true });
+  failing.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(30), maxAttempts: 3, backoffRate: 1 });
+  machine('RetryBounded', failing, Duration.seconds(60));
   const caught = slowCall('SlowCall');
   caught.addCatch(new sfn.Pass(stack, 'TaskFailedPath'), { errors: ['States.TaskFailed'], resultPath: '$.error' });
   caught.addCatch(new sfn.Pass(stack, 'GaveUp'), { errors: ['States.Timeout'], resultPath: '$.error' });
@@ -148,6 +156,12 @@ describe('twin Step Functions: execution status changes, timeouts and aborts', (
     expect((await history(execution.executionArn)).map((e) => e.type)).toEqual(['ExecutionStarted', 'WaitStateEntered', 'ExecutionTimedOut']);
     const received = await delivered(execution.executionArn, ['RUNNING', 'TIMED_OUT']);
     expect(received.get('TIMED_OUT')!.detail).toMatchObject({ status: 'TIMED_OUT', stopDate: execution.stopDate!.getTime(), output: null, error: null, cause: null });
+  });
+
+  it("counts Retry intervals at their template duration toward the state machine's TimeoutSeconds", async () => {
+    const execution = await twin.states.start(twin.output('RetryBoundedArn'), { fail: true }, 'retry-bounded-1').done;
+    expect(execution.status).toBe('TIMED_OUT');
+    expect(execution.events.filter((e) => e.type === 'StateRetried')).toHaveLength(1);
   });
 
   it('counts the work between waits in real time, so a Wait and a few seconds of work do not time out', async () => {
