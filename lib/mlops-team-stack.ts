@@ -54,8 +54,10 @@ export class MlopsTeamStack extends Stack {
 
     this.artifactStore = new ArtifactStore(this, 'ArtifactStore', {
       modelName,
-      // Captured traffic must outlive the drift window; a month beyond it leaves room to investigate.
-      captureRetention: Duration.hours(config.drift.windowHours).plus(Duration.days(30)),
+      // Captured traffic must outlive the drift window (in whole days, as S3 counts them); a month beyond it leaves room
+      // to investigate.
+      captureRetention: Duration.days(Math.ceil(config.drift.windowHours / 24) + 30),
+      captureNoncurrentRetention: Duration.days(config.drift.captureNoncurrentRetentionDays),
     });
     this.registry = new ModelRegistry(this, 'Registry', {
       metricsNamespace,

@@ -240,6 +240,11 @@ export const teamConfigSchema = z
         driftedFeatureShare: z.number().gt(0).max(1).default(0.3),
         /** One drift episode starts at most one retraining per cooldown. */
         retrainCooldownHours: z.number().int().min(1).max(24 * 30).default(24),
+        /**
+         * Days an expired or deleted capture object (captured requests: the callers' data) stays recoverable as a
+         * noncurrent version of the versioned artifact store before S3 removes it.
+         */
+        captureNoncurrentRetentionDays: z.number().int().min(1).max(365).default(1),
       })
       .strict()
       .default({
@@ -249,6 +254,7 @@ export const teamConfigSchema = z
         psi: { warning: 0.1, critical: 0.25 },
         driftedFeatureShare: 0.3,
         retrainCooldownHours: 24,
+        captureNoncurrentRetentionDays: 1,
       }),
     alarms: z
       .object({

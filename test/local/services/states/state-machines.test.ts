@@ -11,6 +11,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../../local/driver/loop-session';
 import { LOCAL_CREDENTIALS } from '../../../../local/services/aws-environment';
+import type { ExecutionStatus } from '../../../../local/services/states/state-machines';
 import type { ExecutionStatusChange } from '../../../../local/services/states/status-change-event';
 import { Twin } from '../../../../local/twin';
 import { synthesize } from '../../support/synth';
@@ -96,7 +97,7 @@ describe('twin Step Functions: execution status changes, timeouts and aborts', (
   });
 
   /** The status-change events of one execution that the rule's Lambda target received, by status. */
-  const delivered = (executionArn: string, statuses: string[]) =>
+  const delivered = (executionArn: string, statuses: ExecutionStatus[]) =>
     waitFor(`events ${statuses.join(', ')} of ${executionArn}`, 15_000, () => {
       const received = (twin.functionLogs.get(twin.output('WatcherName')) ?? [])
         .filter((line) => line.startsWith('STATUS '))
