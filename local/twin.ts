@@ -1,15 +1,18 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type ChangeSet, describeChangeSet, type StackChangeSummary } from './assembly/change-set';
 import { CloudAssembly } from './assembly/cloud-assembly';
 import type { Environment } from './assembly/resource-identity';
 import { SynthesizedApp } from './assembly/synthesized-app';
 import { Clock } from './clock';
 import { consoleRoute } from './http/console-api';
+import { stackUpdateRoute } from './http/stack-update-route';
 import { TwinServer } from './http/twin-server';
 import { HttpApis } from './services/apigateway/http-apis';
 import { IdentityProvider } from './services/apigateway/identity-provider';
 import type { ServiceEndpoints } from './services/aws-environment';
 import { callAwsSdk } from './services/aws-sdk-integration';
+import { CustomResources } from './services/cloudformation/custom-resources';
 import { Alarms } from './services/cloudwatch/alarms';
 import { cloudWatchOperations } from './services/cloudwatch/cloudwatch-api';
 import { datapointsOfLogLine } from './services/cloudwatch/emf';
@@ -29,6 +32,8 @@ import { StateMachines } from './services/states/state-machines';
 import { STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE } from './services/states/status-change-event';
 import { TaskError } from './services/states/task-error';
 import { Timeline } from './timeline';
+import { type ServiceReconciler, StackUpdater } from './update/stack-update';
+import { reconcileStateMachines } from './update/state-machine-definitions';
 
 export interface TwinOptions {
   /** The cloud assembly `cdk synth` wrote. */
@@ -61,7 +66,13 @@ const LOG_LINES_KEPT = 200;
 export class Twin {
   static async start(options: TwinOptions): Promise<Twin> {
     const twin = new Twin(options);
-    await twin.startServices();
+    try {
+      await twin.startServices();
+    } catch (err) {
+      // A twin that cannot start (a custom resource failed, a port is taken) leaves no process or server behind.
+      await twin.stop();
+      throw err;
+    }
     return twin;
   }
 
@@ -81,7 +92,11 @@ export class Twin {
   firehose!: DeliveryStreams;
   httpApis!: HttpApis;
   identity!: IdentityProvider;
+  urls!: FunctionUrls;
   private streams?: TableStreams;
+  private updater!: StackUpdater;
+  private batch!: BatchJobs;
+  private sagemaker!: SageMakerTraining;
   private readonly stopping = new AbortController();
 
   private constructor(readonly options: TwinOptions) {
@@ -137,12 +152,12 @@ export class Twin {
       );
     });
     const containerLog = options.onContainerLog;
-    const batch = new BatchJobs(this.app, this.endpoints, this.timeline, this.stopping.signal, containerLog);
-    const sagemaker = new SageMakerTraining(this.app, this.endpoints, this.timeline, join(options.dataDirectory, 'work'), this.stopping.signal, containerLog && ((job, host, line) => containerLog(`${job}/${host}`, line)));
+    this.batch = new BatchJobs(this.app, this.endpoints, this.timeline, this.stopping.signal, containerLog);
+    this.sagemaker = new SageMakerTraining(this.app, this.endpoints, this.timeline, join(options.dataDirectory, 'work'), this.stopping.signal, containerLog && ((job, host, line) => containerLog(`${job}/${host}`, line)));
     this.states.connect({
       lambda: this.lambda,
-      submitBatchJob: (p) => batch.submitJobSync(p),
-      createTrainingJob: (p) => sagemaker.createTrainingJobSync(p),
+      submitBatchJob: (p) => this.batch.submitJobSync(p),
+      createTrainingJob: (p) => this.sagemaker.createTrainingJobSync(p),
       putEvents: async (p) => {
         const result = this.events.putEvents((p.Entries as Array<Record<string, unknown>>) ?? []);
         if (result.FailedEntryCount) throw new TaskError('EventBridge.FailedEntryError', JSON.stringify(result));
@@ -165,23 +180,69 @@ export class Twin {
     this.firehose = new DeliveryStreams(this.app, this.s3.endpoint, this.clock, this.timeline);
     this.identity = await IdentityProvider.create();
     this.httpApis = new HttpApis(this.app, this.lambda, this.identity);
-    const urls = new FunctionUrls(this.app, this.lambda);
+    this.urls = new FunctionUrls(this.app, this.lambda);
+    const customResources = new CustomResources(this.lambda, twinUrl, this.timeline);
 
     this.server.jsonService('AWSStepFunctions', sfnOperations(this.states));
     this.server.jsonService('AWSEvents', this.events.operations());
     this.server.jsonService('Firehose_20150804', this.firehose.operations());
     this.server.jsonService('GraniteServiceVersion20100801', cloudWatchOperations(this.metrics, this.alarms));
     this.server.route(lambdaApiRoute(this.lambda, env));
-    this.server.route(urls.route());
+    this.server.route(this.urls.route());
     this.server.route(this.httpApis.route());
+    this.server.route(customResources.route());
+    this.server.route(stackUpdateRoute((cdkOut) => this.update(cdkOut)));
     this.server.route(consoleRoute(this));
 
     this.streams = new TableStreams(this.app, this.dynamodb.tables, this.dynamodb.client(env.region), this.lambda, this.timeline);
     await this.streams.start();
     this.events.start();
     this.alarms.start();
+    // Custom resources run once the services their functions call are up, as the last resources CloudFormation creates.
+    await customResources.createAll(this.app);
+    this.updater = new StackUpdater(this.reconcilers(), customResources, this.timeline, (name) => this.lambda.latestVersionNumber(name));
     this.timeline.add('twin', `up at ${twinUrl}: ${this.app.stacks.map((s) => s.stackName).join(', ')} (time scale ${this.clock.scale})`);
-    if (options.stateFile) this.writeStateFile(options.stateFile, urls);
+    if (options.stateFile) this.writeStateFile(options.stateFile);
+  }
+
+  /**
+   * Applies a newly synthesized cloud assembly to the running twin as CloudFormation updates the stacks (see
+   * update/stack-update.ts); tables, buckets and their data stay. Returns the change set per stack, which also goes
+   * on the timeline, and rewrites the state file with the new outputs.
+   */
+  async update(cdkOut: string): Promise<StackChangeSummary[]> {
+    const next = new SynthesizedApp(CloudAssembly.read(cdkOut), this.app.env);
+    this.timeline.add('cloudformation', `stack update from ${cdkOut} started`);
+    let changes: ChangeSet;
+    try {
+      changes = await this.updater.apply(this.app, next);
+    } catch (err) {
+      this.timeline.add('error', `stack update from ${cdkOut}: ${(err as Error).message}`);
+      throw err;
+    }
+    this.app = next;
+    const summary = changes.summary();
+    for (const line of describeChangeSet(summary)) this.timeline.add('cloudformation', `stack update: ${line}`);
+    if (this.options.stateFile) this.writeStateFile(this.options.stateFile);
+    return summary;
+  }
+
+  /** Each service's part in a stack update, in the order CloudFormation's dependencies need (tables before streams). */
+  private reconcilers(): ServiceReconciler[] {
+    return [
+      { reconcile: (c) => this.dynamodb.reconcile(c), cleanUp: (c) => this.dynamodb.cleanUp(c) },
+      { reconcile: (c) => this.s3.reconcile(c), cleanUp: (c) => this.s3.cleanUp(c, this.timeline) },
+      { reconcile: (c) => this.lambda.reconcile(c), cleanUp: (c) => this.lambda.cleanUp(c) },
+      { reconcile: (c) => this.urls.reconcile(c.newApp) },
+      { reconcile: (c) => this.streams?.reconcile(c.newApp, this.dynamodb.tables) },
+      { reconcile: (c) => reconcileStateMachines(this.states, c.newApp, this.clock, this.timeline) },
+      { reconcile: (c) => this.events.reconcile(c.newApp) },
+      { reconcile: (c) => this.alarms.reconcile(c.newApp) },
+      { reconcile: (c) => this.firehose.reconcile(c.newApp) },
+      { reconcile: (c) => this.httpApis.reconcile(c.newApp) },
+      { reconcile: (c) => this.batch.reconcile(c.newApp) },
+      { reconcile: (c) => this.sagemaker.reconcile(c.newApp) },
+    ];
   }
 
   /** Resolved CfnOutputs of a stack that has `name`, or of the only stack that has it. */
@@ -238,8 +299,8 @@ export class Twin {
     }
   }
 
-  private writeStateFile(file: string, urls: FunctionUrls): void {
-    const firstUrl = [...urls.urls.keys()][0];
+  private writeStateFile(file: string): void {
+    const firstUrl = [...this.urls.urls.keys()][0];
     const apis = [...this.httpApis.apis.keys()];
     const state = {
       twinUrl: this.url,

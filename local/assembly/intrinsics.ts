@@ -1,4 +1,5 @@
 import type { CfnResource, StackArtifact } from './cloud-assembly';
+import type { DeployedIdentities } from './deployed-identities';
 import { attributeOf, type Environment, type ResourceFacts, refOf } from './resource-identity';
 
 /**
@@ -30,6 +31,8 @@ export class StackResolver {
     private readonly importValue: ImportLookup = (name) => {
       throw new IntrinsicError(stack.stackName, `Fn::ImportValue "${name}": no stack exports it`);
     },
+    /** Identities a deployment assigned (published versions, custom resources); read before the template's. */
+    private readonly identities?: DeployedIdentities,
   ) {}
 
   get stackName(): string {
@@ -65,10 +68,16 @@ export class StackResolver {
   }
 
   ref(logicalId: string): string {
-    return refOf(this.facts(logicalId), this.env);
+    return this.identities?.get(this.stackName, logicalId)?.ref ?? refOf(this.facts(logicalId), this.env);
   }
 
   getAtt(logicalId: string, attribute: string): unknown {
+    const assigned = this.identities?.get(this.stackName, logicalId);
+    if (assigned) {
+      if (attribute in assigned.attributes) return assigned.attributes[attribute];
+      // CloudFormation's own words when a custom resource's Data lacks the attribute.
+      if (isCustomResource(this.resource(logicalId).Type)) throw new IntrinsicError(this.stackName, `Fn::GetAtt ${logicalId}.${attribute}: Vendor response doesn't contain ${attribute} key in object`);
+    }
     return attributeOf(this.facts(logicalId), attribute, this.env);
   }
 
@@ -250,6 +259,11 @@ export class StackResolver {
     const siblings = this.resourcesOfType('AWS::Lambda::Version').filter((id) => functionOf(id) === target);
     return siblings.indexOf(logicalId) + 1;
   }
+}
+
+/** AWS::CloudFormation::CustomResource or Custom::<anything>: a resource a Lambda function creates. */
+export function isCustomResource(type: string): boolean {
+  return type === 'AWS::CloudFormation::CustomResource' || type.startsWith('Custom::');
 }
 
 /** CloudFormation's string form of a resolved value (numbers and booleans as text, lists comma-joined). */

@@ -211,6 +211,11 @@ const RULES: Record<string, TypeRule> = {
   },
 };
 
+/** The property that names a resource of `type`, when the template may set one (e.g. TableName). */
+export function namePropertyOf(type: string): string | undefined {
+  return RULES[type]?.nameProperty;
+}
+
 /** The physical name of a resource: the template's name property when set, else a generated one. */
 export function physicalName(r: ResourceFacts): string {
   const rule = RULES[r.type] ?? {};

@@ -1,4 +1,5 @@
 import { CloudAssembly } from './cloud-assembly';
+import { DeployedIdentities } from './deployed-identities';
 import { StackResolver } from './intrinsics';
 import type { Environment } from './resource-identity';
 
@@ -18,6 +19,8 @@ export class SynthesizedApp {
   constructor(
     readonly assembly: CloudAssembly,
     readonly env: Environment,
+    /** What the deployment assigned (version numbers, custom resources' physical ids); a stack update passes the kept ones on. */
+    readonly identities = new DeployedIdentities(),
   ) {
     for (const artifact of assembly.stacks) {
       const earlier = [...this.stacks];
@@ -28,7 +31,7 @@ export class SynthesizedApp {
             if (exported !== undefined) return exported;
           }
           throw new Error(`${artifact.stackName}: Fn::ImportValue "${name}": no earlier stack exports it`);
-        }),
+        }, identities),
       );
     }
   }
@@ -36,6 +39,10 @@ export class SynthesizedApp {
   /** Every existing resource of a CloudFormation type, across stacks. */
   resourcesOfType(type: string): ResourceRef[] {
     return this.stacks.flatMap((stack) => stack.resourcesOfType(type).map((logicalId) => ({ stack, logicalId })));
+  }
+
+  stack(stackName: string): StackResolver | undefined {
+    return this.stacks.find((s) => s.stackName === stackName);
   }
 
   /** Resolved outputs of every stack, keyed by stack name. */

@@ -35,10 +35,21 @@ export class HttpApis {
   readonly apis = new Map<string, HttpApi>();
 
   constructor(
-    private readonly app: SynthesizedApp,
+    private app: SynthesizedApp,
     private readonly lambda: LambdaService,
     private readonly identity: IdentityProvider,
   ) {
+    this.load(app);
+  }
+
+  /** A stack update: APIs, routes, integrations and authorizers read again from the new templates. */
+  reconcile(app: SynthesizedApp): void {
+    this.app = app;
+    this.apis.clear();
+    this.load(app);
+  }
+
+  private load(app: SynthesizedApp): void {
     for (const { stack, logicalId } of app.resourcesOfType('AWS::ApiGatewayV2::Api')) {
       if (stack.properties(logicalId).ProtocolType !== 'HTTP') continue;
       const id = stack.ref(logicalId);

@@ -66,6 +66,22 @@ export class Alarms {
     private readonly clock: Clock,
     private readonly timeline: Timeline,
   ) {
+    this.load(app);
+  }
+
+  /**
+   * A stack update: every alarm is read again from the new templates (a changed alarm is updated in place). An alarm
+   * keeps its state while its name stays; a new one starts INSUFFICIENT_DATA, a removed one is gone.
+   */
+  reconcile(app: SynthesizedApp): void {
+    const previous = new Map(this.states);
+    this.definitions.length = 0;
+    this.states.clear();
+    this.load(app);
+    for (const [name, state] of previous) if (this.states.has(name)) this.states.set(name, state);
+  }
+
+  private load(app: SynthesizedApp): void {
     for (const { stack, logicalId } of app.resourcesOfType('AWS::CloudWatch::Alarm')) {
       const p = stack.properties(logicalId);
       const name = stack.ref(logicalId);

@@ -33,7 +33,7 @@ export class BatchJobs {
   private readonly definitions = new Map<string, JobDefinition>();
 
   constructor(
-    private readonly app: SynthesizedApp,
+    private app: SynthesizedApp,
     private readonly endpoints: ServiceEndpoints,
     private readonly timeline: Timeline,
     /** Aborted when the twin stops: running jobs are ended with it. */
@@ -41,6 +41,17 @@ export class BatchJobs {
     /** Receives every line a job's container prints. */
     private readonly onLog?: (jobName: string, line: string) => void,
   ) {
+    this.load(app);
+  }
+
+  /** A stack update: job definitions (and the images they name) read again; a job already running keeps its own. */
+  reconcile(app: SynthesizedApp): void {
+    this.app = app;
+    this.definitions.clear();
+    this.load(app);
+  }
+
+  private load(app: SynthesizedApp): void {
     for (const { stack, logicalId } of app.resourcesOfType('AWS::Batch::JobDefinition')) {
       const props = stack.properties(logicalId);
       const container = (props.ContainerProperties ??

@@ -53,7 +53,7 @@ export class SageMakerTraining {
   private readonly jobNames = new Set<string>();
 
   constructor(
-    private readonly app: SynthesizedApp,
+    private app: SynthesizedApp,
     private readonly endpoints: ServiceEndpoints,
     private readonly timeline: Timeline,
     private readonly workDirectory: string = tmpdir(),
@@ -62,6 +62,11 @@ export class SageMakerTraining {
     /** Receives every line a job's containers print. */
     private readonly onLog?: (jobName: string, host: string, line: string) => void,
   ) {}
+
+  /** A stack update: training images are looked up in the new cloud assembly. */
+  reconcile(app: SynthesizedApp): void {
+    this.app = app;
+  }
 
   async createTrainingJobSync(parameters: Record<string, unknown>): Promise<unknown> {
     const request = parseTrainingJobRequest(parameters);

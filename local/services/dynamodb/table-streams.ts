@@ -84,12 +84,16 @@ class TableStream {
 }
 
 interface Mapping {
+  /** `<stack>/<logicalId>` of its AWS::Lambda::EventSourceMapping. */
+  readonly key: string;
   readonly functionName: string;
   readonly stream: TableStream;
   readonly batchSize: number;
   readonly filters: EventPattern[];
   readonly reportItemFailures: boolean;
   readonly maximumRetryAttempts: number;
+  /** LATEST or TRIM_HORIZON: where a mapping added by a stack update starts reading a stream that already has records. */
+  readonly startingPosition: string;
   cursor: number;
   attempts: number;
 }
@@ -117,7 +121,34 @@ export class TableStreams {
     private readonly lambda: LambdaService,
     private readonly timeline: Timeline,
   ) {
-    for (const table of tables) if (table.streamArn) this.streams.set(table.streamArn, new TableStream(table, app.env.region));
+    this.load(app, tables);
+  }
+
+  /**
+   * A stack update: streams and mappings read again. A table that stays keeps its stream (its records and polling
+   * position), and a mapping that stays keeps its place in it, so no change is delivered twice or skipped.
+   */
+  reconcile(app: SynthesizedApp, tables: TableDefinition[]): void {
+    const streams = new Map(this.streams);
+    const mappings = new Map(this.mappings.map((m) => [m.key, m]));
+    this.streams.clear();
+    this.mappings.length = 0;
+    this.load(app, tables, streams);
+    for (const mapping of this.mappings) {
+      const previous = mappings.get(mapping.key);
+      if (previous?.stream === mapping.stream) {
+        mapping.cursor = previous.cursor;
+        mapping.attempts = previous.attempts;
+      } else if (mapping.startingPosition === 'LATEST') {
+        mapping.cursor = mapping.stream.records.length;
+      }
+    }
+  }
+
+  private load(app: SynthesizedApp, tables: TableDefinition[], existing = new Map<string, TableStream>()): void {
+    for (const table of tables) {
+      if (table.streamArn) this.streams.set(table.streamArn, existing.get(table.streamArn) ?? new TableStream(table, app.env.region));
+    }
     for (const { stack, logicalId } of app.resourcesOfType('AWS::Lambda::EventSourceMapping')) {
       const props = stack.properties(logicalId);
       const stream = this.streams.get(String(props.EventSourceArn));
@@ -126,12 +157,14 @@ export class TableStreams {
         (f) => JSON.parse(f.Pattern) as EventPattern,
       );
       this.mappings.push({
+        key: `${stack.stackName}/${logicalId}`,
         functionName: String(props.FunctionName),
         stream,
         batchSize: Number(props.BatchSize ?? 100),
         filters,
         reportItemFailures: ((props.FunctionResponseTypes as string[]) ?? []).includes('ReportBatchItemFailures'),
         maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
+        startingPosition: String(props.StartingPosition ?? 'TRIM_HORIZON'),
         cursor: 0,
         attempts: 0,
       });

@@ -54,13 +54,29 @@ export class EventBuses {
   readonly recent: Array<{ bus: string; event: EventEnvelope; matchedRules: string[] }> = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  private started = false;
 
   constructor(
-    private readonly app: SynthesizedApp,
+    private app: SynthesizedApp,
     private readonly clock: Clock,
     private readonly timeline: Timeline,
     private readonly delivery: TargetDelivery,
   ) {
+    this.load(app);
+  }
+
+  /** A stack update: buses and rules read again from the new templates; schedules restart with the new rules. */
+  reconcile(app: SynthesizedApp): void {
+    this.app = app;
+    for (const timer of this.timers.splice(0)) this.clock.cancel(timer);
+    this.rules.length = 0;
+    this.buses.clear();
+    this.buses.add('default');
+    this.load(app);
+    if (this.started && !this.stopped) this.start();
+  }
+
+  private load(app: SynthesizedApp): void {
     for (const { stack, logicalId } of app.resourcesOfType('AWS::Events::EventBus')) this.buses.add(stack.ref(logicalId));
     for (const { stack, logicalId } of app.resourcesOfType('AWS::Events::Rule')) {
       const props = stack.properties(logicalId);
@@ -82,6 +98,7 @@ export class EventBuses {
 
   /** Starts the schedule rules. */
   start(): void {
+    this.started = true;
     for (const rule of this.rules) if (rule.schedule) this.schedule(rule);
   }
 

@@ -43,6 +43,21 @@ export class DeliveryStreams {
     private readonly timeline: Timeline,
   ) {
     this.s3 = new S3Client({ region: app.env.region, endpoint: s3Endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
+    this.load(app);
+  }
+
+  /**
+   * A stack update: streams read again from the new templates. Records buffered for a stream that goes away are
+   * written first; a changed stream's buffer is written with the settings it was accepted under.
+   */
+  async reconcile(app: SynthesizedApp): Promise<void> {
+    const previous = new Map(this.streams);
+    this.streams.clear();
+    this.load(app);
+    await Promise.all([...previous.values()].filter((s) => !this.streams.has(s.name)).map((s) => this.flush(s)));
+  }
+
+  private load(app: SynthesizedApp): void {
     for (const { stack, logicalId } of app.resourcesOfType('AWS::KinesisFirehose::DeliveryStream')) {
       const props = stack.properties(logicalId);
       const destination = (props.ExtendedS3DestinationConfiguration ?? props.S3DestinationConfiguration) as Record<string, unknown> | undefined;

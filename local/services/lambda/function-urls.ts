@@ -22,10 +22,25 @@ export class FunctionUrls {
     app: SynthesizedApp,
     private readonly lambda: LambdaService,
   ) {
+    this.load(app);
+  }
+
+  /**
+   * A stack update: URLs read again from the new templates. A request under way keeps the target it resolved, and
+   * a URL id is derived from its logical id, so a kept URL answers throughout.
+   */
+  reconcile(app: SynthesizedApp): void {
+    const next = new Map<string, FunctionUrl>();
+    this.load(app, next);
+    for (const id of this.urls.keys()) if (!next.has(id)) this.urls.delete(id);
+    for (const [id, url] of next) this.urls.set(id, url);
+  }
+
+  private load(app: SynthesizedApp, into = this.urls): void {
     for (const { stack, logicalId } of app.resourcesOfType('AWS::Lambda::Url')) {
       const props = stack.properties(logicalId);
       const urlId = stack.ref(logicalId);
-      this.urls.set(urlId, {
+      into.set(urlId, {
         urlId,
         target: String(props.TargetFunctionArn),
         qualifier: props.Qualifier === undefined ? undefined : String(props.Qualifier),

@@ -1,30 +1,39 @@
 import { functionArn } from '../../assembly/resource-identity';
 import { json, type Route, type TwinRequest, type TwinResponse } from '../../http/twin-server';
-import type { AliasState, FunctionConfiguration, LambdaService } from './lambda-service';
+import type { AliasState, FunctionConfiguration, LambdaService, ProvisionedConcurrency } from './lambda-service';
 import { LambdaError } from './lambda-service';
 import type { Environment } from '../../assembly/resource-identity';
 import { z } from 'zod';
 
 /**
- * The subset of Lambda's REST API (2015-03-31) the platform's code and the SDK waiters use: Invoke, GetFunction,
- * Get/UpdateFunctionConfiguration, PublishVersion, ListVersionsByFunction, GetAlias, UpdateAlias, ListAliases.
+ * The subset of Lambda's REST API the platform's code and the SDK waiters use: Invoke, GetFunction,
+ * Get/UpdateFunctionConfiguration, PublishVersion, ListVersionsByFunction, Create/Get/Update/DeleteAlias,
+ * ListAliases (2015-03-31), and Put/Get/DeleteProvisionedConcurrencyConfig (2019-09-30).
  */
 export function lambdaApiRoute(lambda: LambdaService, env: Environment): Route {
   return async (request) => {
-    const match = /^\/2015-03-31\/functions\/([^/]+)(\/.*)?$/.exec(request.url.pathname);
+    const match = /^\/(2015-03-31|2019-09-30)\/functions\/([^/]+)(\/.*)?$/.exec(request.url.pathname);
     if (!match) return undefined;
-    const name = decodeURIComponent(match[1]);
-    const rest = match[2] ?? '';
+    const name = decodeURIComponent(match[2]);
+    const rest = match[3] ?? '';
     const qualifier = request.url.searchParams.get('Qualifier') ?? undefined;
     try {
       return await operation(lambda, env, request, name, rest, qualifier);
     } catch (err) {
-      if (err instanceof LambdaError) return lambdaError(err.code === 'ResourceNotFoundException' ? 404 : err.code === 'ResourceConflictException' ? 409 : 400, err.code, err.message);
+      if (err instanceof LambdaError) return lambdaError(STATUS[err.code], err.code, err.message);
       if (err instanceof z.ZodError) return lambdaError(400, 'InvalidParameterValueException', err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       throw err;
     }
   };
 }
+
+const STATUS: Record<LambdaError['code'], number> = {
+  ResourceNotFoundException: 404,
+  ProvisionedConcurrencyConfigNotFoundException: 404,
+  ResourceConflictException: 409,
+  InvalidParameterValueException: 400,
+  ValidationException: 400,
+};
 
 const updateConfigurationSchema = z.object({
   Environment: z.object({ Variables: z.record(z.string(), z.string()).default({}) }).optional(),
@@ -34,6 +43,13 @@ const updateConfigurationSchema = z.object({
   Handler: z.string().optional(),
 });
 const routingSchema = z.object({ AdditionalVersionWeights: z.record(z.string(), z.number()).default({}) });
+const createAliasSchema = z.object({
+  Name: z.string().min(1),
+  FunctionVersion: z.string().min(1),
+  RoutingConfig: routingSchema.nullish(),
+  Description: z.string().optional(),
+});
+const provisionedConcurrencySchema = z.object({ ProvisionedConcurrentExecutions: z.number().int().min(1) });
 const updateAliasSchema = z.object({
   FunctionVersion: z.string().optional(),
   RoutingConfig: routingSchema.nullish(),
@@ -95,6 +111,27 @@ async function operation(
     const versions = [state.latest, ...[...state.versions.values()].sort((a, b) => Number(a.version) - Number(b.version))];
     return json(200, { Versions: versions.map((v) => configurationJson(v, env)) });
   }
+  if (rest === '/aliases' && request.method === 'POST') {
+    const input = createAliasSchema.parse(body());
+    const created = lambda.createAlias(name, {
+      name: input.Name,
+      functionVersion: input.FunctionVersion,
+      additionalVersionWeights: input.RoutingConfig?.AdditionalVersionWeights,
+      description: input.Description,
+    });
+    return json(201, aliasJson(state.latest.name, created, env));
+  }
+  if (rest === '/provisioned-concurrency') {
+    if (request.method === 'PUT') {
+      const input = provisionedConcurrencySchema.parse(body());
+      return json(202, provisionedConcurrencyJson(lambda.putProvisionedConcurrency(name, q, input.ProvisionedConcurrentExecutions)));
+    }
+    if (request.method === 'GET') return json(200, provisionedConcurrencyJson(lambda.getProvisionedConcurrency(name, q)));
+    if (request.method === 'DELETE') {
+      lambda.deleteProvisionedConcurrency(name, q);
+      return { status: 204 };
+    }
+  }
   if (rest === '/aliases' && request.method === 'GET') {
     return json(200, { Aliases: [...state.aliases.values()].map((a) => aliasJson(state.latest.name, a, env)) });
   }
@@ -112,6 +149,10 @@ async function operation(
       description: update.Description,
     });
     return json(200, aliasJson(state.latest.name, updated, env));
+  }
+  if (alias && request.method === 'DELETE') {
+    lambda.deleteAlias(name, decodeURIComponent(alias[1]));
+    return { status: 204 };
   }
   return lambdaError(400, 'InvalidRequestContentException', `the twin does not emulate ${request.method} ${request.url.pathname}`);
 }
@@ -139,6 +180,17 @@ export function configurationJson(config: FunctionConfiguration, env: Environmen
     LastUpdateStatus: 'Successful',
     PackageType: 'Zip',
     Architectures: ['x86_64'],
+  };
+}
+
+/** Status READY at once: the twin has nothing to allocate, and its environments stay warm anyway. */
+function provisionedConcurrencyJson(config: ProvisionedConcurrency) {
+  return {
+    RequestedProvisionedConcurrentExecutions: config.requested,
+    AllocatedProvisionedConcurrentExecutions: config.requested,
+    AvailableProvisionedConcurrentExecutions: config.requested,
+    Status: 'READY',
+    LastModified: config.lastModified,
   };
 }
 

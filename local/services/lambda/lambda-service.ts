@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { ChangeSet } from '../../assembly/change-set';
 import type { SynthesizedApp } from '../../assembly/synthesized-app';
-import { localizeUrls } from '../../assembly/synthesized-app';
 import { functionArn } from '../../assembly/resource-identity';
-import { stringify } from '../../assembly/intrinsics';
+import { type StackResolver, stringify } from '../../assembly/intrinsics';
 import { awsClientEnvironment, hostBasics, type ServiceEndpoints } from '../aws-environment';
+import { aliasFromTemplate, functionFromTemplate, layerDirectories, provisionedExecutions } from './function-template';
 import { type InvocationOutcome, WorkerPool } from './worker-pool';
 
 /** A function's configuration as Lambda reports it; a published version freezes one of these. */
@@ -35,10 +35,18 @@ export interface AliasState {
   revisionId: string;
 }
 
+/** PutProvisionedConcurrencyConfig's record: the twin keeps environments warm anyway, so it has no other effect. */
+export interface ProvisionedConcurrency {
+  readonly requested: number;
+  readonly lastModified: string;
+}
+
 export interface FunctionState {
   latest: FunctionConfiguration;
   readonly versions: Map<string, FunctionConfiguration>;
   readonly aliases: Map<string, AliasState>;
+  /** By qualifier (a version number or an alias name). */
+  readonly provisionedConcurrency: Map<string, ProvisionedConcurrency>;
 }
 
 export interface Invocation {
@@ -48,7 +56,12 @@ export interface Invocation {
 
 export class LambdaError extends Error {
   constructor(
-    readonly code: 'ResourceNotFoundException' | 'InvalidParameterValueException' | 'ResourceConflictException',
+    readonly code:
+      | 'ResourceNotFoundException'
+      | 'InvalidParameterValueException'
+      | 'ResourceConflictException'
+      | 'ProvisionedConcurrencyConfigNotFoundException'
+      | 'ValidationException',
     message: string,
   ) {
     super(message);
@@ -75,65 +88,77 @@ export interface InvocationRecord {
 export class LambdaService {
   readonly functions = new Map<string, FunctionState>();
   private readonly pools = new Map<string, WorkerPool>();
+  private layers: ReadonlyMap<string, string>;
 
   constructor(
-    private readonly app: SynthesizedApp,
+    private app: SynthesizedApp,
     private readonly endpoints: ServiceEndpoints,
     private readonly workDirectory: string,
     private readonly onLog: FunctionLogSink,
     private readonly onInvocation: (record: InvocationRecord) => void = () => undefined,
   ) {
-    const layers = new Map<string, string>();
-    for (const { stack, logicalId } of app.resourcesOfType('AWS::Lambda::LayerVersion')) {
-      const content = stack.properties(logicalId).Content as { S3Key?: string };
-      if (content?.S3Key) layers.set(stack.ref(logicalId), app.assembly.fileAsset(content.S3Key).path);
+    this.layers = layerDirectories(app);
+    for (const { stack, logicalId } of app.resourcesOfType('AWS::Lambda::Function')) this.createFunction(stack, logicalId);
+    for (const { stack, logicalId } of app.resourcesOfType('AWS::Lambda::Version')) this.createVersion(stack, logicalId);
+    for (const { stack, logicalId } of app.resourcesOfType('AWS::Lambda::Alias')) this.applyAlias(stack, logicalId);
+  }
+
+  /**
+   * The creates and updates of a stack update, as CloudFormation applies them to Lambda: a changed function updates
+   * $LATEST in place (its warm environments retire once idle; published versions are untouched); a new or replaced
+   * Version publishes the number the change set assigned; a new or changed Alias is set to exactly what its
+   * template says (FunctionVersion, RoutingConfig), whatever moved it since. Deletions wait for `cleanUp`.
+   */
+  reconcile(changes: ChangeSet): void {
+    this.app = changes.newApp;
+    this.layers = layerDirectories(this.app);
+    const live = (type: string) => changes.ofType(type).filter((c) => c.action !== 'delete').map((c) => ({ stack: changes.newApp.stack(c.stackName)!, change: c }));
+    for (const { stack, change } of live('AWS::Lambda::Function')) {
+      if (change.action === 'update' && this.functions.has(stack.ref(change.logicalId))) this.updateFunction(stack, change.logicalId);
+      else this.createFunction(stack, change.logicalId);
     }
-    for (const { stack, logicalId } of app.resourcesOfType('AWS::Lambda::Function')) {
-      const props = stack.properties(logicalId);
-      const name = stack.ref(logicalId);
-      const code = props.Code as { S3Key?: string; ZipFile?: string; ImageUri?: string };
-      const variables = ((props.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {}) as Record<string, unknown>;
-      const latest: FunctionConfiguration = {
-        name,
-        version: '$LATEST',
-        handler: String(props.Handler ?? 'index.handler'),
-        runtime: String(props.Runtime ?? 'nodejs22.x'),
-        role: stringify(props.Role),
-        description: stringify(props.Description),
-        codeDirectory: this.codeDirectory(name, code),
-        codeSha256: createHash('sha256').update(JSON.stringify(code)).digest('base64'),
-        timeoutSeconds: Number(props.Timeout ?? 3),
-        memorySize: Number(props.MemorySize ?? 128),
-        environment: localizeUrls(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, stringify(v)])), app.env),
-        layers: ((props.Layers as string[] | undefined) ?? []).map((arn) => {
-          const directory = layers.get(arn);
-          if (!directory) throw new Error(`function ${name}: layer ${arn} is not a layer asset of this app`);
-          return { arn, directory };
-        }),
-        lastModified: new Date().toISOString(),
-      };
-      this.functions.set(name, { latest, versions: new Map(), aliases: new Map() });
+    for (const { stack, change } of live('AWS::Lambda::Version')) {
+      if (change.action === 'update') this.setProvisionedConcurrency(stack, change.logicalId, String(stack.getAtt(change.logicalId, 'Version')));
+      else this.createVersion(stack, change.logicalId);
     }
-    for (const { stack, logicalId } of app.resourcesOfType('AWS::Lambda::Version')) {
-      const props = stack.properties(logicalId);
-      const state = this.state(String(props.FunctionName));
-      const version = String(stack.getAtt(logicalId, 'Version'));
-      state.versions.set(version, { ...state.latest, version, description: stringify(props.Description) });
+    for (const { stack, change } of live('AWS::Lambda::Alias')) this.applyAlias(stack, change.logicalId);
+  }
+
+  /** The deletions of a stack update, once everything else succeeded: aliases, then versions, then functions. */
+  cleanUp(changes: ChangeSet): void {
+    const gone = (type: string) =>
+      changes
+        .ofType(type)
+        .filter((c) => (c.action === 'delete' || c.action === 'replace') && !c.retained)
+        .map((c) => ({ stack: changes.oldApp.stack(c.stackName)!, change: c }));
+    for (const { stack, change } of gone('AWS::Lambda::Alias')) {
+      const props = stack.properties(change.logicalId);
+      // A replaced alias under the same name is the new one: only a renamed alias leaves an old one to delete.
+      const replacement = change.action === 'replace' ? changes.newApp.stack(change.stackName)!.properties(change.logicalId) : undefined;
+      if (replacement && replacement.Name === props.Name && replacement.FunctionName === props.FunctionName) continue;
+      this.deleteAlias(String(props.FunctionName), String(props.Name));
     }
-    for (const { stack, logicalId } of app.resourcesOfType('AWS::Lambda::Alias')) {
-      const props = stack.properties(logicalId);
-      const state = this.state(String(props.FunctionName));
-      const routing = props.RoutingConfig as { AdditionalVersionWeights?: Array<{ FunctionVersion: string; FunctionWeight: number }> };
-      state.aliases.set(String(props.Name), {
-        name: String(props.Name),
-        functionVersion: String(props.FunctionVersion),
-        additionalVersionWeights: Object.fromEntries(
-          (routing?.AdditionalVersionWeights ?? []).map((w) => [String(w.FunctionVersion), Number(w.FunctionWeight)]),
-        ),
-        description: stringify(props.Description),
-        revisionId: randomUUID(),
-      });
+    for (const { stack, change } of gone('AWS::Lambda::Version')) {
+      const state = this.functions.get(String(stack.getAtt(change.logicalId, 'FunctionArn')).split(':')[6]);
+      const version = String(stack.getAtt(change.logicalId, 'Version'));
+      if (!state?.versions.delete(version)) continue;
+      state.provisionedConcurrency.delete(version);
+      this.retirePool(`${state.latest.name}:${version}`);
     }
+    for (const { stack, change } of gone('AWS::Lambda::Function')) {
+      if (change.action === 'replace') continue; // same physical name in the twin: the new function already took its place
+      const name = stack.ref(change.logicalId);
+      const state = this.functions.get(name);
+      if (!state) continue;
+      this.functions.delete(name);
+      for (const version of ['$LATEST', ...state.versions.keys()]) this.retirePool(`${name}:${version}`);
+    }
+  }
+
+  /** The highest version number Lambda has published for a function (0 when none or no such function). */
+  latestVersionNumber(functionName: string): number {
+    const numbers = [...(this.functions.get(functionName)?.versions.keys() ?? [])].map(Number);
+    return numbers.length ? Math.max(...numbers) : 0;
   }
 
   /** The function of a name, partial or full ARN (with or without a qualifier), and the qualifier it carries. */
@@ -216,8 +241,8 @@ export class LambdaService {
       ...(update.handler !== undefined && { handler: update.handler }),
       lastModified: new Date().toISOString(),
     };
-    // A configuration change gives $LATEST fresh environments, as Lambda does.
-    this.stopPool(`${state.latest.name}:$LATEST`);
+    // A configuration change gives $LATEST fresh environments, as Lambda does; invocations under way finish first.
+    this.retirePool(`${state.latest.name}:$LATEST`);
     return state.latest;
   }
 
@@ -233,6 +258,31 @@ export class LambdaService {
     return published;
   }
 
+  /** CreateAlias: a new alias of a published version (or $LATEST), with optional weighted routing. */
+  createAlias(
+    identifier: string,
+    alias: { name: string; functionVersion: string; additionalVersionWeights?: Record<string, number>; description?: string },
+  ): AliasState {
+    const { state } = this.parseIdentifier(identifier);
+    if (!/^(?!^[0-9]+$)[a-zA-Z0-9-_]{1,128}$/.test(alias.name)) {
+      throw new LambdaError('ValidationException', `1 validation error detected: Value '${alias.name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)`);
+    }
+    if (state.aliases.has(alias.name)) {
+      throw new LambdaError('ResourceConflictException', `Alias already exists: ${functionArn(this.app.env, state.latest.name)}:${alias.name}`);
+    }
+    const weights = alias.additionalVersionWeights ?? {};
+    this.checkRouting(state, alias.functionVersion, weights);
+    const created: AliasState = {
+      name: alias.name,
+      functionVersion: alias.functionVersion,
+      additionalVersionWeights: weights,
+      description: alias.description ?? '',
+      revisionId: randomUUID(),
+    };
+    state.aliases.set(alias.name, created);
+    return created;
+  }
+
   updateAlias(
     identifier: string,
     aliasName: string,
@@ -240,22 +290,43 @@ export class LambdaService {
   ): AliasState {
     const { state } = this.parseIdentifier(identifier);
     const alias = state.aliases.get(aliasName);
-    if (!alias) throw new LambdaError('ResourceNotFoundException', `Alias not found: ${state.latest.name}:${aliasName}`);
-    for (const version of [update.functionVersion, ...Object.keys(update.additionalVersionWeights ?? {})]) {
-      if (version !== undefined && version !== '$LATEST' && !state.versions.has(version)) {
-        throw new LambdaError('ResourceNotFoundException', `Function not found: ${state.latest.name}:${version}`);
-      }
-    }
-    const weights = update.additionalVersionWeights ?? alias.additionalVersionWeights;
-    const total = Object.values(weights).reduce((a, b) => a + b, 0);
-    if (total > 1 || Object.values(weights).some((w) => w < 0)) {
-      throw new LambdaError('InvalidParameterValueException', `additional version weights must be in [0, 1] and sum to at most 1, got ${JSON.stringify(weights)}`);
-    }
+    if (!alias) throw new LambdaError('ResourceNotFoundException', `Alias not found: ${functionArn(this.app.env, state.latest.name)}:${aliasName}`);
+    this.checkRouting(state, update.functionVersion ?? alias.functionVersion, update.additionalVersionWeights ?? alias.additionalVersionWeights);
     if (update.functionVersion !== undefined) alias.functionVersion = update.functionVersion;
     if (update.additionalVersionWeights !== undefined) alias.additionalVersionWeights = update.additionalVersionWeights;
     if (update.description !== undefined) alias.description = update.description;
     alias.revisionId = randomUUID();
     return alias;
+  }
+
+  /** DeleteAlias: Lambda answers success when the alias does not exist; its provisioned concurrency goes with it. */
+  deleteAlias(identifier: string, aliasName: string): void {
+    const { state } = this.parseIdentifier(identifier);
+    state.aliases.delete(aliasName);
+    state.provisionedConcurrency.delete(aliasName);
+  }
+
+  /** PutProvisionedConcurrencyConfig on a published version or an alias (never $LATEST), recorded READY at once. */
+  putProvisionedConcurrency(identifier: string, qualifier: string | undefined, executions: number): ProvisionedConcurrency {
+    const { state } = this.parseIdentifier(identifier);
+    this.provisionableQualifier(state, qualifier);
+    const config = { requested: executions, lastModified: new Date().toISOString() };
+    state.provisionedConcurrency.set(qualifier!, config);
+    return config;
+  }
+
+  getProvisionedConcurrency(identifier: string, qualifier: string | undefined): ProvisionedConcurrency {
+    const { state } = this.parseIdentifier(identifier);
+    this.provisionableQualifier(state, qualifier);
+    const config = state.provisionedConcurrency.get(qualifier!);
+    if (!config) throw new LambdaError('ProvisionedConcurrencyConfigNotFoundException', 'No Provisioned Concurrency Config found for this function');
+    return config;
+  }
+
+  deleteProvisionedConcurrency(identifier: string, qualifier: string | undefined): void {
+    const { state } = this.parseIdentifier(identifier);
+    this.provisionableQualifier(state, qualifier);
+    state.provisionedConcurrency.delete(qualifier!);
   }
 
   stop(): void {
@@ -281,6 +352,74 @@ export class LambdaService {
     this.pools.delete(key);
   }
 
+  /** The next invocation of `key` gets a new pool; the old one finishes what it has and then stops. */
+  private retirePool(key: string): void {
+    this.pools.get(key)?.drain();
+    this.pools.delete(key);
+  }
+
+  private createFunction(stack: StackResolver, logicalId: string): void {
+    const latest = functionFromTemplate(this.app, stack, logicalId, this.layers, this.workDirectory);
+    const replaced = this.functions.get(latest.name);
+    if (replaced) for (const version of ['$LATEST', ...replaced.versions.keys()]) this.retirePool(`${latest.name}:${version}`);
+    this.functions.set(latest.name, { latest, versions: new Map(), aliases: new Map(), provisionedConcurrency: new Map() });
+  }
+
+  private updateFunction(stack: StackResolver, logicalId: string): void {
+    const state = this.state(stack.ref(logicalId));
+    state.latest = functionFromTemplate(this.app, stack, logicalId, this.layers, this.workDirectory);
+    this.retirePool(`${state.latest.name}:$LATEST`);
+  }
+
+  /** Publishes an AWS::Lambda::Version from $LATEST under the number its template resolves to. */
+  private createVersion(stack: StackResolver, logicalId: string): void {
+    const props = stack.properties(logicalId);
+    const state = this.state(String(props.FunctionName));
+    const version = String(stack.getAtt(logicalId, 'Version'));
+    state.versions.set(version, { ...state.latest, version, description: stringify(props.Description) });
+    this.setProvisionedConcurrency(stack, logicalId, version);
+  }
+
+  /** An AWS::Lambda::Alias created, or updated to exactly its template: what CloudFormation does to the alias. */
+  private applyAlias(stack: StackResolver, logicalId: string): void {
+    const props = stack.properties(logicalId);
+    const { provisionedConcurrency, ...alias } = aliasFromTemplate(props);
+    const functionName = String(props.FunctionName);
+    const existing = this.state(functionName).aliases.get(alias.name);
+    if (existing) this.updateAlias(functionName, alias.name, alias);
+    else this.createAlias(functionName, alias);
+    this.setProvisionedConcurrency(stack, logicalId, alias.name);
+  }
+
+  private setProvisionedConcurrency(stack: StackResolver, logicalId: string, qualifier: string): void {
+    const props = stack.properties(logicalId);
+    const executions = provisionedExecutions(props);
+    const functionName = String(props.FunctionName);
+    if (executions === undefined) this.state(functionName).provisionedConcurrency.delete(qualifier);
+    else this.putProvisionedConcurrency(functionName, qualifier, executions);
+  }
+
+  private checkRouting(state: FunctionState, functionVersion: string, weights: Record<string, number>): void {
+    for (const version of [functionVersion, ...Object.keys(weights)]) {
+      if (version !== '$LATEST' && !state.versions.has(version)) {
+        throw new LambdaError('ResourceNotFoundException', `Function not found: ${functionArn(this.app.env, state.latest.name)}:${version}`);
+      }
+    }
+    const total = Object.values(weights).reduce((a, b) => a + b, 0);
+    if (total > 1 || Object.values(weights).some((w) => w < 0)) {
+      throw new LambdaError('InvalidParameterValueException', `additional version weights must be in [0, 1] and sum to at most 1, got ${JSON.stringify(weights)}`);
+    }
+  }
+
+  private provisionableQualifier(state: FunctionState, qualifier: string | undefined): void {
+    if (qualifier === undefined || qualifier === '$LATEST') {
+      throw new LambdaError('InvalidParameterValueException', 'Provisioned Concurrency Configs cannot be applied to unpublished function versions.');
+    }
+    if (!state.versions.has(qualifier) && !state.aliases.has(qualifier)) {
+      throw new LambdaError('ResourceNotFoundException', `Function not found: ${functionArn(this.app.env, state.latest.name)}:${qualifier}`);
+    }
+  }
+
   /** What the Lambda runtime puts in a function's environment, then the function's own variables. */
   private processEnvironment(config: FunctionConfiguration): Record<string, string> {
     const nodePath = config.layers.map((l) => join(l.directory, 'nodejs', 'node_modules'));
@@ -299,17 +438,6 @@ export class LambdaService {
       ...(nodePath.length ? { NODE_PATH: nodePath.join(':') } : {}),
       ...config.environment,
     };
-  }
-
-  private codeDirectory(name: string, code: { S3Key?: string; ZipFile?: string; ImageUri?: string }): string {
-    if (code.S3Key) return this.app.assembly.fileAsset(code.S3Key).path;
-    if (code.ZipFile !== undefined) {
-      const directory = join(this.workDirectory, 'inline-code', name);
-      mkdirSync(directory, { recursive: true });
-      writeFileSync(join(directory, 'index.js'), code.ZipFile);
-      return directory;
-    }
-    throw new Error(`function ${name}: only Zip packages (Code.S3Key or Code.ZipFile) run in the twin, got ${JSON.stringify(code)}`);
   }
 }
 

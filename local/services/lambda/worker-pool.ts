@@ -99,6 +99,7 @@ export class WorkerPool {
   private readonly environments: ExecutionEnvironment[] = [];
   private readonly queue: Array<() => void> = [];
   private stopped = false;
+  private draining = false;
 
   constructor(private readonly spec: EnvironmentSpec) {}
 
@@ -110,8 +111,19 @@ export class WorkerPool {
       return await environment.invoke(event, invokedFunctionArn);
     } finally {
       environment.reserved = false;
+      if (this.draining && !this.queue.length) environment.stop();
       this.queue.shift()?.();
     }
+  }
+
+  /**
+   * Retires the pool without failing anyone: idle environments stop now, busy ones after their invocation, and
+   * invocations already queued still run here. A configuration or code change does this to the old $LATEST: the
+   * next invocation gets a new pool with the new configuration, as Lambda gives it fresh environments.
+   */
+  drain(): void {
+    this.draining = true;
+    for (const environment of this.environments) if (!environment.reserved) environment.stop();
   }
 
   stop(): void {
@@ -131,6 +143,7 @@ export class WorkerPool {
         idle.reserved = true;
         return idle;
       }
+      // A draining pool still serves what was queued before it retired, on a fresh environment if need be.
       if (this.environments.length < MAX_ENVIRONMENTS) {
         const environment = new ExecutionEnvironment(this.spec);
         environment.reserved = true;

@@ -1,6 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { ChangeSet } from '../../assembly/change-set';
 import type { SynthesizedApp } from '../../assembly/synthesized-app';
+import type { Timeline } from '../../timeline';
+import { LOCAL_CREDENTIALS } from '../aws-environment';
 
 // s3rver ships no types; these are the calls we use.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -44,6 +48,50 @@ export class S3Service {
     const address = await server.run();
     this.server = server;
     this.endpoint = `http://127.0.0.1:${address.port}`;
+  }
+
+  /** A stack update: new buckets created; every other bucket keeps its objects. */
+  async reconcile(changes: ChangeSet): Promise<void> {
+    const s3 = this.client(changes.newApp);
+    try {
+      for (const change of changes.ofType('AWS::S3::Bucket')) {
+        if (change.action !== 'create' && change.action !== 'replace') continue;
+        const name = changes.newApp.stack(change.stackName)!.ref(change.logicalId);
+        await s3.send(new CreateBucketCommand({ Bucket: name })).catch((err: Error) => {
+          if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
+        });
+        this.buckets.push(name);
+      }
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  /**
+   * The update's deletions: a removed bucket goes unless its DeletionPolicy retains it, and only when empty; a bucket
+   * with objects stays, as CloudFormation's delete fails (BucketNotEmpty), and the timeline says so.
+   */
+  async cleanUp(changes: ChangeSet, timeline: Timeline): Promise<void> {
+    const s3 = this.client(changes.oldApp);
+    try {
+      for (const change of changes.ofType('AWS::S3::Bucket')) {
+        if (change.action !== 'delete' || change.retained) continue;
+        const name = changes.oldApp.stack(change.stackName)!.ref(change.logicalId);
+        const listed = await s3.send(new ListObjectsV2Command({ Bucket: name, MaxKeys: 1 }));
+        if (listed.KeyCount) {
+          timeline.add('error', `bucket ${name} (${change.logicalId}) was not deleted: The bucket you tried to delete is not empty`);
+          continue;
+        }
+        await s3.send(new DeleteBucketCommand({ Bucket: name }));
+        this.buckets.splice(this.buckets.indexOf(name), 1);
+      }
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  private client(app: SynthesizedApp): S3Client {
+    return new S3Client({ region: app.env.region, endpoint: this.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
   }
 
   async stop(): Promise<void> {
