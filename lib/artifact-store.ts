@@ -4,7 +4,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { capturePrefix } from '../lambdas/shared/storage-layout';
+import { captureErrorPrefix } from './monitoring/capture-stream';
 import { acknowledge, acknowledgeWildcardResource } from './private/nag';
+import { throwOnPropProblems } from './private/prop-problems';
 
 /** The S3 store of datasets, run outputs (processed splits, models) and captured inference traffic. */
 export interface IArtifactStore extends IConstruct {
@@ -50,6 +52,13 @@ export interface ArtifactStoreProps {
    * @default - captured traffic is kept until deleted
    */
   readonly captureRetention?: Duration;
+  /**
+   * How long a captured object stays recoverable after it expired or was deleted (its noncurrent version: the bucket
+   * is versioned). Captured requests are the callers' data: without this they would linger for
+   * `noncurrentVersionRetention` after `captureRetention`. Whole days, at least 1. Applies with `captureRetention`.
+   * @default Duration.days(1)
+   */
+  readonly captureNoncurrentRetention?: Duration;
   /** The model whose captured traffic `captureRetention` applies to; required with `captureRetention`. */
   readonly modelName?: string;
   /**
@@ -125,6 +134,35 @@ abstract class ArtifactStoreBase extends Construct implements IArtifactStore {
   }
 }
 
+/** A problem unless `duration` (when given and resolved) is a whole number of days, at least 1: S3 counts days. */
+function wholeDaysProblem(prop: string, duration: Duration | undefined): string[] {
+  if (duration === undefined || Token.isUnresolved(duration.toSeconds())) return [];
+  const days = duration.toSeconds() / 86_400;
+  return Number.isInteger(days) && days >= 1 ? [] : [`${prop} must be a whole number of days, at least 1, got: ${duration.toHumanString()}`];
+}
+
+/**
+ * Captured requests (and the records Firehose could not deliver, which hold the same data) expire after `retention`;
+ * in a versioned bucket that leaves a noncurrent version, removed after `noncurrentRetention`, and a delete marker,
+ * removed once no version is left behind it. Interrupted uploads are aborted after a day.
+ */
+function captureLifecycleRules(model: string, retention: Duration, noncurrentRetention: Duration): s3.LifecycleRule[] {
+  return [
+    ['capture', capturePrefix(model)],
+    ['capture-errors', captureErrorPrefix(model)],
+  ].flatMap(([id, prefix]) => [
+    {
+      id,
+      prefix,
+      expiration: retention,
+      noncurrentVersionExpiration: noncurrentRetention,
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    },
+    // S3 takes ExpiredObjectDeleteMarker only in a rule without a current-version expiration.
+    { id: `${id}-delete-markers`, prefix, expiredObjectDeleteMarker: true },
+  ]);
+}
+
 /**
  * An S3 bucket for datasets, run outputs and captured inference traffic: customer-managed KMS key with rotation,
  * versioning, TLS-only, public access blocked, server access logs, retained on stack deletion. Layout of keys:
@@ -150,6 +188,10 @@ export class ArtifactStore extends ArtifactStoreBase {
     if (props.captureRetention && !props.modelName) {
       throw new Error(`${this.node.path}: captureRetention applies to capture/<model>/, so modelName is required with it`);
     }
+    throwOnPropProblems(this, [
+      ...wholeDaysProblem('captureRetention', props.captureRetention),
+      ...wholeDaysProblem('captureNoncurrentRetention', props.captureNoncurrentRetention),
+    ]);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     // Deliver access logs through a bucket policy, not the deprecated LogDeliveryWrite ACL, whatever the app's flags.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
@@ -186,7 +228,7 @@ export class ArtifactStore extends ArtifactStoreBase {
       },
     ];
     if (props.captureRetention && props.modelName) {
-      lifecycleRules.push({ id: 'capture', prefix: capturePrefix(props.modelName), expiration: props.captureRetention });
+      lifecycleRules.push(...captureLifecycleRules(props.modelName, props.captureRetention, props.captureNoncurrentRetention ?? Duration.days(1)));
     }
 
     this.bucket = new s3.Bucket(this, 'Bucket', {

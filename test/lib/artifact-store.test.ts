@@ -67,6 +67,50 @@ describe('ArtifactStore', () => {
     });
   });
 
+  it('expires the noncurrent versions and delete markers of captured traffic and its delivery errors, and aborts their uploads', () => {
+    // GIVEN a versioned store keeping captured traffic 31 days
+    const stack = new Stack(new App(), 'Test');
+    // WHEN
+    new ArtifactStore(stack, 'Artifacts', { modelName: 'card-fraud', captureRetention: Duration.days(31) });
+    // THEN an expired capture object is gone a day later, not after the bucket's 90 days of noncurrent versions
+    const rules = Template.fromStack(stack).findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } });
+    const [bucket] = Object.values(rules) as { Properties: { LifecycleConfiguration: { Rules: Record<string, unknown>[] } } }[];
+    const byId = Object.fromEntries(bucket.Properties.LifecycleConfiguration.Rules.map((rule) => [rule.Id, rule]));
+    for (const [id, prefix] of [['capture', 'capture/card-fraud/'], ['capture-errors', 'capture-errors/card-fraud/']]) {
+      expect(byId[id]).toEqual({
+        Id: id,
+        Prefix: prefix,
+        Status: 'Enabled',
+        ExpirationInDays: 31,
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      });
+      expect(byId[`${id}-delete-markers`]).toEqual({ Id: `${id}-delete-markers`, Prefix: prefix, Status: 'Enabled', ExpiredObjectDeleteMarker: true });
+    }
+  });
+
+  it('keeps expired capture recoverable for captureNoncurrentRetention', () => {
+    const stack = new Stack(new App(), 'Test');
+    new ArtifactStore(stack, 'Artifacts', { modelName: 'card-fraud', captureRetention: Duration.days(31), captureNoncurrentRetention: Duration.days(7) });
+    Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Id: 'capture', NoncurrentVersionExpiration: { NoncurrentDays: 7 } })]),
+      },
+    });
+  });
+
+  it('rejects capture retentions that are not whole days, naming each', () => {
+    const stack = new Stack(new App(), 'Test');
+    expect(
+      () =>
+        new ArtifactStore(stack, 'Artifacts', { modelName: 'card-fraud', captureRetention: Duration.hours(36), captureNoncurrentRetention: Duration.hours(12) }),
+    ).toThrow(
+      'Test/Artifacts: invalid props:\n' +
+        '  - captureRetention must be a whole number of days, at least 1, got: 1 day 12 hours\n' +
+        '  - captureNoncurrentRetention must be a whole number of days, at least 1, got: 12 hours',
+    );
+  });
+
   it('rejects captureRetention without modelName and a prefix with a leading slash', () => {
     const stack = new Stack(new App(), 'Test');
     expect(() => new ArtifactStore(stack, 'A', { captureRetention: Duration.days(1) })).toThrow(/modelName is required/);
