@@ -25,6 +25,12 @@ export interface IArtifactStore extends IConstruct {
   grantWrite(grantee: iam.IGrantable, prefix?: string): iam.Grant;
   /** grantRead + grantWrite on the same prefix. */
   grantReadWrite(grantee: iam.IGrantable, prefix?: string): iam.Grant;
+  /**
+   * grantWrite, and a bucket policy that refuses `role` every write under `prefix` that is not a conditional create
+   * (`If-None-Match: *`): the role can add objects there but never replace one. Its writer must send the header.
+   * Throws for a store whose bucket policy this stack does not own (an imported bucket).
+   */
+  grantWriteOnce(role: iam.IRole, prefix: string): iam.Grant;
   /** `s3://<bucket>/<key>` (a token until deployment). */
   s3Uri(key?: string): string;
 }
@@ -111,6 +117,25 @@ abstract class ArtifactStoreBase extends Construct implements IArtifactStore {
 
   grantReadWrite(grantee: iam.IGrantable, prefix?: string): iam.Grant {
     return this.grantRead(grantee, prefix).combine(this.grantWrite(grantee, prefix));
+  }
+
+  grantWriteOnce(role: iam.IRole, prefix: string): iam.Grant {
+    const grant = this.grantWrite(role, prefix);
+    // AWS's documented enforcement of conditional writes: s3:ObjectCreationOperation leaves out the parts of a
+    // multipart upload, which take no conditional header (its CompleteMultipartUpload does).
+    const { statementAdded } = this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        principals: [new iam.ArnPrincipal(role.roleArn)],
+        actions: ['s3:PutObject'],
+        resources: [this.objectsArn(prefix)],
+        conditions: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
+      }),
+    );
+    if (!statementAdded) {
+      throw new Error(`${this.node.path}: grantWriteOnce needs the bucket policy, which this stack cannot change for an imported bucket`);
+    }
+    return grant;
   }
 
   s3Uri(key = ''): string {

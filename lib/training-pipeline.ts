@@ -252,7 +252,11 @@ export class TrainingPipeline extends Construct {
       description: `Processing job of ${this.modelName}: reads the dataset, writes the processed splits`,
     });
     this.grantDatasetRead(jobRole, config.training.datasetUri);
-    artifactStore.grantWrite(jobRole, processedPrefix('*'));
+    // The built-in image writes each artifact once (If-None-Match: *, pipelines/processing/run-artifact.ts), so its
+    // role may never replace an object under runs/*/processed/, another run's included. A team's image is not held to
+    // a header it was not written for: its role may replace objects there (docs/architecture.md, write scope).
+    if (team) artifactStore.grantWrite(jobRole, processedPrefix('*'));
+    else artifactStore.grantWriteOnce(jobRole, processedPrefix('*'));
     const logGroup = new logs.LogGroup(this, 'ProcessingLogs', { retention: logs.RetentionDays.THREE_MONTHS });
     const definition = new batch.EcsJobDefinition(this, 'ProcessingJob', {
       container: new batch.EcsFargateContainerDefinition(this, 'ProcessingContainer', {

@@ -4,7 +4,6 @@ import { computeBaseline, targetBaseline } from '../../lambdas/drift/baseline';
 import type { Baseline } from '../../lambdas/shared/baseline';
 import { parseS3Uri, s3Uri } from '../../lambdas/shared/storage-layout';
 import { formatCsv } from '../common/csv';
-import { putObject } from '../common/s3';
 import {
   columnOf,
   requireClasses,
@@ -17,6 +16,7 @@ import {
 import { TRAINING_PIPELINE_SPEC, SPLIT_NAMES, type SplitName } from '../specs/training-pipeline';
 import type { DatasetLineage } from './dataset-lineage';
 import { readDataset } from './read-dataset';
+import { createRunArtifact } from './run-artifact';
 import { assignSplits } from './split';
 
 export interface ProcessingRequest {
@@ -63,7 +63,7 @@ export async function processDataset(s3: S3Client, request: ProcessingRequest): 
   const splitUri = (split: SplitName) => s3Uri(bucket, `${prefix}${split}/${spec.splitFile}`);
   for (const split of SPLIT_NAMES) {
     const { key } = parseS3Uri(splitUri(split));
-    await putObject(s3, bucket, key, formatCsv(columns, subset(table, assignment[split])), 'text/csv');
+    await createRunArtifact(s3, bucket, key, formatCsv(columns, subset(table, assignment[split])), 'text/csv');
   }
 
   const train = assignment.train;
@@ -78,7 +78,7 @@ export async function processDataset(s3: S3Client, request: ProcessingRequest): 
     ? { ...features, target: targetBaseline(tableSpec.label, Float64Array.from(train, (i) => table.labels[i]), classes) }
     : features;
   const baselineUri = s3Uri(bucket, `${prefix}${spec.baselineFile}`);
-  await putObject(s3, bucket, `${prefix}${spec.baselineFile}`, JSON.stringify(baseline), 'application/json');
+  await createRunArtifact(s3, bucket, `${prefix}${spec.baselineFile}`, JSON.stringify(baseline), 'application/json');
 
   const lineage: DatasetLineage = {
     formatVersion: 1,
@@ -96,6 +96,6 @@ export async function processDataset(s3: S3Client, request: ProcessingRequest): 
     },
     baselineUri,
   };
-  await putObject(s3, bucket, `${prefix}${spec.datasetFile}`, JSON.stringify(lineage, null, 2), 'application/json');
+  await createRunArtifact(s3, bucket, `${prefix}${spec.datasetFile}`, JSON.stringify(lineage, null, 2), 'application/json');
   return lineage;
 }

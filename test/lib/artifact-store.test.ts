@@ -1,6 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../lib/artifact-store';
 
@@ -108,6 +109,50 @@ describe('ArtifactStore', () => {
       'Test/Artifacts: invalid props:\n' +
         '  - captureRetention must be a whole number of days, at least 1, got: 1 day 12 hours\n' +
         '  - captureNoncurrentRetention must be a whole number of days, at least 1, got: 12 hours',
+    );
+  });
+
+  it('grants a role write-once access: the bucket policy refuses its writes without If-None-Match under the prefix', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Test');
+    const store = new ArtifactStore(stack, 'Artifacts');
+    const role = new iam.Role(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    // WHEN
+    store.grantWriteOnce(role, 'runs/*/processed/');
+    // THEN the role may write there, and may not write there unconditionally
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: { 'Fn::Join': ['', [Match.anyValue(), '/runs/*/processed/*']] } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Deny',
+            Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Writer'), 'Arn'] } },
+            Action: 's3:PutObject',
+            Resource: { 'Fn::Join': ['', [Match.anyValue(), '/runs/*/processed/*']] },
+            Condition: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
+          },
+        ]),
+      },
+    });
+  });
+
+  it('refuses write-once access on an imported store, whose bucket policy it cannot change', () => {
+    const stack = new Stack(new App(), 'Test');
+    const created = new ArtifactStore(stack, 'Artifacts');
+    const imported = ArtifactStore.fromArtifactStoreAttributes(stack, 'Imported', {
+      bucket: s3.Bucket.fromBucketName(stack, 'Bucket', 'team-artifacts'),
+      encryptionKey: created.encryptionKey,
+    });
+    const role = new iam.Role(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    expect(() => imported.grantWriteOnce(role, 'runs/*/processed/')).toThrow(
+      'Test/Imported: grantWriteOnce needs the bucket policy, which this stack cannot change for an imported bucket',
     );
   });
 

@@ -46,6 +46,15 @@ function trainingRoleObjectAccess(template: Template): string[] {
     .sort();
 }
 
+/** The bucket policy's denials of writes without If-None-Match, as `<principal logical id prefix> on <key pattern>`. */
+function writeOnceDenials(template: Template): string[] {
+  const policies = Object.values(template.findResources('AWS::S3::BucketPolicy')) as { Properties: { PolicyDocument: { Statement: any[] } } }[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return policies
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+    .filter((statement) => statement.Effect === 'Deny' && statement.Condition?.Null?.['s3:if-none-match'] === 'true')
+    .map((statement) => `${String(statement.Principal.AWS['Fn::GetAtt'][0]).replace(/[0-9A-F]{8}$/, '')} on ${statement.Resource['Fn::Join'][1][1]}`);
+}
+
 describe('TrainingPipeline', () => {
   let template: Template;
   let definition: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -115,6 +124,10 @@ describe('TrainingPipeline', () => {
       expect(errors).not.toContain('States.ALL');
       expect(errors).not.toContain('States.TaskFailed');
     }
+  });
+
+  it("refuses the built-in processing image's role any write under runs/*/processed/ that could replace an object", () => {
+    expect(writeOnceDenials(template)).toEqual(['PipelineProcessingJobRole on /runs/*/processed/*']);
   });
 
   it('gives the SageMaker role prefix-scoped S3 access and no managed policy', () => {
@@ -244,6 +257,10 @@ describe('TrainingPipeline with a team training container built from a directory
       's3:PutObject on /runs/*/checkpoints/*',
       's3:PutObject on /runs/*/model/*',
     ]);
+  });
+
+  it("does not hold a team's processing image to conditional writes it was not written for", () => {
+    expect(writeOnceDenials(template)).toEqual([]);
   });
 
   it('runs the processing job with the image, command and environment of training.processing.container', () => {
