@@ -46,12 +46,7 @@ export class ChangeSet {
     readonly oldApp: SynthesizedApp,
     readonly newApp: SynthesizedApp,
     readonly changes: readonly ResourceChange[],
-    private readonly outputsChanged: ReadonlyMap<string, string[]>,
   ) {}
-
-  get empty(): boolean {
-    return !this.changes.length && ![...this.outputsChanged.values()].some((names) => names.length);
-  }
 
   /** Changes to resources of a type, in template order. */
   ofType(type: string): ResourceChange[] {
@@ -63,6 +58,7 @@ export class ChangeSet {
     return this.changes.some((c) => types.includes(c.type));
   }
 
+  /** Per stack; outputs are compared when asked, so an output of a custom resource's Data shows its answer. */
   summary(): StackChangeSummary[] {
     const stackNames = [...new Set([...this.newApp.stacks, ...this.oldApp.stacks].map((s) => s.stackName))];
     return stackNames.map((stackName) => {
@@ -74,9 +70,15 @@ export class ChangeSet {
         replaced: of('replace'),
         deleted: of('delete'),
         retained: this.changes.filter((c) => c.stackName === stackName && c.retained).map((c) => c.logicalId),
-        outputsChanged: this.outputsChanged.get(stackName) ?? [],
+        outputsChanged: this.outputsChanged(stackName),
       };
     });
+  }
+
+  private outputsChanged(stackName: string): string[] {
+    const before = this.oldApp.stack(stackName)?.outputs() ?? {};
+    const after = this.newApp.stack(stackName)?.outputs() ?? {};
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((name) => before[name] !== after[name]);
   }
 }
 
@@ -103,20 +105,10 @@ export function describeChangeSet(summary: readonly StackChangeSummary[]): strin
 export function planStackUpdate(oldApp: SynthesizedApp, newApp: SynthesizedApp, latestVersion: (functionName: string) => number): ChangeSet {
   assignIdentities(oldApp, newApp, latestVersion);
   const changes: ResourceChange[] = [];
-  const outputsChanged = new Map<string, string[]>();
-  for (const stack of newApp.stacks) {
-    const old = oldApp.stack(stack.stackName);
-    changes.push(...stackChanges(old, stack));
-    const before = old ? old.outputs() : {};
-    const after = stack.outputs();
-    outputsChanged.set(
-      stack.stackName,
-      [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((name) => before[name] !== after[name]),
-    );
-  }
+  for (const stack of newApp.stacks) changes.push(...stackChanges(oldApp.stack(stack.stackName), stack));
   // A stack gone from the assembly is deleted with everything in it.
   for (const old of oldApp.stacks) if (!newApp.stack(old.stackName)) changes.push(...stackChanges(old, undefined));
-  return new ChangeSet(oldApp, newApp, changes, outputsChanged);
+  return new ChangeSet(oldApp, newApp, changes);
 }
 
 function stackChanges(old: StackResolver | undefined, next: StackResolver | undefined): ResourceChange[] {
