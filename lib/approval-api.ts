@@ -7,6 +7,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { DeploymentFlow } from './deployment-flow';
 import type { IModelRegistry } from './model-registry';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge } from './private/nag';
@@ -19,6 +20,7 @@ export const APPROVAL_API_ROUTES: ReadonlyArray<readonly [apigwv2.HttpMethod, st
   [apigwv2.HttpMethod.GET, '/models/{model}/runs'],
   [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/approve'],
   [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/reject'],
+  [apigwv2.HttpMethod.POST, '/models/{model}/deployment/abort'],
 ];
 
 /** An OpenID Connect issuer that signs the callers' JWTs (an existing Cognito pool, Okta, Entra ID, ...). */
@@ -79,7 +81,7 @@ export class ApprovalApi extends Construct {
 
     this.handler = new MlopsFunction(this, 'Handler', {
       entry: 'lambdas/registry/api.handler.ts',
-      description: 'Approval API: list, show, approve and reject model versions',
+      description: 'Approval API: list, show, approve and reject model versions; abort a deployment',
       serviceName: 'registry-api',
       metricsNamespace: props.metricsNamespace,
       environment: { REGISTRY_TABLE_NAME: props.registry.table.tableName },
@@ -169,6 +171,15 @@ export class ApprovalApi extends Construct {
     for (const [method, path] of APPROVAL_API_ROUTES) {
       this.httpApi.addRoutes({ path, methods: [method], integration });
     }
+  }
+
+  /**
+   * Lets the API abort the deployment in progress of `flow`'s model (`POST /models/{model}/deployment/abort`): it stops
+   * the owning execution and has the flow's Release function roll it back. Without it, that route answers 409.
+   */
+  addDeploymentControl(flow: DeploymentFlow): void {
+    for (const [name, value] of Object.entries(flow.controlEnvironment)) this.handler.addEnvironment(name, value);
+    flow.grantAbort(this.handler);
   }
 
   /** The API's base URL (ends with `/`). */

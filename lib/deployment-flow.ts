@@ -1,11 +1,11 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { REGISTRY_EVENT_DETAIL_TYPE, REGISTRY_EVENT_SOURCE, type VersionStatus } from '../lambdas/shared/registry-events';
 import { byomArtifactKey, byomHoldoutKey, modelOutputPrefix, processedPrefix } from '../lambdas/shared/storage-layout';
@@ -15,6 +15,7 @@ import { MlopsFunction } from './private/mlops-function';
 import { acknowledge, acknowledgeWildcardResource } from './private/nag';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
 import { acknowledgeStateMachineRole, lambdaStep, monitoredStateMachine } from './private/state-machines';
+import { HOLDOUT_CHECK_TIMEOUT, PREPARE_TIMEOUT } from './private/deployment-timeouts';
 
 export interface DeploymentFlowProps {
   /** The registry model this flow deploys. */
@@ -26,20 +27,27 @@ export interface DeploymentFlowProps {
   readonly metricsNamespace: string;
   /** The inference function; each deployment publishes a version of it with MODEL_VERSION set. */
   readonly inferenceFunction: lambda.IFunction;
-  /** The alias that serves traffic, shifted canary-then-all by the flow. */
+  /** The alias that serves traffic, shifted canary-then-all by the flow (which alone decides what it serves). */
   readonly inferenceAlias: lambda.IAlias;
   /**
-   * Alarms watched after the canary bake; any in ALARM rolls the deployment back.
-   * @default - none: the canary is promoted after the bake without an alarm check
+   * Alarms watched during the whole canary bake; any in ALARM rolls the deployment back. The bake must be at least as
+   * long as the longest alarm window (period x evaluation periods), or an alarm could not fire before promotion.
+   * @default - none: the canary is judged on its own error rate only
    */
   readonly alarms?: cloudwatch.IAlarm[];
+  /**
+   * The new version's own error rate (percent of the requests the canary served, from Lambda's per-version metrics)
+   * above which the canary is rolled back (0-100).
+   * @default 1
+   */
+  readonly canaryErrorRatePercent?: number;
   /**
    * Share of traffic (1-99) the new version gets during the canary.
    * @default 10
    */
   readonly canaryPercent?: number;
   /**
-   * How long the canary runs before the alarms are checked (0-2 hours).
+   * How long the canary runs, watched once a minute (1 minute to 2 hours, and at least the longest alarm window).
    * @default Duration.minutes(5)
    */
   readonly canaryBake?: Duration;
@@ -54,14 +62,25 @@ const STATUS_APPROVED: VersionStatus = 'approved';
 const STATUS_ROLLED_BACK: VersionStatus = 'rolled_back';
 const STATUS_LIVE: VersionStatus = 'live';
 
+/** The canary is looked at once per metric period (Lambda's metrics are per minute). */
+const WATCH_INTERVAL = Duration.minutes(1);
+/** The steps of one deployment besides the bake: publishing, the holdout check, shifts, with their retries. */
+const DEPLOYMENT_WORK = Duration.hours(1);
+/** Begin is retried this often while another version deploys. */
+const QUEUE_POLL = Duration.seconds(30);
+
 /**
  * Approve-to-live: an EventBridge rule on the team bus starts a deployment when the registry reports a version
  * "approved" (whether approved through the API, auto-approved by the pipeline, or synced from SageMaker — see
  * SageMakerMirror for why SageMaker approvals come through the registry). The state machine:
- * Begin -> Prepare (publish a function version serving the model) -> HoldoutCheck (that version reproduces the
- * evaluation on the holdout split) -> Canary (alias weight) -> Bake -> CheckAlarms -> Promote (100%) -> Finalize.
- * Any failure, or an alarm in ALARM, rolls back: the alias returns to the last live version and the registry records
- * rolled_back. A live version rolled back or rejected in the registry takes the Restore path.
+ * Begin (approved -> deploying, owned by this execution; waits while another version deploys) -> Prepare (publish a
+ * function version serving the model) -> HoldoutCheck (that version reproduces the evaluation on the holdout split)
+ * -> Canary (alias weight) -> WatchCanary once a minute for the whole bake (the new version's own error rate and the
+ * tier's alarms) -> Promote (100%) -> Finalize. A failure after Begin, or an unhealthy canary, rolls back: the alias
+ * returns to the last live version and the registry records rolled_back. A Begin that cannot start (a duplicate
+ * event, a version no longer approved) ends the execution without touching anything. An execution that ends any
+ * other way (timed out, aborted, failed inside its rollback) is released by the Release function on its status-change
+ * event. A live version rolled back or rejected in the registry takes the Restore path.
  */
 export class DeploymentFlow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -69,205 +88,37 @@ export class DeploymentFlow extends Construct {
   readonly approvedRule: events.Rule;
   /** Rule starting a restore when a live version is rolled back in the registry. */
   readonly restoreRule: events.Rule;
-  /** The step functions, by state name. */
-  readonly steps: Readonly<Record<'begin' | 'prepare' | 'holdoutCheck' | 'shiftTraffic' | 'finalize' | 'rollback', MlopsFunction>>;
+  /** Rule releasing the deployment of an execution that failed, timed out or was aborted. */
+  readonly releaseRule: events.Rule;
+  /** The step functions, by state name (`release` runs outside the state machine, on its status-change events). */
+  readonly steps: Readonly<Record<'begin' | 'prepare' | 'holdoutCheck' | 'shiftTraffic' | 'watchCanary' | 'finalize' | 'rollback' | 'release', MlopsFunction>>;
+  readonly modelName: string;
 
-  constructor(scope: Construct, id: string, props: DeploymentFlowProps) {
+  private readonly environment: Record<string, string>;
+
+  constructor(scope: Construct, id: string, private readonly props: DeploymentFlowProps) {
     super(scope, id);
     const canaryPercent = props.canaryPercent ?? 10;
     const canaryBake = props.canaryBake ?? Duration.minutes(5);
     const holdoutTolerance = props.holdoutTolerance ?? 0.001;
-    this.validate(canaryPercent, canaryBake, holdoutTolerance);
-
-    const { registry, inferenceFunction, inferenceAlias, modelName } = props;
-    const environment = {
-      REGISTRY_TABLE_NAME: registry.table.tableName,
+    const canaryErrorRatePercent = props.canaryErrorRatePercent ?? 1;
+    this.validate({ canaryPercent, canaryBake, holdoutTolerance, canaryErrorRatePercent });
+    this.modelName = props.modelName;
+    this.environment = {
+      REGISTRY_TABLE_NAME: props.registry.table.tableName,
       ARTIFACT_BUCKET: props.artifactStore.bucket.bucketName,
-      MODEL_NAME: modelName,
-      INFERENCE_FUNCTION_NAME: inferenceFunction.functionName,
-      INFERENCE_ALIAS_NAME: inferenceAlias.aliasName,
+      MODEL_NAME: props.modelName,
+      INFERENCE_FUNCTION_NAME: props.inferenceFunction.functionName,
+      INFERENCE_ALIAS_NAME: props.inferenceAlias.aliasName,
     };
-    const step = (id: string, entry: string, description: string, extra: Record<string, string> = {}, usesOnnxRuntime = false) => {
-      const fn = new MlopsFunction(this, `${id}Function`, {
-        entry: `lambdas/deployment/${entry}.handler.ts`,
-        usesOnnxRuntime,
-        description: `${description} (${modelName})`,
-        serviceName: `deployment-${entry}`,
-        metricsNamespace: props.metricsNamespace,
-        timeout: Duration.minutes(1),
-        environment: { ...environment, ...extra },
-      });
-      registry.grantReadWrite(fn);
-      acknowledge(
-        fn,
-        'Serverless-LambdaDLQ',
-        'Invoked synchronously by the deployment state machine, which retries transient errors and catches the rest into Rollback; a DLQ applies only to asynchronous invocations.',
-      );
-      return fn;
-    };
-    const aliasArn = `${inferenceFunction.functionArn}:${inferenceAlias.aliasName}`;
-    const lambdaActions = (fn: MlopsFunction, actions: string[], resources: string[]) =>
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    this.steps = this.createStepFunctions(holdoutTolerance, canaryErrorRatePercent);
 
-    const begin = step('Begin', 'begin', 'Marks an approved version deploying');
-    const prepare = step('Prepare', 'prepare-version', 'Publishes an inference function version serving the model version');
-    lambdaActions(
-      prepare,
-      ['lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion'],
-      [inferenceFunction.functionArn],
-    );
-    lambdaActions(prepare, ['lambda:GetAlias'], [inferenceFunction.functionArn, aliasArn]);
-    // Runs the version's model itself (onnxruntime), for the evaluation's probabilities to compare the deployed ones with.
-    const holdoutCheck = step('HoldoutCheck', 'holdout-check', 'Checks the new function version reproduces the evaluation on holdout', {
-      HOLDOUT_TOLERANCE: String(holdoutTolerance),
-    }, true);
-    // The holdout set and model archive of a trained version, or of one registered with `mlops models register --onnx`.
-    props.artifactStore.grantRead(holdoutCheck, processedPrefix('*'));
-    props.artifactStore.grantRead(holdoutCheck, modelOutputPrefix('*'));
-    props.artifactStore.grantRead(holdoutCheck, byomHoldoutKey(modelName, '*'));
-    props.artifactStore.grantRead(holdoutCheck, byomArtifactKey(modelName, '*'));
-    const versions = `${inferenceFunction.functionArn}:*`;
-    lambdaActions(holdoutCheck, ['lambda:InvokeFunction'], [versions]);
-    acknowledgeWildcardResource(
-      holdoutCheck,
-      versions,
-      'Invokes the version the deployment just published, whose number is only known at run time; only versions of the inference function.',
-    );
-    const shiftTraffic = step('ShiftTraffic', 'shift-traffic', 'Shifts the live alias between inference versions');
-    const finalize = step('Finalize', 'finalize', 'Marks a fully shifted version live and retires the previous one');
-    const rollback = step('Rollback', 'rollback', 'Points the live alias back at the last live version');
-    for (const fn of [shiftTraffic, finalize, rollback]) {
-      lambdaActions(fn, ['lambda:GetAlias'], [inferenceFunction.functionArn, aliasArn]);
-    }
-    for (const fn of [shiftTraffic, rollback]) {
-      lambdaActions(fn, ['lambda:UpdateAlias'], [inferenceFunction.functionArn, aliasArn]);
-    }
-    this.steps = { begin, prepare, holdoutCheck, shiftTraffic, finalize, rollback };
-
-    // --- the state machine
-    const target = {
-      'model.$': '$.target.model',
-      'version.$': '$.target.version',
-      'execution.$': '$.target.execution',
-    };
-    const withFunctionVersion = { ...target, 'functionVersion.$': '$.prepared.functionVersion' };
-    const readTarget = (id: string) =>
-      new sfn.Pass(this, id, {
-        comment: 'The registry event names the model version; the execution name becomes the actor',
-        parameters: { 'model.$': '$.detail.model', 'version.$': '$.detail.version', 'execution.$': '$$.Execution.Name' },
-        resultPath: '$.target',
-      });
-
-    const rollbackStep = lambdaStep(this, 'Rollback', rollback, {
-      comment: 'Alias back to the last live version; deploying -> rolled_back',
-      payload: { ...target, 'error.$': '$.error' },
-      resultPath: '$.rollback',
-    });
-    const deploymentFailed = new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    rollbackStep.next(deploymentFailed);
-    const rollbackFailed = new sfn.Fail(this, 'RollbackFailed', {
-      error: 'RollbackFailed',
-      cause: 'The rollback step itself failed; the alias may still route to the new version. See the execution history.',
-    });
-    rollbackStep.addCatch(rollbackFailed, { errors: [sfn.Errors.ALL], resultPath: '$.rollbackError' });
-
-    const beginStep = lambdaStep(this, 'Begin', begin, { comment: 'approved -> deploying', payload: target, resultPath: '$.begin' });
-    const prepareStep = lambdaStep(this, 'Prepare', prepare, {
-      comment: 'Set MODEL_VERSION on the function and publish a version',
-      payload: target,
-      resultPath: '$.prepared',
-    });
-    const holdoutStep = lambdaStep(this, 'HoldoutCheck', holdoutCheck, {
-      comment: 'The published version must reproduce the evaluation metrics on the holdout split',
-      payload: withFunctionVersion,
-      resultPath: '$.holdout',
-    });
-    const canaryStep = lambdaStep(this, 'Canary', shiftTraffic, {
-      comment: `${canaryPercent}% of the live alias to the new version`,
-      payload: { ...withFunctionVersion, weightPercent: canaryPercent },
-      resultPath: '$.canary',
-    });
-    const bake = new sfn.Wait(this, 'Bake', {
-      comment: 'Let the canary take traffic before the alarms are read',
-      time: sfn.WaitTime.duration(canaryBake),
-    });
-    const promoteStep = lambdaStep(this, 'Promote', shiftTraffic, {
-      comment: 'All traffic to the new version',
-      payload: { ...withFunctionVersion, weightPercent: 100 },
-      resultPath: '$.promoted',
-    });
-    const finalizeStep = lambdaStep(this, 'Finalize', finalize, {
-      comment: 'deploying -> live; the previous live version -> retired',
-      payload: target,
-      resultPath: '$.finalized',
-    });
-    const deployed = new sfn.Succeed(this, 'Deployed');
-
-    const steps: sfn.TaskStateBase[] = [beginStep, prepareStep, holdoutStep, canaryStep, promoteStep, finalizeStep];
-    let afterBake: sfn.IChainable = promoteStep;
-    const alarms = props.alarms ?? [];
-    if (alarms.length) {
-      const checkAlarms = new tasks.CallAwsService(this, 'CheckAlarms', {
-        comment: 'Which of the inference alarms are in ALARM now',
-        service: 'cloudwatch',
-        action: 'describeAlarms',
-        parameters: { AlarmNames: alarms.map((a) => a.alarmName), StateValue: 'ALARM' },
-        iamResources: alarms.map((a) => a.alarmArn),
-        iamAction: 'cloudwatch:DescribeAlarms',
-        resultSelector: { 'inAlarm.$': '$.MetricAlarms[*].AlarmName' },
-        resultPath: '$.alarms',
-      });
-      checkAlarms.addRetry({ errors: ['CloudWatch.CloudWatchException', 'CloudWatch.ThrottlingException'], maxAttempts: 3 });
-      steps.push(checkAlarms);
-      const canaryAlarm = new sfn.Pass(this, 'CanaryAlarm', {
-        parameters: { Error: 'CanaryAlarm', 'Cause.$': "States.Format('Alarms in ALARM during the canary: {}', States.JsonToString($.alarms.inAlarm))" },
-        resultPath: '$.error',
-      });
-      canaryAlarm.next(rollbackStep);
-      afterBake = checkAlarms.next(
-        new sfn.Choice(this, 'AlarmsQuiet?')
-          .when(sfn.Condition.isPresent('$.alarms.inAlarm[0]'), canaryAlarm)
-          .otherwise(promoteStep),
-      );
-    }
-    for (const s of steps) s.addCatch(rollbackStep, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-
-    const deploy = readTarget('ReadApprovedVersion')
-      .next(beginStep)
-      .next(prepareStep)
-      .next(holdoutStep)
-      .next(canaryStep)
-      .next(bake)
-      .next(afterBake);
-    promoteStep.next(finalizeStep).next(deployed);
-
-    const restoreStep = lambdaStep(this, 'Restore', rollback, {
-      comment: 'A live version was rolled back in the registry: point the alias at the restored version',
-      payload: target,
-      resultPath: '$.restore',
-    });
-    restoreStep.addCatch(new sfn.Fail(this, 'RestoreFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), {
-      errors: [sfn.Errors.ALL],
-      resultPath: '$.error',
-    });
-    const restore = readTarget('ReadRolledBackVersion').next(restoreStep).next(new sfn.Succeed(this, 'Restored'));
-
-    const route = new sfn.Choice(this, 'Route', { comment: 'approved -> deploy; rolled_back of a live version -> restore' })
-      .when(sfn.Condition.stringEquals('$.detail.status', STATUS_APPROVED), deploy)
-      .when(
-        sfn.Condition.and(
-          sfn.Condition.stringEquals('$.detail.status', STATUS_ROLLED_BACK),
-          sfn.Condition.isString('$.detail.previousStatus'),
-          sfn.Condition.stringEquals('$.detail.previousStatus', STATUS_LIVE),
-        ),
-        restore,
-      )
-      .otherwise(new sfn.Fail(this, 'UnexpectedEvent', { error: 'UnexpectedEvent', cause: 'Input is not an approved or restore registry event' }));
-
+    const maxDeployment = DEPLOYMENT_WORK.plus(canaryBake);
     this.stateMachine = monitoredStateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(route),
-      comment: `Deployment of ${modelName} versions to the live alias`,
-      timeout: Duration.hours(3).plus(canaryBake),
+      definitionBody: sfn.DefinitionBody.fromChainable(this.definition(canaryPercent, canaryBake, maxDeployment)),
+      comment: `Deployment of ${props.modelName} versions to the live alias`,
+      // Waiting for the deployment ahead (at most its own timeout) and then deploying.
+      timeout: Duration.seconds(2 * maxDeployment.toSeconds()),
     });
     acknowledgeStateMachineRole(
       this.stateMachine,
@@ -277,25 +128,22 @@ export class DeploymentFlow extends Construct {
       })),
     );
 
-    // --- the rules
     const dlq = deadLetterQueue(this, 'RuleDlq');
-    const ruleTarget = new targets.SfnStateMachine(this.stateMachine, ruleTargetOptions(dlq));
-    const registryEvent = (detail: Record<string, unknown>): events.EventPattern => ({
-      source: [REGISTRY_EVENT_SOURCE],
-      detailType: [REGISTRY_EVENT_DETAIL_TYPE],
-      detail: { model: [modelName], ...detail },
-    });
-    this.approvedRule = new events.Rule(this, 'ApprovedRule', {
-      description: `Deploy approved versions of ${modelName}`,
-      eventBus: registry.eventBus,
-      eventPattern: registryEvent({ status: [STATUS_APPROVED] }),
-      targets: [ruleTarget],
-    });
-    this.restoreRule = new events.Rule(this, 'RestoreRule', {
-      description: `Restore the previous version when a live version of ${modelName} is rolled back`,
-      eventBus: registry.eventBus,
-      eventPattern: registryEvent({ status: [STATUS_ROLLED_BACK], previousStatus: [STATUS_LIVE] }),
-      targets: [ruleTarget],
+    this.approvedRule = this.registryRule('ApprovedRule', `Deploy approved versions of ${props.modelName}`, { status: [STATUS_APPROVED] }, dlq);
+    this.restoreRule = this.registryRule(
+      'RestoreRule',
+      `Restore the previous version when a live version of ${props.modelName} is rolled back`,
+      { status: [STATUS_ROLLED_BACK], previousStatus: [STATUS_LIVE] },
+      dlq,
+    );
+    this.releaseRule = new events.Rule(this, 'ReleaseRule', {
+      description: `Release the deployment of a ${props.modelName} deployment execution that failed, timed out or was aborted`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+      targets: [new targets.LambdaFunction(this.steps.release, ruleTargetOptions(dlq))],
     });
   }
 
@@ -314,7 +162,237 @@ export class DeploymentFlow extends Construct {
     return this.stateMachine.grantStartExecution(grantee);
   }
 
-  private validate(canaryPercent: number, canaryBake: Duration, holdoutTolerance: number): void {
+  /**
+   * Abort the deployment in progress (`mlops deployments abort`, the approval API's abort route): stop its execution
+   * and invoke the Release function, which rolls it back.
+   */
+  grantAbort(grantee: iam.IGrantable): iam.Grant {
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    acknowledgeWildcardResource(grantee, executions, 'Stops the execution that owns the deployment in progress, whose name is only known at run time; only executions of this deployment flow.');
+    return iam.Grant.addToPrincipal({ grantee, actions: ['states:StopExecution', 'states:DescribeExecution'], resourceArns: [executions] }).combine(
+      this.steps.release.grantInvoke(grantee),
+    );
+  }
+
+  /** What a deployment-control client (the approval API, the CLI) needs to know: see DeploymentControl. */
+  get controlEnvironment(): Record<string, string> {
+    return {
+      DEPLOYMENT_MODEL_NAME: this.modelName,
+      DEPLOYMENT_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+      DEPLOYMENT_RELEASE_FUNCTION_NAME: this.steps.release.functionName,
+    };
+  }
+
+  private createStepFunctions(holdoutTolerance: number, canaryErrorRatePercent: number): DeploymentFlow['steps'] {
+    const { props } = this;
+    const { inferenceFunction, inferenceAlias } = props;
+    const aliasArn = `${inferenceFunction.functionArn}:${inferenceAlias.aliasName}`;
+    const allow = (fn: MlopsFunction, actions: string[], resources: string[]) => fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+
+    const begin = this.stepFunction('Begin', 'begin', 'Marks an approved version deploying, owned by its execution');
+    const prepare = this.stepFunction('Prepare', 'prepare-version', 'Publishes an inference function version serving the model version', {
+      timeout: PREPARE_TIMEOUT,
+    });
+    allow(prepare, ['lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion'], [inferenceFunction.functionArn]);
+    allow(prepare, ['lambda:GetAlias'], [inferenceFunction.functionArn, aliasArn]);
+
+    // Runs the version's model itself (onnxruntime), for the evaluation's probabilities to compare the deployed ones with.
+    const holdoutCheck = this.stepFunction('HoldoutCheck', 'holdout-check', 'Checks the new function version reproduces the evaluation on holdout', {
+      environment: { HOLDOUT_TOLERANCE: String(holdoutTolerance) },
+      usesOnnxRuntime: true,
+      timeout: HOLDOUT_CHECK_TIMEOUT,
+    });
+    // The holdout set and model archive of a trained version, or of one registered with `mlops models register --onnx`.
+    props.artifactStore.grantRead(holdoutCheck, processedPrefix('*'));
+    props.artifactStore.grantRead(holdoutCheck, modelOutputPrefix('*'));
+    props.artifactStore.grantRead(holdoutCheck, byomHoldoutKey(props.modelName, '*'));
+    props.artifactStore.grantRead(holdoutCheck, byomArtifactKey(props.modelName, '*'));
+    const versions = `${inferenceFunction.functionArn}:*`;
+    allow(holdoutCheck, ['lambda:InvokeFunction'], [versions]);
+    acknowledgeWildcardResource(
+      holdoutCheck,
+      versions,
+      'Invokes the version the deployment just published, whose number is only known at run time; only versions of the inference function.',
+    );
+
+    const alarms = props.alarms ?? [];
+    const watchCanary = this.stepFunction('WatchCanary', 'watch-canary', "Reads the canary version's own error rate and the tier's alarms", {
+      environment: { CANARY_ERROR_RATE_PERCENT: String(canaryErrorRatePercent), CANARY_ALARM_NAMES: Stack.of(this).toJsonString(alarms.map((a) => a.alarmName)) },
+    });
+    // GetMetricData has no resource-level permissions (the IAM reference lists no resource type for it).
+    allow(watchCanary, ['cloudwatch:GetMetricData'], ['*']);
+    acknowledgeWildcardResource(watchCanary, '*', 'cloudwatch:GetMetricData supports no resource-level permissions; it only reads metrics.');
+    if (alarms.length) allow(watchCanary, ['cloudwatch:DescribeAlarms'], alarms.map((a) => a.alarmArn));
+
+    const shiftTraffic = this.stepFunction('ShiftTraffic', 'shift-traffic', 'Shifts the live alias between inference versions');
+    const finalize = this.stepFunction('Finalize', 'finalize', 'Marks a fully shifted version live and retires the previous one');
+    const rollback = this.stepFunction('Rollback', 'rollback', 'Points the live alias back at the last live version');
+    const release = this.stepFunction('Release', 'release', 'Rolls back the deployment of an execution that ended without finishing', {
+      asynchronous: true,
+    });
+    for (const fn of [shiftTraffic, finalize, rollback, release]) allow(fn, ['lambda:GetAlias'], [inferenceFunction.functionArn, aliasArn]);
+    for (const fn of [shiftTraffic, rollback, release]) allow(fn, ['lambda:UpdateAlias'], [inferenceFunction.functionArn, aliasArn]);
+    return { begin, prepare, holdoutCheck, shiftTraffic, watchCanary, finalize, rollback, release };
+  }
+
+  private stepFunction(
+    id: string,
+    entry: string,
+    description: string,
+    options: { environment?: Record<string, string>; usesOnnxRuntime?: boolean; timeout?: Duration; asynchronous?: boolean } = {},
+  ): MlopsFunction {
+    const fn = new MlopsFunction(this, `${id}Function`, {
+      entry: `lambdas/deployment/${entry}.handler.ts`,
+      usesOnnxRuntime: options.usesOnnxRuntime ?? false,
+      description: `${description} (${this.props.modelName})`,
+      serviceName: `deployment-${entry}`,
+      metricsNamespace: this.props.metricsNamespace,
+      timeout: options.timeout ?? Duration.minutes(1),
+      environment: { ...this.environment, ...options.environment },
+    });
+    this.props.registry.grantReadWrite(fn);
+    if (!options.asynchronous) {
+      acknowledge(
+        fn,
+        'Serverless-LambdaDLQ',
+        'Invoked synchronously by the deployment state machine, which retries transient errors and catches the rest into Rollback; a DLQ applies only to asynchronous invocations.',
+      );
+    }
+    return fn;
+  }
+
+  private definition(canaryPercent: number, canaryBake: Duration, maxDeployment: Duration): sfn.IChainable {
+    const { begin, prepare, holdoutCheck, shiftTraffic, watchCanary, finalize, rollback } = this.steps;
+    const target = { 'model.$': '$.target.model', 'version.$': '$.target.version', 'execution.$': '$.target.execution' };
+    const withFunctionVersion = { ...target, 'functionVersion.$': '$.prepared.functionVersion' };
+    const readTarget = (id: string) =>
+      new sfn.Pass(this, id, {
+        comment: 'The registry event names the model version; the execution name owns the deployment and is the actor',
+        parameters: { 'model.$': '$.detail.model', 'version.$': '$.detail.version', 'execution.$': '$$.Execution.Name' },
+        resultPath: '$.target',
+      });
+
+    const rollbackStep = lambdaStep(this, 'Rollback', rollback, {
+      comment: 'Alias back to the last live version; deploying -> rolled_back (only a deployment this execution owns)',
+      payload: { ...target, 'error.$': '$.error' },
+      resultPath: '$.rollback',
+    });
+    rollbackStep.next(new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+    rollbackStep.addCatch(
+      new sfn.Fail(this, 'RollbackFailed', {
+        error: 'RollbackFailed',
+        cause: 'The rollback step itself failed; the Release function retries it on this failure. See the execution history.',
+      }),
+      { errors: [sfn.Errors.ALL], resultPath: '$.rollbackError' },
+    );
+
+    const beginStep = lambdaStep(this, 'Begin', begin, { comment: 'approved -> deploying, owned by this execution', payload: target, resultPath: '$.begin' });
+    // The queue: while another version deploys, Begin is retried until that deployment ends (at most its timeout).
+    beginStep.addRetry({
+      errors: ['DeploymentInProgressError'],
+      interval: QUEUE_POLL,
+      maxAttempts: Math.ceil(maxDeployment.toSeconds() / QUEUE_POLL.toSeconds()),
+      backoffRate: 1,
+    });
+    // Nothing began, so there is nothing to roll back, and the alias may belong to another deployment.
+    beginStep.addCatch(new sfn.Fail(this, 'DeploymentNotStarted', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), {
+      errors: [sfn.Errors.ALL],
+      resultPath: '$.error',
+    });
+
+    const prepareStep = lambdaStep(this, 'Prepare', prepare, {
+      comment: 'Set MODEL_VERSION on the function and publish a version',
+      payload: target,
+      resultPath: '$.prepared',
+    });
+    const holdoutStep = lambdaStep(this, 'HoldoutCheck', holdoutCheck, {
+      comment: 'The published version must reproduce the evaluation metrics on the holdout split',
+      payload: withFunctionVersion,
+      resultPath: '$.holdout',
+    });
+    const canaryStep = lambdaStep(this, 'Canary', shiftTraffic, {
+      comment: `${canaryPercent}% of the live alias to the new version`,
+      payload: { ...withFunctionVersion, weightPercent: canaryPercent },
+      resultPath: '$.canary',
+    });
+    const checks = Math.ceil(canaryBake.toSeconds() / WATCH_INTERVAL.toSeconds());
+    const startWatch = new sfn.Pass(this, 'StartWatch', { comment: `${checks} looks at the canary, one a minute`, result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.watch' });
+    const bake = new sfn.Wait(this, 'Bake', { comment: 'Let the canary take a minute of traffic', time: sfn.WaitTime.duration(WATCH_INTERVAL) });
+    const watchStep = lambdaStep(this, 'WatchCanary', watchCanary, {
+      comment: "The new version's own requests since the canary started, and the tier's alarms",
+      payload: { ...withFunctionVersion, 'since.$': '$.canary.shiftedAt' },
+      resultPath: '$.health',
+    });
+    const countCheck = new sfn.Pass(this, 'CountCheck', { parameters: { 'checks.$': 'States.MathAdd($.watch.checks, 1)' }, resultPath: '$.watch' });
+    const canaryAlarm = new sfn.Pass(this, 'CanaryAlarm', { parameters: { Error: 'CanaryAlarm', 'Cause.$': '$.health.reason' }, resultPath: '$.error' });
+    canaryAlarm.next(rollbackStep);
+    const promoteStep = lambdaStep(this, 'Promote', shiftTraffic, {
+      comment: 'All traffic to the new version',
+      payload: { ...withFunctionVersion, weightPercent: 100 },
+      resultPath: '$.promoted',
+    });
+    const finalizeStep = lambdaStep(this, 'Finalize', finalize, {
+      comment: 'deploying -> live; the previous live version -> retired',
+      payload: target,
+      resultPath: '$.finalized',
+    });
+    for (const step of [prepareStep, holdoutStep, canaryStep, watchStep, promoteStep, finalizeStep]) {
+      step.addCatch(rollbackStep, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    }
+
+    bake.next(watchStep).next(countCheck).next(
+      new sfn.Choice(this, 'CanaryHealthy?')
+        .when(sfn.Condition.booleanEquals('$.health.healthy', false), canaryAlarm)
+        .when(sfn.Condition.numberGreaterThanEquals('$.watch.checks', checks), promoteStep)
+        .otherwise(bake),
+    );
+    const deploy = readTarget('ReadApprovedVersion').next(beginStep).next(prepareStep).next(holdoutStep).next(canaryStep).next(startWatch).next(bake);
+    promoteStep.next(finalizeStep).next(new sfn.Succeed(this, 'Deployed'));
+
+    const restoreStep = lambdaStep(this, 'Restore', rollback, {
+      comment: 'A live version was rolled back in the registry: point the alias at the restored version',
+      payload: target,
+      resultPath: '$.restore',
+    });
+    restoreStep.addCatch(new sfn.Fail(this, 'RestoreFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), {
+      errors: [sfn.Errors.ALL],
+      resultPath: '$.error',
+    });
+    const restore = readTarget('ReadRolledBackVersion').next(restoreStep).next(new sfn.Succeed(this, 'Restored'));
+
+    return new sfn.Choice(this, 'Route', { comment: 'approved -> deploy; rolled_back of a live version -> restore' })
+      .when(sfn.Condition.stringEquals('$.detail.status', STATUS_APPROVED), deploy)
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.stringEquals('$.detail.status', STATUS_ROLLED_BACK),
+          sfn.Condition.isString('$.detail.previousStatus'),
+          sfn.Condition.stringEquals('$.detail.previousStatus', STATUS_LIVE),
+        ),
+        restore,
+      )
+      .otherwise(new sfn.Fail(this, 'UnexpectedEvent', { error: 'UnexpectedEvent', cause: 'Input is not an approved or restore registry event' }));
+  }
+
+  private registryRule(id: string, description: string, detail: Record<string, unknown>, dlq: sqs.IQueue): events.Rule {
+    return new events.Rule(this, id, {
+      description,
+      eventBus: this.props.registry.eventBus,
+      eventPattern: {
+        source: [REGISTRY_EVENT_SOURCE],
+        detailType: [REGISTRY_EVENT_DETAIL_TYPE],
+        detail: { model: [this.props.modelName], ...detail },
+      },
+      targets: [new targets.SfnStateMachine(this.stateMachine, ruleTargetOptions(dlq))],
+    });
+  }
+
+  private validate(values: { canaryPercent: number; canaryBake: Duration; holdoutTolerance: number; canaryErrorRatePercent: number }): void {
+    const { canaryPercent, canaryBake, holdoutTolerance, canaryErrorRatePercent } = values;
     const problems: string[] = [];
     if (!Token.isUnresolved(canaryPercent) && !(Number.isInteger(canaryPercent) && canaryPercent >= 1 && canaryPercent <= 99)) {
       problems.push(`canaryPercent must be an integer between 1 and 99, got: ${canaryPercent}`);
@@ -322,9 +400,27 @@ export class DeploymentFlow extends Construct {
     if (canaryBake.toSeconds() > Duration.hours(2).toSeconds()) {
       problems.push(`canaryBake must be at most 2 hours, got: ${canaryBake.toHumanString()}`);
     }
+    const longestWindow = Math.max(WATCH_INTERVAL.toSeconds(), ...(this.props.alarms ?? []).map(alarmWindowSeconds));
+    if (canaryBake.toSeconds() < longestWindow) {
+      problems.push(
+        `canaryBake must be at least ${Duration.seconds(longestWindow).toHumanString()} (the longest alarm window, period x evaluation periods, and one canary look), got: ${canaryBake.toHumanString()}`,
+      );
+    }
     if (!(holdoutTolerance >= 0 && holdoutTolerance <= 1)) {
       problems.push(`holdoutTolerance must be between 0 and 1, got: ${holdoutTolerance}`);
     }
+    if (!(canaryErrorRatePercent >= 0 && canaryErrorRatePercent <= 100)) {
+      problems.push(`canaryErrorRatePercent must be between 0 and 100, got: ${canaryErrorRatePercent}`);
+    }
     if (problems.length) throw new Error(`${this.node.path}: ${problems.join('; ')}`);
   }
+}
+
+/** How long an alarm needs to see bad data before it can fire: period x evaluation periods (0 when not known at synth). */
+function alarmWindowSeconds(alarm: cloudwatch.IAlarm): number {
+  if (!(alarm instanceof cloudwatch.Alarm)) return 0;
+  const config = alarm.metric.toMetricConfig();
+  const period = config.metricStat?.period.toSeconds() ?? config.mathExpression?.period ?? 0;
+  const evaluationPeriods = (alarm.node.defaultChild as cloudwatch.CfnAlarm).evaluationPeriods;
+  return evaluationPeriods === undefined || Token.isUnresolved(evaluationPeriods) ? 0 : period * evaluationPeriods;
 }

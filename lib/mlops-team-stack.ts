@@ -127,11 +127,18 @@ export class MlopsTeamStack extends Stack {
         inferenceFunction: lambdaInference.function,
         inferenceAlias: lambdaInference.liveAlias,
         alarms: lambdaInference.alarms,
+        // A canary that would raise the tier's warning is not promoted.
+        canaryErrorRatePercent: config.alarms.errorRatePercent.warning ?? config.alarms.errorRatePercent.critical,
         canaryPercent: config.deployment.canaryPercent,
         canaryBake: Duration.minutes(config.deployment.canaryBakeMinutes),
         holdoutTolerance: config.deployment.holdoutTolerance,
       });
+      this.approvalApi.addDeploymentControl(this.deploymentFlow);
       new CfnOutput(this, 'DeploymentStateMachineArn', { value: this.deploymentFlow.stateMachine.stateMachineArn, description: 'Deployment flow' });
+      new CfnOutput(this, 'DeploymentReleaseFunctionName', {
+        value: this.deploymentFlow.steps.release.functionName,
+        description: 'Rolls back an aborted deployment (mlops deployments abort)',
+      });
       new CfnOutput(this, 'InferenceFunctionName', { value: lambdaInference.function.functionName, description: 'Inference function' });
       new CfnOutput(this, 'InferenceAliasName', { value: lambdaInference.liveAlias.aliasName, description: 'Alias serving traffic' });
       new CfnOutput(this, 'InferenceUrl', { value: lambdaInference.functionUrl.url, description: 'Inference endpoint (IAM auth)' });

@@ -186,7 +186,12 @@ export const teamConfigSchema = z
         /** Holdout parity: |metric(deployed) - metric(evaluation)| must be <= this. */
         holdoutTolerance: z.number().min(0).max(1).default(0.001),
         canaryPercent: z.number().int().min(1).max(50).default(10),
-        canaryBakeMinutes: z.number().int().min(0).max(120).default(5),
+        canaryBakeMinutes: z
+          .number()
+          .int()
+          .min(5, 'must be at least 5: the inference alarms need their 5-minute window to be able to fire during the bake')
+          .max(120)
+          .default(5),
         /** Mirror each version to the SageMaker Model Registry and accept approvals made there. */
         mirrorToSageMaker: z.boolean().default(false),
       })

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { InvalidInputError, NotFoundError, RegistryError, UnauthorizedError } from './errors';
+import type { DeploymentControl } from '../deployment/deployment-control';
+import { ConflictError, InvalidInputError, NotFoundError, RegistryError, UnauthorizedError } from './errors';
 import { parseInput } from './parse-input';
 import type { ModelRegistry } from './registry';
 import { decisionBodySchema } from './schemas';
@@ -29,19 +30,25 @@ export function actorFromClaims(claims: unknown): string | undefined {
   return parsed.data.email ?? parsed.data['cognito:username'] ?? parsed.data.sub;
 }
 
-type Route = { method: string; pattern: RegExp; run: (registry: ModelRegistry, params: string[], request: ApiRequest) => Promise<unknown> };
+/** What the routes act on: the registry, and the deployment flow when the team's inference tier has one. */
+export interface ApiServices {
+  registry: ModelRegistry;
+  deployments?: DeploymentControl;
+}
+
+type Route = { method: string; pattern: RegExp; run: (services: ApiServices, params: string[], request: ApiRequest) => Promise<unknown> };
 
 const SEGMENT = '([^/]+)';
 const ROUTES: Route[] = [
   {
     method: 'GET',
     pattern: /^\/models$/,
-    run: async (registry) => ({ models: (await registry.listModels()).map(modelView) }),
+    run: async ({ registry }) => ({ models: (await registry.listModels()).map(modelView) }),
   },
   {
     method: 'GET',
     pattern: new RegExp(`^/models/${SEGMENT}$`),
-    run: async (registry, [model]) => ({
+    run: async ({ registry }, [model]) => ({
       ...modelView(await registry.getModel(model)),
       versions: (await registry.listVersions(model)).map(versionSummaryView),
     }),
@@ -49,12 +56,12 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     pattern: new RegExp(`^/models/${SEGMENT}/runs$`),
-    run: async (registry, [model]) => ({ runs: await registry.listRuns(model) }),
+    run: async ({ registry }, [model]) => ({ runs: await registry.listRuns(model) }),
   },
   {
     method: 'GET',
     pattern: new RegExp(`^/models/${SEGMENT}/versions/${SEGMENT}$`),
-    run: async (registry, [model, version]) => {
+    run: async ({ registry }, [model, version]) => {
       const detail = await registry.getVersionDetail(model, version);
       return versionView(detail.version, detail.audit);
     },
@@ -62,22 +69,31 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     pattern: new RegExp(`^/models/${SEGMENT}/versions/${SEGMENT}/(approve|reject)$`),
-    run: async (registry, [model, version, action], request) => {
+    run: async ({ registry }, [model, version, action], request) => {
       const { comment } = parseBody(request.body);
       const decision = { actor: request.actor!, reason: comment };
       return action === 'approve' ? registry.approve(model, version, decision) : registry.reject(model, version, decision);
     },
   },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/models/${SEGMENT}/deployment/abort$`),
+    run: async ({ deployments }, [model], request) => {
+      const { comment } = parseBody(request.body);
+      if (!deployments) throw new ConflictError(`model "${model}" has no deployment flow here (the EKS tier deploys through its config)`);
+      return deployments.abort(model, { actor: request.actor!, reason: comment });
+    },
+  },
 ];
 
 /** Routes one request to the registry and maps typed errors to 4xx answers that name the problem. */
-export async function handleApiRequest(registry: ModelRegistry, request: ApiRequest): Promise<ApiResponse> {
+export async function handleApiRequest(services: ApiServices, request: ApiRequest): Promise<ApiResponse> {
   try {
     if (!request.actor) throw new UnauthorizedError('authentication required: no caller identity in the token claims');
     for (const route of ROUTES) {
       const match = route.pattern.exec(request.path);
       if (match && route.method === request.method) {
-        return json(200, await route.run(registry, match.slice(1).map(decodeURIComponent), request));
+        return json(200, await route.run(services, match.slice(1).map(decodeURIComponent), request));
       }
     }
     throw new NotFoundError(`no route for ${request.method} ${request.path}`);

@@ -31,28 +31,68 @@ describe('DeploymentFlow (example team)', () => {
     });
   });
 
-  it('canaries at canaryPercent, bakes canaryBakeMinutes, then promotes to 100%', () => {
+  it('canaries at canaryPercent, then looks at the canary once a minute for canaryBakeMinutes before promoting to 100%', () => {
     const states = definition.States;
     expect(states.Canary.Parameters.weightPercent).toBe(10);
-    expect(states.Bake.Seconds).toBe(5 * 60);
+    expect(states.Canary.Next).toBe('StartWatch');
+    expect(states.StartWatch).toMatchObject({ Result: { checks: 0 }, Next: 'Bake' });
+    expect(states.Bake).toMatchObject({ Type: 'Wait', Seconds: 60, Next: 'WatchCanary' });
+    expect(states.WatchCanary.Parameters).toMatchObject({ 'functionVersion.$': '$.prepared.functionVersion', 'since.$': '$.canary.shiftedAt' });
+    expect(states.WatchCanary.Next).toBe('CountCheck');
+    expect(states.CountCheck.Parameters).toEqual({ 'checks.$': 'States.MathAdd($.watch.checks, 1)' });
+    const [unhealthy, baked] = states['CanaryHealthy?'].Choices;
+    expect(unhealthy).toMatchObject({ Variable: '$.health.healthy', BooleanEquals: false, Next: 'CanaryAlarm' });
+    expect(baked).toMatchObject({ Variable: '$.watch.checks', NumericGreaterThanEquals: 5, Next: 'Promote' });
+    expect(states['CanaryHealthy?'].Default).toBe('Bake');
+    expect(states.CanaryAlarm).toMatchObject({ Parameters: { Error: 'CanaryAlarm', 'Cause.$': '$.health.reason' }, Next: 'Rollback' });
     expect(states.Promote.Parameters.weightPercent).toBe(100);
     expect(states.Promote.Next).toBe('Finalize');
   });
 
-  it('reads the inference alarms and rolls back when any is in ALARM', () => {
-    const check = definition.States.CheckAlarms;
-    expect(check.Resource).toMatch(/:states:::aws-sdk:cloudwatch:describeAlarms$/);
-    expect(check.Parameters.StateValue).toBe('ALARM');
-    expect(check.Parameters.AlarmNames).toEqual(expect.arrayContaining([expect.stringMatching(/critical/i)]));
-    expect(definition.States['AlarmsQuiet?'].Choices[0]).toMatchObject({ Variable: '$.alarms.inAlarm[0]', IsPresent: true, Next: 'CanaryAlarm' });
-    expect(definition.States.CanaryAlarm.Next).toBe('Rollback');
+  it("judges the canary on the new version's own error rate and the inference alarms", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp("^Reads the canary version's own error rate"),
+      Environment: {
+        Variables: Match.objectLike({
+          // The team's warning threshold of the error rate.
+          CANARY_ERROR_RATE_PERCENT: '1',
+          CANARY_ALARM_NAMES: Match.anyValue(),
+          INFERENCE_ALIAS_NAME: 'live',
+        }),
+      },
+    });
+    const statements = identityStatements(template, 'DeploymentFlowWatchCanaryFunctionRole');
+    const describe = statements.find((s) => actionsOf(s).includes('cloudwatch:DescribeAlarms'));
+    expect(JSON.stringify(describe?.Resource)).toMatch(/Critical/);
+    expect(statements.find((s) => actionsOf(s).includes('cloudwatch:GetMetricData'))?.Resource).toBe('*');
   });
 
-  it('catches every step into Rollback, which ends in a Fail', () => {
-    for (const name of ['Begin', 'Prepare', 'HoldoutCheck', 'Canary', 'CheckAlarms', 'Promote', 'Finalize']) {
+  it('catches every step after Begin into Rollback, which ends in a Fail; a Begin that cannot start touches nothing', () => {
+    for (const name of ['Prepare', 'HoldoutCheck', 'Canary', 'WatchCanary', 'Promote', 'Finalize']) {
       expect(definition.States[name].Catch[0]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Rollback' });
     }
     expect(definition.States.Rollback.Next).toBe('DeploymentFailed');
+    expect(definition.States.Begin.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'DeploymentNotStarted' }]);
+    expect(definition.States.DeploymentNotStarted).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error' });
+  });
+
+  it('queues a second approval: Begin is retried every 30 s while another version deploys, for as long as a deployment may last', () => {
+    const queue = definition.States.Begin.Retry.find((r: { ErrorEquals: string[] }) => r.ErrorEquals.includes('DeploymentInProgressError'));
+    // A deployment may last its work (1 hour) plus the 5-minute bake.
+    expect(queue).toEqual({ ErrorEquals: ['DeploymentInProgressError'], IntervalSeconds: 30, MaxAttempts: (65 * 60) / 30, BackoffRate: 1 });
+    // The execution may wait that long and then deploy.
+    expect(definition.TimeoutSeconds).toBe(2 * 65 * 60);
+  });
+
+  it('releases the deployment of an execution that failed, timed out or was aborted', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [{ Ref: Match.stringLikeRegexp('^DeploymentFlowStateMachine') }], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeploymentFlowReleaseFunction'), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+    });
   });
 
   it('routes approved events to Begin and rolled-back live versions to Restore', () => {

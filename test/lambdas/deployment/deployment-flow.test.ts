@@ -182,7 +182,7 @@ describe('DeploymentFlow steps', () => {
     await registry.approve(MODEL, 1, by('alice'));
     const target = { model: MODEL, version: 1, execution: 'deploy-1' };
 
-    expect(await steps().begin(target)).toEqual({ model: MODEL, version: 1, status: 'deploying' });
+    expect(await steps().begin(target)).toEqual({ model: MODEL, version: 1, status: 'deploying', execution: 'deploy-1' });
     const { functionVersion } = await steps().prepareVersion(target);
     expect(functionVersion).toBe('2');
     // MODEL_VERSION set, every other variable kept; the deployed version is left as it was
@@ -226,7 +226,7 @@ describe('DeploymentFlow steps', () => {
 
   it('canaries the second version beside the live one, promotes it and retires the first', async () => {
     await registry.approve(MODEL, 2, by('alice'));
-    const target = { model: MODEL, version: 2 };
+    const target = { model: MODEL, version: 2, execution: 'deploy-2' };
     await steps().begin(target);
     const { functionVersion } = await steps().prepareVersion(target);
     await checkHoldoutParity(parityDeps(), { ...target, functionVersion });
@@ -271,7 +271,7 @@ describe('DeploymentFlow steps', () => {
 
   it('restores the previous version on the alias after the live one is rolled back in the registry', async () => {
     await registry.rollbackLive(MODEL, by('carol', 'complaints'));
-    const result = await steps().rollback({ model: MODEL, version: 2 });
+    const result = await steps().rollback({ model: MODEL, version: 2, execution: 'restore-2' });
     expect(result).toEqual({ model: MODEL, version: 2, status: 'rolled_back', aliasFunctionVersion: '2', registryChanged: false });
     expect(await alias()).toEqual({ functionVersion: '2', weights: {} });
     expect((await registry.getModel(MODEL)).liveVersion).toBe(1);
@@ -279,19 +279,19 @@ describe('DeploymentFlow steps', () => {
 
   it('passes parity within a tolerance and refuses a version without a holdout set', async () => {
     await registry.register(inBucket(registration(MODEL, 4, { holdoutUri: undefined, primaryMetric: undefined })), 'pipeline:test');
-    await expect(checkHoldoutParity(parityDeps(), { model: MODEL, version: 4, functionVersion: '2' })).rejects.toThrow(
+    await expect(checkHoldoutParity(parityDeps(), { model: MODEL, version: 4, execution: 'deploy-4', functionVersion: '2' })).rejects.toThrow(
       'card-fraud v4 has no holdout set recorded (holdoutUri); parity cannot be verified',
     );
-    await expect(checkHoldoutParity(parityDeps(), { model: MODEL, version: 3, functionVersion: '2' })).rejects.toThrow(
+    await expect(checkHoldoutParity(parityDeps(), { model: MODEL, version: 3, execution: 'deploy-3', functionVersion: '2' })).rejects.toThrow(
       'function version 2 serves model v1, not v3',
     );
   });
 
   it('refuses steps for another model or a version that is not deploying', async () => {
-    await expect(steps().begin({ model: 'other-model', version: 1 })).rejects.toThrow(
+    await expect(steps().begin({ model: 'other-model', version: 1, execution: 'deploy-x' })).rejects.toThrow(
       'this deployment flow deploys model "card-fraud", got "other-model"',
     );
-    await expect(steps().prepareVersion({ model: MODEL, version: 4 })).rejects.toThrow('card-fraud v4 is pending_approval, not deploying');
-    await expect(steps().begin({ model: MODEL, version: 4 })).rejects.toThrow('from pending_approval to deploying');
+    await expect(steps().prepareVersion({ model: MODEL, version: 4, execution: 'deploy-4' })).rejects.toThrow('card-fraud v4 is pending_approval, not deploying');
+    await expect(steps().begin({ model: MODEL, version: 4, execution: 'deploy-4' })).rejects.toThrow('from pending_approval to deploying');
   });
 });
