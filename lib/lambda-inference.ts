@@ -16,6 +16,7 @@ import { alarmNamingOf } from './monitoring/alarms';
 import { CaptureStream } from './monitoring/capture-stream';
 import { InferenceMonitoring } from './monitoring/inference-monitoring';
 import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
+import { LiveAlias } from './private/live-alias';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge, acknowledgeWildcardResource } from './private/nag';
 
@@ -46,16 +47,16 @@ export const LIVE_ALIAS_NAME = 'live';
  * alarms from the team's thresholds.
  *
  * The alias starts on a version created with the stack and is then owned by the deployment flow, which publishes a
- * version per model deployment (with MODEL_VERSION set) and shifts the alias. The initial version has a fixed
- * logical id so a later `cdk deploy` of changed code does not move the alias back to an unversioned model: changed
- * handler code reaches traffic with the next model deployment.
+ * version per model deployment (with MODEL_VERSION set) and shifts the alias. It is a custom resource (LiveAlias):
+ * a later `cdk deploy` of changed code or config never changes which version serves; changed handler code reaches
+ * traffic with the next model deployment.
  */
 export class LambdaInference extends InferenceTierBase {
   readonly modelName: string;
   /** The inference function ($LATEST carries the newest code; versions carry a MODEL_VERSION each). */
   readonly function: lambda.Function;
-  /** The alias `live`, which serves all traffic. */
-  readonly liveAlias: lambda.Alias;
+  /** The alias `live`, which serves all traffic; only the deployment flow moves it (see LiveAlias). */
+  readonly liveAlias: lambda.IAlias;
   /** HTTPS endpoint of the live alias; callers sign requests with SigV4 (AuthType AWS_IAM). */
   readonly functionUrl: lambda.FunctionUrl;
   readonly captureStream: CaptureStream;
@@ -93,13 +94,17 @@ export class LambdaInference extends InferenceTierBase {
       lambda: fn,
       description: 'Created with the stack; serves until the first model deployment',
     });
-    const provisioned = props.provisionedConcurrency ?? 0;
-    this.liveAlias = new lambda.Alias(this, 'LiveAlias', {
+    const live = new LiveAlias(this, 'LiveAlias', {
+      function: fn,
       aliasName: LIVE_ALIAS_NAME,
-      version: initialVersion,
-      provisionedConcurrentExecutions: provisioned > 0 ? provisioned : undefined,
+      initialVersion,
+      metricsNamespace: props.metricsNamespace,
+      provisionedConcurrency: props.provisionedConcurrency,
     });
+    this.liveAlias = live.alias;
     this.functionUrl = this.liveAlias.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    // The URL names the alias, which exists once the custom resource has created it.
+    this.functionUrl.node.addDependency(live.resource);
 
     this.monitoring = new InferenceMonitoring(this, 'Monitoring', {
       modelName: props.modelName,

@@ -52,20 +52,49 @@ describe('LambdaInference', () => {
     });
   });
 
-  it('serves through a "live" alias on a stack-created version, with an AWS_IAM function URL', () => {
+  it('serves through a "live" alias that CloudFormation creates but never moves, with an AWS_IAM function URL', () => {
     // GIVEN
     const f = teamFixture();
     // WHEN
     inference(f);
-    // THEN
+    // THEN the alias is a custom resource: no AWS::Lambda::Alias whose FunctionVersion a stack update would reset
     const template = Template.fromStack(f.stack);
     template.resourceCountIs('AWS::Lambda::Version', 1);
-    template.hasResourceProperties('AWS::Lambda::Alias', {
-      Name: 'live',
-      FunctionVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('^InferenceInitialVersion'), 'Version'] },
-      ProvisionedConcurrencyConfig: Match.absent(),
+    template.resourceCountIs('AWS::Lambda::Alias', 0);
+    template.hasResourceProperties('Custom::LiveAlias', {
+      ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^InferenceLiveAliasHandler'), 'Arn'] },
+      FunctionName: { Ref: Match.stringLikeRegexp('^InferenceFunction') },
+      AliasName: 'live',
+      InitialVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('^InferenceInitialVersion'), 'Version'] },
+      ProvisionedConcurrency: '0',
     });
-    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', Qualifier: 'live' });
+    // The URL is created after the alias it names.
+    const [urlId, url] = Object.entries(template.findResources('AWS::Lambda::Url'))[0];
+    expect(url.Properties).toMatchObject({ AuthType: 'AWS_IAM', Qualifier: 'live' });
+    expect(url.DependsOn).toEqual(expect.arrayContaining([Object.keys(template.findResources('Custom::LiveAlias'))[0]]));
+    expect(urlId).toMatch(/^Inference/);
+    // The resource's function may create, describe and delete the alias and set its provisioned concurrency only.
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^InferenceLiveAliasHandlerRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: [
+              'lambda:CreateAlias',
+              'lambda:DeleteAlias',
+              'lambda:DeleteProvisionedConcurrencyConfig',
+              'lambda:GetAlias',
+              'lambda:PutProvisionedConcurrencyConfig',
+              'lambda:UpdateAlias',
+            ],
+            Resource: [
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('^InferenceFunction'), 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^InferenceFunction'), 'Arn'] }, ':live']] },
+            ],
+          }),
+        ]),
+      },
+    });
   });
 
   it('puts provisioned concurrency on the alias when asked', () => {
@@ -74,9 +103,7 @@ describe('LambdaInference', () => {
     // WHEN
     inference(f, { provisionedConcurrency: 3 });
     // THEN
-    Template.fromStack(f.stack).hasResourceProperties('AWS::Lambda::Alias', {
-      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 3 },
-    });
+    Template.fromStack(f.stack).hasResourceProperties('Custom::LiveAlias', { ProvisionedConcurrency: '3' });
   });
 
   it('captures to a GZIP, KMS-encrypted Firehose stream under capture/<model>/', () => {
