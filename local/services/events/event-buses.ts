@@ -4,7 +4,7 @@ import { ruleArn } from '../../assembly/resource-identity';
 import type { Clock } from '../../clock';
 import type { Timeline } from '../../timeline';
 import { AwsServiceError } from '../../http/twin-server';
-import { type EventPattern, matchesPattern } from './event-pattern';
+import { type EventPattern, EventPatternError, compileEventPattern, matchesPattern, parseEventPattern } from './event-pattern';
 import { nextCronTime, parseSchedule } from './schedule-expression';
 import { type TargetInputSpec, targetInput } from './target-input';
 
@@ -89,7 +89,7 @@ export class EventBuses {
         name,
         arn: ruleArn(app.env, bus, name),
         bus,
-        pattern: typeof pattern === 'string' ? (JSON.parse(pattern) as EventPattern) : (pattern as EventPattern | undefined),
+        pattern: pattern === undefined ? undefined : loadPattern(logicalId, pattern),
         schedule: props.ScheduleExpression === undefined ? undefined : String(props.ScheduleExpression),
         targets: (props.Targets as Target[]) ?? [],
       });
@@ -234,4 +234,16 @@ export class EventBuses {
 function busName(value: unknown): string {
   if (typeof value !== 'string' || value === '') return 'default';
   return value.startsWith('arn:') ? value.slice(value.indexOf('event-bus/') + 'event-bus/'.length) : value;
+}
+
+/** Like PutRule, an invalid EventPattern stops the rule from being created instead of never matching. */
+function loadPattern(logicalId: string, pattern: unknown): EventPattern {
+  try {
+    if (typeof pattern === 'string') return parseEventPattern(pattern);
+    compileEventPattern(pattern);
+    return pattern as EventPattern;
+  } catch (err) {
+    if (err instanceof EventPatternError) throw new EventPatternError(`rule ${logicalId}: ${err.message}`);
+    throw err;
+  }
 }

@@ -11,7 +11,7 @@ import { EventPatternError, compileEventPattern, matchesPattern, parseEventPatte
  * https://github.com/aws/event-ruler) gave to the library while its suite ran, each with the answer a fresh
  * event-ruler Machine gives at that commit: the pattern is invalid (addRule throws; its message is kept), valid, or
  * matches / does not match the event. Each file's "source" and "captured" fields say so again, with the limits.
- * docs-vectors.json holds the examples of the EventBridge user guide.
+ * eventbridge-docs-vectors.json holds the examples of the EventBridge user guide, with the answers the guide gives.
  */
 
 interface Vector {
@@ -32,8 +32,9 @@ interface VectorFile {
 }
 
 /**
- * Where EventBridge's documentation and event-ruler disagree, the twin follows the documentation. Keyed by
- * "<file> <test> <pattern text>"; each entry gives the twin's answer and why.
+ * Where EventBridge's documentation and event-ruler disagree, the twin follows the documentation (the one other such
+ * case, $or making more than 1000 combinations, which EventBridge refuses and event-ruler accepts, is a vector of
+ * eventbridge-docs-vectors.json). Keyed by "<file> <test> <pattern text>"; each entry gives the twin's answer and why.
  */
 const DOCUMENTED_DEVIATIONS: Record<string, { expected: 'valid' | boolean; why: string }> = {};
 const DOTTED_KEYS =
@@ -56,17 +57,21 @@ for (const [test, pattern] of [
   ],
   ['testIssue255WildcardDeleteRuleGhost', '{"name":["test"],"properties.foo":[{"wildcard":"*bar*"}]}'],
 ]) {
-  DOCUMENTED_DEVIATIONS[`MachineTest.json ${test} ${pattern}`] = { expected: false, why: DOTTED_KEYS };
+  DOCUMENTED_DEVIATIONS[`event-ruler-vectors/MachineTest.json ${test} ${pattern}`] = { expected: false, why: DOTTED_KEYS };
 }
-DOCUMENTED_DEVIATIONS['JsonRuleCompilerTest.json testNumericExpressions {"x": [{"numeric": ["=", 1E-325]}]}'] = {
+DOCUMENTED_DEVIATIONS['event-ruler-vectors/JsonRuleCompilerTest.json testNumericExpressions {"x": [{"numeric": ["=", 1E-325]}]}'] = {
   expected: 'valid',
   why:
     'event-ruler refuses 1E-325 because no double equals it exactly. The twin reads patterns from JSON.parse (the ' +
     'synthesized template, PutRule input), which turns 1E-325 into 0 before the matcher sees it, and 0 is a valid bound.',
 };
 
-const directory = join(__dirname, 'event-ruler-vectors');
-const files = readdirSync(directory).filter((name) => name.endsWith('.json'));
+const files = [
+  ...readdirSync(join(__dirname, 'event-ruler-vectors'))
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => join('event-ruler-vectors', name)),
+  'eventbridge-docs-vectors.json',
+];
 const used = new Set<string>();
 
 function patternTextOf(vector: Vector): string {
@@ -81,8 +86,8 @@ function compileVector(vector: Vector): unknown {
   return parseEventPattern(vector.patternText);
 }
 
-describe.each(files)('event-ruler vectors from %s', (file) => {
-  const document = JSON.parse(readFileSync(join(directory, file), 'utf8')) as VectorFile;
+describe.each(files)('pattern vectors from %s', (file) => {
+  const document = JSON.parse(readFileSync(join(__dirname, file), 'utf8')) as VectorFile;
 
   it('says where its vectors come from', () => {
     expect(document.source.repository ?? document.source.pages?.[0]).toMatch(/^https:\/\//);
