@@ -174,6 +174,11 @@ export class DeploymentFlow extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     acknowledgeWildcardResource(grantee, executions, 'Stops the execution that owns the deployment in progress, whose name is only known at run time; only executions of this deployment flow.');
+    acknowledgeWildcardResource(
+      grantee,
+      `${this.steps.release.functionArn}:*`,
+      "Lambda's invoke grant covers the release function's versions and aliases; only that one function.",
+    );
     return iam.Grant.addToPrincipal({ grantee, actions: ['states:StopExecution', 'states:DescribeExecution'], resourceArns: [executions] }).combine(
       this.steps.release.grantInvoke(grantee),
     );
@@ -232,8 +237,9 @@ export class DeploymentFlow extends Construct {
     const shiftTraffic = this.stepFunction('ShiftTraffic', 'shift-traffic', 'Shifts the live alias between inference versions');
     const finalize = this.stepFunction('Finalize', 'finalize', 'Marks a fully shifted version live and retires the previous one');
     const rollback = this.stepFunction('Rollback', 'rollback', 'Points the live alias back at the last live version');
+    // EventBridge invokes it asynchronously: an event it could not handle after Lambda's retries is kept.
     const release = this.stepFunction('Release', 'release', 'Rolls back the deployment of an execution that ended without finishing', {
-      asynchronous: true,
+      deadLetterQueue: deadLetterQueue(this, 'ReleaseDlq'),
     });
     for (const fn of [shiftTraffic, finalize, rollback, release]) allow(fn, ['lambda:GetAlias'], [inferenceFunction.functionArn, aliasArn]);
     for (const fn of [shiftTraffic, rollback, release]) allow(fn, ['lambda:UpdateAlias'], [inferenceFunction.functionArn, aliasArn]);
@@ -244,7 +250,7 @@ export class DeploymentFlow extends Construct {
     id: string,
     entry: string,
     description: string,
-    options: { environment?: Record<string, string>; usesOnnxRuntime?: boolean; timeout?: Duration; asynchronous?: boolean } = {},
+    options: { environment?: Record<string, string>; usesOnnxRuntime?: boolean; timeout?: Duration; deadLetterQueue?: sqs.IQueue } = {},
   ): MlopsFunction {
     const fn = new MlopsFunction(this, `${id}Function`, {
       entry: `lambdas/deployment/${entry}.handler.ts`,
@@ -254,9 +260,10 @@ export class DeploymentFlow extends Construct {
       metricsNamespace: this.props.metricsNamespace,
       timeout: options.timeout ?? Duration.minutes(1),
       environment: { ...this.environment, ...options.environment },
+      deadLetterQueue: options.deadLetterQueue,
     });
     this.props.registry.grantReadWrite(fn);
-    if (!options.asynchronous) {
+    if (!options.deadLetterQueue) {
       acknowledge(
         fn,
         'Serverless-LambdaDLQ',

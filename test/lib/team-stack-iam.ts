@@ -1,25 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
-import { actionsOf, identityStatements } from './monitoring/iam';
-
-/** Actions with no resource-level permissions: the only ones a team stack may allow on Resource '*'. */
-const RESOURCELESS = new Set([
-  'xray:PutTraceSegments',
-  'xray:PutTelemetryRecords',
-  'xray:GetSamplingRules',
-  'xray:GetSamplingTargets',
-  'dynamodb:ListStreams',
-  'ecr:GetAuthorizationToken',
-  'cloudwatch:PutMetricData',
-  'logs:CreateLogDelivery',
-  'logs:GetLogDelivery',
-  'logs:UpdateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:DescribeResourcePolicies',
-  'logs:DescribeLogGroups',
-  'sagemaker:ListTags',
-]);
+import { actionsOf, identityStatements, RESOURCELESS_ACTIONS } from './monitoring/iam';
 
 /**
  * What the cdk-nag acknowledgements of `Resource::*` promise (lib/private/nag.ts callers cite this check): no identity
@@ -34,7 +14,7 @@ export function iamWildcardProblems(template: Template): string[] {
     const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
     return [
       ...actions.filter((action) => /(^\*$|:\*$)/.test(action)).map((action) => `action ${action} is a wildcard`),
-      ...(resources.includes('*') ? actions.filter((a) => !RESOURCELESS.has(a)).map((a) => `${a} on Resource "*" has resource-level permissions`) : []),
+      ...(resources.includes('*') ? actions.filter((a) => !RESOURCELESS_ACTIONS.has(a)).map((a) => `${a} on Resource "*" has resource-level permissions`) : []),
     ];
   });
 }

@@ -19,4 +19,22 @@ export const actionsOf = (statement: PolicyStatementJson): string[] =>
   Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 
 /** Actions that exist only without resource-level permissions, so `Resource: '*'` is the only way to allow them. */
-export const RESOURCELESS_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+export const RESOURCELESS_ACTIONS = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'dynamodb:ListStreams',
+  'ecr:GetAuthorizationToken',
+  'cloudwatch:PutMetricData',
+  'cloudwatch:GetMetricData',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  'sagemaker:ListTags',
+]);
