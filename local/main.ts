@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadTeamConfig, TeamConfigError } from '../lib/team-config';
+import { describeChangeSet } from './assembly/change-set';
 import { buildConsole } from './console/build';
 import { runFaultDrills } from './driver/fault-drills';
 import { runLoop } from './driver/full-loop';
@@ -16,6 +17,7 @@ import { LoopSession } from './driver/loop-session';
 import { parseOptions, UsageError } from './driver/options';
 import { watchExecutions } from './driver/progress';
 import { listenForStopSignals } from './driver/stop-signals';
+import { requestStackUpdate, StackUpdateFailedError, TwinNotRunningError } from './driver/stack-update-client';
 import { synthesize } from './driver/synth';
 import { DatasetError, teamDataset } from './driver/team-dataset';
 import { checkAssemblyHasTeam, WrongStackError } from './driver/team-stack';
@@ -55,9 +57,10 @@ async function main(): Promise<number> {
     process.exit(waitingForCtrlC ? 0 : 128 + constants.signals[signal]);
   });
 
-  const cdkOut = resolve(PROJECT_ROOT, options.cdkOut);
+  // An update synthesizes into a directory of its own: the running twin's functions run from the assets of its cdk.out.
+  const cdkOut = options.update && options.synth ? resolve(PROJECT_ROOT, '.local', 'stack-updates', new Date().toISOString().replace(/[:.]/g, '-')) : resolve(PROJECT_ROOT, options.cdkOut);
   if (options.synth) {
-    log(`synthesizing team ${team} (cdk synth -c team=${team} -> ${options.cdkOut}) ...`);
+    log(`synthesizing team ${team} (cdk synth -c team=${team} -> ${cdkOut}) ...`);
     const print = (line: string) => {
       if (options.verbose || /^Bundling asset/.test(line)) log(`  synth | ${line}`);
     };
@@ -65,6 +68,7 @@ async function main(): Promise<number> {
     log(`synthesized in ${elapsed()}`);
   }
   checkAssemblyHasTeam(cdkOut, team);
+  if (options.update) return applyToRunningTwin(resolve(PROJECT_ROOT, options.stateFile), cdkOut, log);
   // A headless run starts from nothing and keeps its data apart from the interactive twin's.
   const dataDirectory = resolve(PROJECT_ROOT, options.dataDir ?? (headless ? '.local/headless' : '.local/data'));
   if (options.fresh || headless) rmSync(dataDirectory, { recursive: true, force: true });
@@ -135,6 +139,20 @@ async function runHeadless(
   }
 }
 
+/** `--update`: the running twin applies the cloud assembly as a stack update; its change set is printed. */
+async function applyToRunningTwin(stateFile: string, cdkOut: string, log: (line: string) => void): Promise<number> {
+  try {
+    const changeSet = await requestStackUpdate(stateFile, cdkOut);
+    log('stack update applied to the running twin:');
+    for (const line of describeChangeSet(changeSet)) log(`  ${line}`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof StackUpdateFailedError)) throw err;
+    log(`stack update failed (${err.code}): ${err.message}`);
+    return 1;
+  }
+}
+
 /** --team, else cdk.json's context "team" (what `cdk synth` without -c would use). */
 function teamName(team: string | undefined): string {
   const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: { team?: string } };
@@ -150,7 +168,8 @@ function teamConfigFile(team: string): string {
 }
 
 /** Mistakes the user fixes (options, config, data, a cdk.out of another team): the message, exit 2. */
-const isUsersToFix = (err: unknown) => err instanceof UsageError || err instanceof TeamConfigError || err instanceof DatasetError || err instanceof WrongStackError;
+const isUsersToFix = (err: unknown) =>
+  err instanceof UsageError || err instanceof TeamConfigError || err instanceof DatasetError || err instanceof WrongStackError || err instanceof TwinNotRunningError;
 
 main().then(
   (code) => process.exit(code),

@@ -32,6 +32,8 @@ export const optionsSchema = z
     verbose: z.boolean().default(false),
     faultDrills: z.boolean().default(false),
     traffic: z.boolean().default(true),
+    /** Apply the (re)synthesized app to the twin already running (found through the state file), then exit. */
+    update: z.boolean().default(false),
   })
   .strict();
 export type DriverOptions = z.output<typeof optionsSchema>;
@@ -53,11 +55,13 @@ const FLAGS: Record<string, { key: keyof DriverOptions; boolean?: true }> = {
   '--verbose': { key: 'verbose', boolean: true },
   '--fault-drills': { key: 'faultDrills', boolean: true },
   '--no-traffic': { key: 'traffic', boolean: true },
+  '--update': { key: 'update', boolean: true },
 };
 
 export const USAGE = `usage: npm start -- [--auto-approve] [--until trained|deployed|retrained] [--time-scale N] [--port N]
                       [--data-dir DIR] [--cdk-out DIR] [--state-file FILE] [--team NAME] [--dataset FILE.csv|FILE.parquet] [--drift-shift K]
-                      [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills] [--no-traffic]`;
+                      [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills] [--no-traffic]
+       npm start -- --update [--team NAME] [--no-synth] [--cdk-out DIR] [--state-file FILE]`;
 
 export class UsageError extends Error {
   constructor(message: string) {
