@@ -8,13 +8,24 @@ import {
 /** Requests one function version served through the alias since the canary started, and how many failed. */
 export interface VersionTraffic {
   invocations: number;
+  /** Failed requests: the function's own errors (crashes, timeouts) and the 5xx answers the handler returned. */
   errors: number;
+}
+
+/** The canary: the function version the alias sends its share to, and the model version it serves. */
+export interface CanaryTarget {
+  functionVersion: string;
+  modelVersion: number;
 }
 
 /** What the canary watch reads; CloudWatch below, the twin's CloudWatch API in tests. */
 export interface CanaryMetrics {
-  /** Lambda's own Invocations and Errors of `functionVersion` behind the alias (the ExecutedVersion dimension). */
-  versionTraffic(functionVersion: string, since: Date, until: Date): Promise<VersionTraffic>;
+  /**
+   * Lambda's own Invocations and Errors of the function version behind the alias (the ExecutedVersion dimension),
+   * plus the handler's InvocationErrors (5xx answers, which Lambda counts as successful invocations) of the model
+   * version.
+   */
+  versionTraffic(canary: CanaryTarget, since: Date, until: Date): Promise<VersionTraffic>;
   /** Which of `alarmNames` are in ALARM now. */
   alarmsInAlarm(alarmNames: readonly string[]): Promise<string[]>;
 }
@@ -30,29 +41,39 @@ export class CloudWatchCanaryMetrics implements CanaryMetrics {
     private readonly client: CloudWatchClient,
     private readonly functionName: string,
     private readonly aliasName: string,
+    /** Where the inference handler publishes its metrics (`MLOps/<team>`), and the model it serves. */
+    private readonly handlerMetrics: { namespace: string; model: string },
   ) {}
 
-  async versionTraffic(functionVersion: string, since: Date, until: Date): Promise<VersionTraffic> {
-    const dimensions = [
+  async versionTraffic(canary: CanaryTarget, since: Date, until: Date): Promise<VersionTraffic> {
+    const perVersion = [
       { Name: 'FunctionName', Value: this.functionName },
       { Name: 'Resource', Value: `${this.functionName}:${this.aliasName}` },
-      { Name: 'ExecutedVersion', Value: functionVersion },
+      { Name: 'ExecutedVersion', Value: canary.functionVersion },
     ];
-    const query = (id: string, metricName: string): MetricDataQuery => ({
+    const perModelVersion = [
+      { Name: 'Model', Value: this.handlerMetrics.model },
+      { Name: 'ModelVersion', Value: String(canary.modelVersion) },
+    ];
+    const query = (id: string, namespace: string, metricName: string, dimensions: typeof perVersion): MetricDataQuery => ({
       Id: id,
-      MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: dimensions }, Period: PERIOD_SECONDS, Stat: 'Sum' },
+      MetricStat: { Metric: { Namespace: namespace, MetricName: metricName, Dimensions: dimensions }, Period: PERIOD_SECONDS, Stat: 'Sum' },
     });
     // From the start of the canary's first minute to the end of the current one.
     const start = new Date(Math.floor(since.getTime() / 60_000) * 60_000);
     const end = new Date(Math.ceil((until.getTime() + 1) / 60_000) * 60_000);
-    const totals: Record<string, number> = { invocations: 0, errors: 0 };
+    const totals: Record<string, number> = { invocations: 0, errors: 0, answered5xx: 0 };
     let NextToken: string | undefined;
     do {
       const page = await this.client.send(
         new GetMetricDataCommand({
           StartTime: start,
           EndTime: end,
-          MetricDataQueries: [query('invocations', 'Invocations'), query('errors', 'Errors')],
+          MetricDataQueries: [
+            query('invocations', 'AWS/Lambda', 'Invocations', perVersion),
+            query('errors', 'AWS/Lambda', 'Errors', perVersion),
+            query('answered5xx', this.handlerMetrics.namespace, 'InvocationErrors', perModelVersion),
+          ],
           NextToken,
         }),
       );
@@ -61,7 +82,7 @@ export class CloudWatchCanaryMetrics implements CanaryMetrics {
       }
       NextToken = page.NextToken;
     } while (NextToken);
-    return { invocations: totals.invocations, errors: totals.errors };
+    return { invocations: totals.invocations, errors: totals.errors + totals.answered5xx };
   }
 
   async alarmsInAlarm(alarmNames: readonly string[]): Promise<string[]> {

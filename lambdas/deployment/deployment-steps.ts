@@ -88,14 +88,14 @@ export class DeploymentSteps {
     await this.requireOwnDeployment(input);
     const { metrics, errorRatePercent, alarmNames } = this.canary;
     const [traffic, inAlarm] = await Promise.all([
-      metrics.versionTraffic(input.functionVersion, new Date(input.since), new Date()),
+      metrics.versionTraffic({ functionVersion: input.functionVersion, modelVersion: input.version }, new Date(input.since), new Date()),
       metrics.alarmsInAlarm(alarmNames),
     ]);
     const observedPercent = traffic.invocations > 0 ? (100 * traffic.errors) / traffic.invocations : 0;
     const problems = [
       ...(inAlarm.length ? [`alarms in ALARM: ${inAlarm.join(', ')}`] : []),
       ...(observedPercent > errorRatePercent
-        ? [`function version ${input.functionVersion} failed ${traffic.errors} of its ${traffic.invocations} requests (${round(observedPercent)}% > ${errorRatePercent}%)`]
+        ? [`v${input.version} (function version ${input.functionVersion}) failed ${traffic.errors} of its ${traffic.invocations} requests (${round(observedPercent)}% > ${errorRatePercent}%)`]
         : []),
     ];
     return {

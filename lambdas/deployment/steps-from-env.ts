@@ -20,7 +20,10 @@ function canaryPolicyFromEnv(): CanaryPolicy | undefined {
   const errorRatePercent = Number(percent);
   if (!(errorRatePercent >= 0 && errorRatePercent <= 100)) throw new Error(`CANARY_ERROR_RATE_PERCENT must be a percentage, got "${percent}"`);
   return {
-    metrics: new CloudWatchCanaryMetrics(new CloudWatchClient({}), requiredEnv('INFERENCE_FUNCTION_NAME'), requiredEnv('INFERENCE_ALIAS_NAME')),
+    metrics: new CloudWatchCanaryMetrics(new CloudWatchClient({}), requiredEnv('INFERENCE_FUNCTION_NAME'), requiredEnv('INFERENCE_ALIAS_NAME'), {
+      namespace: requiredEnv('METRICS_NAMESPACE'),
+      model: requiredEnv('MODEL_NAME'),
+    }),
     errorRatePercent,
     alarmNames: alarmNamesSchema.parse(JSON.parse(optionalEnv('CANARY_ALARM_NAMES', '[]'))),
   };

@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('the CloudWatch API of the twin, through the unchanged SDK', () => {
-  it("sums one function version's own invocations and errors behind the alias since a time (the canary watch's read)", async () => {
+  it("sums one function version's own invocations and errors behind the alias, and its model's 5xx answers, since a time (the canary watch's read)", async () => {
     const now = Date.now();
     const put = (version: string, metricName: string, ago: number) =>
       store.put({ namespace: 'AWS/Lambda', metricName, dimensions: perVersion(version), timestamp: now - ago, value: 1 });
@@ -56,15 +56,20 @@ describe('the CloudWatch API of the twin, through the unchanged SDK', () => {
     put('7', 'Invocations', 10 * 60_000);
     // Version 6 (the live one) served much more, all fine: it must not dilute the canary's rate.
     for (let i = 0; i < 50; i++) put('6', 'Invocations', i * 1000);
+    // The canary's model (v3) also answered one request with a 5xx, which Lambda counts as a successful invocation.
+    const handler = (modelVersion: string, value: number) =>
+      store.put({ namespace: 'MLOps/shop', metricName: 'InvocationErrors', dimensions: { Model: 'churn', ModelVersion: modelVersion }, timestamp: now - 500, value });
+    handler('3', 1);
+    handler('2', 7);
 
-    const metrics = new CloudWatchCanaryMetrics(client, FUNCTION, 'live');
-    expect(await metrics.versionTraffic('7', new Date(now - 3 * 60_000), new Date(now))).toEqual({ invocations: 4, errors: 3 });
-    expect(await metrics.versionTraffic('6', new Date(now - 3 * 60_000), new Date(now))).toEqual({ invocations: 50, errors: 0 });
-    expect(await metrics.versionTraffic('8', new Date(now - 3 * 60_000), new Date(now))).toEqual({ invocations: 0, errors: 0 });
+    const metrics = new CloudWatchCanaryMetrics(client, FUNCTION, 'live', { namespace: 'MLOps/shop', model: 'churn' });
+    expect(await metrics.versionTraffic({ functionVersion: '7', modelVersion: 3 }, new Date(now - 3 * 60_000), new Date(now))).toEqual({ invocations: 4, errors: 4 });
+    expect(await metrics.versionTraffic({ functionVersion: '6', modelVersion: 1 }, new Date(now - 3 * 60_000), new Date(now))).toEqual({ invocations: 50, errors: 0 });
+    expect(await metrics.versionTraffic({ functionVersion: '8', modelVersion: 4 }, new Date(now - 3 * 60_000), new Date(now))).toEqual({ invocations: 0, errors: 0 });
   });
 
   it('names the alarms in ALARM', async () => {
-    const metrics = new CloudWatchCanaryMetrics(client, FUNCTION, 'live');
+    const metrics = new CloudWatchCanaryMetrics(client, FUNCTION, 'live', { namespace: 'MLOps/shop', model: 'churn' });
     expect(await metrics.alarmsInAlarm(['errors-warning', 'latency-warning'])).toEqual([]);
     const now = Date.now();
     store.put({ namespace: 'Shop', metricName: 'errors-warning', dimensions: {}, timestamp: now - 1000, value: 5 });
