@@ -1,5 +1,5 @@
-import { isCustomResource, type StackResolver } from './intrinsics';
-import { namePropertyOf } from './resource-identity';
+import { IntrinsicError, isCustomResource, type StackResolver } from './intrinsics';
+import { namePropertyOf, UnsupportedAttributeError } from './resource-identity';
 import type { SynthesizedApp } from './synthesized-app';
 import { replacingProperties } from './update-behaviour';
 
@@ -126,7 +126,7 @@ function stackChanges(old: StackResolver | undefined, next: StackResolver | unde
       changes.push({ stackName, logicalId, type, action: 'create', changedProperties: [], retained: false });
       continue;
     }
-    const changed = changedProperties(old!.properties(logicalId), next!.properties(logicalId));
+    const changed = comparedProperties(old!, next!, logicalId);
     if (!changed.length) continue;
     if (isCustomResource(type) && changed.includes('ServiceToken')) throw new StackUpdateError(`${logicalId}: Modifying service token is not allowed.`);
     const replace = replacingProperties(type, changed).length > 0;
@@ -201,6 +201,19 @@ function pinVersionNumbers(app: SynthesizedApp): void {
 
 function existing(stack: StackResolver): string[] {
   return Object.keys(stack.stack.template.Resources).filter((id) => stack.exists(id));
+}
+
+/**
+ * The properties that differ, resolved; for a resource whose properties the twin cannot resolve (an attribute of a
+ * type it does not run, such as a VPC's CidrBlock), the template's own text is compared instead.
+ */
+function comparedProperties(old: StackResolver, next: StackResolver, logicalId: string): string[] {
+  try {
+    return changedProperties(old.properties(logicalId), next.properties(logicalId));
+  } catch (err) {
+    if (!(err instanceof UnsupportedAttributeError) && !(err instanceof IntrinsicError)) throw err;
+    return changedProperties(old.resource(logicalId).Properties ?? {}, next.resource(logicalId).Properties ?? {});
+  }
 }
 
 function changedProperties(before: Record<string, unknown>, after: Record<string, unknown>): string[] {

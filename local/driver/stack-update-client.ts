@@ -34,6 +34,8 @@ const summarySchema = z.object({
 const answerSchema = z.union([
   z.object({ changeSet: z.array(summarySchema) }),
   z.object({ error: z.string(), message: z.string() }),
+  // The twin's server answers an unexpected failure as 500 { message }.
+  z.object({ message: z.string() }).transform(({ message }) => ({ error: 'TwinError', message })),
 ]);
 
 /**

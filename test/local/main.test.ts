@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleConfig } from '../helpers/synth';
 import { synthesizeTeamAssembly } from '../helpers/twin';
+import { Twin } from '../../local/twin';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
@@ -157,5 +158,30 @@ describe('npm start runs the team it is asked for', () => {
     expect((await run.exited).code).toBe(2);
     expect(run.output()).toContain('team maintenance (model machine-fault) needs its own data: pass --dataset <file.csv|file.parquet>');
     expect(existsSync(join(scratch, 'never-synthesized'))).toBe(false);
+  }, 120_000);
+});
+
+describe('npm start -- --update applies the app to the twin already running', () => {
+  it('prints the change set of the twin named by the state file, and exits 0', async () => {
+    // GIVEN a twin of the example team running with a state file
+    const stateFile = join(scratch, 'update-twin.json');
+    const twin = await Twin.start({ cdkOut, dataDirectory: join(scratch, 'update-data'), stateFile });
+    try {
+      // WHEN the same cloud assembly is applied to it
+      const run = npmStart(['--update', '--no-synth', '--cdk-out', cdkOut, '--state-file', stateFile]);
+      const { code } = await run.exited;
+      // THEN the change set says nothing changed, and the twin is still up
+      expect(run.output()).toContain('stack update applied to the running twin:\n  Mlops-fraud: no changes');
+      expect(code).toBe(0);
+      expect(twin.timeline.entries.some((e) => e.message === 'stack update: Mlops-fraud: no changes')).toBe(true);
+    } finally {
+      await twin.stop();
+    }
+  }, 300_000);
+
+  it('exits 2 saying no twin is running when there is no state file', async () => {
+    const run = npmStart(['--update', '--no-synth', '--cdk-out', cdkOut, '--state-file', join(scratch, 'nobody.json')]);
+    expect((await run.exited).code).toBe(2);
+    expect(run.output()).toContain(`no twin is running: ${join(scratch, 'nobody.json')} does not exist (start one with npm start)`);
   }, 120_000);
 });
