@@ -1,4 +1,4 @@
-import { RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import { CustomResource, RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -73,6 +73,18 @@ describe('planStackUpdate', () => {
   it('refuses a change of resource type under the same logical id', () => {
     expect(() => planStackUpdate(build({}), build({ queueIsTopic: true }), () => 0)).toThrow(
       'Update of resource type is not permitted. The new template modifies resource type of the following resources: [Thing]',
+    );
+  });
+
+  it('refuses a new ServiceToken for a custom resource, with CloudFormation\'s message', () => {
+    const withToken = (token: string) =>
+      readApp(
+        synthesize((stack: Stack) => {
+          new CustomResource(stack, 'Thing', { serviceToken: token, resourceType: 'Custom::Thing' });
+        }),
+      );
+    expect(() => planStackUpdate(withToken('arn:aws:lambda:us-east-1:000000000000:function:a'), withToken('arn:aws:lambda:us-east-1:000000000000:function:b'), () => 0)).toThrow(
+      'Thing: Modifying service token is not allowed.',
     );
   });
 

@@ -1,3 +1,4 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
@@ -23,4 +24,23 @@ describe('WorkerPool', () => {
       payload: { errorType: 'Runtime.Unavailable', errorMessage: 'the local twin is stopping' },
     });
   });
+
+  it('drained, finishes the invocation it is running and then stops its environments', async () => {
+    // GIVEN a pool running a slow invocation
+    const root = mkdtempSync(join(tmpdir(), 'drain-'));
+    writeFileSync(join(root, 'index.js'), 'exports.handler = async (e) => { await new Promise((r) => setTimeout(r, e.ms)); return process.pid; };');
+    const pool = new WorkerPool(spec(root));
+    const running = pool.invoke({ ms: 800 }, 'arn:aws:lambda:eu-west-1:123456789012:function:slow');
+    await new Promise((r) => setTimeout(r, 300));
+    // WHEN it is drained (a configuration change retires $LATEST's environments)
+    pool.drain();
+    // THEN the invocation completes, and its process is gone afterwards
+    const outcome = await running;
+    expect(outcome.ok).toBe(true);
+    const pid = (outcome as { payload: number }).payload;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(() => process.kill(pid, 0)).toThrow();
+    rmSync(root, { recursive: true, force: true });
+  });
 });
+
