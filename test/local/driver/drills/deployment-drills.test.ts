@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { abortDrill, canaryRollbackDrill, concurrentApprovalsDrill, restoreDrill } from '../../../../local/driver/drills/deployment-drills';
+import { drillRegistry } from '../../../../local/driver/drills/drill-support';
+import { runLoop } from '../../../../local/driver/full-loop';
+import { LoopSession } from '../../../../local/driver/loop-session';
+import { teamDataset } from '../../../../local/driver/team-dataset';
+import { startTeamTwin, type TeamTwin } from '../../../helpers/twin';
+
+/**
+ * The deployment flow's drills on the example team's synthesized stack in the twin, in the order `--fault-drills` runs
+ * them, each after the previous left a live version. Time x60: a 5-minute canary bake lasts 5 s, longer than the
+ * inference handler's once-a-second metric flush, as a real bake is longer than CloudWatch's metric delay.
+ */
+describe('deployment drills', () => {
+  let team: TeamTwin;
+  let session: LoopSession;
+  const scratch = mkdtempSync(join(tmpdir(), 'drills-'));
+
+  beforeAll(async () => {
+    team = await startTeamTwin({ timeScale: 60, stateFile: join(scratch, 'twin.json') });
+    session = new LoopSession(team.twin, team.config);
+    await runLoop(session, { until: 'deployed', dataset: teamDataset(team.config, { rows: 4000 }), driftShift: 2, report: () => undefined });
+  }, 600_000);
+
+  afterAll(async () => {
+    session?.close();
+    await team?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const audit = async (version: number) => (await drillRegistry(session).getVersionDetail(session.model, version)).audit.map((a) => `${a.from}->${a.to}`);
+
+  it('two approvals at once: one deploys, the other waits its turn and deploys after it, nothing rolled back', async () => {
+    const result = await concurrentApprovalsDrill(session);
+    expect(result.ok, result.line).toBe(true);
+    expect(await audit(2)).toEqual(['null->pending_approval', 'pending_approval->approved', 'approved->deploying', 'deploying->live', 'live->retired']);
+  }, 300_000);
+
+  it('mlops models rollback takes the Restore path: the previous version is live and served again', async () => {
+    const result = await restoreDrill(session);
+    expect(result.ok, result.line).toBe(true);
+  }, 300_000);
+
+  it('an abort mid-canary stops the execution, rolls the version back, puts the alias back, and the next approval deploys', async () => {
+    const result = await abortDrill(session);
+    expect(result.ok, result.line).toBe(true);
+  }, 300_000);
+
+  it('a canary that fails live requests is rolled back by the canary watch while the live version serves', async () => {
+    const result = await canaryRollbackDrill(session);
+    expect(result.ok, result.line).toBe(true);
+  }, 300_000);
+});
