@@ -11,6 +11,7 @@ import { LambdaInference } from './lambda-inference';
 import { MlopsDashboard } from './mlops-dashboard';
 import { ModelRegistry } from './model-registry';
 import { AlarmNotificationTopic } from './monitoring/alarm-actions';
+import { nameDeadLetterAlarms } from './private/queues';
 import type { TeamConfig } from './team-config';
 import { TrainingPipeline } from './training-pipeline';
 
@@ -158,6 +159,8 @@ export class MlopsTeamStack extends Stack {
       alarmActions,
       servedVersion: inference.kind === 'eks' ? inference.modelVersion : undefined,
     });
+    // Every dead-letter queue of the constructs above has an alarm; named and notified like the tiers' alarms.
+    nameDeadLetterAlarms(this, { team, model: modelName }, alarmActions);
 
     this.dashboard = new MlopsDashboard(this, 'Dashboard', {
       team,
