@@ -23,10 +23,14 @@ import { DynamoDbService } from './services/dynamodb/dynamodb-service';
 import { TableStreams } from './services/dynamodb/table-streams';
 import { EventBuses } from './services/events/event-buses';
 import { DeliveryStreams } from './services/firehose/delivery-streams';
+import { AsyncInvocations } from './services/lambda/async-invocations';
 import { FunctionUrls } from './services/lambda/function-urls';
 import { lambdaApiRoute } from './services/lambda/lambda-api';
 import { type InvocationRecord, LambdaService } from './services/lambda/lambda-service';
 import { S3Service } from './services/s3/s3-service';
+import type { MessageAttributeValue } from './services/sqs/message-md5';
+import { sqsOperations } from './services/sqs/sqs-api';
+import { SqsQueues } from './services/sqs/sqs-queues';
 import { sfnOperations } from './services/states/sfn-api';
 import { StateMachines } from './services/states/state-machines';
 import { STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE } from './services/states/status-change-event';
@@ -86,6 +90,8 @@ export class Twin {
   dynamodb!: DynamoDbService;
   s3!: S3Service;
   lambda!: LambdaService;
+  asyncInvocations!: AsyncInvocations;
+  sqs!: SqsQueues;
   states!: StateMachines;
   events!: EventBuses;
   alarms!: Alarms;
@@ -126,15 +132,17 @@ export class Twin {
       (name, version, line) => this.onFunctionLine(name, version, line),
       (record) => this.recordInvocationMetrics(record),
     );
+    this.sqs = new SqsQueues(this.app, this.clock, this.timeline, (datapoint) => this.metrics.put(datapoint));
+    const sendToQueue = (arn: string, body: string, messageAttributes: Record<string, MessageAttributeValue>) =>
+      void this.sqs.send(this.sqs.byArn(arn), body, { messageAttributes });
+    this.asyncInvocations = new AsyncInvocations(this.app, this.lambda, this.clock, this.timeline, sendToQueue);
     this.states = new StateMachines(this.app, this.clock, this.timeline);
     this.events = new EventBuses(this.app, this.clock, this.timeline, {
-      invokeFunction: async (arn, event) => {
-        const { outcome } = await this.lambda.invoke(arn, event);
-        return outcome.ok ? { ok: true } : { ok: false, error: `${outcome.payload.errorType}: ${outcome.payload.errorMessage}` };
-      },
+      invokeFunction: async (arn, event) => void this.asyncInvocations.invoke(arn, event),
       startExecution: async (arn, input) => {
         this.states.start(arn, JSON.parse(input));
       },
+      sendToDeadLetterQueue: sendToQueue,
     });
     this.states.onStatusChange((detail) => this.events.emit(STATUS_CHANGE_SOURCE, STATUS_CHANGE_DETAIL_TYPE, detail, [detail.executionArn]));
     this.alarms = new Alarms(this.app, this.metrics, this.clock, this.timeline);
@@ -186,6 +194,7 @@ export class Twin {
     this.server.jsonService('AWSStepFunctions', sfnOperations(this.states));
     this.server.jsonService('AWSEvents', this.events.operations());
     this.server.jsonService('Firehose_20150804', this.firehose.operations());
+    this.server.jsonService('AmazonSQS', sqsOperations(this.sqs));
     this.server.jsonService('GraniteServiceVersion20100801', cloudWatchOperations(this.metrics, this.alarms));
     this.server.route(lambdaApiRoute(this.lambda, env));
     this.server.route(this.urls.route());
@@ -198,6 +207,7 @@ export class Twin {
     await this.streams.start();
     this.events.start();
     this.alarms.start();
+    this.sqs.start();
     // Custom resources run once the services their functions call are up, as the last resources CloudFormation creates.
     await customResources.createAll(this.app);
     this.updater = new StackUpdater(this.reconcilers(), customResources, this.timeline, (name) => this.lambda.latestVersionNumber(name));
@@ -232,7 +242,9 @@ export class Twin {
     return [
       { reconcile: (c) => this.dynamodb.reconcile(c), cleanUp: (c) => this.dynamodb.cleanUp(c) },
       { reconcile: (c) => this.s3.reconcile(c), cleanUp: (c) => this.s3.cleanUp(c, this.timeline) },
+      { reconcile: (c) => this.sqs.reconcile(c.newApp) },
       { reconcile: (c) => this.lambda.reconcile(c), cleanUp: (c) => this.lambda.cleanUp(c) },
+      { reconcile: (c) => this.asyncInvocations.reconcile(c.newApp) },
       { reconcile: (c) => this.urls.reconcile(c.newApp) },
       { reconcile: (c) => this.streams?.reconcile(c.newApp, this.dynamodb.tables) },
       { reconcile: (c) => reconcileStateMachines(this.states, c.newApp, this.clock, this.timeline) },
@@ -257,6 +269,7 @@ export class Twin {
     this.streams?.stop();
     this.events?.stop();
     this.alarms?.stop();
+    this.sqs?.stop();
     await this.firehose?.flushAll();
     this.firehose?.stop();
     for (const execution of this.states?.executions ?? []) if (execution.status === 'RUNNING') this.states.stopExecution(execution.executionArn, 'Twin.Stopped', 'the twin stopped');

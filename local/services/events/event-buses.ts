@@ -7,6 +7,7 @@ import { AwsServiceError } from '../../http/twin-server';
 import { type EventPattern, EventPatternError, compileEventPattern, matchesPattern, parseEventPattern } from './event-pattern';
 import { nextCronTime, parseSchedule } from './schedule-expression';
 import { type TargetInputSpec, targetInput } from './target-input';
+import { type DeliveryFailure, deadLetterAttributes, deliveryFailure, nextAttempt } from './target-delivery-failure';
 
 export interface EventEnvelope {
   version: '0';
@@ -23,6 +24,8 @@ export interface EventEnvelope {
 interface Target extends TargetInputSpec {
   readonly Id: string;
   readonly Arn: string;
+  readonly RetryPolicy?: { readonly MaximumRetryAttempts?: number; readonly MaximumEventAgeInSeconds?: number };
+  readonly DeadLetterConfig?: { readonly Arn?: string };
 }
 
 interface Rule {
@@ -34,18 +37,23 @@ interface Rule {
   readonly targets: Target[];
 }
 
-/** Where targets of each kind are delivered; the twin wires these to its services. */
+/**
+ * Where targets of each kind are delivered; the twin wires these to its services. A delivery that the target's service
+ * refuses throws an error named by that service's error code (e.g. ResourceNotFoundException).
+ */
 export interface TargetDelivery {
-  invokeFunction(arn: string, event: unknown): Promise<{ ok: boolean; error?: string }>;
+  /** An asynchronous invocation (InvocationType Event): it returns once Lambda accepted the event. */
+  invokeFunction(arn: string, event: unknown): Promise<void>;
   startExecution(stateMachineArn: string, input: string): Promise<void>;
+  /** SendMessage to a dead-letter queue by its ARN. */
+  sendToDeadLetterQueue(queueArn: string, body: string, attributes: Record<string, { DataType: string; StringValue: string }>): void;
 }
-
-const LAMBDA_ASYNC_RETRIES = 2;
 
 /**
  * AWS::Events::EventBus and ::Rule: PutEvents onto a bus (the default bus always exists), EventPattern matching,
- * schedule rules on the twin's clock, and targets (Lambda functions invoked asynchronously with Lambda's two
- * retries, Step Functions executions started, other targets recorded in the timeline only).
+ * schedule rules on the twin's clock, and targets (Lambda functions invoked asynchronously, Step Functions executions
+ * started, other targets recorded in the timeline only). A delivery the target's service refuses is retried per the
+ * target's RetryPolicy, then goes to its DeadLetterConfig queue (see target-delivery-failure.ts).
  */
 export class EventBuses {
   readonly rules: Rule[] = [];
@@ -182,26 +190,41 @@ export class EventBuses {
   private deliver(rule: Rule, event: EventEnvelope): void {
     for (const target of rule.targets) {
       const input = targetInput(target, event as unknown as Record<string, unknown>, rule);
-      void this.deliverOne(rule, target, input);
+      void this.deliverOne(rule, target, input, event, Date.now(), 0);
     }
   }
 
-  private async deliverOne(rule: Rule, target: Target, input: string): Promise<void> {
+  private async deliverOne(rule: Rule, target: Target, input: string, event: EventEnvelope, firstAttemptAt: number, retries: number): Promise<void> {
     const service = target.Arn.split(':')[2];
     try {
-      if (service === 'lambda') {
-        for (let attempt = 0; attempt <= LAMBDA_ASYNC_RETRIES; attempt++) {
-          const result = await this.delivery.invokeFunction(target.Arn, JSON.parse(input));
-          if (result.ok) return;
-          this.timeline.add('warning', `rule ${rule.name}: ${target.Arn.split(':')[6]} failed (attempt ${attempt + 1}): ${result.error}`);
-        }
-      } else if (service === 'states') {
-        await this.delivery.startExecution(target.Arn, input);
-      } else {
-        this.timeline.add('event', `rule ${rule.name}: target ${target.Arn} (${service}) is recorded only`);
-      }
+      if (service === 'lambda') await this.delivery.invokeFunction(target.Arn, JSON.parse(input));
+      else if (service === 'states') await this.delivery.startExecution(target.Arn, input);
+      else this.timeline.add('event', `rule ${rule.name}: target ${target.Arn} (${service}) is recorded only`);
     } catch (err) {
-      this.timeline.add('error', `rule ${rule.name}: delivery to ${target.Arn} failed: ${(err as Error).message}`);
+      const failure = deliveryFailure(err as Error);
+      const next = nextAttempt(failure, target.RetryPolicy, retries, this.clock.scale * (Date.now() - firstAttemptAt));
+      this.timeline.add('warning', `rule ${rule.name}: delivery to ${target.Arn} failed (${failure.code}): ${failure.message}`);
+      if ('delayMs' in next) {
+        // Not in `timers`: a stack update restarts schedules, not deliveries under way (the twin's stop cancels them).
+        this.clock.after(next.delayMs, () => void this.deliverOne(rule, target, input, event, firstAttemptAt, retries + 1));
+        return;
+      }
+      this.deadLetter(rule, target, event, failure, retries, next.exhausted);
+    }
+  }
+
+  /** The event, as EventBridge puts it in the target's dead-letter queue, or dropped when the target has none. */
+  private deadLetter(rule: Rule, target: Target, event: EventEnvelope, failure: DeliveryFailure, retries: number, exhausted?: string): void {
+    const queueArn = target.DeadLetterConfig?.Arn;
+    if (!queueArn) {
+      this.timeline.add('error', `rule ${rule.name}: event ${event.id} to ${target.Arn} dropped (no dead-letter queue)`);
+      return;
+    }
+    try {
+      this.delivery.sendToDeadLetterQueue(queueArn, JSON.stringify(event), deadLetterAttributes(rule.arn, target.Arn, failure, retries, exhausted));
+      this.timeline.add('event', `rule ${rule.name}: event ${event.id} to ${target.Arn} -> dead-letter queue ${queueArn.split(':')[5]} (${failure.code})`);
+    } catch (err) {
+      this.timeline.add('error', `rule ${rule.name}: dead-letter queue ${queueArn} refused event ${event.id}: ${(err as Error).message}`);
     }
   }
 

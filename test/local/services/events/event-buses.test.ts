@@ -7,8 +7,9 @@ import { EventPatternError } from '../../../../local/services/events/event-patte
 import { readApp, synthesize } from '../../support/synth';
 
 const noDelivery = {
-  invokeFunction: async () => ({ ok: true }),
+  invokeFunction: async () => undefined,
   startExecution: async () => undefined,
+  sendToDeadLetterQueue: () => undefined,
 };
 
 function busesFor(eventPattern: unknown): EventBuses {

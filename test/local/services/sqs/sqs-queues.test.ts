@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { CfnOutput, Duration, type Stack } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS } from '../../../../local/services/aws-environment';
+import { md5OfMessageAttributes } from '../../../../local/services/sqs/message-md5';
+import { Twin } from '../../../../local/twin';
+import { synthesize } from '../../support/synth';
+
+/** 600x: a template minute is 100 ms, the queue's 30 s visibility timeout 50 ms. */
+const TIME_SCALE = 600;
+
+describe('SQS in the twin, through the unchanged AWS SDK', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'sqs-'));
+  let twin: Twin;
+  let client: SQSClient;
+  let QueueUrl: string;
+
+  beforeAll(async () => {
+    // GIVEN a queue with a generated name, as CloudFormation creates it
+    const cdkOut = synthesize((stack: Stack) => {
+      const queue = new sqs.Queue(stack, 'Orders', { visibilityTimeout: Duration.seconds(30) });
+      new CfnOutput(stack, 'QueueUrl', { value: queue.queueUrl });
+      new CfnOutput(stack, 'QueueName', { value: queue.queueName });
+      new CfnOutput(stack, 'QueueArn', { value: queue.queueArn });
+    }, 'SqsStack');
+    twin = await Twin.start({ cdkOut, dataDirectory: join(scratch, 'data'), timeScale: TIME_SCALE });
+    client = new SQSClient({ region: 'us-east-1', endpoint: twin.url, credentials: LOCAL_CREDENTIALS });
+    QueueUrl = twin.output('QueueUrl');
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await twin?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const approximate = async () =>
+    Number((await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages);
+
+  it('resolves the queue URL, name and ARN as CloudFormation does', async () => {
+    const name = twin.output('QueueName');
+    expect(name).toMatch(/^SqsStack-Orders[A-Z0-9]+-[A-Z0-9]{12}$/);
+    expect(QueueUrl).toBe(`https://sqs.us-east-1.amazonaws.com/000000000000/${name}`);
+    expect(twin.output('QueueArn')).toBe(`arn:aws:sqs:us-east-1:000000000000:${name}`);
+    expect((await client.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl).toBe(QueueUrl);
+  });
+
+  it('sends, receives (hidden for the visibility timeout) and deletes, with the MD5s the SDK checks', async () => {
+    const MessageAttributes = { Reason: { DataType: 'String', StringValue: 'late' }, Attempt: { DataType: 'Number', StringValue: '2' } };
+    const sent = await client.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"order":1}', MessageAttributes }));
+    expect(sent.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(MessageAttributes));
+    expect(await approximate()).toBe(1);
+
+    const first = await client.send(new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+    expect(first.Messages).toHaveLength(1);
+    expect(first.Messages![0]).toMatchObject({ MessageId: sent.MessageId, Body: '{"order":1}', MessageAttributes, Attributes: { ApproximateReceiveCount: '1' } });
+    // In flight: not visible to another receive, not counted as available.
+    expect((await client.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
+    expect(await approximate()).toBe(0);
+
+    // After the visibility timeout (30 template seconds) it is back, received a second time, without attributes not asked for.
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const again = await client.send(new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+    expect(again.Messages![0]).toMatchObject({ MessageId: sent.MessageId, Attributes: { ApproximateReceiveCount: '2' } });
+    expect(again.Messages![0].MessageAttributes).toBeUndefined();
+
+    await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: again.Messages![0].ReceiptHandle }));
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect((await client.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
+  });
+
+  it('long-polls until a message arrives', async () => {
+    const receiving = client.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 20 }));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'late arrival' }));
+    const received = await receiving;
+    expect(received.Messages?.[0].Body).toBe('late arrival');
+    await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: received.Messages![0].ReceiptHandle }));
+  });
+
+  it('purges a queue, once per 60 seconds', async () => {
+    await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'a' }));
+    await client.send(new PurgeQueueCommand({ QueueUrl }));
+    expect(await approximate()).toBe(0);
+    await expect(client.send(new PurgeQueueCommand({ QueueUrl }))).rejects.toMatchObject({ name: 'PurgeQueueInProgress' });
+  });
+
+  it('answers SQS error codes for a missing queue, a bad receipt handle and an invalid parameter', async () => {
+    const missing = QueueUrl.replace(/[^/]+$/, 'no-such-queue');
+    await expect(client.send(new SendMessageCommand({ QueueUrl: missing, MessageBody: 'x' }))).rejects.toMatchObject({ name: 'QueueDoesNotExist' });
+    await expect(client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: 'not-a-handle' }))).rejects.toMatchObject({ name: 'ReceiptHandleIsInvalid' });
+    await expect(client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 11 }))).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message: expect.stringMatching(/^Value for parameter MaxNumberOfMessages is invalid/),
+    });
+  });
+
+  it('publishes AWS/SQS ApproximateNumberOfMessagesVisible and NumberOfMessagesSent every twin minute', async () => {
+    const QueueName = twin.output('QueueName');
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the earlier tests' sends are published by now
+    const since = Date.now();
+    await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'counted' }));
+    await new Promise((resolve) => setTimeout(resolve, 250)); // more than two template minutes
+    const series = (metricName: string, stat: string) =>
+      twin.metrics.query({ namespace: 'AWS/SQS', metricName, dimensions: { QueueName }, stat, periodMs: 100 }, since, Date.now() + 1);
+    expect(series('ApproximateNumberOfMessagesVisible', 'Maximum').values.at(-1)).toBe(1);
+    expect(series('NumberOfMessagesSent', 'Sum').values.reduce((a, b) => a + b, 0)).toBe(1);
+  });
+});
