@@ -206,8 +206,9 @@ export class Twin {
     this.streams = new TableStreams(this.app, this.dynamodb.tables, this.dynamodb.client(env.region), this.lambda, this.timeline);
     await this.streams.start();
     this.events.start();
-    this.alarms.start();
+    // Before the alarms: each twin minute the queues publish their counts just before the alarms read the minute.
     this.sqs.start();
+    this.alarms.start();
     // Custom resources run once the services their functions call are up, as the last resources CloudFormation creates.
     await customResources.createAll(this.app);
     this.updater = new StackUpdater(this.reconcilers(), customResources, this.timeline, (name) => this.lambda.latestVersionNumber(name));
