@@ -18,8 +18,9 @@ const ERROR_MESSAGE_BYTES = 1024;
  * Asynchronous invocation (InvocationType `Event`), as Lambda runs it: the event is accepted at once (an unknown
  * function or qualifier is refused), then the function runs; after a function error Lambda retries it
  * MaximumRetryAttempts times (the function's AWS::Lambda::EventInvokeConfig, else 2), one minute and then two minutes
- * apart on the twin's clock, and then sends the event to the function's DeadLetterConfig.TargetArn with the
- * RequestID, ErrorCode and ErrorMessage attributes. On-failure destinations of an EventInvokeConfig are not sent.
+ * apart on the twin's clock, and then sends the event to the function's DeadLetterConfig.TargetArn (an SQS queue;
+ * SNS topics are not modelled) with the RequestID, ErrorCode and ErrorMessage attributes. On-failure destinations of an
+ * EventInvokeConfig are not sent.
  */
 export class AsyncInvocations {
   constructor(
@@ -42,13 +43,15 @@ export class AsyncInvocations {
     }
     const requestId = randomUUID();
     const functionName = state.latest.name;
+    // The dead-letter queue of the configuration invoked (a published version keeps the one it was published with).
+    const deadLetterTargetArn = this.lambda.configuration(state, this.lambda.resolveVersionExact(state, qualifier)).deadLetterTargetArn;
     const retries = this.maximumRetryAttempts(functionName, qualifier ?? '$LATEST');
     const attempt = (number: number) => {
       void this.run(identifier, event).then((error) => {
         if (error === undefined) return;
         this.timeline.add('warning', `lambda ${functionName}: asynchronous invocation ${requestId} failed (attempt ${number + 1} of ${retries + 1}): ${error.errorType}: ${error.errorMessage}`);
         if (number < retries) this.clock.after(RETRY_DELAYS_MS[Math.min(number, RETRY_DELAYS_MS.length - 1)], () => attempt(number + 1));
-        else this.deadLetter(functionName, requestId, event, error, number + 1);
+        else this.deadLetter(functionName, deadLetterTargetArn, requestId, event, error, number + 1);
       });
     };
     attempt(0);
@@ -66,9 +69,15 @@ export class AsyncInvocations {
     }
   }
 
-  private deadLetter(functionName: string, requestId: string, event: unknown, error: { errorType: string; errorMessage: string }, attempts: number): void {
-    const queueArn = this.deadLetterTarget(functionName);
-    if (!queueArn) {
+  private deadLetter(
+    functionName: string,
+    queueArn: string | undefined,
+    requestId: string,
+    event: unknown,
+    error: { errorType: string; errorMessage: string },
+    attempts: number,
+  ): void {
+    if (queueArn?.split(':')[2] !== 'sqs') {
       this.timeline.add('error', `lambda ${functionName}: asynchronous invocation ${requestId} dropped after ${attempts} attempts (no SQS dead-letter queue)`);
       return;
     }
@@ -83,16 +92,6 @@ export class AsyncInvocations {
     } catch (err) {
       this.timeline.add('error', `lambda ${functionName}: dead-letter queue ${queueArn} refused invocation ${requestId}: ${(err as Error).message}`);
     }
-  }
-
-  private functionTemplate(functionName: string): Record<string, unknown> | undefined {
-    const found = this.app.resourcesOfType('AWS::Lambda::Function').find(({ stack, logicalId }) => stack.ref(logicalId) === functionName);
-    return found?.stack.properties(found.logicalId);
-  }
-
-  private deadLetterTarget(functionName: string): string | undefined {
-    const target = (this.functionTemplate(functionName)?.DeadLetterConfig as { TargetArn?: unknown } | undefined)?.TargetArn;
-    return typeof target === 'string' && target.split(':')[2] === 'sqs' ? target : undefined;
   }
 
   private maximumRetryAttempts(functionName: string, qualifier: string): number {

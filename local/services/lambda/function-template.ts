@@ -47,6 +47,7 @@ export function functionFromTemplate(
       return { arn, directory };
     }),
     lastModified: new Date().toISOString(),
+    deadLetterTargetArn: (props.DeadLetterConfig as { TargetArn?: string } | undefined)?.TargetArn,
   };
 }
 

@@ -176,6 +176,7 @@ export function configurationJson(config: FunctionConfiguration, env: Environmen
     Version: config.version,
     Environment: { Variables: config.environment },
     Layers: config.layers.map((l) => ({ Arn: l.arn })),
+    ...(config.deadLetterTargetArn && { DeadLetterConfig: { TargetArn: config.deadLetterTargetArn } }),
     State: 'Active',
     LastUpdateStatus: 'Successful',
     PackageType: 'Zip',

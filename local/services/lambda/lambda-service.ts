@@ -24,6 +24,8 @@ export interface FunctionConfiguration {
   /** Layer ARNs and the directories whose `nodejs/node_modules` they contribute. */
   readonly layers: ReadonlyArray<{ arn: string; directory: string }>;
   readonly lastModified: string;
+  /** DeadLetterConfig.TargetArn: where asynchronous invocations that failed every attempt go. */
+  readonly deadLetterTargetArn?: string;
 }
 
 export interface AliasState {

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CfnOutput, type Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -88,6 +89,14 @@ describe('Lambda asynchronous invocations: retries, then the function dead-lette
     const alarm = 'test-m-dead-letters-default-retries-dlq-critical';
     const state = await waitFor('alarm', 10_000, () => (twin.alarms.states.get(alarm)?.value === 'ALARM' ? 'ALARM' : undefined));
     expect(state).toBe('ALARM');
+  });
+
+  it('reports the function dead-letter queue in GetFunctionConfiguration, as Lambda does', async () => {
+    const lambdaClient = new LambdaClient({ region: 'us-east-1', endpoint: twin.url, credentials: LOCAL_CREDENTIALS });
+    const { DeadLetterConfig } = await lambdaClient.send(new GetFunctionConfigurationCommand({ FunctionName: twin.output('DefaultRetriesName') }));
+    lambdaClient.destroy();
+    const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: DeadLetterConfig!.TargetArn!.split(':')[5] }));
+    expect(QueueUrl).toBe(twin.output('DefaultRetriesDlqUrl'));
   });
 
   it('refuses an asynchronous invocation of a function that does not exist, as Invoke does', () => {
