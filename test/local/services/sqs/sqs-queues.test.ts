@@ -5,6 +5,7 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListQueuesCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -34,6 +35,12 @@ describe('SQS in the twin, through the unchanged AWS SDK', () => {
       new CfnOutput(stack, 'QueueUrl', { value: queue.queueUrl });
       new CfnOutput(stack, 'QueueName', { value: queue.queueName });
       new CfnOutput(stack, 'QueueArn', { value: queue.queueArn });
+      const poison = new sqs.Queue(stack, 'Poison');
+      const jobs = new sqs.Queue(stack, 'Jobs', { visibilityTimeout: Duration.seconds(30), deadLetterQueue: { queue: poison, maxReceiveCount: 2 } });
+      new CfnOutput(stack, 'JobsUrl', { value: jobs.queueUrl });
+      new CfnOutput(stack, 'PoisonUrl', { value: poison.queueUrl });
+      const shortLived = new sqs.Queue(stack, 'ShortLived', { retentionPeriod: Duration.seconds(60) });
+      new CfnOutput(stack, 'ShortLivedUrl', { value: shortLived.queueUrl });
     }, 'SqsStack');
     twin = await Twin.start({ cdkOut, dataDirectory: join(scratch, 'data'), timeScale: TIME_SCALE });
     client = new SQSClient({ region: 'us-east-1', endpoint: twin.url, credentials: LOCAL_CREDENTIALS });
@@ -55,6 +62,7 @@ describe('SQS in the twin, through the unchanged AWS SDK', () => {
     expect(QueueUrl).toBe(`https://sqs.us-east-1.amazonaws.com/000000000000/${name}`);
     expect(twin.output('QueueArn')).toBe(`arn:aws:sqs:us-east-1:000000000000:${name}`);
     expect((await client.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl).toBe(QueueUrl);
+    expect((await client.send(new ListQueuesCommand({ QueueNamePrefix: 'SqsStack-Orders' }))).QueueUrls).toEqual([QueueUrl]);
   });
 
   it('sends, receives (hidden for the visibility timeout) and deletes, with the MD5s the SDK checks', async () => {
@@ -79,6 +87,21 @@ describe('SQS in the twin, through the unchanged AWS SDK', () => {
     await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: again.Messages![0].ReceiptHandle }));
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect((await client.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
+  });
+
+  it('holds a delayed message back for its DelaySeconds, and drops messages older than the retention period', async () => {
+    await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'later', DelaySeconds: 30 }));
+    const delayed = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesDelayed', 'ApproximateNumberOfMessages'] }));
+    expect(delayed.Attributes).toEqual({ ApproximateNumberOfMessagesDelayed: '1', ApproximateNumberOfMessages: '0' });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const received = await client.send(new ReceiveMessageCommand({ QueueUrl }));
+    expect(received.Messages?.[0].Body).toBe('later');
+    await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: received.Messages![0].ReceiptHandle }));
+
+    const shortLived = twin.output('ShortLivedUrl');
+    await client.send(new SendMessageCommand({ QueueUrl: shortLived, MessageBody: 'stale soon' }));
+    await new Promise((resolve) => setTimeout(resolve, 150)); // past the 60 s retention
+    expect((await client.send(new ReceiveMessageCommand({ QueueUrl: shortLived }))).Messages).toBeUndefined();
   });
 
   it('long-polls until a message arrives', async () => {
@@ -107,6 +130,40 @@ describe('SQS in the twin, through the unchanged AWS SDK', () => {
     });
   });
 
+  it('moves a message received maxReceiveCount times to the RedrivePolicy dead-letter queue', async () => {
+    const jobs = twin.output('JobsUrl');
+    const sent = await client.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'poison pill' }));
+    for (let receive = 1; receive <= 2; receive++) {
+      expect((await client.send(new ReceiveMessageCommand({ QueueUrl: jobs }))).Messages?.[0].MessageId).toBe(sent.MessageId);
+      await new Promise((resolve) => setTimeout(resolve, 80)); // past the 30 s visibility timeout, never deleted
+    }
+    expect((await client.send(new ReceiveMessageCommand({ QueueUrl: jobs }))).Messages).toBeUndefined();
+    const redriven = await client.send(new ReceiveMessageCommand({ QueueUrl: twin.output('PoisonUrl') }));
+    expect(redriven.Messages?.[0]).toMatchObject({ MessageId: sent.MessageId, Body: 'poison pill' });
+  });
+
+  it('needs an explicit endpoint: with only AWS_ENDPOINT_URL the SDK sends a request to its QueueUrl host (the README says so)', async () => {
+    const saved = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = twin.url;
+    const envOnly = new SQSClient({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    let host: string | undefined;
+    envOnly.middlewareStack.add(
+      () => async (args) => {
+        host = (args.request as { hostname?: string }).hostname;
+        throw new Error('not sent');
+      },
+      { step: 'finalizeRequest' },
+    );
+    try {
+      await expect(envOnly.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x' }))).rejects.toThrow('not sent');
+      expect(host).toBe('sqs.us-east-1.amazonaws.com');
+    } finally {
+      envOnly.destroy();
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = saved;
+    }
+  });
+
   it('publishes AWS/SQS ApproximateNumberOfMessagesVisible and NumberOfMessagesSent every twin minute', async () => {
     const QueueName = twin.output('QueueName');
     await new Promise((resolve) => setTimeout(resolve, 150)); // the earlier tests' sends are published by now
@@ -117,5 +174,8 @@ describe('SQS in the twin, through the unchanged AWS SDK', () => {
       twin.metrics.query({ namespace: 'AWS/SQS', metricName, dimensions: { QueueName }, stat, periodMs: 100 }, since, Date.now() + 1);
     expect(series('ApproximateNumberOfMessagesVisible', 'Maximum').values.at(-1)).toBe(1);
     expect(series('NumberOfMessagesSent', 'Sum').values.reduce((a, b) => a + b, 0)).toBe(1);
+    for (const other of ['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed', 'ApproximateAgeOfOldestMessage', 'NumberOfMessagesReceived', 'NumberOfMessagesDeleted', 'NumberOfEmptyReceives']) {
+      expect(series(other, 'Maximum').values.length, other).toBeGreaterThan(0);
+    }
   });
 });
