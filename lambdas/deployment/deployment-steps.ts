@@ -173,12 +173,21 @@ export class DeploymentSteps {
     if (model.deployingExecution !== input.execution || model.deployingVersion === undefined) {
       return { model: input.model, execution: input.execution, released: false, version: null };
     }
-    const rolledBack = await this.rollback({
-      model: input.model,
-      version: model.deployingVersion,
-      execution: input.execution,
-      error: { Error: `Execution${pascal(input.status)}`, Cause: input.cause ?? `execution ${input.execution} ended ${input.status}` },
-    });
+    let rolledBack;
+    try {
+      rolledBack = await this.rollback({
+        model: input.model,
+        version: model.deployingVersion,
+        execution: input.execution,
+        error: { Error: `Execution${pascal(input.status)}`, Cause: input.cause ?? `execution ${input.execution} ended ${input.status}` },
+      });
+    } catch (err) {
+      // An abort and the execution's ABORTED event release the same execution at once: whoever committed first did it.
+      if (err instanceof ConflictError && (await this.registry.getModel(input.model)).deployingExecution !== input.execution) {
+        return { model: input.model, execution: input.execution, released: false, version: null };
+      }
+      throw err;
+    }
     return { ...rolledBack, execution: input.execution, released: true };
   }
 

@@ -1,12 +1,25 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TeamConfig } from '../../lib/team-config';
 import { createInterface } from 'node:readline';
 
 /**
- * Runs `npx cdk synth --quiet -c team=<team> -o <outdir>` in the project, passing each output line to `onLine`;
- * throws on failure. Aborting `signal` stops the synth and everything it started (its own process group).
+ * Runs `npx cdk synth --quiet -c team=<team> -o <outdir>` in the project (`-c teamsDir=<dir>` when the team's config
+ * is read from another directory), passing each output line to `onLine`; throws on failure. Aborting `signal` stops
+ * the synth and everything it started (its own process group).
  */
-export async function synthesize(projectRoot: string, outdir: string, team: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  const child = spawn('npx', ['cdk', 'synth', '--quiet', '-c', `team=${team}`, '-o', outdir], {
+export async function synthesize(
+  projectRoot: string,
+  outdir: string,
+  team: string,
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+  teamsDir?: string,
+): Promise<void> {
+  const context = ['-c', `team=${team}`, ...(teamsDir ? ['-c', `teamsDir=${teamsDir}`] : [])];
+  const child = spawn('npx', ['cdk', 'synth', '--quiet', ...context, '-o', outdir], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     // npx starts the CDK CLI, which starts the app: a group of its own lets a stop reach all of them.
@@ -28,5 +41,20 @@ export async function synthesize(projectRoot: string, outdir: string, team: stri
   }
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   signal?.removeEventListener('abort', stop);
-  if (code !== 0) throw new Error(`cdk synth -c team=${team} failed (exit ${code}):\n${tail.join('\n')}`);
+  if (code !== 0) throw new Error(`cdk synth ${context.join(' ')} failed (exit ${code}):\n${tail.join('\n')}`);
+}
+
+/**
+ * Synthesizes a team config that is not in pipelines/teams (written to a directory of its own) with `cdk synth`, as a
+ * team's `cdk deploy` would, in a child process: the twin keeps serving meanwhile.
+ */
+export async function synthesizeConfig(projectRoot: string, config: TeamConfig, outdir: string, onLine: (line: string) => void = () => undefined): Promise<string> {
+  const teamsDir = mkdtempSync(join(tmpdir(), 'team-config-'));
+  try {
+    writeFileSync(join(teamsDir, `${config.team}.json`), JSON.stringify(config, null, 2));
+    await synthesize(projectRoot, outdir, config.team, onLine, undefined, teamsDir);
+    return outdir;
+  } finally {
+    rmSync(teamsDir, { recursive: true, force: true });
+  }
 }

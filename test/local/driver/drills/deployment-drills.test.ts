@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abortDrill, canaryRollbackDrill, concurrentApprovalsDrill, restoreDrill } from '../../../../local/driver/drills/deployment-drills';
 import { drillRegistry } from '../../../../local/driver/drills/drill-support';
+import { stackUpdateDrill } from '../../../../local/driver/drills/stack-update-drill';
+import { synthesizeConfig } from '../../../../local/driver/synth';
 import { runLoop } from '../../../../local/driver/full-loop';
 import { LoopSession } from '../../../../local/driver/loop-session';
 import { teamDataset } from '../../../../local/driver/team-dataset';
@@ -32,6 +34,11 @@ describe('deployment drills', () => {
   });
 
   const audit = async (version: number) => (await drillRegistry(session).getVersionDetail(session.model, version)).audit.map((a) => `${a.from}->${a.to}`);
+
+  it('a stack update of platform config while a version serves: no failed request, the same version served', async () => {
+    const result = await stackUpdateDrill(session, (config, outdir) => synthesizeConfig(resolve(__dirname, '..', '..', '..', '..'), config, outdir));
+    expect(result.ok, result.line).toBe(true);
+  }, 300_000);
 
   it('two approvals at once: one deploys, the other waits its turn and deploys after it, nothing rolled back', async () => {
     const result = await concurrentApprovalsDrill(session);
