@@ -17,9 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../../../local/services/aws-environment';
 import { md5OfMessageAttributes } from '../../../../local/services/sqs/message-md5';
 import { Twin } from '../../../../local/twin';
-import { synthesize } from '../../support/synth';
+import { Clock } from '../../../../local/clock';
+import { SqsQueues } from '../../../../local/services/sqs/sqs-queues';
+import { Timeline } from '../../../../local/timeline';
+import { readApp, synthesize } from '../../support/synth';
 
-/** 600x: a template minute is 100 ms, the queue's 30 s visibility timeout 50 ms. */
+/** 600x: a template minute is 100 ms, the Orders queue's 300 s visibility timeout 500 ms. */
 const TIME_SCALE = 600;
 
 describe('SQS in the twin, through the unchanged AWS SDK', () => {
@@ -31,7 +34,7 @@ describe('SQS in the twin, through the unchanged AWS SDK', () => {
   beforeAll(async () => {
     // GIVEN a queue with a generated name, as CloudFormation creates it
     const cdkOut = synthesize((stack: Stack) => {
-      const queue = new sqs.Queue(stack, 'Orders', { visibilityTimeout: Duration.seconds(30) });
+      const queue = new sqs.Queue(stack, 'Orders', { visibilityTimeout: Duration.seconds(300) });
       new CfnOutput(stack, 'QueueUrl', { value: queue.queueUrl });
       new CfnOutput(stack, 'QueueName', { value: queue.queueName });
       new CfnOutput(stack, 'QueueArn', { value: queue.queueArn });
@@ -78,22 +81,22 @@ describe('SQS in the twin, through the unchanged AWS SDK', () => {
     expect((await client.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
     expect(await approximate()).toBe(0);
 
-    // After the visibility timeout (30 template seconds) it is back, received a second time, without attributes not asked for.
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    // After the visibility timeout (300 template seconds) it is back, received a second time, without attributes not asked for.
+    await new Promise((resolve) => setTimeout(resolve, 600));
     const again = await client.send(new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
     expect(again.Messages![0]).toMatchObject({ MessageId: sent.MessageId, Attributes: { ApproximateReceiveCount: '2' } });
     expect(again.Messages![0].MessageAttributes).toBeUndefined();
 
     await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: again.Messages![0].ReceiptHandle }));
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, 600));
     expect((await client.send(new ReceiveMessageCommand({ QueueUrl }))).Messages).toBeUndefined();
   });
 
   it('holds a delayed message back for its DelaySeconds, and drops messages older than the retention period', async () => {
-    await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'later', DelaySeconds: 30 }));
+    await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'later', DelaySeconds: 300 }));
     const delayed = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesDelayed', 'ApproximateNumberOfMessages'] }));
     expect(delayed.Attributes).toEqual({ ApproximateNumberOfMessagesDelayed: '1', ApproximateNumberOfMessages: '0' });
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, 600));
     const received = await client.send(new ReceiveMessageCommand({ QueueUrl }));
     expect(received.Messages?.[0].Body).toBe('later');
     await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: received.Messages![0].ReceiptHandle }));
@@ -102,15 +105,6 @@ describe('SQS in the twin, through the unchanged AWS SDK', () => {
     await client.send(new SendMessageCommand({ QueueUrl: shortLived, MessageBody: 'stale soon' }));
     await new Promise((resolve) => setTimeout(resolve, 150)); // past the 60 s retention
     expect((await client.send(new ReceiveMessageCommand({ QueueUrl: shortLived }))).Messages).toBeUndefined();
-  });
-
-  it('long-polls until a message arrives', async () => {
-    const receiving = client.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 20 }));
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'late arrival' }));
-    const received = await receiving;
-    expect(received.Messages?.[0].Body).toBe('late arrival');
-    await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: received.Messages![0].ReceiptHandle }));
   });
 
   it('purges a queue, once per 60 seconds', async () => {
@@ -177,5 +171,45 @@ describe('SQS in the twin, through the unchanged AWS SDK', () => {
     for (const other of ['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed', 'ApproximateAgeOfOldestMessage', 'NumberOfMessagesReceived', 'NumberOfMessagesDeleted', 'NumberOfEmptyReceives']) {
       expect(series(other, 'Maximum').values.length, other).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('SQS queues in process', () => {
+  const singleQueue = () => {
+    const queues = new SqsQueues(readApp(synthesize((stack) => new sqs.Queue(stack, 'A', { queueName: 'queue-a' }))), new Clock(1), new Timeline(), () => undefined);
+    return { queues, queue: queues.named('queue-a') };
+  };
+
+  it('long-polls until a message arrives, and answers nothing once the wait is over', async () => {
+    const { queues, queue } = singleQueue();
+    const receiving = queues.receive(queue, { waitTimeSeconds: 20 });
+    queues.send(queue, 'late arrival');
+    expect((await receiving).map((m) => m.body)).toEqual(['late arrival']);
+
+    const started = Date.now();
+    expect(await queues.receive(queue, { waitTimeSeconds: 1 })).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+  });
+
+  it('keeps the messages of a queue that stays, creates a new queue and deletes a removed one', () => {
+    // GIVEN queues A and B with a message in A
+    const before = readApp(synthesize((stack) => ['A', 'B'].forEach((id) => new sqs.Queue(stack, id, { queueName: `queue-${id.toLowerCase()}` }))));
+    const queues = new SqsQueues(before, new Clock(1), new Timeline(), () => undefined);
+    queues.send(queues.named('queue-a'), 'kept');
+
+    // WHEN the update keeps A (with a new visibility timeout), removes B and adds C
+    const after = readApp(
+      synthesize((stack) => {
+        new sqs.Queue(stack, 'A', { queueName: 'queue-a', visibilityTimeout: Duration.seconds(90) });
+        new sqs.Queue(stack, 'C', { queueName: 'queue-c' });
+      }),
+    );
+    queues.reconcile(after);
+
+    // THEN
+    expect(queues.peek(queues.named('queue-a')).map((m) => m.body)).toEqual(['kept']);
+    expect(queues.named('queue-a').visibilityTimeoutSeconds).toBe(90);
+    expect(queues.named('queue-c').url).toBe('https://sqs.eu-west-1.amazonaws.com/000000000000/queue-c');
+    expect(() => queues.named('queue-b')).toThrow(expect.objectContaining({ name: 'QueueDoesNotExist' }));
   });
 });
