@@ -196,7 +196,7 @@ export class Twin {
     this.server.jsonService('Firehose_20150804', this.firehose.operations());
     this.server.jsonService('AmazonSQS', sqsOperations(this.sqs));
     this.server.jsonService('GraniteServiceVersion20100801', cloudWatchOperations(this.metrics, this.alarms));
-    this.server.route(lambdaApiRoute(this.lambda, env));
+    this.server.route(lambdaApiRoute(this.lambda, env, this.asyncInvocations));
     this.server.route(this.urls.route());
     this.server.route(this.httpApis.route());
     this.server.route(customResources.route());

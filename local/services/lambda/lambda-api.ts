@@ -2,6 +2,7 @@ import { functionArn } from '../../assembly/resource-identity';
 import { json, type Route, type TwinRequest, type TwinResponse } from '../../http/twin-server';
 import type { AliasState, FunctionConfiguration, LambdaService, ProvisionedConcurrency } from './lambda-service';
 import { LambdaError } from './lambda-service';
+import type { AsyncInvocations } from './async-invocations';
 import type { Environment } from '../../assembly/resource-identity';
 import { z } from 'zod';
 
@@ -10,7 +11,7 @@ import { z } from 'zod';
  * Get/UpdateFunctionConfiguration, PublishVersion, ListVersionsByFunction, Create/Get/Update/DeleteAlias,
  * ListAliases (2015-03-31), and Put/Get/DeleteProvisionedConcurrencyConfig (2019-09-30).
  */
-export function lambdaApiRoute(lambda: LambdaService, env: Environment): Route {
+export function lambdaApiRoute(lambda: LambdaService, env: Environment, asyncInvocations: AsyncInvocations): Route {
   return async (request) => {
     const match = /^\/(2015-03-31|2019-09-30)\/functions\/([^/]+)(\/.*)?$/.exec(request.url.pathname);
     if (!match) return undefined;
@@ -18,7 +19,7 @@ export function lambdaApiRoute(lambda: LambdaService, env: Environment): Route {
     const rest = match[3] ?? '';
     const qualifier = request.url.searchParams.get('Qualifier') ?? undefined;
     try {
-      return await operation(lambda, env, request, name, rest, qualifier);
+      return await operation(lambda, env, request, name, rest, qualifier, asyncInvocations);
     } catch (err) {
       if (err instanceof LambdaError) return lambdaError(STATUS[err.code], err.code, err.message);
       if (err instanceof z.ZodError) return lambdaError(400, 'InvalidParameterValueException', err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
@@ -63,6 +64,7 @@ async function operation(
   name: string,
   rest: string,
   qualifier: string | undefined,
+  asyncInvocations: AsyncInvocations,
 ): Promise<TwinResponse | undefined> {
   const body = () => (request.body.length ? JSON.parse(request.body.toString('utf8')) : {});
   const { state, qualifier: inName } = lambda.parseIdentifier(name);
@@ -71,12 +73,12 @@ async function operation(
     const payload = request.body.length ? JSON.parse(request.body.toString('utf8')) : {};
     const type = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     if (type === 'DryRun') return { status: 204 };
-    const invocation = lambda.invoke(name, payload, q);
     if (type === 'Event') {
-      invocation.catch(() => undefined);
+      // Lambda's retries and dead-letter queue apply (see async-invocations.ts).
+      asyncInvocations.invoke(qualifier !== undefined && inName === undefined ? `${name}:${qualifier}` : name, payload);
       return { status: 202, body: '' };
     }
-    const { executedVersion, outcome } = await invocation;
+    const { executedVersion, outcome } = await lambda.invoke(name, payload, q);
     return json(200, outcome.payload, {
       'x-amz-executed-version': executedVersion,
       ...(!outcome.ok && { 'x-amz-function-error': 'Unhandled' }),

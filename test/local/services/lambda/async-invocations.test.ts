@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CfnOutput, type Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -97,6 +97,20 @@ describe('Lambda asynchronous invocations: retries, then the function dead-lette
     lambdaClient.destroy();
     const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: DeadLetterConfig!.TargetArn!.split(':')[5] }));
     expect(QueueUrl).toBe(twin.output('DefaultRetriesDlqUrl'));
+  });
+
+  it('runs an Invoke of InvocationType Event through the same retries and dead-letter queue', async () => {
+    const lambdaClient = new LambdaClient({ region: 'us-east-1', endpoint: twin.url, credentials: LOCAL_CREDENTIALS });
+    const accepted = await lambdaClient.send(
+      new InvokeCommand({ FunctionName: twin.output('NoRetryName'), InvocationType: 'Event', Payload: new TextEncoder().encode('{"detail":"by hand"}') }),
+    );
+    lambdaClient.destroy();
+    expect(accepted.StatusCode).toBe(202);
+    const message = await waitFor('dead letter', 10_000, async () => {
+      const { Messages } = await client.send(new ReceiveMessageCommand({ QueueUrl: twin.output('NoRetryDlqUrl'), MaxNumberOfMessages: 10 }));
+      return Messages?.find((m) => m.Body === '{"detail":"by hand"}');
+    });
+    expect(message.Body).toBe('{"detail":"by hand"}');
   });
 
   it('refuses an asynchronous invocation of a function that does not exist, as Invoke does', () => {
