@@ -6,10 +6,11 @@ import { reportError } from './commands/models';
 interface CommandModule {
   run(args: string[], io: CliIo): Promise<number>;
 }
-const COMMANDS = ['models', 'drift'] as const;
+const COMMANDS = ['models', 'deployments', 'drift'] as const;
 
 const USAGE = `usage: mlops <command> ...
   models list|show|register|approve|reject|rollback   the model registry (mlops models help)
+  deployments abort                                   the deployment in progress (mlops deployments help)
   drift ...                                           drift reports (mlops drift help)
 By default mlops talks to the local twin (.local/twin.json); add --outputs cdk-outputs.json --region <region>
 to talk to a deployed stack.`;

@@ -353,7 +353,7 @@ function printTransition(io: CliIo, result: TransitionResult, json: boolean): nu
   return 0;
 }
 
-function requireComment(comment: string | undefined, command: string): string {
+export function requireComment(comment: string | undefined, command: string): string {
   const parsed = z.string().trim().min(1).max(1000).safeParse(comment);
   if (!parsed.success) throw new UsageError(`${command} needs --comment "<why>" (1-1000 characters); it goes into the audit trail`);
   return parsed.data;
@@ -362,7 +362,7 @@ function requireComment(comment: string | undefined, command: string): string {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs with the stack options and --json, and a check of the positional count ([min, max] or exact). */
-function parse<O extends Options>(args: string[], options: O, positionals: number | [number, number]) {
+export function parse<O extends Options>(args: string[], options: O, positionals: number | [number, number]) {
   const all = { ...TARGET_OPTIONS, json: { type: 'boolean' }, ...options } as const;
   let parsed;
   try {
@@ -407,7 +407,7 @@ function connect(options: { outputs?: string; region?: string; stack?: string; t
 }
 
 /** connect(), refusing a model the stack does not serve (a version of it would never be deployed or monitored). */
-async function connectFor(model: string, options: TargetOptions) {
+export async function connectFor(model: string, options: TargetOptions) {
   const connection = connect(options);
   await requireServedModel(connection.target, model);
   return connection;

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abortDrill, canaryRollbackDrill, concurrentApprovalsDrill, restoreDrill } from '../../../../local/driver/drills/deployment-drills';
-import { drillRegistry } from '../../../../local/driver/drills/drill-support';
+import { run as deploymentsCommand } from '../../../../bin/commands/deployments';
+import { deploymentsSince, drillRegistry, entered, finished, registerLike, requireLive } from '../../../../local/driver/drills/drill-support';
+import { waitFor } from '../../../../local/driver/loop-session';
 import { stackUpdateDrill } from '../../../../local/driver/drills/stack-update-drill';
 import { synthesizeConfig } from '../../../../local/driver/synth';
 import { runLoop } from '../../../../local/driver/full-loop';
@@ -59,5 +61,28 @@ describe('deployment drills', () => {
   it('a canary that fails live requests is rolled back by the canary watch while the live version serves', async () => {
     const result = await canaryRollbackDrill(session);
     expect(result.ok, result.line).toBe(true);
+  }, 300_000);
+
+  it('mlops deployments abort stops the deployment in progress through the same control as the approval API', async () => {
+    const live = await requireLive(session, 'cli abort');
+    const version = await registerLike(session, live, 'aborted with the CLI');
+    const since = Date.now();
+    await session.approve(version, 'to be aborted with the CLI');
+    const [deployment] = await deploymentsSince(session, since);
+    await waitFor('canary', 60_000, () => (entered(deployment).includes('Bake') ? true : undefined), 20);
+    const out: string[] = [];
+    const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => out.push(s) };
+    const code = await deploymentsCommand(['abort', session.model, '--comment', 'stop it', '--twin', join(scratch, 'twin.json')], io);
+    expect(code, out.join('\n')).toBe(0);
+    expect(out.join('\n')).toMatch(new RegExp(`^card-fraud v${version}: deployment aborted \\(execution ${deployment.name} stopped\\); v${version} rolled_back, `));
+    expect((await finished(deployment)).status).toBe('ABORTED');
+    expect(session.liveAlias()).toEqual({ version: live.functionVersion, routing: {} });
+    const audit = (await drillRegistry(session).getVersionDetail(session.model, version)).audit.at(-1);
+    expect(audit).toMatchObject({ from: 'deploying', to: 'rolled_back', actor: `deployment:${deployment.name}` });
+    expect(audit?.reason).toMatch(/^ExecutionAborted: aborted by cli:.+: stop it$/);
+    // Nothing left to abort: refused, naming why.
+    const again: string[] = [];
+    expect(await deploymentsCommand(['abort', session.model, '--comment', 'again', '--twin', join(scratch, 'twin.json')], { stdout: (s) => again.push(s), stderr: (s) => again.push(s) })).toBe(1);
+    expect(again.join('\n')).toContain('nothing of card-fraud is deploying; there is no deployment to abort');
   }, 300_000);
 });
