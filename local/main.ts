@@ -18,7 +18,7 @@ import { parseOptions, UsageError } from './driver/options';
 import { watchExecutions } from './driver/progress';
 import { listenForStopSignals } from './driver/stop-signals';
 import { requestStackUpdate, StackUpdateFailedError, TwinNotRunningError } from './driver/stack-update-client';
-import { synthesize } from './driver/synth';
+import { synthesize, synthesizeConfig } from './driver/synth';
 import { DatasetError, teamDataset } from './driver/team-dataset';
 import { checkAssemblyHasTeam, WrongStackError } from './driver/team-stack';
 import { Twin } from './twin';
@@ -27,6 +27,12 @@ const PROJECT_ROOT = resolve(__dirname, '..');
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
+  // The drills need a live version: without --until they run after the loop has deployed one.
+  if (options.faultDrills) {
+    if (options.until === 'console' || options.until === 'trained') throw new UsageError(`--fault-drills needs a live version; it cannot stop at --until ${options.until}`);
+    options.until ??= 'deployed';
+    options.autoApprove = true;
+  }
   const headless = options.until !== undefined && options.until !== 'console';
   if (headless && !options.autoApprove && options.until !== 'trained') {
     throw new UsageError(`--until ${options.until} needs --auto-approve (nobody is there to click approve)`);
@@ -77,7 +83,9 @@ async function main(): Promise<number> {
   const twinOptions = {
     cdkOut,
     dataDirectory,
-    timeScale: options.timeScale ?? (headless ? 600 : 60),
+    // Drills run at x60: a 5-minute canary bake lasts 5 s, longer than the handler's once-a-second metric flush, as a
+    // real bake is longer than CloudWatch's metric delay (at x600 the canary would be judged before its errors show).
+    timeScale: options.timeScale ?? (headless && !options.faultDrills ? 600 : 60),
     port: options.port,
     // The console bundle is built from local/console/src at every start (well under a second); it is not committed.
     consoleDirectory: await buildConsole(),
@@ -108,7 +116,6 @@ async function main(): Promise<number> {
     } else {
       log(`\nthe training run ${run.status}: see ${twin.url}/ for the failed step.`);
     }
-    if (options.faultDrills) await runFaultDrills(session, undefined, log);
     if (options.traffic) cleanups.push(trafficOnceLive(session, log));
     log('the twin keeps running (deployment, traffic, drift happen here); Ctrl-C stops it.');
     waitingForCtrlC = true;
@@ -131,7 +138,7 @@ async function runHeadless(
     const result = await runLoop(session, { until, dataset, driftShift, report: log });
     log(`\ntimeline (wall clock, ${elapsed()} in all):`);
     for (const step of result.steps) log(`  ${step.name.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)}s  ${step.detail}`);
-    if (faultDrills) return (await runFaultDrills(session, result.pendingVersion, log)) ? 0 : 1;
+    if (faultDrills) return (await runFaultDrills(session, (config, outdir) => synthesizeConfig(PROJECT_ROOT, config, outdir), log)) ? 0 : 1;
     return 0;
   } catch (err) {
     log(`\nFAILED ${(err as Error).message}`);

@@ -124,14 +124,14 @@ describe('the platform loop in the local twin', () => {
   });
 
   it('rolls back a deployment whose holdout check fails, leaving the live version serving', async () => {
-    // GIVEN the live alias before, WHEN the pending version is approved with its model archive corrupted
+    // GIVEN the live alias before, WHEN a new version is approved with its model archive corrupted
     const aliasBefore = session.liveAlias().version;
-    const deployment = await rollbackDrill(session, result.pendingVersion!);
+    const { version, execution: deployment } = await rollbackDrill(session);
     // THEN the deployment fails at the holdout check, rolls back, and the alias stays on the live version
     const entered = deployment.events.filter((e) => e.type === 'StateEntered').map((e) => e.state);
     expect(entered).toEqual(expect.arrayContaining(['HoldoutCheck', 'Rollback']));
     expect(entered).not.toContain('Promote');
-    const rolledBack = await session.waitForVersion('rollback', (v) => v.version === result.pendingVersion && v.status === 'rolled_back', 60_000);
+    const rolledBack = await session.waitForVersion('rollback', (v) => v.version === version && v.status === 'rolled_back', 60_000);
     expect(rolledBack.status).toBe('rolled_back');
     expect(session.liveAlias()).toEqual({ version: aliasBefore, routing: {} });
   });
