@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseS3Uri } from '../../lambdas/shared/storage-layout';
 import type { Execution } from '../services/states/state-machines';
-import { abortDrill, canaryRollbackDrill, concurrentApprovalsDrill, restoreDrill } from './drills/deployment-drills';
+import { abortDrill, canaryRollbackDrill, concurrentApprovalsDrill, duplicateEventDrill, restoreDrill } from './drills/deployment-drills';
 import { deadLetterDrill } from './drills/dead-letter-drill';
 import type { DrillResult } from './drills/drill-result';
 import { deploymentsSince, drillRegistry, entered, finished, registerLike, requireLive } from './drills/drill-support';
@@ -55,6 +55,7 @@ export async function runFaultDrills(session: LoopSession, synthesize: TeamSynth
     }],
     ['stack update', () => stackUpdateDrill(session, synthesize)],
     ['concurrent approvals', () => concurrentApprovalsDrill(session)],
+    ['duplicate event', () => duplicateEventDrill(session)],
     ['restore', () => restoreDrill(session)],
     ['abort', () => abortDrill(session)],
     ['canary rollback', () => canaryRollbackDrill(session)],

@@ -1,4 +1,6 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { run as runModelsCommand } from '../../../bin/commands/models';
+import { LOCAL_CREDENTIALS } from '../../services/aws-environment';
 import { type LoopSession, LoopStepError, sleep, waitFor } from '../loop-session';
 import type { DrillResult } from './drill-result';
 import { DEPLOYMENT_TIMEOUT_MS, deploymentsSince, drillRegistry, entered, finished, modelState, readArtifact, registerLike, requireLive } from './drill-support';
@@ -35,6 +37,47 @@ export async function concurrentApprovalsDrill(session: LoopSession): Promise<Dr
     line:
       `v${first} and v${second} approved at once: v${versions[earlier]} deployed, v${versions[later]} waited (Begin retried in ${queued.map((e) => e.name).join(', ') || 'no execution'}) ` +
       `and deployed after it; executions ${executions.map((e) => e.status).join(' and ')}, ${rolledBack.length} rolled back; v${state.liveVersion} live`,
+  };
+}
+
+/**
+ * A duplicate approval event (EventBridge delivers at least once): the registry event of an approval is put on the
+ * team bus a second time, so two executions start for one version. One deploys it; the other's Begin is refused
+ * (another execution owns the deployment, or the version is already live) and it ends DeploymentNotStarted without
+ * touching the registry or the alias.
+ */
+export async function duplicateEventDrill(session: LoopSession): Promise<DrillResult> {
+  const live = await requireLive(session, 'duplicate event');
+  const version = await registerLike(session, live, 'fault drill: its approval event is delivered twice');
+  const since = Date.now();
+  await session.approve(version, 'fault drill: approval event delivered twice');
+  const delivered = await waitFor('duplicate event: approval event', DEPLOYMENT_TIMEOUT_MS, () =>
+    session.twin.events.recent.find((r) => {
+      const detail = r.event.detail as { model?: string; version?: number; status?: string };
+      return r.event.source === 'mlops.registry' && detail.model === session.model && detail.version === version && detail.status === 'approved';
+    }),
+  );
+  const events = new EventBridgeClient({ region: session.twin.app.env.region, endpoint: session.twin.url, credentials: LOCAL_CREDENTIALS });
+  try {
+    await events.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: session.twin.output('EventBusName'), Source: delivered.event.source, DetailType: delivered.event['detail-type'], Detail: JSON.stringify(delivered.event.detail) }],
+      }),
+    );
+  } finally {
+    events.destroy();
+  }
+  const executions = await Promise.all((await deploymentsSince(session, since, 2)).map(finished));
+  const deployed = executions.filter((e) => e.status === 'SUCCEEDED');
+  const refused = executions.filter((e) => e.status === 'FAILED' && entered(e).includes('DeploymentNotStarted'));
+  const state = await modelState(session);
+  const ok = deployed.length === 1 && refused.length === 1 && !executions.some((e) => entered(e).includes('Rollback')) && state.liveVersion === version && state.deployingVersion === null;
+  return {
+    name: 'duplicate event',
+    ok,
+    line:
+      `v${version}'s approval event delivered twice: ${deployed.length} execution deployed it, ${refused.length} ended DeploymentNotStarted ` +
+      `(${refused.map((e) => e.error).join(', ') || 'none'}); v${state.liveVersion} live, nothing deploying`,
   };
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abortDrill, canaryRollbackDrill, concurrentApprovalsDrill, restoreDrill } from '../../../../local/driver/drills/deployment-drills';
+import { abortDrill, canaryRollbackDrill, concurrentApprovalsDrill, duplicateEventDrill, restoreDrill } from '../../../../local/driver/drills/deployment-drills';
 import { run as deploymentsCommand } from '../../../../bin/commands/deployments';
 import { deploymentsSince, drillRegistry, entered, finished, registerLike, requireLive } from '../../../../local/driver/drills/drill-support';
 import { waitFor } from '../../../../local/driver/loop-session';
@@ -48,6 +48,11 @@ describe('deployment drills', () => {
     expect(await audit(2)).toEqual(['null->pending_approval', 'pending_approval->approved', 'approved->deploying', 'deploying->live', 'live->retired']);
   }, 300_000);
 
+  it('a duplicate approval event: one execution deploys the version, the other ends DeploymentNotStarted touching nothing', async () => {
+    const result = await duplicateEventDrill(session);
+    expect(result.ok, result.line).toBe(true);
+  }, 300_000);
+
   it('mlops models rollback takes the Restore path: the previous version is live and served again', async () => {
     const result = await restoreDrill(session);
     expect(result.ok, result.line).toBe(true);
@@ -79,7 +84,8 @@ describe('deployment drills', () => {
     expect(session.liveAlias()).toEqual({ version: live.functionVersion, routing: {} });
     const audit = (await drillRegistry(session).getVersionDetail(session.model, version)).audit.at(-1);
     expect(audit).toMatchObject({ from: 'deploying', to: 'rolled_back', actor: `deployment:${deployment.name}` });
-    expect(audit?.reason).toMatch(/^ExecutionAborted: aborted by cli:.+: stop it$/);
+    // Released by the abort itself, or first by the execution's ABORTED event (whose error is the abort's).
+    expect(audit?.reason).toMatch(/^ExecutionAborted: (DeploymentAborted: )?aborted by cli:.+: stop it$/);
     // Nothing left to abort: refused, naming why.
     const again: string[] = [];
     expect(await deploymentsCommand(['abort', session.model, '--comment', 'again', '--twin', join(scratch, 'twin.json')], { stdout: (s) => again.push(s), stderr: (s) => again.push(s) })).toBe(1);
