@@ -8,6 +8,8 @@ export const modelView = (model: ModelRecord) => ({
   liveVersion: model.liveVersion ?? null,
   previousLiveVersion: model.liveHistory.at(-2) ?? null,
   deployingVersion: model.deployingVersion ?? null,
+  /** The deployment flow execution that owns that deployment (what an abort stops). */
+  deployingExecution: model.deployingExecution ?? null,
   createdAt: model.createdAt,
   updatedAt: model.updatedAt,
 });

@@ -8,6 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MlopsTeamStack } from '../../lib/mlops-team-stack';
 import { buildConsole } from '../../local/console/build';
 import { Twin } from '../../local/twin';
+import { LoopSession } from '../../local/driver/loop-session';
+import { registerLike, requireLive } from '../../local/driver/drills/drill-support';
 import { datasetToCsv, generateInferenceRows, generateTransactions } from '../../pipelines/datasets/card-fraud';
 import { exampleConfig } from '../helpers/synth';
 import { projectContext } from '../helpers/project-context';
@@ -34,10 +36,12 @@ describe('console in Chromium against the twin', () => {
   let twin: Twin;
   let browser: BrowserContext;
   let page: Page;
+  // A 30-minute canary bake (30 s at x60) leaves a person time to press Abort during the deployment.
+  const example = exampleConfig();
+  const config = { ...example, deployment: { ...example.deployment, canaryBakeMinutes: 30 } };
 
   beforeAll(async () => {
     const cdkOut = join(scratch, 'cdk.out');
-    const config = exampleConfig();
     const app = new App({ outdir: cdkOut, context: projectContext() });
     new MlopsTeamStack(app, `Mlops-${config.team}`, { config });
     app.synth();
@@ -110,4 +114,26 @@ describe('console in Chromium against the twin', () => {
     await expect.poll(() => requests.locator('.legend-value').first().textContent(), { timeout: 30_000 }).not.toBe('—');
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   }, 600_000);
+
+  it('aborts the deployment in progress from the model page: rolled back, the live version serving alone', async () => {
+    // GIVEN a second version approved (its registration copied from the live one, as `mlops models register` would)
+    const session = new LoopSession(twin, config);
+    try {
+      const live = await requireLive(session, 'console abort');
+      const version = await registerLike(session, live, 'to be aborted from the console');
+      await session.approve(version, 'approved for the abort test');
+      // WHEN an operator aborts it on the model page while it deploys
+      await page.goto(`${twin.url}/#/models/card-fraud`);
+      await page.getByLabel('Reason (required)').fill('Canary looks wrong to me; stopping it.');
+      await page.getByRole('button', { name: 'Abort deployment' }).click();
+      // THEN the version is rolled back with the reason in its audit trail, nothing deploys, the alias is on the live version
+      await expect.poll(() => page.getByText(`Aborted; v${version} is rolled back.`).count(), { timeout: 30_000 }).toBe(1);
+      await page.goto(`${twin.url}/#/models/card-fraud/versions/${version}`);
+      await expect.poll(() => page.getByTestId('version-status').textContent(), { timeout: 30_000 }).toBe('Rolled back');
+      await expect.poll(() => page.getByTestId('audit-trail').textContent()).toContain('Canary looks wrong to me; stopping it.');
+      expect(session.liveAlias()).toEqual({ version: live.functionVersion, routing: {} });
+    } finally {
+      session.close();
+    }
+  }, 300_000);
 });

@@ -143,6 +143,13 @@ export function createClient(session) {
         method: 'POST',
         body: JSON.stringify({ comment }),
       }),
+    /**
+     * Stops the deployment in progress (its execution) and rolls it back, as `mlops deployments abort` does.
+     * @param {string} model
+     * @param {string} comment
+     */
+    abortDeployment: (model, comment) =>
+      apiCall(session, `/models/${enc(model)}/deployment/abort`, { method: 'POST', body: JSON.stringify({ comment }) }),
   };
 }
 

@@ -1,5 +1,5 @@
 // @ts-check
-import { badge, h, patch } from '../dom';
+import { badge, errorNote, h, patch } from '../dom';
 import { formatMetricValue, formatRelative, formatTimestamp } from '../lib/format';
 import { versionStatusBadge } from '../lib/status';
 
@@ -11,6 +11,7 @@ import { versionStatusBadge } from '../lib/status';
  */
 export function modelView(context, model) {
   const summary = h('div');
+  const deployment = h('div');
   const versions = h('div');
   const runs = h('div');
   const element = h(
@@ -19,6 +20,7 @@ export function modelView(context, model) {
     h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/models' }, 'Models'), ' / ', h('span', { 'aria-current': 'page' }, model)),
     h('h1', { id: 'model-heading' }, model),
     summary,
+    deployment,
     h('h2', {}, 'Versions'),
     versions,
     h('h2', {}, 'Pipeline runs'),
@@ -40,6 +42,10 @@ export function modelView(context, model) {
           stat('Previous live', d.previousLiveVersion === null ? 'none' : `v${d.previousLiveVersion}`),
           stat('Versions', String(d.latestVersion)),
         ),
+      );
+      // Keyed on the deployment only: a refresh never rebuilds the form while someone types a comment.
+      patch(deployment, { version: detail.deployingVersion, execution: detail.deployingExecution }, ({ version, execution }) =>
+        version === null ? [] : abortForm(context, model, version, execution),
       );
       patch(versions, { versions: detail.versions, minute }, ({ versions }) =>
         versions.length === 0
@@ -99,3 +105,47 @@ export function modelView(context, model) {
  * @param {import('../dom').Child} value
  */
 const stat = (label, value) => h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, label), h('span', { class: 'stat-value' }, value));
+
+/**
+ * Abort the deployment in progress, with a required comment: its execution is stopped, the version rolled back, and
+ * the alias serves the live version alone.
+ * @param {import('../app-context').AppContext} context
+ * @param {string} model
+ * @param {number} version
+ * @param {string | null} execution
+ */
+function abortForm(context, model, version, execution) {
+  const comment = h('textarea', { id: 'abort-comment', name: 'comment', rows: 2, required: true, maxlength: 1000 });
+  const feedback = h('div', { 'aria-live': 'polite' });
+  const button = h('button', { type: 'submit', class: 'button button--danger' }, 'Abort deployment');
+  const form = h(
+    'form',
+    { class: 'panel panel--decision', 'aria-labelledby': 'abort-heading', novalidate: true },
+    h('h2', { id: 'abort-heading' }, `Deploying v${version}`),
+    h('p', { class: 'muted' }, `Execution ${execution ?? '(unrecorded)'} is deploying v${version}. Aborting stops it, rolls v${version} back and leaves the live version serving alone. You act as ${context.session.email}.`),
+    h('label', { for: 'abort-comment' }, 'Reason (required)'),
+    comment,
+    h('div', { class: 'button-row' }, button),
+    feedback,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = comment.value.trim();
+    if (!text) {
+      feedback.replaceChildren(errorNote('A reason is required: it goes into the audit trail.'));
+      comment.focus();
+      return;
+    }
+    button.disabled = true;
+    feedback.replaceChildren(h('p', { class: 'note' }, 'Aborting…'));
+    try {
+      await context.client.abortDeployment(model, text);
+      feedback.replaceChildren(h('p', { class: 'note note--success' }, `Aborted; v${version} is rolled back.`));
+      context.refreshSoon();
+    } catch (err) {
+      feedback.replaceChildren(errorNote(`Could not abort: ${err instanceof Error ? err.message : String(err)}`));
+      button.disabled = false;
+    }
+  });
+  return form;
+}
