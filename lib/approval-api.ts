@@ -33,6 +33,11 @@ export interface JwtIssuer {
 
 export interface ApprovalApiProps {
   readonly registry: IModelRegistry;
+  /**
+   * The one model this API answers for; requests naming another model get 404.
+   * @default - every model in the registry
+   */
+  readonly modelName?: string;
   /** CloudWatch namespace of the API function (`MLOps/<team>`). */
   readonly metricsNamespace: string;
   /**
@@ -84,7 +89,7 @@ export class ApprovalApi extends Construct {
       description: 'Approval API: list, show, approve and reject model versions; abort a deployment',
       serviceName: 'registry-api',
       metricsNamespace: props.metricsNamespace,
-      environment: { REGISTRY_TABLE_NAME: props.registry.table.tableName },
+      environment: { REGISTRY_TABLE_NAME: props.registry.table.tableName, ...(props.modelName && { MODEL_NAME: props.modelName }) },
     });
     props.registry.grantReadWrite(this.handler);
     acknowledge(

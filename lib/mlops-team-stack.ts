@@ -65,7 +65,7 @@ export class MlopsTeamStack extends Stack {
       eventBusName: `mlops-${team}`,
       mirrorToSageMakerModel: config.deployment.mirrorToSageMaker ? modelName : undefined,
     });
-    this.approvalApi = new ApprovalApi(this, 'ApprovalApi', { registry: this.registry, metricsNamespace });
+    this.approvalApi = new ApprovalApi(this, 'ApprovalApi', { registry: this.registry, metricsNamespace, modelName });
 
     const vpc = config.training.vpc;
     this.trainingPipeline = new TrainingPipeline(this, 'TrainingPipeline', {

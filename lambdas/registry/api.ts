@@ -34,6 +34,8 @@ export function actorFromClaims(claims: unknown): string | undefined {
 export interface ApiServices {
   registry: ModelRegistry;
   deployments?: DeploymentControl;
+  /** The one model the stack serves (its MODEL_NAME); any other answers 404. Unset: every model in the registry. */
+  servedModel?: string;
 }
 
 type Route = { method: string; pattern: RegExp; run: (services: ApiServices, params: string[], request: ApiRequest) => Promise<unknown> };
@@ -43,7 +45,9 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     pattern: /^\/models$/,
-    run: async ({ registry }) => ({ models: (await registry.listModels()).map(modelView) }),
+    run: async ({ registry, servedModel }) => ({
+      models: (await registry.listModels()).filter((m) => servedModel === undefined || m.model === servedModel).map(modelView),
+    }),
   },
   {
     method: 'GET',
@@ -93,7 +97,12 @@ export async function handleApiRequest(services: ApiServices, request: ApiReques
     for (const route of ROUTES) {
       const match = route.pattern.exec(request.path);
       if (match && route.method === request.method) {
-        return json(200, await route.run(services, match.slice(1).map(decodeURIComponent), request));
+        const params = match.slice(1).map(decodeURIComponent);
+        // Every route with parameters starts with the model; a stack's API answers for its own model only.
+        if (services.servedModel !== undefined && params.length > 0 && params[0] !== services.servedModel) {
+          throw new NotFoundError(`model "${params[0]}" is not served by this stack (it serves "${services.servedModel}")`);
+        }
+        return json(200, await route.run(services, params, request));
       }
     }
     throw new NotFoundError(`no route for ${request.method} ${request.path}`);

@@ -25,6 +25,15 @@ describe('ApprovalApi', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT' });
   });
 
+  it('answers for every model of the registry by default, for one model when modelName is set', () => {
+    const variables = (t: Template) =>
+      (Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Approval API') } }))[0] as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      }).Properties.Environment.Variables;
+    expect(variables(template).MODEL_NAME).toBeUndefined();
+    expect(variables(Template.fromStack(apiStack({ modelName: 'card-fraud' }).stack)).MODEL_NAME).toBe('card-fraud');
+  });
+
   it('logs access as JSON and throttles the stage', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
