@@ -36,9 +36,9 @@ describe('console in Chromium against the twin', () => {
   let twin: Twin;
   let browser: BrowserContext;
   let page: Page;
-  // A 30-minute canary bake (30 s at x60) leaves a person time to press Abort during the deployment.
+  // A 15-minute canary bake (15 s at x60) leaves a person time to press Abort during the deployment.
   const example = exampleConfig();
-  const config = { ...example, deployment: { ...example.deployment, canaryBakeMinutes: 30 } };
+  const config = { ...example, deployment: { ...example.deployment, canaryBakeMinutes: 15 } };
 
   beforeAll(async () => {
     const cdkOut = join(scratch, 'cdk.out');

@@ -2,23 +2,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abortDrill, canaryRollbackDrill, concurrentApprovalsDrill, duplicateEventDrill, restoreDrill } from '../../../../local/driver/drills/deployment-drills';
-import { run as deploymentsCommand } from '../../../../bin/commands/deployments';
-import { deploymentsSince, drillRegistry, entered, finished, registerLike, requireLive } from '../../../../local/driver/drills/drill-support';
-import { waitFor } from '../../../../local/driver/loop-session';
-import { stackUpdateDrill } from '../../../../local/driver/drills/stack-update-drill';
-import { synthesizeConfig } from '../../../../local/driver/synth';
-import { runLoop } from '../../../../local/driver/full-loop';
-import { LoopSession } from '../../../../local/driver/loop-session';
-import { teamDataset } from '../../../../local/driver/team-dataset';
-import { startTeamTwin, type TeamTwin } from '../../../helpers/twin';
+import { abortDrill, canaryRollbackDrill, concurrentApprovalsDrill, duplicateEventDrill, restoreDrill } from '../../../local/driver/drills/deployment-drills';
+import { run as deploymentsCommand } from '../../../bin/commands/deployments';
+import { deploymentsSince, drillRegistry, entered, finished, registerLike, requireLive } from '../../../local/driver/drills/drill-support';
+import { waitFor } from '../../../local/driver/loop-session';
+import { deadLetterDrill } from '../../../local/driver/drills/dead-letter-drill';
+import { stackUpdateDrill } from '../../../local/driver/drills/stack-update-drill';
+import { synthesizeConfig } from '../../../local/driver/synth';
+import { runLoop } from '../../../local/driver/full-loop';
+import { LoopSession } from '../../../local/driver/loop-session';
+import { teamDataset } from '../../../local/driver/team-dataset';
+import { startTeamTwin, type TeamTwin } from '../../helpers/twin';
 
 /**
- * The deployment flow's drills on the example team's synthesized stack in the twin, in the order `--fault-drills` runs
- * them, each after the previous left a live version. Time x60: a 5-minute canary bake lasts 5 s, longer than the
+ * The fault drills on the example team's synthesized stack in the twin, in the order `--fault-drills` runs them (one
+ * twin for all: each synthesis of the team app costs about half a minute), each after the previous left a live version. Time x60: a 5-minute canary bake lasts 5 s, longer than the
  * inference handler's once-a-second metric flush, as a real bake is longer than CloudWatch's metric delay.
  */
-describe('deployment drills', () => {
+describe('fault drills', () => {
   let team: TeamTwin;
   let session: LoopSession;
   const scratch = mkdtempSync(join(tmpdir(), 'drills-'));
@@ -38,7 +39,7 @@ describe('deployment drills', () => {
   const audit = async (version: number) => (await drillRegistry(session).getVersionDetail(session.model, version)).audit.map((a) => `${a.from}->${a.to}`);
 
   it('a stack update of platform config while a version serves: no failed request, the same version served', async () => {
-    const result = await stackUpdateDrill(session, (config, outdir) => synthesizeConfig(resolve(__dirname, '..', '..', '..', '..'), config, outdir));
+    const result = await stackUpdateDrill(session, (config, outdir) => synthesizeConfig(resolve(__dirname, '..', '..', '..'), config, outdir));
     expect(result.ok, result.line).toBe(true);
   }, 300_000);
 
@@ -90,5 +91,27 @@ describe('deployment drills', () => {
     const again: string[] = [];
     expect(await deploymentsCommand(['abort', session.model, '--comment', 'again', '--twin', join(scratch, 'twin.json')], { stdout: (s) => again.push(s), stderr: (s) => again.push(s) })).toBe(1);
     expect(again.join('\n')).toContain('nothing of card-fraud is deploying; there is no deployment to abort');
+  }, 300_000);
+
+  it('an event its target refuses on every attempt goes to the dead-letter queue, whose alarm goes to ALARM', async () => {
+    const alarmName = 'fraud-card-fraud-dead-letters-deployment-flow-release-dlq-critical';
+    expect(team.twin.alarms.states.get(alarmName)?.value).not.toBe('ALARM');
+
+    const result = await deadLetterDrill(session);
+
+    expect(result).toEqual({
+      name: 'dead letter',
+      ok: true,
+      line: expect.stringMatching(
+        new RegExp(`^release event refused by \\S+ReleaseFunction\\S* 3 times \\(.+\\) -> \\S+ReleaseDlq\\S* \\(1 message\\) -> alarm ${alarmName} ALARM$`),
+      ),
+    });
+    // The event went through the rule, Lambda's three attempts and the queue: the timeline shows each hop.
+    const timeline = team.twin.timeline.entries.map((e) => e.message);
+    expect(timeline.filter((m) => /ReleaseFunction.*asynchronous invocation .* failed \(attempt \d of 3\)/.test(m))).toHaveLength(3);
+    expect(timeline.some((m) => /-> dead-letter queue .*ReleaseDlq/.test(m))).toBe(true);
+    // It deletes its own message afterwards, so the queue empties and the alarm can recover.
+    const queue = team.twin.sqs.definitions.find((q) => q.name.includes('ReleaseDlq'))!;
+    expect(team.twin.sqs.counts(queue)).toEqual({ visible: 0, notVisible: 0, delayed: 0 });
   }, 300_000);
 });
