@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeploymentFlow } from './deployment-flow';
 import type { IModelRegistry } from './model-registry';
+import { ACCESS_POLICY_ENV, type AccessPolicy, DEFAULT_ACCESS_POLICY } from '../lambdas/registry/access-policy';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge } from './private/nag';
 
@@ -38,6 +39,12 @@ export interface ApprovalApiProps {
    * @default - every model in the registry
    */
   readonly modelName?: string;
+  /**
+   * Who may approve, operate and register: the identity provider's group per role, the claim listing a caller's
+   * groups, self-approval, and the IAM roles of automation.
+   * @default - groups `approvers`, `operators` and `developers` in claim `cognito:groups`; no self-approval; no IAM roles
+   */
+  readonly access?: AccessPolicy;
   /** CloudWatch namespace of the API function (`MLOps/<team>`). */
   readonly metricsNamespace: string;
   /**
@@ -70,9 +77,12 @@ export class ApprovalApi extends Construct {
   /** The user pool, when this construct created it. */
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
+  /** Who holds which role (the handler checks every route against it). */
+  readonly access: AccessPolicy;
 
   constructor(scope: Construct, id: string, props: ApprovalApiProps) {
     super(scope, id);
+    this.access = props.access ?? DEFAULT_ACCESS_POLICY;
     const rateLimit = props.throttlingRateLimit ?? 20;
     const burstLimit = props.throttlingBurstLimit ?? 40;
     const problems: string[] = [];
@@ -89,7 +99,11 @@ export class ApprovalApi extends Construct {
       description: 'Approval API: list, show, approve and reject model versions; abort a deployment',
       serviceName: 'registry-api',
       metricsNamespace: props.metricsNamespace,
-      environment: { REGISTRY_TABLE_NAME: props.registry.table.tableName, ...(props.modelName && { MODEL_NAME: props.modelName }) },
+      environment: {
+        REGISTRY_TABLE_NAME: props.registry.table.tableName,
+        [ACCESS_POLICY_ENV]: JSON.stringify(this.access),
+        ...(props.modelName && { MODEL_NAME: props.modelName }),
+      },
     });
     props.registry.grantReadWrite(this.handler);
     acknowledge(

@@ -65,7 +65,13 @@ export class MlopsTeamStack extends Stack {
       eventBusName: `mlops-${team}`,
       mirrorToSageMakerModel: config.deployment.mirrorToSageMaker ? modelName : undefined,
     });
-    this.approvalApi = new ApprovalApi(this, 'ApprovalApi', { registry: this.registry, metricsNamespace, modelName });
+    const { approverGroup, operatorGroup, developerGroup, rolesClaim, allowSelfApproval, automationRoles } = config.access;
+    this.approvalApi = new ApprovalApi(this, 'ApprovalApi', {
+      registry: this.registry,
+      metricsNamespace,
+      modelName,
+      access: { groups: { approver: approverGroup, operator: operatorGroup, developer: developerGroup }, rolesClaim, allowSelfApproval, automationRoles },
+    });
 
     const vpc = config.training.vpc;
     this.trainingPipeline = new TrainingPipeline(this, 'TrainingPipeline', {

@@ -11,6 +11,9 @@ const name = (what: string) =>
     .string()
     .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, `${what} must be 3-32 lowercase letters, digits or '-', starting with a letter`);
 
+/** A Cognito group name (also what an external issuer's roles claim lists). */
+const groupName = z.string().regex(/^[A-Za-z0-9_.@+-]{1,128}$/, 'a group name is 1-128 letters, digits or _.@+-');
+
 /** A Warning/Critical threshold pair, as in cdk-monitoring-constructs. Either may be omitted. */
 const thresholds = (min: number, max: number) =>
   z
@@ -260,6 +263,42 @@ export const teamConfigSchema = z
         driftedFeatureShare: 0.3,
         retrainCooldownHours: 24,
         captureNoncurrentRetentionDays: 1,
+      }),
+    access: z
+      .object({
+        /** Identity-provider group (Cognito group, or a value of `rolesClaim`) whose members approve and reject versions. */
+        approverGroup: groupName.default('approvers'),
+        /** Group whose members roll back the live version, abort a deployment and replay registry events. */
+        operatorGroup: groupName.default('operators'),
+        /** Group whose members register versions they trained elsewhere (BYOM) and start training runs. */
+        developerGroup: groupName.default('developers'),
+        /**
+         * The token claim listing the caller's groups: Cognito's `cognito:groups` in the default user pool; for an
+         * external OIDC issuer, the claim it puts groups in (e.g. `groups`).
+         */
+        rolesClaim: z.string().min(1).max(100).default('cognito:groups'),
+        /** Let the identity that registered a version approve it too. Off: a second person must approve. */
+        allowSelfApproval: z.boolean().default(false),
+        /** IAM roles (automation: CI, release tooling) that call the API's SigV4 routes, and the roles they hold. */
+        automationRoles: z
+          .array(
+            z
+              .object({
+                roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'roleArn must be an IAM role ARN'),
+                roles: z.array(z.enum(['approver', 'operator', 'developer'])).min(1),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({
+        approverGroup: 'approvers',
+        operatorGroup: 'operators',
+        developerGroup: 'developers',
+        rolesClaim: 'cognito:groups',
+        allowSelfApproval: false,
+        automationRoles: [],
       }),
     alarms: z
       .object({

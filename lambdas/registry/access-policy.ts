@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/** What a caller may do beyond reading; every signed-in caller may read. */
+export const ROLES = ['approver', 'operator', 'developer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * Who holds which role, as the approval API's function receives it (env ACCESS_POLICY, JSON): the identity provider's
+ * groups per role, the token claim that lists a caller's groups, whether a registrant may approve their own version,
+ * and the IAM roles that call the SigV4 routes with the roles they hold.
+ */
+export const accessPolicySchema = z
+  .object({
+    groups: z.object({ approver: z.string().min(1), operator: z.string().min(1), developer: z.string().min(1) }).strict(),
+    rolesClaim: z.string().min(1),
+    allowSelfApproval: z.boolean(),
+    automationRoles: z.array(z.object({ roleArn: z.string().min(1), roles: z.array(z.enum(ROLES)).min(1) }).strict()),
+  })
+  .strict();
+export type AccessPolicy = z.infer<typeof accessPolicySchema>;
+
+/** The policy of a team config that names nothing: Cognito groups `approvers`, `operators`, `developers`. */
+export const DEFAULT_ACCESS_POLICY: AccessPolicy = {
+  groups: { approver: 'approvers', operator: 'operators', developer: 'developers' },
+  rolesClaim: 'cognito:groups',
+  allowSelfApproval: false,
+  automationRoles: [],
+};
+
+/** The environment variable that carries the policy to the API function. */
+export const ACCESS_POLICY_ENV = 'ACCESS_POLICY';
