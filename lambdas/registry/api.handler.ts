@@ -1,29 +1,30 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { actorFromClaims, handleApiRequest } from './api';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { accessPolicyFromEnv } from './access-policy-from-env';
+import { handleApiRequest } from './api';
+import { callerOfEvent, IAM_ROUTE_PREFIX } from './api-caller';
 import { deploymentControlFromEnv } from '../deployment/deployment-control-from-env';
 import { optionalEnv } from '../shared/env';
 import { registryFromEnv } from './registry-from-env';
 
 const logger = new Logger();
-const registry = registryFromEnv();
+const access = accessPolicyFromEnv();
+const registry = registryFromEnv({ allowSelfApproval: access.allowSelfApproval });
 const deployments = deploymentControlFromEnv(registry);
 const servedModel = optionalEnv('MODEL_NAME', '') || undefined;
 
-/** Approval API (HTTP API, payload 2.0, JWT authorizer). */
-export const handler = async (event: APIGatewayProxyEventV2WithJWTAuthorizer) => {
+/** Approval API (HTTP API, payload 2.0): JWT-authorized routes, and the same routes under /iam for SigV4 callers. */
+export const handler = async (event: APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2WithIAMAuthorizer) => {
   const { http, stage } = event.requestContext;
-  // A named stage prefixes rawPath; routes are defined without it.
-  const path = stage && stage !== '$default' ? event.rawPath.replace(new RegExp(`^/${stage}(?=/)`), '') : event.rawPath;
+  // A named stage prefixes rawPath; routes are defined without it. IAM routes mirror the others under /iam.
+  const staged = stage && stage !== '$default' ? event.rawPath.replace(new RegExp(`^/${stage}(?=/)`), '') : event.rawPath;
+  const onIamRoute = staged.startsWith(`${IAM_ROUTE_PREFIX}/`);
+  const path = onIamRoute ? staged.slice(IAM_ROUTE_PREFIX.length) : staged;
   const body = event.body && event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   try {
-    const response = await handleApiRequest({ registry, deployments, servedModel }, {
-      method: http.method,
-      path,
-      body,
-      actor: actorFromClaims(event.requestContext.authorizer?.jwt?.claims),
-    });
-    logger.info('request', { method: http.method, path, statusCode: response.statusCode });
+    const caller = callerOfEvent(event, access, onIamRoute);
+    const response = await handleApiRequest({ registry, access, deployments, servedModel }, { method: http.method, path, body, caller });
+    logger.info('request', { method: http.method, path, statusCode: response.statusCode, caller: caller && { issuer: caller.issuer, subject: caller.subject } });
     return response;
   } catch (err) {
     logger.error('request failed', { method: http.method, path, error: err as Error });

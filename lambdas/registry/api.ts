@@ -1,17 +1,18 @@
-import { z } from 'zod';
 import type { DeploymentControl } from '../deployment/deployment-control';
-import { ConflictError, InvalidInputError, NotFoundError, RegistryError, UnauthorizedError } from './errors';
+import type { AccessPolicy, Role } from './access-policy';
+import { type Caller, displayName } from './caller';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RegistryError, UnauthorizedError } from './errors';
 import { parseInput } from './parse-input';
 import type { ModelRegistry } from './registry';
-import { decisionBodySchema } from './schemas';
+import { type Decision, decisionBodySchema, type RegisterInput } from './schemas';
 import { modelView, versionSummaryView, versionView } from './views';
 
-/** An approval API request, reduced to what routing needs. `actor` is the authenticated caller, if any. */
+/** An approval API request, reduced to what routing needs. `caller` is the authenticated identity, if any. */
 export interface ApiRequest {
   method: string;
   path: string;
   body?: string;
-  actor?: string;
+  caller?: Caller;
 }
 
 export interface ApiResponse {
@@ -20,39 +21,51 @@ export interface ApiResponse {
   body: string;
 }
 
-/** JWT claims that name the caller, most readable first. */
-const claimsSchema = z.object({ email: z.string().min(1).optional(), 'cognito:username': z.string().min(1).optional(), sub: z.string().min(1).optional() });
-
-/** The approver's identity comes from the verified token only, never from the request body. */
-export function actorFromClaims(claims: unknown): string | undefined {
-  const parsed = claimsSchema.safeParse(claims ?? {});
-  if (!parsed.success) return undefined;
-  return parsed.data.email ?? parsed.data['cognito:username'] ?? parsed.data.sub;
-}
-
 /** What the routes act on: the registry, and the deployment flow when the team's inference tier has one. */
 export interface ApiServices {
   registry: ModelRegistry;
+  /** Who holds which role; the groups named here appear in 403 answers. */
+  access: AccessPolicy;
   deployments?: DeploymentControl;
   /** The one model the stack serves (its MODEL_NAME); any other answers 404. Unset: every model in the registry. */
   servedModel?: string;
 }
 
-type Route = { method: string; pattern: RegExp; run: (services: ApiServices, params: string[], request: ApiRequest) => Promise<unknown> };
+interface RouteContext {
+  services: ApiServices;
+  params: string[];
+  request: ApiRequest;
+  caller: Caller;
+  /** Throws ForbiddenError unless the caller holds `role`; `action` says what was refused, e.g. "approving". */
+  require: (role: Role, action: string) => void;
+}
+
+type Route = {
+  method: string;
+  pattern: RegExp;
+  /** The role every call of the route needs; routes whose role depends on the target check it in `run`. */
+  role?: { role: Role; action: string };
+  run: (context: RouteContext) => Promise<unknown>;
+};
 
 const SEGMENT = '([^/]+)';
 const ROUTES: Route[] = [
   {
     method: 'GET',
+    pattern: /^\/me$/,
+    run: async ({ caller }) => ({ issuer: caller.issuer, subject: caller.subject, email: caller.email ?? null, roles: caller.roles }),
+  },
+  {
+    method: 'GET',
     pattern: /^\/models$/,
-    run: async ({ registry, servedModel }) => ({
+    run: async ({ services: { registry, servedModel } }) => ({
       models: (await registry.listModels()).filter((m) => servedModel === undefined || m.model === servedModel).map(modelView),
     }),
   },
   {
     method: 'GET',
     pattern: new RegExp(`^/models/${SEGMENT}$`),
-    run: async ({ registry }, [model]) => ({
+    run: async ({ services: { registry }, params: [model] }) => ({
       ...modelView(await registry.getModel(model)),
       versions: (await registry.listVersions(model)).map(versionSummaryView),
     }),
@@ -60,67 +73,119 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     pattern: new RegExp(`^/models/${SEGMENT}/runs$`),
-    run: async ({ registry }, [model]) => ({ runs: await registry.listRuns(model) }),
+    run: async ({ services: { registry }, params: [model] }) => ({ runs: await registry.listRuns(model) }),
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/models/${SEGMENT}/audit/verify$`),
+    run: async ({ services: { registry }, params: [model] }) => registry.verifyAudit(model),
   },
   {
     method: 'GET',
     pattern: new RegExp(`^/models/${SEGMENT}/versions/${SEGMENT}$`),
-    run: async ({ registry }, [model, version]) => {
+    run: async ({ services: { registry }, params: [model, version] }) => {
       const detail = await registry.getVersionDetail(model, version);
       return versionView(detail.version, detail.audit);
     },
   },
   {
     method: 'POST',
-    pattern: new RegExp(`^/models/${SEGMENT}/versions/${SEGMENT}/(approve|reject)$`),
-    run: async ({ registry }, [model, version, action], request) => {
-      const { comment } = parseBody(request.body);
-      const decision = { actor: request.actor!, reason: comment };
-      return action === 'approve' ? registry.approve(model, version, decision) : registry.reject(model, version, decision);
+    pattern: new RegExp(`^/models/${SEGMENT}/versions$`),
+    role: { role: 'developer', action: 'registering a version' },
+    run: async ({ services: { registry }, params: [model], request, caller }) => {
+      const body = parseJson(request.body, 'a registration like {"artifactUri": "s3://...", "artifactSha256": "...", "metrics": {...}}');
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInputError('body must be a JSON object (the registration)');
+      const named = (body as { model?: unknown }).model;
+      if (named !== undefined && named !== model) throw new InvalidInputError(`body.model "${String(named)}" differs from the path's model "${model}"`);
+      const { version, created } = await registry.register({ ...(body as RegisterInput), model }, principalOf(caller));
+      return { version: versionView(version, []), created };
     },
   },
   {
     method: 'POST',
+    pattern: new RegExp(`^/models/${SEGMENT}/versions/${SEGMENT}/approve$`),
+    role: { role: 'approver', action: 'approving a version' },
+    run: async ({ services: { registry }, params: [model, version], request, caller }) => registry.approve(model, version, decisionOf(caller, request)),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/models/${SEGMENT}/versions/${SEGMENT}/reject$`),
+    role: { role: 'approver', action: 'rejecting a version' },
+    run: async ({ services: { registry }, params: [model, version], request, caller, require }) => {
+      const decision = decisionOf(caller, request);
+      // Rejecting the live version rolls it back: that is an operator's call, not only an approver's.
+      if ((await registry.getVersion(model, version)).status === 'live') require('operator', 'rejecting the live version (a rollback)');
+      return registry.reject(model, version, decision);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/models/${SEGMENT}/rollback$`),
+    role: { role: 'operator', action: 'rolling back the live version' },
+    run: async ({ services: { registry }, params: [model], request, caller }) => registry.rollbackLive(model, decisionOf(caller, request)),
+  },
+  {
+    method: 'POST',
     pattern: new RegExp(`^/models/${SEGMENT}/deployment/abort$`),
-    run: async ({ deployments }, [model], request) => {
-      const { comment } = parseBody(request.body);
+    role: { role: 'operator', action: 'aborting a deployment' },
+    run: async ({ services: { deployments }, params: [model], request, caller }) => {
+      const decision = decisionOf(caller, request);
       if (!deployments) throw new ConflictError(`model "${model}" has no deployment flow here (the EKS tier deploys through its config)`);
-      return deployments.abort(model, { actor: request.actor!, reason: comment });
+      return deployments.abort(model, decision);
     },
   },
 ];
 
-/** Routes one request to the registry and maps typed errors to 4xx answers that name the problem. */
+/**
+ * Routes one request to the registry. Every route needs a signed-in caller; writes need the role the access policy
+ * names, checked before anything is read or written. Typed errors become 4xx answers that name the problem (a 403
+ * names the missing role and the group that grants it).
+ */
 export async function handleApiRequest(services: ApiServices, request: ApiRequest): Promise<ApiResponse> {
   try {
-    if (!request.actor) throw new UnauthorizedError('authentication required: no caller identity in the token claims');
+    const caller = request.caller;
+    if (!caller) throw new UnauthorizedError('authentication required: no caller identity in the token claims');
+    const require = (role: Role, action: string) => {
+      if (caller.roles.includes(role)) return;
+      const held = caller.roles.length ? caller.roles.join(', ') : 'no role (read only)';
+      throw new ForbiddenError(
+        `${action} needs the ${role} role (group "${services.access.groups[role]}"); ${displayName(caller)} has ${held}`,
+        role,
+      );
+    };
     for (const route of ROUTES) {
       const match = route.pattern.exec(request.path);
-      if (match && route.method === request.method) {
-        const params = match.slice(1).map(decodeURIComponent);
-        // Every route with parameters starts with the model; a stack's API answers for its own model only.
-        if (services.servedModel !== undefined && params.length > 0 && params[0] !== services.servedModel) {
-          throw new NotFoundError(`model "${params[0]}" is not served by this stack (it serves "${services.servedModel}")`);
-        }
-        return json(200, await route.run(services, params, request));
+      if (!match || route.method !== request.method) continue;
+      const params = match.slice(1).map(decodeURIComponent);
+      if (route.role) require(route.role.role, route.role.action);
+      // Every route with parameters starts with the model; a stack's API answers for its own model only.
+      if (services.servedModel !== undefined && params.length > 0 && params[0] !== services.servedModel) {
+        throw new NotFoundError(`model "${params[0]}" is not served by this stack (it serves "${services.servedModel}")`);
       }
+      return json(200, await route.run({ services, params, request, caller, require }));
     }
     throw new NotFoundError(`no route for ${request.method} ${request.path}`);
   } catch (err) {
+    if (err instanceof ForbiddenError) return json(403, { error: err.name, message: err.message, missingRole: err.missingRole });
     if (err instanceof RegistryError) return json(err.statusCode, { error: err.name, message: err.message });
     if (err instanceof URIError) return json(400, { error: 'InvalidInputError', message: `malformed path: ${request.path}` });
     throw err;
   }
 }
 
-function parseBody(body: string | undefined): z.infer<typeof decisionBodySchema> {
-  let raw: unknown;
+const principalOf = ({ issuer, subject, email }: Caller) => ({ issuer, subject, ...(email && { email }) });
+
+function decisionOf(caller: Caller, request: ApiRequest): Decision {
+  const { comment } = parseInput(decisionBodySchema, parseJson(request.body, 'a JSON object like {"comment": "why"}'), 'body');
+  return { actor: displayName(caller), principal: principalOf(caller), reason: comment };
+}
+
+function parseJson(body: string | undefined, expected: string): unknown {
   try {
-    raw = JSON.parse(body ?? '');
+    return JSON.parse(body ?? '');
   } catch {
-    throw new InvalidInputError('body must be a JSON object like {"comment": "why"}');
+    throw new InvalidInputError(`body must be ${expected}`);
   }
-  return parseInput(decisionBodySchema, raw, 'body');
 }
 
 const json = (statusCode: number, body: unknown): ApiResponse => ({

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   AUDIT_PREFIX,
+  auditPk,
   auditSk,
   META_SK,
   MODELS_INDEX,
@@ -80,7 +81,7 @@ export class DynamoRegistryStore implements RegistryStore {
   }
 
   async listAudit(model: string, version?: number): Promise<AuditRecord[]> {
-    const rows = (await this.queryPrefix(model, AUDIT_PREFIX)).map((item) => record<AuditRecord>(item));
+    const rows = (await this.queryPrefix(model, AUDIT_PREFIX, auditPk(model))).map((item) => record<AuditRecord>(item));
     return version === undefined ? rows : rows.filter((row) => row.version === version);
   }
 
@@ -132,10 +133,10 @@ export class DynamoRegistryStore implements RegistryStore {
       ...change.versions.map((v) => ({ pk, sk: versionSk(v.version), ...v })),
       ...change.tokens.map((t) => ({ ...tokenKey(t.model, t.clientToken), ...t })),
       ...change.runs.map((r) => ({ pk, sk: runSk(r.executionName), ...r })),
-      ...change.audits.map((a) => ({ pk, sk: auditSk(a.at, a.version, a.id), ...a })),
     ];
-    // Audit rows last: each one becomes a registry event, which must never describe a state not yet written.
     for (const item of items) await this.putStamped(item, change.revision);
+    // Audit rows last: each one becomes a registry event, which must never describe a state not yet written.
+    for (const audit of change.audits) await this.putOnce({ pk: auditPk(audit.model), sk: auditSk(audit.seq), ...audit });
     try {
       await this.client.send(
         new UpdateCommand({
@@ -165,6 +166,15 @@ export class DynamoRegistryStore implements RegistryStore {
     }
   }
 
+  /** Creates an item that is never replaced: a repeated apply finds it there and leaves it alone. */
+  private async putOnce(item: Item): Promise<void> {
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
   /** Writes an item of change `revision` unless the item already carries this or a newer change. */
   private async putStamped(item: Item, revision: number): Promise<void> {
     try {
@@ -181,11 +191,11 @@ export class DynamoRegistryStore implements RegistryStore {
     }
   }
 
-  private queryPrefix(model: string, prefix: string): Promise<Item[]> {
+  private queryPrefix(model: string, prefix: string, pk = modelPk(model)): Promise<Item[]> {
     return this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': prefix },
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
       ConsistentRead: true,
     });
   }

@@ -3,7 +3,7 @@
  * the Step Functions steps all report the same problem the same way.
  */
 export abstract class RegistryError extends Error {
-  abstract readonly statusCode: 400 | 401 | 404 | 409 | 503;
+  abstract readonly statusCode: 400 | 401 | 403 | 404 | 409 | 503;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -18,6 +18,26 @@ export class InvalidInputError extends RegistryError {
 /** The caller is not authenticated. */
 export class UnauthorizedError extends RegistryError {
   readonly statusCode = 401;
+}
+
+/** The caller is signed in but lacks the role the request needs; nothing was written. */
+export class ForbiddenError extends RegistryError {
+  readonly statusCode = 403;
+  constructor(
+    message: string,
+    /** The role that would have allowed it. */
+    readonly missingRole: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The identity that registered a version (a person through BYOM, or the person whose request started the training
+ * run) may not approve it: a second person must, unless the team config allows self-approval. Nothing was written.
+ */
+export class SelfApprovalError extends RegistryError {
+  readonly statusCode = 403;
 }
 
 /** The model or version does not exist. */

@@ -12,7 +12,12 @@ export const RUN_PREFIX = 'RUN#';
 
 /** Zero-padded so versions sort numerically. */
 export const versionSk = (version: number) => `${VERSION_PREFIX}${String(version).padStart(10, '0')}`;
-export const auditSk = (at: string, version: number, id: string) =>
-  `${AUDIT_PREFIX}${at}#${String(version).padStart(10, '0')}#${id}`;
+/**
+ * Audit rows live in their own partition, so IAM and the table's resource policy can tell them apart by leading key:
+ * they are created once and never updated or deleted.
+ */
+export const auditPk = (model: string) => `${AUDIT_PREFIX}${model}`;
+/** Zero-padded chain position, so a Query returns the trail in order. */
+export const auditSk = (seq: number) => `${AUDIT_PREFIX}${String(seq).padStart(10, '0')}`;
 export const runSk = (executionName: string) => `${RUN_PREFIX}${executionName}`;
 export const tokenKey = (model: string, clientToken: string) => ({ pk: `TOKEN#${model}#${clientToken}`, sk: 'TOKEN' });

@@ -45,6 +45,9 @@ export function registryEventDetail(audit: AuditRecord, scope: ArnScope): Regist
     reason: audit.reason,
     at: audit.at,
     restoredVersion: audit.restoredVersion,
+    auditId: audit.id,
+    auditSeq: audit.seq,
+    auditHash: audit.hash,
   });
 }
 

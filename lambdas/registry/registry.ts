@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { VersionStatus } from '../shared/registry-events';
-import { ConflictError, ContentionError, DeploymentInProgressError, InvalidInputError, NotDeploymentOwnerError, NotFoundError } from './errors';
+import { type AuditChainVerdict, chainAudits, type UnchainedAudit, verifyAuditChain } from './audit-chain';
+import { displayName, type Principal, samePrincipal } from './caller';
+import {
+  ConflictError,
+  ContentionError,
+  DeploymentInProgressError,
+  InvalidInputError,
+  NotDeploymentOwnerError,
+  NotFoundError,
+  SelfApprovalError,
+} from './errors';
 import {
   type AuditRecord,
   type Decision,
@@ -15,7 +25,6 @@ import {
   versionNumberSchema,
 } from './schemas';
 import type { Change, RegistryStore, StoredModel } from './store';
-import { auditSk } from './keys';
 import { parseInput } from './parse-input';
 import { assertTransition } from './transitions';
 
@@ -24,6 +33,8 @@ export interface ModelRegistryOptions {
   readonly clock?: () => Date;
   /** Commit attempts before giving up under contention. @default 100 */
   readonly maxAttempts?: number;
+  /** Let the identity that registered a version approve it. @default false */
+  readonly allowSelfApproval?: boolean;
 }
 
 /** The outcome of a status change. */
@@ -49,7 +60,7 @@ export interface VersionDetail {
   audit: AuditRecord[];
 }
 
-type ChangeBody = Omit<Change, 'id' | 'revision'>;
+type ChangeBody = Omit<Change, 'id' | 'revision' | 'audits'> & { audits: UnchainedAudit[] };
 /** What a mutation decided: its result, and the change to commit (none when nothing needs writing). */
 interface Plan<T> {
   result: T;
@@ -66,6 +77,7 @@ interface Plan<T> {
 export class ModelRegistry {
   private readonly clock: () => Date;
   private readonly maxAttempts: number;
+  private readonly allowSelfApproval: boolean;
 
   constructor(
     private readonly store: RegistryStore,
@@ -73,6 +85,7 @@ export class ModelRegistry {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.maxAttempts = options.maxAttempts ?? 100;
+    this.allowSelfApproval = options.allowSelfApproval ?? false;
   }
 
   async listModels(): Promise<ModelRecord[]> {
@@ -105,8 +118,18 @@ export class ModelRegistry {
     const { pending } = await this.committed(model);
     const record = await this.getVersion(model, number);
     const pendingAudit = (pending?.audits ?? []).filter((a) => a.version === number);
-    const audit = newest(await this.store.listAudit(model, number), pendingAudit, (a) => auditSk(a.at, a.version, a.id));
-    return { version: record, audit: audit.sort((a, b) => auditSk(a.at, a.version, a.id).localeCompare(auditSk(b.at, b.version, b.id))) };
+    const audit = newest(await this.store.listAudit(model, number), pendingAudit, (a) => String(a.seq));
+    return { version: record, audit: audit.sort((a, b) => a.seq - b.seq) };
+  }
+
+  /**
+   * Checks the model's whole audit trail against the chain head on its model item (lambdas/registry/audit-chain.ts).
+   * A change committed but not yet applied is judged on its committed rows, which its apply writes verbatim.
+   */
+  async verifyAudit(model: string): Promise<AuditChainVerdict> {
+    const { record, pending } = await this.committed(model);
+    const rows = newest(await this.store.listAudit(model), pending?.audits ?? [], (a) => String(a.seq));
+    return verifyAuditChain(rows, record.auditHead);
   }
 
   async listRuns(model: string): Promise<RunRecord[]> {
@@ -114,8 +137,13 @@ export class ModelRegistry {
     return (await this.store.listRuns(parseModel(model))).sort((a, b) => b.at.localeCompare(a.at));
   }
 
-  /** Registers a new version as pending approval; the version number is the model's next, without gaps. */
-  async register(raw: RegisterInput, actor: string): Promise<RegisterResult> {
+  /**
+   * Registers a new version as pending approval; the version number is the model's next, without gaps. `actor` is a
+   * signed-in principal (BYOM through the approval API; the person who started the training run) or a service name.
+   */
+  async register(raw: RegisterInput, registrant: string | Principal): Promise<RegisterResult> {
+    const actor = typeof registrant === 'string' ? registrant : displayName(registrant);
+    const principal = typeof registrant === 'string' ? undefined : registrant;
     const input = parseInput(registerInputSchema, raw, 'registration');
     return this.mutate<RegisterResult>(input.model, async (stored) => {
       if (input.clientToken) {
@@ -134,7 +162,15 @@ export class ModelRegistry {
       const at = this.now();
       const number = (stored?.record.latestVersion ?? 0) + 1;
       const { clientToken, executionName } = input;
-      const version: VersionRecord = { ...input, version: number, status: 'pending_approval', createdAt: at, createdBy: actor, updatedAt: at };
+      const version: VersionRecord = {
+        ...input,
+        version: number,
+        status: 'pending_approval',
+        createdAt: at,
+        createdBy: actor,
+        ...(principal && { createdByPrincipal: principal }),
+        updatedAt: at,
+      };
       const model: ModelRecord = stored
         ? { ...stored.record, latestVersion: number, updatedAt: at }
         : { model: input.model, latestVersion: number, liveHistory: [], createdAt: at, updatedAt: at };
@@ -143,7 +179,7 @@ export class ModelRegistry {
         change: {
           model,
           versions: [version],
-          audits: [this.audit(version, null, { actor, reason: input.description ?? 'registered' }, at)],
+          audits: [this.audit(version, null, { actor, principal, reason: input.description ?? 'registered' }, at)],
           tokens: clientToken ? [{ model: input.model, clientToken, version: number, artifactSha256: input.artifactSha256 }] : [],
           runs: executionName ? [{ model: input.model, executionName, status: 'succeeded', version: number, at }] : [],
         },
@@ -151,9 +187,18 @@ export class ModelRegistry {
     });
   }
 
-  /** pending_approval -> approved. */
+  /**
+   * pending_approval -> approved. The identity that registered the version may not approve it (SelfApprovalError)
+   * unless the registry allows self-approval; a service decision (the evaluation gate's auto-approval) has no identity.
+   */
   async approve(model: string, version: number | string, decision: Decision): Promise<TransitionResult> {
-    return this.transition(model, version, 'approved', decision);
+    return this.transition(model, version, 'approved', decision, (current) => {
+      if (!this.allowSelfApproval && samePrincipal(decision.principal, current.createdByPrincipal)) {
+        throw new SelfApprovalError(
+          `${decision.actor} registered ${current.model} v${current.version} and cannot also approve it; another approver must (the team config's access.allowSelfApproval is off)`,
+        );
+      }
+    });
   }
 
   /** pending_approval -> rejected; rejecting the live version rolls it back and restores the previous one. */
@@ -287,7 +332,7 @@ export class ModelRegistry {
         assertTransition(model, retiredVersion, retiring.status, 'retired');
         const retired: VersionRecord = { ...retiring, status: 'retired', updatedAt: at };
         versions.push(retired);
-        audits.push(this.audit(retired, retiring.status, { actor: decision.actor, reason: `superseded by v${version}` }, at));
+        audits.push(this.audit(retired, retiring.status, { ...decision, reason: `superseded by v${version}` }, at));
       }
       next.liveVersion = version;
       next.liveHistory = [...stored.record.liveHistory, version];
@@ -319,7 +364,7 @@ export class ModelRegistry {
       const restored: VersionRecord = { ...previous, status: 'live', updatedAt: at };
       versions.push(restored);
       const reason = `restored after rollback of v${version}: ${decision.reason}`;
-      audits.push(this.audit(restored, previous.status, { actor: decision.actor, reason }, at));
+      audits.push(this.audit(restored, previous.status, { ...decision, reason }, at));
       next.liveVersion = restoredVersion;
     }
     return {
@@ -334,7 +379,9 @@ export class ModelRegistry {
       const stored = await this.settled(model);
       const { result, change } = await plan(stored);
       if (!change) return result;
-      const full: Change = { ...change, id: randomUUID(), revision: (stored?.revision ?? 0) + 1 };
+      const chained = chainAudits(change.audits, stored?.record.auditHead);
+      const record = chained.head ? { ...change.model, auditHead: chained.head } : change.model;
+      const full: Change = { ...change, model: record, audits: chained.rows, id: randomUUID(), revision: (stored?.revision ?? 0) + 1 };
       if (await this.store.commit(full, stored?.revision ?? 0)) {
         await this.store.apply(full);
         return result;
@@ -372,13 +419,14 @@ export class ModelRegistry {
     decision: Decision,
     at: string,
     restoredVersion?: number,
-  ): AuditRecord {
+  ): UnchainedAudit {
     return {
       model: version.model,
       version: version.version,
       from,
       to: version.status,
       actor: decision.actor,
+      ...(decision.principal && { principal: decision.principal }),
       reason: decision.reason,
       at,
       versionCreatedAt: version.createdAt,

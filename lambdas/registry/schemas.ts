@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { modelMetadataSchema } from '../shared/model-metadata';
 import type { VersionStatus } from '../shared/registry-events';
+import type { AuditHead } from './audit-chain';
+import type { Principal } from './caller';
 
 /** Model names follow the team config's rule, so they are also valid SageMaker model package group names. */
 export const modelNameSchema = z
@@ -53,8 +55,11 @@ export const decisionBodySchema = z
 
 /** A who/why pair recorded in the audit row of every transition. */
 export interface Decision {
+  /** How the actor reads in the audit trail: a person's verified email or subject, or a service (`deployment:<execution>`). */
   actor: string;
   reason: string;
+  /** The signed-in identity, when a person or an automation role decided (the approval API); services have none. */
+  principal?: Principal;
 }
 
 export interface ModelRecord {
@@ -71,6 +76,8 @@ export interface ModelRecord {
    * alias; a duplicate or stale execution, or a release after the owner ended, checks it first.
    */
   deployingExecution?: string;
+  /** The newest row of the model's audit chain; `mlops audit verify` checks the trail ends here. */
+  auditHead?: AuditHead;
   createdAt: string;
   updatedAt: string;
 }
@@ -94,6 +101,8 @@ export interface VersionRecord {
   clientToken?: string;
   createdAt: string;
   createdBy: string;
+  /** Who registered it (BYOM through the approval API, or the person whose request started the training run). */
+  createdByPrincipal?: Principal;
   updatedAt: string;
   /** Lambda function version that serves this model version (set by the Prepare step). */
   functionVersion?: string;
@@ -112,9 +121,17 @@ export interface AuditRecord {
   reason: string;
   at: string;
   versionCreatedAt: string;
+  /** The signed-in identity behind `actor`, when a person or an automation role decided. */
+  principal?: Principal;
   /** On the audit row of a rollback: the version that is live again. */
   restoredVersion?: number;
   id: string;
+  /** Position in the model's audit chain, from 1 (lambdas/registry/audit-chain.ts). */
+  seq: number;
+  /** `hash` of the row before (64 zeros for the first). */
+  prevHash: string;
+  /** SHA-256 of this row's content, `prevHash` included. */
+  hash: string;
 }
 
 export interface RunRecord {

@@ -49,5 +49,12 @@ export const registryEventDetailSchema = z.object({
   at: z.string(),
   /** For a rollback: the version that is live again. */
   restoredVersion: z.number().int().positive().optional(),
+  /**
+   * The audit row this event was published from: its id (consumers dedupe on it, as a replay republishes rows), its
+   * position in the model's audit chain and its hash. Absent on events from rows written before the chain existed.
+   */
+  auditId: z.string().optional(),
+  auditSeq: z.number().int().positive().optional(),
+  auditHash: z.string().optional(),
 });
 export type RegistryEventDetail = z.infer<typeof registryEventDetailSchema>;

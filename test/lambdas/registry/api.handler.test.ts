@@ -8,10 +8,30 @@ let dynamo: LocalDynamo;
 let registry: ModelRegistry;
 let handler: (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<{ statusCode: number; body: string }>;
 
+const ISSUER = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_pool';
+/** A team whose groups are not the defaults, and one automation role. */
+const ACCESS = {
+  groups: { approver: 'fraud-approvers', operator: 'fraud-oncall', developer: 'fraud-ds' },
+  rolesClaim: 'cognito:groups',
+  allowSelfApproval: false,
+  automationRoles: [{ roleArn: 'arn:aws:iam::123456789012:role/ci/release-bot', roles: ['approver'] }],
+};
+/** Claims as API Gateway hands them over: strings, arrays as "[a b]". */
+const person = (sub: string, email: string, groups: string[] = []) => ({
+  iss: ISSUER,
+  sub,
+  email,
+  email_verified: 'true',
+  ...(groups.length && { 'cognito:groups': `[${groups.join(' ')}]` }),
+});
+const alice = person('abc-123', 'alice@example.com', ['fraud-approvers', 'fraud-oncall']);
+const viewer = person('viewer-1', 'victor@example.com');
+
 beforeAll(async () => {
   dynamo = await startDynalite();
   registry = registryOn(dynamo);
   for (const [name, value] of Object.entries(lambdaEnvFor(dynamo))) vi.stubEnv(name, value);
+  vi.stubEnv('ACCESS_POLICY', JSON.stringify(ACCESS));
   ({ handler } = await import('../../../lambdas/registry/api.handler'));
   await registry.register(registration('card-fraud', 1), 'pipeline:test');
   await registry.register(registration('card-fraud', 2), 'pipeline:test');
@@ -25,9 +45,14 @@ afterAll(async () => {
 function request(
   method: string,
   path: string,
-  options: { body?: string; claims?: Record<string, string> | null } = {},
+  options: { body?: string; claims?: Record<string, string> | null; iamUserArn?: string } = {},
 ): APIGatewayProxyEventV2WithJWTAuthorizer {
-  const claims = options.claims === undefined ? { email: 'alice@example.com', sub: 'abc-123' } : options.claims;
+  const claims = options.claims === undefined ? alice : options.claims;
+  const authorizer = options.iamUserArn
+    ? { iam: { userArn: options.iamUserArn, accountId: '123456789012' } }
+    : claims === null
+      ? undefined
+      : { jwt: { claims, scopes: [] }, principalId: '', integrationLatency: 0 };
   return {
     version: '2.0',
     routeKey: '$default',
@@ -39,7 +64,7 @@ function request(
     requestContext: {
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
       stage: '$default',
-      authorizer: claims === null ? undefined : { jwt: { claims, scopes: [] }, principalId: '', integrationLatency: 0 },
+      authorizer,
     },
   } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
 }
@@ -89,10 +114,65 @@ describe('approval API', () => {
     expect(spoofed.body.message).toMatch(/Unrecognized key: "actor"/);
   });
 
-  it('falls back to cognito:username, then sub', async () => {
+  it('records the issuer and subject, and the email only when the issuer verified it', async () => {
+    const audit = (await registry.getVersionDetail('card-fraud', 1)).audit.at(-1);
+    expect(audit?.principal).toEqual({ issuer: ISSUER, subject: 'abc-123', email: 'alice@example.com' });
+
     await registry.register(registration('claims', 1), 'pipeline:test');
-    await call('POST', '/models/claims/versions/1/reject', { body: '{"comment":"no"}', claims: { sub: 'user-42' } });
-    expect((await registry.getVersionDetail('claims', 1)).audit.at(-1)?.actor).toBe('user-42');
+    const unverified = { ...alice, sub: 'user-42', email: 'ceo@example.com', email_verified: 'false' };
+    await call('POST', '/models/claims/versions/1/reject', { body: '{"comment":"no"}', claims: unverified });
+    const row = (await registry.getVersionDetail('claims', 1)).audit.at(-1);
+    expect(row).toMatchObject({ actor: 'user-42', principal: { issuer: ISSUER, subject: 'user-42' } });
+    expect(row?.principal?.email).toBeUndefined();
+  });
+
+  it('tells the caller who they are and which roles they hold', async () => {
+    expect((await call('GET', '/me')).body).toEqual({ issuer: ISSUER, subject: 'abc-123', email: 'alice@example.com', roles: ['approver', 'operator'] });
+    expect((await call('GET', '/me', { claims: viewer })).body.roles).toEqual([]);
+  });
+
+  it.each([
+    ['approving', 'POST', '/models/card-fraud/versions/2/approve', 'approver', 'fraud-approvers'],
+    ['rejecting', 'POST', '/models/card-fraud/versions/2/reject', 'approver', 'fraud-approvers'],
+    ['rolling back', 'POST', '/models/card-fraud/rollback', 'operator', 'fraud-oncall'],
+    ['aborting', 'POST', '/models/card-fraud/deployment/abort', 'operator', 'fraud-oncall'],
+    ['registering', 'POST', '/models/card-fraud/versions', 'developer', 'fraud-ds'],
+  ] as const)('refuses %s to a user without the %s role (403 naming it) and writes nothing', async (_what, method, path, role, group) => {
+    const before = { model: await registry.getModel('card-fraud'), audit: await registry.verifyAudit('card-fraud') };
+    const response = await call(method, path, { body: '{"comment":"let me"}', claims: viewer });
+    expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ error: 'ForbiddenError', missingRole: role });
+    expect(response.body.message).toContain(`needs the ${role} role (group "${group}"); victor@example.com has no role`);
+    expect({ model: await registry.getModel('card-fraud'), audit: await registry.verifyAudit('card-fraud') }).toEqual(before);
+  });
+
+  it('refuses a registrant the approval of their own version, and lets another approver approve it', async () => {
+    const dana = person('dana-7', 'dana@example.com', ['fraud-ds', 'fraud-approvers']);
+    const registered = await call('POST', '/models/card-fraud/versions', { body: JSON.stringify(registration('card-fraud', 3)), claims: dana });
+    expect(registered).toMatchObject({ status: 200, body: { created: true, version: { version: 3, createdBy: 'dana@example.com' } } });
+
+    const own = await call('POST', '/models/card-fraud/versions/3/approve', { body: '{"comment":"mine is great"}', claims: dana });
+    expect(own.status).toBe(403);
+    expect(own.body).toMatchObject({ error: 'SelfApprovalError', message: expect.stringContaining('dana@example.com registered card-fraud v3 and cannot also approve it') });
+    expect((await registry.getVersion('card-fraud', 3)).status).toBe('pending_approval');
+
+    expect((await call('POST', '/models/card-fraud/versions/3/approve', { body: '{"comment":"reviewed"}' })).status).toBe(200);
+  });
+
+  it('takes automation roles on the /iam routes from the SigV4 signer, matched without the role path', async () => {
+    await registry.register(registration('card-fraud', 4), 'pipeline:test');
+    const bot = 'arn:aws:sts::123456789012:assumed-role/release-bot/build-981';
+    const approved = await call('POST', '/iam/models/card-fraud/versions/4/approve', { body: '{"comment":"release train"}', iamUserArn: bot });
+    expect(approved.status).toBe(200);
+    expect((await registry.getVersionDetail('card-fraud', 4)).audit.at(-1)).toMatchObject({
+      actor: 'arn:aws:iam::123456789012:role/ci/release-bot',
+      principal: { issuer: 'aws-iam', subject: 'arn:aws:iam::123456789012:role/ci/release-bot' },
+    });
+    const other = 'arn:aws:sts::123456789012:assumed-role/someone-else/x';
+    expect((await call('POST', '/iam/models/card-fraud/rollback', { body: '{"comment":"x"}', iamUserArn: other })).status).toBe(403);
+    // A JWT on an /iam route, or an IAM identity on a JWT route, is nobody.
+    expect((await call('GET', '/iam/models')).status).toBe(401);
+    expect((await call('GET', '/models', { claims: null, iamUserArn: bot })).status).toBe(401);
   });
 
   it.each([
@@ -114,6 +194,6 @@ describe('approval API', () => {
 
   it('lists pipeline runs', async () => {
     const { body } = await call('GET', '/models/card-fraud/runs');
-    expect(body.runs.map((r: { executionName: string }) => r.executionName).sort()).toEqual(['run-1', 'run-2']);
+    expect(body.runs.map((r: { executionName: string }) => r.executionName).sort()).toEqual(['run-1', 'run-2', 'run-3', 'run-4']);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ACCESS_POLICY } from '../../../lambdas/registry/access-policy';
 import { handleApiRequest } from '../../../lambdas/registry/api';
 import type { ModelRegistry } from '../../../lambdas/registry/registry';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';
@@ -18,7 +19,8 @@ afterAll(async () => {
 });
 
 const call = async (servedModel: string | undefined, method: string, path: string, body?: unknown) => {
-  const response = await handleApiRequest({ registry, servedModel }, { method, path, actor: 'alice@example.com', body: body === undefined ? undefined : JSON.stringify(body) });
+  const caller = { issuer: 'https://issuer.example', subject: 'alice', email: 'alice@example.com', roles: ['approver' as const, 'operator' as const] };
+  const response = await handleApiRequest({ registry, access: DEFAULT_ACCESS_POLICY, servedModel }, { method, path, caller, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: response.statusCode, body: JSON.parse(response.body) };
 };
 

@@ -56,6 +56,7 @@ describe('SageMaker approvals flow back', () => {
 describe('mirroring to SageMaker', () => {
   const audit = (from: 'pending_approval' | null, to: 'pending_approval' | 'approved', actor = 'alice') => ({
     model: 'card-fraud', version: 3, from, to, actor, reason: 'ok', at: '2026-01-01T00:00:00.000Z', versionCreatedAt: '2026-01-01T00:00:00.000Z', id: 'x',
+    seq: 1, prevHash: '0'.repeat(64), hash: 'f'.repeat(64),
   });
 
   it('builds a model package with the artifact, lineage, metrics and baseline', async () => {

@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelPk } from '../../../lambdas/registry/keys';
+import { auditPk, modelPk } from '../../../lambdas/registry/keys';
 import { arnScopeOf, type PutEvents } from '../../../lambdas/registry/registry-events';
 import { publishAuditInserts } from '../../../lambdas/registry/stream-publisher';
 import { registryEventDetailSchema } from '../../../lambdas/shared/registry-events';
@@ -18,14 +18,12 @@ beforeAll(async () => {
   const registry = registryOn(dynamo);
   await registry.register(registration('card-fraud', 1), 'pipeline:test');
   await registry.approve('card-fraud', 1, by('alice@example.com', 'ship it'));
-  // The stream as the table would emit it: INSERTs of every item the registry wrote, in key order, images as stored.
-  const { Items = [] } = await dynamo.client.send(
-    new QueryCommand({
-      TableName: dynamo.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: modelPk('card-fraud') } },
-    }),
-  );
+  // The stream as the table would emit it: INSERTs of every item the registry wrote (the model's items, then its audit
+  // rows, written last), images as stored.
+  const partition = async (pk: string) =>
+    (await dynamo.client.send(new QueryCommand({ TableName: dynamo.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } } })))
+      .Items ?? [];
+  const Items = [...(await partition(modelPk('card-fraud'))), ...(await partition(auditPk('card-fraud')))];
   records = Items.map((image, i) => ({
     eventID: `e${i}`,
     eventName: 'INSERT',
