@@ -105,7 +105,7 @@ export class ApprovalApi extends Construct {
         ...(props.modelName && { MODEL_NAME: props.modelName }),
       },
     });
-    props.registry.grantReadWrite(this.handler);
+    props.registry.grantRegistryWrite(this.handler);
     acknowledge(
       this.handler,
       'Serverless-LambdaDLQ',

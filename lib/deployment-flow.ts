@@ -199,9 +199,10 @@ export class DeploymentFlow extends Construct {
     const aliasArn = `${inferenceFunction.functionArn}:${inferenceAlias.aliasName}`;
     const allow = (fn: MlopsFunction, actions: string[], resources: string[]) => fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
 
-    const begin = this.stepFunction('Begin', 'begin', 'Marks an approved version deploying, owned by its execution');
+    const begin = this.stepFunction('Begin', 'begin', 'Marks an approved version deploying, owned by its execution', { writesRegistry: true });
     const prepare = this.stepFunction('Prepare', 'prepare-version', 'Publishes an inference function version serving the model version', {
       timeout: PREPARE_TIMEOUT,
+      writesRegistry: true,
     });
     allow(prepare, ['lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion'], [inferenceFunction.functionArn]);
     allow(prepare, ['lambda:GetAlias'], [inferenceFunction.functionArn, aliasArn]);
@@ -235,11 +236,12 @@ export class DeploymentFlow extends Construct {
     if (alarms.length) allow(watchCanary, ['cloudwatch:DescribeAlarms'], alarms.map((a) => a.alarmArn));
 
     const shiftTraffic = this.stepFunction('ShiftTraffic', 'shift-traffic', 'Shifts the live alias between inference versions');
-    const finalize = this.stepFunction('Finalize', 'finalize', 'Marks a fully shifted version live and retires the previous one');
-    const rollback = this.stepFunction('Rollback', 'rollback', 'Points the live alias back at the last live version');
+    const finalize = this.stepFunction('Finalize', 'finalize', 'Marks a fully shifted version live and retires the previous one', { writesRegistry: true });
+    const rollback = this.stepFunction('Rollback', 'rollback', 'Points the live alias back at the last live version', { writesRegistry: true });
     // EventBridge invokes it asynchronously: an event it could not handle after Lambda's retries is kept.
     const release = this.stepFunction('Release', 'release', 'Rolls back the deployment of an execution that ended without finishing', {
       deadLetterQueue: deadLetterQueue(this, 'ReleaseDlq'),
+      writesRegistry: true,
     });
     for (const fn of [shiftTraffic, finalize, rollback, release]) allow(fn, ['lambda:GetAlias'], [inferenceFunction.functionArn, aliasArn]);
     for (const fn of [shiftTraffic, rollback, release]) allow(fn, ['lambda:UpdateAlias'], [inferenceFunction.functionArn, aliasArn]);
@@ -250,7 +252,7 @@ export class DeploymentFlow extends Construct {
     id: string,
     entry: string,
     description: string,
-    options: { environment?: Record<string, string>; usesOnnxRuntime?: boolean; timeout?: Duration; deadLetterQueue?: sqs.IQueue } = {},
+    options: { environment?: Record<string, string>; usesOnnxRuntime?: boolean; timeout?: Duration; deadLetterQueue?: sqs.IQueue; writesRegistry?: boolean } = {},
   ): MlopsFunction {
     const fn = new MlopsFunction(this, `${id}Function`, {
       entry: `lambdas/deployment/${entry}.handler.ts`,
@@ -262,7 +264,9 @@ export class DeploymentFlow extends Construct {
       environment: { ...this.environment, ...options.environment },
       deadLetterQueue: options.deadLetterQueue,
     });
-    this.props.registry.grantReadWrite(fn);
+    // Only the steps that move the version (Begin, Prepare, Finalize, Rollback, Release) write the registry.
+    if (options.writesRegistry) this.props.registry.grantRegistryWrite(fn);
+    else this.props.registry.grantRead(fn);
     if (!options.deadLetterQueue) {
       acknowledge(
         fn,

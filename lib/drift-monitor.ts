@@ -262,7 +262,7 @@ export class DriftMonitor extends Construct {
       },
     });
     props.trainingPipeline.grantStartExecution(trigger);
-    props.registry.grantReadWrite(trigger); // the cooldown item COOLDOWN#<model>
+    props.registry.grantCooldownWrite(trigger, props.modelName);
     this.retrainTrigger = trigger;
 
     const retrainingAlarms = [this.driftAlarm, ...(this.predictionDriftAlarms.Critical ? [this.predictionDriftAlarms.Critical] : [])];

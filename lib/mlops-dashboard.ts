@@ -6,7 +6,9 @@ import type { DriftMonitor } from './drift-monitor';
 import type { IInferenceTier } from './inference-tier';
 import { IModelRegistry, ModelRegistry } from './model-registry';
 import { throwOnPropProblems } from './private/prop-problems';
+import type { OperationsAlarms } from './monitoring/operations-alarms';
 import { rowWidths, thresholdAnnotations } from './monitoring/widgets';
+import type { DeadLetterQueueAlarm } from './private/queues';
 
 export interface MlopsDashboardProps {
   /** The team; the dashboard is named `mlops-<team>`. */
@@ -25,6 +27,16 @@ export interface MlopsDashboardProps {
    * events); an imported one has no functions here to graph.
    */
   readonly registry: IModelRegistry;
+  /**
+   * The platform's operations alarms: graphed in the Operations row and listed in the alarm status widget.
+   * @default - no Operations row
+   */
+  readonly operationsAlarms?: OperationsAlarms;
+  /**
+   * The dead-letter queue alarms (lib/private/queues.ts): each queue's depth is graphed and its alarm listed.
+   * @default - none
+   */
+  readonly deadLetterAlarms?: readonly DeadLetterQueueAlarm[];
   /**
    * Time range the dashboard opens with.
    * @default Duration.days(1)
@@ -148,11 +160,29 @@ export class MlopsDashboard extends Construct {
       );
     }
 
+    const operations = props.operationsAlarms;
+    const deadLetterAlarms = props.deadLetterAlarms ?? [];
+    if (operations) {
+      this.addRow(
+        graph(
+          'Dead letters (messages visible per queue)',
+          deadLetterAlarms.map((alarm) => alarm.metric),
+          thresholdAnnotations({ critical: 1 }, 'dead letters'),
+        ),
+        graph(
+          'Registry events: stream iterator age (ms)',
+          [operations.streamIteratorAgeMetric],
+          thresholdAnnotations(operations.streamIteratorAgeThresholdsMs, 'iterator age'),
+        ),
+        graph('Approval API server errors (per 5 minutes)', [operations.approvalApiServerErrorsMetric], thresholdAnnotations(operations.approvalApiServerErrorsThresholds, '5xx')),
+      );
+    }
+
     this.addRow(
       (width) =>
         new cloudwatch.AlarmStatusWidget({
           title: 'Alarms',
-          alarms: [...inference.alarms, ...inference.warningAlarms, ...drift.alarms],
+          alarms: [...inference.alarms, ...inference.warningAlarms, ...drift.alarms, ...(operations?.alarms ?? []), ...deadLetterAlarms],
           sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
           width,
           height: GRAPH_HEIGHT,
@@ -208,6 +238,7 @@ function executions(machine: sfn.IStateMachine): cloudwatch.IMetric[] {
     machine.metricSucceeded({ ...options, label: 'Succeeded' }),
     machine.metricFailed({ ...options, label: 'Failed' }),
     machine.metricTimedOut({ ...options, label: 'Timed out' }),
+    machine.metricAborted({ ...options, label: 'Aborted' }),
   ];
 }
 
@@ -232,5 +263,6 @@ function registryWidget(registry: IModelRegistry): WidgetOfWidth {
     }),
     registry.metricPublishErrors({ period: RUN_PERIOD, label: 'Publisher errors' }),
     registry.metricUndeliveredEvents({ period: RUN_PERIOD, label: 'Undelivered registry events' }),
+    registry.metricMalformedAuditRows({ period: RUN_PERIOD, label: 'Audit rows that could not become an event' }),
   ]);
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { ApprovalApi } from './approval-api';
@@ -11,7 +11,9 @@ import { LambdaInference } from './lambda-inference';
 import { MlopsDashboard } from './mlops-dashboard';
 import { ModelRegistry } from './model-registry';
 import { AlarmNotificationTopic } from './monitoring/alarm-actions';
+import { OperationsAlarms } from './monitoring/operations-alarms';
 import { nameDeadLetterAlarms } from './private/queues';
+import { ServiceTrustConditions } from './private/service-trust';
 import type { TeamConfig } from './team-config';
 import { TrainingPipeline } from './training-pipeline';
 
@@ -165,8 +167,15 @@ export class MlopsTeamStack extends Stack {
       alarmActions,
       servedVersion: inference.kind === 'eks' ? inference.modelVersion : undefined,
     });
+    const operationsAlarms = new OperationsAlarms(this, 'OperationsAlarms', {
+      naming: { team, model: modelName },
+      registry: this.registry,
+      approvalApi: this.approvalApi,
+      deploymentFlow: this.deploymentFlow && { stateMachine: this.deploymentFlow.stateMachine, rollbackFunction: this.deploymentFlow.steps.rollback },
+      actions: alarmActions,
+    });
     // Every dead-letter queue of the constructs above has an alarm; named and notified like the tiers' alarms.
-    nameDeadLetterAlarms(this, { team, model: modelName }, alarmActions);
+    const deadLetterAlarms = nameDeadLetterAlarms(this, { team, model: modelName }, alarmActions);
 
     this.dashboard = new MlopsDashboard(this, 'Dashboard', {
       team,
@@ -176,7 +185,11 @@ export class MlopsTeamStack extends Stack {
       inference: this.inference,
       driftMonitor: this.driftMonitor,
       registry: this.registry,
+      operationsAlarms,
+      deadLetterAlarms,
     });
+    // Every role a service assumes is conditioned on this account (lib/private/service-trust.ts).
+    Aspects.of(this).add(new ServiceTrustConditions());
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ModelName', modelName, 'The model this stack trains, deploys and monitors (the CLI refuses any other)');

@@ -5,15 +5,24 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import { AUDIT_PREFIX, MODELS_INDEX } from '../lambdas/registry/keys';
 import { REGISTRY_EVENT_SOURCE } from '../lambdas/shared/registry-events';
+import { cooldownKey } from '../lambdas/drift/retrain-trigger';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge, acknowledgeKmsGrant } from './private/nag';
 import { deadLetterQueue } from './private/queues';
+import { RegistryTablePolicy } from './private/registry-table-policy';
 import { SageMakerMirror } from './private/sagemaker-mirror';
+
+/**
+ * What the stream publisher (lambdas/registry/stream-publisher.handler.ts) logs, as `message`, for an audit row it
+ * skips; test/lib/model-registry.test.ts checks the handler still logs exactly this.
+ */
+export const MALFORMED_AUDIT_ROW_MESSAGE = 'audit row cannot become an event; skipped';
 
 /** The model registry: the table of models, versions, stage pointers and audit rows, and the bus its events go to. */
 export interface IModelRegistry extends IConstruct {
@@ -24,8 +33,17 @@ export interface IModelRegistry extends IConstruct {
   readonly encryptionKey: kms.IKey;
   /** Read items (table and the `gsi1` index). */
   grantRead(grantee: iam.IGrantable): iam.Grant;
-  /** Read and write items: registering versions, transitions, audit rows, run records. */
-  grantReadWrite(grantee: iam.IGrantable): iam.Grant;
+  /**
+   * What the registry's own code (lambdas/registry/registry.ts) needs to change the registry: read, and put or update
+   * items (versions, transitions, audit rows, run records). Never DeleteItem or BatchWriteItem. Only for functions
+   * that write through the registry: the table's resource policy denies writes to every other role.
+   */
+  grantRegistryWrite(grantee: iam.IGrantable): iam.Grant;
+  /**
+   * Put and delete the drift retrain trigger's cooldown item of `modelName` (partition `COOLDOWN#<model>`) and nothing
+   * else: an IAM condition on the leading key.
+   */
+  grantCooldownWrite(grantee: iam.IGrantable, modelName: string): iam.Grant;
   /** Publish events to the team bus. */
   grantPutEvents(grantee: iam.IGrantable): iam.Grant;
 }
@@ -70,7 +88,11 @@ const READ_ACTIONS = [
   'dynamodb:ConditionCheckItem',
   'dynamodb:DescribeTable',
 ];
-const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+/** The registry store (lambdas/registry/dynamodb-store.ts) writes with conditional PutItem and UpdateItem only. */
+const REGISTRY_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
+/** The retrain trigger claims its cooldown with a conditional put and releases it with a conditional delete. */
+const COOLDOWN_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
+const KEY_WRITE_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey'];
 
 /** Grants with explicit actions on the table and its one index (no `index/*`, no Scan). */
 abstract class ModelRegistryBase extends Construct implements IModelRegistry {
@@ -84,11 +106,29 @@ abstract class ModelRegistryBase extends Construct implements IModelRegistry {
     );
   }
 
-  grantReadWrite(grantee: iam.IGrantable): iam.Grant {
+  grantRegistryWrite(grantee: iam.IGrantable): iam.Grant {
+    this.allowTableWriter(grantee);
     return this.grantRead(grantee)
-      .combine(iam.Grant.addToPrincipal({ grantee, actions: WRITE_ACTIONS, resourceArns: [this.table.tableArn] }))
-      .combine(this.encryptionKey.grant(grantee, 'kms:Encrypt', 'kms:GenerateDataKey'));
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: REGISTRY_WRITE_ACTIONS, resourceArns: [this.table.tableArn] }))
+      .combine(this.encryptionKey.grant(grantee, ...KEY_WRITE_ACTIONS));
   }
+
+  grantCooldownWrite(grantee: iam.IGrantable, modelName: string): iam.Grant {
+    this.allowTableWriter(grantee);
+    const cooldown = iam.Grant.addToPrincipal({
+      grantee,
+      actions: COOLDOWN_WRITE_ACTIONS,
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [cooldownKey(modelName).pk] } },
+    });
+    return cooldown.combine(this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:DescribeKey', ...KEY_WRITE_ACTIONS));
+  }
+
+  /**
+   * Called for every role granted a write. A registry of this stack adds it to the roles its table's resource
+   * policy lets write; an imported one cannot change that policy (its own stack does).
+   */
+  protected allowTableWriter(_grantee: iam.IGrantable): void {}
 
   grantPutEvents(grantee: iam.IGrantable): iam.Grant {
     return this.eventBus.grantPutEventsTo(grantee);
@@ -117,10 +157,14 @@ export class ModelRegistry extends ModelRegistryBase {
   readonly table: dynamodb.Table;
   readonly eventBus: events.EventBus;
   readonly encryptionKey: kms.Key;
+  /** The table's resource policy: who may write at all, and that audit rows never change (lib/private/registry-table-policy.ts). */
+  private readonly tablePolicy = new RegistryTablePolicy();
   /** Publishes registry events from the table stream. */
   readonly streamPublisher: lambda.IFunction;
   /** Stream records the publisher could not deliver after every retry. */
   readonly publishDeadLetterQueue: sqs.IQueue;
+  private readonly metricsNamespace: string;
+  private readonly malformedAuditRowsMetricName: string;
 
   constructor(scope: Construct, id: string, props: ModelRegistryProps) {
     super(scope, id);
@@ -140,6 +184,7 @@ export class ModelRegistry extends ModelRegistryBase {
       encryptionKey: this.encryptionKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
+      resourcePolicy: this.tablePolicy.document,
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       removalPolicy,
     });
@@ -195,6 +240,16 @@ export class ModelRegistry extends ModelRegistryBase {
       "dynamodb:ListStreams (stream read) and xray:PutTraceSegments/PutTelemetryRecords (tracing) support no resource-level permissions; test/lib/team-stack*.test.ts check that only such actions use '*' (iamWildcardProblems).",
     );
     this.streamPublisher = publisher;
+    // The publisher skips an audit row it cannot turn into an event (retrying cannot fix it) and logs it; counted here.
+    this.malformedAuditRowsMetricName = 'MalformedAuditRows';
+    this.metricsNamespace = props.metricsNamespace;
+    new logs.MetricFilter(this, 'MalformedAuditRowsFilter', {
+      logGroup: publisher.logGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', MALFORMED_AUDIT_ROW_MESSAGE),
+      metricNamespace: props.metricsNamespace,
+      metricName: this.malformedAuditRowsMetricName,
+      metricValue: '1',
+    });
 
     if (props.mirrorToSageMakerModel) {
       new SageMakerMirror(this, 'SageMakerMirror', {
@@ -205,10 +260,34 @@ export class ModelRegistry extends ModelRegistryBase {
     }
   }
 
+  /** The role ARNs the table's resource policy lets write (every grantRegistryWrite and grantCooldownWrite grantee). */
+  get tableWriters(): readonly string[] {
+    return this.tablePolicy.writers;
+  }
+
+  protected allowTableWriter(grantee: iam.IGrantable): void {
+    const principal = grantee.grantPrincipal;
+    if (!('roleArn' in principal)) {
+      throw new Error(`${this.node.path}: only IAM roles can write the registry (its table policy names writers by role ARN), got: ${principal}`);
+    }
+    this.tablePolicy.allowWriter((principal as iam.IRole).roleArn);
+  }
+
   /** Stream records that could not be published after every retry; anything above 0 needs a look. */
   metricUndeliveredEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.publishDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
       statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /** Audit rows the stream publisher skipped because they cannot become an event: their event was never published. */
+  metricMalformedAuditRows(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName: this.malformedAuditRowsMetricName,
+      statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(5),
       ...props,
     });

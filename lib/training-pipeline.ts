@@ -157,13 +157,13 @@ export class TrainingPipeline extends Construct {
       description: `Registers an evaluated ${this.modelName} model version`,
       serviceName: 'pipeline-register',
     });
-    props.registry.grantReadWrite(this.registerFunction);
+    props.registry.grantRegistryWrite(this.registerFunction);
     this.recordFailureFunction = this.pipelineFunction('RecordFailureFunction', {
       entry: 'lambdas/pipeline/record-failure.handler.ts',
       description: `Records a failed ${this.modelName} training run in the registry`,
       serviceName: 'pipeline-record-failure',
     });
-    props.registry.grantReadWrite(this.recordFailureFunction);
+    props.registry.grantRegistryWrite(this.recordFailureFunction);
 
     this.stateMachine = monitoredStateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(this.renderDefinition(network, trainingImage)),

@@ -1,3 +1,4 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -57,12 +58,18 @@ export class AlarmNotificationTopic extends Construct {
       description: `Alarm notifications of ${this.node.path}`,
       enableKeyRotation: true,
     });
-    // CloudWatch publishes alarm notifications as the service, so the key policy must let it use the key.
+    // CloudWatch publishes alarm notifications as the service, so the key policy must let it use the key; only for
+    // alarms of this account and region (the service would otherwise act for any account's alarm: a confused deputy).
+    const stack = Stack.of(this);
     this.encryptionKey.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'], // in a key policy, '*' means this key
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
       }),
     );
     this.topic = new sns.Topic(this, 'Topic', {

@@ -48,7 +48,7 @@ export class SageMakerMirror extends Construct {
       environment,
       deadLetterQueue: targetDlq,
     });
-    registry.grantReadWrite(sync);
+    registry.grantRegistryWrite(sync);
     registry.grantPutEvents(sync);
     new events.Rule(this, 'SageMakerApprovalRule', {
       description: `SageMaker approvals of ${modelName} -> team registry`,
@@ -69,7 +69,7 @@ export class SageMakerMirror extends Construct {
       deadLetterQueue: targetDlq,
     });
     // Read the version, write its model package ARN back (annotate).
-    registry.grantReadWrite(mirror);
+    registry.grantRegistryWrite(mirror);
     const stack = Stack.of(this);
     const group = stack.formatArn({ service: 'sagemaker', resource: 'model-package-group', resourceName: modelName });
     const packages = stack.formatArn({

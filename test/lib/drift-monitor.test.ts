@@ -280,7 +280,14 @@ describe('DriftMonitor', () => {
     const statements = identityStatements(template, 'DriftRetrainTriggerRole');
     const start = statements.filter((s) => actionsOf(s).includes('states:StartExecution'));
     expect(start).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: PIPELINE_ARN })]);
-    expect(statements.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    // Its only table write: claiming and releasing its cooldown item, by leading key.
+    const writes = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(writes).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['COOLDOWN#card-fraud'] } },
+      }),
+    ]);
   });
 
   it('encrypts its dead-letter queue and refuses plain-HTTP access to it', () => {

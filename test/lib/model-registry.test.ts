@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, it } from 'vitest';
-import { ModelRegistry } from '../../lib/model-registry';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MALFORMED_AUDIT_ROW_MESSAGE, ModelRegistry } from '../../lib/model-registry';
 
 describe('ModelRegistry', () => {
   let template: Template;
@@ -85,5 +88,113 @@ describe('ModelRegistry', () => {
         ]),
       },
     });
+  });
+
+  it('denies changing or deleting audit rows to every principal, in the table resource policy', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      ResourcePolicy: {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'AuditRowsAreNeverChanged',
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'],
+              Resource: '*',
+              Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+            },
+          ]),
+        },
+      },
+    });
+  });
+
+  it('denies every write to any principal but the roles granted a registry write (here the SageMaker sync and mirror)', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      ResourcePolicy: {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'OnlyRegistryWritersWrite',
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: Match.arrayWith(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLInsert']),
+              Resource: '*',
+              Condition: {
+                ArnNotEquals: {
+                  'aws:PrincipalArn': [
+                    { 'Fn::GetAtt': [Match.stringLikeRegexp('^RegistrySageMakerMirrorSyncRole'), 'Arn'] },
+                    { 'Fn::GetAtt': [Match.stringLikeRegexp('^RegistrySageMakerMirrorMirrorRole'), 'Arn'] },
+                  ],
+                },
+              },
+            },
+          ]),
+        },
+      },
+    });
+  });
+
+  it('counts the audit rows the publisher skips, from the message its handler logs', () => {
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: Match.stringLikeRegexp('^RegistryStreamPublisherLogs') },
+      FilterPattern: `{ $.message = "${MALFORMED_AUDIT_ROW_MESSAGE}" }`,
+      MetricTransformations: [{ MetricNamespace: 'MLOps/fraud', MetricName: 'MalformedAuditRows', MetricValue: '1' }],
+    });
+    const handler = readFileSync(join(__dirname, '..', '..', 'lambdas', 'registry', 'stream-publisher.handler.ts'), 'utf8');
+    expect(handler).toContain(`logger.error('${MALFORMED_AUDIT_ROW_MESSAGE}'`);
+  });
+});
+
+describe('ModelRegistry grants', () => {
+  const fixture = () => {
+    const stack = new Stack(new App(), 'Test');
+    const registry = new ModelRegistry(stack, 'Registry', { metricsNamespace: 'MLOps/fraud' });
+    const role = new iam.Role(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    return { stack, registry, role };
+  };
+
+  it('grantRegistryWrite gives PutItem and UpdateItem on the table, never DeleteItem or BatchWriteItem, and lets the role past the table policy', () => {
+    // GIVEN
+    const { stack, registry, role } = fixture();
+    // WHEN
+    registry.grantRegistryWrite(role);
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RegistryTable'), 'Arn'] } }),
+        ]),
+      },
+    });
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/DeleteItem|BatchWriteItem/);
+    expect(stack.resolve(registry.tableWriters)).toEqual([{ 'Fn::GetAtt': [stack.getLogicalId(role.node.defaultChild as iam.CfnRole), 'Arn'] }]);
+  });
+
+  it('grantCooldownWrite gives PutItem and DeleteItem on the COOLDOWN#<model> partition only', () => {
+    // GIVEN
+    const { stack, registry, role } = fixture();
+    // WHEN
+    registry.grantCooldownWrite(role, 'card-fraud');
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+            Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['COOLDOWN#card-fraud'] } },
+          }),
+        ]),
+      },
+    });
+    expect(registry.tableWriters).toHaveLength(1);
+  });
+
+  it('refuses a write grant to a principal that is not a role: the table policy names writers by role ARN', () => {
+    // GIVEN
+    const { registry } = fixture();
+    // WHEN / THEN
+    expect(() => registry.grantRegistryWrite(new iam.AccountRootPrincipal())).toThrow(/only IAM roles can write the registry/);
   });
 });

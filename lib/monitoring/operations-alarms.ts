@@ -1,0 +1,154 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { IAlarmActionStrategy } from './alarm-actions';
+import { AlarmNaming, SeverityAlarms, createThresholdAlarms } from './alarms';
+import { ThresholdPair } from './thresholds';
+
+/** What the operations alarms watch of the registry: its stream publisher and the rows it could not publish. */
+export interface OperatedRegistry {
+  /** The function that turns audit rows from the table stream into registry events. */
+  readonly streamPublisher: lambda.IFunction;
+  /** Audit rows that cannot become an event (they are skipped, so their event is never published). */
+  metricMalformedAuditRows(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+}
+
+/** What the operations alarms watch of the approval API. */
+export interface OperatedApprovalApi {
+  metricServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+}
+
+/** What the operations alarms watch of the deployment flow. */
+export interface OperatedDeploymentFlow {
+  readonly stateMachine: sfn.IStateMachine;
+  /** The flow's Rollback step: it runs once per deployment that is rolled back inside the flow. */
+  readonly rollbackFunction: lambda.IFunction;
+}
+
+export interface OperationsAlarmsProps {
+  readonly naming: AlarmNaming;
+  readonly registry: OperatedRegistry;
+  readonly approvalApi: OperatedApprovalApi;
+  /**
+   * The deployment flow of a Lambda tier.
+   * @default - no deployment alarms (an EKS tier rolls out by stack deployment)
+   */
+  readonly deploymentFlow?: OperatedDeploymentFlow;
+  /**
+   * Maximum age of the newest stream record the publisher has read, in minutes: registry events are that late.
+   * @default { warning: 5, critical: 60 }
+   */
+  readonly streamIteratorAgeMinutes?: ThresholdPair;
+  /**
+   * Approval API answers with a 5xx status per 5 minutes.
+   * @default { warning: 1, critical: 5 }
+   */
+  readonly approvalApiServerErrors?: ThresholdPair;
+  /** @default - no actions */
+  readonly actions?: IAlarmActionStrategy;
+}
+
+/** Runs are rare; a failure is looked at over 5 minutes, once. */
+const OPERATIONS_PERIOD = Duration.minutes(5);
+
+/**
+ * The alarms an operator of the platform acts on, beside the tiers' and drift alarms: deployments that failed or were
+ * rolled back, registry events that are late (stream iterator age) or were never published (malformed audit rows; the
+ * publisher's dead letters have their own DeadLetterQueueAlarm), and approval API server errors. Named by
+ * `alarmName` and sent to `actions` like every other alarm.
+ */
+export class OperationsAlarms extends Construct {
+  readonly deploymentExecutionsFailed?: cloudwatch.Alarm;
+  readonly deploymentRolledBack?: cloudwatch.Alarm;
+  readonly streamIteratorAge: SeverityAlarms;
+  readonly malformedAuditRows: cloudwatch.Alarm;
+  readonly approvalApiServerErrors: SeverityAlarms;
+  /** Every alarm above, for the dashboard's alarm status widget. */
+  readonly alarms: cloudwatch.IAlarm[];
+  /** The metrics and thresholds the alarms watch, for the dashboard's graphs. */
+  readonly streamIteratorAgeMetric: cloudwatch.IMetric;
+  readonly streamIteratorAgeThresholdsMs: ThresholdPair;
+  readonly approvalApiServerErrorsMetric: cloudwatch.IMetric;
+  readonly approvalApiServerErrorsThresholds: ThresholdPair;
+
+  constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
+    super(scope, id);
+    const { naming, actions } = props;
+    const critical = (what: string, metric: cloudwatch.IMetric, description: string): cloudwatch.Alarm =>
+      createThresholdAlarms(this, { metric, thresholds: { critical: 1 }, naming, what, description, evaluationPeriods: 1, actions }).Critical!;
+
+    const flow = props.deploymentFlow;
+    if (flow) {
+      const sum = { period: OPERATIONS_PERIOD, statistic: cloudwatch.Stats.SUM };
+      this.deploymentExecutionsFailed = critical(
+        'deployment-executions-failed',
+        new cloudwatch.MathExpression({
+          expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+          usingMetrics: {
+            failed: flow.stateMachine.metricFailed(sum),
+            timedOut: flow.stateMachine.metricTimedOut(sum),
+            aborted: flow.stateMachine.metricAborted(sum),
+          },
+          label: 'Deployment executions failed, timed out or aborted',
+          period: OPERATIONS_PERIOD,
+        }),
+        'deployment executions that failed, timed out or were aborted in 5 minutes (a rollback, a step error, an abort, or an approval event that deployed nothing; see the execution history)',
+      );
+      this.deploymentRolledBack = critical(
+        'deployment-rolled-back',
+        flow.rollbackFunction.metricInvocations({ ...sum, label: 'Deployments rolled back (Rollback step runs)' }),
+        'deployments rolled back in 5 minutes (the flow ran its Rollback step: holdout mismatch, unhealthy canary or a failed step)',
+      );
+    }
+
+    const iteratorAge = props.streamIteratorAgeMinutes ?? { warning: 5, critical: 60 };
+    this.streamIteratorAgeMetric = props.registry.streamPublisher.metric('IteratorAge', {
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: OPERATIONS_PERIOD,
+      label: 'Registry stream iterator age (ms)',
+    });
+    // IteratorAge is in milliseconds; the thresholds are configured in minutes.
+    this.streamIteratorAgeThresholdsMs = { warning: minutesToMs(iteratorAge.warning), critical: minutesToMs(iteratorAge.critical) };
+    this.streamIteratorAge = createThresholdAlarms(this, {
+      metric: this.streamIteratorAgeMetric,
+      thresholds: this.streamIteratorAgeThresholdsMs,
+      naming,
+      what: 'registry-stream-iterator-age',
+      description: 'age in ms of the newest registry table stream record the event publisher has read (registry events are this late)',
+      evaluationPeriods: 2,
+      actions,
+    });
+
+    this.malformedAuditRows = critical(
+      'registry-events-malformed',
+      props.registry.metricMalformedAuditRows({ period: OPERATIONS_PERIOD, statistic: cloudwatch.Stats.SUM }),
+      'audit rows the stream publisher could not turn into a registry event in 5 minutes (skipped: republish with `mlops events replay`)',
+    );
+
+    this.approvalApiServerErrorsMetric = props.approvalApi.metricServerErrors({ period: OPERATIONS_PERIOD, statistic: cloudwatch.Stats.SUM });
+    this.approvalApiServerErrorsThresholds = props.approvalApiServerErrors ?? { warning: 1, critical: 5 };
+    this.approvalApiServerErrors = createThresholdAlarms(this, {
+      metric: this.approvalApiServerErrorsMetric,
+      thresholds: this.approvalApiServerErrorsThresholds,
+      naming,
+      what: 'approval-api-5xx',
+      description: 'approval API answers with a 5xx status in 5 minutes',
+      evaluationPeriods: 1,
+      actions,
+    });
+
+    this.alarms = [
+      ...(this.deploymentExecutionsFailed ? [this.deploymentExecutionsFailed] : []),
+      ...(this.deploymentRolledBack ? [this.deploymentRolledBack] : []),
+      ...Object.values(this.streamIteratorAge),
+      this.malformedAuditRows,
+      ...Object.values(this.approvalApiServerErrors),
+    ];
+  }
+}
+
+function minutesToMs(minutes: number | undefined): number | undefined {
+  return minutes === undefined ? undefined : minutes * 60_000;
+}

@@ -1,0 +1,171 @@
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MlopsTeamStack } from '../../lib/mlops-team-stack';
+import type { TeamConfig, TeamConfigInput } from '../../lib/team-config';
+import { exampleConfig } from '../helpers/synth';
+import { projectContext } from '../helpers/project-context';
+import { serviceStatements, tableWriteGrants, type TableWriteGrant } from './team-stack-iam';
+
+/** The functions that run the registry core (lambdas/registry/registry.ts) and so may write the table. */
+const REGISTRY_WRITERS = [
+  'ApprovalApi/HandlerRole',
+  'TrainingPipeline/RegisterFunctionRole',
+  'TrainingPipeline/RecordFailureFunctionRole',
+  'DeploymentFlow/BeginFunctionRole',
+  'DeploymentFlow/PrepareFunctionRole',
+  'DeploymentFlow/FinalizeFunctionRole',
+  'DeploymentFlow/RollbackFunctionRole',
+  'DeploymentFlow/ReleaseFunctionRole',
+];
+const SAGEMAKER_WRITERS = ['Registry/SageMakerMirror/SyncRole', 'Registry/SageMakerMirror/MirrorRole'];
+const COOLDOWN_WRITER = 'DriftMonitor/RetrainTriggerRole';
+
+/** The example team with every optional feature on: SageMaker mirroring, alarm e-mails. */
+function everyFeature(): TeamConfig {
+  const base = exampleConfig();
+  return exampleConfig({
+    deployment: { ...base.deployment, mirrorToSageMaker: true } as TeamConfigInput['deployment'],
+    alarms: { ...base.alarms, notifyEmail: 'ml-oncall@example.com' } as TeamConfigInput['alarms'],
+  });
+}
+
+const eksTeam = () =>
+  exampleConfig({
+    inference: {
+      kind: 'eks',
+      clusterName: 'ml-platform',
+      kubectlRoleArn: 'arn:aws:iam::123456789012:role/ml-platform-kubectl',
+      namespace: 'fraud',
+      minReplicas: 2,
+      maxReplicas: 6,
+      modelVersion: 3,
+    },
+  });
+
+interface Synthesized {
+  stack: MlopsTeamStack;
+  template: Template;
+  tableId: string;
+  /** Logical id of a role -> its construct path inside the stack. */
+  rolePath: (logicalId: string) => string;
+}
+
+/** Templates are read for their policies only: functions are not bundled. */
+function synth(config: TeamConfig, change?: (stack: MlopsTeamStack) => void): Synthesized {
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
+  const stack = new MlopsTeamStack(app, `Mlops-${config.team}`, { config });
+  change?.(stack);
+  const paths = new Map(
+    stack.node
+      .findAll()
+      .filter((c): c is iam.CfnRole => c instanceof iam.CfnRole)
+      .map((role) => [stack.getLogicalId(role), role.node.scope!.node.path.slice(stack.node.path.length + 1)]),
+  );
+  return {
+    stack,
+    template: Template.fromStack(stack),
+    tableId: stack.getLogicalId(stack.registry.table.node.defaultChild as CfnResource),
+    rolePath: (logicalId) => paths.get(logicalId) ?? `(not a role of this stack: ${logicalId})`,
+  };
+}
+
+const rolesOf = (grants: TableWriteGrant[], s: Synthesized) => [...new Set(grants.map((g) => s.rolePath(g.role)))].sort();
+const unconditioned = (grants: TableWriteGrant[]) => grants.filter((g) => g.condition === undefined);
+
+describe.each([
+  ['the example team', () => exampleConfig(), REGISTRY_WRITERS],
+  ['the example team with every optional feature', everyFeature, [...REGISTRY_WRITERS, ...SAGEMAKER_WRITERS]],
+])('who may write the registry table: %s', (_name, config, writers) => {
+  let s: Synthesized;
+  let grants: TableWriteGrant[];
+  beforeAll(() => {
+    s = synth(config());
+    grants = tableWriteGrants(s.template, s.tableId);
+  });
+
+  it("lets only the registry's own functions write without a key condition", () => {
+    expect(rolesOf(unconditioned(grants), s)).toEqual([...writers].sort());
+  });
+
+  it('gives them PutItem and UpdateItem only', () => {
+    for (const grant of unconditioned(grants)) expect(grant.actions, s.rolePath(grant.role)).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+
+  it("lets the drift retrain trigger write its cooldown item and nothing else", () => {
+    const conditioned = grants.filter((g) => g.condition !== undefined);
+    expect(rolesOf(conditioned, s)).toEqual([COOLDOWN_WRITER]);
+    expect(conditioned.map((g) => g.condition)).toEqual([{ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['COOLDOWN#card-fraud'] } }]);
+  });
+
+  it('grants BatchWriteItem and PartiQL writes to nobody, and DeleteItem only on the cooldown item', () => {
+    const actions = (g: TableWriteGrant) => g.actions;
+    expect(grants.flatMap(actions).filter((a) => a === 'dynamodb:BatchWriteItem' || a.startsWith('dynamodb:PartiQL'))).toEqual([]);
+    expect(rolesOf(grants.filter((g) => g.actions.includes('dynamodb:DeleteItem')), s)).toEqual([COOLDOWN_WRITER]);
+  });
+
+  it('denies writes in the table policy to every role but these, and allows nothing there', () => {
+    const table = s.template.toJSON().Resources[s.tableId];
+    const statements = table.Properties.ResourcePolicy.PolicyDocument.Statement as Array<{ Effect: string; Sid?: string; Condition?: Record<string, Record<string, unknown>> }>;
+    expect(statements.filter((st) => st.Effect !== 'Deny')).toEqual([]);
+    const spared = statements.find((st) => st.Sid === 'OnlyRegistryWritersWrite')!.Condition!.ArnNotEquals['aws:PrincipalArn'] as Array<{ 'Fn::GetAtt': [string, string] }>;
+    expect(spared.map((arn) => s.rolePath(arn['Fn::GetAtt'][0])).sort()).toEqual([...writers, COOLDOWN_WRITER].sort());
+  });
+});
+
+describe('the table write check', () => {
+  it('catches a role granted the table with grantReadWriteData', () => {
+    // GIVEN a stack where one more role is given the table the CDK way
+    const s = synth(exampleConfig(), (stack) => {
+      const intruder = new iam.Role(stack, 'Intruder', { assumedBy: new iam.AccountRootPrincipal() });
+      stack.registry.table.grantReadWriteData(intruder);
+    });
+    // WHEN
+    const roles = rolesOf(unconditioned(tableWriteGrants(s.template, s.tableId)), s);
+    // THEN
+    expect(roles).toContain('Intruder');
+    expect(roles).not.toEqual([...REGISTRY_WRITERS].sort());
+  });
+
+  it('catches a wildcard write on "*"', () => {
+    const s = synth(exampleConfig(), (stack) => {
+      const intruder = new iam.Role(stack, 'Intruder', { assumedBy: new iam.AccountRootPrincipal() });
+      intruder.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: ['*'] }));
+    });
+    const grant = tableWriteGrants(s.template, s.tableId).find((g) => s.rolePath(g.role) === 'Intruder');
+    expect(grant?.actions).toContain('dynamodb:BatchWriteItem');
+  });
+});
+
+describe.each([
+  ['the example team with every optional feature', everyFeature],
+  ['the example team on EKS', eksTeam],
+])('service trust and key policies: %s', (_name, config) => {
+  let template: Template;
+  let stack: Stack;
+  beforeAll(() => {
+    const s = synth(config());
+    template = s.template;
+    stack = s.stack;
+  });
+
+  it('conditions every service principal of a role trust or key policy on this account', () => {
+    const statements = serviceStatements(template);
+    expect(statements.filter((s) => s.type === 'AWS::IAM::Role').length).toBeGreaterThan(10);
+    const unconditioned = statements
+      .filter((s) => JSON.stringify((s.statement.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals?.['aws:SourceAccount']) !== JSON.stringify({ Ref: 'AWS::AccountId' }))
+      .map((s) => `${s.logicalId} (${JSON.stringify(s.statement.Principal)})`);
+    expect(unconditioned).toEqual([]);
+    expect(stack.account).toBeDefined();
+  });
+
+  it('names the source ARN pattern of the services that set it', () => {
+    const sourceArnOf = (service: string) =>
+      serviceStatements(template)
+        .filter((s) => s.statement.Principal?.Service === service)
+        .map((s) => JSON.stringify((s.statement.Condition as { ArnLike?: Record<string, unknown> }).ArnLike?.['aws:SourceArn']));
+    expect(new Set(sourceArnOf('events.amazonaws.com'))).toEqual(new Set([JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':rule/*']] })]));
+    expect(sourceArnOf('states.amazonaws.com').every((arn) => arn.includes(':stateMachine:*'))).toBe(true);
+  });
+});
