@@ -1,7 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer, HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -12,6 +12,10 @@ import type { IModelRegistry } from './model-registry';
 import { ACCESS_POLICY_ENV, type AccessPolicy, DEFAULT_ACCESS_POLICY } from '../lambdas/registry/access-policy';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge } from './private/nag';
+import { publicClientOptions } from './private/public-client';
+
+/** Where `mlops login` listens for the hosted sign-in's redirect (a loopback URL, as RFC 8252 has native apps do). */
+export const CLI_CALLBACK_URL = 'http://localhost:8976/callback';
 
 /** The routes of the approval API; every one is served by lambdas/registry/api.handler.ts. */
 export const APPROVAL_API_ROUTES: ReadonlyArray<readonly [apigwv2.HttpMethod, string]> = [
@@ -49,8 +53,8 @@ export interface ApprovalApiProps {
   readonly metricsNamespace: string;
   /**
    * Who may call the API.
-   * @default - a Cognito user pool created here (admin-created users only, MFA required) with a public client
-   * for the CLI and console
+   * @default - a Cognito user pool created here (admin-created users only, MFA required), a group per role of
+   * `access`, and a public client for the CLI (authorization code with PKCE, loopback redirect `CLI_CALLBACK_URL`)
    */
   readonly jwtIssuer?: JwtIssuer;
   /**
@@ -76,7 +80,12 @@ export class ApprovalApi extends Construct {
   readonly handler: MlopsFunction;
   /** The user pool, when this construct created it. */
   readonly userPool?: cognito.UserPool;
+  /** The CLI's client of that pool. */
   readonly userPoolClient?: cognito.UserPoolClient;
+  /** Clients of the pool whose tokens the authorizer accepts (the CLI's, and any `acceptClient` adds). */
+  private readonly acceptedClients: cognito.IUserPoolClient[] = [];
+  /** Browser origins allowed to call the API (CORS), added by `allowBrowserOrigin`. */
+  private readonly browserOrigins: string[] = [];
   /** Who holds which role (the handler checks every route against it). */
   readonly access: AccessPolicy;
 
@@ -137,15 +146,19 @@ export class ApprovalApi extends Construct {
         'AwsSolutions-COG8',
         'Threat protection needs the Cognito Plus feature plan, a per-user cost the team opts into; the pool admits admin-created users only, with MFA required.',
       );
-      this.userPoolClient = this.userPool.addClient('Client', {
-        // The CLI and the console are public clients: a secret could not be kept.
-        generateSecret: false,
-        authFlows: { userSrp: true },
-        preventUserExistenceErrors: true,
-        accessTokenValidity: Duration.hours(1),
-        idTokenValidity: Duration.hours(1),
+      this.userPoolClient = this.userPool.addClient('Client', publicClientOptions({ callbackUrls: [CLI_CALLBACK_URL] }));
+      this.acceptedClients.push(this.userPoolClient);
+      for (const [role, groupName] of Object.entries(this.access.groups)) {
+        new cognito.CfnUserPoolGroup(this, `${role[0].toUpperCase()}${role.slice(1)}Group`, {
+          userPoolId: this.userPool.userPoolId,
+          groupName,
+          description: `Holders of the ${role} role of the approval API`,
+        });
+      }
+      // The issuer HttpUserPoolAuthorizer would name, with audiences read at synth so that clients added later count.
+      authorizer = new HttpJwtAuthorizer('UserPoolAuthorizer', `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`, {
+        jwtAudience: Lazy.list({ produce: () => this.acceptedClients.map((client) => client.userPoolClientId) }),
       });
-      authorizer = new HttpUserPoolAuthorizer('UserPoolAuthorizer', this.userPool, { userPoolClients: [this.userPoolClient] });
     }
 
     this.httpApi = new apigwv2.HttpApi(this, 'Api', {
@@ -199,6 +212,31 @@ export class ApprovalApi extends Construct {
   addDeploymentControl(flow: DeploymentFlow): void {
     for (const [name, value] of Object.entries(flow.controlEnvironment)) this.handler.addEnvironment(name, value);
     flow.grantAbort(this.handler);
+  }
+
+  /**
+   * Has the authorizer accept ID and access tokens issued to `client` of this construct's user pool (e.g. the
+   * console's). Throws when the API trusts an external issuer, whose clients are named in `jwtIssuer.audience`.
+   */
+  acceptClient(client: cognito.IUserPoolClient): void {
+    if (!this.userPool) throw new Error(`${this.node.path}: acceptClient needs the user pool this construct creates; with jwtIssuer, list the client in jwtIssuer.audience`);
+    this.acceptedClients.push(client);
+  }
+
+  /**
+   * Lets a browser page served from `origin` (`https://host`, no path) call the API with a bearer token: CORS preflight
+   * answers for that origin only, with the Authorization and Content-Type headers and the API's methods.
+   */
+  allowBrowserOrigin(origin: string): void {
+    this.browserOrigins.push(origin);
+    const api = this.httpApi.node.defaultChild as apigwv2.CfnApi;
+    api.corsConfiguration = {
+      allowOrigins: Lazy.list({ produce: () => this.browserOrigins }),
+      allowHeaders: ['authorization', 'content-type'],
+      allowMethods: ['GET', 'POST'],
+      allowCredentials: false,
+      maxAge: Duration.hours(1).toSeconds(),
+    };
   }
 
   /** The API's base URL (ends with `/`). */

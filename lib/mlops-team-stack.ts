@@ -2,6 +2,7 @@ import { Aspects, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { ApprovalApi } from './approval-api';
+import { ApprovalConsole } from './approval-console';
 import { ArtifactStore } from './artifact-store';
 import { DeploymentFlow } from './deployment-flow';
 import { DriftMonitor } from './drift-monitor';
@@ -38,6 +39,8 @@ export class MlopsTeamStack extends Stack {
   readonly artifactStore: ArtifactStore;
   readonly registry: ModelRegistry;
   readonly approvalApi: ApprovalApi;
+  /** The approval console behind CloudFront; undefined when the API trusts an external issuer (it brings its own sign-in). */
+  readonly approvalConsole?: ApprovalConsole;
   readonly trainingPipeline: TrainingPipeline;
   readonly inference: IInferenceTier;
   /** The deployment flow of the Lambda tier; undefined on EKS (see the class docs). */
@@ -200,7 +203,9 @@ export class MlopsTeamStack extends Stack {
     output('ApprovalApiUrl', this.approvalApi.url, 'Approval API base URL');
     if (this.approvalApi.userPool && this.approvalApi.userPoolClient) {
       output('UserPoolId', this.approvalApi.userPool.userPoolId, 'Cognito user pool of the approval API');
-      output('UserPoolClientId', this.approvalApi.userPoolClient.userPoolClientId, 'Public client for the CLI and console');
+      output('UserPoolClientId', this.approvalApi.userPoolClient.userPoolClientId, 'Public client of the CLI (mlops login)');
+      this.approvalConsole = new ApprovalConsole(this, 'ApprovalConsole', { approvalApi: this.approvalApi, domainPrefix: `mlops-${team}-${this.account}` });
+      output('ConsoleUrl', this.approvalConsole.url, 'Approval console (Cognito sign-in)');
     }
   }
 }

@@ -6,6 +6,7 @@ import type { Environment } from './assembly/resource-identity';
 import { SynthesizedApp } from './assembly/synthesized-app';
 import { Clock } from './clock';
 import { consoleRoute } from './http/console-api';
+import { BucketDeployments } from './services/cloudformation/bucket-deployment';
 import { stackUpdateRoute } from './http/stack-update-route';
 import { TwinServer } from './http/twin-server';
 import { HttpApis } from './services/apigateway/http-apis';
@@ -189,7 +190,7 @@ export class Twin {
     this.identity = await IdentityProvider.create();
     this.httpApis = new HttpApis(this.app, this.lambda, this.identity);
     this.urls = new FunctionUrls(this.app, this.lambda);
-    const customResources = new CustomResources(this.lambda, twinUrl, this.timeline);
+    const customResources = new CustomResources(this.lambda, twinUrl, this.timeline, new BucketDeployments(() => this.app.assembly, this.s3.endpoint, env.region));
 
     this.server.jsonService('AWSStepFunctions', sfnOperations(this.states));
     this.server.jsonService('AWSEvents', this.events.operations());

@@ -178,6 +178,11 @@ const RULES: Record<string, TypeRule> = {
       ApiEndpoint: (_n, r, e) => apiEndpoint(e, stableId(`${r.stackName}/${r.logicalId}`)),
     },
   },
+  // A distribution's domain is localized to the twin's server (localizeUrls), which serves the console itself.
+  'AWS::CloudFront::Distribution': {
+    ref: (_n, r) => `E${stableId(`${r.stackName}/${r.logicalId}`, 13).toUpperCase()}`,
+    attributes: { DomainName: (_n, r) => `d${stableId(`${r.stackName}/${r.logicalId}`, 13)}.cloudfront.net` },
+  },
   'AWS::Batch::JobDefinition': {
     nameProperty: 'JobDefinitionName',
     maxLength: 128,

@@ -54,12 +54,14 @@ export class SynthesizedApp {
 /**
  * The twin's "DNS": URLs that CDK builds from an API id or function URL id and the region (e.g. HttpApi.url is
  * `https://<apiId>.execute-api.<region>.<suffix>/`) are pointed at the twin's server, where those resources are served.
+ * A CloudFront distribution's URL is the twin's own root, where the twin serves the console.
  */
 export function localizeUrls<T>(value: T, env: Environment): T {
   if (typeof value === 'string') {
     return value
       .replace(/https:\/\/([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.[a-z.]+\/?/g, `${env.twinUrl}/api/$1/`)
-      .replace(/https:\/\/([a-z0-9]+)\.lambda-url\.[a-z0-9-]+\.on\.aws\/?/g, `${env.twinUrl}/lambda-url/$1/`) as T;
+      .replace(/https:\/\/([a-z0-9]+)\.lambda-url\.[a-z0-9-]+\.on\.aws\/?/g, `${env.twinUrl}/lambda-url/$1/`)
+      .replace(/https:\/\/[a-z0-9]+\.cloudfront\.net\/?/g, `${env.twinUrl}/`) as T;
   }
   if (Array.isArray(value)) return value.map((v) => localizeUrls(v, env)) as T;
   if (value && typeof value === 'object') {

@@ -1,25 +1,41 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions, buildSync } from 'esbuild';
 
 /** The directory the twin serves at `/`: index.html, styles.css and the bundle written here. */
 export const CONSOLE_PUBLIC_DIR = path.join(__dirname, 'public');
+/** The files a console bundle consists of; what the twin serves and what ApprovalConsole deploys. */
+export const CONSOLE_FILES = ['index.html', 'styles.css', 'app.js'] as const;
 
 /**
- * Bundles the console (src/main.js and the TypeScript modules it imports) into public/app.js. The browser code is
- * JavaScript type-checked through JSDoc (local/console/tsconfig.json adds the DOM library that the project's Node
- * tsconfig leaves out); the pure logic is TypeScript shared with the unit tests. Takes well under a second, so the
- * twin calls it at every start. Returns the directory to serve.
+ * The console (src/main.js and the TypeScript modules it imports) as one ES module. The browser code is JavaScript
+ * type-checked through JSDoc (local/console/tsconfig.json adds the DOM library that the project's Node tsconfig leaves
+ * out); the pure logic is TypeScript shared with the unit tests. Names are kept (no minification), so error codes
+ * read as written.
  */
+const bundleOptions = (outfile: string, sourcemap: boolean): BuildOptions => ({
+  entryPoints: [path.join(__dirname, 'src', 'main.js')],
+  outfile,
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  sourcemap,
+  minify: false,
+  logLevel: 'silent',
+});
+
+/** Bundles into public/app.js (with a source map). Takes well under a second, so the twin calls it at every start. Returns the directory to serve. */
 export async function buildConsole(): Promise<string> {
-  await build({
-    entryPoints: [path.join(__dirname, 'src', 'main.js')],
-    outfile: path.join(CONSOLE_PUBLIC_DIR, 'app.js'),
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    sourcemap: true,
-    minify: false,
-    logLevel: 'silent',
-  });
+  await build(bundleOptions(path.join(CONSOLE_PUBLIC_DIR, 'app.js'), true));
   return CONSOLE_PUBLIC_DIR;
+}
+
+/**
+ * Writes the deployable bundle (CONSOLE_FILES, no source map) into `outputDirectory`, synchronously: ApprovalConsole's
+ * asset bundles with it at synth.
+ */
+export function bundleConsoleInto(outputDirectory: string): void {
+  mkdirSync(outputDirectory, { recursive: true });
+  buildSync(bundleOptions(path.join(outputDirectory, 'app.js'), false));
+  for (const file of CONSOLE_FILES.filter((f) => f !== 'app.js')) copyFileSync(path.join(CONSOLE_PUBLIC_DIR, file), path.join(outputDirectory, file));
 }

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { Twin } from '../twin';
+import type { ConsoleConfig } from '../console/src/lib/console-config';
+import { HostedSignIn } from '../services/apigateway/hosted-sign-in';
+import { UserDirectory } from '../services/apigateway/user-directory';
 import { canonicalStat } from '../services/cloudwatch/metric-store';
 import { json, type Route, type TwinRequest } from './twin-server';
 
@@ -24,12 +27,19 @@ const metricsRequestSchema = z.object({
 const tokenRequestSchema = z.object({ email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected an address like you@localhost') });
 
 /**
- * The console's endpoints: `GET /twin/state`, `GET /twin/dashboard`, `POST /twin/metrics` (GetMetricData-like; periods
- * in template seconds, timestamps real epoch ms) and `POST /twin/auth/token` (a token from the twin's identity
- * provider for the HTTP API's JWT authorizer).
+ * The console's endpoints: `GET /config.json` (what the console reads at start), the hosted sign-in
+ * (`/oauth2/authorize`, `/oauth2/token`, `/logout`; services/apigateway/hosted-sign-in.ts), `GET /twin/state`,
+ * `GET /twin/dashboard`, `POST /twin/metrics` (GetMetricData-like; periods in template seconds, timestamps real epoch
+ * ms) and `POST /twin/auth/token` (a token from the twin's identity provider for the HTTP API's JWT authorizer, without
+ * signing in: for the driver and tests).
  */
 export function consoleRoute(twin: Twin): Route {
+  const signIn = new HostedSignIn(() => twin.app, twin.identity);
+  const signInRoute = signIn.route();
   return async (request) => {
+    if (request.method === 'GET' && request.url.pathname === '/config.json') return json(200, consoleConfig(twin, signIn), { 'cache-control': 'no-store' });
+    const signInResponse = await signInRoute(request);
+    if (signInResponse) return signInResponse;
     if (!request.url.pathname.startsWith('/twin/')) return undefined;
     const key = `${request.method} ${request.url.pathname}`;
     switch (key) {
@@ -43,13 +53,33 @@ export function consoleRoute(twin: Twin): Route {
         return withBody(request, tokenRequestSchema, async (body) => {
           const options = twin.httpApis.tokenOptions();
           if (!options) return json(404, { message: 'no HTTP API with a JWT authorizer in this app' });
-          return json(200, { token: await twin.identity.issue({ ...options, email: body.email }) });
+          // A user of the directory gets their groups; any other address (the driver's demo@example.com, tests' names)
+          // every group, as the driver acted before roles existed.
+          const directory = new UserDirectory(twin.app);
+          const groups = directory.find(body.email)?.groups ?? directory.groups;
+          return json(200, { token: await twin.identity.issue({ ...options, email: body.email, groups }) });
         });
       case 'GET /twin/jwks.json':
         return json(200, await twin.identity.jwks());
       default:
         return json(404, { message: `no twin endpoint ${key}` });
     }
+  };
+}
+
+/**
+ * The twin's console config: the API mounted at /api, the twin's hosted sign-in, and the app client registered for the
+ * console's URL (the ApprovalConsole's client, whose CloudFront callback is localized to the twin's root). Without such
+ * a client there is no `auth`, and the console calls the API without a token.
+ */
+function consoleConfig(twin: Twin, signIn: HostedSignIn): ConsoleConfig {
+  const client = signIn.clientWithCallback(`${twin.url}/`);
+  return {
+    apiUrl: '/api/',
+    ...(client && {
+      auth: { authorizeUrl: '/oauth2/authorize', tokenUrl: '/oauth2/token', logoutUrl: '/logout', clientId: client.clientId, scopes: [...client.scopes] },
+    }),
+    twin: true,
   };
 }
 

@@ -1,13 +1,10 @@
 // @ts-check
 /**
- * Talks to the twin (`/twin/*`) and to the approval API. The console is a plain client of the approval API: the
- * approver is whoever the bearer token names, and the body only carries the comment.
+ * Talks to the approval API (config.apiUrl) and, in the twin, to the twin (`/twin/*`). The console is a plain client
+ * of the approval API: the approver is whoever the bearer token names, the body only carries the comment, and the
+ * server decides who may do what.
  */
-
-/** Where the twin mounts the approval API on its HTTP port. */
-export const API_PREFIX = '/api';
-const EMAIL_KEY = 'mlops-console.email';
-export const DEFAULT_EMAIL = 'you@localhost';
+import { meSchema } from './lib/sign-in';
 
 /** An HTTP error with the message the server gave, ready to show inline. */
 export class ApiError extends Error {
@@ -47,64 +44,54 @@ async function readJson(response) {
 const postJson = (path, body, headers = {}) =>
   fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
-/** The signed-in local user and their token from the twin's identity provider. */
-export class Session {
-  constructor() {
-    this.email = localStorage.getItem(EMAIL_KEY) || DEFAULT_EMAIL;
-    /** @type {Promise<string> | undefined} */
-    this.token = undefined;
-    /** @type {Set<() => void>} */
-    this.listeners = new Set();
-  }
-
-  /** @param {string} email */
-  signIn(email) {
-    this.email = email.trim() || DEFAULT_EMAIL;
-    localStorage.setItem(EMAIL_KEY, this.email);
-    this.token = undefined;
-    this.listeners.forEach((listener) => listener());
-  }
-
-  /** @returns {Promise<string>} */
-  getToken() {
-    this.token ??= postJson('/twin/auth/token', { email: this.email })
-      .then(readJson)
-      .then((body) => String(body.token))
-      .catch((err) => {
-        this.token = undefined;
-        throw err;
-      });
-    return this.token;
-  }
-}
-
 /**
- * A call to the approval API with the session's bearer token; a 401 (expired token) is retried once with a new one.
- * @param {Session} session
+ * A call to the approval API with the signed-in person's ID token. A 401 means the token is no longer good: it is
+ * forgotten and `onSignedOut` asks the person to sign in again.
+ * @param {import('./auth').Auth} auth
+ * @param {() => void} onSignedOut
  * @param {string} path
  * @param {RequestInit} [init]
  */
-async function apiCall(session, path, init = {}) {
-  for (let attempt = 0; ; attempt += 1) {
-    const token = await session.getToken();
-    const response = await fetch(`${API_PREFIX}${path}`, {
-      ...init,
-      headers: { ...(init.body ? { 'content-type': 'application/json' } : {}), authorization: `Bearer ${token}` },
-    });
-    if (response.status === 401 && attempt === 0) {
-      session.token = undefined;
-      continue;
-    }
-    return readJson(response);
+async function apiCall(auth, onSignedOut, path, init = {}) {
+  const token = auth.token;
+  const base = auth.config.apiUrl.replace(/\/$/, '');
+  const response = await fetch(`${base}${path}`, {
+    ...init,
+    headers: { ...(init.body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
+  if (response.status === 401 && auth.enabled) {
+    auth.forget();
+    onSignedOut();
   }
+  return readJson(response);
 }
 
 /** @param {string} segment */
 const enc = (segment) => encodeURIComponent(segment);
 
-/** @param {Session} session */
-export function createClient(session) {
+/**
+ * @param {import('./auth').Auth} auth
+ * @param {() => void} onSignedOut
+ */
+export function createClient(auth, onSignedOut) {
+  /**
+   * @param {string} path
+   * @param {RequestInit} [init]
+   */
+  const call = (path, init) => apiCall(auth, onSignedOut, path, init);
   return {
+    /**
+     * The roles the server decided the caller holds. An API without `GET /me` (404) grants none the console can show.
+     * @returns {Promise<Set<string>>}
+     */
+    roles: async () => {
+      try {
+        return new Set(meSchema.parse(await call('/me')).roles);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return new Set();
+        throw err;
+      }
+    },
     /** @returns {Promise<import('./lib/twin-types').TwinState>} */
     twinState: () => fetch('/twin/state').then(readJson),
     /** @returns {Promise<{ dashboards: { name: string, body: import('./lib/twin-types').DashboardBody | string }[] }>} */
@@ -115,23 +102,23 @@ export function createClient(session) {
      */
     metrics: (request) => postJson('/twin/metrics', request).then(readJson),
     /** @returns {Promise<{ models: import('./lib/twin-types').ModelSummary[] }>} */
-    models: () => apiCall(session, '/models'),
+    models: () => call('/models'),
     /**
      * @param {string} model
      * @returns {Promise<import('./lib/twin-types').ModelDetail>}
      */
-    model: (model) => apiCall(session, `/models/${enc(model)}`),
+    model: (model) => call(`/models/${enc(model)}`),
     /**
      * @param {string} model
      * @returns {Promise<{ runs: import('./lib/twin-types').Run[] }>}
      */
-    runs: (model) => apiCall(session, `/models/${enc(model)}/runs`),
+    runs: (model) => call(`/models/${enc(model)}/runs`),
     /**
      * @param {string} model
      * @param {number | string} version
      * @returns {Promise<import('./lib/twin-types').VersionDetail>}
      */
-    version: (model, version) => apiCall(session, `/models/${enc(model)}/versions/${enc(String(version))}`),
+    version: (model, version) => call(`/models/${enc(model)}/versions/${enc(String(version))}`),
     /**
      * @param {string} model
      * @param {number | string} version
@@ -139,7 +126,7 @@ export function createClient(session) {
      * @param {string} comment
      */
     decide: (model, version, decision, comment) =>
-      apiCall(session, `/models/${enc(model)}/versions/${enc(String(version))}/${decision}`, {
+      call(`/models/${enc(model)}/versions/${enc(String(version))}/${decision}`, {
         method: 'POST',
         body: JSON.stringify({ comment }),
       }),
@@ -149,7 +136,7 @@ export function createClient(session) {
      * @param {string} comment
      */
     abortDeployment: (model, comment) =>
-      apiCall(session, `/models/${enc(model)}/deployment/abort`, { method: 'POST', body: JSON.stringify({ comment }) }),
+      call(`/models/${enc(model)}/deployment/abort`, { method: 'POST', body: JSON.stringify({ comment }) }),
   };
 }
 

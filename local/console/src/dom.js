@@ -17,6 +17,8 @@ function applyAttributes(element, attributes) {
   for (const [name, value] of Object.entries(attributes)) {
     if (value === undefined || value === null || value === false) continue;
     if (typeof value === 'function') element.addEventListener(name.replace(/^on/, ''), value);
+    // Through the CSSOM, which a Content-Security-Policy without 'unsafe-inline' styles allows (a style attribute it blocks).
+    else if (name === 'style') /** @type {HTMLElement | SVGElement} */ (element).style.cssText = String(value);
     else element.setAttribute(name, value === true ? '' : String(value));
   }
 }

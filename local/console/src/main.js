@@ -1,7 +1,9 @@
 // @ts-check
-/** The console shell: header with identity, navigation, hash routing and a calm auto-refresh loop. */
-import { createClient, Session } from './api';
+/** The console shell: config and sign-in, header with identity, navigation, hash routing and a calm auto-refresh loop. */
+import { createClient } from './api';
+import { Auth } from './auth';
 import { errorNote, h } from './dom';
+import { parseConsoleConfig } from './lib/console-config';
 import { activityView } from './views/activity';
 import { dashboardView } from './views/dashboard';
 import { modelView } from './views/model';
@@ -11,41 +13,42 @@ import { versionView } from './views/version';
 
 const REFRESH_MILLIS = 3000;
 
-const session = new Session();
-const client = createClient(session);
+const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+const identity = /** @type {HTMLElement} */ (document.getElementById('identity'));
+const status = h('p', { class: 'view-status', role: 'status', 'aria-live': 'polite' });
 
 /** @type {import('./app-context').View | undefined} */
 let current;
 let refreshing = false;
 let refreshAgain = false;
-const status = h('p', { class: 'view-status', role: 'status', 'aria-live': 'polite' });
-const main = /** @type {HTMLElement} */ (document.getElementById('main'));
-
-/** @type {import('./app-context').AppContext} */
-const context = { client, session, now: () => Date.now(), refreshSoon: () => void refresh() };
+/** @type {import('./app-context').AppContext | undefined} */
+let context;
 
 /**
+ * @param {import('./app-context').AppContext} context
  * @param {string} hash
  * @returns {import('./app-context').View}
  */
-function route(hash) {
+function route(context, hash) {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   const [section, a, b, c] = parts;
   if (section === 'models' && a && b === 'versions' && c) return versionView(context, a, Number(c));
   if (section === 'models' && a) return modelView(context, a);
-  if (section === 'runs') return runsView(context, a);
-  if (section === 'dashboard') return dashboardView(context);
-  if (section === 'activity') return activityView(context);
+  // The twin's own views (`/twin/*`: executions, dashboards, activity) exist only there.
+  if (context.twin && section === 'runs') return runsView(context, a);
+  if (context.twin && section === 'dashboard') return dashboardView(context);
+  if (context.twin && section === 'activity') return activityView(context);
   return modelsView(context);
 }
 
 function navigate() {
+  if (!context) return;
   current?.dispose?.();
-  current = route(location.hash);
+  current = route(context, location.hash);
   document.title = `${current.title} · MLOps console`;
   status.replaceChildren();
   main.replaceChildren(status, current.element);
-  const section = (location.hash.replace(/^#\/?/, '').split('/')[0] || 'models');
+  const section = location.hash.replace(/^#\/?/, '').split('/')[0] || 'models';
   for (const link of document.querySelectorAll('[data-nav]')) {
     if (link.getAttribute('data-nav') === section) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -75,9 +78,49 @@ async function refresh() {
   }
 }
 
+/**
+ * The page before anyone is signed in: one button to the hosted sign-in, and why the last attempt failed, if it did.
+ * @param {Auth} auth
+ * @param {string} [problem]
+ */
+function showSignIn(auth, problem) {
+  context = undefined;
+  identity.replaceChildren();
+  const button = h('button', { type: 'button', class: 'button button--primary' }, 'Sign in');
+  button.addEventListener('click', () => void auth.signIn());
+  main.replaceChildren(
+    h(
+      'section',
+      { class: 'panel', 'aria-labelledby': 'sign-in-heading' },
+      h('h1', { id: 'sign-in-heading' }, 'Sign in'),
+      h('p', { class: 'muted' }, 'The console acts with your identity: approvals, rejections and aborts are recorded under your name, and offered only to the roles your groups hold.'),
+      problem ? errorNote(problem) : null,
+      button,
+    ),
+  );
+  document.title = 'Sign in · MLOps console';
+}
+
+/**
+ * @param {Auth} auth
+ * @param {Set<string>} roles
+ */
+function showIdentity(auth, roles) {
+  if (!auth.enabled) return;
+  const signOut = h('button', { type: 'button', class: 'button' }, 'Sign out');
+  signOut.addEventListener('click', () => auth.signOut());
+  identity.replaceChildren(
+    h('span', {}, 'Signed in as ', h('strong', { 'data-testid': 'signed-in-as' }, auth.who ?? '')),
+    h('span', { class: 'muted', 'data-testid': 'roles' }, roles.size ? `(${[...roles].sort().join(', ')})` : '(read only)'),
+    signOut,
+  );
+}
+
 /** Team and stack names from the twin, for the header. */
-async function showStacks() {
+async function showStacks(/** @type {import('./api').Client} */ client) {
+  const container = /** @type {HTMLElement} */ (document.getElementById('twin-stacks'));
   const target = /** @type {HTMLElement} */ (document.getElementById('stack-name'));
+  container.hidden = false;
   try {
     const state = await client.twinState();
     const names = state.stacks.map((stack) =>
@@ -89,23 +132,48 @@ async function showStacks() {
   }
 }
 
-function setUpIdentity() {
-  const form = /** @type {HTMLFormElement} */ (document.getElementById('identity'));
-  const input = /** @type {HTMLInputElement} */ (document.getElementById('identity-email'));
-  input.value = session.email;
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    session.signIn(input.value);
-    input.value = session.email;
-    // Views show who acts; rebuild the current one for the new identity.
-    navigate();
-  });
+async function start() {
+  /** @type {import('./lib/console-config').ConsoleConfig} */
+  let config;
+  try {
+    const response = await fetch('./config.json', { cache: 'no-store' });
+    config = parseConsoleConfig(await response.json());
+  } catch (err) {
+    main.replaceChildren(errorNote(`The console could not read its config.json: ${err instanceof Error ? err.message : String(err)}`));
+    return;
+  }
+  const auth = new Auth(config);
+  const problem = await auth.completeSignIn();
+  if (auth.enabled && !auth.token) {
+    showSignIn(auth, problem);
+    return;
+  }
+  const client = createClient(auth, () => showSignIn(auth, 'Your session has ended. Sign in again.'));
+  /** @type {Set<string>} */
+  let roles = new Set();
+  try {
+    roles = await client.roles();
+  } catch (err) {
+    status.replaceChildren(errorNote(`Could not read your roles: ${err instanceof Error ? err.message : String(err)}`));
+  }
+  if (auth.enabled && !auth.token) return;
+  showIdentity(auth, roles);
+  for (const link of document.querySelectorAll('[data-twin-only]')) /** @type {HTMLElement} */ (link).hidden = !config.twin;
+  if (config.twin) void showStacks(client);
+  context = {
+    client,
+    auth,
+    twin: config.twin,
+    who: () => auth.who ?? 'anonymous',
+    can: (role) => roles.has(role),
+    now: () => Date.now(),
+    refreshSoon: () => void refresh(),
+  };
+  window.addEventListener('hashchange', navigate);
+  navigate();
+  setInterval(() => {
+    if (context && document.visibilityState === 'visible') void refresh();
+  }, REFRESH_MILLIS);
 }
 
-setUpIdentity();
-void showStacks();
-window.addEventListener('hashchange', navigate);
-navigate();
-setInterval(() => {
-  if (document.visibilityState === 'visible') void refresh();
-}, REFRESH_MILLIS);
+void start();

@@ -25,24 +25,28 @@ export class IdentityProvider {
     return new IdentityProvider(privateKey, publicKey, randomUUID());
   }
 
-  /** An ID-token-shaped JWT for a user, valid for an hour. */
-  async issue(options: { issuer: string; audience: string[]; email: string; scopes: string[] }): Promise<string> {
-    return new SignJWT({
-      email: options.email,
-      email_verified: true,
-      'cognito:username': options.email,
+  /**
+   * A token for a user, valid for an hour, shaped as Cognito shapes them: an ID token (`aud` the client, `email`,
+   * `email_verified`) or an access token (`client_id`, `scope`, no `aud`); both carry `cognito:groups` when the user is
+   * in any group (Cognito leaves the claim out otherwise). The subject is the email: the twin's users have no other id.
+   */
+  async issue(options: { issuer: string; audience: readonly string[]; email: string; scopes: readonly string[]; groups: readonly string[]; tokenUse?: 'id' | 'access' }): Promise<string> {
+    const tokenUse = options.tokenUse ?? 'id';
+    const jwt = new SignJWT({
+      ...(tokenUse === 'id' ? { email: options.email, email_verified: true, 'cognito:username': options.email } : { username: options.email }),
+      ...(options.groups.length > 0 && { 'cognito:groups': [...options.groups] }),
       client_id: options.audience[0],
-      token_use: 'id',
+      token_use: tokenUse,
       scope: options.scopes.join(' '),
     })
       .setProtectedHeader({ alg: 'RS256', kid: this.keyId })
       .setSubject(options.email)
       .setIssuer(options.issuer)
-      .setAudience(options.audience)
       .setIssuedAt()
       .setExpirationTime('1h')
-      .setJti(randomUUID())
-      .sign(this.privateKey);
+      .setJti(randomUUID());
+    if (tokenUse === 'id') jwt.setAudience([...options.audience]);
+    return jwt.sign(this.privateKey);
   }
 
   /** The token's claims if it is ours, for this issuer, for one of the audiences (aud or client_id), and unexpired. */

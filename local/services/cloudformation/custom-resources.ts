@@ -6,6 +6,7 @@ import type { SynthesizedApp } from '../../assembly/synthesized-app';
 import type { Route } from '../../http/twin-server';
 import type { Timeline } from '../../timeline';
 import type { LambdaService } from '../lambda/lambda-service';
+import { BUCKET_DEPLOYMENT_TYPE, type BucketDeployments } from './bucket-deployment';
 import {
   asRequestProperties,
   type CustomResourceRequest,
@@ -61,6 +62,8 @@ export class CustomResources {
     private readonly lambda: LambdaService,
     private readonly twinUrl: string,
     private readonly timeline: Timeline,
+    /** Runs Custom::CDKBucketDeployment, whose Python handler the twin cannot run. */
+    private readonly bucketDeployments?: BucketDeployments,
   ) {}
 
   /** Serves the ResponseURLs: a PUT of the response object answers the request waiting for it. */
@@ -222,6 +225,10 @@ export class CustomResources {
       ResponseURL: `${this.twinUrl}${RESPONSE_PATH}${requestId}`,
     };
     const where = `${stack.stackName}/${request.LogicalResourceId}`;
+    if (request.ResourceType === BUCKET_DEPLOYMENT_TYPE && this.bucketDeployments) {
+      this.timeline.add('cloudformation', `custom resource ${where} (${request.ResourceType}): ${request.RequestType}, run by the twin`);
+      return this.bucketDeployments.handle(request);
+    }
     let timeoutSeconds: number;
     try {
       const { state, qualifier } = this.lambda.parseIdentifier(request.ServiceToken);

@@ -44,8 +44,9 @@ export function modelView(context, model) {
         ),
       );
       // Keyed on the deployment only: a refresh never rebuilds the form while someone types a comment.
-      patch(deployment, { version: detail.deployingVersion, execution: detail.deployingExecution }, ({ version, execution }) =>
-        version === null ? [] : abortForm(context, model, version, execution),
+      // Offered to operators only; the API refuses anyone else anyway.
+      patch(deployment, { version: detail.deployingVersion, execution: detail.deployingExecution, mayAbort: context.can('operator') }, ({ version, execution, mayAbort }) =>
+        version === null ? [] : mayAbort ? abortForm(context, model, version, execution) : h('p', { class: 'note' }, `v${version} is deploying; a person with the operator role can abort it.`),
       );
       patch(versions, { versions: detail.versions, minute }, ({ versions }) =>
         versions.length === 0
@@ -68,7 +69,7 @@ export function modelView(context, model) {
                       h('td', {}, v.primaryMetric && v.primaryMetricValue !== null ? `${v.primaryMetric} ${formatMetricValue(v.primaryMetricValue)}` : '—'),
                       h('td', { title: formatTimestamp(v.createdAt) }, formatRelative(v.createdAt, context.now())),
                       h('td', {}, v.createdBy),
-                      h('td', {}, v.executionName ? h('a', { href: `#/runs/${encodeURIComponent(v.executionName)}` }, v.executionName) : '—'),
+                      h('td', {}, v.executionName ? (context.twin ? h('a', { href: `#/runs/${encodeURIComponent(v.executionName)}` }, v.executionName) : h('code', {}, v.executionName)) : '—'),
                     ),
                   ),
               ),
@@ -88,7 +89,7 @@ export function modelView(context, model) {
                     { class: `run-outcome run-outcome--${run.status}` },
                     badge(run.status === 'failed' ? { label: 'Failed', tone: 'danger' } : { label: 'Succeeded', tone: 'success' }),
                     ' ',
-                    h('a', { href: `#/runs/${encodeURIComponent(run.executionName)}` }, run.executionName),
+                    context.twin ? h('a', { href: `#/runs/${encodeURIComponent(run.executionName)}` }, run.executionName) : h('code', {}, run.executionName),
                     run.version ? [' registered ', h('a', { href: versionHref(run.version) }, `v${run.version}`)] : null,
                     h('span', { class: 'muted', title: formatTimestamp(run.at) }, ` · ${formatRelative(run.at, context.now())}`),
                     run.status === 'failed' ? h('p', { class: 'failure', title: run.cause ?? '' }, h('strong', {}, run.error ?? 'Error'), run.reason ?? run.cause ? `: ${run.reason ?? run.cause}` : '') : null,
@@ -122,7 +123,7 @@ function abortForm(context, model, version, execution) {
     'form',
     { class: 'panel panel--decision', 'aria-labelledby': 'abort-heading', novalidate: true },
     h('h2', { id: 'abort-heading' }, `Deploying v${version}`),
-    h('p', { class: 'muted' }, `Execution ${execution ?? '(unrecorded)'} is deploying v${version}. Aborting stops it, rolls v${version} back and leaves the live version serving alone. You act as ${context.session.email}.`),
+    h('p', { class: 'muted' }, `Execution ${execution ?? '(unrecorded)'} is deploying v${version}. Aborting stops it, rolls v${version} back and leaves the live version serving alone. You act as ${context.who()}.`),
     h('label', { for: 'abort-comment' }, 'Reason (required)'),
     comment,
     h('div', { class: 'button-row' }, button),

@@ -48,9 +48,12 @@ export function versionView(context, model, version) {
         h('span', { 'data-testid': 'version-status' }, badge(versionStatusBadge(status))),
       ]);
       // Keyed on the status only: a refresh never rebuilds the form while someone types a comment.
-      patch(decision, { status: detail.status }, ({ status }) => (isAwaitingDecision(status) ? decisionForm(context, model, version) : []));
+      const mayDecide = context.can('approver');
+      patch(decision, { status: detail.status, mayDecide }, ({ status, mayDecide }) =>
+        !isAwaitingDecision(status) ? [] : mayDecide ? decisionForm(context, model, version) : h('p', { class: 'note', 'data-testid': 'decision-needs-role' }, 'This version awaits approval by a person with the approver role.'),
+      );
       patch(metrics, { metrics: detail.metrics, primary: detail.primaryMetric }, ({ metrics, primary }) => metricsSection(metrics, primary));
-      patch(lineage, { lineage: detail.lineage, artifact: detail.artifact, deployment: detail.deployment, description: detail.description }, lineageSection);
+      patch(lineage, { lineage: detail.lineage, artifact: detail.artifact, deployment: detail.deployment, description: detail.description, twin: context.twin }, lineageSection);
       patch(audit, { audit: detail.audit, minute: Math.floor(context.now() / 60_000) }, ({ audit }) => auditTrail(audit, context.now()));
     },
   };
@@ -71,7 +74,7 @@ function decisionForm(context, model, version) {
     'form',
     { class: 'panel panel--decision', 'aria-labelledby': 'decision-heading', novalidate: true },
     h('h2', { id: 'decision-heading' }, 'Decision'),
-    h('p', { id: 'decision-help', class: 'muted' }, `This version awaits approval. Approving starts the deployment flow (holdout check, canary, promotion). You act as ${context.session.email}.`),
+    h('p', { id: 'decision-help', class: 'muted' }, `This version awaits approval. Approving starts the deployment flow (holdout check, canary, promotion). You act as ${context.who()}.`),
     h('label', { for: 'decision-comment' }, 'Comment (required)'),
     comment,
     h('div', { class: 'button-row' }, approve, reject),
@@ -140,8 +143,8 @@ function metricsSection(metrics, primary) {
 /** @param {string} split */
 const rank = (split) => (SPLIT_ORDER.indexOf(split) + 1 || SPLIT_ORDER.length + 1);
 
-/** @param {{ lineage: import('../lib/twin-types').VersionDetail['lineage'], artifact: import('../lib/twin-types').VersionDetail['artifact'], deployment: import('../lib/twin-types').VersionDetail['deployment'], description: string | null }} data */
-function lineageSection({ lineage, artifact, deployment, description }) {
+/** @param {{ lineage: import('../lib/twin-types').VersionDetail['lineage'], artifact: import('../lib/twin-types').VersionDetail['artifact'], deployment: import('../lib/twin-types').VersionDetail['deployment'], description: string | null, twin: boolean }} data */
+function lineageSection({ lineage, artifact, deployment, description, twin }) {
   /** @param {string | null} digest */
   const digest = (digest) => (digest ? h('code', { title: digest }, shortDigest(digest)) : null);
   return facts([
@@ -151,7 +154,7 @@ function lineageSection({ lineage, artifact, deployment, description }) {
     ['Training image', lineage.image ? h('code', { class: 'wrap' }, lineage.image) : null],
     ['Artifact', h('code', { class: 'wrap' }, artifact.uri)],
     ['Artifact SHA-256', digest(artifact.sha256)],
-    ['Pipeline execution', lineage.executionName ? h('a', { href: `#/runs/${encodeURIComponent(lineage.executionName)}` }, lineage.executionName) : null],
+    ['Pipeline execution', lineage.executionName ? (twin ? h('a', { href: `#/runs/${encodeURIComponent(lineage.executionName)}` }, lineage.executionName) : h('code', {}, lineage.executionName)) : null],
     ['Baseline', lineage.baselineUri ? h('code', { class: 'wrap' }, lineage.baselineUri) : null],
     ['Holdout set', lineage.holdoutUri ? h('code', { class: 'wrap' }, lineage.holdoutUri) : null],
     ['Function version', deployment.functionVersion],
