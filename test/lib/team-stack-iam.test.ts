@@ -166,6 +166,15 @@ describe.each([
         .filter((s) => s.statement.Principal?.Service === service)
         .map((s) => JSON.stringify((s.statement.Condition as { ArnLike?: Record<string, unknown> }).ArnLike?.['aws:SourceArn']));
     expect(new Set(sourceArnOf('events.amazonaws.com'))).toEqual(new Set([JSON.stringify({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':rule/*']] })]));
-    expect(sourceArnOf('states.amazonaws.com').every((arn) => arn.includes(':stateMachine:*'))).toBe(true);
+    for (const [service, suffix] of [
+      ['states.amazonaws.com', '":stateMachine:*"'],
+      ['sagemaker.amazonaws.com', '":sagemaker:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":*"'],
+      ['ecs-tasks.amazonaws.com', '":ecs:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":*"'],
+      ['vpc-flow-logs.amazonaws.com', '":vpc-flow-log/*"'],
+    ]) {
+      const arns = sourceArnOf(service);
+      expect(arns.length, service).toBeGreaterThan(0);
+      for (const arn of arns) expect(arn, service).toContain(suffix);
+    }
   });
 });
