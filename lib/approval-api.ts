@@ -1,15 +1,17 @@
 import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeploymentFlow } from './deployment-flow';
 import type { IModelRegistry } from './model-registry';
 import { ACCESS_POLICY_ENV, type AccessPolicy, DEFAULT_ACCESS_POLICY } from '../lambdas/registry/access-policy';
+import { IAM_ROUTE_PREFIX } from '../lambdas/registry/api-caller';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge } from './private/nag';
 import { publicClientOptions } from './private/public-client';
@@ -19,12 +21,16 @@ export const CLI_CALLBACK_URL = 'http://localhost:8976/callback';
 
 /** The routes of the approval API; every one is served by lambdas/registry/api.handler.ts. */
 export const APPROVAL_API_ROUTES: ReadonlyArray<readonly [apigwv2.HttpMethod, string]> = [
+  [apigwv2.HttpMethod.GET, '/me'],
   [apigwv2.HttpMethod.GET, '/models'],
   [apigwv2.HttpMethod.GET, '/models/{model}'],
   [apigwv2.HttpMethod.GET, '/models/{model}/versions/{version}'],
   [apigwv2.HttpMethod.GET, '/models/{model}/runs'],
+  [apigwv2.HttpMethod.GET, '/models/{model}/audit/verify'],
+  [apigwv2.HttpMethod.POST, '/models/{model}/versions'],
   [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/approve'],
   [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/reject'],
+  [apigwv2.HttpMethod.POST, '/models/{model}/rollback'],
   [apigwv2.HttpMethod.POST, '/models/{model}/deployment/abort'],
 ];
 
@@ -203,6 +209,21 @@ export class ApprovalApi extends Construct {
     for (const [method, path] of APPROVAL_API_ROUTES) {
       this.httpApi.addRoutes({ path, methods: [method], integration });
     }
+    // Only when the policy names automation roles: an IAM route nobody holds a role on would be an unused door.
+    if (this.access.automationRoles.length > 0) {
+      const authorizer = new HttpIamAuthorizer();
+      for (const [method, path] of APPROVAL_API_ROUTES) {
+        this.httpApi.addRoutes({ path: `${IAM_ROUTE_PREFIX}${path}`, methods: [method], integration, authorizer });
+      }
+    }
+  }
+
+  /**
+   * Lets an automation role call the SigV4 routes (`execute-api:Invoke` on `/iam/*` only). The role still needs an entry
+   * in the access policy's automationRoles to hold any role there; a role of another account grants this in its own.
+   */
+  grantInvokeIamRoutes(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: [this.httpApi.arnForExecuteApi('*', `${IAM_ROUTE_PREFIX}/*`)] });
   }
 
   /**

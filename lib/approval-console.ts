@@ -110,7 +110,6 @@ export class ApprovalConsole extends Construct {
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: this.responseHeadersPolicy,
       },
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_100,
       enableLogging: true,
@@ -188,7 +187,7 @@ export class ApprovalConsole extends Construct {
     acknowledge(
       this.distribution,
       'AwsSolutions-CFR4',
-      'The default *.cloudfront.net certificate fixes the viewer TLS policy (TLSv1); minimumProtocolVersion TLSv1.2_2021 applies once a custom domain and certificate are added.',
+      'The default *.cloudfront.net certificate fixes the viewer TLS policy (TLSv1); a minimum protocol version can only be set with a custom domain and certificate.',
     );
   }
 }

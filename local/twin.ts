@@ -190,7 +190,7 @@ export class Twin {
     this.identity = await IdentityProvider.create();
     this.httpApis = new HttpApis(this.app, this.lambda, this.identity);
     this.urls = new FunctionUrls(this.app, this.lambda);
-    const customResources = new CustomResources(this.lambda, twinUrl, this.timeline, new BucketDeployments(() => this.app.assembly, this.s3.endpoint, env.region));
+    const customResources = new CustomResources(this.lambda, twinUrl, this.timeline, new BucketDeployments(this.s3.endpoint, env.region));
 
     this.server.jsonService('AWSStepFunctions', sfnOperations(this.states));
     this.server.jsonService('AWSEvents', this.events.operations());

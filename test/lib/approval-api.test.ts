@@ -1,7 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { APPROVAL_API_ROUTES, ApprovalApi } from '../../lib/approval-api';
+import { APPROVAL_API_ROUTES, ApprovalApi, CLI_CALLBACK_URL } from '../../lib/approval-api';
+import { DEFAULT_ACCESS_POLICY } from '../../lambdas/registry/access-policy';
 import { ModelRegistry } from '../../lib/model-registry';
 
 function apiStack(props: Partial<ConstructorParameters<typeof ApprovalApi>[2]> = {}) {
@@ -50,10 +51,42 @@ describe('ApprovalApi', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
   });
 
+  it('gives the CLI client only the authorization-code grant, redirecting to the loopback, with email read-only', () => {
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      CallbackURLs: [CLI_CALLBACK_URL],
+      LogoutURLs: Match.absent(),
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+      ReadAttributes: Match.arrayWith(['email', 'email_verified']),
+      WriteAttributes: ['name'],
+    });
+    expect(CLI_CALLBACK_URL).toBe('http://localhost:8976/callback');
+    const client = Object.values(template.findResources('AWS::Cognito::UserPoolClient'))[0] as { Properties: Record<string, unknown> };
+    expect(JSON.stringify(client.Properties)).not.toMatch(/implicit|example\.com/);
+  });
+
+  it('creates a Cognito group per role of the access policy, and the authorizer accepts the CLI client', () => {
+    for (const group of ['approvers', 'operators', 'developers']) {
+      template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: group, UserPoolId: Match.anyValue() });
+    }
+    template.resourceCountIs('AWS::Cognito::UserPoolGroup', 3);
+    const named = Template.fromStack(apiStack({ access: { ...DEFAULT_ACCESS_POLICY, groups: { approver: 'risk', operator: 'sre', developer: 'ds' } } }).stack);
+    named.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'risk' });
+    const client = Object.keys(template.findResources('AWS::Cognito::UserPoolClient'))[0];
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Audience: [{ Ref: client }], Issuer: Match.anyValue() } });
+  });
+
+  it('has no CORS until a browser origin is allowed', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.absent() });
+  });
+
   it('uses a given issuer instead of creating a user pool', () => {
     const { stack } = apiStack({ jwtIssuer: { issuer: 'https://login.example.com/', audience: ['mlops'] } });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::Cognito::UserPool', 0);
+    t.resourceCountIs('AWS::Cognito::UserPoolGroup', 0);
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['mlops'] } });
   });
 

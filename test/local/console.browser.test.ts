@@ -15,14 +15,16 @@ import { exampleConfig } from '../helpers/synth';
 import { projectContext } from '../helpers/project-context';
 
 /**
- * The console in real Chromium against the real twin running the synthesized example stack: a training run registers
- * a pending version, a person approves it in the console, the deployment flow makes it live, inference traffic goes
- * through the function URL, and the dashboard draws it.
+ * The console in real Chromium against the real twin running the synthesized example stack: a person signs in through
+ * the hosted sign-in form, a training run registers a pending version, a person without the approver role is offered
+ * no Approve button and the API refuses them, a person with the role approves it, the deployment flow makes it live,
+ * inference traffic goes through the function URL, and the dashboard draws it.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(__dirname, '..', '..', 'test-results', 'console.png');
-/** Signed in through the header's identity form, so the audit trail must show this name, taken from the token. */
-const APPROVER = 'risk-officer@example.com';
+/** Users of the twin's directory (local/README.md): one in the approvers group, one in no group. */
+const APPROVER = 'approvers@localhost';
+const VIEWER = 'viewer@localhost';
 /** A 5-minute canary bake takes 5 s. */
 const TIME_SCALE = 60;
 
@@ -78,19 +80,56 @@ describe('console in Chromium against the twin', () => {
     await page.screenshot({ path: SCREENSHOT.replace('.png', '-failure-runs.png'), fullPage: true });
   });
 
-  it('approves a pending version, sees it go live and draws its traffic on the dashboard', async () => {
+  /** Signs in through the twin's hosted sign-in form (authorization code with PKCE) and lands on `hash`. */
+  async function signInAs(email: string, hash: string) {
+    await page.goto(`${twin.url}/${hash}`);
+    await page.getByRole('button', { name: /^Sign (in|out)$/ }).first().waitFor();
+    if (await page.getByRole('button', { name: 'Sign out' }).isVisible()) {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+    }
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByTestId('signed-in-as').textContent()).toBe(email);
+    if (!page.url().endsWith(hash)) await page.goto(`${twin.url}/${hash}`);
+  }
+
+  it('signs in, refuses an approval to a person without the approver role, approves as one with it, sees it live and draws its traffic', async () => {
     // GIVEN a version registered by a real training run, awaiting approval
     const run = await twin.states.start(twin.output('TrainingStateMachineArn'), { trigger: 'manual', reason: 'console browser test' }, 'console-test-train').done;
     expect(run.status, `training run failed: ${run.error} ${run.cause}`).toBe('SUCCEEDED');
-    await page.goto(`${twin.url}/#/models/card-fraud`);
-    await page.getByLabel('Signed in as').fill(APPROVER);
-    await page.getByRole('button', { name: 'Switch' }).click();
+    await signInAs(VIEWER, '#/models/card-fraud');
     const pending = page.getByRole('row').filter({ hasText: 'Pending approval' }).getByRole('link').first();
     await pending.waitFor();
     const version = (await pending.textContent())!.replace(/^v/, '');
 
-    // WHEN a person approves it in the console with a comment
+    // WHEN a person in no group opens it, THEN there is no Approve button, and the API refuses their token with a 403
+    // that names the role, writing nothing
     await page.goto(`${twin.url}/#/models/card-fraud/versions/${version}`);
+    await expect.poll(() => page.getByTestId('version-status').textContent()).toBe('Pending approval');
+    await expect.poll(() => page.getByTestId('decision-needs-role').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    const auditRows = page.getByTestId('audit-trail').getByRole('listitem');
+    const auditBefore = await auditRows.count();
+    // With the token the console holds for this person (the test's tsconfig has no DOM types, hence the cast)
+    const refused = await page.evaluate(async (path) => {
+      const { sessionStorage } = globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } };
+      const response = await fetch(path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sessionStorage.getItem('mlops-console.id-token')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ comment: 'trying without the role' }),
+      });
+      return { status: response.status, body: await response.text() };
+    }, `/api/models/card-fraud/versions/${version}/approve`);
+    expect(refused.status, refused.body).toBe(403);
+    expect(refused.body).toContain('approver');
+    await page.reload();
+    await expect.poll(() => page.getByTestId('version-status').textContent()).toBe('Pending approval');
+    await auditRows.first().waitFor();
+    expect(await auditRows.count()).toBe(auditBefore);
+
+    // WHEN a person in the approvers group signs in and approves it with a comment
+    await signInAs(APPROVER, `#/models/card-fraud/versions/${version}`);
     await page.getByLabel('Comment (required)').fill('Holdout metrics reviewed; approving for canary.');
     await page.getByRole('button', { name: 'Approve' }).click();
 
@@ -122,8 +161,8 @@ describe('console in Chromium against the twin', () => {
       const live = await requireLive(session, 'console abort');
       const version = await registerLike(session, live, 'to be aborted from the console');
       await session.approve(version, 'approved for the abort test');
-      // WHEN an operator aborts it on the model page while it deploys
-      await page.goto(`${twin.url}/#/models/card-fraud`);
+      // WHEN a person in the operators group aborts it on the model page while it deploys
+      await signInAs('operators@localhost', '#/models/card-fraud');
       await page.getByLabel('Reason (required)').fill('Canary looks wrong to me; stopping it.');
       await page.getByRole('button', { name: 'Abort deployment' }).click();
       // THEN the version is rolled back with the reason in its audit trail, nothing deploys, the alias is on the live version

@@ -31,12 +31,12 @@ type DeploymentProperties = z.infer<typeof propertiesSchema>;
  */
 export class BucketDeployments {
   constructor(
-    private readonly assembly: () => CloudAssembly,
     private readonly s3Endpoint: string,
     private readonly region: string,
   ) {}
 
-  async handle(request: CustomResourceRequest): Promise<CustomResourceResponse> {
+  /** `assembly` holds the sources the request's properties name (the new app's on an update, the old one's on its rollback). */
+  async handle(request: CustomResourceRequest, assembly: CloudAssembly): Promise<CustomResourceResponse> {
     const answer = (fields: Partial<CustomResourceResponse>): CustomResourceResponse => ({
       Status: 'SUCCESS',
       PhysicalResourceId: request.PhysicalResourceId ?? `aws.cdk.s3deployment.${randomUUID()}`,
@@ -55,7 +55,7 @@ export class BucketDeployments {
       if (request.RequestType === 'Delete') {
         if (props.RetainOnDelete === 'false') await this.prune(s3, props, new Set());
       } else {
-        const files = this.files(props);
+        const files = sourceFilesOf(props, assembly);
         for (const [key, body] of files) {
           await s3.send(
             new PutObjectCommand({ Bucket: props.DestinationBucketName, Key: key, Body: body, ContentType: contentType(key), CacheControl: props.SystemMetadata?.['cache-control'] }),
@@ -71,19 +71,6 @@ export class BucketDeployments {
     }
   }
 
-  /** Destination key -> content of every file of every source, later sources winning, markers replaced. */
-  private files(props: DeploymentProperties): Map<string, Buffer> {
-    const prefix = props.DestinationBucketKeyPrefix ?? '';
-    const files = new Map<string, Buffer>();
-    props.SourceObjectKeys.forEach((objectKey, index) => {
-      const markers = Object.entries(props.SourceMarkers?.[index] ?? {});
-      for (const [name, content] of sourceFiles(this.assembly().fileAsset(objectKey).path)) {
-        files.set(`${prefix}${name}`, markers.length ? Buffer.from(markers.reduce((text, [marker, value]) => text.split(marker).join(value), content.toString('utf8'))) : content);
-      }
-    });
-    return files;
-  }
-
   private async prune(s3: S3Client, props: DeploymentProperties, keep: ReadonlySet<string>): Promise<void> {
     const Bucket = props.DestinationBucketName;
     for (let token: string | undefined, first = true; first || token; first = false) {
@@ -93,6 +80,19 @@ export class BucketDeployments {
       token = page.NextContinuationToken;
     }
   }
+}
+
+/** Destination key -> content of every file of every source, later sources winning, markers replaced. */
+function sourceFilesOf(props: DeploymentProperties, assembly: CloudAssembly): Map<string, Buffer> {
+  const prefix = props.DestinationBucketKeyPrefix ?? '';
+  const files = new Map<string, Buffer>();
+  props.SourceObjectKeys.forEach((objectKey, index) => {
+    const markers = Object.entries(props.SourceMarkers?.[index] ?? {});
+    for (const [name, content] of sourceFiles(assembly.fileAsset(objectKey).path)) {
+      files.set(`${prefix}${name}`, markers.length ? Buffer.from(markers.reduce((text, [marker, value]) => text.split(marker).join(value), content.toString('utf8'))) : content);
+    }
+  });
+  return files;
 }
 
 /**

@@ -125,7 +125,7 @@ export class CustomResources {
   async cleanUp(changes: ChangeSet, applied: readonly AppliedRequest[]): Promise<string[]> {
     const problems: string[] = [];
     const attempt = async (request: Omit<CustomResourceRequest, 'RequestId' | 'ResponseURL' | 'StackId'>, stack: StackResolver) => {
-      const response = await this.send(stack, request);
+      const response = await this.send(stack, request, changes.oldApp);
       if (response.Status === 'FAILED') {
         const problem = `${stack.stackName}/${request.LogicalResourceId}: Delete failed: ${response.Reason}`;
         this.timeline.add('error', `custom resource ${problem}`);
@@ -159,7 +159,7 @@ export class CustomResources {
         request.requestType === 'Create'
           ? request.physicalId === undefined
             ? undefined
-            : await this.send(stack, deleteRequest(request.logicalId, request.type, request.serviceToken, request.physicalId, request.properties))
+            : await this.send(stack, deleteRequest(request.logicalId, request.type, request.serviceToken, request.physicalId, request.properties), app)
           : await this.send(stack, {
               RequestType: 'Update',
               ServiceToken: request.serviceToken,
@@ -168,7 +168,7 @@ export class CustomResources {
               PhysicalResourceId: request.physicalId ?? request.oldPhysicalId,
               ResourceProperties: request.oldProperties ?? {},
               OldResourceProperties: request.properties,
-            });
+            }, app);
       if (response?.Status === 'FAILED') this.timeline.add('error', `rollback of custom resource ${request.stackName}/${request.logicalId} failed: ${response.Reason}`);
       else if (response && request.requestType === 'Update') app.identities.set(request.stackName, request.logicalId, { ref: response.PhysicalResourceId, attributes: response.Data ?? {} });
     }
@@ -184,7 +184,7 @@ export class CustomResources {
     const properties = stack.properties(logicalId);
     const type = stack.resource(logicalId).Type;
     const serviceToken = String(properties.ServiceToken);
-    const response = await this.send(stack, { RequestType: 'Create', ServiceToken: serviceToken, LogicalResourceId: logicalId, ResourceType: type, ResourceProperties: properties });
+    const response = await this.send(stack, { RequestType: 'Create', ServiceToken: serviceToken, LogicalResourceId: logicalId, ResourceType: type, ResourceProperties: properties }, app);
     applied.push({ stackName: stack.stackName, logicalId, type, serviceToken, requestType: 'Create', properties, physicalId: response.PhysicalResourceId });
     if (response.Status === 'FAILED') throw new CustomResourceError(stack.stackName, logicalId, 'Create', response.Reason ?? 'no reason given');
     app.identities.set(stack.stackName, logicalId, { ref: response.PhysicalResourceId, attributes: response.Data ?? {} });
@@ -206,15 +206,15 @@ export class CustomResources {
       PhysicalResourceId: oldPhysicalId,
       ResourceProperties: properties,
       OldResourceProperties: oldProperties,
-    });
+    }, changes.newApp);
     const succeeded = response.Status === 'SUCCESS';
     applied.push({ stackName: stack.stackName, logicalId, type, serviceToken, requestType: 'Update', properties, oldProperties, oldPhysicalId, physicalId: succeeded ? response.PhysicalResourceId : undefined });
     if (!succeeded) throw new CustomResourceError(stack.stackName, logicalId, 'Update', response.Reason ?? 'no reason given');
     changes.newApp.identities.set(stack.stackName, logicalId, { ref: response.PhysicalResourceId, attributes: response.Data ?? {} });
   }
 
-  /** Invokes the ServiceToken function with the request and waits for the PUT to its ResponseURL. */
-  private async send(stack: StackResolver, fields: Omit<CustomResourceRequest, 'RequestId' | 'ResponseURL' | 'StackId'>): Promise<CustomResourceResponse> {
+  /** Invokes the ServiceToken function with the request and waits for the PUT to its ResponseURL. `app` is the app the request's properties come from. */
+  private async send(stack: StackResolver, fields: Omit<CustomResourceRequest, 'RequestId' | 'ResponseURL' | 'StackId'>, app: SynthesizedApp): Promise<CustomResourceResponse> {
     const requestId = randomUUID();
     const request: CustomResourceRequest = {
       ...fields,
@@ -227,7 +227,7 @@ export class CustomResources {
     const where = `${stack.stackName}/${request.LogicalResourceId}`;
     if (request.ResourceType === BUCKET_DEPLOYMENT_TYPE && this.bucketDeployments) {
       this.timeline.add('cloudformation', `custom resource ${where} (${request.ResourceType}): ${request.RequestType}, run by the twin`);
-      return this.bucketDeployments.handle(request);
+      return this.bucketDeployments.handle(request, app.assembly);
     }
     let timeoutSeconds: number;
     try {

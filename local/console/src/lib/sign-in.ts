@@ -10,7 +10,7 @@ import type { ConsoleConfig } from './console-config';
 export const tokenResponseSchema = z.object({ id_token: z.string().min(1), access_token: z.string().min(1), expires_in: z.number().positive() });
 
 /** What the approval API's `GET /me` answers: the roles the server decided the caller holds. */
-export const meSchema = z.object({ issuer: z.string(), subject: z.string(), email: z.string().optional(), roles: z.array(z.string()) });
+export const meSchema = z.object({ issuer: z.string(), subject: z.string(), email: z.string().nullish(), roles: z.array(z.string()) });
 export type Me = z.infer<typeof meSchema>;
 
 /** What a sign-in keeps until the redirect comes back: the verifier (never sent before the token exchange) and state. */
