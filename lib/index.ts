@@ -1,4 +1,5 @@
 export * from './approval-api';
+export * from './approval-console';
 export * from './artifact-store';
 export * from './deployment-flow';
 export * from './drift-monitor';

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { buildConsole } from '../../../local/console/build';
+import { buildConsole, bundleConsoleInto, CONSOLE_FILES } from '../../../local/console/build';
 
 const root = path.resolve(__dirname, '../../..');
 
@@ -14,7 +15,21 @@ describe('buildConsole', () => {
     expect(existsSync(path.join(dir, 'index.html'))).toBe(true);
     expect(readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('<script type="module" src="app.js">');
     expect(bundle).not.toMatch(/^\s*import\s/m);
-    expect(bundle).toContain("API_PREFIX = \"/api\"");
+    // The sign-in is in the bundle, and the API's location comes from config.json, not from the code
+    expect(bundle).toContain("code_challenge_method: \"S256\"");
+    expect(bundle).toContain("fetch(\"./config.json\"");
+    expect(bundle).not.toMatch(/["']\/api["']/);
+  });
+
+  it('writes the deployable bundle (what ApprovalConsole deploys) without a source map', () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'console-bundle-'));
+    try {
+      bundleConsoleInto(out);
+      expect(readdirSync(out).sort()).toEqual([...CONSOLE_FILES].sort());
+      expect(readFileSync(path.join(out, 'app.js'), 'utf8')).not.toContain('sourceMappingURL');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('type-checks the browser code against the DOM library', async () => {
