@@ -4,14 +4,16 @@ import { reportError } from './commands/models';
 
 /** Each command group lives in bin/commands/<name>.ts and exports `run(args, io)`, returning the exit code. */
 interface CommandModule {
-  run(args: string[], io: CliIo): Promise<number>;
+  run(args: string[], io: CliIo, command: string): Promise<number>;
 }
-const COMMANDS = ['models', 'deployments', 'drift'] as const;
+const COMMANDS = ['models', 'deployments', 'drift', 'audit', 'login', 'logout'] as const;
 
 const USAGE = `usage: mlops <command> ...
   models list|show|register|approve|reject|rollback   the model registry (mlops models help)
   deployments abort                                   the deployment in progress (mlops deployments help)
   drift ...                                           drift reports (mlops drift help)
+  audit verify <model>                                check the audit trail's hash chain (mlops audit help)
+  login [--user EMAIL] | logout                       sign in to the approval API, which every write goes through
 By default mlops talks to the local twin (.local/twin.json); add --outputs cdk-outputs.json --region <region>
 to talk to a deployed stack.`;
 
@@ -23,8 +25,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (!(COMMANDS as readonly string[]).includes(command)) return reportError(new UsageError(`unknown command "${command}"; try: mlops help`), io);
   // Loaded by name so one command group's dependencies do not slow down or break another's.
-  const group = (await import(`./commands/${command}`)) as CommandModule;
-  return group.run(args, io);
+  const group = (await import(`./commands/${command === 'logout' ? 'login' : command}`)) as CommandModule;
+  return group.run(args, io, command);
 }
 
 if (require.main === module) {

@@ -206,6 +206,7 @@ export class MlopsTeamStack extends Stack {
       output('UserPoolClientId', this.approvalApi.userPoolClient.userPoolClientId, 'Public client of the CLI (mlops login)');
       this.approvalConsole = new ApprovalConsole(this, 'ApprovalConsole', { approvalApi: this.approvalApi, domainPrefix: `mlops-${team}-${this.account}` });
       output('ConsoleUrl', this.approvalConsole.url, 'Approval console (Cognito sign-in)');
+      output('SignInUrl', this.approvalConsole.domain.baseUrl(), 'Cognito hosted sign-in of the console and of mlops login');
     }
   }
 }

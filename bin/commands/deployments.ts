@@ -1,8 +1,6 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DeploymentControl } from '../../lambdas/deployment/deployment-control';
-import { type CliIo, stackOutput, TWIN_CREDENTIALS, UsageError } from './cli-io';
-import { connectFor, parse, reportError, requireComment } from './models';
+import type { AbortResult } from '../../lambdas/deployment/deployment-control';
+import { type CliIo, UsageError } from './cli-io';
+import { approvalApiOf, connectFor, parse, reportError, requireComment } from './models';
 
 export const DEPLOYMENTS_USAGE = `usage: mlops deployments <command> [options]
   abort <model> --comment TEXT      stop the deployment in progress (its execution is stopped, the version is rolled
@@ -31,27 +29,19 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** The same control the approval API's abort route uses (DeploymentControl), with the caller's credentials. */
+/** The approval API's abort route (the operator role), which stops the owning execution and releases it. */
 async function abort(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { comment: { type: 'string' } }, 1);
   const comment = requireComment(values.comment, 'abort');
   const [model] = positionals;
-  const { registry, actor, target } = await connectFor(model, values);
-  const clients =
-    target.kind === 'twin'
-      ? { region: target.region, endpoint: target.twinUrl, credentials: TWIN_CREDENTIALS }
-      : { region: target.region };
-  const control = new DeploymentControl(registry, new SFNClient(clients), new LambdaClient(clients), {
-    model,
-    stateMachineArn: stackOutput(target, 'DeploymentStateMachineArn'),
-    releaseFunctionName: stackOutput(target, 'DeploymentReleaseFunctionName'),
-  });
-  const result = await control.abort(model, { actor: await actor(), reason: comment });
+  const api = await approvalApiOf(model, values);
+  const result = await api.post<AbortResult>(`models/${encodeURIComponent(model)}/deployment/abort`, { comment });
   if (values.json) {
     io.stdout(JSON.stringify(result, null, 2));
     return 0;
   }
   const stopped = result.executionStatus === 'RUNNING' ? 'stopped' : `already ${result.executionStatus}`;
+  const { registry } = await connectFor(model, values);
   const { status } = await registry.getVersion(model, result.version);
   // The abort and the execution's ABORTED event both release it; whichever came first moved the alias.
   const alias = result.released ? `the alias serves function version ${result.aliasFunctionVersion} alone` : "released by the execution's ABORTED event";

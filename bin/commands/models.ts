@@ -1,9 +1,7 @@
-import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import { DynamoRegistryStore, registryDocumentClient } from '../../lambdas/registry/dynamodb-store';
 import { InvalidInputError } from '../../lambdas/registry/errors';
@@ -13,6 +11,7 @@ import { byomPrefix } from '../../lambdas/shared/storage-layout';
 import { FEATURE_TYPES, featureSchema, type FeatureSpec, MODEL_TASKS } from '../../lib/team-config';
 import type { ByomField, ByomRequest, UploadedModel } from '../../pipelines/byom';
 import { modelView, versionSummaryView, versionView } from '../../lambdas/registry/views';
+import { ApprovalApiError, approvalApiFor, type ApprovalApiClient } from './approval-api-client';
 import { type CliIo, formatTable, resolveTarget, type StackTarget, stackOutput, TARGET_OPTIONS, type TargetOptions, TWIN_CREDENTIALS, UsageError } from './cli-io';
 import { requireServedModel } from './served-model';
 
@@ -75,9 +74,13 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** One line per error, never a stack trace. */
+/** One line per error, never a stack trace. A refusal of the approval API names its error code (e.g. ForbiddenError). */
 export function reportError(err: unknown, io: CliIo): number {
   const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ApprovalApiError) {
+    io.stderr(`mlops: refused by the approval API (${err.status} ${err.code}): ${message}`);
+    return err.status === 400 ? 2 : 1;
+  }
   io.stderr(`mlops: ${message}`);
   return err instanceof UsageError || err instanceof InvalidInputError ? 2 : 1;
 }
@@ -198,8 +201,7 @@ async function registerArtifact(model: string, values: RegisterValues, io: CliIo
     description: values.description,
     clientToken: values['client-token'],
   };
-  const { registry, actor } = connect(values);
-  return registerVersion(registry, input, await actor(), io, Boolean(values.json));
+  return registerVersion(approvalApiFor(resolveTarget(values, REGISTRY_OUTPUT)), input, io, Boolean(values.json));
 }
 
 /** The flag that sets each field of a bring-your-own-model request, to name it in errors. */
@@ -243,7 +245,8 @@ async function registerExternal(model: string, onnxFile: string, values: Registe
     framework: values.framework,
   };
   // Resolve the stack before minutes of scoring: a missing twin or output fails at once.
-  const { registry, actor, target } = connect(values);
+  const target = resolveTarget(values, REGISTRY_OUTPUT);
+  const api = approvalApiFor(target);
   const bucket = stackOutput(target, ARTIFACT_BUCKET_OUTPUT);
   const progress = (step: string, summary: string) => io.stderr(`${step.padEnd(9)}${summary}`);
   // Loaded here, not at the top: onnxruntime's native module would slow down every other models command.
@@ -284,7 +287,7 @@ async function registerExternal(model: string, onnxFile: string, values: Registe
     description: values.description ?? `bring your own model: ${basename(request.onnxFile)}, measured on ${pkg.holdoutRows} holdout rows`,
     clientToken: pkg.sha256,
   };
-  return registerVersion(registry, input, await actor(), io, Boolean(values.json));
+  return registerVersion(api, input, io, Boolean(values.json));
 }
 
 const declaredMetricsSchema = z.record(z.string(), z.number());
@@ -317,9 +320,11 @@ function parseChoice<T extends string>(flag: string, value: string, choices: rea
   return choice;
 }
 
-export async function registerVersion(registry: ModelRegistry, input: RegisterInput, actor: string, io: CliIo, json: boolean): Promise<number> {
-  const { version, created } = await registry.register(input, actor);
-  if (json) return print(io, { created, ...versionView(version, []) });
+/** Registers through the approval API (the developer role); the registrant is the signed-in caller. */
+export async function registerVersion(api: ApprovalApiClient, input: RegisterInput, io: CliIo, json: boolean): Promise<number> {
+  const { model, ...body } = input;
+  const { version, created } = await api.post<{ version: ReturnType<typeof versionView>; created: boolean }>(`models/${encodeURIComponent(model)}/versions`, body);
+  if (json) return print(io, { created, ...version });
   io.stdout(
     created
       ? `registered ${version.model} v${version.version} (${version.status})`
@@ -332,17 +337,24 @@ async function decide(command: 'approve' | 'reject', args: string[], io: CliIo):
   const { values, positionals } = parse(args, { comment: { type: 'string' } }, 2);
   const comment = requireComment(values.comment, command);
   const [model, version] = positionals;
-  const { registry, actor } = await connectFor(model, values);
-  const decision = { actor: await actor(), reason: comment };
-  const result = command === 'approve' ? await registry.approve(model, version, decision) : await registry.reject(model, version, decision);
-  return printTransition(io, result, Boolean(values.json));
+  const api = await approvalApiOf(model, values);
+  const path = `models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}/${command}`;
+  return printTransition(io, await api.post<TransitionResult>(path, { comment }), Boolean(values.json));
 }
 
 async function rollback(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { comment: { type: 'string' } }, 1);
   const comment = requireComment(values.comment, 'rollback');
-  const { registry, actor } = await connectFor(positionals[0], values);
-  return printTransition(io, await registry.rollbackLive(positionals[0], { actor: await actor(), reason: comment }), Boolean(values.json));
+  const [model] = positionals;
+  const api = await approvalApiOf(model, values);
+  return printTransition(io, await api.post<TransitionResult>(`models/${encodeURIComponent(model)}/rollback`, { comment }), Boolean(values.json));
+}
+
+/** The approval API of the stack serving `model` (a model it does not serve is refused before anything is sent). */
+export async function approvalApiOf(model: string, options: TargetOptions): Promise<ApprovalApiClient> {
+  const target = resolveTarget(options, REGISTRY_OUTPUT);
+  await requireServedModel(target, model);
+  return approvalApiFor(target);
 }
 
 function printTransition(io: CliIo, result: TransitionResult, json: boolean): number {
@@ -391,7 +403,7 @@ function parseJsonOption<S extends z.ZodType>(name: string, text: string, schema
   return parsed.data;
 }
 
-/** The registry of the target stack and who is acting: `cli:<user>` on the twin, the caller's ARN in AWS. */
+/** The registry of the target stack, read with the caller's credentials; writes go through the approval API. */
 function connect(options: { outputs?: string; region?: string; stack?: string; twin?: string }) {
   const target: StackTarget = resolveTarget(options, REGISTRY_OUTPUT);
   const client =
@@ -399,11 +411,7 @@ function connect(options: { outputs?: string; region?: string; stack?: string; t
       ? new DynamoDBClient({ region: target.region, endpoint: target.dynamodbEndpoint, credentials: TWIN_CREDENTIALS })
       : new DynamoDBClient({ region: target.region });
   const registry = new ModelRegistry(new DynamoRegistryStore(registryDocumentClient(client), stackOutput(target, REGISTRY_OUTPUT)));
-  const actor = async () =>
-    target.kind === 'twin'
-      ? `cli:${userInfo().username}`
-      : ((await new STSClient({ region: target.region }).send(new GetCallerIdentityCommand({}))).Arn ?? 'cli:unknown');
-  return { registry, actor, target };
+  return { registry, target };
 }
 
 /** connect(), refusing a model the stack does not serve (a version of it would never be deployed or monitored). */

@@ -1,105 +1,151 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run as audit } from '../../bin/commands/audit';
+import { run as login } from '../../bin/commands/login';
 import { run } from '../../bin/commands/models';
-import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
-import { registryOn, sha } from '../lambdas/registry/fixtures';
+import { DynamoRegistryStore, registryDocumentClient } from '../../lambdas/registry/dynamodb-store';
+import { auditPk } from '../../lambdas/registry/keys';
+import { ModelRegistry } from '../../lambdas/registry/registry';
+import { startTeamTwin, type TeamTwin } from '../helpers/twin';
+import { sha } from '../lambdas/registry/fixtures';
 
-let dynamo: LocalDynamo;
-let dir: string;
-let twin: string;
+/**
+ * The CLI against the example team's stack in the twin: reads from the registry table, every write through the real
+ * approval API (JWT authorizer, the API function's role checks) with the token `mlops login` got from the twin's
+ * hosted sign-in.
+ */
+let team: TeamTwin;
+let scratch: string;
+let twinFile: string;
+let registry: ModelRegistry;
+let documents: ReturnType<typeof registryDocumentClient>;
+let table: string;
 
 beforeAll(async () => {
-  dynamo = await startDynalite();
-  dir = await mkdtemp(join(tmpdir(), 'mlops-cli-'));
-  twin = join(dir, 'twin.json');
-  await writeFile(
-    twin,
-    JSON.stringify({
-      dynamodbEndpoint: dynamo.endpoint,
-      s3Endpoint: 'http://127.0.0.1:1',
-      region: 'eu-west-1',
-      stacks: { 'mlops-fraud': { outputs: { RegistryRegistryTableName1A2B3C: dynamo.tableName, ArtifactBucketName: 'artifacts' } } },
-    }),
-  );
-});
+  scratch = mkdtempSync(join(tmpdir(), 'mlops-cli-'));
+  twinFile = join(scratch, 'twin.json');
+  vi.stubEnv('MLOPS_HOME', join(scratch, 'home'));
+  vi.stubEnv('MLOPS_TOKEN', '');
+  team = await startTeamTwin({ timeScale: 60, stateFile: twinFile });
+  documents = registryDocumentClient(team.twin.dynamodb.client(team.twin.app.env.region));
+  table = team.twin.output('RegistryTableName');
+  registry = new ModelRegistry(new DynamoRegistryStore(documents, table));
+}, 300_000);
 afterAll(async () => {
-  await dynamo.stop();
-  await rm(dir, { recursive: true, force: true });
+  vi.unstubAllEnvs();
+  await team?.stop();
+  rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Runs `mlops models <args>` against the twin file; returns exit code and output. */
-async function mlops(...args: string[]) {
+const capture = async (command: (args: string[], io: { stdout: (s: string) => void; stderr: (s: string) => void }) => Promise<number>, args: string[]) => {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run([...args, '--twin', twin], { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
+  const code = await command([...args, '--twin', twinFile], { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+};
+/** Runs `mlops models <args>` against the twin's state file; returns exit code and output. */
+const mlops = (...args: string[]) => capture(run, args);
+const signIn = async (user: string) => {
+  const result = await capture(login, ['--user', user]);
+  if (result.code !== 0 && user !== 'nobody@localhost') throw new Error(`mlops login --user ${user}: ${result.stderr}`);
+  return result;
+};
 
 const artifact = (n: number) => ['--artifact', `s3://artifacts/byo/model-${n}.tar.gz`, '--sha256', sha(n)];
+const auditTrail = async (version: number) => (await registry.getVersionDetail('card-fraud', version)).audit;
 
-describe('mlops models', () => {
-  it('registers, lists and shows versions as tables', async () => {
+describe('mlops models on the twin, every write through the approval API', () => {
+  it('refuses a write without a sign-in, and writes nothing', async () => {
+    const result = await mlops('register', 'card-fraud', ...artifact(1));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('mlops: not signed in: the approval API needs a signed-in user; run `mlops login` (or set MLOPS_TOKEN to an ID token); nothing was changed');
+    await expect(registry.getModel('card-fraud')).rejects.toThrow(/not found/);
+  });
+
+  it('signs in through the hosted sign-in with PKCE and says which roles the API gives', async () => {
+    expect(await signIn('viewer@localhost')).toMatchObject({ code: 0, stdout: 'signed in to Mlops-fraud as viewer@localhost; roles: none (read only)' });
+    expect(await signIn('nobody@localhost')).toMatchObject({ code: 2, stderr: `mlops: the twin's sign-in refused nobody@localhost: There is no user &quot;nobody@localhost&quot; in the twin&#39;s directory.` });
+  });
+
+  it('refuses a register to a user without the developer role (403 naming it), and writes nothing', async () => {
+    await signIn('viewer@localhost');
+    const result = await mlops('register', 'card-fraud', ...artifact(1));
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'mlops: refused by the approval API (403 ForbiddenError): registering a version needs the developer role (group "developers"); viewer@localhost has no role (read only)',
+    });
+    await expect(registry.getModel('card-fraud')).rejects.toThrow(/not found/);
+  });
+
+  it('registers as the signed-in developer, and lists and shows versions as tables', async () => {
+    await signIn('you@localhost');
     const registered = await mlops('register', 'card-fraud', ...artifact(1), '--metrics', '{"holdout":{"auc":0.91}}', '--primary-metric', 'auc');
     expect(registered).toEqual({ code: 0, stdout: 'registered card-fraud v1 (pending_approval)', stderr: '' });
     await mlops('register', 'card-fraud', ...artifact(2));
+    const v1 = await registry.getVersion('card-fraud', 1);
+    expect(v1).toMatchObject({ createdBy: 'you@localhost', createdByPrincipal: { subject: 'you@localhost', email: 'you@localhost', issuer: expect.stringMatching(/^https:\/\/cognito-idp\./) } });
 
     const list = await mlops('list');
     expect(list.stdout.split('\n')[0]).toMatch(/^MODEL\s+LATEST\s+LIVE\s+PREVIOUS LIVE\s+DEPLOYING\s+UPDATED$/);
     expect(list.stdout.split('\n')[1]).toMatch(/^card-fraud\s+2\s+-\s+-\s+-\s+\d{4}-/);
-
-    const model = await mlops('show', 'card-fraud');
-    expect(model.stdout).toContain('card-fraud: latest v2, live none, previous live none');
-    expect(model.stdout).toMatch(/1\s+pending_approval\s+auc\s+0\.91/);
-
+    expect((await mlops('show', 'card-fraud')).stdout).toMatch(/1\s+pending_approval\s+auc\s+0\.91\s+\S+\s+you@localhost/);
     const version = await mlops('show', 'card-fraud', '1');
     expect(version.stdout).toMatch(/artifact sha256\s+0{63}1/);
-    expect(version.stdout).toMatch(/holdout\.auc=0\.91/);
-    expect(version.stdout).toMatch(/Z {2}-\s+pending_approval\s+cli:\S+\s+registered/);
+    expect(version.stdout).toMatch(/Z {2}-\s+pending_approval\s+you@localhost\s+registered/);
+    const json = await mlops('show', 'card-fraud', '1', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({ model: 'card-fraud', version: 1, artifact: { sha256: sha(1) }, audit: [{ to: 'pending_approval' }] });
   });
 
-  it('prints JSON for scripts', async () => {
-    const { code, stdout } = await mlops('show', 'card-fraud', '1', '--json');
-    expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ model: 'card-fraud', version: 1, artifact: { sha256: sha(1) }, audit: [{ to: 'pending_approval' }] });
-  });
+  it('refuses the registrant the approval of their own version; another approver approves it, recorded as the caller', async () => {
+    const own = await mlops('approve', 'card-fraud', '1', '--comment', 'mine');
+    expect(own.code).toBe(1);
+    expect(own.stderr).toMatch(/^mlops: refused by the approval API \(403 SelfApprovalError\): you@localhost registered card-fraud v1 and cannot also approve it/);
+    expect((await registry.getVersion('card-fraud', 1)).status).toBe('pending_approval');
 
-  it('approves and rejects as the local user, with the comment in the audit trail', async () => {
-    expect(await mlops('approve', 'card-fraud', '1', '--comment', 'good lift')).toMatchObject({
-      code: 0,
-      stdout: 'card-fraud v1: pending_approval -> approved',
-    });
-    const { audit } = await registryOn(dynamo).getVersionDetail('card-fraud', 1);
-    expect(audit.at(-1)).toMatchObject({ actor: `cli:${userInfo().username}`, reason: 'good lift' });
+    await signIn('approvers@localhost');
+    expect(await mlops('approve', 'card-fraud', '1', '--comment', 'good lift')).toMatchObject({ code: 0, stdout: 'card-fraud v1: pending_approval -> approved' });
+    const row = (await auditTrail(1)).find((a) => a.to === 'approved');
+    expect(row).toMatchObject({ actor: 'approvers@localhost', reason: 'good lift', principal: { subject: 'approvers@localhost', email: 'approvers@localhost' } });
     expect((await mlops('reject', 'card-fraud', '2', '--comment', 'drifted data')).stdout).toBe('card-fraud v2: pending_approval -> rejected');
   });
 
-  it('rolls back the live version and says which version is live again', async () => {
-    const registry = registryOn(dynamo);
-    for (const n of [3, 4]) {
-      await mlops('register', 'card-fraud', ...artifact(n));
-      await registry.approve('card-fraud', n, { actor: 'a', reason: 'r' });
-      await registry.beginDeployment('card-fraud', n, { actor: 'd', reason: 'r' }, 'deploy-test');
-      await registry.finalizeDeployment('card-fraud', n, { actor: 'd', reason: 'r' });
-    }
+  it('refuses a rollback to an approver without the operator role', async () => {
     const result = await mlops('rollback', 'card-fraud', '--comment', 'latency');
-    expect(result).toMatchObject({ code: 0, stdout: 'card-fraud v4: live -> rolled_back; v3 is live again' });
-    expect((await registry.getModel('card-fraud')).liveVersion).toBe(3);
+    expect(result).toMatchObject({ code: 1, stderr: expect.stringContaining('(403 ForbiddenError): rolling back the live version needs the operator role (group "operators")') });
+  });
+
+  it('mlops audit verify finds the trail intact, then reports the first row altered behind the registry', async () => {
+    const intact = await capture(audit, ['verify', 'card-fraud']);
+    expect(intact).toMatchObject({ code: 0, stdout: expect.stringMatching(/^card-fraud: audit trail intact, \d+ rows, head [0-9a-f]{64}$/) });
+
+    const { Items = [] } = await documents.send(
+      new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': auditPk('card-fraud') }, ConsistentRead: true }),
+    );
+    const approval = Items.find((item) => item.to === 'approved')!;
+    await documents.send(new PutCommand({ TableName: table, Item: { ...approval, actor: 'mallory@localhost' } }));
+    const broken = await capture(audit, ['verify', 'card-fraud']);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toBe(`card-fraud: audit trail BROKEN at row ${approval.seq} of ${Items.length}: row ${approval.seq} was altered after it was written: its content does not match its hash`);
+    await documents.send(new PutCommand({ TableName: table, Item: approval }));
   });
 
   it.each([
-    [['approve', 'card-fraud', '2', '--comment', 'again'], 1, 'mlops: cannot move card-fraud v2 from rejected to approved; from rejected the allowed next statuses are: none (final status)'],
+    [['approve', 'card-fraud', '2', '--comment', 'again'], 1, 'mlops: refused by the approval API (409 IllegalTransitionError): cannot move card-fraud v2 from rejected to approved; from rejected the allowed next statuses are: none (final status)'],
     [['approve', 'card-fraud', '1'], 2, 'mlops: approve needs --comment "<why>" (1-1000 characters); it goes into the audit trail'],
-    [['show', 'nope'], 1, 'mlops: model "nope" not found'],
+    [['show', 'nope'], 2, 'mlops: model nope is not served by stack Mlops-fraud (it serves card-fraud)'],
     [['show', 'card-fraud', 'x'], 2, 'mlops: version must be a positive integer, got "x"'],
-    [['register', 'card-fraud', ...['--artifact', 's3://a/b', '--sha256', 'zz']], 2, 'mlops: invalid registration: artifactSha256: expected a lowercase hex SHA-256 (64 characters)'],
+    [['register', 'card-fraud', ...['--artifact', 's3://a/b', '--sha256', 'zz']], 2, 'mlops: refused by the approval API (400 InvalidInputError): invalid registration: artifactSha256: expected a lowercase hex SHA-256 (64 characters)'],
     [['register', 'card-fraud', ...artifact(9), '--metrics', '{bad'], 2, `mlops: --metrics must be JSON, e.g. '{"holdout":{"auc":0.91}}'`],
     [['list', '--frobnicate'], 2, /^mlops: Unknown option '--frobnicate'/],
     [['launch'], 2, 'mlops: unknown command "models launch"; try: mlops models help'],
   ])('answers %j with exit %i and one line', async (args, code, message) => {
+    await signIn(args[0] === 'register' ? 'developers@localhost' : 'approvers@localhost');
     const result = await mlops(...args);
     expect(result.code).toBe(code);
     if (typeof message === 'string') expect(result.stderr).toBe(message);
@@ -108,17 +154,17 @@ describe('mlops models', () => {
 
   it('explains how to reach a stack when the twin is not running', async () => {
     const out: string[] = [];
-    const code = await run(['list', '--twin', join(dir, 'missing.json')], { stdout: () => {}, stderr: (s) => out.push(s) });
+    const code = await run(['list', '--twin', join(scratch, 'missing.json')], { stdout: () => {}, stderr: (s) => out.push(s) });
     expect(code).toBe(2);
     expect(out[0]).toMatch(/cannot read .*missing\.json; is the local twin running\?.*--outputs cdk-outputs\.json --region/);
     const noRegion: string[] = [];
-    await run(['list', '--outputs', twin], { stdout: () => {}, stderr: (s) => noRegion.push(s) });
+    await run(['list', '--outputs', twinFile], { stdout: () => {}, stderr: (s) => noRegion.push(s) });
     expect(noRegion).toEqual(['mlops: --outputs needs --region (the region the stack is deployed in)']);
   });
 
   it('runs as an executable: bin/mlops.ts dispatches and exits 2 on bad usage without a stack trace', async () => {
     const exec = promisify(execFile);
-    const ok = await exec('npx', ['tsx', 'bin/mlops.ts', 'models', 'list', '--twin', twin, '--json']);
+    const ok = await exec('npx', ['tsx', 'bin/mlops.ts', 'models', 'list', '--twin', twinFile, '--json']);
     expect(JSON.parse(ok.stdout).models[0].model).toBe('card-fraud');
     const failed = await exec('npx', ['tsx', 'bin/mlops.ts', 'models', 'show']).catch((e: { code: number; stderr: string }) => e);
     expect(failed).toMatchObject({ code: 2 });
