@@ -61,6 +61,12 @@ describe('ApprovalApi', () => {
       ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
       ReadAttributes: Match.arrayWith(['email', 'email_verified']),
       WriteAttributes: ['name'],
+      IdTokenValidity: 60,
+      AccessTokenValidity: 60,
+      RefreshTokenValidity: 720,
+      TokenValidityUnits: { IdToken: 'minutes', AccessToken: 'minutes', RefreshToken: 'minutes' },
+      EnableTokenRevocation: true,
+      GenerateSecret: false,
     });
     expect(CLI_CALLBACK_URL).toBe('http://localhost:8976/callback');
     const client = Object.values(template.findResources('AWS::Cognito::UserPoolClient'))[0] as { Properties: Record<string, unknown> };

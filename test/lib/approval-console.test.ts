@@ -158,6 +158,11 @@ describe('ApprovalConsole', () => {
     });
   });
 
+  it('attaches a given WAF web ACL to the distribution', () => {
+    const webAclArn = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/console/1';
+    Template.fromStack(consoleStack({ webAclArn }).stack).hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: Match.objectLike({ WebACLId: webAclArn }) });
+  });
+
   it('refuses an API that trusts an external issuer and a bad domain prefix, naming both at once', () => {
     expect(() =>
       consoleStack({ domainPrefix: 'My-AWS-console' }, { jwtIssuer: { issuer: 'https://login.example.com/', audience: ['mlops'] } }),
