@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../bin/commands/models';
 import { checkHoldoutParity } from '../../lambdas/deployment/holdout-parity';
 import { InferenceService } from '../../lambdas/inference/inference-service';
@@ -20,9 +20,7 @@ import { getObjectBytes, listKeys } from '../../pipelines/common/s3';
 import { openObjectByUri } from '../../pipelines/common/s3-stream';
 import { computeMetrics } from '../../pipelines/evaluation/metrics';
 import { loadExpected } from '../lambdas/inference/fixtures';
-import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
-import { registryOn } from '../lambdas/registry/fixtures';
-import { type LocalS3, startS3rver } from '../helpers/s3rver';
+import { type ApprovalTwin, startApprovalTwin } from '../helpers/approval-twin';
 
 // A model made outside this project's trainer: scikit-learn gradient boosting written with onnx.helper, with the
 // outputs label + probabilities + a ZipMap (skl2onnx's shape), and scikit-learn's own probabilities for 64 rows.
@@ -45,31 +43,27 @@ function ownersHoldout(drop?: string): string {
   return formatCsv(columns, rows);
 }
 
-let dynamo: LocalDynamo;
-let s3: LocalS3;
+let doors: ApprovalTwin;
 let dir: string;
 let twin: string;
 let holdoutFile: string;
 const onnxFile = `${FIXTURE}.onnx`;
 
+// The registry's doors in the twin, serving every model (a shared registry): registrations go through the approval API
+// as a signed-in developer.
 beforeAll(async () => {
-  [dynamo, s3] = await Promise.all([startDynalite(), startS3rver(['artifacts'])]);
   dir = await mkdtemp(join(tmpdir(), 'mlops-byom-'));
-  twin = join(dir, 'twin.json');
+  vi.stubEnv('MLOPS_HOME', join(dir, 'home'));
+  vi.stubEnv('MLOPS_TOKEN', '');
+  doors = await startApprovalTwin();
+  twin = doors.stateFile;
+  await doors.signIn('developers@localhost');
   holdoutFile = join(dir, 'holdout.csv');
   await writeFile(holdoutFile, ownersHoldout());
-  await writeFile(
-    twin,
-    JSON.stringify({
-      dynamodbEndpoint: dynamo.endpoint,
-      s3Endpoint: s3.endpoint,
-      region: 'eu-west-1',
-      stacks: { 'mlops-fraud': { outputs: { RegistryRegistryTableName1A2B3C: dynamo.tableName, ArtifactBucketName: s3.bucket } } },
-    }),
-  );
-});
+}, 120_000);
 afterAll(async () => {
-  await Promise.all([dynamo.stop(), s3.stop()]);
+  vi.unstubAllEnvs();
+  await doors?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -78,12 +72,12 @@ afterAll(async () => {
  * onnxruntime. Serving refuses a version nobody approved, so a pending one is approved first, as a reviewer would.
  */
 async function servedBy(model: string, version: number) {
-  const registry = registryOn(dynamo);
+  const registry = doors.registry;
   if ((await registry.getVersion(model, version)).status === 'pending_approval') {
     await registry.approve(model, version, { actor: 'reviewer@example.com', reason: 'reviewed the BYOM metrics' });
   }
   return new InferenceService({
-    source: new RegistryModelSource({ registry: registryOn(dynamo), s3: s3.client }, model, version),
+    source: new RegistryModelSource({ registry: doors.registry, s3: doors.s3 }, model, version),
     metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), model, version),
   });
 }
@@ -97,8 +91,8 @@ async function holdoutCheckOf(model: string, version: number) {
       return service.handle({ method: requestContext.http.method, path: rawPath, body, requestId: requestContext.requestId, captureOptOut: true });
     },
   };
-  const openObject = (uri: string) => openObjectByUri(s3.client, uri);
-  return checkHoldoutParity({ registry: registryOn(dynamo), inference, openObject, tolerance: 0.001 }, { model, version, functionVersion: '1' });
+  const openObject = (uri: string) => openObjectByUri(doors.s3, uri);
+  return checkHoldoutParity({ registry: doors.registry, inference, openObject, tolerance: 0.001 }, { model, version, functionVersion: '1' });
 }
 
 /** Runs `mlops models <args>` against the twin file; returns exit code and output. */
@@ -116,8 +110,8 @@ const registerByom = (model: string, overrides: Record<string, string> = {}) => 
 
 /** Nothing registered and nothing uploaded for `model`. */
 async function expectNothingWritten(model: string) {
-  expect((await registryOn(dynamo).listModels()).map((m) => m.model)).not.toContain(model);
-  expect(await listKeys(s3.client, s3.bucket, `byom/${model}/`)).toEqual([]);
+  expect((await doors.registry.listModels()).map((m) => m.model)).not.toContain(model);
+  expect(await listKeys(doors.s3, doors.bucket, `byom/${model}/`)).toEqual([]);
 }
 
 describe('mlops models register --onnx (bring your own model)', () => {
@@ -130,12 +124,12 @@ describe('mlops models register --onnx (bring your own model)', () => {
     expect(result.stderr[0]).toContain('input "features" [batch, 9] -> output "probabilities"');
     expect(result.stderr[1]).toMatch(/^evaluate\s+64 holdout rows: auc=0\.\d+ accuracy=/);
 
-    const version = await registryOn(dynamo).getVersion('fraud-byo', 1);
+    const version = await doors.registry.getVersion('fraud-byo', 1);
     expect(version).toMatchObject({ status: 'pending_approval', primaryMetric: 'auc', codeVersion: 'sklearn-1.4@abc123', clientToken: version.artifactSha256 });
     expect(version.metrics.holdout.auc).toBeCloseTo(declaredAuc, 3);
     const { bucket, key } = parseS3Uri(version.artifactUri);
     expect(key).toBe(byomArtifactKey('fraud-byo', version.artifactSha256));
-    const archive = await getObjectBytes(s3.client, bucket, key);
+    const archive = await getObjectBytes(doors.s3, bucket, key);
     expect(createHash('sha256').update(archive).digest('hex')).toBe(version.artifactSha256);
     const unpacked = await unpackModelArchive(archive);
     expect(unpacked.onnx.equals(await readFile(onnxFile))).toBe(true);
@@ -143,13 +137,13 @@ describe('mlops models register --onnx (bring your own model)', () => {
   });
 
   it('stores the holdout set in the processing layout: model-order features, label last, no other columns', async () => {
-    const version = await registryOn(dynamo).getVersion('fraud-byo', 1);
+    const version = await doors.registry.getVersion('fraud-byo', 1);
     const { bucket, key } = parseS3Uri(version.holdoutUri ?? '');
-    const { header, rows } = parseCsvText((await getObjectBytes(s3.client, bucket, key)).toString('utf8'));
+    const { header, rows } = parseCsvText((await getObjectBytes(doors.s3, bucket, key)).toString('utf8'));
     expect(header).toEqual([...featureNames, 'is_fraud']);
     expect(rows.map((row) => row.map(Number))).toEqual(expected.rows.map((row, i) => [...row, labels[i]]));
     const { bucket: b, key: k } = parseS3Uri(version.baselineUri ?? '');
-    const baseline = baselineSchema.parse(JSON.parse((await getObjectBytes(s3.client, b, k)).toString('utf8')));
+    const baseline = baselineSchema.parse(JSON.parse((await getObjectBytes(doors.s3, b, k)).toString('utf8')));
     expect(baseline.features.map((f) => [f.name, f.type])).toEqual(metadata.features.map((f) => [f.name, f.type]));
   });
 
@@ -164,9 +158,9 @@ describe('mlops models register --onnx (bring your own model)', () => {
 
   it('is idempotent: running the same registration again finds the same version', async () => {
     const again = await registerByom('fraud-byo');
-    const { artifactSha256 } = await registryOn(dynamo).getVersion('fraud-byo', 1);
+    const { artifactSha256 } = await doors.registry.getVersion('fraud-byo', 1);
     expect(again).toMatchObject({ code: 0, stdout: `already registered as fraud-byo v1 (approved) with client token ${artifactSha256}` });
-    expect((await registryOn(dynamo).listVersions('fraud-byo')).map((v) => v.version)).toEqual([1]);
+    expect((await doors.registry.listVersions('fraud-byo')).map((v) => v.version)).toEqual([1]);
   });
 
   it('refuses declared metrics the holdout set does not reproduce, registering and uploading nothing', async () => {
@@ -283,7 +277,7 @@ describe.each(Object.keys(MULTICLASS) as MulticlassModel[])('mlops models regist
     const result = await registerMulticlass(model);
     expect(result.stderr.at(-1)).toMatch(/^register/);
     expect(result).toMatchObject({ code: 0, stdout: `registered ${model} v1 (pending_approval)` });
-    const version = await registryOn(dynamo).getVersion(model, 1);
+    const version = await doors.registry.getVersion(model, 1);
     for (const [name, value] of Object.entries(expected.metrics ?? {})) expect(Math.abs(version.metrics.holdout[name] - value)).toBeLessThan(1e-6);
   });
 
@@ -303,9 +297,9 @@ describe.each(Object.keys(MULTICLASS) as MulticlassModel[])('mlops models regist
   });
 
   it('stores the holdout set with class indices, and passes the deployment holdout check on the whole probability matrix', async () => {
-    const version = await registryOn(dynamo).getVersion(model, 1);
+    const version = await doors.registry.getVersion(model, 1);
     const { bucket, key } = parseS3Uri(version.holdoutUri ?? '');
-    const { rows } = parseCsvText((await getObjectBytes(s3.client, bucket, key)).toString('utf8'));
+    const { rows } = parseCsvText((await getObjectBytes(doors.s3, bucket, key)).toString('utf8'));
     expect(rows.map((row) => Number(row.at(-1)))).toEqual(expected.labels?.map((label) => labels.indexOf(String(label))));
 
     const parity = await holdoutCheckOf(model, 1);
@@ -317,8 +311,8 @@ describe.each(Object.keys(MULTICLASS) as MulticlassModel[])('mlops models regist
 describe('mlops models register --onnx of a scikit-learn model with a ZipMap output', () => {
   it('registers the model rewritten to return the ZipMap input, recording the change and the given file', async () => {
     const { onnxFile: onnx } = multiclassFixture('iris');
-    const version = await registryOn(dynamo).getVersion('iris', 1);
-    const { metadata: stored, onnx: served } = await unpackModelArchive(await getObjectBytes(s3.client, s3.bucket, parseS3Uri(version.artifactUri).key));
+    const version = await doors.registry.getVersion('iris', 1);
+    const { metadata: stored, onnx: served } = await unpackModelArchive(await getObjectBytes(doors.s3, doors.bucket, parseS3Uri(version.artifactUri).key));
     expect(stored).toMatchObject({
       task: 'multiclass-classification',
       labels: ['setosa', 'versicolor', 'virginica'],

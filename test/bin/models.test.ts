@@ -8,37 +8,33 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as audit } from '../../bin/commands/audit';
 import { run as login } from '../../bin/commands/login';
 import { run } from '../../bin/commands/models';
-import { DynamoRegistryStore, registryDocumentClient } from '../../lambdas/registry/dynamodb-store';
 import { auditPk } from '../../lambdas/registry/keys';
-import { ModelRegistry } from '../../lambdas/registry/registry';
-import { startTeamTwin, type TeamTwin } from '../helpers/twin';
+import type { ModelRegistry } from '../../lambdas/registry/registry';
+import { type ApprovalTwin, startApprovalTwin } from '../helpers/approval-twin';
 import { sha } from '../lambdas/registry/fixtures';
 
 /**
- * The CLI against the example team's stack in the twin: reads from the registry table, every write through the real
- * approval API (JWT authorizer, the API function's role checks) with the token `mlops login` got from the twin's
- * hosted sign-in.
+ * The CLI against the registry's doors in the twin (the real approval API construct and function, serving card-fraud
+ * as a team stack's does): reads from the registry table, every write through the approval API (JWT authorizer, the
+ * function's role checks) with the token `mlops login` got from the twin's hosted sign-in.
  */
-let team: TeamTwin;
+let doors: ApprovalTwin;
 let scratch: string;
 let twinFile: string;
 let registry: ModelRegistry;
-let documents: ReturnType<typeof registryDocumentClient>;
+let documents: ApprovalTwin['documents'];
 let table: string;
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'mlops-cli-'));
-  twinFile = join(scratch, 'twin.json');
   vi.stubEnv('MLOPS_HOME', join(scratch, 'home'));
   vi.stubEnv('MLOPS_TOKEN', '');
-  team = await startTeamTwin({ timeScale: 60, stateFile: twinFile });
-  documents = registryDocumentClient(team.twin.dynamodb.client(team.twin.app.env.region));
-  table = team.twin.output('RegistryTableName');
-  registry = new ModelRegistry(new DynamoRegistryStore(documents, table));
+  doors = await startApprovalTwin({ modelName: 'card-fraud' });
+  ({ stateFile: twinFile, registry, documents, tableName: table } = doors);
 }, 300_000);
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await team?.stop();
+  await doors?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -68,7 +64,7 @@ describe('mlops models on the twin, every write through the approval API', () =>
   });
 
   it('signs in through the hosted sign-in with PKCE and says which roles the API gives', async () => {
-    expect(await signIn('viewer@localhost')).toMatchObject({ code: 0, stdout: 'signed in to Mlops-fraud as viewer@localhost; roles: none (read only)' });
+    expect(await signIn('viewer@localhost')).toMatchObject({ code: 0, stdout: 'signed in to Mlops-registry as viewer@localhost; roles: none (read only)' });
     expect(await signIn('nobody@localhost')).toMatchObject({ code: 2, stderr: `mlops: the twin's sign-in refused nobody@localhost: There is no user &quot;nobody@localhost&quot; in the twin&#39;s directory.` });
   });
 
@@ -138,7 +134,7 @@ describe('mlops models on the twin, every write through the approval API', () =>
   it.each([
     [['approve', 'card-fraud', '2', '--comment', 'again'], 1, 'mlops: refused by the approval API (409 IllegalTransitionError): cannot move card-fraud v2 from rejected to approved; from rejected the allowed next statuses are: none (final status)'],
     [['approve', 'card-fraud', '1'], 2, 'mlops: approve needs --comment "<why>" (1-1000 characters); it goes into the audit trail'],
-    [['show', 'nope'], 2, 'mlops: model nope is not served by stack Mlops-fraud (it serves card-fraud)'],
+    [['show', 'nope'], 2, 'mlops: model nope is not served by stack Mlops-registry (it serves card-fraud)'],
     [['show', 'card-fraud', 'x'], 2, 'mlops: version must be a positive integer, got "x"'],
     [['register', 'card-fraud', ...['--artifact', 's3://a/b', '--sha256', 'zz']], 2, 'mlops: refused by the approval API (400 InvalidInputError): invalid registration: artifactSha256: expected a lowercase hex SHA-256 (64 characters)'],
     [['register', 'card-fraud', ...artifact(9), '--metrics', '{bad'], 2, `mlops: --metrics must be JSON, e.g. '{"holdout":{"auc":0.91}}'`],
