@@ -1,17 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { byomHoldoutKey } from '../../lambdas/shared/storage-layout';
-import { synthTeamStack } from '../helpers/synth';
+import { teamTemplate } from '../helpers/team-assembly';
 import { actionsOf, identityStatements } from './monitoring/iam';
 import { stateMachineDefinition } from './state-definition';
 
 describe('DeploymentFlow (example team)', () => {
   let template: Template;
   let definition: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  beforeAll(() => {
-    ({ template } = synthTeamStack());
+  beforeAll(async () => {
+    template = await teamTemplate();
     definition = stateMachineDefinition(template, 'DeploymentFlowStateMachine');
-  });
+  }, 600_000);
 
   it('starts on approved registry events of the model', () => {
     template.hasResourceProperties('AWS::Events::Rule', {

@@ -3,23 +3,22 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleConfig } from '../helpers/synth';
-import { synthesizeTeamAssembly } from '../helpers/twin';
+import { teamAssembly } from '../helpers/team-assembly';
 import { Twin } from '../../local/twin';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
 /**
  * `npm start` as a user runs it (npm, the script's tsx, the driver: a process group of its own, as a terminal job
- * is), on a cloud assembly synthesized once for the example team.
+ * is), on the example team's cloud assembly (synthesized once, shared with the other test files; read-only).
  */
 let scratch: string;
 let cdkOut: string;
 const started: ChildProcess[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'npm-start-'));
-  cdkOut = synthesizeTeamAssembly(exampleConfig(), join(scratch, 'cdk.out'));
+  cdkOut = await teamAssembly();
 }, 600_000);
 
 afterAll(() => {

@@ -4,7 +4,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SnsAlarmActionStrategy } from '../../../lib/monitoring/alarm-actions';
 import { deadLetterQueue, nameDeadLetterAlarms } from '../../../lib/private/queues';
-import { synthTeamStack } from '../../helpers/synth';
+import { teamTemplate } from '../../helpers/team-assembly';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -42,10 +42,10 @@ const queueAlarm = (queueId: string) => ({
 describe('dead-letter queue alarms in the example team stack', () => {
   let resources: Resources;
   let template: Template;
-  beforeAll(() => {
-    template = synthTeamStack().template;
+  beforeAll(async () => {
+    template = await teamTemplate();
     resources = template.toJSON().Resources as Resources;
-  });
+  }, 600_000);
 
   it('finds the dead-letter queues of functions, rule targets and the stream mapping, and no other queue', () => {
     const dlqs = deadLetterQueueIds(resources);

@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { TeamConfig } from '../../lib/team-config';
+import { projectContext } from './project-context';
+import { exampleConfig } from './synth';
+
+const ROOT = join(__dirname, '..', '..');
+
+/**
+ * Everything synthesis reads besides the team config: the constructs, the function entries esbuild bundles and what
+ * they import, the pipelines' containers and scripts, the console bundle, the locked dependencies, the CDK flags,
+ * and this cache's own code. A change to any of them is a new assembly.
+ */
+const SYNTH_INPUTS = ['lib', 'lambdas', 'pipelines', 'local/console', 'package-lock.json', 'cdk.json', 'tsconfig.json', 'test/helpers'];
+/** Build outputs and caches inside the inputs that synthesis does not read (the console's own twin build, Python bytecode). */
+const NOT_INPUTS = new Set(['node_modules', '__pycache__', 'local/console/public/app.js', 'local/console/public/app.js.map']);
+
+/** Where assemblies are kept between test files, workers and runs; an entry unused for a day is removed. */
+const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'mlops-team-assemblies');
+const UNUSED_FOR_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The team's cloud assembly (stack `Mlops-<team>`, as bin/app.ts names it), synthesized once per content of its
+ * inputs and shared by every test file and worker that asks for the same config: synthesis bundles every function
+ * and costs tens of seconds. Read-only for its users (the twin only reads cdk.out; its Python runs without writing bytecode).
+ * A synthesis goes to a directory of its own and is renamed into place whole, so no reader sees half an assembly;
+ * two workers missing at once both synthesize, and the first rename wins.
+ */
+export async function teamAssembly(config: TeamConfig = exampleConfig()): Promise<string> {
+  const directory = join(CACHE_DIR, assemblyKey(config));
+  if (existsSync(join(directory, 'manifest.json'))) {
+    const now = new Date();
+    utimesSync(directory, now, now);
+    return directory;
+  }
+  mkdirSync(CACHE_DIR, { recursive: true });
+  pruneUnused();
+  const building = `${directory}.building-${process.pid}`;
+  rmSync(building, { recursive: true, force: true });
+  await synthesize(config, building);
+  try {
+    renameSync(building, directory);
+  } catch (err) {
+    // Another worker renamed the same assembly into place first.
+    rmSync(building, { recursive: true, force: true });
+    if (!existsSync(join(directory, 'manifest.json'))) throw err;
+  }
+  return directory;
+}
+
+/** The team stack's template from the shared assembly, for tests that read the template and not the constructs. */
+export async function teamTemplate(config: TeamConfig = exampleConfig()): Promise<Template> {
+  const assembly = new CloudAssembly(await teamAssembly(config));
+  return Template.fromJSON(assembly.getStackArtifact(`Mlops-${config.team}`).template);
+}
+
+/** Runs test/helpers/synthesize-team-assembly.ts, which writes the assembly to `outdir`. */
+async function synthesize(config: TeamConfig, outdir: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'synthesize-team-assembly.ts'), outdir], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
+  child.stdin.end(JSON.stringify(config));
+  const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
+  if (code !== 0) throw new Error(`synthesizing team ${config.team} into ${outdir} failed (exit ${code}):\n${stderr}`);
+}
+
+function assemblyKey(config: TeamConfig): string {
+  const hash = createHash('sha256').update(JSON.stringify(config)).update('\0').update(JSON.stringify(projectContext()));
+  for (const input of SYNTH_INPUTS) hashInput(hash, input);
+  return hash.digest('hex').slice(0, 32);
+}
+
+function hashInput(hash: ReturnType<typeof createHash>, path: string): void {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  if (NOT_INPUTS.has(path) || NOT_INPUTS.has(name) || name.endsWith('.pyc')) return;
+  const stats = statSync(join(ROOT, path), { throwIfNoEntry: false });
+  if (stats?.isDirectory()) {
+    for (const entry of readdirSync(join(ROOT, path)).sort()) hashInput(hash, `${path}/${entry}`);
+  } else if (stats?.isFile()) {
+    hash.update(`\0${path}\0`).update(readFileSync(join(ROOT, path)));
+  }
+}
+
+/** Removes assemblies (and builds of workers that died) nobody used for a day: every edit of an input leaves one behind. */
+function pruneUnused(): void {
+  for (const entry of readdirSync(CACHE_DIR)) {
+    const path = join(CACHE_DIR, entry);
+    const stats = statSync(path, { throwIfNoEntry: false });
+    if (stats && Date.now() - stats.mtimeMs > UNUSED_FOR_MS) rmSync(path, { recursive: true, force: true });
+  }
+}
