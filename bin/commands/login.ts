@@ -60,14 +60,17 @@ async function login(args: string[], io: CliIo): Promise<number> {
     authorize.searchParams.set(name, value);
   }
 
-  const callback = await awaitCallback(state);
   let code: string;
-  try {
-    if (values.user !== undefined) await signInOnTwin(authorize, values.user);
-    else io.stderr(`open this URL in a browser to sign in (waiting up to ${SIGN_IN_TIMEOUT_MS / 60_000} minutes):\n${authorize.href}`);
-    code = await callback.code;
-  } finally {
-    callback.close();
+  if (values.user !== undefined) {
+    code = await signInOnTwin(authorize, values.user, state);
+  } else {
+    const callback = await awaitCallback(state);
+    try {
+      io.stderr(`open this URL in a browser to sign in (waiting up to ${SIGN_IN_TIMEOUT_MS / 60_000} minutes):\n${authorize.href}`);
+      code = await callback.code;
+    } finally {
+      callback.close();
+    }
   }
 
   const response = await fetch(`${signInBase}/oauth2/token`, {
@@ -143,8 +146,12 @@ async function awaitCallback(state: string): Promise<{ code: Promise<string>; cl
   };
 }
 
-/** The twin's sign-in form takes a user of its directory and no password: post it, then follow the redirect home. */
-async function signInOnTwin(authorize: URL, user: string): Promise<void> {
+/**
+ * The twin's sign-in form takes a user of its directory and no password: the CLI posts it as the browser would and
+ * reads the code from the redirect to the loopback URL (no listener needed, so parallel sign-ins do not compete for the
+ * port).
+ */
+async function signInOnTwin(authorize: URL, user: string, state: string): Promise<string> {
   const form = new URLSearchParams(authorize.searchParams);
   form.set('username', user);
   const response = await fetch(authorize.origin + authorize.pathname, {
@@ -159,5 +166,10 @@ async function signInOnTwin(authorize: URL, user: string): Promise<void> {
     const alert = /role="alert">([^<]*)</.exec(text)?.[1];
     throw new UsageError(`the twin's sign-in refused ${user}: ${alert ?? `HTTP ${response.status}`}`);
   }
-  await fetch(location);
+  const redirect = new URL(location);
+  const code = redirect.searchParams.get('code');
+  if (redirect.origin + redirect.pathname !== CLI_CALLBACK_URL || redirect.searchParams.get('state') !== state || !code) {
+    throw new Error(`the twin's sign-in redirected to ${location}, not back to ${CLI_CALLBACK_URL} with this sign-in's state and a code`);
+  }
+  return code;
 }

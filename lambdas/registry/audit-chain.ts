@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AuditRecord } from './schemas';
+import type { AuditHead, AuditRecord } from './schemas';
 
-/** The newest link of a model's audit chain, kept on the model item so a missing tail is noticed too. */
-export interface AuditHead {
-  seq: number;
-  hash: string;
-}
+export type { AuditHead };
 
 /** The `prevHash` of a model's first audit row. */
 export const GENESIS_HASH = '0'.repeat(64);

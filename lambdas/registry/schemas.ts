@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { modelMetadataSchema } from '../shared/model-metadata';
 import type { VersionStatus } from '../shared/registry-events';
-import type { AuditHead } from './audit-chain';
 import type { Principal } from './caller';
 
 /** Model names follow the team config's rule, so they are also valid SageMaker model package group names. */
@@ -52,6 +51,12 @@ export type RegisterInput = z.input<typeof registerInputSchema>;
 export const decisionBodySchema = z
   .object({ comment: z.string().trim().min(1, 'comment is required').max(1000, 'comment must be at most 1000 characters') })
   .strict();
+
+/** The newest link of a model's audit chain, kept on the model item so a missing tail is noticed too. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
 
 /** A who/why pair recorded in the audit row of every transition. */
 export interface Decision {

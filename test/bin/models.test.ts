@@ -169,3 +169,53 @@ describe('mlops models on the twin, every write through the approval API', () =>
     expect(ours).toEqual(['mlops: expected 1 to 2 argument(s), got 0; see mlops models help']);
   });
 });
+
+describe('mlops login in a browser (the hosted sign-in, then back to the loopback listener) and logout', () => {
+  /** Plays the browser: opens the printed URL, submits the sign-in form, follows the redirect to the CLI's listener. */
+  async function browse(url: string, user: string, tamper?: (location: URL) => void) {
+    expect((await fetch(url)).status).toBe(200);
+    const authorize = new URL(url);
+    const form = new URLSearchParams(authorize.searchParams);
+    form.set('username', user);
+    const signedIn = await fetch(authorize.origin + authorize.pathname, { method: 'POST', body: form, redirect: 'manual' });
+    const location = new URL(signedIn.headers.get('location')!);
+    tamper?.(location);
+    return fetch(location);
+  }
+
+  const loginInBrowser = async (user: string, tamper?: (location: URL) => void) => {
+    const out: string[] = [];
+    let landed: Promise<Response> | undefined;
+    const io = {
+      stdout: (s: string) => out.push(s),
+      stderr: (s: string) => {
+        out.push(s);
+        const url = /^(http:\/\/\S+\/oauth2\/authorize\?\S+)$/m.exec(s)?.[1];
+        if (url) landed = browse(url, user, tamper);
+      },
+    };
+    const code = await login(['--twin', twinFile], io);
+    return { code, out: out.join('\n'), page: await (await landed!).text() };
+  };
+
+  it('waits for the browser on http://localhost:8976/callback, exchanges the code with its PKCE verifier, and keeps the token', async () => {
+    const { code, out, page } = await loginInBrowser('operators@localhost');
+    expect(code).toBe(0);
+    expect(out).toContain('signed in to Mlops-registry as operators@localhost; roles: operator');
+    expect(page).toBe('Signed in; you can close this tab and return to the terminal.');
+    expect((await mlops('rollback', 'card-fraud', '--comment', 'x')).stderr).toContain('(409 ConflictError)'); // the role passes, the state refuses
+  });
+
+  it('refuses a redirect that does not carry its sign-in state (a forged callback)', async () => {
+    const { code, out, page } = await loginInBrowser('approvers@localhost', (location) => location.searchParams.set('state', 'forged'));
+    expect(code).toBe(1);
+    expect(out).toContain('mlops: sign-in failed: the state does not match this sign-in');
+    expect(page).toBe('Sign-in failed: the state does not match this sign-in');
+  });
+
+  it('forgets the token on logout; the next write is refused', async () => {
+    expect(await capture((args, io) => login(args, io, 'logout'), [])).toMatchObject({ code: 0, stdout: 'signed out of Mlops-registry' });
+    expect((await mlops('approve', 'card-fraud', '2', '--comment', 'x')).stderr).toMatch(/^mlops: not signed in to http:\/\/127\.0\.0\.1:\d+\/api\/\w+\/: the approval API needs a signed-in user/);
+  });
+});
+

@@ -1,4 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { run as runLoginCommand } from '../../../bin/commands/login';
 import { run as runModelsCommand } from '../../../bin/commands/models';
 import { LOCAL_CREDENTIALS } from '../../services/aws-environment';
 import { type LoopSession, LoopStepError, sleep, waitFor } from '../loop-session';
@@ -81,7 +82,10 @@ export async function duplicateEventDrill(session: LoopSession): Promise<DrillRe
   };
 }
 
-/** `mlops models rollback`: the registry restores the previous live version and the Restore path moves the alias. */
+/**
+ * `mlops login` as the team's operator (the twin's directory user of the operator group), then `mlops models rollback`
+ * through the approval API: the registry restores the previous live version and the Restore path moves the alias.
+ */
 export async function restoreDrill(session: LoopSession): Promise<DrillResult> {
   const stateFile = session.twin.options.stateFile;
   if (!stateFile) throw new LoopStepError('restore', 'the twin writes no state file, which the mlops CLI needs');
@@ -89,6 +93,10 @@ export async function restoreDrill(session: LoopSession): Promise<DrillResult> {
   const since = Date.now();
   const output: string[] = [];
   const io = { stdout: (s: string) => output.push(s), stderr: (s: string) => output.push(s) };
+  const operator = `${session.config.access.operatorGroup}@localhost`;
+  if ((await runLoginCommand(['--user', operator, '--twin', stateFile], io)) !== 0) {
+    return { name: 'restore', ok: false, line: `mlops login --user ${operator} failed: ${output.join(' ')}` };
+  }
   const code = await runModelsCommand(['rollback', session.model, '--comment', 'fault drill: roll back the live version', '--twin', stateFile], io);
   if (code !== 0) return { name: 'restore', ok: false, line: `mlops models rollback exited ${code}: ${output.join(' ')}` };
   const [restore] = await deploymentsSince(session, since);
