@@ -6,13 +6,14 @@ import { reportError } from './commands/models';
 interface CommandModule {
   run(args: string[], io: CliIo, command: string): Promise<number>;
 }
-const COMMANDS = ['models', 'deployments', 'drift', 'audit', 'login', 'logout'] as const;
+const COMMANDS = ['models', 'deployments', 'drift', 'audit', 'events', 'login', 'logout'] as const;
 
 const USAGE = `usage: mlops <command> ...
   models list|show|register|approve|reject|rollback   the model registry (mlops models help)
   deployments abort                                   the deployment in progress (mlops deployments help)
   drift ...                                           drift reports (mlops drift help)
   audit verify <model>                                check the audit trail's hash chain (mlops audit help)
+  events replay <model>                               republish registry events from the audit trail (mlops events help)
   login [--user EMAIL] | logout                       sign in to the approval API, which every write goes through
 By default mlops talks to the local twin (.local/twin.json); add --outputs cdk-outputs.json --region <region>
 to talk to a deployed stack.`;

@@ -32,6 +32,7 @@ export const APPROVAL_API_ROUTES: ReadonlyArray<readonly [apigwv2.HttpMethod, st
   [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/reject'],
   [apigwv2.HttpMethod.POST, '/models/{model}/rollback'],
   [apigwv2.HttpMethod.POST, '/models/{model}/deployment/abort'],
+  [apigwv2.HttpMethod.POST, '/models/{model}/events/replay'],
 ];
 
 /** An OpenID Connect issuer that signs the callers' JWTs (an existing Cognito pool, Okta, Entra ID, ...). */
@@ -116,11 +117,14 @@ export class ApprovalApi extends Construct {
       metricsNamespace: props.metricsNamespace,
       environment: {
         REGISTRY_TABLE_NAME: props.registry.table.tableName,
+        EVENT_BUS_NAME: props.registry.eventBus.eventBusName,
         [ACCESS_POLICY_ENV]: JSON.stringify(this.access),
         ...(props.modelName && { MODEL_NAME: props.modelName }),
       },
     });
     props.registry.grantRegistryWrite(this.handler);
+    // `POST /models/{model}/events/replay` republishes registry events from the audit trail.
+    props.registry.grantPutEvents(this.handler);
     acknowledge(
       this.handler,
       'Serverless-LambdaDLQ',

@@ -4,6 +4,7 @@ import { type Caller, displayName } from './caller';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RegistryError, UnauthorizedError } from './errors';
 import { parseInput } from './parse-input';
 import type { ModelRegistry } from './registry';
+import type { ReplayOutcome } from './event-replay';
 import { type Decision, decisionBodySchema, type RegisterInput } from './schemas';
 import { modelView, versionSummaryView, versionView } from './views';
 
@@ -27,6 +28,8 @@ export interface ApiServices {
   /** Who holds which role; the groups named here appear in 403 answers. */
   access: AccessPolicy;
   deployments?: DeploymentControl;
+  /** Republishes a model's registry events from its audit trail (`selection`: `{ version?, since? }`, validated there). */
+  replayEvents?: (model: string, selection: unknown) => Promise<ReplayOutcome>;
   /** The one model the stack serves (its MODEL_NAME); any other answers 404. Unset: every model in the registry. */
   servedModel?: string;
 }
@@ -132,6 +135,16 @@ const ROUTES: Route[] = [
       const decision = decisionOf(caller, request);
       if (!deployments) throw new ConflictError(`model "${model}" has no deployment flow here (the EKS tier deploys through its config)`);
       return deployments.abort(model, decision);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/models/${SEGMENT}/events/replay$`),
+    role: { role: 'operator', action: 'replaying registry events' },
+    run: async ({ services: { registry, replayEvents }, params: [model], request }) => {
+      if (!replayEvents) throw new ConflictError('this API has no event bus to replay to');
+      await registry.getModel(model);
+      return replayEvents(model, request.body ? parseJson(request.body, 'a JSON object like {"version": 3} or {"since": "2026-12-01T00:00:00Z"}') : {});
     },
   },
 ];

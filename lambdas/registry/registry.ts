@@ -127,9 +127,14 @@ export class ModelRegistry {
    * A change committed but not yet applied is judged on its committed rows, which its apply writes verbatim.
    */
   async verifyAudit(model: string): Promise<AuditChainVerdict> {
-    const { record, pending } = await this.committed(model);
-    const rows = newest(await this.store.listAudit(model), pending?.audits ?? [], (a) => String(a.seq));
-    return verifyAuditChain(rows, record.auditHead);
+    const { record } = await this.committed(model);
+    return verifyAuditChain(await this.auditTrail(model), record.auditHead);
+  }
+
+  /** The model's whole audit trail in chain order, rows of a committed change not yet applied included. */
+  async auditTrail(model: string): Promise<AuditRecord[]> {
+    const { pending } = await this.committed(model);
+    return newest(await this.store.listAudit(model), pending?.audits ?? [], (a) => String(a.seq)).sort((a, b) => a.seq - b.seq);
   }
 
   async listRuns(model: string): Promise<RunRecord[]> {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as audit } from '../../bin/commands/audit';
+import { run as events } from '../../bin/commands/events';
 import { run as login } from '../../bin/commands/login';
 import { run } from '../../bin/commands/models';
 import { auditPk } from '../../lambdas/registry/keys';
@@ -129,6 +130,22 @@ describe('mlops models on the twin, every write through the approval API', () =>
     expect(broken.code).toBe(1);
     expect(broken.stdout).toBe(`card-fraud: audit trail BROKEN at row ${approval.seq} of ${Items.length}: row ${approval.seq} was altered after it was written: its content does not match its hash`);
     await documents.send(new PutCommand({ TableName: table, Item: approval }));
+  });
+
+  it('mlops events replay republishes the trail in order for an operator, each event carrying its audit row', async () => {
+    expect((await capture(events, ['replay', 'card-fraud'])).stderr).toContain('(403 ForbiddenError): replaying registry events needs the operator role');
+    await signIn('operators@localhost');
+    // The stream publisher first publishes every row once (asynchronously); the replay comes after that.
+    const ids = (await registry.auditTrail('card-fraud')).map((row) => row.id);
+    const published = () => new Set(doors.twin.events.recent.map(({ event }) => (event.detail as { auditId?: string }).auditId));
+    await vi.waitFor(() => expect(ids.every((id) => published().has(id))).toBe(true), { timeout: 20_000 });
+    const before = doors.twin.events.recent.length;
+    const replayed = await capture(events, ['replay', 'card-fraud', '--version', '1']);
+    const trail = (await registry.auditTrail('card-fraud')).filter((row) => row.version === 1);
+    expect(replayed).toMatchObject({ code: 0, stdout: `card-fraud: republished ${trail.length} of ${trail.length} registry events` });
+    const sent = doors.twin.events.recent.slice(before).map(({ event }) => event.detail as { auditId: string; auditSeq: number; auditHash: string; status: string });
+    expect(sent.map((d) => [d.auditId, d.auditSeq, d.auditHash, d.status])).toEqual(trail.map((row) => [row.id, row.seq, row.hash, row.to]));
+    expect((await capture(events, ['replay', 'card-fraud', '--since', 'yesterday'])).stderr).toMatch(/^mlops: refused by the approval API \(400 InvalidInputError\): .*since/);
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_API_ROUTES, ApprovalApi, CLI_CALLBACK_URL } from '../../lib/approval-api';
 import { DEFAULT_ACCESS_POLICY } from '../../lambdas/registry/access-policy';
@@ -11,6 +12,11 @@ function apiStack(props: Partial<ConstructorParameters<typeof ApprovalApi>[2]> =
   const api = new ApprovalApi(stack, 'Api', { registry, metricsNamespace: 'MLOps/fraud', ...props });
   return { stack, api };
 }
+
+const variables = (t: Template) =>
+  (Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Approval API') } }))[0] as {
+    Properties: { Environment: { Variables: Record<string, unknown> } };
+  }).Properties.Environment.Variables;
 
 describe('ApprovalApi', () => {
   let template: Template;
@@ -26,11 +32,24 @@ describe('ApprovalApi', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT' });
   });
 
+  it('adds the SigV4 routes under /iam only for an access policy with automation roles, and grants invoking them alone', () => {
+    const access = { ...DEFAULT_ACCESS_POLICY, automationRoles: [{ roleArn: 'arn:aws:iam::123456789012:role/release-bot', roles: ['approver' as const] }] };
+    const { stack, api } = apiStack({ access });
+    const bot = new iam.Role(stack, 'Bot', { assumedBy: new iam.AccountRootPrincipal() });
+    api.grantInvokeIamRoutes(bot);
+    const automated = Template.fromStack(stack);
+    for (const [method, path] of APPROVAL_API_ROUTES) {
+      automated.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${method} /iam${path}`, AuthorizationType: 'AWS_IAM' });
+    }
+    automated.resourceCountIs('AWS::ApiGatewayV2::Route', 2 * APPROVAL_API_ROUTES.length);
+    automated.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Bot') }],
+      PolicyDocument: { Statement: [Match.objectLike({ Action: 'execute-api:Invoke', Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/\\*/\\*/iam/\\*$')])] } })] },
+    });
+    expect(JSON.parse(JSON.stringify(variables(automated)))).toMatchObject({ ACCESS_POLICY: JSON.stringify(access) });
+  });
+
   it('answers for every model of the registry by default, for one model when modelName is set', () => {
-    const variables = (t: Template) =>
-      (Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Approval API') } }))[0] as {
-        Properties: { Environment: { Variables: Record<string, unknown> } };
-      }).Properties.Environment.Variables;
     expect(variables(template).MODEL_NAME).toBeUndefined();
     expect(variables(Template.fromStack(apiStack({ modelName: 'card-fraud' }).stack)).MODEL_NAME).toBe('card-fraud');
   });

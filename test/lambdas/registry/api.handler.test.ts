@@ -137,6 +137,7 @@ describe('approval API', () => {
     ['rolling back', 'POST', '/models/card-fraud/rollback', 'operator', 'fraud-oncall'],
     ['aborting', 'POST', '/models/card-fraud/deployment/abort', 'operator', 'fraud-oncall'],
     ['registering', 'POST', '/models/card-fraud/versions', 'developer', 'fraud-ds'],
+    ['replaying events', 'POST', '/models/card-fraud/events/replay', 'operator', 'fraud-oncall'],
   ] as const)('refuses %s to a user without the %s role (403 naming it) and writes nothing', async (_what, method, path, role, group) => {
     const before = { model: await registry.getModel('card-fraud'), audit: await registry.verifyAudit('card-fraud') };
     const response = await call(method, path, { body: '{"comment":"let me"}', claims: viewer });
