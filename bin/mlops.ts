@@ -6,10 +6,11 @@ import { reportError } from './commands/models';
 interface CommandModule {
   run(args: string[], io: CliIo, command: string): Promise<number>;
 }
-const COMMANDS = ['models', 'deployments', 'drift', 'audit', 'events', 'login', 'logout'] as const;
+const COMMANDS = ['models', 'runs', 'deployments', 'drift', 'audit', 'events', 'login', 'logout'] as const;
 
 const USAGE = `usage: mlops <command> ...
   models list|show|register|approve|reject|rollback   the model registry (mlops models help)
+  runs start <model> --reason TEXT                    start a training run as yourself (mlops runs help)
   deployments abort                                   the deployment in progress (mlops deployments help)
   drift ...                                           drift reports (mlops drift help)
   audit verify <model>                                check the audit trail's hash chain (mlops audit help)

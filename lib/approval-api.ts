@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeploymentFlow } from './deployment-flow';
 import type { IModelRegistry } from './model-registry';
+import type { TrainingPipeline } from './training-pipeline';
 import { ACCESS_POLICY_ENV, type AccessPolicy, DEFAULT_ACCESS_POLICY } from '../lambdas/registry/access-policy';
 import { IAM_ROUTE_PREFIX } from '../lambdas/registry/api-caller';
 import { MlopsFunction } from './private/mlops-function';
@@ -26,6 +27,7 @@ export const APPROVAL_API_ROUTES: ReadonlyArray<readonly [apigwv2.HttpMethod, st
   [apigwv2.HttpMethod.GET, '/models/{model}'],
   [apigwv2.HttpMethod.GET, '/models/{model}/versions/{version}'],
   [apigwv2.HttpMethod.GET, '/models/{model}/runs'],
+  [apigwv2.HttpMethod.POST, '/models/{model}/runs'],
   [apigwv2.HttpMethod.GET, '/models/{model}/audit/verify'],
   [apigwv2.HttpMethod.POST, '/models/{model}/versions'],
   [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/approve'],
@@ -262,6 +264,16 @@ export class ApprovalApi extends Construct {
       allowCredentials: false,
       maxAge: Duration.hours(1).toSeconds(),
     };
+  }
+
+  /**
+   * Lets developers start training runs through the API (`POST /models/{model}/runs`): the run's input names the
+   * signed-in requester, whom the Register step records as the version's registrant (so they cannot approve it).
+   * Without it, that route answers 409.
+   */
+  addTrainingPipeline(pipeline: TrainingPipeline): void {
+    this.handler.addEnvironment('TRAINING_STATE_MACHINE_ARN', pipeline.stateMachine.stateMachineArn);
+    pipeline.grantStartExecution(this.handler);
   }
 
   /** The API's base URL (ends with `/`). */

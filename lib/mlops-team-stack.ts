@@ -96,6 +96,7 @@ export class MlopsTeamStack extends Stack {
           }
         : {}),
     });
+    this.approvalApi.addTrainingPipeline(this.trainingPipeline);
 
     const alarmActions = AlarmNotificationTopic.strategyFor(this, 'AlarmNotifications', config.alarms);
     const tierProps = {

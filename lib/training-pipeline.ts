@@ -352,9 +352,11 @@ export class TrainingPipeline extends Construct {
     const { spot, container } = config.training;
 
     const defaults = new sfn.Pass(this, 'ApplyDefaults', {
-      comment: 'Input { trigger, reason?, datasetUri? }; missing fields come from the team config',
+      comment: 'Input { trigger, reason?, datasetUri?, requestedBy? }; missing fields come from the team config',
       parameters: {
-        defaults: { trigger: 'manual', reason: '', datasetUri },
+        // requestedBy: the person whose approval API request started the run (POST /models/{model}/runs); {} for a run
+        // nobody requested through the API (schedule, drift). Not null: a path to null is no value to Step Functions.
+        defaults: { trigger: 'manual', reason: '', datasetUri, requestedBy: {} },
         'input.$': '$',
         'executionName.$': '$$.Execution.Name',
       },
@@ -490,6 +492,7 @@ export class TrainingPipeline extends Construct {
       payload: {
         'executionName.$': '$.executionName',
         'model.$': '$.model',
+        'requestedBy.$': '$.input.requestedBy',
         'artifactUri.$': '$.training.ModelArtifacts.S3ModelArtifacts',
         'artifactSha256.$': '$.evaluation.artifactSha256',
         'metrics.$': '$.evaluation.metrics',

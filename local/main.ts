@@ -108,7 +108,7 @@ async function main(): Promise<number> {
 
     const initial = dataset.initial();
     log(`${initial.summary} -> ${await session.uploadDataset(initial)}; starting the training pipeline ...`);
-    const arn = await session.startTraining(`manual-${Date.now()}`, 'npm start');
+    const arn = await session.requestTraining('npm start');
     const run = await twin.states.describe(arn).done;
     if (run.status === 'SUCCEEDED') {
       const pending = (await session.versions()).filter((v) => v.status === 'pending_approval').map((v) => v.version);

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { accessPolicyFromEnv } from './access-policy-from-env';
 import { handleApiRequest } from './api';
@@ -9,6 +10,7 @@ import { deploymentControlFromEnv } from '../deployment/deployment-control-from-
 import { optionalEnv } from '../shared/env';
 import { arnScopeOf } from './registry-events';
 import { registryFromEnv } from './registry-from-env';
+import { startTrainingRun } from './training-runs';
 
 const logger = new Logger();
 const access = accessPolicyFromEnv();
@@ -17,6 +19,11 @@ const deployments = deploymentControlFromEnv(registry);
 const servedModel = optionalEnv('MODEL_NAME', '') || undefined;
 const eventBusName = optionalEnv('EVENT_BUS_NAME', '') || undefined;
 const eventBridge = new EventBridgeClient({});
+const trainingStateMachineArn = optionalEnv('TRAINING_STATE_MACHINE_ARN', '') || undefined;
+const sfn = new SFNClient({});
+const startRun = trainingStateMachineArn
+  ? (body: unknown, requestedBy: Parameters<typeof startTrainingRun>[3]) => startTrainingRun(sfn, trainingStateMachineArn, body, requestedBy)
+  : undefined;
 
 /** Approval API (HTTP API, payload 2.0): JWT-authorized routes, and the same routes under /iam for SigV4 callers. */
 export const handler = async (event: APIGatewayProxyEventV2WithJWTAuthorizer | APIGatewayProxyEventV2WithIAMAuthorizer, context?: Context) => {
@@ -36,7 +43,7 @@ export const handler = async (event: APIGatewayProxyEventV2WithJWTAuthorizer | A
       : undefined;
   try {
     const caller = callerOfEvent(event, access, onIamRoute);
-    const response = await handleApiRequest({ registry, access, deployments, servedModel, replayEvents }, { method: http.method, path, body, caller });
+    const response = await handleApiRequest({ registry, access, deployments, servedModel, replayEvents, startRun }, { method: http.method, path, body, caller });
     logger.info('request', { method: http.method, path, statusCode: response.statusCode, caller: caller && { issuer: caller.issuer, subject: caller.subject } });
     return response;
   } catch (err) {

@@ -5,6 +5,7 @@ import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, Regist
 import { parseInput } from './parse-input';
 import type { ModelRegistry } from './registry';
 import type { ReplayOutcome } from './event-replay';
+import type { StartedRun } from './training-runs';
 import { type Decision, decisionBodySchema, type RegisterInput } from './schemas';
 import { modelView, versionSummaryView, versionView } from './views';
 
@@ -28,6 +29,8 @@ export interface ApiServices {
   /** Who holds which role; the groups named here appear in 403 answers. */
   access: AccessPolicy;
   deployments?: DeploymentControl;
+  /** Starts a training run requested by `requestedBy` (body `{ reason, datasetUri? }`, validated there). */
+  startRun?: (body: unknown, requestedBy: ReturnType<typeof principalOf>) => Promise<StartedRun>;
   /** Republishes a model's registry events from its audit trail (`selection`: `{ version?, since? }`, validated there). */
   replayEvents?: (model: string, selection: unknown) => Promise<ReplayOutcome>;
   /** The one model the stack serves (its MODEL_NAME); any other answers 404. Unset: every model in the registry. */
@@ -77,6 +80,15 @@ const ROUTES: Route[] = [
     method: 'GET',
     pattern: new RegExp(`^/models/${SEGMENT}/runs$`),
     run: async ({ services: { registry }, params: [model] }) => ({ runs: await registry.listRuns(model) }),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/models/${SEGMENT}/runs$`),
+    role: { role: 'developer', action: 'starting a training run' },
+    run: async ({ services: { startRun }, request, caller }) => {
+      if (!startRun) throw new ConflictError('this API has no training pipeline to start');
+      return startRun(parseJson(request.body, 'a JSON object like {"reason": "new labels"}'), principalOf(caller));
+    },
   },
   {
     method: 'GET',

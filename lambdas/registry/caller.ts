@@ -13,6 +13,8 @@ export interface Principal {
   email?: string;
 }
 
+export const principalSchema = z.object({ issuer: z.string().min(1), subject: z.string().min(1), email: z.string().min(1).optional() }).strict();
+
 /** A signed-in caller of the approval API and the roles the access policy gives them. */
 export interface Caller extends Principal {
   roles: Role[];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { principalSchema } from './caller';
 import { metricsSchema } from './schemas';
 
 /**
@@ -22,6 +23,11 @@ export const pipelineRegisterEventSchema = z
     image: z.string().optional(),
     /** True when the evaluation gate auto-approves: the version is registered and approved in one step. */
     approve: z.boolean(),
+    /**
+     * The person whose approval API request started the run; they may not approve the version it registers. `{}` when
+     * nobody requested it through the API (a scheduled or drift-triggered run).
+     */
+    requestedBy: z.union([principalSchema, z.object({}).strict()]).optional(),
   })
   .strict();
 export type PipelineRegisterEvent = z.infer<typeof pipelineRegisterEventSchema>;

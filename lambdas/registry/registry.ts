@@ -143,12 +143,13 @@ export class ModelRegistry {
   }
 
   /**
-   * Registers a new version as pending approval; the version number is the model's next, without gaps. `actor` is a
-   * signed-in principal (BYOM through the approval API; the person who started the training run) or a service name.
+   * Registers a new version as pending approval; the version number is the model's next, without gaps. `registrant` is
+   * a signed-in principal (BYOM through the approval API) or a service (`pipeline:<execution>`); `requestedBy` is the
+   * person a service registers for (who started the training run). That person is the version's `createdByPrincipal`.
    */
-  async register(raw: RegisterInput, registrant: string | Principal): Promise<RegisterResult> {
+  async register(raw: RegisterInput, registrant: string | Principal, requestedBy?: Principal): Promise<RegisterResult> {
     const actor = typeof registrant === 'string' ? registrant : displayName(registrant);
-    const principal = typeof registrant === 'string' ? undefined : registrant;
+    const principal = typeof registrant === 'string' ? requestedBy : registrant;
     const input = parseInput(registerInputSchema, raw, 'registration');
     return this.mutate<RegisterResult>(input.model, async (stored) => {
       if (input.clientToken) {

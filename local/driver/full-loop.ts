@@ -56,7 +56,7 @@ export async function runLoop(session: LoopSession, options: LoopOptions): Promi
   const initial = options.dataset.initial();
   step('dataset', `${initial.summary} -> ${await session.uploadDataset(initial)}`);
 
-  const trainingArn = await session.startTraining(`manual-${stamp()}`, 'npm start');
+  const trainingArn = await session.requestTraining('npm start');
   const training = await session.waitForExecution('train', trainingArn, 15 * MINUTES);
   const trained = await newestVersion(session, 'register', (v) => v.status === 'pending_approval' || v.status === 'approved');
   step('train', `execution ${training.name} SUCCEEDED; version ${trained.version} ${trained.status} (${trained.primaryMetric} ${trained.primaryMetricValue?.toFixed(4)})`);

@@ -37,11 +37,12 @@ export class LoopStepError extends Error {
 
 /**
  * The steps of the platform's loop, driven from outside the way a team and its users would: data into the artifact
- * store, a pipeline run through the Step Functions API, approvals through the approval API with a token, traffic to
+ * store, a training run requested through the approval API as the developer, approvals through it as the approver, traffic to
  * the inference URL. Resources are found through the stack outputs; everything else happens inside the twin.
  */
 export class LoopSession {
-  private token?: string;
+  /** Tokens per identity: the session's approver, and the developer who requests training runs. */
+  private readonly tokens = new Map<string, Promise<string>>();
   /** The artifact store's client (the local S3 endpoint). */
   readonly s3: S3Client;
   private readonly sfn: SFNClient;
@@ -80,6 +81,18 @@ export class LoopSession {
   }
 
   /** Starts the training pipeline through the Step Functions API, as `mlops train` would. */
+  /**
+   * Starts a training run the way a person does, through the approval API (`POST /models/{model}/runs`) as the team's
+   * developer (the twin directory's user of the developer group): the version it registers names that person as its
+   * registrant, so the session's approver, another person, may approve it. Returns the execution ARN.
+   */
+  async requestTraining(reason: string): Promise<string> {
+    const developer = `${this.config.access.developerGroup}@localhost`;
+    const run = await this.api<{ executionArn: string }>('POST', `/models/${encodeURIComponent(this.model)}/runs`, { reason }, developer);
+    return run.executionArn;
+  }
+
+  /** Starts a run through the Step Functions API with a chosen name and dataset (drills and probes of the pipeline). */
   async startTraining(name: string, reason: string, datasetUri?: string): Promise<string> {
     const response = await this.sfn.send(
       new StartExecutionCommand({
@@ -109,12 +122,13 @@ export class LoopSession {
     return done;
   }
 
-  /** The approval API (HTTP API behind the JWT authorizer) with a token the twin's identity provider issued. */
-  async api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    this.token ??= await this.issueToken();
+  /** The approval API (HTTP API behind the JWT authorizer) as `identity`, with a token the twin's identity provider issued. */
+  async api<T>(method: 'GET' | 'POST', path: string, body?: unknown, identity = this.actor): Promise<T> {
+    if (!this.tokens.has(identity)) this.tokens.set(identity, this.issueToken(identity));
+    const token = await this.tokens.get(identity)!;
     const response = await fetch(`${this.twin.output('ApprovalApiUrl').replace(/\/$/, '')}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -179,8 +193,8 @@ export class LoopSession {
     this.sfn.destroy();
   }
 
-  private async issueToken(): Promise<string> {
-    const response = await fetch(`${this.twin.url}/twin/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: this.actor }) });
+  private async issueToken(email: string): Promise<string> {
+    const response = await fetch(`${this.twin.url}/twin/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
     if (!response.ok) throw new LoopStepError('token', `HTTP ${response.status}: ${await response.text()}`);
     return ((await response.json()) as { token: string }).token;
   }

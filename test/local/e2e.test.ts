@@ -58,15 +58,16 @@ describe('the platform loop in the local twin', () => {
 
   const registryItems = async () => {
     const client = team.twin.dynamodb.client(team.twin.app.env.region);
+    // The model's items, and its audit trail in its own partition.
+    const partition = async (pk: string) =>
+      (
+        await client.send(
+          new QueryCommand({ TableName: team.twin.output('RegistryTableName'), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } } }),
+        )
+      ).Items ?? [];
     try {
-      const response = await client.send(
-        new QueryCommand({
-          TableName: team.twin.output('RegistryTableName'),
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: `MODEL#${team.config.model.name}` } },
-        }),
-      );
-      return (response.Items ?? []).map((item) => unmarshall(item));
+      const model = team.config.model.name;
+      return [...(await partition(`MODEL#${model}`)), ...(await partition(`AUDIT#${model}`))].map((item) => unmarshall(item));
     } finally {
       client.destroy();
     }
@@ -81,6 +82,15 @@ describe('the platform loop in the local twin', () => {
     expect(version(2)?.status).toBe('pending_approval');
     const transitions = items.filter((i) => String(i.sk).startsWith('AUDIT#') && i.version === 1).map((i) => `${i.from}->${i.to}`);
     expect(transitions).toEqual(expect.arrayContaining(['null->pending_approval', 'pending_approval->approved', 'approved->deploying', 'deploying->live']));
+  });
+
+  it('names the developer who requested the training run through the approval API as the registrant, and the approver apart', async () => {
+    const items = await registryItems();
+    const v1 = items.find((i) => i.sk === 'VERSION#0000000001');
+    expect(v1?.createdBy).toMatch(/^pipeline:manual-\d{8}-\d{6}-[0-9a-f]{6}$/);
+    expect(v1?.createdByPrincipal).toMatchObject({ subject: 'developers@localhost', email: 'developers@localhost' });
+    const approval = items.find((i) => String(i.sk).startsWith('AUDIT#') && i.version === 1 && i.to === 'approved');
+    expect(approval?.principal?.subject).not.toBe(v1?.createdByPrincipal.subject);
   });
 
   it('points the live alias at the function version the deployment published for v1, with no canary weight left', async () => {

@@ -138,6 +138,7 @@ describe('approval API', () => {
     ['aborting', 'POST', '/models/card-fraud/deployment/abort', 'operator', 'fraud-oncall'],
     ['registering', 'POST', '/models/card-fraud/versions', 'developer', 'fraud-ds'],
     ['replaying events', 'POST', '/models/card-fraud/events/replay', 'operator', 'fraud-oncall'],
+    ['starting a run', 'POST', '/models/card-fraud/runs', 'developer', 'fraud-ds'],
   ] as const)('refuses %s to a user without the %s role (403 naming it) and writes nothing', async (_what, method, path, role, group) => {
     const before = { model: await registry.getModel('card-fraud'), audit: await registry.verifyAudit('card-fraud') };
     const response = await call(method, path, { body: '{"comment":"let me"}', claims: viewer });
