@@ -7,6 +7,7 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as audit } from '../../bin/commands/audit';
 import { run as events } from '../../bin/commands/events';
+import { run as runs } from '../../bin/commands/runs';
 import { run as login } from '../../bin/commands/login';
 import { run } from '../../bin/commands/models';
 import { auditPk } from '../../lambdas/registry/keys';
@@ -130,6 +131,14 @@ describe('mlops models on the twin, every write through the approval API', () =>
     expect(broken.code).toBe(1);
     expect(broken.stdout).toBe(`card-fraud: audit trail BROKEN at row ${approval.seq} of ${Items.length}: row ${approval.seq} was altered after it was written: its content does not match its hash`);
     await documents.send(new PutCommand({ TableName: table, Item: approval }));
+  });
+
+  it('mlops runs start asks the approval API as the signed-in developer (a stack without a pipeline answers 409)', async () => {
+    await signIn('viewer@localhost');
+    expect((await capture(runs, ['start', 'card-fraud', '--reason', 'new labels'])).stderr).toContain('(403 ForbiddenError): starting a training run needs the developer role');
+    await signIn('developers@localhost');
+    expect(await capture(runs, ['start', 'card-fraud', '--reason', 'new labels'])).toMatchObject({ code: 1, stderr: 'mlops: refused by the approval API (409 ConflictError): this API has no training pipeline to start' });
+    expect((await capture(runs, ['start', 'card-fraud'])).stderr).toBe('mlops: runs start needs --reason "<why>": it is the run record');
   });
 
   it('mlops events replay republishes the trail in order for an operator, each event carrying its audit row', async () => {
