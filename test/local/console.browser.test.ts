@@ -175,4 +175,22 @@ describe('console in Chromium against the twin', () => {
       session.close();
     }
   }, 300_000);
+
+  it('offers Roll back to operators only, and rolls the live version back from the model page', async () => {
+    // GIVEN a live version and nothing deploying
+    await signInAs(VIEWER, '#/models/card-fraud');
+    await expect.poll(() => page.getByText('Live version').count()).toBe(1);
+    const session = new LoopSession(twin, config);
+    const live = (await session.api<{ liveVersion: number }>('GET', '/models/card-fraud').finally(() => session.close())).liveVersion;
+    // WHEN a person in no group opens the model page THEN there is no Roll back button
+    expect(await page.getByRole('button', { name: `Roll back v${live}` }).count()).toBe(0);
+    // WHEN an operator rolls it back with a reason THEN the console confirms and the version is rolled back
+    await signInAs('operators@localhost', '#/models/card-fraud');
+    await page.getByLabel('Reason (required)').fill('Complaints from the fraud desk; rolling back.');
+    await page.getByRole('button', { name: `Roll back v${live}` }).click();
+    await expect.poll(() => page.getByText(new RegExp(`^v${live} is rolled back`)).count(), { timeout: 30_000 }).toBe(1);
+    await page.goto(`${twin.url}/#/models/card-fraud/versions/${live}`);
+    await expect.poll(() => page.getByTestId('version-status').textContent(), { timeout: 30_000 }).toBe('Rolled back');
+    await expect.poll(() => page.getByTestId('audit-trail').textContent()).toContain('Complaints from the fraud desk; rolling back.');
+  }, 300_000);
 });

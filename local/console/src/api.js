@@ -137,6 +137,12 @@ export function createClient(auth, onSignedOut) {
      */
     abortDeployment: (model, comment) =>
       call(`/models/${enc(model)}/deployment/abort`, { method: 'POST', body: JSON.stringify({ comment }) }),
+    /**
+     * Rolls back the live version (the previous one is restored), as `mlops models rollback` does.
+     * @param {string} model
+     * @param {string} comment
+     */
+    rollback: (model, comment) => call(`/models/${enc(model)}/rollback`, { method: 'POST', body: JSON.stringify({ comment }) }),
   };
 }
 

@@ -12,6 +12,7 @@ import { versionStatusBadge } from '../lib/status';
 export function modelView(context, model) {
   const summary = h('div');
   const deployment = h('div');
+  const rollback = h('div');
   const versions = h('div');
   const runs = h('div');
   const element = h(
@@ -21,6 +22,7 @@ export function modelView(context, model) {
     h('h1', { id: 'model-heading' }, model),
     summary,
     deployment,
+    rollback,
     h('h2', {}, 'Versions'),
     versions,
     h('h2', {}, 'Pipeline runs'),
@@ -47,6 +49,11 @@ export function modelView(context, model) {
       // Offered to operators only; the API refuses anyone else anyway.
       patch(deployment, { version: detail.deployingVersion, execution: detail.deployingExecution, mayAbort: context.can('operator') }, ({ version, execution, mayAbort }) =>
         version === null ? [] : mayAbort ? abortForm(context, model, version, execution) : h('p', { class: 'note' }, `v${version} is deploying; a person with the operator role can abort it.`),
+      );
+      // Rolling back the live version restores the previous one; offered to operators while nothing deploys.
+      const mayRollBack = context.can('operator') && detail.deployingVersion === null && detail.liveVersion !== null;
+      patch(rollback, { live: detail.liveVersion, previous: detail.previousLiveVersion, mayRollBack }, ({ live, previous, mayRollBack }) =>
+        mayRollBack && live !== null ? rollbackForm(context, model, live, previous) : [],
       );
       patch(versions, { versions: detail.versions, minute }, ({ versions }) =>
         versions.length === 0
@@ -116,15 +123,54 @@ const stat = (label, value) => h('div', { class: 'stat' }, h('span', { class: 's
  * @param {string | null} execution
  */
 function abortForm(context, model, version, execution) {
-  const comment = h('textarea', { id: 'abort-comment', name: 'comment', rows: 2, required: true, maxlength: 1000 });
+  return operatorForm(context, {
+    id: 'abort',
+    heading: `Deploying v${version}`,
+    explanation: `Execution ${execution ?? '(unrecorded)'} is deploying v${version}. Aborting stops it, rolls v${version} back and leaves the live version serving alone.`,
+    button: 'Abort deployment',
+    progress: 'Aborting…',
+    done: `Aborted; v${version} is rolled back.`,
+    failed: 'Could not abort',
+    act: (comment) => context.client.abortDeployment(model, comment),
+  });
+}
+
+/**
+ * Roll back the live version, with a required comment: the version that was live before it serves again (the
+ * deployment flow's Restore path), or nothing does when it was the first.
+ * @param {import('../app-context').AppContext} context
+ * @param {string} model
+ * @param {number} live
+ * @param {number | null} previous
+ */
+function rollbackForm(context, model, live, previous) {
+  return operatorForm(context, {
+    id: 'rollback',
+    heading: `Roll back v${live}`,
+    explanation: previous === null ? `v${live} is the first live version: rolling it back leaves no version serving.` : `Rolling back v${live} puts v${previous} back in service.`,
+    button: `Roll back v${live}`,
+    progress: 'Rolling back…',
+    done: previous === null ? `v${live} is rolled back; no version is live.` : `v${live} is rolled back; v${previous} is being restored.`,
+    failed: 'Could not roll back',
+    act: (comment) => context.client.rollback(model, comment),
+  });
+}
+
+/**
+ * A form for one operator action with a required reason, which goes into the audit trail.
+ * @param {import('../app-context').AppContext} context
+ * @param {{ id: string, heading: string, explanation: string, button: string, progress: string, done: string, failed: string, act: (comment: string) => Promise<unknown> }} action
+ */
+function operatorForm(context, action) {
+  const comment = h('textarea', { id: `${action.id}-comment`, name: 'comment', rows: 2, required: true, maxlength: 1000 });
   const feedback = h('div', { 'aria-live': 'polite' });
-  const button = h('button', { type: 'submit', class: 'button button--danger' }, 'Abort deployment');
+  const button = h('button', { type: 'submit', class: 'button button--danger' }, action.button);
   const form = h(
     'form',
-    { class: 'panel panel--decision', 'aria-labelledby': 'abort-heading', novalidate: true },
-    h('h2', { id: 'abort-heading' }, `Deploying v${version}`),
-    h('p', { class: 'muted' }, `Execution ${execution ?? '(unrecorded)'} is deploying v${version}. Aborting stops it, rolls v${version} back and leaves the live version serving alone. You act as ${context.who()}.`),
-    h('label', { for: 'abort-comment' }, 'Reason (required)'),
+    { class: 'panel panel--decision', 'aria-labelledby': `${action.id}-heading`, novalidate: true },
+    h('h2', { id: `${action.id}-heading` }, action.heading),
+    h('p', { class: 'muted' }, `${action.explanation} You act as ${context.who()}.`),
+    h('label', { for: `${action.id}-comment` }, 'Reason (required)'),
     comment,
     h('div', { class: 'button-row' }, button),
     feedback,
@@ -138,13 +184,13 @@ function abortForm(context, model, version, execution) {
       return;
     }
     button.disabled = true;
-    feedback.replaceChildren(h('p', { class: 'note' }, 'Aborting…'));
+    feedback.replaceChildren(h('p', { class: 'note' }, action.progress));
     try {
-      await context.client.abortDeployment(model, text);
-      feedback.replaceChildren(h('p', { class: 'note note--success' }, `Aborted; v${version} is rolled back.`));
+      await action.act(text);
+      feedback.replaceChildren(h('p', { class: 'note note--success' }, action.done));
       context.refreshSoon();
     } catch (err) {
-      feedback.replaceChildren(errorNote(`Could not abort: ${err instanceof Error ? err.message : String(err)}`));
+      feedback.replaceChildren(errorNote(`${action.failed}: ${err instanceof Error ? err.message : String(err)}`));
       button.disabled = false;
     }
   });
