@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import { run as events } from '../../bin/commands/events';
 import { run as runs } from '../../bin/commands/runs';
 import { run as login } from '../../bin/commands/login';
 import { run } from '../../bin/commands/models';
+import { DEFAULT_ACCESS_POLICY } from '../../lambdas/registry/access-policy';
 import { auditPk } from '../../lambdas/registry/keys';
 import type { ModelRegistry } from '../../lambdas/registry/registry';
 import { type ApprovalTwin, startApprovalTwin } from '../helpers/approval-twin';
@@ -31,7 +32,9 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'mlops-cli-'));
   vi.stubEnv('MLOPS_HOME', join(scratch, 'home'));
   vi.stubEnv('MLOPS_TOKEN', '');
-  doors = await startApprovalTwin({ modelName: 'card-fraud' });
+  // With an automation role, so the API has its /iam/* routes too.
+  const access = { ...DEFAULT_ACCESS_POLICY, automationRoles: [{ roleArn: 'arn:aws:iam::000000000000:role/release-bot', roles: ['approver' as const] }] };
+  doors = await startApprovalTwin({ modelName: 'card-fraud', access });
   ({ stateFile: twinFile, registry, documents, tableName: table } = doors);
 }, 300_000);
 afterAll(async () => {
@@ -131,6 +134,17 @@ describe('mlops models on the twin, every write through the approval API', () =>
     expect(broken.code).toBe(1);
     expect(broken.stdout).toBe(`card-fraud: audit trail BROKEN at row ${approval.seq} of ${Items.length}: row ${approval.seq} was altered after it was written: its content does not match its hash`);
     await documents.send(new PutCommand({ TableName: table, Item: approval }));
+  });
+
+  it('answers 401 on the IAM routes in the twin, which has no IAM principals to sign as, even with a valid token', async () => {
+    const { idToken } = Object.values(JSON.parse(readFileSync(join(scratch, 'home', 'tokens.json'), 'utf8')) as Record<string, { idToken: string }>)[0];
+    const api = doors.twin.output('ApprovalApiUrl').replace(/\/$/, '');
+    const response = await fetch(`${api}/iam/models/card-fraud/versions/1/approve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${idToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ comment: 'as a robot' }),
+    });
+    expect({ status: response.status, body: await response.json() }).toMatchObject({ status: 401, body: { error: 'UnauthorizedError' } });
   });
 
   it('mlops runs start asks the approval API as the signed-in developer (a stack without a pipeline answers 409)', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import { S3Client } from '@aws-sdk/client-s3';
 import { run as login } from '../../bin/commands/login';
+import type { AccessPolicy } from '../../lambdas/registry/access-policy';
 import { DynamoRegistryStore, registryDocumentClient } from '../../lambdas/registry/dynamodb-store';
 import { ModelRegistry as RegistryCore } from '../../lambdas/registry/registry';
 import { ApprovalApi } from '../../lib/approval-api';
@@ -34,14 +35,14 @@ export interface ApprovalTwin {
  * does; unset: every model of the registry (a shared registry). Seconds to synthesize, where a team stack takes half a
  * minute.
  */
-export async function startApprovalTwin(options: { modelName?: string } = {}): Promise<ApprovalTwin> {
+export async function startApprovalTwin(options: { modelName?: string; access?: AccessPolicy } = {}): Promise<ApprovalTwin> {
   const scratch = mkdtempSync(join(tmpdir(), 'approval-twin-'));
   const cdkOut = join(scratch, 'cdk.out');
   const app = new App({ outdir: cdkOut, context: projectContext() });
   const stack = new Stack(app, 'Mlops-registry');
   const store = new ArtifactStore(stack, 'ArtifactStore', { modelName: options.modelName });
   const registry = new ModelRegistry(stack, 'Registry', { metricsNamespace: 'MLOps/test' });
-  const api = new ApprovalApi(stack, 'ApprovalApi', { registry, metricsNamespace: 'MLOps/test', modelName: options.modelName });
+  const api = new ApprovalApi(stack, 'ApprovalApi', { registry, metricsNamespace: 'MLOps/test', modelName: options.modelName, access: options.access });
   const output = (id: string, value: string) => new CfnOutput(stack, id, { value });
   output('RegistryTableName', registry.table.tableName);
   output('ArtifactBucketName', store.bucket.bucketName);
