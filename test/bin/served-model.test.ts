@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run as login } from '../../bin/commands/login';
 import { run } from '../../bin/commands/models';
 import { servedModel } from '../../bin/commands/served-model';
 import { startTeamTwin, type TeamTwin } from '../helpers/twin';
@@ -14,10 +15,13 @@ let stateFile: string;
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'served-model-'));
   stateFile = join(scratch, 'twin.json');
+  vi.stubEnv('MLOPS_HOME', join(scratch, 'home'));
+  vi.stubEnv('MLOPS_TOKEN', '');
   team = await startTeamTwin({ timeScale: 60, stateFile });
 }, 600_000);
 
 afterAll(async () => {
+  vi.unstubAllEnvs();
   await team?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
@@ -49,8 +53,11 @@ describe('mlops models refuses a model the stack does not serve', () => {
     expect(JSON.parse(stdout).models.map((m: { model: string }) => m.model)).not.toContain('cancer');
   });
 
-  it('goes on to the registry for the served model', async () => {
+  it('goes on to the registry (through the approval API) for the served model', async () => {
+    const signIn = (user: string) => login(['--user', user, '--twin', stateFile], { stdout: () => {}, stderr: () => {} });
+    expect(await signIn('developers@localhost')).toBe(0);
     expect(await mlops('register', 'card-fraud', ...artifact)).toMatchObject({ code: 0, stdout: 'registered card-fraud v1 (pending_approval)' });
+    expect(await signIn('approvers@localhost')).toBe(0);
     expect(await mlops('approve', 'card-fraud', '1', '--comment', 'looks good')).toMatchObject({ code: 0, stdout: 'card-fraud v1: pending_approval -> approved' });
   });
 });
