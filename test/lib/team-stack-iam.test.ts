@@ -6,7 +6,7 @@ import { MlopsTeamStack } from '../../lib/mlops-team-stack';
 import type { TeamConfig, TeamConfigInput } from '../../lib/team-config';
 import { exampleConfig } from '../helpers/synth';
 import { projectContext } from '../helpers/project-context';
-import { serviceStatements, tableWriteGrants, type TableWriteGrant } from './team-stack-iam';
+import { actionGrants, serviceStatements, tableWriteGrants, type TableWriteGrant } from './team-stack-iam';
 
 /** The functions that run the registry core (lambdas/registry/registry.ts) and so may write the table. */
 const REGISTRY_WRITERS = [
@@ -111,6 +111,16 @@ describe.each([
     expect(statements.filter((st) => st.Effect !== 'Deny')).toEqual([]);
     const spared = statements.find((st) => st.Sid === 'OnlyRegistryWritersWrite')!.Condition!.ArnNotEquals['aws:PrincipalArn'] as Array<{ 'Fn::GetAtt': [string, string] }>;
     expect(spared.map((arn) => s.rolePath(arn['Fn::GetAtt'][0])).sort()).toEqual([...writers, COOLDOWN_WRITER].sort());
+  });
+});
+
+describe('who may start a training run', () => {
+  it('is the approval API (whose runs name the signed-in requester), the drift retrain trigger and the schedule rule only', () => {
+    const s = synth(exampleConfig()); // its training.schedule is set: the schedule rule's role starts runs too
+    expect(exampleConfig().training.schedule).toBeDefined();
+    const machine = s.stack.getLogicalId(s.stack.trainingPipeline.stateMachine.node.defaultChild as CfnResource);
+    const starters = actionGrants(s.template, machine, ['states:StartExecution', 'states:StartSyncExecution']);
+    expect(rolesOf(starters, s)).toEqual(['ApprovalApi/HandlerRole', 'DriftMonitor/RetrainTriggerRole', 'TrainingPipeline/StateMachine/EventsRole']);
   });
 });
 

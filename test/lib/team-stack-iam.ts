@@ -80,9 +80,17 @@ function policiesWithRoles(template: Template): Array<{ roles: string[]; documen
  * a write action (or a wildcard covering one) on the table's ARN, an ARN built from it, or "*".
  */
 export function tableWriteGrants(template: Template, tableId: string): TableWriteGrant[] {
+  return actionGrants(template, tableId, DYNAMODB_WRITE_ACTIONS);
+}
+
+/**
+ * Every Allow statement of an identity policy in the template that allows one of `actions` (or a wildcard covering
+ * one) on the resource `resourceId`: its Ref or Fn::GetAtt, an ARN built from them, or "*".
+ */
+export function actionGrants(template: Template, resourceId: string, wanted: readonly string[]): TableWriteGrant[] {
   return policiesWithRoles(template).flatMap(({ roles, document }) =>
-    document.Statement.filter((statement) => statement.Effect === 'Allow' && reachesTable(statement.Resource, tableId)).flatMap((statement) => {
-      const actions = DYNAMODB_WRITE_ACTIONS.filter((action) => actionsOf(statement).some((pattern) => covers(pattern, action)));
+    document.Statement.filter((statement) => statement.Effect === 'Allow' && reachesTable(statement.Resource, resourceId)).flatMap((statement) => {
+      const actions = wanted.filter((action) => actionsOf(statement).some((pattern) => covers(pattern, action)));
       return actions.length ? roles.map((role) => ({ role, actions, condition: statement.Condition })) : [];
     }),
   );
