@@ -32,6 +32,32 @@ describe('team config', () => {
     expect(problems).toMatch(/^drift\.psi\.critical: /m);
   });
 
+  it('fills the access section with the default groups, no self-approval and no automation roles', () => {
+    expect(loadTeamConfig(EXAMPLE).access).toEqual({
+      approverGroup: 'approvers',
+      operatorGroup: 'operators',
+      developerGroup: 'developers',
+      rolesClaim: 'cognito:groups',
+      allowSelfApproval: false,
+      automationRoles: [],
+    });
+  });
+
+  it('names each bad field of the access section', () => {
+    const raw = JSON.parse(JSON.stringify(loadTeamConfigRaw()));
+    raw.access = { approverGroup: 'fraud approvers', automationRoles: [{ roleArn: 'release-bot', roles: ['admin'] }] };
+    let error: unknown;
+    try {
+      parseTeamConfig(raw, 'fraud.json');
+    } catch (err) {
+      error = err;
+    }
+    const problems = (error as TeamConfigError).problems.join('\n');
+    expect(problems).toMatch(/^access\.approverGroup: a group name is 1-128 letters, digits or _\.@\+-/m);
+    expect(problems).toMatch(/^access\.automationRoles\.0\.roleArn: roleArn must be an IAM role ARN/m);
+    expect(problems).toMatch(/^access\.automationRoles\.0\.roles\.0: /m);
+  });
+
   it('refuses a metric that does not fit the task', () => {
     const raw = loadTeamConfigRaw();
     raw.evaluation.primaryMetric = 'rmse';
