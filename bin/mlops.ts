@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 import { type CliIo, UsageError } from './commands/cli-io';
-import { reportError } from './commands/models';
+import { reportError } from './commands/command-group';
 
 /** Each command group lives in bin/commands/<name>.ts and exports `run(args, io)`, returning the exit code. */
 interface CommandModule {

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { bundleConsoleInto } from '../local/console/build';
 import type { ConsoleConfig } from '../local/console/src/lib/console-config';
 import type { ApprovalApi } from './approval-api';
+import { secureBucketProps } from './private/secure-bucket';
 import { acknowledge, acknowledgeWildcardActions, acknowledgeWildcardResource } from './private/nag';
 import { throwOnPropProblems } from './private/prop-problems';
 import { PUBLIC_CLIENT_SCOPES, publicClientOptions } from './private/public-client';
@@ -73,13 +74,7 @@ export class ApprovalConsole extends Construct {
     const logs = props.accessLogsBucket ?? this.createLogsBucket();
     this.bucket = new s3.Bucket(this, 'Content', {
       encryption: s3.BucketEncryption.S3_MANAGED,
-      versioned: true,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: logs,
-      serverAccessLogsPrefix: 'console/',
+      ...secureBucketProps(logs, 'console/'),
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { capturePrefix } from '../lambdas/shared/storage-layout';
 import { captureErrorPrefix } from './monitoring/capture-stream';
+import { secureBucketProps } from './private/secure-bucket';
 import { acknowledge, acknowledgeWildcardResource } from './private/nag';
 import { throwOnPropProblems } from './private/prop-problems';
 
@@ -260,13 +261,7 @@ export class ArtifactStore extends ArtifactStoreBase {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.encryptionKey,
       bucketKeyEnabled: true,
-      versioned: true,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: logs,
-      serverAccessLogsPrefix: 'artifact-store/',
+      ...secureBucketProps(logs, 'artifact-store/'),
       lifecycleRules,
       removalPolicy,
     });

@@ -1,32 +1,16 @@
-import { type CliIo, UsageError } from './cli-io';
-import { connectFor, parse, reportError } from './models';
+import type { CliIo } from './cli-io';
+import { commandGroup, TARGET_USAGE } from './command-group';
+import { connectFor, parse } from './models';
 
 export const AUDIT_USAGE = `usage: mlops audit <command> [options]
   verify <model>      check the model's audit trail: every row's hash, its link to the row before, no gaps, and the
                       chain head the model records; reports the first broken link (exit 1) or "intact" (exit 0)
-options: --json  machine-readable output
-         --outputs cdk-outputs.json --region <region> [--stack <name>]  a deployed stack (default: the local twin)
-         --twin <file>  the twin's state file (default .local/twin.json)`;
+${TARGET_USAGE}`;
 
 /** `mlops audit ...`: returns the exit code (0 intact, 1 broken or failed, 2 bad usage). */
-export async function run(args: string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = args;
-  try {
-    switch (command) {
-      case 'verify':
-        return await verify(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-        io.stdout(AUDIT_USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "audit ${command}"; try: mlops audit help`);
-    }
-  } catch (err) {
-    return reportError(err, io);
-  }
-}
+export const run = commandGroup('audit', AUDIT_USAGE, {
+  verify: (args, io) => verify(args, io),
+});
 
 /**
  * Reads the rows straight from the registry table with the caller's own (read) credentials, not through the approval

@@ -1,33 +1,17 @@
 import type { AbortResult } from '../../lambdas/deployment/deployment-control';
-import { type CliIo, UsageError } from './cli-io';
-import { approvalApiOf, connectFor, parse, reportError, requireComment } from './models';
+import type { CliIo } from './cli-io';
+import { commandGroup, TARGET_USAGE } from './command-group';
+import { approvalApiOf, connectFor, parse, requireComment } from './models';
 
 export const DEPLOYMENTS_USAGE = `usage: mlops deployments <command> [options]
   abort <model> --comment TEXT      stop the deployment in progress (its execution is stopped, the version is rolled
                                     back, the alias serves the live version alone); the next approval deploys
-options: --json  machine-readable output
-         --outputs cdk-outputs.json --region <region> [--stack <name>]  a deployed stack (default: the local twin)
-         --twin <file>  the twin's state file (default .local/twin.json)`;
+${TARGET_USAGE}`;
 
 /** `mlops deployments ...`: returns the exit code (0 ok, 1 refused or failed, 2 bad usage). */
-export async function run(args: string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = args;
-  try {
-    switch (command) {
-      case 'abort':
-        return await abort(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-        io.stdout(DEPLOYMENTS_USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "deployments ${command}"; try: mlops deployments help`);
-    }
-  } catch (err) {
-    return reportError(err, io);
-  }
-}
+export const run = commandGroup('deployments', DEPLOYMENTS_USAGE, {
+  abort: (args, io) => abort(args, io),
+});
 
 /** The approval API's abort route (the operator role), which stops the owning execution and releases it. */
 async function abort(args: string[], io: CliIo): Promise<number> {

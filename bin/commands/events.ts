@@ -1,35 +1,19 @@
 import type { ReplayOutcome } from '../../lambdas/registry/event-replay';
-import { type CliIo, UsageError } from './cli-io';
-import { approvalApiOf, parse, reportError } from './models';
+import type { CliIo } from './cli-io';
+import { commandGroup, TARGET_USAGE } from './command-group';
+import { approvalApiOf, parse } from './models';
 
 export const EVENTS_USAGE = `usage: mlops events <command> [options]
   replay <model> [--version N] [--since ISO-8601]
                       republish the model's registry events from its audit trail, in order (a consumer that missed
                       them, or a registry event that could not be published); each event carries its audit row's id,
                       so consumers drop the ones they already handled. Needs the operator role.
-options: --json  machine-readable output
-         --outputs cdk-outputs.json --region <region> [--stack <name>]  a deployed stack (default: the local twin)
-         --twin <file>  the twin's state file (default .local/twin.json)`;
+${TARGET_USAGE}`;
 
 /** `mlops events ...`: returns the exit code (0 all published, 1 refused or some not published, 2 bad usage). */
-export async function run(args: string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = args;
-  try {
-    switch (command) {
-      case 'replay':
-        return await replay(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-        io.stdout(EVENTS_USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "events ${command}"; try: mlops events help`);
-    }
-  } catch (err) {
-    return reportError(err, io);
-  }
-}
+export const run = commandGroup('events', EVENTS_USAGE, {
+  replay: (args, io) => replay(args, io),
+});
 
 /** Through the approval API's replay route, so the operator role and the API's event bus apply. */
 async function replay(args: string[], io: CliIo): Promise<number> {

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { CLI_CALLBACK_URL } from '../../lib/approval-api';
 import { approvalApiFor, approvalApiUrl, tokenCacheFile, tokenCacheSchema } from './approval-api-client';
 import { type CliIo, resolveTarget, type StackTarget, stackOutput, UsageError } from './cli-io';
-import { parse, reportError } from './models';
+import { reportError } from './command-group';
+import { parse } from './models';
 
 export const LOGIN_USAGE = `usage: mlops login [--user EMAIL] [options]
   Signs in to the stack's approval API with the authorization-code flow and PKCE: open the printed URL, sign in

@@ -4,14 +4,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { DynamoRegistryStore, registryDocumentClient } from '../../lambdas/registry/dynamodb-store';
-import { InvalidInputError } from '../../lambdas/registry/errors';
 import { ModelRegistry, type TransitionResult } from '../../lambdas/registry/registry';
 import { metricsSchema, modelNameSchema, type RegisterInput } from '../../lambdas/registry/schemas';
 import { byomPrefix } from '../../lambdas/shared/storage-layout';
 import { FEATURE_TYPES, featureSchema, type FeatureSpec, MODEL_TASKS } from '../../lib/team-config';
 import type { ByomField, ByomRequest, UploadedModel } from '../../pipelines/byom';
 import { modelView, versionSummaryView, versionView } from '../../lambdas/registry/views';
-import { ApprovalApiError, approvalApiFor, type ApprovalApiClient } from './approval-api-client';
+import { approvalApiFor, type ApprovalApiClient } from './approval-api-client';
+import { commandGroup, TARGET_USAGE } from './command-group';
 import { type CliIo, formatTable, resolveTarget, type StackTarget, stackOutput, TARGET_OPTIONS, type TargetOptions, TWIN_CREDENTIALS, UsageError } from './cli-io';
 import { requireServedModel } from './served-model';
 
@@ -37,53 +37,21 @@ export const MODELS_USAGE = `usage: mlops models <command> [options]
   approve <model> <version> --comment TEXT
   reject <model> <version> --comment TEXT    (rejecting the live version rolls it back)
   rollback <model> --comment TEXT            roll back the live version; the previous live version is restored
-options: --json  machine-readable output
-         --outputs cdk-outputs.json --region <region> [--stack <name>]  a deployed stack (default: the local twin)
-         --twin <file>  the twin's state file (default .local/twin.json)`;
+${TARGET_USAGE}`;
 
 /** Output id fragments of the stack (CDK appends a hash to output ids). */
 const REGISTRY_OUTPUT = 'RegistryTableName';
 const ARTIFACT_BUCKET_OUTPUT = 'ArtifactBucketName';
 
 /** `mlops models ...`: returns the exit code (0 ok, 1 refused by the registry or failed, 2 bad usage). */
-export async function run(args: string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = args;
-  try {
-    switch (command) {
-      case 'list':
-        return await list(rest, io);
-      case 'show':
-        return await show(rest, io);
-      case 'register':
-        return await register(rest, io);
-      case 'approve':
-      case 'reject':
-        return await decide(command, rest, io);
-      case 'rollback':
-        return await rollback(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-        io.stdout(MODELS_USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "models ${command}"; try: mlops models help`);
-    }
-  } catch (err) {
-    return reportError(err, io);
-  }
-}
-
-/** One line per error, never a stack trace. A refusal of the approval API names its error code (e.g. ForbiddenError). */
-export function reportError(err: unknown, io: CliIo): number {
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof ApprovalApiError) {
-    io.stderr(`mlops: refused by the approval API (${err.status} ${err.code}): ${message}`);
-    return err.status === 400 ? 2 : 1;
-  }
-  io.stderr(`mlops: ${message}`);
-  return err instanceof UsageError || err instanceof InvalidInputError ? 2 : 1;
-}
+export const run = commandGroup('models', MODELS_USAGE, {
+  list: (args, io) => list(args, io),
+  show: (args, io) => show(args, io),
+  register: (args, io) => register(args, io),
+  approve: (args, io) => decide('approve', args, io),
+  reject: (args, io) => decide('reject', args, io),
+  rollback: (args, io) => rollback(args, io),
+});
 
 async function list(args: string[], io: CliIo): Promise<number> {
   const { values } = parse(args, {}, 0);

@@ -1,34 +1,18 @@
 import type { StartedRun } from '../../lambdas/registry/training-runs';
 import { type CliIo, UsageError } from './cli-io';
-import { approvalApiOf, parse, reportError } from './models';
+import { commandGroup, TARGET_USAGE } from './command-group';
+import { approvalApiOf, parse } from './models';
 
 export const RUNS_USAGE = `usage: mlops runs <command> [options]
   start <model> --reason TEXT [--dataset s3://...]
                       start the training pipeline through the approval API (the developer role); the version the run
                       registers names you as its registrant, so another approver must approve it
-options: --json  machine-readable output
-         --outputs cdk-outputs.json --region <region> [--stack <name>]  a deployed stack (default: the local twin)
-         --twin <file>  the twin's state file (default .local/twin.json)`;
+${TARGET_USAGE}`;
 
 /** `mlops runs ...`: returns the exit code (0 ok, 1 refused or failed, 2 bad usage). */
-export async function run(args: string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = args;
-  try {
-    switch (command) {
-      case 'start':
-        return await start(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-        io.stdout(RUNS_USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "runs ${command}"; try: mlops runs help`);
-    }
-  } catch (err) {
-    return reportError(err, io);
-  }
-}
+export const run = commandGroup('runs', RUNS_USAGE, {
+  start: (args, io) => start(args, io),
+});
 
 async function start(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { reason: { type: 'string' }, dataset: { type: 'string' } }, 1);

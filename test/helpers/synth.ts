@@ -13,6 +13,20 @@ export function exampleConfig(overrides: Partial<TeamConfigInput> = {}): TeamCon
   return overrides && Object.keys(overrides).length ? parseTeamConfig({ ...base, ...overrides }) : base;
 }
 
+/** The example team on the EKS inference tier (an existing cluster, a pinned version). */
+export const eksExampleConfig = (): TeamConfig =>
+  exampleConfig({
+    inference: {
+      kind: 'eks',
+      clusterName: 'ml-platform',
+      kubectlRoleArn: 'arn:aws:iam::123456789012:role/ml-platform-kubectl',
+      namespace: 'fraud',
+      minReplicas: 2,
+      maxReplicas: 6,
+      modelVersion: 3,
+    },
+  });
+
 export interface SynthesizedTeam {
   app: App;
   stack: MlopsTeamStack;

@@ -1,30 +1,17 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EksInference } from '../../lib/eks-inference';
-import { exampleConfig, synthTeamStack, type SynthesizedTeam } from '../helpers/synth';
+import { eksExampleConfig, synthTeamStack, type SynthesizedTeam } from '../helpers/synth';
 import { nagFindings } from './monitoring/nag';
 import { iamWildcardProblems } from './team-stack-iam';
 
 /** The example team (pipelines/teams/fraud.json) served from an existing EKS cluster instead of Lambda. */
-const eksTeam = () =>
-  exampleConfig({
-    inference: {
-      kind: 'eks',
-      clusterName: 'ml-platform',
-      kubectlRoleArn: 'arn:aws:iam::123456789012:role/ml-platform-kubectl',
-      namespace: 'fraud',
-      minReplicas: 2,
-      maxReplicas: 6,
-      modelVersion: 3,
-    },
-  });
-
 describe('MlopsTeamStack (example team on EKS)', () => {
   let synthesized: SynthesizedTeam;
   let template: Template;
   let findings: string[];
   beforeAll(() => {
-    synthesized = synthTeamStack(eksTeam());
+    synthesized = synthTeamStack(eksExampleConfig());
     template = synthesized.template;
     findings = nagFindings(synthesized.app);
   });

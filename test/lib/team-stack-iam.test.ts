@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MlopsTeamStack } from '../../lib/mlops-team-stack';
 import type { TeamConfig, TeamConfigInput } from '../../lib/team-config';
-import { exampleConfig } from '../helpers/synth';
+import { eksExampleConfig, exampleConfig } from '../helpers/synth';
 import { projectContext } from '../helpers/project-context';
 import { actionGrants, serviceStatements, tableWriteGrants, type TableWriteGrant } from './team-stack-iam';
 
@@ -30,19 +30,6 @@ function everyFeature(): TeamConfig {
     alarms: { ...base.alarms, notifyEmail: 'ml-oncall@example.com' } as TeamConfigInput['alarms'],
   });
 }
-
-const eksTeam = () =>
-  exampleConfig({
-    inference: {
-      kind: 'eks',
-      clusterName: 'ml-platform',
-      kubectlRoleArn: 'arn:aws:iam::123456789012:role/ml-platform-kubectl',
-      namespace: 'fraud',
-      minReplicas: 2,
-      maxReplicas: 6,
-      modelVersion: 3,
-    },
-  });
 
 interface Synthesized {
   stack: MlopsTeamStack;
@@ -150,7 +137,7 @@ describe('the table write check', () => {
 
 describe.each([
   ['the example team with every optional feature', everyFeature],
-  ['the example team on EKS', eksTeam],
+  ['the example team on EKS', eksExampleConfig],
 ])('service trust and key policies: %s', (_name, config) => {
   let template: Template;
   let stack: Stack;
