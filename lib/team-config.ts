@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_ACCESS_POLICY } from '../lambdas/registry/access-policy';
 
 /**
  * The one typed config a team writes (pipelines/teams/<team>.json). Everything the stack creates is derived
@@ -267,18 +268,18 @@ export const teamConfigSchema = z
     access: z
       .object({
         /** Identity-provider group (Cognito group, or a value of `rolesClaim`) whose members approve and reject versions. */
-        approverGroup: groupName.default('approvers'),
+        approverGroup: groupName.default(DEFAULT_ACCESS_POLICY.groups.approver),
         /** Group whose members roll back the live version, abort a deployment and replay registry events. */
-        operatorGroup: groupName.default('operators'),
+        operatorGroup: groupName.default(DEFAULT_ACCESS_POLICY.groups.operator),
         /** Group whose members register versions they trained elsewhere (BYOM) and start training runs. */
-        developerGroup: groupName.default('developers'),
+        developerGroup: groupName.default(DEFAULT_ACCESS_POLICY.groups.developer),
         /**
          * The token claim listing the caller's groups: Cognito's `cognito:groups` in the default user pool; for an
          * external OIDC issuer, the claim it puts groups in (e.g. `groups`).
          */
-        rolesClaim: z.string().min(1).max(100).default('cognito:groups'),
+        rolesClaim: z.string().min(1).max(100).default(DEFAULT_ACCESS_POLICY.rolesClaim),
         /** Let the identity that registered a version approve it too. Off: a second person must approve. */
-        allowSelfApproval: z.boolean().default(false),
+        allowSelfApproval: z.boolean().default(DEFAULT_ACCESS_POLICY.allowSelfApproval),
         /** IAM roles (automation: CI, release tooling) that call the API's SigV4 routes, and the roles they hold. */
         automationRoles: z
           .array(
@@ -292,14 +293,8 @@ export const teamConfigSchema = z
           .default([]),
       })
       .strict()
-      .default({
-        approverGroup: 'approvers',
-        operatorGroup: 'operators',
-        developerGroup: 'developers',
-        rolesClaim: 'cognito:groups',
-        allowSelfApproval: false,
-        automationRoles: [],
-      }),
+      // An absent section is parsed as {}, so every field takes its default above.
+      .prefault({}),
     alarms: z
       .object({
         latencyP99Ms: thresholds(1, 60_000).default({ warning: 200, critical: 1000 }),

@@ -121,8 +121,9 @@ async function awaitCallback(state: string): Promise<{ code: Promise<string>; cl
   let settle!: { resolve: (code: string) => void; reject: (err: Error) => void };
   const code = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
   const server: Server = createServer((request, response) => {
-    const query = new URL(request.url ?? '/', CLI_CALLBACK_URL).searchParams;
-    if (new URL(request.url ?? '/', CLI_CALLBACK_URL).pathname !== url.pathname) {
+    const received = new URL(request.url ?? '/', CLI_CALLBACK_URL);
+    const query = received.searchParams;
+    if (received.pathname !== url.pathname) {
       response.writeHead(404).end();
       return;
     }

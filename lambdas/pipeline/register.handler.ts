@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Principal } from '../registry/caller';
 import { parseInput } from '../registry/parse-input';
 import { pipelineRegisterEventSchema } from '../registry/pipeline-events';
 import { registryFromEnv } from '../registry/registry-from-env';
@@ -12,7 +11,7 @@ export const handler = async (event: unknown) => {
   const { executionName, approve, requestedBy, ...lineage } = parseInput(pipelineRegisterEventSchema, event, 'Register input');
   // The pipeline registers; a person who requested the run through the approval API is its registrant for separation
   // of duties (they may not approve it).
-  const { version, created } = await registry.register({ ...lineage, executionName, clientToken: executionName }, `pipeline:${executionName}`, requestedBy && 'subject' in requestedBy ? (requestedBy as Principal) : undefined);
+  const { version, created } = await registry.register({ ...lineage, executionName, clientToken: executionName }, `pipeline:${executionName}`, requestedBy);
   // A retried Register finds the version already registered and, if it was auto-approved, already approved.
   const status =
     approve && version.status === 'pending_approval'

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyEventV2Wit
 import { accessPolicyFromEnv } from './access-policy-from-env';
 import { handleApiRequest } from './api';
 import { callerOfEvent, IAM_ROUTE_PREFIX } from './api-caller';
+import type { Principal } from './caller';
 import { replayAuditEvents } from './event-replay';
 import { deploymentControlFromEnv } from '../deployment/deployment-control-from-env';
 import { optionalEnv } from '../shared/env';
@@ -22,7 +23,7 @@ const eventBridge = new EventBridgeClient({});
 const trainingStateMachineArn = optionalEnv('TRAINING_STATE_MACHINE_ARN', '') || undefined;
 const sfn = new SFNClient({});
 const startRun = trainingStateMachineArn
-  ? (body: unknown, requestedBy: Parameters<typeof startTrainingRun>[3]) => startTrainingRun(sfn, trainingStateMachineArn, body, requestedBy)
+  ? (body: unknown, requestedBy: Principal) => startTrainingRun(sfn, trainingStateMachineArn, body, requestedBy)
   : undefined;
 
 /** Approval API (HTTP API, payload 2.0): JWT-authorized routes, and the same routes under /iam for SigV4 callers. */

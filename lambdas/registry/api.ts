@@ -1,6 +1,6 @@
 import type { DeploymentControl } from '../deployment/deployment-control';
 import type { AccessPolicy, Role } from './access-policy';
-import { type Caller, displayName } from './caller';
+import { type Caller, displayName, type Principal } from './caller';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RegistryError, UnauthorizedError } from './errors';
 import { parseInput } from './parse-input';
 import type { ModelRegistry } from './registry';
@@ -30,7 +30,7 @@ export interface ApiServices {
   access: AccessPolicy;
   deployments?: DeploymentControl;
   /** Starts a training run requested by `requestedBy` (body `{ reason, datasetUri? }`, validated there). */
-  startRun?: (body: unknown, requestedBy: ReturnType<typeof principalOf>) => Promise<StartedRun>;
+  startRun?: (body: unknown, requestedBy: Principal) => Promise<StartedRun>;
   /** Republishes a model's registry events from its audit trail (`selection`: `{ version?, since? }`, validated there). */
   replayEvents?: (model: string, selection: unknown) => Promise<ReplayOutcome>;
   /** The one model the stack serves (its MODEL_NAME); any other answers 404. Unset: every model in the registry. */
@@ -198,7 +198,7 @@ export async function handleApiRequest(services: ApiServices, request: ApiReques
   }
 }
 
-const principalOf = ({ issuer, subject, email }: Caller) => ({ issuer, subject, ...(email && { email }) });
+const principalOf = ({ issuer, subject, email }: Caller): Principal => ({ issuer, subject, ...(email && { email }) });
 
 function decisionOf(caller: Caller, request: ApiRequest): Decision {
   const { comment } = parseInput(decisionBodySchema, parseJson(request.body, 'a JSON object like {"comment": "why"}'), 'body');

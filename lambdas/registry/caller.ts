@@ -7,13 +7,9 @@ import { type AccessPolicy, ROLES, type Role } from './access-policy';
  * cannot change it (the app clients do not let them write the email attribute), and the audit trail never relies on
  * it to tell two people apart.
  */
-export interface Principal {
-  issuer: string;
-  subject: string;
-  email?: string;
-}
-
 export const principalSchema = z.object({ issuer: z.string().min(1), subject: z.string().min(1), email: z.string().min(1).optional() }).strict();
+
+export type Principal = z.infer<typeof principalSchema>;
 
 /** A signed-in caller of the approval API and the roles the access policy gives them. */
 export interface Caller extends Principal {

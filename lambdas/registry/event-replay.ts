@@ -1,11 +1,8 @@
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
 import { parseInput } from './parse-input';
-import { type ArnScope, type PutEvents, registryEventDetail, registryEventEntry } from './registry-events';
+import { type ArnScope, publishInOrder, type PutEvents, registryEventDetail, registryEventEntry } from './registry-events';
 import type { AuditRecord } from './schemas';
-
-/** PutEvents takes at most 10 entries per call. */
-const PUT_EVENTS_BATCH = 10;
 
 /** Which audit rows of the model to republish; both filters together select rows matching both. */
 export const replaySelectionSchema = z
@@ -77,25 +74,14 @@ export async function replayAuditEvents(
     }
   }
 
-  for (let start = 0; start < pending.length; start += PUT_EVENTS_BATCH) {
-    const batch = pending.slice(start, start + PUT_EVENTS_BATCH);
-    let results: { ErrorCode?: string; ErrorMessage?: string }[];
-    try {
-      results = (await putEvents(batch.map((b) => b.entry))).Entries ?? [];
-    } catch (err) {
-      results = [{ ErrorCode: 'PutEventsFailed', ErrorMessage: (err as Error).message }];
-    }
-    // A result list shorter than the batch means EventBridge did not answer for the rest: not known to be published.
-    const firstFailure = batch.findIndex((_, i) => results[i] === undefined || results[i].ErrorCode !== undefined);
-    if (firstFailure === -1) {
-      outcome.published += batch.length;
-      continue;
-    }
-    outcome.published += firstFailure;
-    const result = results[firstFailure];
-    outcome.failed = unpublished(batch[firstFailure].row, result?.ErrorCode ?? 'NoResult', result?.ErrorMessage ?? 'EventBridge returned no result for this entry');
-    outcome.notSent = pending.length - (start + firstFailure + 1);
-    break;
+  const { published, failure } = await publishInOrder(
+    pending.map((p) => p.entry),
+    putEvents,
+  );
+  outcome.published = published;
+  if (failure) {
+    outcome.failed = unpublished(pending[failure.index].row, failure.errorCode, failure.errorMessage);
+    outcome.notSent = pending.length - (failure.index + 1);
   }
   return outcome;
 }

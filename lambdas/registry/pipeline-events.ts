@@ -27,7 +27,7 @@ export const pipelineRegisterEventSchema = z
      * The person whose approval API request started the run; they may not approve the version it registers. `{}` when
      * nobody requested it through the API (a scheduled or drift-triggered run).
      */
-    requestedBy: z.union([principalSchema, z.object({}).strict()]).optional(),
+    requestedBy: z.union([principalSchema, z.object({}).strict().transform(() => undefined)]).optional(),
   })
   .strict();
 export type PipelineRegisterEvent = z.infer<typeof pipelineRegisterEventSchema>;

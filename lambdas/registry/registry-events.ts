@@ -64,3 +64,42 @@ export function registryEventEntry(detail: RegistryEventDetail, eventBusName: st
 
 /** PutEvents as a port: the SDK in the function, a recorder in tests (there is no EventBridge stand-in). */
 export type PutEvents = (entries: PutEventsRequestEntry[]) => Promise<{ Entries?: PutEventsResultEntry[] }>;
+
+/** PutEvents takes at most 10 entries per call. */
+const PUT_EVENTS_BATCH = 10;
+
+/** How far an in-order publish got: the count accepted, and the first entry not known to be published, if any. */
+export interface InOrderPublish {
+  published: number;
+  failure?: { index: number; errorCode: string; errorMessage: string };
+}
+
+/**
+ * Publishes `entries` in order, 10 per PutEvents call, and stops at the first entry EventBridge did not accept (an
+ * error code, a missing result, or a failed call), so events of a model never go out of order and nothing after a
+ * refused entry is sent before it.
+ */
+export async function publishInOrder(entries: readonly PutEventsRequestEntry[], putEvents: PutEvents): Promise<InOrderPublish> {
+  for (let start = 0; start < entries.length; start += PUT_EVENTS_BATCH) {
+    const batch = entries.slice(start, start + PUT_EVENTS_BATCH);
+    let results: PutEventsResultEntry[];
+    try {
+      results = (await putEvents(batch)).Entries ?? [];
+    } catch (err) {
+      results = [{ ErrorCode: 'PutEventsFailed', ErrorMessage: (err as Error).message }];
+    }
+    // A result list shorter than the batch means EventBridge did not answer for the rest: not known to be published.
+    const first = batch.findIndex((_, i) => results[i] === undefined || results[i].ErrorCode !== undefined);
+    if (first === -1) continue;
+    const result = results[first];
+    return {
+      published: start + first,
+      failure: {
+        index: start + first,
+        errorCode: result?.ErrorCode ?? 'NoResult',
+        errorMessage: result?.ErrorMessage ?? 'EventBridge returned no result for this entry',
+      },
+    };
+  }
+  return { published: entries.length };
+}

@@ -2,11 +2,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { AUDIT_PREFIX } from './keys';
-import { type ArnScope, type PutEvents, registryEventDetail, registryEventEntry } from './registry-events';
+import { type ArnScope, publishInOrder, type PutEvents, registryEventDetail, registryEventEntry } from './registry-events';
 import type { AuditRecord } from './schemas';
-
-/** PutEvents takes at most 10 entries per call. */
-const PUT_EVENTS_BATCH = 10;
 
 export interface PublishOutcome {
   published: number;
@@ -45,22 +42,11 @@ export async function publishAuditInserts(
       outcome.malformed.push({ sequenceNumber, problem: (err as Error).message });
     }
   }
-  for (let start = 0; start < pending.length; start += PUT_EVENTS_BATCH) {
-    const batch = pending.slice(start, start + PUT_EVENTS_BATCH);
-    let results: { ErrorCode?: string }[] | undefined;
-    try {
-      results = (await putEvents(batch.map((b) => b.entry))).Entries;
-    } catch {
-      results = undefined;
-    }
-    const firstFailure = results ? results.findIndex((r) => r.ErrorCode) : 0;
-    if (firstFailure === -1) {
-      outcome.published += batch.length;
-      continue;
-    }
-    outcome.published += firstFailure;
-    outcome.failedSequenceNumbers.push(batch[firstFailure].sequenceNumber);
-    break;
-  }
+  const { published, failure } = await publishInOrder(
+    pending.map((p) => p.entry),
+    putEvents,
+  );
+  outcome.published = published;
+  if (failure) outcome.failedSequenceNumbers.push(pending[failure.index].sequenceNumber);
   return outcome;
 }
