@@ -167,6 +167,9 @@ describe('console in Chromium against the twin', () => {
       await page.getByRole('button', { name: 'Abort deployment' }).click();
       // THEN the version is rolled back with the reason in its audit trail, nothing deploys, the alias is on the live version
       await expect.poll(() => page.getByText(`Aborted; v${version} is rolled back.`).count(), { timeout: 30_000 }).toBe(1);
+      // the confirmation outlasts the refresh that removes the form (nothing deploys any more)
+      await expect.poll(() => page.getByRole('button', { name: 'Abort deployment' }).count(), { timeout: 30_000 }).toBe(0);
+      expect(await page.getByText(`Aborted; v${version} is rolled back.`).count()).toBe(1);
       await page.goto(`${twin.url}/#/models/card-fraud/versions/${version}`);
       await expect.poll(() => page.getByTestId('version-status').textContent(), { timeout: 30_000 }).toBe('Rolled back');
       await expect.poll(() => page.getByTestId('audit-trail').textContent()).toContain('Canary looks wrong to me; stopping it.');
@@ -189,6 +192,9 @@ describe('console in Chromium against the twin', () => {
     await page.getByLabel('Reason (required)').fill('Complaints from the fraud desk; rolling back.');
     await page.getByRole('button', { name: `Roll back v${live}` }).click();
     await expect.poll(() => page.getByText(new RegExp(`^v${live} is rolled back`)).count(), { timeout: 30_000 }).toBe(1);
+    // the confirmation outlasts the refresh that removes the form (v${live} is no longer live)
+    await expect.poll(() => page.getByRole('button', { name: `Roll back v${live}` }).count(), { timeout: 30_000 }).toBe(0);
+    expect(await page.getByText(new RegExp(`^v${live} is rolled back`)).count()).toBe(1);
     await page.goto(`${twin.url}/#/models/card-fraud/versions/${live}`);
     await expect.poll(() => page.getByTestId('version-status').textContent(), { timeout: 30_000 }).toBe('Rolled back');
     await expect.poll(() => page.getByTestId('audit-trail').textContent()).toContain('Complaints from the fraud desk; rolling back.');

@@ -13,6 +13,9 @@ export function modelView(context, model) {
   const summary = h('div');
   const deployment = h('div');
   const rollback = h('div');
+  // The outcome of an operator action lives outside the forms: the refresh that follows a rollback or an abort removes
+  // the form (nothing is live or deploying any more), and the confirmation must outlast it.
+  const outcome = h('div', { 'aria-live': 'polite' });
   const versions = h('div');
   const runs = h('div');
   const element = h(
@@ -21,6 +24,7 @@ export function modelView(context, model) {
     h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/models' }, 'Models'), ' / ', h('span', { 'aria-current': 'page' }, model)),
     h('h1', { id: 'model-heading' }, model),
     summary,
+    outcome,
     deployment,
     rollback,
     h('h2', {}, 'Versions'),
@@ -48,12 +52,12 @@ export function modelView(context, model) {
       // Keyed on the deployment only: a refresh never rebuilds the form while someone types a comment.
       // Offered to operators only; the API refuses anyone else anyway.
       patch(deployment, { version: detail.deployingVersion, execution: detail.deployingExecution, mayAbort: context.can('operator') }, ({ version, execution, mayAbort }) =>
-        version === null ? [] : mayAbort ? abortForm(context, model, version, execution) : h('p', { class: 'note' }, `v${version} is deploying; a person with the operator role can abort it.`),
+        version === null ? [] : mayAbort ? abortForm(context, outcome, model, version, execution) : h('p', { class: 'note' }, `v${version} is deploying; a person with the operator role can abort it.`),
       );
       // Rolling back the live version restores the previous one; offered to operators while nothing deploys.
       const mayRollBack = context.can('operator') && detail.deployingVersion === null && detail.liveVersion !== null;
       patch(rollback, { live: detail.liveVersion, previous: detail.previousLiveVersion, mayRollBack }, ({ live, previous, mayRollBack }) =>
-        mayRollBack && live !== null ? rollbackForm(context, model, live, previous) : [],
+        mayRollBack && live !== null ? rollbackForm(context, outcome, model, live, previous) : [],
       );
       patch(versions, { versions: detail.versions, minute }, ({ versions }) =>
         versions.length === 0
@@ -118,12 +122,13 @@ const stat = (label, value) => h('div', { class: 'stat' }, h('span', { class: 's
  * Abort the deployment in progress, with a required comment: its execution is stopped, the version rolled back, and
  * the alias serves the live version alone.
  * @param {import('../app-context').AppContext} context
+ * @param {HTMLElement} outcome
  * @param {string} model
  * @param {number} version
  * @param {string | null} execution
  */
-function abortForm(context, model, version, execution) {
-  return operatorForm(context, {
+function abortForm(context, outcome, model, version, execution) {
+  return operatorForm(context, outcome, {
     id: 'abort',
     heading: `Deploying v${version}`,
     explanation: `Execution ${execution ?? '(unrecorded)'} is deploying v${version}. Aborting stops it, rolls v${version} back and leaves the live version serving alone.`,
@@ -139,12 +144,13 @@ function abortForm(context, model, version, execution) {
  * Roll back the live version, with a required comment: the version that was live before it serves again (the
  * deployment flow's Restore path), or nothing does when it was the first.
  * @param {import('../app-context').AppContext} context
+ * @param {HTMLElement} outcome
  * @param {string} model
  * @param {number} live
  * @param {number | null} previous
  */
-function rollbackForm(context, model, live, previous) {
-  return operatorForm(context, {
+function rollbackForm(context, outcome, model, live, previous) {
+  return operatorForm(context, outcome, {
     id: 'rollback',
     heading: `Roll back v${live}`,
     explanation: previous === null ? `v${live} is the first live version: rolling it back leaves no version serving.` : `Rolling back v${live} puts v${previous} back in service.`,
@@ -157,11 +163,13 @@ function rollbackForm(context, model, live, previous) {
 }
 
 /**
- * A form for one operator action with a required reason, which goes into the audit trail.
+ * A form for one operator action with a required reason, which goes into the audit trail. Progress and refusals show
+ * in the form; the confirmation goes to `outcome`, which outlasts the form.
  * @param {import('../app-context').AppContext} context
+ * @param {HTMLElement} outcome
  * @param {{ id: string, heading: string, explanation: string, button: string, progress: string, done: string, failed: string, act: (comment: string) => Promise<unknown> }} action
  */
-function operatorForm(context, action) {
+function operatorForm(context, outcome, action) {
   const comment = h('textarea', { id: `${action.id}-comment`, name: 'comment', rows: 2, required: true, maxlength: 1000 });
   const feedback = h('div', { 'aria-live': 'polite' });
   const button = h('button', { type: 'submit', class: 'button button--danger' }, action.button);
@@ -184,10 +192,12 @@ function operatorForm(context, action) {
       return;
     }
     button.disabled = true;
+    outcome.replaceChildren();
     feedback.replaceChildren(h('p', { class: 'note' }, action.progress));
     try {
       await action.act(text);
-      feedback.replaceChildren(h('p', { class: 'note note--success' }, action.done));
+      feedback.replaceChildren();
+      outcome.replaceChildren(h('p', { class: 'note note--success' }, action.done));
       context.refreshSoon();
     } catch (err) {
       feedback.replaceChildren(errorNote(`${action.failed}: ${err instanceof Error ? err.message : String(err)}`));
