@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import { buildOnce } from './build-once';
 import { normalizePackageName, parsePinnedRequirements, type PinnedRequirement } from './python-requirements';
-import { resolvePython } from './python-runtime';
+import { PYTHON_DEBIAN_PACKAGES, resolvePython } from './python-runtime';
 
 /** A virtual environment made from one requirements file. */
 export interface PythonEnvironment {
@@ -143,8 +143,8 @@ function pythonInterpreter(): string {
   if (!python.path) {
     throw new PythonEnvironmentError(
       'InterpreterMissing',
-      `the Python interpreter ${python.requested} is not an executable file on this machine: install Debian's python3 with venv support ` +
-        `(apt-get install python3 python3-venv), or set MLOPS_PYTHON to the interpreter to use`,
+      `the Python interpreter ${python.requested} is not an executable file on this machine: install Debian's Python with venv support ` +
+        `and the documented exception, PyTorch (apt-get install ${PYTHON_DEBIAN_PACKAGES.join(' ')}), or set MLOPS_PYTHON to the interpreter to use`,
     );
   }
   return realpathSync(python.path);

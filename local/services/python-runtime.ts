@@ -2,14 +2,18 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 
 /**
- * The interpreter that runs a container's `.py` entry. Debian's, not the first `python3` on PATH: the Debian
- * packages a team's training code imports (python3-torch, python3-sklearn, python3-onnx, python3-numpy) are
- * installed for it, and a pyenv or virtualenv python3 earlier on PATH would not see them.
+ * The interpreter a container's Python environment is made with (python-environments.ts): Debian's, not the first
+ * `python3` on PATH, because a pyenv build may lack venv/ensurepip, and because the one exception to an image's own
+ * requirements (LABEL mlops.local-system-packages="torch") comes from Debian's dist-packages, built for this interpreter.
  */
 export const DEFAULT_PYTHON = '/usr/bin/python3';
 
-/** The Debian packages that bring the interpreter and the libraries training code usually imports. */
-export const PYTHON_DEBIAN_PACKAGES = ['python3', 'python3-numpy', 'python3-torch', 'python3-sklearn', 'python3-onnx'] as const;
+/**
+ * The Debian packages the twin's Python containers need: the interpreter with venv support, and python3-torch, the
+ * documented exception (PyPI's torch wheels carry GPU libraries; the example team's image exposes Debian's instead).
+ * What an image's code imports otherwise comes from its requirements.txt, installed from PyPI.
+ */
+export const PYTHON_DEBIAN_PACKAGES = ['python3', 'python3-venv', 'python3-torch'] as const;
 
 /**
  * Variables every Python container gets: unbuffered output, so progress lines and a traceback reach the job's log

@@ -92,7 +92,8 @@ export class BatchJobs {
     for (const { Name, Value } of [...(definition.container.Environment ?? []), ...(overrides.Environment ?? [])]) env[Name] = Value;
     this.timeline.add('batch', `job ${jobName} started (${definition.name})`);
     const startedAt = Date.now();
-    const run = await runContainer(localEntrypoint(this.app.assembly, definition.container.Image), {
+    const entrypoint = await localEntrypoint(this.app.assembly, definition.container.Image, (line) => this.timeline.add('batch', `job ${jobName}: ${line}`));
+    const run = await runContainer(entrypoint, {
       env,
       args: command,
       signal: this.signal,

@@ -73,7 +73,7 @@ export class SageMakerTraining {
     const name = request.TrainingJobName;
     if (this.jobNames.has(name)) throw new TaskError('SageMaker.ResourceInUseException', `Training job names must be unique within an AWS account and region, and a training job with this name already exists (${name})`);
     this.jobNames.add(name);
-    const entrypoint = localEntrypoint(this.app.assembly, request.AlgorithmSpecification.TrainingImage);
+    const entrypoint = await localEntrypoint(this.app.assembly, request.AlgorithmSpecification.TrainingImage, (line) => this.timeline.add('sagemaker', `training job ${name}: ${line}`));
     const times: { created: Date; trainingStarted?: Date } = { created: new Date() };
     const hosts = hostNames(request.ResourceConfig.InstanceCount);
     this.timeline.add('sagemaker', `training job ${name} started${hosts.length > 1 ? ` on ${hosts.length} hosts` : ''} (${basename(entrypoint.entry)}${entrypointNote(request)})`);

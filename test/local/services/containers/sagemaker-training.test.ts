@@ -39,7 +39,7 @@ interface JobDescription {
   BillableTimeInSeconds: number;
 }
 
-/** A Python training container (Debian's python3 with numpy) run by the twin's SageMaker training against s3rver. */
+/** A Python training container (in the virtual environment of its requirements.txt: numpy) run by the twin's SageMaker training against s3rver. */
 describe('SageMaker training of a Python container', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'python-training-'));
   let app: SynthesizedApp;
@@ -253,8 +253,9 @@ describe('SageMaker training of a Python container', () => {
       await expect(training.createTrainingJobSync(request('py-no-python'))).rejects.toMatchObject({
         name: 'ContainerImageError',
         message: expect.stringContaining(
-          `the interpreter that runs it, ${join(scratch, 'no-such-python3')}, is not an executable file on this machine. Install Debian's Python and the libraries training code imports (apt-get install python3 python3-numpy python3-torch python3-sklearn python3-onnx), or set MLOPS_PYTHON`,
+          `the Python interpreter ${join(scratch, 'no-such-python3')} is not an executable file on this machine: install Debian's Python with venv support and the documented exception, PyTorch (apt-get install python3 python3-venv python3-torch), or set MLOPS_PYTHON`,
         ),
+        cause: { code: 'InterpreterMissing' },
       });
     } finally {
       if (previous === undefined) delete process.env.MLOPS_PYTHON;
