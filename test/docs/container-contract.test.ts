@@ -1,12 +1,15 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkpointPrefix } from '../../lambdas/shared/storage-layout';
 import { modelMetadataSchema } from '../../lambdas/shared/model-metadata';
 import { processingContainerProblems, trainingContainerProblems } from '../../lib/private/pipeline-containers';
 import { parseTeamConfig } from '../../lib/team-config';
+import { LOCAL_ENTRYPOINT_LABEL, LOCAL_SYSTEM_PACKAGES_LABEL, REQUIREMENTS_FILE } from '../../local/services/containers/container-process';
 import { containerArguments } from '../../local/services/containers/sagemaker-training';
+import { parsePinnedRequirements } from '../../local/services/python-requirements';
 import { hostEnvironment, layOutHost } from '../../local/services/containers/training-host';
 import { parseTrainingJobRequest } from '../../local/services/containers/training-job-request';
 import { PROBABILITY_SUM_TOLERANCE } from '../../pipelines/evaluation/check-predictions';
@@ -122,5 +125,22 @@ describe('docs/container-contract.md', () => {
     const base = JSON.parse(readFileSync('pipelines/teams/maintenance.json', 'utf8')) as Record<string, unknown>;
     const config = parseTeamConfig({ ...base, ...(JSON.parse(`{${snippet}}`) as Record<string, unknown>) });
     expect(trainingContainerProblems(config.training.container!)).toEqual([]);
+  });
+
+  it("names the requirements file and the system packages label the twin reads, and every Python image in the repository follows it", () => {
+    const requirements = section('Its Python dependencies: requirements.txt');
+    expect(requirements).toContain(`\`${REQUIREMENTS_FILE}\``);
+    expect(requirements).toContain(`LABEL ${LOCAL_SYSTEM_PACKAGES_LABEL}="torch"`);
+    const pythonImages = execFileSync('git', ['ls-files', '*Dockerfile'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((file) => file && new RegExp(`${LOCAL_ENTRYPOINT_LABEL}="[^"]+\\.py"`).test(readFileSync(file, 'utf8')));
+
+    expect(pythonImages).toContain('examples/maintenance/trainer/Dockerfile');
+    for (const dockerfile of pythonImages) {
+      const lock = join(dirname(dockerfile), REQUIREMENTS_FILE);
+      expect(existsSync(lock), lock).toBe(true);
+      expect(() => parsePinnedRequirements(lock, readFileSync(lock, 'utf8'))).not.toThrow();
+      expect(readFileSync(dockerfile, 'utf8'), dockerfile).toMatch(/^COPY requirements\.txt \S+\nRUN pip install --no-cache-dir -r \S*requirements\.txt$/m);
+    }
   });
 });

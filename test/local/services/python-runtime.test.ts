@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_PYTHON, resolvePython } from '../../../local/services/python-runtime';
+import { DEFAULT_PYTHON, PYTHON_DEBIAN_PACKAGES, resolvePython } from '../../../local/services/python-runtime';
 
 describe('the interpreter of Python containers', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'python-runtime-'));
@@ -26,5 +27,12 @@ describe('the interpreter of Python containers', () => {
     for (const requested of [join(scratch, 'missing'), scratch, join(scratch, 'not-executable')]) {
       expect(resolvePython({ MLOPS_PYTHON: requested }).path).toBeUndefined();
     }
+  });
+
+  it('needs only the interpreter with venv support and the PyTorch exception from Debian, and this machine has them', () => {
+    const status = (name: string) => execFileSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+
+    expect(PYTHON_DEBIAN_PACKAGES).toEqual(['python3', 'python3-venv', 'python3-torch']);
+    for (const name of PYTHON_DEBIAN_PACKAGES) expect(status(name), name).toBe('install ok installed');
   });
 });

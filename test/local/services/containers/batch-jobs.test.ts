@@ -21,8 +21,12 @@ describe('Batch jobs of a Python processing container', () => {
   let jobs: BatchJobs;
   let outputs: Record<string, string>;
   const logLines: string[] = [];
+  const timeline = new Timeline();
+  // A cache of this file's own, so that the first job creates its image's Python environment.
+  const previousCache = process.env.MLOPS_CACHE_DIR;
 
   beforeAll(async () => {
+    process.env.MLOPS_CACHE_DIR = join(scratch, 'cache');
     const outdir = synthesize((stack) => {
       const image = new DockerImageAsset(stack, 'Processing', { directory: FIXTURE });
       const definition = (id: string, imageUri: string) =>
@@ -42,10 +46,12 @@ describe('Batch jobs of a Python processing container', () => {
     outputs = Object.values(app.outputs())[0];
     s3 = await startS3rver(['data']);
     await s3.put('data', 'raw/data.csv', 'a,b\n1,2\n3,4\n5,6\n');
-    jobs = new BatchJobs(app, { twinUrl: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9', s3: s3.endpoint }, new Timeline(), undefined, (job, line) => logLines.push(`${job}: ${line}`));
+    jobs = new BatchJobs(app, { twinUrl: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9', s3: s3.endpoint }, timeline, undefined, (job, line) => logLines.push(`${job}: ${line}`));
   }, 120_000);
 
   afterAll(async () => {
+    if (previousCache === undefined) delete process.env.MLOPS_CACHE_DIR;
+    else process.env.MLOPS_CACHE_DIR = previousCache;
     await s3?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
@@ -71,6 +77,18 @@ describe('Batch jobs of a Python processing container', () => {
       python_unbuffered: '1',
     });
     expect(logLines).toContain('process-run-1: processed 3 rows');
+  });
+
+  it("says on the timeline that the first job creates the image's Python environment, and when it is done", () => {
+    const messages = timeline.entries.filter((entry) => entry.kind === 'batch').map((entry) => entry.message);
+
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^job process-run-1: creating the Python environment of .*/asset\\.[0-9a-f]+ from requirements\\.txt \\(sha256 [0-9a-f]{12}\\.\\.\\.\\) in ${join(scratch, 'cache')}/python-environments/[0-9a-f]{64}: 0 pinned packages; later runs reuse it$`),
+      ),
+    );
+    expect(messages).toContainEqual(expect.stringMatching(/^job process-run-1: created the Python environment [0-9a-f]{12} in \d+\.\d s$/));
+    expect(messages.filter((message) => message.includes('creating the Python environment'))).toHaveLength(1);
   });
 
   it('fails with the exception of the traceback a crashing script printed', async () => {
