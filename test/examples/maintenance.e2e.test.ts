@@ -26,9 +26,9 @@ interface VersionView {
 
 /**
  * The worked example (examples/maintenance/) through the twin, from the synthesized artifacts, as a team would run it:
- * its own data (made by its Python script), its PyTorch training container (run by the twin with Debian's python3),
- * a multiclass task. train -> approve -> deploy -> traffic -> drift -> retraining with the same container -> a new
- * version pending approval.
+ * its own data (made by its Python script), its PyTorch training container (run by the twin in the virtual environment
+ * of its requirements.txt, with Debian's torch), a multiclass task. train -> approve -> deploy -> traffic -> drift ->
+ * retraining with the same container -> a new version pending approval.
  */
 describe('the maintenance team (PyTorch container, multiclass) in the local twin', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'maintenance-e2e-'));
