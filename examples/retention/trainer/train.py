@@ -28,6 +28,7 @@ import joblib
 import numpy as np
 import sklearn
 import skl2onnx
+from onnx.helper import make_opsetid
 from skl2onnx import to_onnx
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.ensemble import GradientBoostingClassifier
@@ -39,7 +40,8 @@ MODEL_DIR = Path(os.environ.get("SM_MODEL_DIR", ROOT / "model"))
 OUTPUT_DIR = Path(os.environ.get("SM_OUTPUT_DIR", ROOT / "output"))
 OUTPUT_DATA_DIR = Path(os.environ.get("SM_OUTPUT_DATA_DIR", OUTPUT_DIR / "data"))
 ESTIMATOR_FILE = "estimator.joblib"
-# Fixed, so a newer skl2onnx default cannot change the graph; onnxruntime runs ai.onnx.ml 3 tree ensembles.
+# Fixed, so a newer skl2onnx default cannot change the graph; with ai.onnx.ml at most 3 the trees are a
+# TreeEnsembleClassifier, which every onnxruntime the platform serves with runs.
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
 
 
@@ -119,6 +121,11 @@ def export_onnx(model: GradientBoostingClassifier, width: int) -> bytes:
     outputs = [o.name for o in onnx_model.graph.output]
     if "probabilities" not in outputs:
         raise RuntimeError(f'skl2onnx wrote the outputs {outputs}, without the "probabilities" tensor metadata.json names')
+    # skl2onnx lists the opset imports in the order of a Python set, which changes with the process's hash seed; sorted,
+    # the same estimator always gives the same bytes.
+    imports = sorted((o.domain, o.version) for o in onnx_model.opset_import)
+    del onnx_model.opset_import[:]
+    onnx_model.opset_import.extend(make_opsetid(domain, version) for domain, version in imports)
     return onnx_model.SerializeToString()
 
 
