@@ -12,10 +12,11 @@ const ROOT = join(__dirname, '..', '..');
 
 /**
  * Everything synthesis reads besides the team config: the constructs, the function entries esbuild bundles and what
- * they import, the pipelines' containers and scripts, the console bundle, the locked dependencies, the CDK flags,
- * and this cache's own code. A change to any of them is a new assembly.
+ * they import, the pipelines' containers and scripts, the teams' own images (examples/: their build contexts are
+ * copied into the assembly), the console bundle, the locked dependencies, the CDK flags, and this cache's own code.
+ * A change to any of them is a new assembly.
  */
-const SYNTH_INPUTS = ['lib', 'lambdas', 'pipelines', 'local/console', 'package-lock.json', 'cdk.json', 'tsconfig.json', 'test/helpers'];
+const SYNTH_INPUTS = ['lib', 'lambdas', 'pipelines', 'examples', 'local/console', 'package-lock.json', 'cdk.json', 'tsconfig.json', 'test/helpers'];
 /** Build outputs and caches inside the inputs that synthesis does not read (the console's own twin build, Python bytecode). */
 const NOT_INPUTS = new Set(['node_modules', '__pycache__', 'local/console/public/app.js', 'local/console/public/app.js.map']);
 
