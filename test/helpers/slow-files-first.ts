@@ -3,16 +3,21 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * The test files that take half a minute or more, longest first, as measured in a whole run on two workers (on a busy
- * machine): fault drills 187 s, the browser 102 s, the maintenance example 90 s, defective containers 70 s, the
- * Kolmogorov-Smirnov properties 62 s, the maintenance stack's templates 62 s, npm start 55 s, then 30-50 s each.
+ * machine): fault drills 187 s, the retention example 110-180 s, the browser 102 s, Python environments 90-100 s (they
+ * always build three venvs), the maintenance example 90 s, defective containers 70 s, the container runner 70 s with a
+ * cold venv cache, the Kolmogorov-Smirnov properties 62 s, the maintenance stack's templates 62 s, npm start 55 s, then
+ * 25-50 s each.
  * Started first, they run beside the short files on the other worker instead of one of them starting last and leaving
  * a worker idle to the end. A file missing here only runs in vitest's order.
  */
 const SLOW_FILES = [
   'test/local/driver/fault-drills.test.ts',
+  'test/examples/retention.e2e.test.ts',
   'test/local/console.browser.test.ts',
+  'test/local/services/python-environments.test.ts',
   'test/examples/maintenance.e2e.test.ts',
   'test/local/defective-containers.test.ts',
+  'test/local/services/containers/container-process.test.ts',
   'test/lambdas/drift/statistics/smirnov.test.ts',
   'test/lib/team-stack-container.test.ts',
   'test/local/main.test.ts',
@@ -22,6 +27,7 @@ const SLOW_FILES = [
   'test/bin/models.test.ts',
   'test/lib/team-stack-iam.test.ts',
   'test/lib/approval-api.test.ts',
+  'test/local/services/containers/batch-jobs.test.ts',
 ];
 
 /** vitest's order (failed, then longest by its own cache, then largest), with SLOW_FILES ahead of everything. */
