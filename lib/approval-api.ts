@@ -13,6 +13,7 @@ import type { IModelRegistry } from './model-registry';
 import type { TrainingPipeline } from './training-pipeline';
 import { ACCESS_POLICY_ENV, type AccessPolicy, DEFAULT_ACCESS_POLICY } from '../lambdas/registry/access-policy';
 import { IAM_ROUTE_PREFIX } from '../lambdas/registry/api-caller';
+import { encryptedLogGroup } from './private/log-encryption';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge } from './private/nag';
 import { publicClientOptions } from './private/public-client';
@@ -178,7 +179,7 @@ export class ApprovalApi extends Construct {
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
     });
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+    const accessLogs = encryptedLogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });

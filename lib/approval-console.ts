@@ -3,6 +3,7 @@ import { DockerImage, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib'
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
@@ -10,7 +11,8 @@ import { Construct } from 'constructs';
 import { bundleConsoleInto } from '../local/console/build';
 import type { ConsoleConfig } from '../local/console/src/lib/console-config';
 import type { ApprovalApi } from './approval-api';
-import { secureBucketProps } from './private/secure-bucket';
+import { encryptedLogGroup } from './private/log-encryption';
+import { accessLogBucketProps, secureBucketProps } from './private/secure-bucket';
 import { acknowledge, acknowledgeWildcardActions, acknowledgeWildcardResource } from './private/nag';
 import { throwOnPropProblems } from './private/prop-problems';
 import { PUBLIC_CLIENT_SCOPES, publicClientOptions } from './private/public-client';
@@ -142,6 +144,8 @@ export class ApprovalConsole extends Construct {
       // the deployment function cloudfront:CreateInvalidation).
       cacheControl: [s3deploy.CacheControl.noCache()],
       memoryLimit: 256,
+      // Instead of the log group CDK would make for its handler: retained a month, encrypted like every log group.
+      logGroup: encryptedLogGroup(this, 'DeploymentLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
     });
     acknowledgeDeployment(deployment, bundle.bucket, this.bucket);
   }
@@ -153,12 +157,8 @@ export class ApprovalConsole extends Construct {
 
   private createLogsBucket(): s3.Bucket {
     const bucket = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
       // CloudFront's standard logs are written with an ACL.
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
+      ...accessLogBucketProps(s3.ObjectOwnership.BUCKET_OWNER_PREFERRED),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     acknowledge(bucket, 'AwsSolutions-S1', 'This is the access log bucket of the console; logging its own access would log every log delivery.');

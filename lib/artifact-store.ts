@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { capturePrefix } from '../lambdas/shared/storage-layout';
 import { captureErrorPrefix } from './monitoring/capture-stream';
-import { secureBucketProps } from './private/secure-bucket';
+import { accessLogBucketProps, secureBucketProps } from './private/secure-bucket';
 import { acknowledge, acknowledgeWildcardResource } from './private/nag';
 import { throwOnPropProblems } from './private/prop-problems';
 
@@ -230,14 +230,7 @@ export class ArtifactStore extends ArtifactStoreBase {
 
     let logs = props.accessLogsBucket;
     if (!logs) {
-      this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
-        encryption: s3.BucketEncryption.S3_MANAGED,
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        enforceSSL: true,
-        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        lifecycleRules: [{ expiration: Duration.days(365) }],
-        removalPolicy,
-      });
+      this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', { ...accessLogBucketProps(s3.ObjectOwnership.BUCKET_OWNER_ENFORCED), removalPolicy });
       acknowledge(
         this.accessLogsBucket,
         'AwsSolutions-S1',

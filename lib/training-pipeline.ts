@@ -23,6 +23,7 @@ import { TRAINING_PIPELINE_SPEC } from '../pipelines/specs/training-pipeline';
 import { trainingHyperparameters } from '../pipelines/trainer/hyperparameters';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
+import { encryptedLogGroup } from './private/log-encryption';
 import { MlopsFunction, REPO_ROOT, type MlopsFunctionProps } from './private/mlops-function';
 import { acknowledge, acknowledgeKmsGrant, acknowledgeWildcardResource } from './private/nag';
 import { PipelineImage } from './private/pipeline-image';
@@ -257,7 +258,7 @@ export class TrainingPipeline extends Construct {
     // a header it was not written for: its role may replace objects there (docs/architecture.md, write scope).
     if (team) artifactStore.grantWrite(jobRole, processedPrefix('*'));
     else artifactStore.grantWriteOnce(jobRole, processedPrefix('*'));
-    const logGroup = new logs.LogGroup(this, 'ProcessingLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+    const logGroup = encryptedLogGroup(this, 'ProcessingLogs', { retention: logs.RetentionDays.THREE_MONTHS });
     const definition = new batch.EcsJobDefinition(this, 'ProcessingJob', {
       container: new batch.EcsFargateContainerDefinition(this, 'ProcessingContainer', {
         image: image.forEcs(),

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { capturePrefix } from '../../lambdas/shared/storage-layout';
 import type { IArtifactStore } from '../artifact-store';
+import { encryptedLogGroup } from '../private/log-encryption';
 import { rangeProblem, throwOnPropProblems } from '../private/prop-problems';
 
 export interface CaptureStreamProps {
@@ -63,7 +64,7 @@ export class CaptureStream extends Construct {
     store.grantReadWrite(this.role, this.prefix);
     store.grantWrite(this.role, errorPrefix);
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
+    this.logGroup = encryptedLogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { buildSync } from 'esbuild';
+import { encryptedLogGroup } from './log-encryption';
 import { acknowledge } from './nag';
 import { ONNXRUNTIME_MODULE, onnxRuntimeLayer } from './onnxruntime-layer';
 
@@ -47,7 +48,7 @@ export interface MlopsFunctionProps {
  */
 export class MlopsFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: MlopsFunctionProps) {
-    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    const logGroup = encryptedLogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });

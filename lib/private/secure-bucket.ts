@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 
 /**
@@ -13,5 +14,27 @@ export function secureBucketProps(accessLogs: s3.IBucket, logPrefix: string) {
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     serverAccessLogsBucket: accessLogs,
     serverAccessLogsPrefix: logPrefix,
+  } satisfies s3.BucketProps;
+}
+
+/**
+ * What every bucket receiving access logs has: SSE-S3 (S3 server access logs and CloudFront's standard logs cannot be
+ * delivered to a bucket with a KMS key), TLS only, no public access, logs kept a year. Versioned, so a log deleted or
+ * overwritten before then stays recoverable for 90 days: access logs are the evidence of a security review. It logs
+ * no access of its own (that would log every log delivery); `objectOwnership` is the writer's (CloudFront writes with
+ * an ACL, S3 log delivery does not).
+ */
+export function accessLogBucketProps(objectOwnership: s3.ObjectOwnership) {
+  return {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    versioned: true,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership,
+    lifecycleRules: [
+      { id: 'logs', expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(90) },
+      // A log expired and past its 90 noncurrent days leaves only its delete marker: removed too.
+      { id: 'delete-markers', expiredObjectDeleteMarker: true },
+    ],
   } satisfies s3.BucketProps;
 }

@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { encryptedLogGroup } from './log-encryption';
 import { acknowledge, acknowledgeWildcardResource } from './nag';
 
 /**
@@ -51,7 +52,7 @@ export interface MonitoredStateMachineProps {
  * the inputs are S3 URIs, metrics and version numbers, never personal data, and a failed run is debugged from them.
  */
 export function monitoredStateMachine(scope: Construct, id: string, props: MonitoredStateMachineProps): sfn.StateMachine {
-  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+  const logGroup = encryptedLogGroup(scope, `${id}Logs`, {
     retention: logs.RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.DESTROY,
   });

@@ -74,7 +74,10 @@ describe('ArtifactStore', () => {
     // WHEN
     new ArtifactStore(stack, 'Artifacts', { modelName: 'card-fraud', captureRetention: Duration.days(31) });
     // THEN an expired capture object is gone a day later, not after the bucket's 90 days of noncurrent versions
-    const rules = Template.fromStack(stack).findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } });
+    // (the store's bucket, encrypted with its key; its access-log bucket is versioned too)
+    const rules = Template.fromStack(stack).findResources('AWS::S3::Bucket', {
+      Properties: { VersioningConfiguration: { Status: 'Enabled' }, BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } },
+    });
     const [bucket] = Object.values(rules) as { Properties: { LifecycleConfiguration: { Rules: Record<string, unknown>[] } } }[];
     const byId = Object.fromEntries(bucket.Properties.LifecycleConfiguration.Rules.map((rule) => [rule.Id, rule]));
     for (const [id, prefix] of [['capture', 'capture/card-fraud/'], ['capture-errors', 'capture-errors/card-fraud/']]) {

@@ -150,8 +150,13 @@ describe.each([
   it('conditions every service principal of a role trust or key policy on this account', () => {
     const statements = serviceStatements(template);
     expect(statements.filter((s) => s.type === 'AWS::IAM::Role').length).toBeGreaterThan(10);
+    // CloudWatch Logs names the log group in the encryption context of its KMS calls (not aws:SourceAccount): the log
+    // key's statement is held to this account by that ARN (lib/private/log-encryption.ts).
+    const onThisAccount = (condition: Record<string, Record<string, unknown>> | undefined) =>
+      JSON.stringify(condition?.StringEquals?.['aws:SourceAccount']) === JSON.stringify({ Ref: 'AWS::AccountId' }) ||
+      JSON.stringify(condition?.ArnLike?.['kms:EncryptionContext:aws:logs:arn'] ?? '').includes('{"Ref":"AWS::AccountId"},":log-group:');
     const unconditioned = statements
-      .filter((s) => JSON.stringify((s.statement.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals?.['aws:SourceAccount']) !== JSON.stringify({ Ref: 'AWS::AccountId' }))
+      .filter((s) => !onThisAccount(s.statement.Condition as Record<string, Record<string, unknown>> | undefined))
       .map((s) => `${s.logicalId} (${JSON.stringify(s.statement.Principal)})`);
     expect(unconditioned).toEqual([]);
     expect(stack.account).toBeDefined();
