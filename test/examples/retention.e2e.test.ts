@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTeamConfig } from '../../lib/team-config';
 import { runLoop, type LoopResult } from '../../local/driver/full-loop';
@@ -113,29 +114,37 @@ describe('the retention team (scikit-learn container, binary) in the local twin'
     }
   });
 
-  it(`serves the probabilities scikit-learn computes, within ${PARITY_TOLERANCE}, on holdout rows, tree thresholds and extremes`, async () => {
+  it("kept the job's fitted estimator in its output.tar.gz; train.py run again on v1's splits gives v1's model.onnx byte for byte", async () => {
     const v1 = await version(1);
+    await extractJobOutput(v1.artifact.uri, join(scratch, 'v1-output'));
+    expect(existsSync(join(scratch, 'v1-output', 'estimator.joblib'))).toBe(true);
+    // Same data, same hyperparameters, same pinned packages: the same graph as the one v1 serves.
     const processed = v1.lineage.holdoutUri!.replace(/holdout\/data\.csv$/, '');
     const { python } = await ensurePythonEnvironment({ requirementsFile: join(TRAINER, 'requirements.txt') });
-    // The estimator behind v1: train.py run again, in the image's environment, on v1's splits and hyperparameters.
     const root = join(scratch, 'opt-ml');
     for (const channel of ['train', 'validation']) {
       mkdirSync(join(root, 'input', 'data', channel), { recursive: true });
       writeFileSync(join(root, 'input', 'data', channel, 'data.csv'), await getObjectByUri(session.s3, `${processed}${channel}/data.csv`));
     }
-    const holdoutFile = join(scratch, 'holdout.csv');
-    writeFileSync(holdoutFile, await getObjectByUri(session.s3, v1.lineage.holdoutUri!));
     mkdirSync(join(root, 'input', 'config'), { recursive: true });
     writeFileSync(join(root, 'input', 'config', 'hyperparameters.json'), JSON.stringify(trainingHyperparameters(config)));
     execFileSync(python, [join(TRAINER, 'train.py'), 'train'], { env: { PATH: process.env.PATH, SM_ROOT: root } });
-    // Same data, same pinned packages: the same graph, byte for byte, as the one v1 serves, so this estimator is v1's.
     const served = await unpackModelArchive(await getObjectByUri(session.s3, v1.artifact.uri), v1.artifact.uri);
     expect(sha256(readFileSync(join(root, 'model', 'model.onnx')))).toBe(sha256(served.onnx));
+  });
+
+  it(`serves the probabilities scikit-learn computes, within ${PARITY_TOLERANCE}, on holdout rows, tree thresholds and extremes`, async () => {
+    const v1 = await version(1);
+    // The estimator v1's training job fitted, from the job's output data (SageMaker's output.tar.gz beside model.tar.gz).
+    const estimator = join(await extractJobOutput(v1.artifact.uri, join(scratch, 'v1-estimator')), 'estimator.joblib');
+    const { python } = await ensurePythonEnvironment({ requirementsFile: join(TRAINER, 'requirements.txt') });
+    const holdoutFile = join(scratch, 'holdout.csv');
+    writeFileSync(holdoutFile, await getObjectByUri(session.s3, v1.lineage.holdoutUri!));
 
     const sklearn = JSON.parse(
       execFileSync(
         python,
-        [join(__dirname, 'retention-parity.py'), '--estimator', join(root, 'output', 'data', 'estimator.joblib'), '--holdout', holdoutFile, '--holdout-rows', '300'],
+        [join(__dirname, 'retention-parity.py'), '--estimator', estimator, '--holdout', holdoutFile, '--holdout-rows', '300'],
         { maxBuffer: 64 * 1024 * 1024 },
       ).toString('utf8'),
     ) as SklearnPredictions;
@@ -172,6 +181,15 @@ describe('the retention team (scikit-learn container, binary) in the local twin'
     const driftAlarms = team.twin.alarms.definitions.filter((a) => a.metrics.some((m) => /^(DriftedFeatureShare|PredictionDrift)/.test(m.metricName)));
     expect(raised.some((r) => driftAlarms.some((a) => r.event.resources.includes(a.arn)))).toBe(true);
   });
+
+  /** The training job's output.tar.gz (beside the model.tar.gz a version registers) unpacked into `directory`. */
+  async function extractJobOutput(modelArtifactUri: string, directory: string): Promise<string> {
+    mkdirSync(directory, { recursive: true });
+    const archive = join(directory, 'output.tar.gz');
+    writeFileSync(archive, await getObjectByUri(session.s3, modelArtifactUri.replace(/model\.tar\.gz$/, 'output.tar.gz')));
+    await tar.x({ file: archive, cwd: directory });
+    return directory;
+  }
 
   /** One request to the inference function URL, as a client sends it. */
   async function invoke(instances: readonly (readonly number[])[]): Promise<{ predictions: { label: number; probabilities: number[] }[]; modelVersion: number }> {

@@ -45,7 +45,8 @@ class JobEnd extends Error {
  *   FailureReason, naming the host when there are several, and the other hosts are stopped;
  * - StoppingCondition.MaxRuntimeInSeconds is enforced in real seconds (the twin's time scale shortens waits,
  *   not training): the job is stopped with SIGTERM, SIGKILL 120 s later, and ends Stopped/MaxRuntimeExceeded;
- * - only algo-1's `<root>/model` is packed into `<S3OutputPath>/<TrainingJobName>/output/model.tar.gz`.
+ * - only algo-1's `<root>/model` is packed into `<S3OutputPath>/<TrainingJobName>/output/model.tar.gz`, and its
+ *   `<root>/output/data`, when the job wrote anything there, into `output.tar.gz` beside it.
  * Managed spot training runs on demand here (no capacity wait, no interruption); the description reports it with
  * BillableTimeInSeconds equal to TrainingTimeInSeconds.
  */
@@ -90,7 +91,8 @@ export class SageMakerTraining {
         await this.saveCheckpoints(s3, request, layout);
       }
       if (end) throw end;
-      const artifactUri = await this.uploadModel(s3, request, layout[0]);
+      const artifactUri = await this.uploadArchive(s3, request, layout[0].modelDir, 'model.tar.gz');
+      if (readdirSync(layout[0].outputDataDir).length > 0) await this.uploadArchive(s3, request, layout[0].outputDataDir, 'output.tar.gz');
       this.timeline.add('sagemaker', `training job ${name} Completed: ${artifactUri}`);
       return describeTrainingJob(request, this.app.env, times, { status: 'Completed', secondaryStatus: 'Completed', ModelArtifacts: { S3ModelArtifacts: artifactUri } });
     } catch (err) {
@@ -193,13 +195,13 @@ export class SageMakerTraining {
     if (files) this.timeline.add('sagemaker', `training job ${request.TrainingJobName}: ${files} checkpoint file(s) saved to ${checkpoint.S3Uri}`);
   }
 
-  /** algo-1's model directory as `<S3OutputPath>/<job>/output/model.tar.gz`. */
-  private async uploadModel(s3: S3Client, request: TrainingJobRequest, first: TrainingHost): Promise<string> {
+  /** One of algo-1's directories as `<S3OutputPath>/<job>/output/<file>` (model.tar.gz, output.tar.gz). */
+  private async uploadArchive(s3: S3Client, request: TrainingJobRequest, directory: string, file: string): Promise<string> {
     const output = parseS3Uri(request.OutputDataConfig.S3OutputPath);
-    const key = `${output.key.replace(/\/$/, '')}${output.key ? '/' : ''}${request.TrainingJobName}/output/model.tar.gz`;
-    const archive = join(first.root, '..', `${first.name}-model.tar.gz`);
-    const entries = readdirSync(first.modelDir);
-    await tar.c({ gzip: true, cwd: first.modelDir, file: archive, portable: true }, entries.length ? entries : ['.']);
+    const key = `${output.key.replace(/\/$/, '')}${output.key ? '/' : ''}${request.TrainingJobName}/output/${file}`;
+    const archive = join(directory, '..', `archive-${file}`);
+    const entries = readdirSync(directory);
+    await tar.c({ gzip: true, cwd: directory, file: archive, portable: true }, entries.length ? entries : ['.']);
     await s3.send(new PutObjectCommand({ Bucket: output.bucket, Key: key, Body: readFileSync(archive) }));
     return `s3://${output.bucket}/${key}`;
   }

@@ -11,6 +11,8 @@ export interface TrainingHost {
   readonly name: string;
   readonly root: string;
   readonly modelDir: string;
+  /** SM_OUTPUT_DATA_DIR: what the job leaves beside the model (reports, the fitted estimator); SageMaker keeps it as output.tar.gz. */
+  readonly outputDataDir: string;
   readonly failureFile: string;
   /** Where the container finds and leaves checkpoints (CheckpointConfig.LocalPath under the root), when configured. */
   readonly checkpointDir: string | undefined;
@@ -39,12 +41,13 @@ export function layOutHost(jobDirectory: string, name: string, hosts: readonly s
     name,
     root,
     modelDir: join(root, 'model'),
+    outputDataDir: join(root, 'output', 'data'),
     failureFile: join(root, 'output', 'failure'),
     checkpointDir: checkpointBelowRoot === undefined ? undefined : join(root, checkpointBelowRoot),
     channelDir: (channel) => join(root, 'input', 'data', channel),
   };
   const configDir = join(root, 'input', 'config');
-  for (const dir of [configDir, host.modelDir, join(root, 'output', 'data'), ...(host.checkpointDir ? [host.checkpointDir] : [])]) mkdirSync(dir, { recursive: true });
+  for (const dir of [configDir, host.modelDir, host.outputDataDir, ...(host.checkpointDir ? [host.checkpointDir] : [])]) mkdirSync(dir, { recursive: true });
   writeFileSync(join(configDir, 'hyperparameters.json'), JSON.stringify(request.HyperParameters));
   writeFileSync(
     join(configDir, 'resourceconfig.json'),

@@ -91,8 +91,8 @@ describe('SageMaker training of a Python container', () => {
     return JSON.parse(error.message) as JobDescription;
   }
 
-  async function modelFiles(artifactUri: string): Promise<Record<string, unknown>> {
-    const key = artifactUri.replace('s3://data/', '');
+  async function modelFiles(archiveUri: string): Promise<Record<string, unknown>> {
+    const key = archiveUri.replace('s3://data/', '');
     const body = await s3.client.send(new GetObjectCommand({ Bucket: 'data', Key: key }));
     const directory = mkdtempSync(join(scratch, 'model-'));
     const file = join(directory, 'model.tar.gz');
@@ -108,6 +108,15 @@ describe('SageMaker training of a Python container', () => {
     const body = await s3.client.send(new GetObjectCommand({ Bucket: 'data', Key: key }));
     return JSON.parse(await body.Body!.transformToString());
   }
+
+  it("keeps algo-1's output data directory as output.tar.gz beside model.tar.gz, and writes none when the job left it empty", async () => {
+    await training.createTrainingJobSync(request('py-output-data', { HyperParameters: { 'output-data': 'rows.json' } }));
+    expect(await modelFiles('s3://data/models/py-output-data/output/output.tar.gz')).toEqual({ 'rows.json': { rows: 3, host: 'algo-1' } });
+
+    await training.createTrainingJobSync(request('py-no-output-data'));
+    const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: 'data', Prefix: 'models/py-no-output-data/' }));
+    expect((listed.Contents ?? []).map((o) => o.Key)).toEqual(['models/py-no-output-data/output/model.tar.gz']);
+  }, 120_000);
 
   it('runs train.py with the channel, hyperparameters, SM_* variables and `train`, and packs its model directory', async () => {
     const description = (await training.createTrainingJobSync(request('py-1', { Environment: { TEAM_SETTING: 'from the job' } }))) as JobDescription;
