@@ -30,10 +30,11 @@ export function lintTargets(): LintTarget[] {
     .sort()
     .map((file) => loadTeamConfig(join(TEAMS_DIR, file)));
   const eks = eksExampleConfig();
+  const allFeatures = loadTeamConfig(ALL_FEATURES_TEAM);
   return [
     ...teams.map((config) => ({ label: `Mlops-${config.team}`, config })),
     { label: `Mlops-${eks.team} (EKS tier)`, config: eks },
-    { label: `Mlops-${loadTeamConfig(ALL_FEATURES_TEAM).team}`, config: loadTeamConfig(ALL_FEATURES_TEAM) },
+    { label: `Mlops-${allFeatures.team}`, config: allFeatures },
   ];
 }
 
