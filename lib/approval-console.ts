@@ -212,7 +212,7 @@ function consoleBundle(scope: Construct): s3assets.Asset {
     // The twin's build output is not part of the source.
     exclude: ['public/app.js', 'public/app.js.map'],
     bundling: {
-      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24-slim'),
       command: ['sh', '-c', 'echo "the console bundles locally with esbuild (npm ci installs it)" >&2; exit 1'],
       local: {
         tryBundle(outputDir) {

@@ -10,6 +10,9 @@ import { encryptedLogGroup } from './log-encryption';
 import { acknowledge } from './nag';
 import { ONNXRUNTIME_MODULE, onnxRuntimeLayer } from './onnxruntime-layer';
 
+/** The Node.js runtime of every platform function: the major version of the Node the tests and the twin run on. */
+export const MLOPS_FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
 /** Repository root: function entries are given relative to it (e.g. `lambdas/registry/api.handler.ts`). */
 export const REPO_ROOT = join(__dirname, '..', '..');
 
@@ -42,7 +45,7 @@ export interface MlopsFunctionProps {
 }
 
 /**
- * A Node.js 22 function bundled by the local esbuild from a TypeScript entry, with the platform's defaults:
+ * A Node.js 24 function bundled by the local esbuild from a TypeScript entry, with the platform's defaults:
  * JSON structured logs in a retained log group, active tracing, source maps, Powertools environment, and
  * onnxruntime-node from a layer when the function needs it. The local twin runs exactly this bundle.
  */
@@ -64,7 +67,7 @@ export class MlopsFunction extends lambda.Function {
       code: bundledCode(props.entry, props.usesOnnxRuntime ? [ONNXRUNTIME_MODULE] : []),
       handler: 'index.handler',
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: MLOPS_FUNCTION_RUNTIME,
       architecture: lambda.Architecture.X86_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
@@ -88,12 +91,12 @@ export class MlopsFunction extends lambda.Function {
     acknowledge(
       this,
       'AwsSolutions-L1',
-      'Pinned to Node.js 22: the bundles are tested on Node 20/22 and the local twin runs the same bundle; move with the tested runtime.',
+      'Pinned to Node.js 24, the runtime the tests and the local twin run the same bundles on (the node package pinned in package.json); move both together.',
     );
     acknowledge(
       this,
       'Serverless-LambdaLatestVersion',
-      'Pinned to Node.js 22: the bundles are tested on Node 20/22 and the local twin runs the same bundle; move with the tested runtime.',
+      'Pinned to Node.js 24, the runtime the tests and the local twin run the same bundles on (the node package pinned in package.json); move both together.',
     );
   }
 }
@@ -109,7 +112,7 @@ function bundledCode(entry: string, externals: string[]): lambda.Code {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
       // Required by the API; unused, since local bundling never declines.
-      image: lambda.Runtime.NODEJS_22_X.bundlingImage,
+      image: MLOPS_FUNCTION_RUNTIME.bundlingImage,
       local: new EsbuildBundling(entry, externals),
     },
   });
@@ -143,7 +146,7 @@ export function bundleFunction(entry: string, outputDir: string, externals: read
     outfile: join(outputDir, 'index.js'),
     bundle: true,
     platform: 'node',
-    target: 'node22',
+    target: MLOPS_FUNCTION_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1'),
     format: 'cjs',
     minify: true,
     keepNames: true,

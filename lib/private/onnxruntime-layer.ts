@@ -24,14 +24,14 @@ export function onnxRuntimeLayer(scope: Construct): lambda.ILayerVersion {
   if (existing) return existing;
   return new lambda.LayerVersion(stack, id, {
     description: `onnxruntime-node ${ORT_VERSION} (linux-x64 CPU)`,
-    compatibleRuntimes: [lambda.Runtime.NODEJS_22_X],
+    compatibleRuntimes: [lambda.Runtime.NODEJS_24_X],
     compatibleArchitectures: [lambda.Architecture.X86_64],
     code: lambda.Code.fromAsset(ORT_PACKAGE_DIR, {
       // The copy is a pure function of the package version: hashing 290 MB on every synth would be slow.
       assetHashType: AssetHashType.CUSTOM,
       assetHash: `onnxruntime-node-${ORT_VERSION}-linux-x64`,
       bundling: {
-        image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+        image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
         local: { tryBundle: (outputDir) => (copyRuntime(outputDir), true) },
       },
     }),

@@ -26,7 +26,7 @@ function inference(f: TeamFixture, overrides: Partial<LambdaInferenceProps> = {}
 }
 
 describe('LambdaInference', () => {
-  it('runs the inference handler on Node 22 with onnxruntime from the layer and the documented environment', () => {
+  it('runs the inference handler on Node 24 with onnxruntime from the layer and the documented environment', () => {
     // GIVEN the example team
     const f = teamFixture();
     // WHEN
@@ -34,7 +34,7 @@ describe('LambdaInference', () => {
     // THEN
     const template = Template.fromStack(f.stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       MemorySize: 2048,
       Layers: [{ Ref: Match.stringLikeRegexp('^OnnxRuntimeLayer') }],
       TracingConfig: { Mode: 'Active' },

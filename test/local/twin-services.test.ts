@@ -64,7 +64,7 @@ describe('the twin runs a synthesized stack of each service type', () => {
   beforeAll(async () => {
     const outdir = synthesize((stack: Stack) => {
       const echo = new lambda.Function(stack, 'Echo', {
-        runtime: lambda.Runtime.NODEJS_22_X,
+        runtime: lambda.Runtime.NODEJS_24_X,
         handler: 'index.handler',
         code: lambda.Code.fromInline(ECHO_CODE),
         timeout: Duration.seconds(1),
@@ -89,7 +89,7 @@ describe('the twin runs a synthesized stack of each service type', () => {
         sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
         stream: dynamodb.StreamViewType.NEW_IMAGE,
       });
-      const reader = new lambda.Function(stack, 'Reader', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(STREAM_CODE) });
+      const reader = new lambda.Function(stack, 'Reader', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline(STREAM_CODE) });
       reader.addEventSource(
         new DynamoEventSource(table, {
           startingPosition: StartingPosition.LATEST,
@@ -104,7 +104,7 @@ describe('the twin runs a synthesized stack of each service type', () => {
         sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
         stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       });
-      const flaky = new lambda.Function(stack, 'FlakyReader', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(FLAKY_CODE) });
+      const flaky = new lambda.Function(stack, 'FlakyReader', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline(FLAKY_CODE) });
       flaky.addEventSource(new DynamoEventSource(flakyTable, { startingPosition: StartingPosition.LATEST, batchSize: 10, reportBatchItemFailures: true }));
       new CfnOutput(stack, 'FlakyTableName', { value: flakyTable.tableName });
       new CfnOutput(stack, 'FlakyReaderName', { value: flaky.functionName });
@@ -118,7 +118,7 @@ describe('the twin runs a synthesized stack of each service type', () => {
       new CfnOutput(stack, 'BucketName', { value: bucket.bucketName });
 
       const api = new apigwv2.HttpApi(stack, 'Api');
-      const handler = new lambda.Function(stack, 'ApiHandler', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(API_CODE) });
+      const handler = new lambda.Function(stack, 'ApiHandler', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline(API_CODE) });
       api.addRoutes({
         path: '/items/{id}',
         methods: [apigwv2.HttpMethod.GET],

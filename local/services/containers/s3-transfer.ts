@@ -49,7 +49,7 @@ export async function uploadDirectory(s3: S3Client, directory: string, uri: stri
   const prefix = key && !key.endsWith('/') ? `${key}/` : key;
   const files = readdirSync(directory, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
   for (const file of files) {
-    const path = join(file.parentPath ?? file.path, file.name);
+    const path = join(file.parentPath, file.name);
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${relative(directory, path).split('\\').join('/')}`, Body: readFileSync(path) }));
   }
   return files.length;

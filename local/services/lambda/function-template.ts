@@ -33,7 +33,7 @@ export function functionFromTemplate(
     name,
     version: '$LATEST',
     handler: String(props.Handler ?? 'index.handler'),
-    runtime: String(props.Runtime ?? 'nodejs22.x'),
+    runtime: String(props.Runtime ?? 'nodejs24.x'),
     role: stringify(props.Role),
     description: stringify(props.Description),
     codeDirectory: codeDirectory(app, name, code, workDirectory),

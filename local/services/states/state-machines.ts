@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import './node20-support';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { SynthesizedApp } from '../../assembly/synthesized-app';
 import { type Environment, executionArn } from '../../assembly/resource-identity';

@@ -21,7 +21,7 @@ function build(shape: Shape) {
     synthesize((stack: Stack) => {
       new dynamodb.Table(stack, 'Table', { tableName: shape.tableName, partitionKey: { name: shape.key ?? 'pk', type: dynamodb.AttributeType.STRING }, removalPolicy: RemovalPolicy.RETAIN });
       const fn = new lambda.Function(stack, 'Fn', {
-        runtime: lambda.Runtime.NODEJS_22_X,
+        runtime: lambda.Runtime.NODEJS_24_X,
         handler: 'index.handler',
         code: lambda.Code.fromInline(shape.code ?? 'exports.handler = async () => 1'),
         currentVersionOptions: { removalPolicy: shape.versionPolicy },

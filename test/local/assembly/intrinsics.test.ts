@@ -21,7 +21,7 @@ describe('intrinsic resolver on a synthesized stack', () => {
       });
       const named = new s3.Bucket(stack, 'Named', { bucketName: `artifacts-${stack.account}` });
       const fn = new lambda.Function(stack, 'Fn', {
-        runtime: lambda.Runtime.NODEJS_22_X,
+        runtime: lambda.Runtime.NODEJS_24_X,
         handler: 'index.handler',
         code: lambda.Code.fromInline('exports.handler = async () => 1'),
       });

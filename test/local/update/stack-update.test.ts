@@ -52,7 +52,7 @@ const V1: Variant = { colour: 'blue', code: 'v1', threshold: 1, flow: 'v1', item
 function app(v: Variant): string {
   return synthesize((stack: Stack) => {
     const echo = new lambda.Function(stack, 'Echo', {
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
       code: lambda.Code.fromInline(ECHO_CODE(v.code)),
       timeout: Duration.seconds(10),
@@ -66,7 +66,7 @@ function app(v: Variant): string {
     new CfnOutput(stack, 'Url', { value: url.url });
     new CfnOutput(stack, 'Colour', { value: v.colour });
 
-    const provider = new lambda.Function(stack, 'Provider', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(PROVIDER_CODE), timeout: Duration.seconds(5) });
+    const provider = new lambda.Function(stack, 'Provider', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline(PROVIDER_CODE), timeout: Duration.seconds(5) });
     if (v.greeting) {
       const greeting = new CustomResource(stack, 'Greeting', {
         serviceToken: provider.functionArn,

@@ -14,7 +14,7 @@ import { synthesize } from '../../support/synth';
 function siteApp(page: string): string {
   return synthesize((stack: Stack) => {
     const target = new s3.Bucket(stack, 'Site');
-    const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1') });
+    const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1') });
     new s3deploy.BucketDeployment(stack, 'Deploy', {
       destinationBucket: target,
       sources: [s3deploy.Source.data('index.html', page), s3deploy.Source.jsonData('config.json', { functionName: fn.functionName, fixed: 1 })],

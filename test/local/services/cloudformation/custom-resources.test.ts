@@ -37,8 +37,8 @@ interface Resource {
 /** A stack of custom resources handled by one provider, a function whose environment marks the app's revision. */
 function app(resources: Resource[], revision = 'one'): string {
   return synthesize((stack: Stack) => {
-    const provider = new lambda.Function(stack, 'Provider', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(PROVIDER_CODE), timeout: Duration.seconds(1) });
-    const bystander = new lambda.Function(stack, 'Bystander', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1'), environment: { REVISION: revision } });
+    const provider = new lambda.Function(stack, 'Provider', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline(PROVIDER_CODE), timeout: Duration.seconds(1) });
+    const bystander = new lambda.Function(stack, 'Bystander', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => 1'), environment: { REVISION: revision } });
     new CfnOutput(stack, 'BystanderName', { value: bystander.functionName });
     const made = new Map<string, CustomResource>();
     // Declared in reverse so that template order is not dependency order.

@@ -31,7 +31,7 @@ describe('Lambda asynchronous invocations: retries, then the function dead-lette
       const make = (id: string, retryAttempts?: number) => {
         const dlq = deadLetterQueue(stack, `${id}Dlq`);
         const fn = new lambda.Function(stack, id, {
-          runtime: lambda.Runtime.NODEJS_22_X,
+          runtime: lambda.Runtime.NODEJS_24_X,
           handler: 'index.handler',
           code: lambda.Code.fromInline(REFUSING_CODE),
           deadLetterQueue: dlq,

@@ -30,7 +30,7 @@ describe('Lambda API: aliases created at run time and provisioned concurrency', 
     // GIVEN a function with no AWS::Lambda::Alias at all
     const cdkOut = synthesize((stack: Stack) => {
       const fn = new lambda.Function(stack, 'Fn', {
-        runtime: lambda.Runtime.NODEJS_22_X,
+        runtime: lambda.Runtime.NODEJS_24_X,
         handler: 'index.handler',
         code: lambda.Code.fromInline('exports.handler = async () => ({ colour: process.env.COLOUR, version: process.env.AWS_LAMBDA_FUNCTION_VERSION })'),
         environment: { COLOUR: 'blue' },

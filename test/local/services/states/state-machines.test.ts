@@ -33,8 +33,8 @@ interface DeliveredEvent {
 }
 
 function buildStack(stack: Stack): void {
-  const worker = new lambda.Function(stack, 'Worker', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(WORKER_CODE), timeout: Duration.seconds(10) });
-  const watcher = new lambda.Function(stack, 'Watcher', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline(WATCHER_CODE) });
+  const worker = new lambda.Function(stack, 'Worker', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline(WORKER_CODE), timeout: Duration.seconds(10) });
+  const watcher = new lambda.Function(stack, 'Watcher', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline(WATCHER_CODE) });
   new CfnOutput(stack, 'WatcherName', { value: watcher.functionName });
   new events.Rule(stack, 'ExecutionStatusChanges', {
     eventPattern: { source: ['aws.states'], detailType: ['Step Functions Execution Status Change'] },

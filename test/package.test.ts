@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { MLOPS_FUNCTION_RUNTIME } from '../lib/private/mlops-function';
+
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>;
+  allowScripts: Record<string, boolean>;
+};
+
+/** The toolchain package.json pins: the tests, the twin and the CLI run on the Node the Lambda functions run on. */
+describe('package.json toolchain', () => {
+  const pinned = manifest.devDependencies.node;
+
+  it('runs the tests on the pinned Node binary (node_modules/.bin/node), not the machine Node', () => {
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(process.version).toBe(`v${pinned}`);
+  });
+
+  it("deploys the functions on the pinned Node's major version", () => {
+    const major = pinned.split('.')[0];
+    expect(MLOPS_FUNCTION_RUNTIME.name).toBe(`nodejs${major}.x`);
+    expect(MLOPS_FUNCTION_RUNTIME.family).toBe(lambda.RuntimeFamily.NODEJS);
+  });
+
+  it('denies the install scripts that would download (onnxruntime-node CUDA) or that the package does not need (node)', () => {
+    expect(manifest.allowScripts).toMatchObject({ 'onnxruntime-node': false, node: false });
+  });
+});
