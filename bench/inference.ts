@@ -130,6 +130,7 @@ async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {
     // A fresh copy of the deployed bundle per model, as a new container would load it.
     const bundle = bundleHandler();
     delete require.cache[bundle];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS bundle is reloaded fresh (cache entry deleted above), which import() cannot do
     const { handler } = require(bundle) as { handler: (event: unknown) => Promise<InferenceResponse> };
     const bare = await InferenceSession.create(model.onnx, SESSION_OPTIONS);
     const { inputName, outputName } = model.metadata;

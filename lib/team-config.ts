@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ACCESS_POLICY } from '../lambdas/registry/access-policy';
+import { MODEL_TASKS, type ModelTask } from '../lambdas/shared/model-tasks';
+import { formatIssues } from '../lambdas/shared/validation-issues';
+
+// Defined beside the Lambda code that uses them (lambdas/ must not import lib/); exported here for the config's readers.
+export { formatIssues, MODEL_TASKS, type ModelTask };
 
 /**
  * The one typed config a team writes (pipelines/teams/<team>.json). Everything the stack creates is derived
@@ -25,8 +30,6 @@ const thresholds = (min: number, max: number) =>
     .strict();
 
 export const FEATURE_TYPES = ['numeric', 'categorical'] as const;
-export const MODEL_TASKS = ['binary-classification', 'multiclass-classification', 'regression'] as const;
-export type ModelTask = (typeof MODEL_TASKS)[number];
 /** The built-in trainer's algorithms (binary classification and regression). Other tasks bring a `container`. */
 export const ALGORITHMS = ['logistic-regression', 'gradient-boosting'] as const;
 /** Metrics of a binary classifier (positive-class probability). */
@@ -371,14 +374,6 @@ export class TeamConfigError extends Error {
     super(`Invalid team config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'TeamConfigError';
   }
-}
-
-/** Formats zod issues as `path.to.field: message` lines, prefixed with `prefix` when given. */
-export function formatIssues(error: z.ZodError, prefix?: string): string[] {
-  return error.issues.map((issue) => {
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-    return `${path || '(root)'}: ${issue.message}`;
-  });
 }
 
 /** Validates a parsed config object; throws TeamConfigError naming every bad field. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatIssues } from '../../lib/team-config';
+import { formatIssues } from '../shared/validation-issues';
 import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../shared/capture-opt-out';
 import type { InferenceResponse } from './inference-service';
 import { inferenceServiceFromEnv } from './service-from-env';

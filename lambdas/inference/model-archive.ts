@@ -1,5 +1,5 @@
 import { Parser, type ReadEntry } from 'tar';
-import { formatIssues } from '../../lib/team-config';
+import { formatIssues } from '../shared/validation-issues';
 import { METADATA_FILE, MODEL_FILE, type ModelMetadata, modelMetadataSchema } from '../shared/model-metadata';
 import { ModelUnavailableError } from './errors';
 

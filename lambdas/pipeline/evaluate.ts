@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { formatIssues } from '../../lib/team-config';
+import { formatIssues } from '../shared/validation-issues';
 import { parseS3Uri } from '../shared/storage-layout';
 import { parseCsvText } from '../../pipelines/common/csv';
 import { getObjectByUri } from '../../pipelines/common/s3';

@@ -1,4 +1,4 @@
-import { formatIssues } from '../../lib/team-config';
+import { formatIssues } from '../shared/validation-issues';
 import { readArchiveFiles } from '../../pipelines/common/model-archive';
 import { InvalidModelOutputError } from '../../pipelines/evaluation/invalid-model-output';
 import { sageMakerPaths } from '../../pipelines/trainer/sagemaker-paths';

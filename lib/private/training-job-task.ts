@@ -37,7 +37,7 @@ export class TrainingJobTask extends tasks.SageMakerCreateTrainingJob {
     this.additions = { containerEntrypoint: props.containerEntrypoint, containerArguments: props.containerArguments, spot: props.spot };
   }
 
-  // `any` is the L2's own signature: the rendered state is untyped JSON.
+  /* eslint-disable @typescript-eslint/no-explicit-any -- `any` is the L2's own signature: the rendered state is untyped JSON */
   protected override _renderTask(topLevelQueryLanguage?: sfn.QueryLanguage): any {
     const rendered = super._renderTask(topLevelQueryLanguage);
     const parameters: Record<string, any> | undefined = rendered.Parameters;
@@ -52,4 +52,5 @@ export class TrainingJobTask extends tasks.SageMakerCreateTrainingJob {
     }
     return rendered;
   }
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 }

@@ -56,6 +56,7 @@ const SPEC: InferenceManifestSpec = {
   environment: { MODEL_NAME: 'card-fraud', MODEL_VERSION: '3' },
 };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test walks rendered Kubernetes manifests, untyped JSON
 type Manifest = Record<string, any>;
 const byKind = (manifests: Manifest[], kind: string) => {
   const found = manifests.filter((m) => m.kind === kind);

@@ -15,6 +15,7 @@ interface Widget {
   y: number;
   width: number;
   height: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a widget's properties are untyped dashboard JSON
   properties: Record<string, any>;
 }
 

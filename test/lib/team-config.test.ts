@@ -162,6 +162,7 @@ describe('team config: multiclass, containers, instances and spot', () => {
 });
 
 // A raw (unvalidated) config to break on purpose.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test breaks arbitrary fields of the raw JSON
 function loadTeamConfigRaw(): any {
   return JSON.parse(readFileSync(EXAMPLE, 'utf8'));
 }

@@ -159,7 +159,10 @@ describe('the platform loop in the local twin', () => {
     const propertyNames = new Set<string>();
     const collect = (value: unknown): void => {
       if (Array.isArray(value)) value.forEach(collect);
-      else if (value && typeof value === 'object') for (const [key, inner] of Object.entries(value)) (propertyNames.add(key), collect(inner));
+      else if (value && typeof value === 'object') for (const [key, inner] of Object.entries(value)) {
+        propertyNames.add(key);
+        collect(inner);
+      }
     };
     collect(Object.values(template.Resources).map((r) => r.Properties));
     const names = [...Object.keys(template.Resources), ...Object.keys(template.Outputs ?? {}), team.config.model.name, team.config.team];

@@ -421,7 +421,6 @@ function failureOf(err: { name: string; message: string }): { error: string; cau
  * control characters or any of " # % \ ^ | ~ ` $ & , ; : /.
  */
 function checkExecutionName(name: string): void {
-  // eslint-disable-next-line no-control-regex
   const forbidden = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
   if (name.length < 1 || name.length > 80 || forbidden.test(name)) {
     throw new AwsServiceError('InvalidName', `Invalid Name: '${name}' (1 to 80 characters, without white space, brackets, wildcards, control characters or " # % \\ ^ | ~ \` $ & , ; : /)`);

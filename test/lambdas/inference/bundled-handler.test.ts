@@ -44,6 +44,7 @@ function coldStart(modelVersion: string): Handler {
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
   delete require.cache[bundle];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS bundle is reloaded fresh (cache entry deleted above), which import() cannot do
   return (require(bundle) as { handler: Handler }).handler;
 }
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -52,7 +53,7 @@ describe('processing job', () => {
     expect(splits.train.rows + splits.validation.rows + splits.holdout.rows).toBe(2000);
     expect(splits.train.rows / 2000).toBeGreaterThan(0.65);
     expect(splits.holdout.rows / 2000).toBeGreaterThan(0.12);
-    expect(lineage.sha256).toBe(require('node:crypto').createHash('sha256').update(csv).digest('hex'));
+    expect(lineage.sha256).toBe(createHash('sha256').update(csv).digest('hex'));
     expect(datasetLineageSchema.parse(JSON.parse(await read('runs/r1/processed/dataset.json')))).toEqual(lineage);
     const train = await read('runs/r1/processed/train/data.csv');
     expect(train.split('\n')[0]).toBe(dataset.columns.join(','));

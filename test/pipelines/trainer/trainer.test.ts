@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,7 +120,7 @@ describe('trainer process on the SageMaker contract', () => {
     expect((await runTrainer(root)).code).toBe(0);
     const metadata = modelMetadataSchema.parse(JSON.parse(readFileSync(join(root, 'model/metadata.json'), 'utf8')));
     expect(metadata).toMatchObject({ inputName: 'features', outputName: 'probabilities', labels: [0, 1], features: config.model.features });
-    expect(metadata.trainingDataSha256).toBe(require('node:crypto').createHash('sha256').update(trainCsv).digest('hex'));
+    expect(metadata.trainingDataSha256).toBe(createHash('sha256').update(trainCsv).digest('hex'));
     expect(metadata.metrics.validation.auc).toBeGreaterThan(0.75);
     const inProcess = trainModel(hyperparameters, train, validation, metadata.trainingDataSha256!);
     expect(readFileSync(join(root, 'model/model.onnx')).equals(Buffer.from(inProcess.onnx))).toBe(true);
