@@ -39,4 +39,14 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The constructs must not depend on the twin.
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [forbidFolder('local', 'lib/ must not import local/ (the twin); the twin reads what lib/ synthesizes.')] },
+      ],
+    },
+  },
 );

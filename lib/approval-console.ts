@@ -8,8 +8,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { bundleConsoleInto } from '../local/console/build';
-import type { ConsoleConfig } from '../local/console/src/lib/console-config';
+import { bundleConsoleInto } from '../console/build';
+import type { ConsoleConfig } from '../console/src/lib/console-config';
 import type { ApprovalApi } from './approval-api';
 import { encryptedLogGroup } from './private/log-encryption';
 import { accessLogBucketProps, secureBucketProps } from './private/secure-bucket';
@@ -44,7 +44,7 @@ export interface ApprovalConsoleProps {
   readonly priceClass?: cloudfront.PriceClass;
 }
 
-const CONSOLE_SOURCE_DIR = path.join(__dirname, '..', 'local', 'console');
+const CONSOLE_SOURCE_DIR = path.join(__dirname, '..', 'console');
 const RESERVED_PREFIX_WORDS = ['aws', 'amazon', 'cognito'];
 
 /**

@@ -9,7 +9,7 @@ import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadTeamConfig, TeamConfigError } from '../lib/team-config';
 import { describeChangeSet } from './assembly/change-set';
-import { buildConsole } from './console/build';
+import { buildConsole } from '../console/build';
 import { runFaultDrills } from './driver/fault-drills';
 import { runLoop } from './driver/full-loop';
 import { trafficOnceLive } from './driver/live-traffic';
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
     // real bake is longer than CloudWatch's metric delay (at x600 the canary would be judged before its errors show).
     timeScale: options.timeScale ?? (headless && !options.faultDrills ? 600 : 60),
     port: options.port,
-    // The console bundle is built from local/console/src at every start (well under a second); it is not committed.
+    // The console bundle is built from console/src at every start (well under a second); it is not committed.
     consoleDirectory: await buildConsole(),
     stateFile,
     onFunctionLog: options.verbose ? (fn: string, version: string, line: string) => log(`  ${fn}:${version} | ${line}`) : undefined,

@@ -16,9 +16,9 @@ const ROOT = join(__dirname, '..', '..');
  * copied into the assembly), the console bundle, the locked dependencies, the CDK flags, and this cache's own code.
  * A change to any of them is a new assembly.
  */
-const SYNTH_INPUTS = ['lib', 'lambdas', 'pipelines', 'examples', 'local/console', 'package-lock.json', 'cdk.json', 'tsconfig.json', 'test/helpers'];
+const SYNTH_INPUTS = ['lib', 'lambdas', 'pipelines', 'examples', 'console', 'package-lock.json', 'cdk.json', 'tsconfig.json', 'test/helpers'];
 /** Build outputs and caches inside the inputs that synthesis does not read (the console's own twin build, Python bytecode). */
-const NOT_INPUTS = new Set(['node_modules', '__pycache__', 'local/console/public/app.js', 'local/console/public/app.js.map']);
+const NOT_INPUTS = new Set(['node_modules', '__pycache__', 'console/public/app.js', 'console/public/app.js.map']);
 
 /** Where assemblies are kept between test files, workers and runs; an entry unused for a day is removed. */
 const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'mlops-team-assemblies');

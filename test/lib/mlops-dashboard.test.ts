@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DriftMonitor } from '../../lib/drift-monitor';
 import { LambdaInference } from '../../lib/lambda-inference';
 import { MlopsDashboard } from '../../lib/mlops-dashboard';
-import { planWidget } from '../../local/console/src/lib/dashboard-model';
+import { planWidget } from '../../console/src/lib/dashboard-model';
 import { nagFindings } from './monitoring/nag';
 import { multiclassConfig, regressionConfig, teamFixture, type TeamFixture } from './monitoring/team-fixture';
 

@@ -4,8 +4,8 @@ import { LambdaClient, GetAliasCommand } from '@aws-sdk/client-lambda';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pendingSteps } from '../../local/console/src/lib/run-progress';
-import type { StateMachineFlow, TwinState } from '../../local/console/src/lib/twin-types';
+import { pendingSteps } from '../../console/src/lib/run-progress';
+import type { StateMachineFlow, TwinState } from '../../console/src/lib/twin-types';
 import { runLoop, type LoopResult } from '../../local/driver/full-loop';
 import { failedTrainingDrill, rollbackDrill } from '../../local/driver/fault-drills';
 import { LoopSession } from '../../local/driver/loop-session';
@@ -151,7 +151,7 @@ describe('the platform loop in the local twin', () => {
     const runtime = join(__dirname, '..', '..', 'local');
     const sources = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-        entry.isDirectory() ? (['console', 'driver'].includes(entry.name) ? [] : sources(join(dir, entry.name))) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+        entry.isDirectory() ? (entry.name === 'driver' ? [] : sources(join(dir, entry.name))) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
       );
     const text = sources(runtime).map((file) => readFileSync(file, 'utf8')).join('\n');
     const template = team.twin.app.stacks[0].stack.template;

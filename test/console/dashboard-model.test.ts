@@ -1,8 +1,8 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { describe, expect, it } from 'vitest';
-import { alarmNameOf, metricQueries, planWidget } from '../../../local/console/src/lib/dashboard-model';
-import type { AlarmState, DashboardWidget } from '../../../local/console/src/lib/twin-types';
+import { alarmNameOf, metricQueries, planWidget } from '../../console/src/lib/dashboard-model';
+import type { AlarmState, DashboardWidget } from '../../console/src/lib/twin-types';
 
 /** Widgets as CDK renders them into a DashboardBody, so the console is tested against the real output format. */
 function rendered(...widgets: cloudwatch.IWidget[]): DashboardWidget[] {

@@ -6,7 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MlopsTeamStack } from '../../lib/mlops-team-stack';
-import { buildConsole } from '../../local/console/build';
+import { buildConsole } from '../../console/build';
 import { Twin } from '../../local/twin';
 import { LoopSession } from '../../local/driver/loop-session';
 import { registerLike, requireLive } from '../../local/driver/drills/drill-support';

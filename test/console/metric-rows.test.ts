@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandShorthand, MetricRowError, parseMetricRows } from '../../../local/console/src/lib/metric-rows';
+import { expandShorthand, MetricRowError, parseMetricRows } from '../../console/src/lib/metric-rows';
 
 describe('expandShorthand', () => {
   it('repeats the element at the same position for "."', () => {

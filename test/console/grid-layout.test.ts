@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutWidgets } from '../../../local/console/src/lib/grid-layout';
+import { layoutWidgets } from '../../console/src/lib/grid-layout';
 
 describe('layoutWidgets', () => {
   it('maps CloudWatch grid positions to 1-based CSS grid lines', () => {

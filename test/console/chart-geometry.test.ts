@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoPeriodSeconds, legendLineCount, linearScale, linePath, niceStep, timeTicks, valueAxis } from '../../../local/console/src/lib/chart-geometry';
+import { autoPeriodSeconds, legendLineCount, linearScale, linePath, niceStep, timeTicks, valueAxis } from '../../console/src/lib/chart-geometry';
 
 describe('valueAxis', () => {
   it('starts non-negative data at zero and ends on a round tick', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatMetricValue, formatNumber, formatRelative, formatTimestamp, shortDigest } from '../../../local/console/src/lib/format';
-import { alarmStateBadge, executionStatusBadge, isAwaitingDecision, versionStatusBadge } from '../../../local/console/src/lib/status';
-import { VERSION_STATUSES } from '../../../lambdas/shared/registry-events';
-import { formatRangeChoice, parseRelativeStart } from '../../../local/console/src/lib/time-range';
+import { formatDuration, formatMetricValue, formatNumber, formatRelative, formatTimestamp, shortDigest } from '../../console/src/lib/format';
+import { alarmStateBadge, executionStatusBadge, isAwaitingDecision, versionStatusBadge } from '../../console/src/lib/status';
+import { VERSION_STATUSES } from '../../lambdas/shared/registry-events';
+import { formatRangeChoice, parseRelativeStart } from '../../console/src/lib/time-range';
 
 describe('formatNumber', () => {
   it('is compact and trims trailing zeros', () => {

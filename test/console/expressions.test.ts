@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateExpression, UnsupportedExpressionError } from '../../../local/console/src/lib/expressions';
-import type { TimeSeries } from '../../../local/console/src/lib/time-series';
+import { evaluateExpression, UnsupportedExpressionError } from '../../console/src/lib/expressions';
+import type { TimeSeries } from '../../console/src/lib/time-series';
 
 const t = [1000, 2000, 3000];
 const inputs = new Map<string, TimeSeries>([

@@ -9,7 +9,7 @@ export const CONSOLE_FILES = ['index.html', 'styles.css', 'app.js'] as const;
 
 /**
  * The console (src/main.js and the TypeScript modules it imports) as one ES module. The browser code is JavaScript
- * type-checked through JSDoc (local/console/tsconfig.json adds the DOM library that the project's Node tsconfig leaves
+ * type-checked through JSDoc (console/tsconfig.json adds the DOM library that the project's Node tsconfig leaves
  * out); the pure logic is TypeScript shared with the unit tests. Names are kept (no minification), so error codes
  * read as written.
  */

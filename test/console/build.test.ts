@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { buildConsole, bundleConsoleInto, CONSOLE_FILES } from '../../../local/console/build';
+import { buildConsole, bundleConsoleInto, CONSOLE_FILES } from '../../console/build';
 
-const root = path.resolve(__dirname, '../../..');
+const root = path.resolve(__dirname, '../..');
 
 describe('buildConsole', () => {
   it('bundles the console next to index.html, with no imports left for the browser to resolve', async () => {
@@ -33,8 +33,8 @@ describe('buildConsole', () => {
   });
 
   it('type-checks the browser code against the DOM library', async () => {
-    // The root tsconfig has no DOM types; local/console/tsconfig.json checks the JSDoc-typed browser code with them.
+    // The root tsconfig has no DOM types; console/tsconfig.json checks the JSDoc-typed browser code with them.
     const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    await expect(promisify(execFile)(process.execPath, [tsc, '-p', path.join(root, 'local', 'console')], { cwd: root })).resolves.toMatchObject({ stdout: '' });
+    await expect(promisify(execFile)(process.execPath, [tsc, '-p', path.join(root, 'console')], { cwd: root })).resolves.toMatchObject({ stdout: '' });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from '../../../local/console/src/lib/markdown';
+import { renderMarkdown } from '../../console/src/lib/markdown';
 
 describe('renderMarkdown', () => {
   it('renders headings, emphasis, code and lists', () => {
