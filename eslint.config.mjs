@@ -40,6 +40,29 @@ export default tseslint.config(
     },
   },
   {
+    // The containers' code runs in AWS too (SageMaker jobs); it must not depend on the twin. It does read the team
+    // config's schema in lib/team-config.ts, so lib/ is not forbidden here.
+    files: ['pipelines/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [forbidFolder('local', 'pipelines/ must not import local/ (the twin).')] }],
+    },
+  },
+  {
+    // The console is bundled for the browser: no constructs, no twin.
+    files: ['console/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            forbidFolder('lib', 'console/ must not import lib/ (the CDK constructs); it runs in the browser.'),
+            forbidFolder('local', 'console/ must not import local/ (the twin); the API types it shares live beside the Lambda code.'),
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The constructs must not depend on the twin.
     files: ['lib/**/*.ts'],
     rules: {
