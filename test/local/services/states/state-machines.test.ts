@@ -59,10 +59,11 @@ function buildStack(stack: Stack): void {
     ),
     Duration.seconds(120),
   );
-  // Three retries 30 s apart against a 60 s limit: the limit passes during the second interval (1 s at scale 60).
+  // Three retries 30 s apart against a 45 s limit: the limit passes half-way through the second interval (0.25 s before
+  // its end at scale 60; a limit at the interval's very end would race the interpreter's own retry timer).
   const failing = new tasks.LambdaInvoke(stack, 'AlwaysFails', { lambdaFunction: worker, payloadResponseOnly: true });
   failing.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(30), maxAttempts: 3, backoffRate: 1 });
-  machine('RetryBounded', failing, Duration.seconds(60));
+  machine('RetryBounded', failing, Duration.seconds(45));
   const caught = slowCall('SlowCall');
   caught.addCatch(new sfn.Pass(stack, 'TaskFailedPath'), { errors: ['States.TaskFailed'], resultPath: '$.error' });
   caught.addCatch(new sfn.Pass(stack, 'GaveUp'), { errors: ['States.Timeout'], resultPath: '$.error' });
