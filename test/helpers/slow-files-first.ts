@@ -13,7 +13,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const SLOW_FILES = [
   'test/local/driver/fault-drills.test.ts',
   'test/examples/retention.e2e.test.ts',
-  'test/local/console.browser.test.ts',
+  'test/console/console.browser.test.ts',
   'test/local/services/python-environments.test.ts',
   'test/examples/maintenance.e2e.test.ts',
   'test/local/defective-containers.test.ts',
