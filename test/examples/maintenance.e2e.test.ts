@@ -1,19 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTeamConfig } from '../../lib/team-config';
-import { runLoop, type LoopResult } from '../../local/driver/full-loop';
-import { LoopSession } from '../../local/driver/loop-session';
-import { teamDataset } from '../../local/driver/team-dataset';
+import { describe, expect, it } from 'vitest';
 import { unpackModelArchive } from '../../pipelines/common/model-archive';
 import { getObjectByUri } from '../../pipelines/common/s3';
-import { startTeamTwin, type TeamTwin } from '../helpers/twin';
-
-const ROOT = join(__dirname, '..', '..');
-const PYTHON = process.env.MLOPS_PYTHON ?? '/usr/bin/python3';
+import { exampleTeamLoop } from '../helpers/example-team-loop';
 
 /** The approval API's version view (lambdas/registry/views.ts), the parts checked here. */
 interface VersionView {
@@ -31,42 +20,17 @@ interface VersionView {
  * retraining with the same container -> a new version pending approval.
  */
 describe('the maintenance team (PyTorch container, multiclass) in the local twin', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'maintenance-e2e-'));
-  const config = loadTeamConfig(join(ROOT, 'pipelines', 'teams', 'maintenance.json'));
-  let team: TeamTwin;
-  let session: LoopSession;
-  let result: LoopResult;
-  const lines: string[] = [];
+  const loop = exampleTeamLoop('maintenance', { datasetFile: 'machine-readings.csv', seed: 7 });
+  const { config } = loop;
 
-  beforeAll(async () => {
-    const dataset = join(scratch, 'machine-readings.csv');
-    execFileSync(PYTHON, [join(ROOT, 'examples', 'maintenance', 'make_dataset.py'), '--rows', '6000', '--seed', '7', '--out', dataset]);
-    team = await startTeamTwin({ timeScale: 600, config });
-    session = new LoopSession(team.twin, config);
-    result = await runLoop(session, {
-      until: 'retrained',
-      dataset: teamDataset(config, { file: dataset, rows: 6000 }),
-      driftShift: 2,
-      report: (line) => lines.push(line),
-    });
-  }, 900_000);
-
-  afterAll(async () => {
-    // The loop's timeline, for whoever reads the test output of a failed run.
-    console.log(lines.join('\n'));
-    session?.close();
-    await team?.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
-  const version = (n: number) => session.api<VersionView>('GET', `/models/${config.model.name}/versions/${n}`);
+  const version = (n: number) => loop.session.api<VersionView>('GET', `/models/${config.model.name}/versions/${n}`);
 
   it('trains, deploys v1 and registers v2 after the drift-triggered retraining', async () => {
-    expect(result.trainedVersion).toBe(1);
+    expect(loop.result.trainedVersion).toBe(1);
     expect((await version(1)).status).toBe('live');
-    expect(result.pendingVersion).toBe(2);
+    expect(loop.result.pendingVersion).toBe(2);
     expect((await version(2)).status).toBe('pending_approval');
-    expect(result.retrainExecution).toMatch(/^drift-/);
+    expect(loop.result.retrainExecution).toMatch(/^drift-/);
   });
 
   it("ran the team's PyTorch container for both versions: the same image, a softmax ONNX model with the team's classes", async () => {
@@ -74,7 +38,7 @@ describe('the maintenance team (PyTorch container, multiclass) in the local twin
     expect(v1.lineage.image).toBeTruthy();
     expect(v2.lineage.image).toBe(v1.lineage.image);
     for (const v of [v1, v2]) {
-      const { metadata } = await unpackModelArchive(await getObjectByUri(session.s3, v.artifact.uri), v.artifact.uri);
+      const { metadata } = await unpackModelArchive(await getObjectByUri(loop.session.s3, v.artifact.uri), v.artifact.uri);
       expect(metadata.framework).toMatch(/^pytorch /);
       expect(metadata.task).toBe('multiclass-classification');
       expect(metadata.labels).toEqual(config.model.classes);
@@ -84,14 +48,14 @@ describe('the maintenance team (PyTorch container, multiclass) in the local twin
   });
 
   it('kept the spot job checkpoints under each run prefix', async () => {
-    const listing = await session.s3.send(new ListObjectsV2Command({ Bucket: team.twin.output('ArtifactBucketName'), Prefix: 'runs/' }));
+    const listing = await loop.session.s3.send(new ListObjectsV2Command({ Bucket: loop.team.twin.output('ArtifactBucketName'), Prefix: 'runs/' }));
     const checkpoints = (listing.Contents ?? []).map((o) => o.Key!).filter((key) => /^runs\/[^/]+\/checkpoints\/.+\.pt$/.test(key));
     expect(checkpoints.length).toBeGreaterThanOrEqual(2);
   });
 
   it('answers with a label and a probability per class that sum to 1', async () => {
-    const holdout = await session.holdout(1);
-    const response = await fetch(new URL('invocations', team.twin.output('InferenceUrl')), {
+    const holdout = await loop.session.holdout(1);
+    const response = await fetch(new URL('invocations', loop.team.twin.output('InferenceUrl')), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ instances: holdout.rows.slice(0, 5) }),
@@ -111,14 +75,14 @@ describe('the maintenance team (PyTorch container, multiclass) in the local twin
   it('counted predictions per class and raised the drift alarm that started the retraining', () => {
     const namespace = `MLOps/${config.team}`;
     const total = (metricName: string, dimensions: Record<string, string>, stat = 'Sum') =>
-      team.twin.metrics.query({ namespace, metricName, dimensions, stat, periodMs: 3_600_000 }, 0, Date.now() + 1).values.reduce((a, b) => a + b, 0);
+      loop.team.twin.metrics.query({ namespace, metricName, dimensions, stat, periodMs: 3_600_000 }, 0, Date.now() + 1).values.reduce((a, b) => a + b, 0);
     const perClass = config.model.classes!.map((label) => total('ClassPredictions', { Model: config.model.name, Class: String(label) }));
     expect(perClass.filter((count) => count > 0).length).toBeGreaterThanOrEqual(2);
     expect(total('DriftedFeatureShare', { Model: config.model.name }, 'Maximum')).toBeGreaterThanOrEqual(config.drift.driftedFeatureShare);
     // An alarm went to ALARM and its state-change event matched the retraining rule (it may be back to OK by now).
-    const alarmEvents = team.twin.events.recent.filter((r) => r.event.source === 'aws.cloudwatch' && r.matchedRules.length > 0);
+    const alarmEvents = loop.team.twin.events.recent.filter((r) => r.event.source === 'aws.cloudwatch' && r.matchedRules.length > 0);
     const raised = alarmEvents.filter((r) => (r.event.detail as { state: { value: string } }).state.value === 'ALARM');
-    const driftAlarms = team.twin.alarms.definitions.filter((a) => a.metrics.some((m) => /^(DriftedFeatureShare|PredictionDrift)/.test(m.metricName)));
+    const driftAlarms = loop.team.twin.alarms.definitions.filter((a) => a.metrics.some((m) => /^(DriftedFeatureShare|PredictionDrift)/.test(m.metricName)));
     expect(raised.some((r) => driftAlarms.some((a) => r.event.resources.includes(a.arn)))).toBe(true);
   });
 });

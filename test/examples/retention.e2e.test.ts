@@ -1,23 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTeamConfig } from '../../lib/team-config';
-import { runLoop, type LoopResult } from '../../local/driver/full-loop';
-import { LoopSession } from '../../local/driver/loop-session';
-import { teamDataset } from '../../local/driver/team-dataset';
+import { describe, expect, it } from 'vitest';
 import { ensurePythonEnvironment } from '../../local/services/python-environments';
 import { unpackModelArchive } from '../../pipelines/common/model-archive';
 import { getObjectByUri } from '../../pipelines/common/s3';
 import { trainingHyperparameters } from '../../pipelines/trainer/hyperparameters';
-import { startTeamTwin, type TeamTwin } from '../helpers/twin';
+import { exampleTeamLoop } from '../helpers/example-team-loop';
 
 const ROOT = join(__dirname, '..', '..');
 const TRAINER = join(ROOT, 'examples', 'retention', 'trainer');
-const PYTHON = process.env.MLOPS_PYTHON ?? '/usr/bin/python3';
 /** The issue's bar: the served probabilities equal scikit-learn's own within this. */
 const PARITY_TOLERANCE = 1e-5;
 
@@ -46,42 +40,17 @@ interface SklearnPredictions {
  * the same container -> a new version pending approval; then the served probabilities against scikit-learn's own.
  */
 describe('the retention team (scikit-learn container, binary) in the local twin', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'retention-e2e-'));
-  const config = loadTeamConfig(join(ROOT, 'pipelines', 'teams', 'retention.json'));
-  let team: TeamTwin;
-  let session: LoopSession;
-  let result: LoopResult;
-  const lines: string[] = [];
+  const loop = exampleTeamLoop('retention', { datasetFile: 'customers.csv', seed: 11 });
+  const { config, scratch } = loop;
 
-  beforeAll(async () => {
-    const dataset = join(scratch, 'customers.csv');
-    execFileSync(PYTHON, [join(ROOT, 'examples', 'retention', 'make_dataset.py'), '--rows', '6000', '--seed', '11', '--out', dataset]);
-    team = await startTeamTwin({ timeScale: 600, config });
-    session = new LoopSession(team.twin, config);
-    result = await runLoop(session, {
-      until: 'retrained',
-      dataset: teamDataset(config, { file: dataset, rows: 6000 }),
-      driftShift: 2,
-      report: (line) => lines.push(line),
-    });
-  }, 900_000);
-
-  afterAll(async () => {
-    // The loop's timeline, for whoever reads the test output of a failed run.
-    console.log(lines.join('\n'));
-    session?.close();
-    await team?.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
-  const version = (n: number) => session.api<VersionView>('GET', `/models/${config.model.name}/versions/${n}`);
+  const version = (n: number) => loop.session.api<VersionView>('GET', `/models/${config.model.name}/versions/${n}`);
 
   it('trains, deploys v1 and registers v2 after the drift-triggered retraining', async () => {
-    expect(result.trainedVersion).toBe(1);
+    expect(loop.result.trainedVersion).toBe(1);
     expect((await version(1)).status).toBe('live');
-    expect(result.pendingVersion).toBe(2);
+    expect(loop.result.pendingVersion).toBe(2);
     expect((await version(2)).status).toBe('pending_approval');
-    expect(result.retrainExecution).toMatch(/^drift-/);
+    expect(loop.result.retrainExecution).toMatch(/^drift-/);
   });
 
   it("ran the team's scikit-learn container for both versions: the same image, a binary ONNX model with its metrics", async () => {
@@ -91,7 +60,7 @@ describe('the retention team (scikit-learn container, binary) in the local twin'
     expect(v2.lineage.codeVersion).toBe(v1.lineage.codeVersion);
     expect(v2.lineage.executionName).not.toBe(v1.lineage.executionName);
     for (const v of [v1, v2]) {
-      const { metadata } = await unpackModelArchive(await getObjectByUri(session.s3, v.artifact.uri), v.artifact.uri);
+      const { metadata } = await unpackModelArchive(await getObjectByUri(loop.session.s3, v.artifact.uri), v.artifact.uri);
       expect(metadata.framework).toMatch(/^scikit-learn \d+\.\d+\.\d+ \(skl2onnx \d+\.\d+\.\d+\)$/);
       expect(metadata.algorithm).toBe('sklearn-gradient-boosting');
       expect(metadata.task).toBe('binary-classification');
@@ -104,7 +73,7 @@ describe('the retention team (scikit-learn container, binary) in the local twin'
   });
 
   it('serves a label and the two class probabilities of each customer', async () => {
-    const holdout = await session.holdout(1);
+    const holdout = await loop.session.holdout(1);
     const { predictions, modelVersion } = await invoke(holdout.rows.slice(0, 5));
     expect(modelVersion).toBe(1);
     for (const prediction of predictions) {
@@ -124,12 +93,12 @@ describe('the retention team (scikit-learn container, binary) in the local twin'
     const root = join(scratch, 'opt-ml');
     for (const channel of ['train', 'validation']) {
       mkdirSync(join(root, 'input', 'data', channel), { recursive: true });
-      writeFileSync(join(root, 'input', 'data', channel, 'data.csv'), await getObjectByUri(session.s3, `${processed}${channel}/data.csv`));
+      writeFileSync(join(root, 'input', 'data', channel, 'data.csv'), await getObjectByUri(loop.session.s3, `${processed}${channel}/data.csv`));
     }
     mkdirSync(join(root, 'input', 'config'), { recursive: true });
     writeFileSync(join(root, 'input', 'config', 'hyperparameters.json'), JSON.stringify(trainingHyperparameters(config)));
     execFileSync(python, [join(TRAINER, 'train.py'), 'train'], { env: { PATH: process.env.PATH, SM_ROOT: root } });
-    const served = await unpackModelArchive(await getObjectByUri(session.s3, v1.artifact.uri), v1.artifact.uri);
+    const served = await unpackModelArchive(await getObjectByUri(loop.session.s3, v1.artifact.uri), v1.artifact.uri);
     expect(sha256(readFileSync(join(root, 'model', 'model.onnx')))).toBe(sha256(served.onnx));
   });
 
@@ -139,7 +108,7 @@ describe('the retention team (scikit-learn container, binary) in the local twin'
     const estimator = join(await extractJobOutput(v1.artifact.uri, join(scratch, 'v1-estimator')), 'estimator.joblib');
     const { python } = await ensurePythonEnvironment({ requirementsFile: join(TRAINER, 'requirements.txt') });
     const holdoutFile = join(scratch, 'holdout.csv');
-    writeFileSync(holdoutFile, await getObjectByUri(session.s3, v1.lineage.holdoutUri!));
+    writeFileSync(holdoutFile, await getObjectByUri(loop.session.s3, v1.lineage.holdoutUri!));
 
     const sklearn = JSON.parse(
       execFileSync(
@@ -171,14 +140,14 @@ describe('the retention team (scikit-learn container, binary) in the local twin'
 
   it('raised the drift alarm that started the retraining', () => {
     const namespace = `MLOps/${config.team}`;
-    const maximum = team.twin.metrics
+    const maximum = loop.team.twin.metrics
       .query({ namespace, metricName: 'DriftedFeatureShare', dimensions: { Model: config.model.name }, stat: 'Maximum', periodMs: 3_600_000 }, 0, Date.now() + 1)
       .values.reduce((a, b) => Math.max(a, b), 0);
     expect(maximum).toBeGreaterThanOrEqual(config.drift.driftedFeatureShare);
-    const raised = team.twin.events.recent.filter(
+    const raised = loop.team.twin.events.recent.filter(
       (r) => r.event.source === 'aws.cloudwatch' && r.matchedRules.length > 0 && (r.event.detail as { state: { value: string } }).state.value === 'ALARM',
     );
-    const driftAlarms = team.twin.alarms.definitions.filter((a) => a.metrics.some((m) => /^(DriftedFeatureShare|PredictionDrift)/.test(m.metricName)));
+    const driftAlarms = loop.team.twin.alarms.definitions.filter((a) => a.metrics.some((m) => /^(DriftedFeatureShare|PredictionDrift)/.test(m.metricName)));
     expect(raised.some((r) => driftAlarms.some((a) => r.event.resources.includes(a.arn)))).toBe(true);
   });
 
@@ -186,14 +155,14 @@ describe('the retention team (scikit-learn container, binary) in the local twin'
   async function extractJobOutput(modelArtifactUri: string, directory: string): Promise<string> {
     mkdirSync(directory, { recursive: true });
     const archive = join(directory, 'output.tar.gz');
-    writeFileSync(archive, await getObjectByUri(session.s3, modelArtifactUri.replace(/model\.tar\.gz$/, 'output.tar.gz')));
+    writeFileSync(archive, await getObjectByUri(loop.session.s3, modelArtifactUri.replace(/model\.tar\.gz$/, 'output.tar.gz')));
     await tar.x({ file: archive, cwd: directory });
     return directory;
   }
 
   /** One request to the inference function URL, as a client sends it. */
   async function invoke(instances: readonly (readonly number[])[]): Promise<{ predictions: { label: number; probabilities: number[] }[]; modelVersion: number }> {
-    const response = await fetch(new URL('invocations', team.twin.output('InferenceUrl')), {
+    const response = await fetch(new URL('invocations', loop.team.twin.output('InferenceUrl')), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ instances }),
