@@ -352,6 +352,9 @@ export class DeploymentFlow extends Construct {
       payload: target,
       resultPath: '$.finalized',
     });
+    // Another step routed the alias between this one's read and its update (a restore): read both again and retry.
+    // When this deployment was released meanwhile, the retry ends NotDeploymentOwner or not deploying, and rolls back.
+    for (const step of [canaryStep, promoteStep]) step.addRetry({ errors: ['AliasChangedError'], interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 });
     for (const step of [prepareStep, holdoutStep, canaryStep, watchStep, promoteStep, finalizeStep]) {
       step.addCatch(rollbackStep, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     }

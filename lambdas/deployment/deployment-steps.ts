@@ -61,6 +61,10 @@ export class DeploymentSteps {
    */
   async shiftTraffic(input: ShiftTrafficInput) {
     this.checkModel(input);
+    // The alias is read before ownership is checked, and routed only if it is still that revision. A release (an abort,
+    // the execution's end) takes the deployment in the registry first and routes the alias after; so when it comes
+    // between the check and the update, the update fails (AliasChangedError) instead of putting the canary back.
+    const { revisionId } = await this.inference.getAlias();
     const current = await this.requireOwnDeployment(input);
     if (current.functionVersion !== input.functionVersion) {
       throw new ConflictError(
@@ -70,10 +74,10 @@ export class DeploymentSteps {
     const liveFunctionVersion = await this.liveFunctionVersion(input.model);
     const shiftedAt = new Date().toISOString();
     if (input.weightPercent >= 100 || liveFunctionVersion === undefined || liveFunctionVersion === input.functionVersion) {
-      await this.inference.routeAlias(input.functionVersion);
+      await this.inference.routeAlias(input.functionVersion, undefined, { ifRevisionId: revisionId });
       return { functionVersion: input.functionVersion, weightPercent: 100, primaryFunctionVersion: input.functionVersion, shiftedAt };
     }
-    await this.inference.routeAlias(liveFunctionVersion, { functionVersion: input.functionVersion, weight: input.weightPercent / 100 });
+    await this.inference.routeAlias(liveFunctionVersion, { functionVersion: input.functionVersion, weight: input.weightPercent / 100 }, { ifRevisionId: revisionId });
     return { functionVersion: input.functionVersion, weightPercent: input.weightPercent, primaryFunctionVersion: liveFunctionVersion, shiftedAt };
   }
 

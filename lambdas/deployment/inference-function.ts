@@ -3,16 +3,20 @@ import {
   GetFunctionConfigurationCommand,
   InvokeCommand,
   type LambdaClient,
+  PreconditionFailedException,
   PublishVersionCommand,
   UpdateAliasCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionUpdated,
 } from '@aws-sdk/client-lambda';
+import { AliasChangedError } from './errors';
 
 /** What the alias serves: its primary function version and any weighted canary versions (weights 0-1). */
 export interface AliasRouting {
   functionVersion: string;
   weights: Record<string, number>;
+  /** The alias's revision when it was read; routeAlias with `ifRevisionId` applies only to that revision. */
+  revisionId?: string;
 }
 
 /**
@@ -23,8 +27,11 @@ export interface InferenceFunction {
   /** Points $LATEST at `modelVersion` (MODEL_VERSION, other variables kept) and publishes it; returns the version. */
   publishModelVersion(modelVersion: number, description: string): Promise<string>;
   getAlias(): Promise<AliasRouting>;
-  /** Routes the alias to `functionVersion`, plus `canary.weight` (0-1) of requests to `canary.functionVersion`. */
-  routeAlias(functionVersion: string, canary?: { functionVersion: string; weight: number }): Promise<void>;
+  /**
+   * Routes the alias to `functionVersion`, plus `canary.weight` (0-1) of requests to `canary.functionVersion`. With
+   * `ifRevisionId`, only if the alias is still at that revision; otherwise it throws AliasChangedError.
+   */
+  routeAlias(functionVersion: string, canary?: { functionVersion: string; weight: number }, options?: { ifRevisionId?: string }): Promise<void>;
   /** Invokes one function version with `payload`; returns its parsed response payload. */
   invoke(functionVersion: string, payload: unknown): Promise<unknown>;
 }
@@ -71,19 +78,27 @@ export class LambdaInferenceFunction implements InferenceFunction {
   async getAlias(): Promise<AliasRouting> {
     const alias = await this.client.send(new GetAliasCommand({ FunctionName: this.functionName, Name: this.aliasName }));
     if (!alias.FunctionVersion) throw new Error(`alias ${this.aliasName} of ${this.functionName} has no function version`);
-    return { functionVersion: alias.FunctionVersion, weights: alias.RoutingConfig?.AdditionalVersionWeights ?? {} };
+    return { functionVersion: alias.FunctionVersion, weights: alias.RoutingConfig?.AdditionalVersionWeights ?? {}, revisionId: alias.RevisionId };
   }
 
-  async routeAlias(functionVersion: string, canary?: { functionVersion: string; weight: number }): Promise<void> {
-    await this.client.send(
-      new UpdateAliasCommand({
-        FunctionName: this.functionName,
-        Name: this.aliasName,
-        FunctionVersion: functionVersion,
-        // An empty map removes a previous canary.
-        RoutingConfig: { AdditionalVersionWeights: canary ? { [canary.functionVersion]: canary.weight } : {} },
-      }),
-    );
+  async routeAlias(functionVersion: string, canary?: { functionVersion: string; weight: number }, options: { ifRevisionId?: string } = {}): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateAliasCommand({
+          FunctionName: this.functionName,
+          Name: this.aliasName,
+          FunctionVersion: functionVersion,
+          // An empty map removes a previous canary.
+          RoutingConfig: { AdditionalVersionWeights: canary ? { [canary.functionVersion]: canary.weight } : {} },
+          RevisionId: options.ifRevisionId,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof PreconditionFailedException) {
+        throw new AliasChangedError(`alias ${this.aliasName} of ${this.functionName} changed since it was read (revision ${options.ifRevisionId}); not routed`, { cause: err });
+      }
+      throw err;
+    }
   }
 
   async invoke(functionVersion: string, payload: unknown): Promise<unknown> {

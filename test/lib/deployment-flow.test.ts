@@ -84,6 +84,12 @@ describe('DeploymentFlow (example team)', () => {
     expect(definition.TimeoutSeconds).toBe(2 * 65 * 60);
   });
 
+  it('retries Canary and Promote when the alias changed under them (its RevisionId), reading alias and ownership again', () => {
+    for (const name of ['Canary', 'Promote']) {
+      expect(definition.States[name].Retry).toContainEqual({ ErrorEquals: ['AliasChangedError'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 });
+    }
+  });
+
   it('releases the deployment of an execution that failed, timed out or was aborted', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify, type StackResolver } from '../../assembly/intrinsics';
@@ -47,6 +47,7 @@ export function functionFromTemplate(
       return { arn, directory };
     }),
     lastModified: new Date().toISOString(),
+    revisionId: randomUUID(),
     deadLetterTargetArn: (props.DeadLetterConfig as { TargetArn?: string } | undefined)?.TargetArn,
   };
 }

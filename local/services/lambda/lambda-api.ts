@@ -31,6 +31,7 @@ export function lambdaApiRoute(lambda: LambdaService, env: Environment, asyncInv
 const STATUS: Record<LambdaError['code'], number> = {
   ResourceNotFoundException: 404,
   ProvisionedConcurrencyConfigNotFoundException: 404,
+  PreconditionFailedException: 412,
   ResourceConflictException: 409,
   InvalidParameterValueException: 400,
   ValidationException: 400,
@@ -42,6 +43,7 @@ const updateConfigurationSchema = z.object({
   MemorySize: z.number().int().min(128).max(10240).optional(),
   Description: z.string().optional(),
   Handler: z.string().optional(),
+  RevisionId: z.string().optional(),
 });
 const routingSchema = z.object({ AdditionalVersionWeights: z.record(z.string(), z.number()).default({}) });
 const createAliasSchema = z.object({
@@ -55,6 +57,7 @@ const updateAliasSchema = z.object({
   FunctionVersion: z.string().optional(),
   RoutingConfig: routingSchema.nullish(),
   Description: z.string().optional(),
+  RevisionId: z.string().optional(),
 });
 
 async function operation(
@@ -102,12 +105,12 @@ async function operation(
       memorySize: update.MemorySize,
       description: update.Description,
       handler: update.Handler,
-    });
+    }, update.RevisionId);
     return json(200, configurationJson(config, env));
   }
   if (rest === '/versions' && request.method === 'POST') {
-    const input = z.object({ Description: z.string().optional() }).parse(body());
-    return json(201, configurationJson(lambda.publishVersion(name, input.Description), env));
+    const input = z.object({ Description: z.string().optional(), RevisionId: z.string().optional() }).parse(body());
+    return json(201, configurationJson(lambda.publishVersion(name, input.Description, input.RevisionId), env));
   }
   if (rest === '/versions' && request.method === 'GET') {
     const versions = [state.latest, ...[...state.versions.values()].sort((a, b) => Number(a.version) - Number(b.version))];
@@ -149,7 +152,7 @@ async function operation(
       functionVersion: update.FunctionVersion,
       additionalVersionWeights: update.RoutingConfig === undefined ? undefined : (update.RoutingConfig?.AdditionalVersionWeights ?? {}),
       description: update.Description,
-    });
+    }, update.RevisionId);
     return json(200, aliasJson(state.latest.name, updated, env));
   }
   if (alias && request.method === 'DELETE') {
@@ -176,6 +179,7 @@ export function configurationJson(config: FunctionConfiguration, env: Environmen
     LastModified: config.lastModified,
     CodeSha256: config.codeSha256,
     Version: config.version,
+    RevisionId: config.revisionId,
     Environment: { Variables: config.environment },
     Layers: config.layers.map((l) => ({ Arn: l.arn })),
     ...(config.deadLetterTargetArn && { DeadLetterConfig: { TargetArn: config.deadLetterTargetArn } }),

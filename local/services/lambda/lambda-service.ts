@@ -24,6 +24,8 @@ export interface FunctionConfiguration {
   /** Layer ARNs and the directories whose `nodejs/node_modules` they contribute. */
   readonly layers: ReadonlyArray<{ arn: string; directory: string }>;
   readonly lastModified: string;
+  /** Changes with every change of the configuration; UpdateFunctionConfiguration and PublishVersion may require it. */
+  readonly revisionId: string;
   /** DeadLetterConfig.TargetArn: where asynchronous invocations that failed every attempt go. */
   readonly deadLetterTargetArn?: string;
 }
@@ -63,6 +65,7 @@ export class LambdaError extends Error {
       | 'InvalidParameterValueException'
       | 'ResourceConflictException'
       | 'ProvisionedConcurrencyConfigNotFoundException'
+      | 'PreconditionFailedException'
       | 'ValidationException',
     message: string,
   ) {
@@ -232,8 +235,10 @@ export class LambdaService {
   updateConfiguration(
     identifier: string,
     update: { environment?: Record<string, string>; timeoutSeconds?: number; memorySize?: number; description?: string; handler?: string },
+    expectedRevisionId?: string,
   ): FunctionConfiguration {
     const { state } = this.parseIdentifier(identifier);
+    requireRevision(state.latest.revisionId, expectedRevisionId, 'function');
     state.latest = {
       ...state.latest,
       ...(update.environment !== undefined && { environment: update.environment }),
@@ -242,6 +247,7 @@ export class LambdaService {
       ...(update.description !== undefined && { description: update.description }),
       ...(update.handler !== undefined && { handler: update.handler }),
       lastModified: new Date().toISOString(),
+      revisionId: randomUUID(),
     };
     // A configuration change gives $LATEST fresh environments, as Lambda does; invocations under way finish first.
     this.retirePool(`${state.latest.name}:$LATEST`);
@@ -249,13 +255,14 @@ export class LambdaService {
   }
 
   /** PublishVersion: a new version from $LATEST, or the newest one when nothing changed since it (as Lambda does). */
-  publishVersion(identifier: string, description?: string): FunctionConfiguration {
+  publishVersion(identifier: string, description?: string, expectedRevisionId?: string): FunctionConfiguration {
     const { state } = this.parseIdentifier(identifier);
+    requireRevision(state.latest.revisionId, expectedRevisionId, 'function');
     const numbers = [...state.versions.keys()].map(Number);
     const newest = numbers.length ? state.versions.get(String(Math.max(...numbers))) : undefined;
     if (newest && sameCodeAndConfiguration(newest, state.latest)) return newest;
     const version = String(numbers.length ? Math.max(...numbers) + 1 : 1);
-    const published = { ...state.latest, version, description: description ?? state.latest.description };
+    const published = { ...state.latest, version, description: description ?? state.latest.description, revisionId: randomUUID() };
     state.versions.set(version, published);
     return published;
   }
@@ -289,10 +296,12 @@ export class LambdaService {
     identifier: string,
     aliasName: string,
     update: { functionVersion?: string; additionalVersionWeights?: Record<string, number>; description?: string },
+    expectedRevisionId?: string,
   ): AliasState {
     const { state } = this.parseIdentifier(identifier);
     const alias = state.aliases.get(aliasName);
     if (!alias) throw new LambdaError('ResourceNotFoundException', `Alias not found: ${functionArn(this.app.env, state.latest.name)}:${aliasName}`);
+    requireRevision(alias.revisionId, expectedRevisionId, 'alias');
     this.checkRouting(state, update.functionVersion ?? alias.functionVersion, update.additionalVersionWeights ?? alias.additionalVersionWeights);
     if (update.functionVersion !== undefined) alias.functionVersion = update.functionVersion;
     if (update.additionalVersionWeights !== undefined) alias.additionalVersionWeights = update.additionalVersionWeights;
@@ -440,6 +449,14 @@ export class LambdaService {
       ...(nodePath.length ? { NODE_PATH: nodePath.join(':') } : {}),
       ...config.environment,
     };
+  }
+}
+
+/** RevisionId on an update: the change applies only to the revision the caller read (optimistic concurrency). */
+function requireRevision(current: string, expected: string | undefined, resource: 'function' | 'alias'): void {
+  if (expected !== undefined && expected !== current) {
+    const read = resource === 'alias' ? 'GetAlias' : 'GetFunction';
+    throw new LambdaError('PreconditionFailedException', `The Revision Id provided does not match the latest Revision Id. Call the ${read} API to retrieve the latest Revision Id`);
   }
 }
 

@@ -6,9 +6,9 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CfnOutput, RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeploymentSteps } from '../../../lambdas/deployment/deployment-steps';
-import { HoldoutParityError } from '../../../lambdas/deployment/errors';
+import { AliasChangedError, HoldoutParityError } from '../../../lambdas/deployment/errors';
 import { checkHoldoutParity, functionUrlEvent, HOLDOUT_BATCH_ROWS, type HoldoutParityDeps, NO_CAPTURE_HEADER } from '../../../lambdas/deployment/holdout-parity';
-import { LambdaInferenceFunction } from '../../../lambdas/deployment/inference-function';
+import { type InferenceFunction, LambdaInferenceFunction } from '../../../lambdas/deployment/inference-function';
 import { scanCaptureWindow } from '../../../lambdas/drift/capture-window';
 import { readModelArchive } from '../../../lambdas/inference/model-archive';
 import { ModelSession } from '../../../lambdas/inference/model-session';
@@ -293,5 +293,33 @@ describe('DeploymentFlow steps', () => {
     );
     await expect(steps().prepareVersion({ model: MODEL, version: 4, execution: 'deploy-4' })).rejects.toThrow('card-fraud v4 is pending_approval, not deploying');
     await expect(steps().begin({ model: MODEL, version: 4, execution: 'deploy-4' })).rejects.toThrow('from pending_approval to deploying');
+  });
+
+  it("a release that comes between a shift's ownership check and its alias update wins: the canary is not put back", async () => {
+    await registry.register(inBucket(registration(MODEL, 5)), 'pipeline:test');
+    await registry.approve(MODEL, 5, by('alice'));
+    const target = { model: MODEL, version: 5, execution: 'deploy-5' };
+    await steps().begin(target);
+    const { functionVersion } = await steps().prepareVersion(target);
+    const live = await alias();
+    // The Canary step has checked that deploy-5 owns the deployment when an abort releases it (the Lambda invocation
+    // goes on after StopExecution): the release rolls back and routes the alias before the step's update arrives.
+    const releasedMeanwhile: InferenceFunction = {
+      publishModelVersion: (modelVersion, description) => fn.publishModelVersion(modelVersion, description),
+      getAlias: () => fn.getAlias(),
+      invoke: (version, payload) => fn.invoke(version, payload),
+      routeAlias: async (primary, canary, options) => {
+        expect(await steps().release({ model: MODEL, execution: 'deploy-5', status: 'ABORTED', cause: 'aborted by ops: stop' })).toMatchObject({ released: true, status: 'rolled_back' });
+        return fn.routeAlias(primary, canary, options);
+      },
+    };
+
+    const failure = await new DeploymentSteps(registry, releasedMeanwhile, MODEL).shiftTraffic({ ...target, functionVersion, weightPercent: 10 }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(AliasChangedError);
+    expect(await alias()).toEqual(live);
+    expect((await registry.getVersionDetail(MODEL, 5)).audit.at(-1)).toMatchObject({ to: 'rolled_back', reason: 'ExecutionAborted: aborted by ops: stop' });
+    // The flow's retry of the step reads the deployment again and is refused; the alias stays.
+    await expect(steps().shiftTraffic({ ...target, functionVersion, weightPercent: 10 })).rejects.toThrow('card-fraud v5 is rolled_back, not deploying');
+    expect(await alias()).toEqual(live);
   });
 });

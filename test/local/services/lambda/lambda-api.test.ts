@@ -6,11 +6,13 @@ import {
   DeleteAliasCommand,
   DeleteProvisionedConcurrencyConfigCommand,
   GetAliasCommand,
+  GetFunctionConfigurationCommand,
   GetProvisionedConcurrencyConfigCommand,
   InvokeCommand,
   LambdaClient,
   PublishVersionCommand,
   PutProvisionedConcurrencyConfigCommand,
+  UpdateAliasCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { CfnOutput, type Stack } from 'aws-cdk-lib';
@@ -67,6 +69,35 @@ describe('Lambda API: aliases created at run time and provisioned concurrency', 
       status: 409,
       message: `Alias already exists: arn:aws:lambda:us-east-1:000000000000:function:${FunctionName}:live`,
     });
+  });
+
+  it('applies an alias update with a RevisionId only to that revision (PreconditionFailedException otherwise)', async () => {
+    const read = await client.send(new GetAliasCommand({ FunctionName, Name: 'live' }));
+    const moved = await client.send(new UpdateAliasCommand({ FunctionName, Name: 'live', FunctionVersion: '2', RevisionId: read.RevisionId }));
+    expect(moved.RevisionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(moved.RevisionId).not.toBe(read.RevisionId);
+    // A second writer that read the alias before the first one's update is refused, and the alias stays as it was.
+    expect(await errorOf(client.send(new UpdateAliasCommand({ FunctionName, Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } }, RevisionId: read.RevisionId })))).toEqual({
+      name: 'PreconditionFailedException',
+      status: 412,
+      message: 'The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id',
+    });
+    expect(await client.send(new GetAliasCommand({ FunctionName, Name: 'live' }))).toMatchObject({ FunctionVersion: '2', RevisionId: moved.RevisionId });
+    expect(await invokeLive()).toEqual({ colour: 'green', version: '2' });
+    // Without a RevisionId an update applies whatever the revision.
+    await client.send(new UpdateAliasCommand({ FunctionName, Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: {} } }));
+    expect(await invokeLive()).toEqual({ colour: 'blue', version: '1' });
+  });
+
+  it("guards $LATEST's configuration and PublishVersion with its RevisionId, which every configuration change renews", async () => {
+    const read = await client.send(new GetFunctionConfigurationCommand({ FunctionName }));
+    const updated = await client.send(new UpdateFunctionConfigurationCommand({ FunctionName, Environment: { Variables: { COLOUR: 'red' } }, RevisionId: read.RevisionId }));
+    expect(updated.RevisionId).not.toBe(read.RevisionId);
+    const stale = await errorOf(client.send(new UpdateFunctionConfigurationCommand({ FunctionName, Environment: { Variables: { COLOUR: 'grey' } }, RevisionId: read.RevisionId })));
+    expect(stale).toMatchObject({ name: 'PreconditionFailedException', status: 412, message: expect.stringContaining('Call the GetFunction API') });
+    expect(await errorOf(client.send(new PublishVersionCommand({ FunctionName, RevisionId: read.RevisionId })))).toMatchObject({ name: 'PreconditionFailedException', status: 412 });
+    const published = await client.send(new PublishVersionCommand({ FunctionName, RevisionId: updated.RevisionId }));
+    expect(published).toMatchObject({ Version: '3', Environment: { Variables: { COLOUR: 'red' } } });
   });
 
   it('refuses an alias of a version that does not exist, a numeric name, and routing weights above 1', async () => {
