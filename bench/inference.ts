@@ -21,7 +21,7 @@ import { SESSION_OPTIONS } from '../lambdas/inference/model-session';
 import { createInferenceServer } from '../lambdas/inference/server';
 import { InferenceMetrics } from '../lambdas/inference/telemetry';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { ModelMetadata } from '../lambdas/shared/model-metadata';
+import type { ModelMetadata } from '../contracts/model-metadata';
 import { packModelArchive } from '../pipelines/common/model-archive';
 import { rowOf } from '../pipelines/common/tabular';
 import { fixtureArchive, loadFixture } from '../test/lambdas/inference/fixtures';

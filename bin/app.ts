@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { MlopsTeamStack } from '../lib/mlops-team-stack';
-import { loadTeamConfig, TeamConfigError, type TeamConfig } from '../lib/team-config';
+import { loadTeamConfig, TeamConfigError, type TeamConfig } from '../contracts/team-config';
 
 /**
  * `cdk synth -c team=<name>`: one stack, `Mlops-<team>`, from pipelines/teams/<team>.json

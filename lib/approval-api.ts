@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import type { DeploymentFlow } from './deployment-flow';
 import type { IModelRegistry } from './model-registry';
 import type { TrainingPipeline } from './training-pipeline';
-import { ACCESS_POLICY_ENV, type AccessPolicy, DEFAULT_ACCESS_POLICY } from '../lambdas/registry/access-policy';
+import { ACCESS_POLICY_ENV, type AccessPolicy, DEFAULT_ACCESS_POLICY } from '../contracts/access-policy';
 import { IAM_ROUTE_PREFIX } from '../lambdas/registry/api-caller';
 import { encryptedLogGroup } from './private/log-encryption';
 import { MlopsFunction } from './private/mlops-function';

@@ -9,7 +9,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { bundleConsoleInto } from '../console/build';
-import type { ConsoleConfig } from '../console/src/lib/console-config';
+import type { ConsoleConfig } from '../contracts/console-config';
 import type { ApprovalApi } from './approval-api';
 import { encryptedLogGroup } from './private/log-encryption';
 import { accessLogBucketProps, secureBucketProps } from './private/secure-bucket';

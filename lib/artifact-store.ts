@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import { capturePrefix } from '../lambdas/shared/storage-layout';
+import { capturePrefix } from '../contracts/storage-layout';
 import { captureErrorPrefix } from './monitoring/capture-stream';
 import { accessLogBucketProps, secureBucketProps } from './private/secure-bucket';
 import { acknowledge, acknowledgeWildcardResource } from './private/nag';

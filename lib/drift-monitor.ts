@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { byomBaselineKey, capturePrefix, driftReportsPrefix, processedPrefix } from '../lambdas/shared/storage-layout';
+import { byomBaselineKey, capturePrefix, driftReportsPrefix, processedPrefix } from '../contracts/storage-layout';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { IAlarmActionStrategy } from './monitoring/alarm-actions';
@@ -17,7 +17,7 @@ import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 import { ThresholdPair, thresholdProblems } from './monitoring/thresholds';
 import { MlopsFunction } from './private/mlops-function';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
-import type { FeatureSpec, ModelTask, TeamConfig } from './team-config';
+import type { FeatureSpec, ModelTask, TeamConfig } from '../contracts/team-config';
 
 /** Names of the EMF metrics the drift job publishes (namespace `MLOps/<team>`). */
 export const DRIFT_METRIC_NAMES = {

@@ -10,5 +10,5 @@ export * from './mlops-dashboard';
 export * from './mlops-team-stack';
 export * from './model-registry';
 export * from './monitoring';
-export * from './team-config';
+export * from '../contracts/team-config';
 export * from './training-pipeline';

@@ -15,7 +15,7 @@ import { AlarmNotificationTopic } from './monitoring/alarm-actions';
 import { OperationsAlarms } from './monitoring/operations-alarms';
 import { nameDeadLetterAlarms } from './private/queues';
 import { ServiceTrustConditions } from './private/service-trust';
-import type { TeamConfig } from './team-config';
+import type { TeamConfig } from '../contracts/team-config';
 import { TrainingPipeline } from './training-pipeline';
 
 export interface MlopsTeamStackProps extends StackProps {

@@ -18,7 +18,7 @@ import {
   parseS3Uri,
   processedPrefix,
   splitKey,
-} from '../lambdas/shared/storage-layout';
+} from '../contracts/storage-layout';
 import { TRAINING_PIPELINE_SPEC } from '../pipelines/specs/training-pipeline';
 import { trainingHyperparameters } from '../pipelines/trainer/hyperparameters';
 import type { IArtifactStore } from './artifact-store';
@@ -34,7 +34,7 @@ import { PipelineVpc } from './private/pipeline-vpc';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
 import { acknowledgeStateMachineRole, lambdaStep, monitoredStateMachine } from './private/state-machines';
 import { TrainingJobTask } from './private/training-job-task';
-import type { TeamConfig } from './team-config';
+import type { TeamConfig } from '../contracts/team-config';
 
 /** How a run was started; part of the input `{ trigger, reason?, datasetUri? }`. */
 export const TRAINING_TRIGGERS = ['manual', 'schedule', 'drift'] as const;

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadTeamConfig, TeamConfigError } from '../lib/team-config';
+import { loadTeamConfig, TeamConfigError } from '../contracts/team-config';
 import { describeChangeSet } from './assembly/change-set';
 import { buildConsole } from '../console/build';
 import { runFaultDrills } from './driver/fault-drills';

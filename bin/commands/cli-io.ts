@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { formatIssues } from '../../lib/team-config';
+import { formatIssues } from '../../contracts/team-config';
 import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
 
 /** Where a command writes; tests capture it, bin/mlops.ts wires it to the process. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { formatIssues } from '../../lib/team-config';
+import { formatIssues } from '../../contracts/team-config';
 import {
   compareFeatures,
   numericReferenceFromValues,

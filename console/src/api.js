@@ -92,31 +92,31 @@ export function createClient(auth, onSignedOut) {
         throw err;
       }
     },
-    /** @returns {Promise<import('./lib/twin-types').TwinState>} */
+    /** @returns {Promise<import('../../contracts/twin-api').TwinState>} */
     twinState: () => fetch('/twin/state').then(readJson),
-    /** @returns {Promise<{ dashboards: { name: string, body: import('./lib/twin-types').DashboardBody | string }[] }>} */
+    /** @returns {Promise<{ dashboards: { name: string, body: import('../../contracts/twin-api').DashboardBody | string }[] }>} */
     dashboards: () => fetch('/twin/dashboard').then(readJson),
     /**
      * @param {{ queries: ReturnType<typeof import('./lib/dashboard-model').metricQueries>, start?: string, end?: string }} request
      * @returns {Promise<{ results: { id: string, timestamps: (string | number)[], values: number[] }[] }>}
      */
     metrics: (request) => postJson('/twin/metrics', request).then(readJson),
-    /** @returns {Promise<{ models: import('./lib/twin-types').ModelSummary[] }>} */
+    /** @returns {Promise<{ models: import('../../contracts/twin-api').ModelSummary[] }>} */
     models: () => call('/models'),
     /**
      * @param {string} model
-     * @returns {Promise<import('./lib/twin-types').ModelDetail>}
+     * @returns {Promise<import('../../contracts/twin-api').ModelDetail>}
      */
     model: (model) => call(`/models/${enc(model)}`),
     /**
      * @param {string} model
-     * @returns {Promise<{ runs: import('./lib/twin-types').Run[] }>}
+     * @returns {Promise<{ runs: import('../../contracts/twin-api').Run[] }>}
      */
     runs: (model) => call(`/models/${enc(model)}/runs`),
     /**
      * @param {string} model
      * @param {number | string} version
-     * @returns {Promise<import('./lib/twin-types').VersionDetail>}
+     * @returns {Promise<import('../../contracts/twin-api').VersionDetail>}
      */
     version: (model, version) => call(`/models/${enc(model)}/versions/${enc(String(version))}`),
     /**

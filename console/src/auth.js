@@ -10,7 +10,7 @@ const TOKEN_KEY = 'mlops-console.id-token';
 const PENDING_KEY = 'mlops-console.pending-sign-in';
 
 export class Auth {
-  /** @param {import('./lib/console-config').ConsoleConfig} config */
+  /** @param {import('../../contracts/console-config').ConsoleConfig} config */
   constructor(config) {
     this.config = config;
     this.redirectUri = redirectUriOf(location);

@@ -3,7 +3,7 @@
 import { createClient } from './api';
 import { Auth } from './auth';
 import { errorNote, h } from './dom';
-import { parseConsoleConfig } from './lib/console-config';
+import { parseConsoleConfig } from '../../contracts/console-config';
 import { activityView } from './views/activity';
 import { dashboardView } from './views/dashboard';
 import { modelView } from './views/model';
@@ -133,7 +133,7 @@ async function showStacks(/** @type {import('./api').Client} */ client) {
 }
 
 async function start() {
-  /** @type {import('./lib/console-config').ConsoleConfig} */
+  /** @type {import('../../contracts/console-config').ConsoleConfig} */
   let config;
   try {
     const response = await fetch('./config.json', { cache: 'no-store' });

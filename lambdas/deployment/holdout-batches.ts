@@ -1,7 +1,7 @@
 import { csvRows } from '../../pipelines/common/csv-stream';
 import { DataValidationError, toNumericTable, type NumericTable, type TableSpec } from '../../pipelines/common/tabular';
 import { labelledTableSpec } from '../../pipelines/evaluation/score';
-import type { ModelMetadata } from '../shared/model-metadata';
+import type { ModelMetadata } from '../../contracts/model-metadata';
 
 /** Consecutive rows of a holdout set, numbered as in its file. */
 export interface HoldoutBatch {

@@ -8,8 +8,8 @@ import { ModelSession, type ModelOutput } from '../inference/model-session';
 import { sha256Hex } from '../inference/model-store';
 import { positiveProbability } from '../inference/predict';
 import type { ModelRegistry } from '../registry/registry';
-import { NO_CAPTURE_HEADER } from '../shared/capture-opt-out';
-import type { ModelMetadata } from '../shared/model-metadata';
+import { NO_CAPTURE_HEADER } from '../../contracts/capture-opt-out';
+import type { ModelMetadata } from '../../contracts/model-metadata';
 import { HoldoutParityError } from './errors';
 import { holdoutBatches } from './holdout-batches';
 import type { InferenceFunction } from './inference-function';
@@ -19,7 +19,7 @@ import type { HoldoutCheckInput } from './schemas';
 export const HOLDOUT_BATCH_ROWS = 500;
 /** Invocations in flight at once. */
 const CONCURRENCY = 4;
-export { NO_CAPTURE_HEADER } from '../shared/capture-opt-out';
+export { NO_CAPTURE_HEADER } from '../../contracts/capture-opt-out';
 
 export interface HoldoutParityDeps {
   registry: ModelRegistry;

@@ -1,4 +1,4 @@
-import type { Baseline, CategoricalBaseline, NumericBaseline, TargetBaseline } from '../shared/baseline';
+import type { Baseline, CategoricalBaseline, NumericBaseline, TargetBaseline } from '../../contracts/baseline';
 import { categoryCounts } from './statistics/categorical';
 import { sortedCopy } from './statistics/ks';
 import { binCountsSorted, DEFAULT_PSI_BINS, quantileBinEdges, sharesOf } from './statistics/psi';

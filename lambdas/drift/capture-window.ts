@@ -3,8 +3,8 @@ import { createGunzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { listKeys } from '../../pipelines/common/s3';
 import { openObject } from '../../pipelines/common/s3-stream';
-import { captureRecordSchema, type CaptureRecord } from '../shared/capture-record';
-import { capturePrefix } from '../shared/storage-layout';
+import { captureRecordSchema, type CaptureRecord } from '../../contracts/capture-record';
+import { capturePrefix } from '../../contracts/storage-layout';
 
 const HOUR_MS = 3_600_000;
 

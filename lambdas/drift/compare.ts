@@ -1,4 +1,4 @@
-import type { Baseline } from '../shared/baseline';
+import type { Baseline } from '../../contracts/baseline';
 import type { DriftThresholds } from './drift-config';
 import { compareCategories, type CategoricalComparison } from './statistics/categorical';
 import { ksTestSorted, sortedCopy, type KsResult } from './statistics/ks';

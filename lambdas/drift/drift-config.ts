@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MODEL_TASKS } from '../shared/model-tasks';
+import { MODEL_TASKS } from '../../contracts/model-tasks';
 
 /**
  * Thresholds of the drift verdicts, with the defaults the CLI and the job share.

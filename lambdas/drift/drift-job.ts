@@ -2,8 +2,8 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { ModelRegistry } from '../registry/registry';
-import { baselineSchema, type Baseline } from '../shared/baseline';
-import { driftReportKey, parseS3Uri, s3Uri } from '../shared/storage-layout';
+import { baselineSchema, type Baseline } from '../../contracts/baseline';
+import { driftReportKey, parseS3Uri, s3Uri } from '../../contracts/storage-layout';
 import { scanCaptureWindow } from './capture-window';
 import { compareFeatures, referencesFromBaseline, type DriftReport } from './compare';
 import { thresholdsOf, type DriftConfig, type DriftThresholds } from './drift-config';

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { formatIssues } from '../shared/validation-issues';
+import { formatIssues } from '../../contracts/validation-issues';
 import { createS3Client } from '../../pipelines/common/s3';
 import { registryFromEnv } from '../registry/registry-from-env';
 import { requiredEnv } from '../shared/env';

@@ -1,4 +1,4 @@
-import type { CaptureRecord } from '../shared/capture-record';
+import type { CaptureRecord } from '../../contracts/capture-record';
 import { DriftInputError, judgeCategories, type CategoricalVerdict } from './compare';
 import type { DriftConfig, DriftThresholds } from './drift-config';
 

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { formatIssues } from '../shared/validation-issues';
+import { formatIssues } from '../../contracts/validation-issues';
 import { registryDocumentClient } from '../registry/dynamodb-store';
 import { requiredEnv } from '../shared/env';
 import { alarmStateChangeEventSchema, triggerRetraining, type RetrainResult } from './retrain-trigger';

@@ -1,4 +1,4 @@
-import type { CaptureRecord } from '../shared/capture-record';
+import type { CaptureRecord } from '../../contracts/capture-record';
 import type { CurrentColumn } from './compare';
 import type { DriftConfig } from './drift-config';
 import { predictedClassOf, type ClassCounts } from './prediction-drift';

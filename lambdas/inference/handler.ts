@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { formatIssues } from '../shared/validation-issues';
-import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../shared/capture-opt-out';
+import { formatIssues } from '../../contracts/validation-issues';
+import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../../contracts/capture-opt-out';
 import type { InferenceResponse } from './inference-service';
 import { inferenceServiceFromEnv } from './service-from-env';
 

@@ -1,6 +1,6 @@
 import { Parser, type ReadEntry } from 'tar';
-import { formatIssues } from '../shared/validation-issues';
-import { METADATA_FILE, MODEL_FILE, type ModelMetadata, modelMetadataSchema } from '../shared/model-metadata';
+import { formatIssues } from '../../contracts/validation-issues';
+import { METADATA_FILE, MODEL_FILE, type ModelMetadata, modelMetadataSchema } from '../../contracts/model-metadata';
 import { ModelUnavailableError } from './errors';
 
 /** The two files of a model artifact, read from model.tar.gz. */

@@ -1,5 +1,5 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { ModelMetadata } from '../shared/model-metadata';
+import type { ModelMetadata } from '../../contracts/model-metadata';
 import { ModelContractError } from './errors';
 import { InputBuffers } from './input-buffers';
 import type { ModelArtifact } from './model-archive';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PayloadTooLargeError } from './errors';
 import type { InferenceService } from './inference-service';
-import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../shared/capture-opt-out';
+import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../../contracts/capture-opt-out';
 import { optionalEnv } from '../shared/env';
 import { DEFAULT_LIMITS } from './request-schema';
 import { inferenceServiceFromEnv } from './service-from-env';

@@ -1,4 +1,4 @@
-import type { CaptureRecord } from '../shared/capture-record';
+import type { CaptureRecord } from '../../contracts/capture-record';
 import type { CaptureSink, DeliveryResult } from './capture-sink';
 
 export interface TrafficCaptureOptions {

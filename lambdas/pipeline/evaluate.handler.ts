@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
-import { formatIssues } from '../shared/validation-issues';
+import { formatIssues } from '../../contracts/validation-issues';
 import { createS3Client } from '../../pipelines/common/s3';
 import { evaluationConfigSchema } from '../../pipelines/evaluation/gate';
 import { NotFoundError } from '../registry/errors';

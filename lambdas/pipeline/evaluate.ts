@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { formatIssues } from '../shared/validation-issues';
-import { parseS3Uri } from '../shared/storage-layout';
+import { formatIssues } from '../../contracts/validation-issues';
+import { parseS3Uri } from '../../contracts/storage-layout';
 import { parseCsvText } from '../../pipelines/common/csv';
 import { getObjectByUri } from '../../pipelines/common/s3';
 import { checkPredictions } from '../../pipelines/evaluation/check-predictions';

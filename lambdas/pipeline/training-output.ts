@@ -1,9 +1,9 @@
-import { formatIssues } from '../shared/validation-issues';
+import { formatIssues } from '../../contracts/validation-issues';
 import { readArchiveFiles } from '../../pipelines/common/model-archive';
 import { InvalidModelOutputError } from '../../pipelines/evaluation/invalid-model-output';
 import { sageMakerPaths } from '../../pipelines/trainer/sagemaker-paths';
 import { ModelSession } from '../inference/model-session';
-import { METADATA_FILE, MODEL_FILE, modelMetadataSchema, type ModelMetadata } from '../shared/model-metadata';
+import { METADATA_FILE, MODEL_FILE, modelMetadataSchema, type ModelMetadata } from '../../contracts/model-metadata';
 
 /** What the team's model must be: its task, its classes (multiclass) and its features in the processed splits' order. */
 export interface ExpectedModel {

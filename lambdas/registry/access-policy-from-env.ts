@@ -1,5 +1,5 @@
 import { optionalEnv } from '../shared/env';
-import { ACCESS_POLICY_ENV, type AccessPolicy, accessPolicySchema, DEFAULT_ACCESS_POLICY } from './access-policy';
+import { ACCESS_POLICY_ENV, type AccessPolicy, accessPolicySchema, DEFAULT_ACCESS_POLICY } from '../../contracts/access-policy';
 
 /** The access policy the ApprovalApi construct put in ACCESS_POLICY; a malformed one stops the function at start. */
 export function accessPolicyFromEnv(): AccessPolicy {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import type { AccessPolicy } from './access-policy';
+import type { AccessPolicy } from '../../contracts/access-policy';
 import { type Caller, callerFromClaims, callerFromIamArn } from './caller';
 
 /** Routes under this prefix are authorized by IAM (SigV4) for the automation roles; the rest by the JWT authorizer. */

@@ -1,5 +1,5 @@
 import type { DeploymentControl } from '../deployment/deployment-control';
-import type { AccessPolicy, Role } from './access-policy';
+import type { AccessPolicy, Role } from '../../contracts/access-policy';
 import { type Caller, displayName, type Principal } from './caller';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RegistryError, UnauthorizedError } from './errors';
 import { parseInput } from './parse-input';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AccessPolicy, ROLES, type Role } from './access-policy';
+import { type AccessPolicy, ROLES, type Role } from '../../contracts/access-policy';
 
 /**
  * Who acted: the identity provider that vouched for them (`iss`, or `aws-iam` for a SigV4 caller) and their stable

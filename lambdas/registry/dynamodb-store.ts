@@ -20,7 +20,7 @@ import {
   tokenKey,
   VERSION_PREFIX,
   versionSk,
-} from './keys';
+} from '../../contracts/registry-table-keys';
 import type { AuditRecord, ModelRecord, RunRecord, TokenRecord, VersionRecord } from './schemas';
 import type { Change, RegistryStore, StoredModel } from './store';
 

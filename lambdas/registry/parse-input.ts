@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { formatIssues } from '../shared/validation-issues';
+import { formatIssues } from '../../contracts/validation-issues';
 import { InvalidInputError } from './errors';
 
 /** Parses an event or body with `schema`; a failure names every bad field. */

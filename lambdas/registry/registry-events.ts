@@ -5,7 +5,7 @@ import {
   type RegistryEventDetail,
   registryEventDetailSchema,
   SAGEMAKER_APPROVAL_STATUS,
-} from '../shared/registry-events';
+} from '../../contracts/registry-events';
 import type { AuditRecord } from './schemas';
 
 /** Where the function runs, taken from its own ARN, so event ARNs name the real partition, region and account. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { VersionStatus } from '../shared/registry-events';
+import type { VersionStatus } from '../../contracts/registry-events';
 import { type AuditChainVerdict, chainAudits, type UnchainedAudit, verifyAuditChain } from './audit-chain';
 import { displayName, type Principal, samePrincipal } from './caller';
 import {

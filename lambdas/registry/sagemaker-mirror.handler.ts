@@ -7,7 +7,7 @@ import {
   UpdateModelPackageCommand,
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
-import { registryEventDetailSchema } from '../shared/registry-events';
+import { registryEventDetailSchema } from '../../contracts/registry-events';
 import { parseInput } from './parse-input';
 import { registryFromEnv } from './registry-from-env';
 import { mirrorAction, modelPackageGroupInput, modelPackageInput } from './sagemaker-mirror';

@@ -4,7 +4,7 @@ import type {
   CreateModelPackageInput,
   UpdateModelPackageInput,
 } from '@aws-sdk/client-sagemaker';
-import { type RegistryEventDetail, SAGEMAKER_APPROVAL_STATUS } from '../shared/registry-events';
+import { type RegistryEventDetail, SAGEMAKER_APPROVAL_STATUS } from '../../contracts/registry-events';
 import type { VersionRecord } from './schemas';
 
 /** SageMaker's limit on CustomerMetadataProperties entries. */

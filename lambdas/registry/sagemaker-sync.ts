@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SAGEMAKER_APPROVAL_STATUS, SAGEMAKER_EVENT_DETAIL_TYPE, SAGEMAKER_EVENT_SOURCE } from '../shared/registry-events';
+import { SAGEMAKER_APPROVAL_STATUS, SAGEMAKER_EVENT_DETAIL_TYPE, SAGEMAKER_EVENT_SOURCE } from '../../contracts/registry-events';
 import { IllegalTransitionError, NotFoundError } from './errors';
 import type { ModelRegistry } from './registry';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { modelMetadataSchema } from '../shared/model-metadata';
-import type { VersionStatus } from '../shared/registry-events';
+import { modelMetadataSchema } from '../../contracts/model-metadata';
+import type { VersionStatus } from '../../contracts/registry-events';
 import type { Principal } from './caller';
 
 /** Model names follow the team config's rule, so they are also valid SageMaker model package group names. */

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { AUDIT_PREFIX } from './keys';
+import { AUDIT_PREFIX } from '../../contracts/registry-table-keys';
 import { type ArnScope, publishInOrder, type PutEvents, registryEventDetail, registryEventEntry } from './registry-events';
 import type { AuditRecord } from './schemas';
 

@@ -1,4 +1,4 @@
-import type { VersionStatus } from '../shared/registry-events';
+import type { VersionStatus } from '../../contracts/registry-events';
 import { IllegalTransitionError } from './errors';
 
 /** The version lifecycle (docs/architecture.md). Restoring a retired version to live happens only inside a rollback. */

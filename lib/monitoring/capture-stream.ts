@@ -4,7 +4,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { capturePrefix } from '../../lambdas/shared/storage-layout';
+import { capturePrefix } from '../../contracts/storage-layout';
 import type { IArtifactStore } from '../artifact-store';
 import { encryptedLogGroup } from '../private/log-encryption';
 import { rangeProblem, throwOnPropProblems } from '../private/prop-problems';

@@ -4,7 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { ContainerSpec } from '../team-config';
+import type { ContainerSpec } from '../../contracts/team-config';
 import { REPO_ROOT } from './mlops-function';
 
 /** `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>` followed by `:<tag>` or `@sha256:<digest>`. */

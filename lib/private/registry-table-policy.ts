@@ -1,6 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Lazy } from 'aws-cdk-lib';
-import { AUDIT_PREFIX } from '../../lambdas/registry/keys';
+import { AUDIT_PREFIX } from '../../contracts/registry-table-keys';
 
 /** Every action that changes items of a table (PartiQL writes included: they are authorized apart from the API calls). */
 export const TABLE_WRITE_ACTIONS = [

@@ -8,7 +8,7 @@ import {
   REGISTRY_EVENT_SOURCE,
   SAGEMAKER_EVENT_DETAIL_TYPE,
   SAGEMAKER_EVENT_SOURCE,
-} from '../../lambdas/shared/registry-events';
+} from '../../contracts/registry-events';
 import type { IModelRegistry } from '../model-registry';
 import { MlopsFunction } from './mlops-function';
 import { acknowledgeWildcardResource } from './nag';

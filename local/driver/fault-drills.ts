@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseS3Uri } from '../../lambdas/shared/storage-layout';
+import { parseS3Uri } from '../../contracts/storage-layout';
 import type { Execution } from '../services/states/state-machines';
 import { abortDrill, canaryRollbackDrill, concurrentApprovalsDrill, duplicateEventDrill, restoreDrill } from './drills/deployment-drills';
 import { deadLetterDrill } from './drills/dead-letter-drill';

@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { TeamConfig } from '../../lib/team-config';
-import { parseS3Uri } from '../../lambdas/shared/storage-layout';
+import type { TeamConfig } from '../../contracts/team-config';
+import { parseS3Uri } from '../../contracts/storage-layout';
 import { LOCAL_CREDENTIALS } from '../services/aws-environment';
 import type { Execution } from '../services/states/state-machines';
 import type { Twin } from '../twin';

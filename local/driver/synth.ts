@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TeamConfig } from '../../lib/team-config';
+import type { TeamConfig } from '../../contracts/team-config';
 import { createInterface } from 'node:readline';
 
 /**

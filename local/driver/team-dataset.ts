@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import type { TeamConfig } from '../../lib/team-config';
+import type { TeamConfig } from '../../contracts/team-config';
 import { CARD_FRAUD_FEATURES, CARD_FRAUD_LABEL, datasetToCsv, generateTransactions } from '../../pipelines/datasets/card-fraud';
 import { type HoldoutTable, holdoutToRawCsv } from './holdout-replay';
 

@@ -1,5 +1,5 @@
 import { CloudAssembly } from '../assembly/cloud-assembly';
-import type { TeamConfig } from '../../lib/team-config';
+import type { TeamConfig } from '../../contracts/team-config';
 import type { Twin } from '../twin';
 
 /**

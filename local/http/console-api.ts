@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Twin } from '../twin';
-import type { ConsoleConfig } from '../../console/src/lib/console-config';
+import type { ConsoleConfig } from '../../contracts/console-config';
 import { HostedSignIn } from '../services/apigateway/hosted-sign-in';
 import { UserDirectory } from '../services/apigateway/user-directory';
 import { canonicalStat } from '../services/cloudwatch/metric-store';

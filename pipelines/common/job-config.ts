@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseTeamConfig, type TeamConfig } from '../../lib/team-config';
+import { parseTeamConfig, type TeamConfig } from '../../contracts/team-config';
 
 /** The team config a job was given: inline JSON in TEAM_CONFIG, or a file named by TEAM_CONFIG_FILE. */
 export function teamConfigFromEnv(env: NodeJS.ProcessEnv = process.env): TeamConfig {

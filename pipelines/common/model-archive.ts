@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { create, Parser, type ReadEntry } from 'tar';
-import { METADATA_FILE, MODEL_FILE, modelMetadataSchema, type ModelMetadata } from '../../lambdas/shared/model-metadata';
+import { METADATA_FILE, MODEL_FILE, modelMetadataSchema, type ModelMetadata } from '../../contracts/model-metadata';
 
 /** model.tar.gz as SageMaker writes it from the model directory: model.onnx and metadata.json at the top level. */
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { parseS3Uri } from '../../lambdas/shared/storage-layout';
+import { parseS3Uri } from '../../contracts/storage-layout';
 
 /**
  * An object's bytes as they arrive, for readers that must not hold a whole file (a holdout set, an hour of

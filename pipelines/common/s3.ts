@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { parseS3Uri } from '../../lambdas/shared/storage-layout';
+import { parseS3Uri } from '../../contracts/storage-layout';
 
 /**
  * The S3 client of the pipeline jobs and functions. The endpoint comes from the SDK's standard environment

@@ -1,4 +1,4 @@
-import type { FeatureSpec, TeamConfig } from '../../lib/team-config';
+import type { FeatureSpec, TeamConfig } from '../../contracts/team-config';
 import { identifierFor } from './column-names';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALL_METRICS, classLabelSchema, LOWER_IS_BETTER, METRICS_OF_TASK, MODEL_TASKS } from '../../lib/team-config';
+import { ALL_METRICS, classLabelSchema, LOWER_IS_BETTER, METRICS_OF_TASK, MODEL_TASKS } from '../../contracts/team-config';
 import type { Metrics } from './metrics';
 
 /**

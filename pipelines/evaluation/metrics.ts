@@ -1,4 +1,4 @@
-import type { TeamConfig } from '../../lib/team-config';
+import type { TeamConfig } from '../../contracts/team-config';
 // The inference response's argmax (first class on a tie, a NaN never wins), so the evaluation scores the labels served.
 import { predictedClass as argmaxClass } from '../../lambdas/inference/predict';
 

@@ -1,4 +1,4 @@
-import type { ModelMetadata } from '../../lambdas/shared/model-metadata';
+import type { ModelMetadata } from '../../contracts/model-metadata';
 import { parseCsvText } from '../common/csv';
 import { classIndices, DataValidationError, requireClasses, toNumericTable, type NumericTable, type TableSpec } from '../common/tabular';
 import { computeMetrics, type Metrics } from './metrics';

@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { TeamConfig } from '../../lib/team-config';
+import type { TeamConfig } from '../../contracts/team-config';
 import { computeBaseline, targetBaseline } from '../../lambdas/drift/baseline';
-import type { Baseline } from '../../lambdas/shared/baseline';
-import { parseS3Uri, s3Uri } from '../../lambdas/shared/storage-layout';
+import type { Baseline } from '../../contracts/baseline';
+import { parseS3Uri, s3Uri } from '../../contracts/storage-layout';
 import { formatCsv } from '../common/csv';
 import {
   columnOf,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
-import { parseS3Uri, s3Uri } from '../../lambdas/shared/storage-layout';
+import { parseS3Uri, s3Uri } from '../../contracts/storage-layout';
 import { parseCsvText } from '../common/csv';
 import { getObjectBytes, listKeys } from '../common/s3';
 import { DataValidationError, type RawTable } from '../common/tabular';

@@ -1,5 +1,5 @@
 import { PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
-import { s3Uri } from '../../lambdas/shared/storage-layout';
+import { s3Uri } from '../../contracts/storage-layout';
 
 /** A run artifact exists already: runs write each of their objects once and never replace another run's. */
 export class RunArtifactExistsError extends Error {

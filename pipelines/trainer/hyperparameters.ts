@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALGORITHMS, featureSchema, formatIssues, MODEL_TASKS, type TeamConfig } from '../../lib/team-config';
+import { ALGORITHMS, featureSchema, formatIssues, MODEL_TASKS, type TeamConfig } from '../../contracts/team-config';
 
 /**
  * The training job's hyperparameters: one definition shared by the CDK TrainingPipeline construct (which writes them

@@ -1,4 +1,4 @@
-import type { ModelMetadata } from '../../lambdas/shared/model-metadata';
+import type { ModelMetadata } from '../../contracts/model-metadata';
 import { computeMetrics } from '../evaluation/metrics';
 import type { NumericTable } from '../common/tabular';
 import { trainGradientBoosting } from './algorithms/gradient-boosting';

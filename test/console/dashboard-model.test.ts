@@ -2,7 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { alarmNameOf, metricQueries, planWidget } from '../../console/src/lib/dashboard-model';
-import type { AlarmState, DashboardWidget } from '../../console/src/lib/twin-types';
+import type { AlarmState, DashboardWidget } from '../../contracts/twin-api';
 
 /** Widgets as CDK renders them into a DashboardBody, so the console is tested against the real output format. */
 function rendered(...widgets: cloudwatch.IWidget[]): DashboardWidget[] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatMetricValue, formatNumber, formatRelative, formatTimestamp, shortDigest } from '../../console/src/lib/format';
 import { alarmStateBadge, executionStatusBadge, isAwaitingDecision, versionStatusBadge } from '../../console/src/lib/status';
-import { VERSION_STATUSES } from '../../lambdas/shared/registry-events';
+import { VERSION_STATUSES } from '../../contracts/registry-events';
 import { formatRangeChoice, parseRelativeStart } from '../../console/src/lib/time-range';
 
 describe('formatNumber', () => {

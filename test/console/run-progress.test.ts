@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeOutcome, executionKind, pendingSteps, stepsOf } from '../../console/src/lib/run-progress';
-import type { Execution, ExecutionEvent, StateMachineFlow } from '../../console/src/lib/twin-types';
+import type { Execution, ExecutionEvent, StateMachineFlow } from '../../contracts/twin-api';
 
 const at = (second: number) => new Date(Date.UTC(2025, 0, 1, 12, 0, second)).toISOString();
 const entered = (state: string, second: number): ExecutionEvent => ({ type: 'StateEntered', state, at: at(second) });

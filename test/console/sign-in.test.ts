@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseConsoleConfig } from '../../console/src/lib/console-config';
+import { parseConsoleConfig } from '../../contracts/console-config';
 import { authorizeUrl, codeChallenge, idTokenClaims, isExpiring, logoutUrl, newPendingSignIn, redirectUriOf, tokenRequestBody } from '../../console/src/lib/sign-in';
 
 const auth = { authorizeUrl: 'https://team.auth.eu-west-1.amazoncognito.com/oauth2/authorize', tokenUrl: '/oauth2/token', logoutUrl: '/logout', clientId: 'client-1', scopes: ['openid', 'email'] };

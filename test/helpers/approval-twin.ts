@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import { S3Client } from '@aws-sdk/client-s3';
 import { run as login } from '../../bin/commands/login';
-import type { AccessPolicy } from '../../lambdas/registry/access-policy';
+import type { AccessPolicy } from '../../contracts/access-policy';
 import { DynamoRegistryStore, registryDocumentClient } from '../../lambdas/registry/dynamodb-store';
 import { ModelRegistry as RegistryCore } from '../../lambdas/registry/registry';
 import { ApprovalApi } from '../../lib/approval-api';

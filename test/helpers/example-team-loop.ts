@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { loadTeamConfig, type TeamConfig } from '../../lib/team-config';
+import { loadTeamConfig, type TeamConfig } from '../../contracts/team-config';
 import { runLoop, type LoopResult } from '../../local/driver/full-loop';
 import { LoopSession } from '../../local/driver/loop-session';
 import { teamDataset } from '../../local/driver/team-dataset';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { MlopsTeamStack } from '../../lib/mlops-team-stack';
-import { loadTeamConfig, parseTeamConfig, type TeamConfig, type TeamConfigInput } from '../../lib/team-config';
+import { loadTeamConfig, parseTeamConfig, type TeamConfig, type TeamConfigInput } from '../../contracts/team-config';
 import { projectContext } from './project-context';
 
 export const EXAMPLE_TEAM_FILE = join(__dirname, '..', '..', 'pipelines', 'teams', 'fraud.json');

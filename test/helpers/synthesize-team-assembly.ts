@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { MlopsTeamStack } from '../../lib/mlops-team-stack';
-import { parseTeamConfig } from '../../lib/team-config';
+import { parseTeamConfig } from '../../contracts/team-config';
 import { projectContext } from './project-context';
 
 /**

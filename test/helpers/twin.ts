@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TeamConfig } from '../../lib/team-config';
+import type { TeamConfig } from '../../contracts/team-config';
 import { Twin } from '../../local/twin';
 import { exampleConfig } from './synth';
 import { teamAssembly } from './team-assembly';

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { APPROVAL_API_ROUTES, ApprovalApi, CLI_CALLBACK_URL } from '../../lib/approval-api';
-import { DEFAULT_ACCESS_POLICY } from '../../lambdas/registry/access-policy';
+import { DEFAULT_ACCESS_POLICY } from '../../contracts/access-policy';
 import { ModelRegistry } from '../../lib/model-registry';
 
 function apiStack(props: Partial<ConstructorParameters<typeof ApprovalApi>[2]> = {}) {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { byomHoldoutKey } from '../../lambdas/shared/storage-layout';
+import { byomHoldoutKey } from '../../contracts/storage-layout';
 import { teamTemplate } from '../helpers/team-assembly';
 import { actionsOf, identityStatements } from './monitoring/iam';
 import { stateMachineDefinition } from './state-definition';

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { alarmPeriodOfSchedule, DriftMonitor, type DriftMonitorProps } from '../../lib/drift-monitor';
-import { byomBaselineKey, driftReportsPrefix } from '../../lambdas/shared/storage-layout';
+import { byomBaselineKey, driftReportsPrefix } from '../../contracts/storage-layout';
 import { actionsOf, identityStatements, RESOURCELESS_ACTIONS } from './monitoring/iam';
 import { nagFindings } from './monitoring/nag';
 import { multiclassConfig, regressionConfig, teamFixture, type TeamFixture } from './monitoring/team-fixture';

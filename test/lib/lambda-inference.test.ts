@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { LambdaInference, type LambdaInferenceProps } from '../../lib/lambda-inference';
-import { byomArtifactKey } from '../../lambdas/shared/storage-layout';
+import { byomArtifactKey } from '../../contracts/storage-layout';
 import { AlarmNotificationTopic } from '../../lib/monitoring/alarm-actions';
 import { actionsOf, identityStatements, RESOURCELESS_ACTIONS } from './monitoring/iam';
 import { nagFindings } from './monitoring/nag';

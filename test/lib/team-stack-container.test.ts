@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../lib/private/mlops-function';
-import { loadTeamConfig } from '../../lib/team-config';
+import { loadTeamConfig } from '../../contracts/team-config';
 import { synthTeamStack } from '../helpers/synth';
 import { nagFindings } from './monitoring/nag';
 import { definitionOf } from './state-definition';

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MlopsTeamStack } from '../../lib/mlops-team-stack';
-import type { TeamConfig, TeamConfigInput } from '../../lib/team-config';
+import type { TeamConfig, TeamConfigInput } from '../../contracts/team-config';
 import { eksExampleConfig, exampleConfig } from '../helpers/synth';
 import { projectContext } from '../helpers/project-context';
 import { actionGrants, serviceStatements, tableWriteGrants, type TableWriteGrant } from './team-stack-iam';

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../lib/artifact-store';
 import { ModelRegistry } from '../../lib/model-registry';
 import { REPO_ROOT } from '../../lib/private/mlops-function';
-import { parseTeamConfig, type TeamConfig, type TeamConfigInput } from '../../lib/team-config';
+import { parseTeamConfig, type TeamConfig, type TeamConfigInput } from '../../contracts/team-config';
 import { TrainingPipeline } from '../../lib/training-pipeline';
 import { exampleConfig } from '../helpers/synth';
 import { projectContext } from '../helpers/project-context';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTeamConfig } from '../../lib/team-config';
+import { parseTeamConfig } from '../../contracts/team-config';
 import { LoopSession, type VersionSummary } from '../../local/driver/loop-session';
 import { startTeamTwin, type TeamTwin } from '../helpers/twin';
 

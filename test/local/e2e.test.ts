@@ -5,7 +5,7 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pendingSteps } from '../../console/src/lib/run-progress';
-import type { StateMachineFlow, TwinState } from '../../console/src/lib/twin-types';
+import type { StateMachineFlow, TwinState } from '../../contracts/twin-api';
 import { runLoop, type LoopResult } from '../../local/driver/full-loop';
 import { failedTrainingDrill, rollbackDrill } from '../../local/driver/fault-drills';
 import { LoopSession } from '../../local/driver/loop-session';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTeamConfig } from '../../lib/team-config';
+import { parseTeamConfig } from '../../contracts/team-config';
 import { packageExternalModel } from '../../pipelines/byom';
 import { formatCsv } from '../../pipelines/common/csv';
 import { unpackModelArchive } from '../../pipelines/common/model-archive';

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import { CloudAssembly, type CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
-import { loadTeamConfig, type TeamConfig } from '../../lib/team-config';
+import { loadTeamConfig, type TeamConfig } from '../../contracts/team-config';
 import { eksExampleConfig } from '../../test/helpers/synth';
 import { teamAssembly } from '../../test/helpers/team-assembly';
 import type { ConstructPaths } from './findings';

@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import { TeamConfigError } from '../../lib/team-config';
+import { TeamConfigError } from '../../contracts/team-config';
 import { EXCEPTIONS_FILE, LintExceptionsError, loadLintExceptions } from './exceptions';
 import { LinterOutputError } from './findings';
 import { lintTemplate } from './lint-template';

@@ -1,5 +1,5 @@
 import { type MetricSeries, parseMetricRows, type Series } from './metric-rows';
-import type { AlarmState, DashboardWidget } from './twin-types';
+import type { AlarmState, DashboardWidget } from '../../../contracts/twin-api';
 
 /** What a dashboard widget asks to be drawn, decided from its CloudWatch properties alone (no DOM, no fetching). */
 

@@ -1,5 +1,5 @@
 import type { Tone } from './status';
-import type { Execution, ExecutionEvent, StateMachineFlow } from './twin-types';
+import type { Execution, ExecutionEvent, StateMachineFlow } from '../../../contracts/twin-api';
 import { toEpochMillis } from './time-series';
 
 /** One state of an execution as the step strip shows it. */

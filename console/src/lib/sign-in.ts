@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConsoleConfig } from './console-config';
+import type { ConsoleConfig } from '../../../contracts/console-config';
 
 /**
  * The console's sign-in, without the browser's side effects: its config, the OAuth 2.0 authorization-code flow with

@@ -1,4 +1,4 @@
-import type { VersionStatus } from '../../../lambdas/shared/registry-events';
+import type { VersionStatus } from '../../../contracts/registry-events';
 
 /** Visual tone of a badge; styles.css maps each to colours with at least 4.5:1 contrast. */
 export type Tone = 'success' | 'warning' | 'danger' | 'info' | 'neutral' | 'progress';

@@ -13,7 +13,7 @@ import { formatRelative, formatTimestamp } from '../lib/format';
 
 /**
  * @typedef {import('../lib/dashboard-model').WidgetPlan} WidgetPlan
- * @typedef {import('../lib/twin-types').AlarmState} AlarmState
+ * @typedef {import('../../../contracts/twin-api').AlarmState} AlarmState
  * @typedef {{ plan: WidgetPlan, placement: import('../lib/grid-layout').Placement, element?: HTMLElement, body?: HTMLElement }} PlacedWidget
  */
 
@@ -109,8 +109,8 @@ export function dashboardView(context) {
 
 /**
  * The twin passes on a body it could not parse as text; it is shown as a text widget saying so.
- * @param {import('../lib/twin-types').DashboardBody | string} body
- * @returns {import('../lib/twin-types').DashboardBody}
+ * @param {import('../../../contracts/twin-api').DashboardBody | string} body
+ * @returns {import('../../../contracts/twin-api').DashboardBody}
  */
 function bodyOf(body) {
   if (typeof body !== 'string') return body;
@@ -201,7 +201,7 @@ function alarmList(names, alarms, now) {
 
 /**
  * Where each function's `live` alias sends traffic: the canary weight is visible during a deployment.
- * @param {import('../lib/twin-types').FunctionState[]} functions
+ * @param {import('../../../contracts/twin-api').FunctionState[]} functions
  */
 function trafficStrip(functions) {
   const aliased = functions.flatMap((fn) => fn.aliases.map((alias) => ({ fn, alias })));

@@ -47,8 +47,8 @@ export function runsView(context, only) {
 }
 
 /**
- * @param {import('../lib/twin-types').Execution} execution
- * @param {import('../lib/twin-types').StateMachineFlow | undefined} flow the flow the execution runs, for the states ahead
+ * @param {import('../../../contracts/twin-api').Execution} execution
+ * @param {import('../../../contracts/twin-api').StateMachineFlow | undefined} flow the flow the execution runs, for the states ahead
  * @param {number} now
  */
 function executionCard(execution, flow, now) {

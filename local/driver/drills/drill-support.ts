@@ -3,7 +3,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoRegistryStore, registryDocumentClient } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
 import type { VersionRecord } from '../../../lambdas/registry/schemas';
-import { byomArtifactKey, parseS3Uri } from '../../../lambdas/shared/storage-layout';
+import { byomArtifactKey, parseS3Uri } from '../../../contracts/storage-layout';
 import type { Execution } from '../../services/states/state-machines';
 import { type LoopSession, LoopStepError, waitFor } from '../loop-session';
 

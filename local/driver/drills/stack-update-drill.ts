@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TeamConfig } from '../../../lib/team-config';
+import type { TeamConfig } from '../../../contracts/team-config';
 import { replayRows } from '../holdout-replay';
 import { type LoopSession, LoopStepError, sleep } from '../loop-session';
 import type { DrillResult } from './drill-result';

@@ -1,4 +1,4 @@
-import type { ALGORITHMS, MODEL_TASKS } from '../../../lib/team-config';
+import type { ALGORITHMS, MODEL_TASKS } from '../../../contracts/team-config';
 
 export type Algorithm = (typeof ALGORITHMS)[number];
 export type ModelTask = (typeof MODEL_TASKS)[number];

@@ -8,7 +8,7 @@ import { ModelSession } from '../../../lambdas/inference/model-session';
 import { RegistryModelSource } from '../../../lambdas/inference/model-source';
 import { sha256Hex } from '../../../lambdas/inference/model-store';
 import { InferenceMetrics } from '../../../lambdas/inference/telemetry';
-import { modelMetadataSchema } from '../../../lambdas/shared/model-metadata';
+import { modelMetadataSchema } from '../../../contracts/model-metadata';
 import { packModelArchive } from '../../../pipelines/common/model-archive';
 import { openObjectByUri } from '../../../pipelines/common/s3-stream';
 import { readLabelledCsv, scoreTable } from '../../../pipelines/evaluation/score';

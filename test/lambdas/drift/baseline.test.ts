@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeBaseline, targetBaseline } from '../../../lambdas/drift/baseline';
-import { baselineSchema } from '../../../lambdas/shared/baseline';
+import { baselineSchema } from '../../../contracts/baseline';
 
 describe('training label class distribution in the baseline', () => {
   it('counts each class index under its class label, every class keyed', () => {

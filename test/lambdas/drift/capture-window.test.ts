@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCaptureStream, scanCaptureWindow, textLines } from '../../../lambdas/drift/capture-window';
-import type { CaptureRecord } from '../../../lambdas/shared/capture-record';
+import type { CaptureRecord } from '../../../contracts/capture-record';
 import { startS3rver, type LocalS3 } from '../../helpers/s3rver';
 
 const record = (i: number, at: string): CaptureRecord => ({

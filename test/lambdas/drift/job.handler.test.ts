@@ -4,8 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
 import { computeBaseline } from '../../../lambdas/drift/baseline';
-import type { Baseline } from '../../../lambdas/shared/baseline';
-import type { CaptureRecord } from '../../../lambdas/shared/capture-record';
+import type { Baseline } from '../../../contracts/baseline';
+import type { CaptureRecord } from '../../../contracts/capture-record';
 import { emfOutput } from '../../helpers/emf-output';
 import { lambdaEnvFor, startDynalite, type LocalDynamo } from '../../helpers/dynalite';
 import { type LocalS3, S3RVER_CREDENTIALS, startS3rver } from '../../helpers/s3rver';

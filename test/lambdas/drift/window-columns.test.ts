@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WindowColumns } from '../../../lambdas/drift/window-columns';
-import type { CaptureRecord } from '../../../lambdas/shared/capture-record';
+import type { CaptureRecord } from '../../../contracts/capture-record';
 
 const record = (features: number[], overrides: Partial<CaptureRecord> = {}): CaptureRecord => ({
   model: 'iris',

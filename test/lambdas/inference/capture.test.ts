@@ -2,7 +2,7 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FirehoseCaptureSink } from '../../../lambdas/inference/capture-sink';
 import { TrafficCapture } from '../../../lambdas/inference/traffic-capture';
-import type { CaptureRecord } from '../../../lambdas/shared/capture-record';
+import type { CaptureRecord } from '../../../contracts/capture-record';
 import { LOCAL_AWS } from '../../helpers/dynalite';
 import { type FirehoseDouble, startFirehoseDouble } from './firehose-double';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from 'tar';
-import { type ModelMetadata, modelMetadataSchema } from '../../../lambdas/shared/model-metadata';
+import { type ModelMetadata, modelMetadataSchema } from '../../../contracts/model-metadata';
 
 export const MODELS_DIR = join(__dirname, '..', '..', 'fixtures', 'models');
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { functionUrlEvent } from '../../../lambdas/deployment/holdout-parity';
 import type { InferenceResponse } from '../../../lambdas/inference/inference-service';
-import { captureRecordSchema } from '../../../lambdas/shared/capture-record';
+import { captureRecordSchema } from '../../../contracts/capture-record';
 import { fixtureArchive, loadFixture, named } from './fixtures';
 import { type FirehoseDouble, startFirehoseDouble } from './firehose-double';
 import { type ServingBackends, startServingBackends } from './registered-model';

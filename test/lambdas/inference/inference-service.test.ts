@@ -5,7 +5,7 @@ import { FirehoseCaptureSink } from '../../../lambdas/inference/capture-sink';
 import { InferenceService } from '../../../lambdas/inference/inference-service';
 import { InferenceMetrics } from '../../../lambdas/inference/telemetry';
 import { TrafficCapture } from '../../../lambdas/inference/traffic-capture';
-import { captureRecordSchema } from '../../../lambdas/shared/capture-record';
+import { captureRecordSchema } from '../../../contracts/capture-record';
 import { LOCAL_AWS } from '../../helpers/dynalite';
 import { emfOutput } from '../../helpers/emf-output';
 import { type Fixture, loadFixture } from './fixtures';

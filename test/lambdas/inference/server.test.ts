@@ -6,7 +6,7 @@ import { InferenceService } from '../../../lambdas/inference/inference-service';
 import { createInferenceServer } from '../../../lambdas/inference/server';
 import { InferenceMetrics } from '../../../lambdas/inference/telemetry';
 import { TrafficCapture } from '../../../lambdas/inference/traffic-capture';
-import { NO_CAPTURE_HEADER } from '../../../lambdas/shared/capture-opt-out';
+import { NO_CAPTURE_HEADER } from '../../../contracts/capture-opt-out';
 import { loadFixture } from './fixtures';
 
 const fixture = loadFixture('mlp-classifier');

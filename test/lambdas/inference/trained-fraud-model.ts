@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseTeamConfig } from '../../../lib/team-config';
+import { parseTeamConfig } from '../../../contracts/team-config';
 import { toNumericTable, type NumericTable } from '../../../pipelines/common/tabular';
 import { generateTransactions } from '../../../pipelines/datasets/card-fraud';
 import { parseHyperparameters, trainingHyperparameters } from '../../../pipelines/trainer/hyperparameters';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTeamConfig } from '../../../lib/team-config';
+import { parseTeamConfig } from '../../../contracts/team-config';
 import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
 import { formatCsv } from '../../../pipelines/common/csv';
@@ -12,7 +12,7 @@ import { computeMetrics } from '../../../pipelines/evaluation/metrics';
 import { parseHyperparameters, trainingHyperparameters } from '../../../pipelines/trainer/hyperparameters';
 import { trainModel } from '../../../pipelines/trainer/train';
 import { evaluate } from '../../../lambdas/pipeline/evaluate';
-import { modelMetadataSchema, type ModelMetadata } from '../../../lambdas/shared/model-metadata';
+import { modelMetadataSchema, type ModelMetadata } from '../../../contracts/model-metadata';
 import { Random } from '../../../pipelines/common/random';
 import { evaluationConfigSchema } from '../../../pipelines/evaluation/gate';
 import { InvalidModelOutputError } from '../../../pipelines/evaluation/invalid-model-output';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ACCESS_POLICY } from '../../../lambdas/registry/access-policy';
+import { DEFAULT_ACCESS_POLICY } from '../../../contracts/access-policy';
 import { handleApiRequest } from '../../../lambdas/registry/api';
 import type { ModelRegistry } from '../../../lambdas/registry/registry';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';

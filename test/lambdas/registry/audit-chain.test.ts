@@ -2,7 +2,7 @@ import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditRowHash, chainAudits, GENESIS_HASH, type UnchainedAudit, verifyAuditChain } from '../../../lambdas/registry/audit-chain';
-import { auditPk, auditSk } from '../../../lambdas/registry/keys';
+import { auditPk, auditSk } from '../../../contracts/registry-table-keys';
 import type { ModelRegistry } from '../../../lambdas/registry/registry';
 import type { AuditRecord } from '../../../lambdas/registry/schemas';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';

@@ -4,7 +4,7 @@ import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { replayAuditEvents } from '../../../lambdas/registry/event-replay';
 import { arnScopeOf, type PutEvents } from '../../../lambdas/registry/registry-events';
 import type { AuditRecord } from '../../../lambdas/registry/schemas';
-import { registryEventDetailSchema } from '../../../lambdas/shared/registry-events';
+import { registryEventDetailSchema } from '../../../contracts/registry-events';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { by, registration, registryOn } from './fixtures';
 

@@ -10,7 +10,7 @@ import {
   type RegistryEventDetail,
   SAGEMAKER_EVENT_DETAIL_TYPE,
   SAGEMAKER_EVENT_SOURCE,
-} from '../../../lambdas/shared/registry-events';
+} from '../../../contracts/registry-events';
 import { type LocalDynamo, lambdaEnvFor, startDynalite } from '../../helpers/dynalite';
 import { by, registration, registryOn } from './fixtures';
 import { type SageMakerDouble, startSageMakerDouble } from './sagemaker-double';

@@ -2,10 +2,10 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditPk, modelPk } from '../../../lambdas/registry/keys';
+import { auditPk, modelPk } from '../../../contracts/registry-table-keys';
 import { arnScopeOf, type PutEvents } from '../../../lambdas/registry/registry-events';
 import { publishAuditInserts } from '../../../lambdas/registry/stream-publisher';
-import { registryEventDetailSchema } from '../../../lambdas/shared/registry-events';
+import { registryEventDetailSchema } from '../../../contracts/registry-events';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';
 import { by, registration, registryOn } from './fixtures';
 

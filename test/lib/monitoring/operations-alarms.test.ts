@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MlopsTeamStack } from '../../../lib/mlops-team-stack';
-import type { TeamConfigInput } from '../../../lib/team-config';
+import type { TeamConfigInput } from '../../../contracts/team-config';
 import { exampleConfig } from '../../helpers/synth';
 import { projectContext } from '../../helpers/project-context';
 import { App } from 'aws-cdk-lib';

@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { ArtifactStore } from '../../../lib/artifact-store';
 import { ModelRegistry } from '../../../lib/model-registry';
-import type { TeamConfig, TeamConfigInput } from '../../../lib/team-config';
+import type { TeamConfig, TeamConfigInput } from '../../../contracts/team-config';
 import { exampleConfig } from '../../helpers/synth';
 import { projectContext } from '../../helpers/project-context';
 

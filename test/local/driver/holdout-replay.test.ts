@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTeamConfig } from '../../../lib/team-config';
+import { parseTeamConfig } from '../../../contracts/team-config';
 import { holdoutToRawCsv, parseHoldout, replayRows, shiftNumericFeatures, type HoldoutTable } from '../../../local/driver/holdout-replay';
 import { exampleConfig } from '../../helpers/synth';
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadTeamConfig } from '../../../lib/team-config';
+import { loadTeamConfig } from '../../../contracts/team-config';
 import { parseHoldout, shiftNumericFeatures } from '../../../local/driver/holdout-replay';
 import { DatasetError, isCardFraudShaped, teamDataset } from '../../../local/driver/team-dataset';
 import { CARD_FRAUD_LABEL } from '../../../pipelines/datasets/card-fraud';

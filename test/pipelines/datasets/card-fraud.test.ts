@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseTeamConfig } from '../../../lib/team-config';
+import { parseTeamConfig } from '../../../contracts/team-config';
 import {
   CARD_FRAUD_FEATURES,
   CARD_FRAUD_LABEL,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelMetadataSchema } from '../../../lambdas/shared/model-metadata';
+import { modelMetadataSchema } from '../../../contracts/model-metadata';
 import { readLabelledCsv } from '../../../pipelines/evaluation/score';
 
 const metadata = modelMetadataSchema.parse({

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTeamConfig } from '../../../lib/team-config';
+import { parseTeamConfig } from '../../../contracts/team-config';
 import { datasetToCsv, generateTransactions } from '../../../pipelines/datasets/card-fraud';
 import { processDataset } from '../../../pipelines/processing/process';
 import { createRunArtifact, RunArtifactExistsError } from '../../../pipelines/processing/run-artifact';

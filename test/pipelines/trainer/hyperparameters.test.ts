@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTeamConfig, type TeamConfig } from '../../../lib/team-config';
+import { parseTeamConfig, type TeamConfig } from '../../../contracts/team-config';
 import {
   MAX_HYPERPARAMETER_KEY_LENGTH,
   MAX_HYPERPARAMETER_LENGTH,

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { teamConfigSchema } from '../../../lib/team-config';
+import { teamConfigSchema } from '../../../contracts/team-config';
 import { ALL_FEATURES_TEAM, lintTargets, TEAMS_DIR } from '../../../tools/template-lint/lint-targets';
 
 /**

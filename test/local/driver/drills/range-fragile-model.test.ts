@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModelArchive } from '../../../../lambdas/inference/model-archive';
 import { ModelSession } from '../../../../lambdas/inference/model-session';
-import { modelMetadataSchema } from '../../../../lambdas/shared/model-metadata';
+import { modelMetadataSchema } from '../../../../contracts/model-metadata';
 import { rangeFragileArchive } from '../../../../local/driver/drills/range-fragile-model';
 import { packModelArchive } from '../../../../pipelines/common/model-archive';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTeamConfig, parseTeamConfig, TeamConfigError } from '../../lib/team-config';
+import { loadTeamConfig, parseTeamConfig, TeamConfigError } from '../../contracts/team-config';
 
 const EXAMPLE = join(__dirname, '../../pipelines/teams/fraud.json');
 

@@ -1,5 +1,5 @@
-import type { modelView, versionSummaryView, versionView } from '../../../lambdas/registry/views';
-import type { RunRecord } from '../../../lambdas/registry/schemas';
+import type { modelView, versionSummaryView, versionView } from '../lambdas/registry/views';
+import type { RunRecord } from '../lambdas/registry/schemas';
 
 /** Shapes of the twin's own endpoints (`/twin/*`), as agreed with the runtime. */
 

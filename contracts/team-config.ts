@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_ACCESS_POLICY } from '../lambdas/registry/access-policy';
-import { MODEL_TASKS, type ModelTask } from '../lambdas/shared/model-tasks';
-import { formatIssues } from '../lambdas/shared/validation-issues';
+import { DEFAULT_ACCESS_POLICY } from './access-policy';
+import { MODEL_TASKS, type ModelTask } from './model-tasks';
+import { formatIssues } from './validation-issues';
 
-// Defined beside the Lambda code that uses them (lambdas/ must not import lib/); exported here for the config's readers.
+// Contracts of their own (the registry and the drift job read them too); exported here for the config's readers.
 export { formatIssues, MODEL_TASKS, type ModelTask };
 
 /**
