@@ -1,10 +1,17 @@
 import type { TimeSeries } from './time-series';
 
 /**
- * A small subset of CloudWatch metric math, enough for the dashboards this platform draws: arithmetic (+ - * /,
- * parentheses, numbers) over series ids, SUM/AVG/MIN/MAX over `[id, ...]` or `METRICS()`, and FILL(series, number).
- * Anything else raises UnsupportedExpressionError so the widget can say so instead of drawing something wrong.
+ * The one metric-math evaluator: the console draws dashboard expressions with it and the twin's CloudWatch evaluates
+ * alarms on metric math with it (local/ imports it from here, since the browser bundle must not import local/).
+ *
+ * A subset of CloudWatch metric math, enough for the alarms and dashboards this platform synthesizes: arithmetic
+ * (+ - * /, unary minus, parentheses, numbers) over series ids, ABS, SUM/AVG/MIN/MAX over `[id, ...]` or
+ * `METRICS()` (per timestamp) or over one series (a scalar, as CloudWatch does), and FILL(series, number).
+ * Arithmetic on two series keeps the timestamps both have; a point whose result is not finite (x / 0) is dropped.
+ * Anything else raises UnsupportedExpressionError, so a widget or an alarm says so instead of showing something wrong.
  */
+
+/** An expression outside the supported subset, or one that is malformed or names an id it was not given. */
 export class UnsupportedExpressionError extends Error {
   constructor(expression: string, reason: string) {
     super(`expression not supported: ${expression} (${reason})`);
@@ -96,6 +103,13 @@ export function evaluateExpression(
       take(')');
       return { kind: 'list', items: metricIds.map(seriesOf) };
     }
+    if (name === 'ABS') {
+      const argument = parseExpr();
+      take(')');
+      if (argument.kind === 'scalar') return { kind: 'scalar', value: Math.abs(argument.value) };
+      if (argument.kind === 'series') return { kind: 'series', points: new Map([...argument.points].map(([t, v]) => [t, Math.abs(v)])) };
+      return fail('ABS takes a series or a number');
+    }
     if (name === 'FILL') {
       const series = parseExpr();
       take(',');
@@ -106,6 +120,7 @@ export function evaluateExpression(
     }
     const aggregate = AGGREGATES[name] ?? fail(`function ${name} is not supported`);
     const argument = parseExpr();
+    if (isPunct(',')) return fail(`${name} takes one argument: a series, or several as [a, b, ...]`);
     take(')');
     if (argument.kind === 'scalar') return argument;
     if (argument.kind === 'series') return { kind: 'scalar', value: aggregate([...argument.points.values()]) };

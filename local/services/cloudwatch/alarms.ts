@@ -2,7 +2,7 @@ import type { SynthesizedApp } from '../../assembly/synthesized-app';
 import { alarmArn } from '../../assembly/resource-identity';
 import type { Clock } from '../../clock';
 import type { Timeline } from '../../timeline';
-import { evaluateExpression } from './metric-math';
+import { evaluateExpression } from '../../../console/src/lib/expressions';
 import { canonicalStat, type MetricStore, type Series } from './metric-store';
 
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
@@ -141,15 +141,13 @@ export class Alarms {
     const current = this.store.bucketStart(now, periodMs);
     const starts = Array.from({ length: alarm.evaluationPeriods }, (_, i) => current - (alarm.evaluationPeriods - 1 - i) * periodMs);
     const from = starts[0];
-    const series: Record<string, Series> = {};
+    const series = new Map<string, Series>();
     for (const m of alarm.metrics) {
-      series[m.id] = this.store.query(
-        { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, stat: m.stat, periodMs: this.clock.realMs(m.periodSeconds * 1000) },
-        from,
-        now + 1,
-      );
+      const query = { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, stat: m.stat, periodMs: this.clock.realMs(m.periodSeconds * 1000) };
+      series.set(m.id, this.store.query(query, from, now + 1));
     }
-    const result = alarm.expression ? evaluateExpression(alarm.expression.expression, series, starts) : series[alarm.metrics[0].id];
+    const metricIds = alarm.metrics.map((m) => m.id);
+    const result = alarm.expression ? evaluateExpression(alarm.expression.expression, series, metricIds, starts) : series.get(metricIds[0])!;
     const byStart = new Map(result.timestamps.map((t, i) => [t, result.values[i]]));
     return starts.map((start) => ({ start, value: byStart.get(start) }));
   }
