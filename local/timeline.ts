@@ -1,9 +1,7 @@
-/** One thing that happened in the twin, as the console and the headless run show it. */
-export interface TimelineEntry {
-  readonly at: string;
-  readonly kind: string;
-  readonly message: string;
-}
+import type { TimelineEntry } from '../contracts/twin-api';
+
+/** One thing that happened in the twin, as the console (contracts/twin-api.ts) and the headless run show it. */
+export type { TimelineEntry };
 
 const MAX_ENTRIES = 2_000;
 

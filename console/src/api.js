@@ -94,29 +94,29 @@ export function createClient(auth, onSignedOut) {
     },
     /** @returns {Promise<import('../../contracts/twin-api').TwinState>} */
     twinState: () => fetch('/twin/state').then(readJson),
-    /** @returns {Promise<{ dashboards: { name: string, body: import('../../contracts/twin-api').DashboardBody | string }[] }>} */
+    /** @returns {Promise<import('../../contracts/twin-api').DashboardsResponse>} */
     dashboards: () => fetch('/twin/dashboard').then(readJson),
     /**
-     * @param {{ queries: ReturnType<typeof import('./lib/dashboard-model').metricQueries>, start?: string, end?: string }} request
-     * @returns {Promise<{ results: { id: string, timestamps: (string | number)[], values: number[] }[] }>}
+     * @param {import('../../contracts/twin-api').MetricsRequest} request
+     * @returns {Promise<import('../../contracts/twin-api').MetricsResponse>}
      */
     metrics: (request) => postJson('/twin/metrics', request).then(readJson),
-    /** @returns {Promise<{ models: import('../../contracts/twin-api').ModelSummary[] }>} */
+    /** @returns {Promise<{ models: import('../../contracts/registry-api').ModelView[] }>} */
     models: () => call('/models'),
     /**
      * @param {string} model
-     * @returns {Promise<import('../../contracts/twin-api').ModelDetail>}
+     * @returns {Promise<import('../../contracts/registry-api').ModelDetailView>}
      */
     model: (model) => call(`/models/${enc(model)}`),
     /**
      * @param {string} model
-     * @returns {Promise<{ runs: import('../../contracts/twin-api').Run[] }>}
+     * @returns {Promise<{ runs: import('../../contracts/registry-api').RunRecord[] }>}
      */
     runs: (model) => call(`/models/${enc(model)}/runs`),
     /**
      * @param {string} model
      * @param {number | string} version
-     * @returns {Promise<import('../../contracts/twin-api').VersionDetail>}
+     * @returns {Promise<import('../../contracts/registry-api').VersionView>}
      */
     version: (model, version) => call(`/models/${enc(model)}/versions/${enc(String(version))}`),
     /**

@@ -123,9 +123,7 @@ async function showStacks(/** @type {import('./api').Client} */ client) {
   container.hidden = false;
   try {
     const state = await client.twinState();
-    const names = state.stacks.map((stack) =>
-      typeof stack === 'string' ? stack : String(/** @type {Record<string, unknown>} */ (stack).stackName ?? /** @type {Record<string, unknown>} */ (stack).name ?? ''),
-    );
+    const names = state.stacks.map((stack) => stack.stackName);
     target.textContent = names.filter(Boolean).join(', ') || 'local twin';
   } catch {
     target.textContent = 'twin unreachable';

@@ -1,3 +1,4 @@
+import type { ModelDetailView } from '../../contracts/registry-api';
 import type { DeploymentControl } from '../deployment/deployment-control';
 import type { AccessPolicy, Role } from '../../contracts/access-policy';
 import { type Caller, displayName, type Principal } from './caller';
@@ -71,10 +72,11 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     pattern: new RegExp(`^/models/${SEGMENT}$`),
-    run: async ({ services: { registry }, params: [model] }) => ({
-      ...modelView(await registry.getModel(model)),
-      versions: (await registry.listVersions(model)).map(versionSummaryView),
-    }),
+    run: async ({ services: { registry }, params: [model] }) =>
+      ({
+        ...modelView(await registry.getModel(model)),
+        versions: (await registry.listVersions(model)).map(versionSummaryView),
+      }) satisfies ModelDetailView,
   },
   {
     method: 'GET',

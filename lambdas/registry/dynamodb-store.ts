@@ -21,7 +21,8 @@ import {
   VERSION_PREFIX,
   versionSk,
 } from '../../contracts/registry-table-keys';
-import type { AuditRecord, ModelRecord, RunRecord, TokenRecord, VersionRecord } from './schemas';
+import type { RunRecord } from '../../contracts/registry-api';
+import type { AuditRecord, ModelRecord, TokenRecord, VersionRecord } from './schemas';
 import type { Change, RegistryStore, StoredModel } from './store';
 
 type Item = Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunRecord } from '../../contracts/registry-api';
 import type { VersionStatus } from '../../contracts/registry-events';
 import { type AuditChainVerdict, chainAudits, type UnchainedAudit, verifyAuditChain } from './audit-chain';
 import { displayName, type Principal, samePrincipal } from './caller';
@@ -19,7 +20,6 @@ import {
   modelNameSchema,
   type RegisterInput,
   registerInputSchema,
-  type RunRecord,
   type VersionAnnotations,
   type VersionRecord,
   versionNumberSchema,

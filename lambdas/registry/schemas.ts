@@ -139,18 +139,6 @@ export interface AuditRecord {
   hash: string;
 }
 
-export interface RunRecord {
-  model: string;
-  executionName: string;
-  status: 'succeeded' | 'failed';
-  version?: number;
-  error?: string;
-  /** What went wrong in one sentence (lambdas/pipeline/failure-reason.ts); `cause` holds the details. */
-  reason?: string;
-  cause?: string;
-  at: string;
-}
-
 export interface TokenRecord {
   model: string;
   clientToken: string;

@@ -1,4 +1,5 @@
-import type { AuditRecord, ModelRecord, RunRecord, TokenRecord, VersionRecord } from './schemas';
+import type { RunRecord } from '../../contracts/registry-api';
+import type { AuditRecord, ModelRecord, TokenRecord, VersionRecord } from './schemas';
 
 /**
  * One committed change to a model: the model's new state plus every item it writes. The store commits it with a

@@ -1,8 +1,12 @@
+import type { ModelView, VersionSummaryView, VersionView } from '../../contracts/registry-api';
 import type { AuditRecord, ModelRecord, VersionRecord } from './schemas';
 
-/** The public shapes of models and versions, shared by the approval API and `mlops models ... --json`. */
+/**
+ * Maps the registry's records to the public shapes of models and versions (contracts/registry-api.ts), shared by the
+ * approval API and `mlops models ... --json`.
+ */
 
-export const modelView = (model: ModelRecord) => ({
+export const modelView = (model: ModelRecord): ModelView => ({
   model: model.model,
   latestVersion: model.latestVersion,
   liveVersion: model.liveVersion ?? null,
@@ -14,17 +18,18 @@ export const modelView = (model: ModelRecord) => ({
   updatedAt: model.updatedAt,
 });
 
-export const versionSummaryView = (version: VersionRecord) => ({
+export const versionSummaryView = (version: VersionRecord): VersionSummaryView => ({
   version: version.version,
   status: version.status,
   primaryMetric: version.primaryMetric ?? null,
   primaryMetricValue: version.primaryMetric ? (version.metrics.holdout?.[version.primaryMetric] ?? null) : null,
+  executionName: version.executionName ?? null,
   createdAt: version.createdAt,
   createdBy: version.createdBy,
   updatedAt: version.updatedAt,
 });
 
-export const versionView = (version: VersionRecord, audit: AuditRecord[]) => ({
+export const versionView = (version: VersionRecord, audit: AuditRecord[]): VersionView => ({
   model: version.model,
   ...versionSummaryView(version),
   description: version.description ?? null,

@@ -1,27 +1,19 @@
 import { z } from 'zod';
 import type { Twin } from '../twin';
 import type { ConsoleConfig } from '../../contracts/console-config';
+import {
+  type AlarmView,
+  dashboardBodySchema,
+  type DashboardsResponse,
+  type MetricResult,
+  type MetricsResponse,
+  metricsRequestSchema,
+  type TwinState,
+} from '../../contracts/twin-api';
 import { HostedSignIn } from '../services/apigateway/hosted-sign-in';
 import { UserDirectory } from '../services/apigateway/user-directory';
 import { canonicalStat } from '../services/cloudwatch/metric-store';
 import { json, type Route, type TwinRequest } from './twin-server';
-
-const metricsRequestSchema = z.object({
-  queries: z
-    .array(
-      z.object({
-        id: z.string().min(1),
-        namespace: z.string().min(1),
-        metricName: z.string().min(1),
-        dimensions: z.record(z.string(), z.string()).default({}),
-        stat: z.string().min(1),
-        period: z.number().positive(),
-      }),
-    )
-    .max(500),
-  start: z.union([z.string(), z.number()]).optional(),
-  end: z.union([z.string(), z.number()]).optional(),
-});
 
 // Local identities such as you@localhost are fine here: the twin is the identity provider, nothing is mailed.
 const tokenRequestSchema = z.object({ email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected an address like you@localhost') });
@@ -46,9 +38,9 @@ export function consoleRoute(twin: Twin): Route {
       case 'GET /twin/state':
         return json(200, twinState(twin));
       case 'GET /twin/dashboard':
-        return json(200, { dashboards: dashboards(twin) });
+        return json(200, { dashboards: dashboards(twin) } satisfies DashboardsResponse);
       case 'POST /twin/metrics':
-        return withBody(request, metricsRequestSchema, (body) => json(200, { results: queryMetrics(twin, body) }));
+        return withBody(request, metricsRequestSchema, (body) => json(200, { results: queryMetrics(twin, body) } satisfies MetricsResponse));
       case 'POST /twin/auth/token':
         return withBody(request, tokenRequestSchema, async (body) => {
           const options = twin.httpApis.tokenOptions();
@@ -95,7 +87,7 @@ async function withBody<T>(request: TwinRequest, schema: z.ZodType<T>, handle: (
   return handle(parsed.data);
 }
 
-export function twinState(twin: Twin) {
+export function twinState(twin: Twin): TwinState {
   return {
     // The console divides its time ranges and periods by this, as the twin's clock runs that much faster.
     timeScale: twin.clock.scale,
@@ -119,7 +111,7 @@ export function twinState(twin: Twin) {
       cause: e.cause ?? null,
       events: e.events,
     })),
-    alarms: twin.alarms.definitions.map((a) => {
+    alarms: twin.alarms.definitions.map((a): AlarmView => {
       const state = twin.alarms.states.get(a.name)!;
       const single = a.expression ? undefined : a.metrics[0];
       return {
@@ -146,21 +138,23 @@ export function twinState(twin: Twin) {
   };
 }
 
-function dashboards(twin: Twin) {
+function dashboards(twin: Twin): DashboardsResponse['dashboards'] {
   return twin.app.resourcesOfType('AWS::CloudWatch::Dashboard').map(({ stack, logicalId }) => {
     const props = stack.properties(logicalId);
     const body = typeof props.DashboardBody === 'string' ? props.DashboardBody : JSON.stringify(props.DashboardBody);
-    let parsed: unknown = body;
+    // A body the twin cannot read as a dashboard is passed on as text; the console reports it.
+    let parsed: unknown;
     try {
       parsed = JSON.parse(body);
     } catch {
-      // A body the twin cannot parse is passed on as text; the console reports it.
+      return { name: stack.ref(logicalId), body };
     }
-    return { name: stack.ref(logicalId), body: parsed };
+    const dashboard = dashboardBodySchema.safeParse(parsed);
+    return { name: stack.ref(logicalId), body: dashboard.success ? dashboard.data : body };
   });
 }
 
-function queryMetrics(twin: Twin, body: z.infer<typeof metricsRequestSchema>) {
+function queryMetrics(twin: Twin, body: z.infer<typeof metricsRequestSchema>): MetricResult[] {
   const toMs = (t: string | number | undefined, fallback: number) => (t === undefined ? fallback : typeof t === 'number' ? t : Date.parse(t));
   const end = toMs(body.end, Date.now() + 1);
   return body.queries.map((q) => {

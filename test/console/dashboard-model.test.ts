@@ -2,7 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { alarmNameOf, metricQueries, planWidget } from '../../console/src/lib/dashboard-model';
-import type { AlarmState, DashboardWidget } from '../../contracts/twin-api';
+import type { AlarmView, DashboardWidget } from '../../contracts/twin-api';
 
 /** Widgets as CDK renders them into a DashboardBody, so the console is tested against the real output format. */
 function rendered(...widgets: cloudwatch.IWidget[]): DashboardWidget[] {
@@ -69,8 +69,8 @@ describe('planWidget on CDK-rendered widgets', () => {
 
   it('draws an alarm widget from the alarm the twin knows, with its threshold', () => {
     const widget: DashboardWidget = { type: 'metric', x: 0, y: 0, width: 12, height: 6, properties: { title: 'p99 latency', annotations: { alarms: ['arn:aws:cloudwatch:us-east-1:000000000000:alarm:fraud-latency-p99'] } } };
-    const alarms: AlarmState[] = [
-      { alarmName: 'fraud-latency-p99', state: 'OK', namespace: 'MLOps/fraud', metricName: 'LatencyMs', dimensions: [{ name: 'Model', value: 'card-fraud' }], threshold: 200, comparisonOperator: 'GreaterThanThreshold' },
+    const alarms: AlarmView[] = [
+      { alarmName: 'fraud-latency-p99', state: 'OK', reason: 'Unchecked: Initial alarm creation', updatedAt: '2025-01-01T12:00:00.000Z', namespace: 'MLOps/fraud', metricName: 'LatencyMs', dimensions: { Model: 'card-fraud' }, threshold: 200, comparisonOperator: 'GreaterThanThreshold' },
     ];
     expect(planWidget(widget, alarms)).toMatchObject({
       kind: 'chart',

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { describeOutcome, executionKind, pendingSteps, stepsOf } from '../../console/src/lib/run-progress';
-import type { Execution, ExecutionEvent, StateMachineFlow } from '../../contracts/twin-api';
+import type { ExecutionView, ExecutionEvent, StateMachineFlow } from '../../contracts/twin-api';
 
 const at = (second: number) => new Date(Date.UTC(2025, 0, 1, 12, 0, second)).toISOString();
 const entered = (state: string, second: number): ExecutionEvent => ({ type: 'StateEntered', state, at: at(second) });
 const exited = (state: string, second: number): ExecutionEvent => ({ type: 'StateExited', state, at: at(second) });
 
-function execution(partial: Partial<Execution> & Pick<Execution, 'events' | 'status'>): Execution {
-  return { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:run-1', stateMachineName: 'TrainingPipeline', name: 'run-1', startDate: at(0), ...partial };
+function execution(partial: Partial<ExecutionView> & Pick<ExecutionView, 'events' | 'status'>): ExecutionView {
+  return { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:run-1', stateMachineName: 'TrainingPipeline', name: 'run-1', startDate: at(0), stopDate: null, input: {}, output: null, error: null, cause: null, ...partial };
 }
 
 describe('stepsOf', () => {
@@ -25,14 +25,14 @@ describe('stepsOf', () => {
         status: 'FAILED',
         events: [
           entered('Train', 0),
-          { type: 'StateFailed', state: 'Train', at: at(3), detail: { Error: 'TrainingJobFailed', Cause: 'trainer exited with code 1' } },
+          { type: 'StateFailed', state: 'Train', at: at(3), detail: JSON.stringify({ Error: 'TrainingJobFailed', Cause: 'trainer exited with code 1' }) },
           entered('RecordFailure', 3),
           exited('RecordFailure', 4),
         ],
       }),
     );
     expect(steps[0]).toMatchObject({ status: 'failed', error: 'TrainingJobFailed', cause: 'trainer exited with code 1' });
-    const caught = stepsOf(execution({ status: 'FAILED', events: [entered('Holdout', 0), { type: 'StateCaught', state: 'Holdout', at: at(1), detail: { error: 'HoldoutParityError', cause: 'auc 0.91 vs 0.87' } }] }));
+    const caught = stepsOf(execution({ status: 'FAILED', events: [entered('Holdout', 0), { type: 'StateCaught', state: 'Holdout', at: at(1), detail: JSON.stringify({ error: 'HoldoutParityError', cause: 'auc 0.91 vs 0.87' }) }] }));
     expect(caught[0]).toMatchObject({ status: 'caught', error: 'HoldoutParityError' });
   });
 
@@ -56,7 +56,7 @@ describe('stepsOf', () => {
         events: [
           { type: 'TaskStateEntered', state: 'Evaluate', at: at(0) },
           // The twin records a retried attempt as Failed then Retried; the retry that follows succeeds.
-          { type: 'StateFailed', state: 'Evaluate', at: at(1), detail: { error: 'Lambda.TooManyRequestsException' } },
+          { type: 'StateFailed', state: 'Evaluate', at: at(1), detail: JSON.stringify({ error: 'Lambda.TooManyRequestsException' }) },
           { type: 'StateRetried', state: 'Evaluate', at: at(1) },
           { type: 'TaskStateExited', state: 'Evaluate', at: at(2) },
         ],
@@ -77,7 +77,7 @@ describe('stepsOf', () => {
         stopDate: at(5),
         error: 'States.TaskFailed',
         cause: '{"errorType":"TrainingJobFailed"}',
-        events: [entered('Train', 0), { type: 'StateFailed', state: 'Train', at: at(2), detail: { Error: 'TrainingJobFailed', Cause: 'exit 1' } }, entered('Fail', 4)],
+        events: [entered('Train', 0), { type: 'StateFailed', state: 'Train', at: at(2), detail: JSON.stringify({ Error: 'TrainingJobFailed', Cause: 'exit 1' }) }, entered('Fail', 4)],
       }),
     );
     expect(steps[1]).toEqual({ name: 'Fail', status: 'failed', enteredAt: Date.parse(at(4)), exitedAt: Date.parse(at(5)), retries: 0 });
@@ -85,10 +85,10 @@ describe('stepsOf', () => {
 });
 
 describe('describeOutcome', () => {
-  const outcomeOf = (e: Execution) => describeOutcome(e, stepsOf(e));
+  const outcomeOf = (e: ExecutionView) => describeOutcome(e, stepsOf(e));
 
   it('names a failed training job', () => {
-    const e = execution({ status: 'FAILED', events: [entered('Process', 0), exited('Process', 1), entered('Train', 1), { type: 'StateFailed', state: 'Train', at: at(2), detail: { Error: 'SageMaker.TrainingJobFailed', Cause: 'AlgorithmError: label column missing' } }] });
+    const e = execution({ status: 'FAILED', events: [entered('Process', 0), exited('Process', 1), entered('Train', 1), { type: 'StateFailed', state: 'Train', at: at(2), detail: JSON.stringify({ Error: 'SageMaker.TrainingJobFailed', Cause: 'AlgorithmError: label column missing' }) }] });
     expect(outcomeOf(e)).toEqual({ tone: 'danger', headline: 'Training job failed', detail: 'AlgorithmError: label column missing' });
   });
 
@@ -96,13 +96,13 @@ describe('describeOutcome', () => {
     const e = execution({
       stateMachineName: 'DeploymentFlow',
       status: 'SUCCEEDED',
-      events: [entered('Begin', 0), exited('Begin', 1), entered('Holdout', 1), { type: 'StateCaught', state: 'Holdout', at: at(2), detail: { Error: 'HoldoutParityError', Cause: 'auc 0.8712 differs from evaluation 0.9120 by more than 0.001' } }, entered('Rollback', 2), exited('Rollback', 3)],
+      events: [entered('Begin', 0), exited('Begin', 1), entered('Holdout', 1), { type: 'StateCaught', state: 'Holdout', at: at(2), detail: JSON.stringify({ Error: 'HoldoutParityError', Cause: 'auc 0.8712 differs from evaluation 0.9120 by more than 0.001' }) }, entered('Rollback', 2), exited('Rollback', 3)],
     });
     expect(outcomeOf(e)).toEqual({ tone: 'danger', headline: 'Holdout parity failed — deployment rolled back', detail: 'auc 0.8712 differs from evaluation 0.9120 by more than 0.001' });
   });
 
   it('names a rollback after an alarm', () => {
-    const e = execution({ stateMachineName: 'DeploymentFlow', status: 'SUCCEEDED', events: [entered('Alarms', 0), { type: 'StateFailed', state: 'Alarms', at: at(1), detail: { error: 'AlarmFired' } }, entered('Rollback', 1), exited('Rollback', 2)] });
+    const e = execution({ stateMachineName: 'DeploymentFlow', status: 'SUCCEEDED', events: [entered('Alarms', 0), { type: 'StateFailed', state: 'Alarms', at: at(1), detail: JSON.stringify({ error: 'AlarmFired' }) }, entered('Rollback', 1), exited('Rollback', 2)] });
     expect(outcomeOf(e).headline).toBe('Rolled back after Alarms failed');
   });
 
@@ -152,7 +152,7 @@ describe('pendingSteps', () => {
   });
 
   it('gives a finished execution, or one whose state machine the twin does not list, no pending steps', () => {
-    for (const status of ['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']) {
+    for (const status of ['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT'] as const) {
       const e = execution({ status, events: [entered('Process', 0)] });
       expect(pendingSteps(e, stepsOf(e), linear)).toEqual([]);
     }

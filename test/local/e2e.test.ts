@@ -192,7 +192,7 @@ describe('the platform loop in the local twin', () => {
 
   it('shows the console a pipeline that has just started with no failure branch ahead', async () => {
     const flow = await trainingFlow();
-    const execution = { status: 'RUNNING' };
+    const execution = { status: 'RUNNING' as const };
     const ahead = pendingSteps(execution, [{ name: flow.startAt, status: 'running', enteredAt: 0, retries: 0 }], flow);
     expect(ahead.length).toBeGreaterThan(0);
     expect(ahead.filter((step) => flow.states[step.name].type === 'Fail')).toEqual([]);

@@ -1,5 +1,5 @@
 import { type MetricSeries, parseMetricRows, type Series } from './metric-rows';
-import type { AlarmState, DashboardWidget } from '../../../contracts/twin-api';
+import type { AlarmView, DashboardWidget } from '../../../contracts/twin-api';
 
 /** What a dashboard widget asks to be drawn, decided from its CloudWatch properties alone (no DOM, no fetching). */
 
@@ -27,13 +27,9 @@ const asNumber = (value: unknown): number | undefined => (typeof value === 'numb
 const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const asRecord = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
 
-function dimensionsOf(alarm: AlarmState): Record<string, string> {
-  if (Array.isArray(alarm.dimensions)) return Object.fromEntries(alarm.dimensions.map((d) => [d.name, d.value]));
-  return { ...(alarm.dimensions ?? {}) };
-}
 
 /** The series an alarm watches, for CloudWatch's AlarmWidget (a metric widget with `annotations.alarms`). */
-function alarmSeries(alarm: AlarmState, index: number): MetricSeries | undefined {
+function alarmSeries(alarm: AlarmView, index: number): MetricSeries | undefined {
   if (!alarm.namespace || !alarm.metricName) return undefined;
   return {
     kind: 'metric',
@@ -43,13 +39,13 @@ function alarmSeries(alarm: AlarmState, index: number): MetricSeries | undefined
     visible: true,
     namespace: alarm.namespace,
     metricName: alarm.metricName,
-    dimensions: dimensionsOf(alarm),
+    dimensions: { ...alarm.dimensions },
     stat: 'Average',
     period: 60,
   };
 }
 
-export function planWidget(widget: DashboardWidget, alarms: readonly AlarmState[]): WidgetPlan {
+export function planWidget(widget: DashboardWidget, alarms: readonly AlarmView[]): WidgetPlan {
   const properties = asRecord(widget.properties);
   const title = asString(properties.title) ?? '';
   switch (widget.type) {
@@ -64,7 +60,7 @@ export function planWidget(widget: DashboardWidget, alarms: readonly AlarmState[
   }
 }
 
-function planMetricWidget(title: string, properties: Record<string, unknown>, alarms: readonly AlarmState[]): WidgetPlan {
+function planMetricWidget(title: string, properties: Record<string, unknown>, alarms: readonly AlarmView[]): WidgetPlan {
   const view = properties.view === 'singleValue' ? ('singleValue' as const) : ('timeSeries' as const);
   const annotations = asRecord(properties.annotations);
   const horizontal: Annotation[] = asArray(annotations.horizontal)

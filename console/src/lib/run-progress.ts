@@ -1,5 +1,5 @@
 import type { Tone } from './status';
-import type { Execution, ExecutionEvent, StateMachineFlow } from '../../../contracts/twin-api';
+import type { ExecutionView, ExecutionEvent, StateMachineFlow } from '../../../contracts/twin-api';
 import { toEpochMillis } from './time-series';
 
 /** One state of an execution as the step strip shows it. */
@@ -37,11 +37,11 @@ export function readableCause(cause: string): string {
 }
 
 /**
- * Error/cause from an event's detail: an object or its JSON text (the twin sends text, truncated when long), with
- * ASL's `Error`/`Cause` or lower-case keys.
+ * Error/cause from an event's detail, the JSON text the twin records (truncated when long), with ASL's `Error`/`Cause`
+ * or lower-case keys.
  */
-function errorOf(detail: unknown): ErrorDetail {
-  const value = typeof detail === 'string' ? parseJson(detail) : detail;
+function errorOf(detail: string | undefined): ErrorDetail {
+  const value = detail === undefined ? undefined : parseJson(detail);
   if (typeof value !== 'object' || value === null) return {};
   const record = value as Record<string, unknown>;
   const text = (field: unknown) => (field === undefined || field === null ? undefined : typeof field === 'string' ? field : JSON.stringify(field));
@@ -54,7 +54,7 @@ const kindOf = (event: ExecutionEvent): string | undefined =>
   ['Entered', 'Exited', 'Failed', 'Caught', 'Retried'].find((kind) => event.type.endsWith(kind) && event.type !== `Execution${kind}`);
 
 /** The states an execution went through, in order of entry (a state entered twice appears twice). */
-export function stepsOf(execution: Pick<Execution, 'events' | 'status' | 'error' | 'cause' | 'stopDate'>): Step[] {
+export function stepsOf(execution: Pick<ExecutionView, 'events' | 'status' | 'error' | 'cause' | 'stopDate'>): Step[] {
   const steps: Step[] = [];
   const open = new Map<string, Step>();
   for (const event of execution.events) {
@@ -115,7 +115,7 @@ export interface PendingStep {
  * A Choice goes on to its `default` unless that branch ends in a Fail state: then it is the failure branch, and the
  * branch the data will pick is not known yet.
  */
-export function pendingSteps(execution: Pick<Execution, 'status'>, steps: readonly Step[], flow: StateMachineFlow | undefined): PendingStep[] {
+export function pendingSteps(execution: Pick<ExecutionView, 'status'>, steps: readonly Step[], flow: StateMachineFlow | undefined): PendingStep[] {
   if (execution.status !== 'RUNNING' || !flow) return [];
   // States inside a Parallel or Map branch have steps too; the flow goes on from the top-level state holding them.
   const current = [...steps].reverse().find((step) => Object.hasOwn(flow.states, step.name));
@@ -162,7 +162,7 @@ const failedStep = (steps: Step[]) => steps.find((step) => step.status === 'fail
  * A one-line verdict on an execution that names the fault a person must notice: a failed training job, a holdout
  * parity failure, a rollback.
  */
-export function describeOutcome(execution: Execution, steps: Step[]): Outcome {
+export function describeOutcome(execution: ExecutionView, steps: Step[]): Outcome {
   const failed = failedStep(steps);
   const reason = failed?.cause ?? failed?.error ?? (execution.cause ? readableCause(execution.cause) : undefined) ?? execution.error ?? undefined;
   const rollback = matches(steps, /rollback|restore/i);

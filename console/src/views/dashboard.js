@@ -13,7 +13,7 @@ import { formatRelative, formatTimestamp } from '../lib/format';
 
 /**
  * @typedef {import('../lib/dashboard-model').WidgetPlan} WidgetPlan
- * @typedef {import('../../../contracts/twin-api').AlarmState} AlarmState
+ * @typedef {import('../../../contracts/twin-api').AlarmView} AlarmState
  * @typedef {{ plan: WidgetPlan, placement: import('../lib/grid-layout').Placement, element?: HTMLElement, body?: HTMLElement }} PlacedWidget
  */
 
@@ -201,7 +201,7 @@ function alarmList(names, alarms, now) {
 
 /**
  * Where each function's `live` alias sends traffic: the canary weight is visible during a deployment.
- * @param {import('../../../contracts/twin-api').FunctionState[]} functions
+ * @param {import('../../../contracts/twin-api').FunctionView[]} functions
  */
 function trafficStrip(functions) {
   const aliased = functions.flatMap((fn) => fn.aliases.map((alias) => ({ fn, alias })));

@@ -47,7 +47,7 @@ export function runsView(context, only) {
 }
 
 /**
- * @param {import('../../../contracts/twin-api').Execution} execution
+ * @param {import('../../../contracts/twin-api').ExecutionView} execution
  * @param {import('../../../contracts/twin-api').StateMachineFlow | undefined} flow the flow the execution runs, for the states ahead
  * @param {number} now
  */

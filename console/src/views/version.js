@@ -143,7 +143,7 @@ function metricsSection(metrics, primary) {
 /** @param {string} split */
 const rank = (split) => (SPLIT_ORDER.indexOf(split) + 1 || SPLIT_ORDER.length + 1);
 
-/** @param {{ lineage: import('../../../contracts/twin-api').VersionDetail['lineage'], artifact: import('../../../contracts/twin-api').VersionDetail['artifact'], deployment: import('../../../contracts/twin-api').VersionDetail['deployment'], description: string | null, twin: boolean }} data */
+/** @param {{ lineage: import('../../../contracts/registry-api').VersionView['lineage'], artifact: import('../../../contracts/registry-api').VersionView['artifact'], deployment: import('../../../contracts/registry-api').VersionView['deployment'], description: string | null, twin: boolean }} data */
 function lineageSection({ lineage, artifact, deployment, description, twin }) {
   /** @param {string | null} digest */
   const digest = (digest) => (digest ? h('code', { title: digest }, shortDigest(digest)) : null);
@@ -163,7 +163,7 @@ function lineageSection({ lineage, artifact, deployment, description, twin }) {
 }
 
 /**
- * @param {import('../../../contracts/twin-api').VersionDetail['audit']} audit
+ * @param {import('../../../contracts/registry-api').VersionView['audit']} audit
  * @param {number} now
  */
 function auditTrail(audit, now) {

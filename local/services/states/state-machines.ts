@@ -5,25 +5,15 @@ import { type Environment, executionArn } from '../../assembly/resource-identity
 import type { Clock } from '../../clock';
 import type { Timeline } from '../../timeline';
 import { AwsServiceError } from '../../http/twin-server';
+import { type DistributedMapSpec, MAP_RUN_FIELDS, type MapRun, parseDistributedMap, runDistributedMap } from './distributed-map';
 import { ExecutionClock } from './execution-clock';
 import { applyTemplate, shouldEvaluateInTwin, type Template } from './payload-template';
 import { type ExecutionStatusChange, statusChangeDetail } from './status-change-event';
 import { taskHandler, type TaskIntegrations } from './task-router';
+import type { ExecutionEvent, ExecutionStatus } from '../../../contracts/twin-api';
 
-/** One entry of an execution's history, for the console and GetExecutionHistory. */
-export interface ExecutionEvent {
-  readonly type: string;
-  readonly state?: string;
-  /** The state's Type (Task, Wait, ...): GetExecutionHistory names events by it (TaskStateEntered). */
-  readonly stateType?: string;
-  readonly at: string;
-  readonly detail?: string;
-  /** The error of a failure (StateFailed, ExecutionFailed, ExecutionAborted), e.g. States.Timeout. */
-  readonly error?: string;
-  readonly cause?: string;
-}
-
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+// An execution's history entries and statuses are what the console reads too (contracts/twin-api.ts).
+export type { ExecutionEvent, ExecutionStatus };
 
 export interface Execution {
   readonly executionArn: string;
@@ -46,6 +36,8 @@ export interface Execution {
 interface Run {
   readonly execution: Execution;
   readonly clock: ExecutionClock;
+  /** Aborted when the execution stops or times out: its map runs stop their children. */
+  readonly stopped: AbortController;
   abort(): void;
   /** Called twice: when the status is final and when the history is complete; the second call ends the run. */
   settle(): void;
@@ -73,7 +65,7 @@ interface AslState {
   ResultSelector?: unknown;
   Branches?: AslDefinition[];
   Iterator?: AslDefinition;
-  ItemProcessor?: AslDefinition;
+  ItemProcessor?: AslDefinition & { ProcessorConfig?: { Mode?: string } };
 }
 interface AslDefinition {
   StartAt: string;
@@ -99,6 +91,8 @@ const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 2_147_483;
 export class StateMachines {
   readonly machines = new Map<string, MachineDefinition>();
   readonly executions: Execution[] = [];
+  /** Every Distributed Map run, as ListMapRuns and DescribeMapRun report them. */
+  readonly mapRuns: MapRun[] = [];
   private readonly runs = new Map<string, Run>();
   private readonly listeners = new Set<(execution: Execution) => void>();
   private readonly statusListeners = new Set<(detail: ExecutionStatusChange) => void>();
@@ -163,9 +157,10 @@ export class StateMachines {
       Execution: { Id: arn, Name: name, RoleArn: machine.roleArn, StartTime: new Date().toISOString(), Input: input },
       StateMachine: { Id: machine.arn, Name: machine.name },
     };
-    const { definition, templates } = this.prepare(machine.definition);
-    const library = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(input as never, {
-      overrides: this.overrides(definition, templates, context),
+    const prepared = this.prepare(machine.definition);
+    const stopped = new AbortController();
+    const library = new StateMachine(prepared.definition as never, { validationOptions: INTERPRETER_VALIDATION }).run(input as never, {
+      overrides: this.overrides(prepared, context, stopped.signal),
       context: context as never,
       noThrowOnAbort: true,
     });
@@ -184,6 +179,7 @@ export class StateMachines {
     let settlements = 0;
     const run: Run = {
       execution,
+      stopped,
       clock: new ExecutionClock(this.clock.scale, machine.definition.TimeoutSeconds, () => this.end(run, 'TIMED_OUT')),
       abort: () => library.abort(),
       settle: () => {
@@ -239,7 +235,10 @@ export class StateMachines {
     execution.cause = failure.cause;
     if (status !== 'SUCCEEDED') execution.output = undefined;
     run.clock.stop();
-    if (status === 'ABORTED' || status === 'TIMED_OUT') run.abort();
+    if (status === 'ABORTED' || status === 'TIMED_OUT') {
+      run.stopped.abort();
+      run.abort();
+    }
     run.settle();
   }
 
@@ -317,7 +316,7 @@ export class StateMachines {
    * twin's clock (the interpreter still applies BackoffRate and MaxDelaySeconds), and the Task templates the twin
    * evaluates itself moved out (see payload-template.ts). Task timeouts stay in real seconds, like the work they bound.
    */
-  private prepare(definition: AslDefinition): { definition: AslDefinition; templates: Map<string, { parameters?: Template; resultSelector?: Template }> } {
+  private prepare(definition: AslDefinition): Prepared {
     const copy = structuredClone(definition);
     delete copy.TimeoutSeconds;
     const templates = new Map<string, { parameters?: Template; resultSelector?: Template }>();
@@ -347,15 +346,18 @@ export class StateMachines {
       }
       if (taken.parameters || taken.resultSelector) templates.set(name, taken);
     }
-    return { definition: copy, templates };
+    return { definition: copy, templates, maps: distributedMapsToTasks(copy) };
   }
 
-  private overrides(definition: AslDefinition, templates: Map<string, { parameters?: Template; resultSelector?: Template }>, context: unknown) {
+  private overrides({ definition, templates, maps }: Prepared, context: Record<string, unknown>, stopped: AbortSignal) {
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     const waitTimeOverrides: Record<string, number> = {};
-    for (const [name, state] of allNamedStates(definition)) {
+    const overrides = { taskResourceLocalHandlers, waitTimeOverrides };
+    const processors = [...maps.values()].map((spec) => spec.ItemProcessor as unknown as AslDefinition);
+    for (const [name, state] of [definition, ...processors].flatMap((d) => [...allNamedStates(d)])) {
       if (state.Type === 'Task' && state.Resource) {
-        const handler = taskHandler(state.Resource, this.integrations!);
+        const map = maps.get(name);
+        const handler = map ? (input: unknown) => this.runMap(name, map, input, context, overrides, stopped) : taskHandler(state.Resource, this.integrations!);
         const { parameters, resultSelector } = templates.get(name) ?? {};
         const run = async (input: unknown) => {
           const output = await handler(parameters ? applyTemplate(parameters, input, context) : input);
@@ -370,8 +372,77 @@ export class StateMachines {
       }
       if (state.Type === 'Wait' && state.Seconds !== undefined) waitTimeOverrides[name] = this.clock.realMs(state.Seconds * 1000);
     }
-    return { taskResourceLocalHandlers, waitTimeOverrides } as never;
+    return overrides as never;
   }
+
+  /**
+   * A Distributed Map state: its children run the item processor in the interpreter with the execution's overrides
+   * (so their tasks reach the same integrations and their waits run on the twin's clock), each with a context of its
+   * own, as the child executions Step Functions starts.
+   */
+  private runMap(stateName: string, spec: DistributedMapSpec, input: unknown, context: Record<string, unknown>, overrides: unknown, stopped: AbortSignal) {
+    const executionArn = String((context.Execution as { Id: string }).Id);
+    const execution = this.describe(executionArn);
+    const seen = new Set<string>();
+    return runDistributedMap(spec, input, {
+      stateName,
+      executionArn,
+      context,
+      store: this.integrations!.objectStore,
+      signal: stopped,
+      runChild: (childInput, child) => {
+        const childContext = { ...context, Execution: { ...(context.Execution as object), Id: `${executionArn}/${child.name}`, Name: child.name, Input: childInput } };
+        const library = new StateMachine(spec.ItemProcessor as never, { validationOptions: INTERPRETER_VALIDATION }).run(childInput as never, {
+          overrides: overrides as never,
+          context: childContext as never,
+          noThrowOnAbort: true,
+        });
+        return { result: library.result.catch((err: Error & { cause?: Error }) => Promise.reject(err.cause ?? err)), abort: () => library.abort() };
+      },
+      onChange: (mapRun) => {
+        if (!seen.has(mapRun.mapRunArn)) {
+          seen.add(mapRun.mapRunArn);
+          this.mapRuns.push(mapRun);
+          execution.events.push({ type: 'MapRunStarted', state: stateName, stateType: 'Map', at: mapRun.startDate.toISOString(), detail: JSON.stringify({ mapRunArn: mapRun.mapRunArn }) });
+          this.timeline.add('execution', `${execution.stateMachineName}: ${stateName} map run of ${mapRun.itemCounts.total} items in ${mapRun.executionCounts.total} child runs, ${mapRun.maxConcurrency} at a time`);
+        } else if (mapRun.status !== 'RUNNING') {
+          const type = { SUCCEEDED: 'MapRunSucceeded', FAILED: 'MapRunFailed', ABORTED: 'MapRunAborted' }[mapRun.status];
+          const { succeeded, failed } = mapRun.executionCounts;
+          execution.events.push({ type, state: stateName, stateType: 'Map', at: (mapRun.stopDate ?? new Date()).toISOString(), detail: JSON.stringify({ mapRunArn: mapRun.mapRunArn, succeeded, failed }), ...(mapRun.error && { error: mapRun.error }) });
+          this.timeline.add('execution', `${execution.stateMachineName}: ${stateName} map run ${mapRun.status} (${succeeded} child runs succeeded, ${failed} failed)`);
+        }
+        this.notify(execution);
+      },
+    });
+  }
+}
+
+interface Prepared {
+  readonly definition: AslDefinition;
+  readonly templates: Map<string, { parameters?: Template; resultSelector?: Template }>;
+  /** Distributed Map states, by name, that the twin runs itself (they are Tasks in `definition`). */
+  readonly maps: Map<string, DistributedMapSpec>;
+}
+
+const INTERPRETER_VALIDATION = { checkPaths: false, checkArn: false };
+/** The Resource of a Distributed Map state turned into a Task: no integration has it, the twin's map run answers it. */
+const DISTRIBUTED_MAP_RESOURCE = 'twin:distributed-map';
+
+/**
+ * Turns every DISTRIBUTED Map state (at any depth) into a Task the twin answers: the map run's fields leave the state;
+ * InputPath, ResultSelector, ResultPath, OutputPath, Retry, Catch and Next stay, so the interpreter applies them as
+ * to any task. A Task has no default timeout here (see AWS_DEFAULT_TASK_TIMEOUT_SECONDS), like the Map state.
+ */
+function distributedMapsToTasks(definition: AslDefinition): Map<string, DistributedMapSpec> {
+  const maps = new Map<string, DistributedMapSpec>();
+  const distributed = [...allNamedStates(definition)].filter(([, state]) => state.Type === 'Map' && state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED');
+  for (const [name, state] of distributed) {
+    const fields = state as unknown as Record<string, unknown>;
+    maps.set(name, parseDistributedMap(name, fields));
+    for (const field of MAP_RUN_FIELDS) delete fields[field];
+    Object.assign(fields, { Type: 'Task', Resource: DISTRIBUTED_MAP_RESOURCE, TimeoutSeconds: AWS_DEFAULT_TASK_TIMEOUT_SECONDS });
+  }
+  return maps;
 }
 
 function* allNamedStates(definition: AslDefinition): Generator<[string, AslState]> {
