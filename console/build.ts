@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { build, type BuildOptions, buildSync } from 'esbuild';
+import type * as esbuild from 'esbuild';
 
 /** The directory the twin serves at `/`: index.html, styles.css and the bundle written here. */
 export const CONSOLE_PUBLIC_DIR = path.join(__dirname, 'public');
@@ -13,7 +13,7 @@ export const CONSOLE_FILES = ['index.html', 'styles.css', 'app.js'] as const;
  * out); the pure logic is TypeScript shared with the unit tests. Names are kept (no minification), so error codes
  * read as written.
  */
-const bundleOptions = (outfile: string, sourcemap: boolean): BuildOptions => ({
+const bundleOptions = (outfile: string, sourcemap: boolean): esbuild.BuildOptions => ({
   entryPoints: [path.join(__dirname, 'src', 'main.js')],
   outfile,
   bundle: true,
@@ -24,9 +24,16 @@ const bundleOptions = (outfile: string, sourcemap: boolean): BuildOptions => ({
   logLevel: 'silent',
 });
 
+/**
+ * esbuild, loaded when a bundle is built rather than imported: it is a development dependency, and the published
+ * construct package (which ships the built console and imports this module through ApprovalConsole) has none.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const esbuildApi = (): typeof esbuild => require('esbuild');
+
 /** Bundles into public/app.js (with a source map). Takes well under a second, so the twin calls it at every start. Returns the directory to serve. */
 export async function buildConsole(): Promise<string> {
-  await build(bundleOptions(path.join(CONSOLE_PUBLIC_DIR, 'app.js'), true));
+  await esbuildApi().build(bundleOptions(path.join(CONSOLE_PUBLIC_DIR, 'app.js'), true));
   return CONSOLE_PUBLIC_DIR;
 }
 
@@ -36,6 +43,6 @@ export async function buildConsole(): Promise<string> {
  */
 export function bundleConsoleInto(outputDirectory: string): void {
   mkdirSync(outputDirectory, { recursive: true });
-  buildSync(bundleOptions(path.join(outputDirectory, 'app.js'), false));
+  esbuildApi().buildSync(bundleOptions(path.join(outputDirectory, 'app.js'), false));
   for (const file of CONSOLE_FILES.filter((f) => f !== 'app.js')) copyFileSync(path.join(CONSOLE_PUBLIC_DIR, file), path.join(outputDirectory, file));
 }

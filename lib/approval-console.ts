@@ -12,6 +12,7 @@ import { bundleConsoleInto } from '../console/build';
 import type { ConsoleConfig } from '../contracts/console-config';
 import type { ApprovalApi } from './approval-api';
 import { encryptedLogGroup } from './private/log-encryption';
+import { prebuiltAssets } from './private/prebuilt-assets';
 import { accessLogBucketProps, secureBucketProps } from './private/secure-bucket';
 import { acknowledge, acknowledgeWildcardActions, acknowledgeWildcardResource } from './private/nag';
 import { throwOnPropProblems } from './private/prop-problems';
@@ -205,8 +206,13 @@ function contentSecurityPolicy(apiOrigin: string, signInOrigin: string): string 
   ].join('; ');
 }
 
-/** The console bundle (index.html, styles.css, app.js) built with esbuild at synth; no Docker needed. */
+/**
+ * The console bundle (index.html, styles.css, app.js): prebuilt in the published package (tools/package/ writes it with
+ * the same bundleConsoleInto), else built with esbuild at synth; no Docker needed either way.
+ */
 function consoleBundle(scope: Construct): s3assets.Asset {
+  const prebuilt = prebuiltAssets()?.consoleBundle();
+  if (prebuilt) return new s3assets.Asset(scope, 'Bundle', { path: prebuilt });
   return new s3assets.Asset(scope, 'Bundle', {
     path: CONSOLE_SOURCE_DIR,
     // The twin's build output is not part of the source.

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as eks from 'aws-cdk-lib/aws-eks';
@@ -20,7 +19,7 @@ import { alarmNamingOf } from './monitoring/alarms';
 import { CaptureStream } from './monitoring/capture-stream';
 import { InferenceMonitoring } from './monitoring/inference-monitoring';
 import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
-import { REPO_ROOT } from './private/mlops-function';
+import { builtInImageContext } from './private/pipeline-image';
 import { acknowledge } from './private/nag';
 
 export interface EksInferenceProps extends InferenceTierProps {
@@ -61,6 +60,8 @@ export const INFERENCE_CONTAINER = { port: 8080, invocations: '/invocations', re
 
 /** User and group the container runs as; the image must not need root. */
 const RUN_AS = 1000;
+/** The serving image's Dockerfile, relative to its build context (the same inference code as the Lambda tier). */
+const INFERENCE_DOCKERFILE = 'lambdas/inference/Dockerfile';
 
 /** Everything the Kubernetes objects of the tier are rendered from; plain values (or CDK tokens), no constructs. */
 export interface InferenceManifestSpec {
@@ -262,8 +263,8 @@ export class EksInference extends InferenceTierBase {
     const imageUri =
       props.imageUri ??
       new ecrAssets.DockerImageAsset(this, 'Image', {
-        directory: REPO_ROOT,
-        file: join('lambdas', 'inference', 'Dockerfile'),
+        directory: builtInImageContext(INFERENCE_DOCKERFILE),
+        file: INFERENCE_DOCKERFILE,
         platform: ecrAssets.Platform.LINUX_AMD64,
       }).imageUri;
 

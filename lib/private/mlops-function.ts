@@ -5,15 +5,19 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { buildSync } from 'esbuild';
+import type * as esbuild from 'esbuild';
 import { encryptedLogGroup } from './log-encryption';
 import { acknowledge } from './nag';
 import { ONNXRUNTIME_MODULE, onnxRuntimeLayer } from './onnxruntime-layer';
+import { prebuiltAssets } from './prebuilt-assets';
 
 /** The Node.js runtime of every platform function: the major version of the Node the tests and the twin run on. */
 export const MLOPS_FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-/** Repository root: function entries are given relative to it (e.g. `lambdas/registry/api.handler.ts`). */
+/**
+ * Repository root: function entries are given relative to it (e.g. `lambdas/registry/api.handler.ts`). In the
+ * published package this is the package's directory, which holds no sources: its bundles are prebuilt.
+ */
 export const REPO_ROOT = join(__dirname, '..', '..');
 
 export interface MlopsFunctionProps {
@@ -102,12 +106,15 @@ export class MlopsFunction extends lambda.Function {
 }
 
 /**
- * The entry bundled in-process with esbuild's API into `index.js` + `index.js.map`. NodejsFunction would run the same
+ * The entry's bundle: prebuilt in the published package (tools/package/ bundles every entry with bundleFunction), else
+ * bundled at synth in-process with esbuild's API into `index.js` + `index.js.map`. NodejsFunction would run the same
  * esbuild through `npx` once per function, which costs more than the build itself. The SDK is bundled (not taken
  * from the runtime) so the deployed code is the code we tested. The source map carries mappings only, no copy of
  * the sources: stack traces still resolve (`--enable-source-maps`), and the map is half the size to write and hash.
  */
 function bundledCode(entry: string, externals: string[]): lambda.Code {
+  const prebuilt = prebuiltAssets();
+  if (prebuilt) return lambda.Code.fromAsset(prebuilt.functionBundle(entry, externals));
   return lambda.Code.fromAsset(REPO_ROOT, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
@@ -140,6 +147,9 @@ class EsbuildBundling implements ILocalBundling {
  * `name` as the error code (`{"error":"InvalidRequestError"}`), which minification would otherwise rename.
  */
 export function bundleFunction(entry: string, outputDir: string, externals: readonly string[]): void {
+  // Loaded here, not imported: esbuild is a development dependency, absent where the published package runs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildSync } = require('esbuild') as typeof esbuild;
   buildSync({
     entryPoints: [join(REPO_ROOT, entry)],
     absWorkingDir: REPO_ROOT,

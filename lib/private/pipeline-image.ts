@@ -6,6 +6,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ContainerSpec } from '../../contracts/team-config';
 import { REPO_ROOT } from './mlops-function';
+import { prebuiltAssets } from './prebuilt-assets';
 
 /** `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>` followed by `:<tag>` or `@sha256:<digest>`. */
 const ECR_IMAGE_URI = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(\.cn)?\/([a-z0-9._/-]+)(?::[\w.-]+|@sha256:[0-9a-f]{64})$/;
@@ -26,8 +27,17 @@ export function ecrRepositoryOf(imageUri: string): EcrRepositoryReference | unde
   return { account, region, repositoryArn: `arn:${partition}:ecr:${region}:${account}:repository/${repositoryName}` };
 }
 
-/** The Dockerfile directory of a team's container: relative to the repository root, the directory of cdk.json. */
-export const containerDirectory = (directory: string): string => resolve(REPO_ROOT, directory);
+/**
+ * The Dockerfile directory of a team's container, relative to the directory of cdk.json: the repository root here;
+ * the team's app directory, where `cdk` runs the app, when the constructs run from the published package.
+ */
+export const containerDirectory = (directory: string): string => resolve(prebuiltAssets() ? process.cwd() : REPO_ROOT, directory);
+
+/**
+ * The build context of a built-in image (`dockerfile` relative to it): the repository root here (.dockerignore keeps
+ * it to sources), or the package's prebuilt context holding only the files that Dockerfile copies.
+ */
+export const builtInImageContext = (dockerfile: string): string => prebuiltAssets()?.imageContext(dockerfile) ?? REPO_ROOT;
 
 /**
  * A container image a pipeline job runs: the built-in one or a team's own (a Dockerfile directory built into an image
@@ -39,6 +49,11 @@ export abstract class PipelineImage {
     return new AssetImage(
       new ecrAssets.DockerImageAsset(scope, id, { directory, file, platform: ecrAssets.Platform.LINUX_AMD64 }),
     );
+  }
+
+  /** A built-in image of the platform (pipelines/processing, pipelines/trainer, lambdas/inference) by its Dockerfile path. */
+  static builtIn(scope: Construct, id: string, dockerfile: string): PipelineImage {
+    return PipelineImage.fromDockerfile(scope, id, builtInImageContext(dockerfile), dockerfile);
   }
 
   /** A team's `container` section: its Dockerfile directory, or its image URI. Check `containerSpecProblems` first. */
