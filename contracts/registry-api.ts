@@ -5,6 +5,12 @@
  */
 import type { VersionStatus } from './registry-events';
 
+/**
+ * Routes under this prefix are authorized by IAM (SigV4) for the automation roles; the rest by the JWT authorizer.
+ * ApprovalApi (lib/approval-api.ts) mounts them; the API function (lambdas/registry/api.handler.ts) strips it.
+ */
+export const IAM_ROUTE_PREFIX = '/iam';
+
 /** `GET /models` (each of `models`) and the head of `GET /models/{model}`. */
 export interface ModelView {
   model: string;

@@ -21,3 +21,5 @@ export const auditPk = (model: string) => `${AUDIT_PREFIX}${model}`;
 export const auditSk = (seq: number) => `${AUDIT_PREFIX}${String(seq).padStart(10, '0')}`;
 export const runSk = (executionName: string) => `${RUN_PREFIX}${executionName}`;
 export const tokenKey = (model: string, clientToken: string) => ({ pk: `TOKEN#${model}#${clientToken}`, sk: 'TOKEN' });
+/** The drift retrain trigger's claim on a model's cooldown (lambdas/drift/retrain-trigger.ts); its own partition, so IAM can scope the trigger to it. */
+export const cooldownKey = (model: string) => ({ pk: `COOLDOWN#${model}`, sk: 'RETRAIN' });

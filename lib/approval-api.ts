@@ -12,7 +12,7 @@ import type { DeploymentFlow } from './deployment-flow';
 import type { IModelRegistry } from './model-registry';
 import type { TrainingPipeline } from './training-pipeline';
 import { ACCESS_POLICY_ENV, type AccessPolicy, DEFAULT_ACCESS_POLICY } from '../contracts/access-policy';
-import { IAM_ROUTE_PREFIX } from '../lambdas/registry/api-caller';
+import { IAM_ROUTE_PREFIX } from '../contracts/registry-api';
 import { encryptedLogGroup } from './private/log-encryption';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge } from './private/nag';

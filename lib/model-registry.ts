@@ -11,7 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import { AUDIT_PREFIX, MODELS_INDEX } from '../contracts/registry-table-keys';
 import { REGISTRY_EVENT_SOURCE } from '../contracts/registry-events';
-import { cooldownKey } from '../lambdas/drift/retrain-trigger';
+import { cooldownKey } from '../contracts/registry-table-keys';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge, acknowledgeKmsGrant } from './private/nag';
 import { deadLetterQueue } from './private/queues';

@@ -19,7 +19,7 @@ import {
   processedPrefix,
   splitKey,
 } from '../contracts/storage-layout';
-import { TRAINING_PIPELINE_SPEC } from '../pipelines/specs/training-pipeline';
+import { TRAINING_PIPELINE_SPEC } from '../contracts/training-pipeline-spec';
 import { trainingHyperparameters } from '../pipelines/trainer/hyperparameters';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';

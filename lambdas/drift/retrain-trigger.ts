@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { cooldownKey } from '../../contracts/registry-table-keys';
 
 /** EventBridge "CloudWatch Alarm State Change" event, the fields the trigger reads. */
 export const alarmStateChangeEventSchema = z.object({
@@ -19,8 +20,6 @@ export const alarmStateChangeEventSchema = z.object({
   }),
 });
 export type AlarmStateChangeEvent = z.infer<typeof alarmStateChangeEventSchema>;
-
-export const cooldownKey = (model: string) => ({ pk: `COOLDOWN#${model}`, sk: 'RETRAIN' });
 
 /** CloudWatch writes "+0000" offsets, which Date.parse does not accept everywhere. */
 export function parseAlarmTime(timestamp: string): Date {

@@ -2,9 +2,6 @@ import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyEventV2Wit
 import type { AccessPolicy } from '../../contracts/access-policy';
 import { type Caller, callerFromClaims, callerFromIamArn } from './caller';
 
-/** Routes under this prefix are authorized by IAM (SigV4) for the automation roles; the rest by the JWT authorizer. */
-export const IAM_ROUTE_PREFIX = '/iam';
-
 /**
  * The caller API Gateway authenticated: the JWT authorizer's claims, or on an /iam route the SigV4 signer's assumed
  * role. Only what the authorizer put in the request context counts; nothing in the body or headers does.

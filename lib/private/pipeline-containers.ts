@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Token } from 'aws-cdk-lib';
-import { TRAINING_PIPELINE_SPEC } from '../../pipelines/specs/training-pipeline';
+import { TRAINING_PIPELINE_SPEC } from '../../contracts/training-pipeline-spec';
 import type { ContainerSpec } from '../../contracts/team-config';
 import { containerDirectory, ecrRepositoryOf } from './pipeline-image';
 

@@ -13,7 +13,7 @@ import {
   type NumericTable,
   type TableSpec,
 } from '../common/tabular';
-import { TRAINING_PIPELINE_SPEC, SPLIT_NAMES, type SplitName } from '../specs/training-pipeline';
+import { TRAINING_PIPELINE_SPEC, SPLIT_NAMES, type SplitName } from '../../contracts/training-pipeline-spec';
 import type { DatasetLineage } from './dataset-lineage';
 import { readDataset } from './read-dataset';
 import { createRunArtifact } from './run-artifact';

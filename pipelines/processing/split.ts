@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SplitName } from '../specs/training-pipeline';
+import type { SplitName } from '../../contracts/training-pipeline-spec';
 import type { NumericTable } from '../common/tabular';
 
 /**

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { oneLine } from '../common/job-config';
 import { parseCsvText } from '../common/csv';
 import { DataValidationError, requireClasses, toNumericTable, type NumericTable, type TableSpec } from '../common/tabular';
-import { TRAINING_PIPELINE_SPEC } from '../specs/training-pipeline';
+import { TRAINING_PIPELINE_SPEC } from '../../contracts/training-pipeline-spec';
 import { parseHyperparameters } from './hyperparameters';
 import { sageMakerPaths, type SageMakerPaths } from './sagemaker-paths';
 import { trainModel } from './train';

@@ -13,7 +13,7 @@ import { parsePinnedRequirements } from '../../local/services/python-requirement
 import { hostEnvironment, layOutHost } from '../../local/services/containers/training-host';
 import { parseTrainingJobRequest } from '../../local/services/containers/training-job-request';
 import { PROBABILITY_SUM_TOLERANCE } from '../../pipelines/evaluation/check-predictions';
-import { TRAINING_PIPELINE_SPEC } from '../../pipelines/specs/training-pipeline';
+import { TRAINING_PIPELINE_SPEC } from '../../contracts/training-pipeline-spec';
 import { MAX_HYPERPARAMETER_LENGTH, MAX_HYPERPARAMETERS, RESERVED_HYPERPARAMETERS } from '../../pipelines/trainer/hyperparameters';
 import { sageMakerPaths } from '../../pipelines/trainer/sagemaker-paths';
 

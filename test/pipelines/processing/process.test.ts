@@ -15,7 +15,7 @@ import { assignSplits } from '../../../pipelines/processing/split';
 import { formatCsv, parseCsvText } from '../../../pipelines/common/csv';
 import { Random } from '../../../pipelines/common/random';
 import { toNumericTable } from '../../../pipelines/common/tabular';
-import { TRAINING_PIPELINE_SPEC } from '../../../pipelines/specs/training-pipeline';
+import { TRAINING_PIPELINE_SPEC } from '../../../contracts/training-pipeline-spec';
 import { type LocalS3, startS3rver } from '../../helpers/s3rver';
 
 const config = parseTeamConfig(JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')));
