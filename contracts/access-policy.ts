@@ -1,3 +1,9 @@
+/**
+ * The access policy: which identity-provider groups hold which role (approver, operator, developer).
+ * Producers: the team config's `access` section (team-config.ts, DEFAULT_ACCESS_POLICY when it names nothing), set on
+ * the approval API's function as env ACCESS_POLICY by ApprovalApi (lib/approval-api.ts).
+ * Consumers: the approval API (lambdas/registry/access-policy-from-env.ts, caller.ts, api.ts).
+ */
 import { z } from 'zod';
 
 /** What a caller may do beyond reading; every signed-in caller may read. */

@@ -1,3 +1,8 @@
+/**
+ * A captured inference row (JSON lines under capture/<model>/ in the artifact store).
+ * Producers: the inference tier (lambdas/inference/traffic-capture.ts), through Firehose.
+ * Consumers: the drift job (lambdas/drift/capture-window.ts, window-columns.ts, prediction-drift.ts).
+ */
 import { z } from 'zod';
 
 /** One captured inference row, as the inference tier writes it (JSON lines) and the drift job reads it. */

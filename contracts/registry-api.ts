@@ -1,7 +1,8 @@
 /**
- * The approval API's response bodies (docs/architecture.md, "Approval API"). Produced by the registry's view
- * functions (lambdas/registry/views.ts, answered by lambdas/registry/api.ts in AWS and in the twin); consumed by the
- * console (console/src/api.js and its views) and printed by `mlops models ... --json` (bin/commands/models.ts).
+ * The approval API's response bodies (docs/architecture.md, "Approval API").
+ * Producers: the registry's view functions (lambdas/registry/views.ts) answered by lambdas/registry/api.ts, in AWS
+ * and in the twin; the IAM route prefix is mounted by ApprovalApi (lib/approval-api.ts).
+ * Consumers: the console (console/src/api.js and its views) and `mlops models ... --json` (bin/commands/models.ts).
  */
 import type { VersionStatus } from './registry-events';
 

@@ -1,3 +1,10 @@
+/**
+ * Registry events on the team's EventBridge bus: source, detail-type, version statuses and the detail.
+ * Producers: the registry's stream publisher and event replay (lambdas/registry/registry-events.ts).
+ * Consumers: the rules the constructs write on them (lib/model-registry.ts, lib/deployment-flow.ts,
+ * lib/private/sagemaker-mirror.ts), the SageMaker mirror (lambdas/registry/sagemaker-mirror.ts) and the console's
+ * status badges (console/src/lib/status.ts).
+ */
 import { z } from 'zod';
 
 /** EventBridge source and detail-type of registry events on the team bus. */

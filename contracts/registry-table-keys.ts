@@ -1,5 +1,10 @@
-/** Key layout of the registry table (docs/architecture.md). Every reader and writer of the table builds keys here. */
-
+/**
+ * Key layout of the registry's DynamoDB table (docs/architecture.md); every reader and writer builds keys here.
+ * Producers: the registry store (lambdas/registry/dynamodb-store.ts) and the retrain trigger's cooldown
+ * (lambdas/drift/retrain-trigger.ts) write items at these keys.
+ * Consumers: the same code reading them, and the IAM and resource policies that scope access by leading key
+ * (lib/model-registry.ts, lib/private/registry-table-policy.ts).
+ */
 export const MODELS_INDEX = 'gsi1';
 /** gsi1 partition holding every model item, so models are listed with a Query, not a Scan. */
 export const MODELS_INDEX_PARTITION = 'MODELS';

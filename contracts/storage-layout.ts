@@ -1,5 +1,11 @@
-/** S3 key conventions of the artifact store; every writer and reader builds keys here. */
-
+/**
+ * S3 key layout of the artifact store (docs/architecture.md, "S3 layout"); every writer and reader builds keys here.
+ * Producers: the processing job and trainer (pipelines/), SageMaker (model output, checkpoints), Firehose (capture),
+ * the drift job (reports) and `mlops models register --onnx` (pipelines/byom.ts).
+ * Consumers: the constructs granting access and passing prefixes (lib/), the evaluation step (lambdas/pipeline/),
+ * the drift job (lambdas/drift/), the containers' S3 helpers (pipelines/common/), the CLI (bin/) and the twin's driver
+ * (local/driver/).
+ */
 export const processedPrefix = (executionName: string) => `runs/${executionName}/processed/`;
 export const splitKey = (executionName: string, split: 'train' | 'validation' | 'holdout') =>
   `${processedPrefix(executionName)}${split}/data.csv`;

@@ -1,3 +1,9 @@
+/**
+ * The team config (pipelines/teams/<team>.json): its schema, types and loader.
+ * Producers: a team's JSON file (pipelines/teams/<team>.json); `loadTeamConfig` validates it and names every bad field.
+ * Consumers: the team stack and its constructs (lib/, re-exported by lib/index.ts), the containers (pipelines/, from
+ * env TEAM_CONFIG), the CLI (bin/), the twin's driver (local/driver/) and the template lint (tools/template-lint/).
+ */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ACCESS_POLICY } from './access-policy';

@@ -1,3 +1,8 @@
+/**
+ * What the training pipeline's constructs and its containers agree on: images, entries, env names, channels, files.
+ * Producers: TrainingPipeline (lib/training-pipeline.ts, lib/private/) builds the Batch job and CreateTrainingJob from it.
+ * Consumers: the processing job and the trainer (pipelines/processing/, pipelines/trainer/) read the same object.
+ */
 import { z } from 'zod';
 
 /**

@@ -1,8 +1,8 @@
 /**
- * The twin's own endpoints for the console (`/twin/*`; local/README.md). Produced by the twin
- * (local/http/console-api.ts, from its state machines, alarms, functions and timeline); consumed by the console
- * (console/src/api.js and its views, console/src/lib/run-progress.ts, console/src/lib/dashboard-model.ts). The approval
- * API's bodies, which the console reads too, are in registry-api.ts.
+ * The twin's own endpoints for the console (`/twin/*`; local/README.md).
+ * Producers: the twin (local/http/console-api.ts, from its state machines, alarms, functions and timeline).
+ * Consumers: the console (console/src/api.js and its views, console/src/lib/run-progress.ts, dashboard-model.ts). The
+ * approval API's bodies, which the console reads too, are in registry-api.ts.
  */
 import { z } from 'zod';
 

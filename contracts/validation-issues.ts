@@ -1,3 +1,9 @@
+/**
+ * How a rejected input reads: one `path.to.field: message` line per zod issue.
+ * Producers: the checks of external inputs with zod (lambdas/, team-config.ts, lib/private/).
+ * Consumers: the people reading the errors: the CLI's output (bin/), the approval API's 400 answers (lambdas/registry/)
+ * and the functions' logs.
+ */
 import type { z } from 'zod';
 
 /** Formats zod issues as `path.to.field: message` lines, prefixed with `prefix` when given. */
