@@ -24,7 +24,7 @@ import { trainingHyperparameters } from '../pipelines/trainer/hyperparameters';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { encryptedLogGroup } from './private/log-encryption';
-import { MlopsFunction, REPO_ROOT, type MlopsFunctionProps } from './private/mlops-function';
+import { MlopsFunction, type MlopsFunctionProps } from './private/mlops-function';
 import { acknowledge, acknowledgeKmsGrant, acknowledgeWildcardResource } from './private/nag';
 import { PipelineImage } from './private/pipeline-image';
 import { processingContainerProblems, trainingContainerProblems } from './private/pipeline-containers';
@@ -247,7 +247,7 @@ export class TrainingPipeline extends Construct {
     const team = config.training.processing.container;
     const image = team
       ? PipelineImage.fromContainerSpec(this, 'ProcessingImage', team)
-      : PipelineImage.fromDockerfile(this, 'ProcessingImage', REPO_ROOT, spec.dockerfile);
+      : PipelineImage.builtIn(this, 'ProcessingImage', spec.dockerfile);
     const jobRole = new iam.Role(this, 'ProcessingJobRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `Processing job of ${this.modelName}: reads the dataset, writes the processed splits`,
@@ -314,7 +314,7 @@ export class TrainingPipeline extends Construct {
     const team = this.props.config.training.container;
     return team
       ? PipelineImage.fromContainerSpec(this, 'TrainerImage', team)
-      : PipelineImage.fromDockerfile(this, 'TrainerImage', REPO_ROOT, TRAINING_PIPELINE_SPEC.training.dockerfile);
+      : PipelineImage.builtIn(this, 'TrainerImage', TRAINING_PIPELINE_SPEC.training.dockerfile);
   }
 
   private pipelineFunction(
