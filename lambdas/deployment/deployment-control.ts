@@ -73,7 +73,7 @@ export class DeploymentControl {
 }
 
 /** `arn:aws:states:<region>:<account>:stateMachine:<name>` -> `...:execution:<name>:<execution>`. */
-export function executionArnOf(stateMachineArn: string, execution: string): string {
+function executionArnOf(stateMachineArn: string, execution: string): string {
   const match = /^(arn:[^:]+:states:[^:]*:[^:]*):stateMachine:([^:]+)$/.exec(stateMachineArn);
   if (!match) throw new InvalidInputError(`not a state machine ARN: ${stateMachineArn}`);
   return `${match[1]}:execution:${match[2]}:${execution}`;

@@ -225,7 +225,7 @@ const pascal = (status: string) => status.toLowerCase().replace(/(^|_)([a-z])/g,
 const decision = (input: DeploymentTarget, reason: string): Decision => ({ actor: `deployment:${input.execution}`, reason });
 
 /** "Error: message" from a Catch's error and cause; Lambda causes are JSON with an errorMessage. */
-export function failureReason(error: RollbackInput['error']): string {
+function failureReason(error: RollbackInput['error']): string {
   if (!error) return 'deployment rolled back';
   let message = error.Cause ?? '';
   try {

@@ -37,7 +37,7 @@ export interface InferenceFunction {
 }
 
 /** Limit for waiting on a configuration update to settle. */
-export const UPDATE_WAIT_SECONDS = 300;
+const UPDATE_WAIT_SECONDS = 300;
 /**
  * The longest publishModelVersion waits: for a previous update to settle, then for its own. The function that calls
  * it (the deployment's Prepare step) needs a Lambda timeout above this, plus the few API calls around the waits.

@@ -31,7 +31,7 @@ export const watchCanaryInputSchema = z.object({
 });
 
 /** How a deployment execution ended, as the release step is told (by the status-change event, or by an abort). */
-export const ENDED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+const ENDED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
 /** A release asked for directly (by `mlops deployments abort` through DeploymentControl). */
 const directReleaseSchema = z.object({

@@ -8,7 +8,7 @@ import { binCountsSorted, DEFAULT_PSI_BINS, quantileBinEdges, sharesOf } from '.
  * 200 KB per feature, and make the KS comparison against a window cost milliseconds, while the sample's
  * empirical CDF is within about 0.014 of the full training data's (the 95% DKW band for n = 10,000).
  */
-export const DEFAULT_BASELINE_SAMPLE_SIZE = 10_000;
+const DEFAULT_BASELINE_SAMPLE_SIZE = 10_000;
 
 export interface BaselineColumn {
   name: string;
@@ -24,7 +24,7 @@ export interface BaselineOptions {
 }
 
 /** A value the baseline cannot describe; names the feature and the row. */
-export class BaselineInputError extends Error {
+class BaselineInputError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'BaselineInputError';

@@ -9,7 +9,7 @@ import { capturePrefix } from '../../contracts/storage-layout';
 const HOUR_MS = 3_600_000;
 
 /** Hour prefixes capture/<model>/YYYY/MM/DD/HH/ (UTC, as Firehose writes them) covering [start, end]. */
-export function captureHourPrefixes(model: string, start: Date, end: Date): string[] {
+function captureHourPrefixes(model: string, start: Date, end: Date): string[] {
   const prefixes: string[] = [];
   const pad = (n: number) => String(n).padStart(2, '0');
   for (let t = Math.floor(start.getTime() / HOUR_MS) * HOUR_MS; t <= end.getTime(); t += HOUR_MS) {
@@ -58,7 +58,7 @@ export async function* textLines(bytes: AsyncIterable<Uint8Array>): AsyncGenerat
 }
 
 /** A JSON line of CaptureRecord; `undefined` for a line that is not one (blank lines are the caller's to skip). */
-export function parseCaptureLine(line: string): CaptureRecord | undefined {
+function parseCaptureLine(line: string): CaptureRecord | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);

@@ -11,7 +11,7 @@ import { comparePredictedClasses, referenceClassCounts, type PredictionDrift } f
 import { WindowColumns } from './window-columns';
 
 /** The job cannot judge drift: no baseline for the live version, or a baseline that does not fit the model. */
-export class DriftJobError extends Error {
+class DriftJobError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'DriftJobError';

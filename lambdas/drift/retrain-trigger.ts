@@ -22,14 +22,14 @@ export const alarmStateChangeEventSchema = z.object({
 export type AlarmStateChangeEvent = z.infer<typeof alarmStateChangeEventSchema>;
 
 /** CloudWatch writes "+0000" offsets, which Date.parse does not accept everywhere. */
-export function parseAlarmTime(timestamp: string): Date {
+function parseAlarmTime(timestamp: string): Date {
   const at = new Date(timestamp.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
   if (Number.isNaN(at.getTime())) throw new RangeError(`alarm state timestamp is not a time: "${timestamp}"`);
   return at;
 }
 
 /** drift-yyyyMMddTHHmmss (UTC) of the alarm's state change: one execution per alarm episode. */
-export function retrainExecutionName(at: Date): string {
+function retrainExecutionName(at: Date): string {
   const iso = at.toISOString(); // 2019-10-02T17:04:40.985Z
   return `drift-${iso.slice(0, 10).replaceAll('-', '')}T${iso.slice(11, 19).replaceAll(':', '')}`;
 }

@@ -31,7 +31,7 @@ export class RegistryModelSource implements ModelSource {
 }
 
 /** No version configured: the function's $LATEST before its first deployment. */
-export class UnconfiguredModelSource implements ModelSource {
+class UnconfiguredModelSource implements ModelSource {
   readonly version = undefined;
   constructor(
     readonly model: string,

@@ -15,7 +15,7 @@ export interface VersionLookup {
  * names it (the deployment flow only deploys approved versions; an EKS config or a hand-set MODEL_VERSION could name
  * any). A version approved once and later retired or rolled back stays servable, so a restore can bring it back.
  */
-export const NEVER_APPROVED_STATUSES: ReadonlySet<VersionRecord['status']> = new Set(['pending_approval', 'rejected']);
+const NEVER_APPROVED_STATUSES: ReadonlySet<VersionRecord['status']> = new Set(['pending_approval', 'rejected']);
 
 export interface VerifiedModel extends ModelArtifact {
   model: string;

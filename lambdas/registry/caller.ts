@@ -17,7 +17,7 @@ export interface Caller extends Principal {
 }
 
 /** The issuer recorded for IAM (SigV4) callers. */
-export const IAM_ISSUER = 'aws-iam';
+const IAM_ISSUER = 'aws-iam';
 
 /** How a principal reads in the audit trail: the verified email, else the subject. */
 export const displayName = (principal: Principal): string => principal.email ?? principal.subject;

@@ -5,7 +5,7 @@ import { type ArnScope, publishInOrder, type PutEvents, registryEventDetail, reg
 import type { AuditRecord } from './schemas';
 
 /** Which audit rows of the model to republish; both filters together select rows matching both. */
-export const replaySelectionSchema = z
+const replaySelectionSchema = z
   .object({
     /** Only the audit rows of this version. */
     version: z.number().int().positive().optional(),
@@ -13,7 +13,6 @@ export const replaySelectionSchema = z
     since: z.string().datetime({ offset: true }).optional(),
   })
   .strict();
-export type ReplaySelection = z.infer<typeof replaySelectionSchema>;
 
 export interface ReplayTarget {
   eventBusName: string;

@@ -30,7 +30,6 @@ export const pipelineRegisterEventSchema = z
     requestedBy: z.union([principalSchema, z.object({}).strict().transform(() => undefined)]).optional(),
   })
   .strict();
-export type PipelineRegisterEvent = z.infer<typeof pipelineRegisterEventSchema>;
 
 export const pipelineFailureEventSchema = z.object({
   executionName: z.string().min(1).max(80),

@@ -26,7 +26,7 @@ export function arnScopeOf(functionArn: string): ArnScope {
  * The ARN a version would have as a SageMaker model package (group = model, version = version), so rules and
  * tooling written against SageMaker's events find the fields they expect.
  */
-export const modelPackageArn = (scope: ArnScope, model: string, version: number) =>
+const modelPackageArn = (scope: ArnScope, model: string, version: number) =>
   `arn:${scope.partition}:sagemaker:${scope.region}:${scope.account}:model-package/${model}/${version}`;
 
 /** The event detail for one audit row (docs/architecture.md, lambdas/shared/registry-events.ts). */

@@ -5,7 +5,7 @@ import type { Principal } from './caller';
 import { parseInput } from './parse-input';
 
 /** What a person asks for when starting a training run (`POST /models/{model}/runs`, `mlops runs start`). */
-export const runRequestSchema = z
+const runRequestSchema = z
   .object({
     reason: z.string().trim().min(1, 'reason is required: it is the run record').max(500, 'reason must be at most 500 characters'),
     /** Another dataset than the team config's (an s3:// URI of a CSV or Parquet object or prefix). */

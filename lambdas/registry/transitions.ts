@@ -2,7 +2,7 @@ import type { VersionStatus } from '../../contracts/registry-events';
 import { IllegalTransitionError } from './errors';
 
 /** The version lifecycle (docs/architecture.md). Restoring a retired version to live happens only inside a rollback. */
-export const ALLOWED_TRANSITIONS: Readonly<Record<VersionStatus, readonly VersionStatus[]>> = {
+const ALLOWED_TRANSITIONS: Readonly<Record<VersionStatus, readonly VersionStatus[]>> = {
   pending_approval: ['approved', 'rejected'],
   approved: ['deploying'],
   deploying: ['live', 'rolled_back'],

@@ -39,17 +39,17 @@ const arn = (env: Environment, service: string, resource: string, region = env.r
   `arn:${env.partition}:${service}:${region}:${account}:${resource}`;
 
 /** Short deterministic ids for resources that AWS identifies by an opaque id (API ids, key ids, security groups). */
-export function stableId(seed: string, length = 10): string {
+function stableId(seed: string, length = 10): string {
   return createHash('sha256').update(seed).digest('hex').slice(0, length);
 }
 
 /** The base of a Lambda function ARN for an unqualified function name. */
 export const functionArn = (env: Environment, name: string) => arn(env, 'lambda', `function:${name}`);
-export const stateMachineArn = (env: Environment, name: string) => arn(env, 'states', `stateMachine:${name}`);
+const stateMachineArn = (env: Environment, name: string) => arn(env, 'states', `stateMachine:${name}`);
 export const executionArn = (env: Environment, machine: string, execution: string) =>
   arn(env, 'states', `execution:${machine}:${execution}`);
 export const alarmArn = (env: Environment, name: string) => arn(env, 'cloudwatch', `alarm:${name}`);
-export const eventBusArn = (env: Environment, name: string) => arn(env, 'events', `event-bus/${name}`);
+const eventBusArn = (env: Environment, name: string) => arn(env, 'events', `event-bus/${name}`);
 export const ruleArn = (env: Environment, bus: string, name: string) =>
   arn(env, 'events', bus === 'default' ? `rule/${name}` : `rule/${bus}/${name}`);
 /** Where the twin serves a function URL (AWS: https://<id>.lambda-url.<region>.on.aws/). */
@@ -222,7 +222,7 @@ export function namePropertyOf(type: string): string | undefined {
 }
 
 /** The physical name of a resource: the template's name property when set, else a generated one. */
-export function physicalName(r: ResourceFacts): string {
+function physicalName(r: ResourceFacts): string {
   const rule = RULES[r.type] ?? {};
   const given = rule.nameProperty ? r.property(rule.nameProperty) : undefined;
   if (typeof given === 'string' && given !== '') return given;
@@ -230,7 +230,7 @@ export function physicalName(r: ResourceFacts): string {
 }
 
 /** `<stack>-<logicalId>-<SUFFIX>`, the stack and logical id parts shortened to fit `maxLength`, as CloudFormation does. */
-export function generatedName(stackName: string, logicalId: string, maxLength: number, lowercase: boolean): string {
+function generatedName(stackName: string, logicalId: string, maxLength: number, lowercase: boolean): string {
   const suffix = stableId(`${stackName}/${logicalId}`, 12).toUpperCase();
   const room = maxLength - suffix.length - 2;
   const stackPart = stackName.slice(0, Math.max(1, Math.floor(room / 2)));

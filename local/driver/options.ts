@@ -58,7 +58,7 @@ const FLAGS: Record<string, { key: keyof DriverOptions; boolean?: true }> = {
   '--update': { key: 'update', boolean: true },
 };
 
-export const USAGE = `usage: npm start -- [--auto-approve] [--until trained|deployed|retrained] [--time-scale N] [--port N]
+const USAGE = `usage: npm start -- [--auto-approve] [--until trained|deployed|retrained] [--time-scale N] [--port N]
                       [--data-dir DIR] [--cdk-out DIR] [--state-file FILE] [--team NAME] [--dataset FILE.csv|FILE.parquet] [--drift-shift K]
                       [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills] [--no-traffic]
        npm start -- --update [--team NAME] [--no-synth] [--cdk-out DIR] [--state-file FILE]`;

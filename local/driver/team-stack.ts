@@ -15,7 +15,7 @@ export class WrongStackError extends Error {
 }
 
 /** The stack bin/app.ts synthesizes for a team. */
-export const teamStackName = (team: string) => `Mlops-${team}`;
+const teamStackName = (team: string) => `Mlops-${team}`;
 
 /** Throws unless the cloud assembly in `cdkOut` holds the team's stack. */
 export function checkAssemblyHasTeam(cdkOut: string, team: string): void {

@@ -87,7 +87,7 @@ async function withBody<T>(request: TwinRequest, schema: z.ZodType<T>, handle: (
   return handle(parsed.data);
 }
 
-export function twinState(twin: Twin): TwinState {
+function twinState(twin: Twin): TwinState {
   return {
     // The console divides its time ranges and periods by this, as the twin's clock runs that much faster.
     timeScale: twin.clock.scale,

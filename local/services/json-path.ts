@@ -5,7 +5,7 @@
  */
 type Token = { kind: 'key'; key: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
 
-export class JsonPathSyntaxError extends Error {
+class JsonPathSyntaxError extends Error {
   constructor(path: string) {
     super(`unsupported JSONPath "${path}"`);
     this.name = 'JsonPathSyntaxError';
@@ -34,7 +34,7 @@ export function isIndefinite(tokens: Token[]): boolean {
 }
 
 /** Every value the path selects. */
-export function selectAll(value: unknown, tokens: Token[]): unknown[] {
+function selectAll(value: unknown, tokens: Token[]): unknown[] {
   let current: unknown[] = [value];
   for (const token of tokens) {
     const next: unknown[] = [];

@@ -55,7 +55,7 @@ export class PythonEnvironmentError extends Error {
 }
 
 /** Where Debian installs its python3-* packages (python3-torch, python3-sklearn, ...). */
-export const DEBIAN_DIST_PACKAGES = '/usr/lib/python3/dist-packages';
+const DEBIAN_DIST_PACKAGES = '/usr/lib/python3/dist-packages';
 
 /** Part of every key: a change to how environments are built makes new ones instead of reusing old ones. */
 const FORMAT_VERSION = 1;

@@ -65,6 +65,3 @@ export function formatClock(time: number, spanMillis: number): string {
 
 /** Shortens a hex digest for display: "3f2a9c…e81b". */
 export const shortDigest = (digest: string): string => (digest.length > 16 ? `${digest.slice(0, 8)}…${digest.slice(-4)}` : digest);
-
-/** "s3://bucket/long/key" stays whole; Step Functions ARNs are shown by their last segment. */
-export const arnName = (arn: string): string => arn.split(':').at(-1) ?? arn;

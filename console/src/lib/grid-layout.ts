@@ -3,7 +3,7 @@
  * position flow left to right, top to bottom, as in CloudWatch. The result maps straight onto CSS grid lines.
  */
 
-export const GRID_COLUMNS = 24;
+const GRID_COLUMNS = 24;
 /** CloudWatch's defaults for a widget without a size. */
 const DEFAULT_WIDTH = 6;
 const DEFAULT_HEIGHT = 6;

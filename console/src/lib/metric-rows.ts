@@ -44,8 +44,8 @@ export interface ExpressionSeries extends SeriesCommon {
 export type Series = MetricSeries | ExpressionSeries;
 
 /** CloudWatch's defaults when neither the row nor the widget says. */
-export const DEFAULT_STAT = 'Average';
-export const DEFAULT_PERIOD_SECONDS = 300;
+const DEFAULT_STAT = 'Average';
+const DEFAULT_PERIOD_SECONDS = 300;
 
 export class MetricRowError extends Error {
   constructor(message: string) {

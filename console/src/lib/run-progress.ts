@@ -31,7 +31,7 @@ const parseJson = (text: string): unknown => {
  * A Lambda task's cause is the function's error as JSON (`{"errorType","errorMessage","trace"}`); a person needs the
  * message. Other causes are shown as they are.
  */
-export function readableCause(cause: string): string {
+function readableCause(cause: string): string {
   const parsed = parseJson(cause) as { errorMessage?: unknown } | undefined;
   return typeof parsed?.errorMessage === 'string' ? parsed.errorMessage : cause;
 }

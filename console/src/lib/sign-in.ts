@@ -11,7 +11,6 @@ export const tokenResponseSchema = z.object({ id_token: z.string().min(1), acces
 
 /** What the approval API's `GET /me` answers: the roles the server decided the caller holds. */
 export const meSchema = z.object({ issuer: z.string(), subject: z.string(), email: z.string().nullish(), roles: z.array(z.string()) });
-export type Me = z.infer<typeof meSchema>;
 
 /** What a sign-in keeps until the redirect comes back: the verifier (never sent before the token exchange) and state. */
 export interface PendingSignIn {

@@ -17,5 +17,3 @@ export function normaliseSeries(raw: { timestamps: readonly (string | number)[];
     .sort((a, b) => a[0] - b[0]);
   return { timestamps: points.map(([t]) => t), values: points.map(([, v]) => v) };
 }
-
-export const lastValue = (series: TimeSeries): number | undefined => series.values.at(-1);

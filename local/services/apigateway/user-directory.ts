@@ -6,9 +6,9 @@ export interface DirectoryUser {
 }
 
 /** Holds every group: the demo loop's and `--auto-approve`'s person, and the console's first suggestion. */
-export const EVERY_GROUP_USER = 'you@localhost';
+const EVERY_GROUP_USER = 'you@localhost';
 /** Signed in, in no group: may read, nothing more. */
-export const NO_GROUP_USER = 'viewer@localhost';
+const NO_GROUP_USER = 'viewer@localhost';
 
 /**
  * The people the twin's hosted sign-in knows, derived from the groups the app's user pools define

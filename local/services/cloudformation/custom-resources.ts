@@ -17,7 +17,7 @@ import {
 } from './custom-resource-protocol';
 
 /** A custom resource whose handler answered FAILED, or did not answer in time. */
-export class CustomResourceError extends Error {
+class CustomResourceError extends Error {
   constructor(
     readonly stackName: string,
     readonly logicalId: string,

@@ -68,7 +68,7 @@ export class UnsupportedStatisticError extends Error {
   }
 }
 
-export function aggregate(values: number[], stat: string): number {
+function aggregate(values: number[], stat: string): number {
   switch (stat) {
     case 'Sum':
       return values.reduce((a, b) => a + b, 0);

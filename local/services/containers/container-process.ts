@@ -15,7 +15,7 @@ export const LOCAL_SYSTEM_PACKAGES_LABEL = 'mlops.local-system-packages';
 /** A Python image's dependencies, beside its Dockerfile: a complete lock, every line name==version. */
 export const REQUIREMENTS_FILE = 'requirements.txt';
 
-export class ContainerImageError extends Error {
+class ContainerImageError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ContainerImageError';

@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import type { TrainingChannel, TrainingJobRequest } from './training-job-request';
 
 /** Where the container contract puts things; the twin gives each host a directory laid out like it (SM_ROOT). */
-export const SAGEMAKER_ROOT = '/opt/ml';
+const SAGEMAKER_ROOT = '/opt/ml';
 
 /** One instance of a training job: a process with its own /opt/ml stand-in. */
 export interface TrainingHost {

@@ -15,7 +15,7 @@ interface CronFields {
   years: Set<number> | 'any';
 }
 
-export class ScheduleExpressionError extends Error {
+class ScheduleExpressionError extends Error {
   constructor(expression: string, problem: string) {
     super(`schedule expression "${expression}": ${problem}`);
     this.name = 'ScheduleExpressionError';

@@ -143,7 +143,7 @@ function stamp(d: Date, separator: string): string {
 }
 
 /** The prefix with `!{timestamp:<Java date pattern>}` expanded, or with Firehose's default `YYYY/MM/DD/HH/` appended. */
-export function objectPrefix(prefix: string, now: Date): string {
+function objectPrefix(prefix: string, now: Date): string {
   if (!prefix.includes('!{timestamp:')) {
     return `${prefix}${now.getUTCFullYear()}/${pad(now.getUTCMonth() + 1)}/${pad(now.getUTCDate())}/${pad(now.getUTCHours())}/`;
   }

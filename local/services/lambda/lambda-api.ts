@@ -166,7 +166,7 @@ function lambdaError(status: number, code: string, message: string): TwinRespons
   return json(status, { Type: 'User', message }, { 'x-amzn-errortype': code });
 }
 
-export function configurationJson(config: FunctionConfiguration, env: Environment) {
+function configurationJson(config: FunctionConfiguration, env: Environment) {
   return {
     FunctionName: config.name,
     FunctionArn: functionArn(env, config.name) + (config.version === '$LATEST' ? '' : `:${config.version}`),
@@ -201,7 +201,7 @@ function provisionedConcurrencyJson(config: ProvisionedConcurrency) {
   };
 }
 
-export function aliasJson(functionName: string, alias: AliasState, env: Environment) {
+function aliasJson(functionName: string, alias: AliasState, env: Environment) {
   return {
     AliasArn: `${functionArn(env, functionName)}:${alias.name}`,
     Name: alias.name,

@@ -54,7 +54,7 @@ const METRIC_PERIOD_MS = 60_000;
 const PURGE_INTERVAL_MS = 60_000;
 const LONG_POLL_STEP_MS = 25;
 
-export const queueDoesNotExist = () => new AwsServiceError('QueueDoesNotExist', 'The specified queue does not exist.');
+const queueDoesNotExist = () => new AwsServiceError('QueueDoesNotExist', 'The specified queue does not exist.');
 
 /**
  * AWS::SQS::Queue from the templates: standard queues holding messages in memory, with delays, visibility timeouts,
