@@ -167,6 +167,7 @@ export class Twin {
       lambda: this.lambda,
       submitBatchJob: (p) => this.batch.submitJobSync(p),
       createTrainingJob: (p) => this.sagemaker.createTrainingJobSync(p),
+      objectStore: this.s3.mapObjectStore(this.app),
       putEvents: async (p) => {
         const result = this.events.putEvents((p.Entries as Array<Record<string, unknown>>) ?? []);
         if (result.FailedEntryCount) throw new TaskError('EventBridge.FailedEntryError', JSON.stringify(result));

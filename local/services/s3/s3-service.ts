@@ -5,6 +5,7 @@ import type { ChangeSet } from '../../assembly/change-set';
 import type { SynthesizedApp } from '../../assembly/synthesized-app';
 import type { Timeline } from '../../timeline';
 import { LOCAL_CREDENTIALS } from '../aws-environment';
+import { S3MapObjectStore } from './map-object-store';
 
 // s3rver ships no types; these are the calls we use.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -26,6 +27,7 @@ export class S3Service {
   readonly buckets: string[];
   endpoint = '';
   private server?: { close(): Promise<void> };
+  private mapClient?: S3Client;
 
   constructor(
     app: SynthesizedApp,
@@ -94,7 +96,14 @@ export class S3Service {
     return new S3Client({ region: app.env.region, endpoint: this.endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
   }
 
+  /** What Distributed Map states read items from and write results to; one client, closed with the service. */
+  mapObjectStore(app: SynthesizedApp): S3MapObjectStore {
+    this.mapClient ??= this.client(app);
+    return new S3MapObjectStore(this.mapClient);
+  }
+
   async stop(): Promise<void> {
+    this.mapClient?.destroy();
     await this.server?.close();
   }
 }

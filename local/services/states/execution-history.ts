@@ -10,7 +10,8 @@ type Shaped = { readonly type: string; readonly [details: `${string}EventDetails
  * The execution's history under Step Functions' event names and detail fields: `<StateType>StateEntered/Exited`
  * (stateEnteredEventDetails/stateExitedEventDetails with the state name), TaskFailed or, for States.Timeout,
  * TaskTimedOut, ParallelStateFailed/MapStateFailed, and the final ExecutionSucceeded, ExecutionFailed, ExecutionAborted
- * (with StopExecution's error and cause) or ExecutionTimedOut. The interpreter's events that have no counterpart
+ * (with StopExecution's error and cause) or ExecutionTimedOut, and a Distributed Map's MapRunStarted (with its map run's
+ * ARN), MapRunSucceeded, MapRunFailed or MapRunAborted. The interpreter's events that have no counterpart
  * here (retry and catch markers, Map iteration and Parallel branch events, a failure of another state type) are left
  * out; each event's previousEventId is the one before it.
  */
@@ -41,6 +42,13 @@ function awsEvent(event: ExecutionEvent, execution: Execution, roleArn: string):
       }
       if (event.stateType === 'Parallel' || event.stateType === 'Map') return { type: `${event.stateType}StateFailed` };
       return undefined;
+    case 'MapRunStarted':
+      return { type: 'MapRunStarted', mapRunStartedEventDetails: { mapRunArn: (JSON.parse(event.detail ?? '{}') as { mapRunArn?: string }).mapRunArn } };
+    case 'MapRunSucceeded':
+    case 'MapRunAborted':
+      return { type: event.type };
+    case 'MapRunFailed':
+      return { type: 'MapRunFailed', mapRunFailedEventDetails: failure };
     case 'ExecutionSucceeded':
       return { type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: JSON.stringify(execution.output ?? null), outputDetails: { truncated: false } } };
     case 'ExecutionFailed':

@@ -16,6 +16,8 @@ const listExecutionsRequest = z.object({
   maxResults: z.number().int().min(0).max(1000).default(100),
 });
 const stateMachineRequest = z.object({ stateMachineArn: z.string().min(1) });
+const listMapRunsRequest = z.object({ executionArn: z.string().min(1), maxResults: z.number().int().min(0).max(1000).default(100) });
+const mapRunRequest = z.object({ mapRunArn: z.string().min(1) });
 
 /** A request field that breaks the API's rules, named as Step Functions' ValidationException names it. */
 function parse<T extends z.ZodTypeAny>(schema: T, input: unknown): z.infer<T> {
@@ -86,6 +88,32 @@ export function sfnOperations(machines: StateMachines) {
       const execution = machines.describe(request.executionArn);
       const events = historyEvents(execution, machines.machine(execution.stateMachineArn).roleArn);
       return { events: request.reverseOrder ? events.reverse() : events };
+    },
+    ListMapRuns: async (input: Record<string, unknown>) => {
+      const request = parse(listMapRunsRequest, input);
+      machines.describe(request.executionArn);
+      const runs = machines.mapRuns.filter((r) => r.executionArn === request.executionArn).slice(0, request.maxResults || 100);
+      return { mapRuns: runs.map((r) => ({ executionArn: r.executionArn, mapRunArn: r.mapRunArn, stateMachineArn: machines.describe(r.executionArn).stateMachineArn, startDate: seconds(r.startDate), stopDate: seconds(r.stopDate) })) };
+    },
+    /** DescribeMapRun: the run's status and its item and child-run counts, which the twin updates as children finish. */
+    DescribeMapRun: async (input: Record<string, unknown>) => {
+      const { mapRunArn } = parse(mapRunRequest, input);
+      const run = machines.mapRuns.find((r) => r.mapRunArn === mapRunArn);
+      if (!run) throw new AwsServiceError('ResourceNotFound', `Map Run Does Not Exist: '${mapRunArn}'`);
+      const total = (c: typeof run.itemCounts) => ({ ...c, resultsWritten: c.succeeded + c.failed, timedOut: 0, failuresNotRedrivable: 0, pendingRedrive: 0 });
+      return {
+        mapRunArn: run.mapRunArn,
+        executionArn: run.executionArn,
+        status: run.status,
+        startDate: seconds(run.startDate),
+        stopDate: seconds(run.stopDate),
+        maxConcurrency: run.maxConcurrency,
+        toleratedFailurePercentage: run.toleratedFailurePercentage,
+        toleratedFailureCount: run.toleratedFailureCount,
+        itemCounts: total(run.itemCounts),
+        executionCounts: total(run.executionCounts),
+        redriveCount: 0,
+      };
     },
     ListStateMachines: async () => ({
       stateMachines: [...machines.machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: 0 })),

@@ -114,12 +114,10 @@ export class StateMachines {
       for (const [key, value] of Object.entries((props.DefinitionSubstitutions as Record<string, unknown>) ?? {})) {
         text = text.split(`\${${key}}`).join(String(value));
       }
-      this.machines.set(arn, {
-        arn,
-        name: String(stack.getAtt(logicalId, 'Name')),
-        definition: JSON.parse(text) as AslDefinition,
-        roleArn: String(props.RoleArn ?? ''),
-      });
+      const definition = JSON.parse(text) as AslDefinition;
+      // A Distributed Map the twin cannot run is refused now, naming the state, rather than at its first execution.
+      distributedMapsToTasks(structuredClone(definition));
+      this.machines.set(arn, { arn, name: String(stack.getAtt(logicalId, 'Name')), definition, roleArn: String(props.RoleArn ?? '') });
     }
   }
 
@@ -275,8 +273,10 @@ export class StateMachines {
     for await (const event of logs) {
       const type = String(event.type);
       if (TERMINAL_EVENTS.has(type)) break;
-      const state = (event.state as { name?: string; type?: string; input?: unknown; output?: unknown } | undefined) ??
+      const reported = (event.state as { name?: string; type?: string; input?: unknown; output?: unknown } | undefined) ??
         (event.parentState as { name?: string; type?: string } | undefined);
+      // A Distributed Map runs as a Task in the interpreter (see distributedMapsToTasks); its history says Map.
+      const state = reported && { ...reported, type: (reported.name && states.get(reported.name)?.Type) || reported.type };
       const pause = `${state?.name}#${event.index ?? ''}`;
       let detail: unknown;
       let failure: { error?: string; cause?: string } | undefined;
@@ -382,7 +382,6 @@ export class StateMachines {
    */
   private runMap(stateName: string, spec: DistributedMapSpec, input: unknown, context: Record<string, unknown>, overrides: unknown, stopped: AbortSignal) {
     const executionArn = String((context.Execution as { Id: string }).Id);
-    const execution = this.describe(executionArn);
     const seen = new Set<string>();
     return runDistributedMap(spec, input, {
       stateName,
@@ -392,7 +391,8 @@ export class StateMachines {
       signal: stopped,
       runChild: (childInput, child) => {
         const childContext = { ...context, Execution: { ...(context.Execution as object), Id: `${executionArn}/${child.name}`, Name: child.name, Input: childInput } };
-        const library = new StateMachine(spec.ItemProcessor as never, { validationOptions: INTERPRETER_VALIDATION }).run(childInput as never, {
+        // Validated with the whole definition already, as the library does for an inline Map's iterator.
+        const library = new StateMachine(spec.ItemProcessor as never, { validationOptions: { noValidate: true } }).run(childInput as never, {
           overrides: overrides as never,
           context: childContext as never,
           noThrowOnAbort: true,
@@ -400,6 +400,7 @@ export class StateMachines {
         return { result: library.result.catch((err: Error & { cause?: Error }) => Promise.reject(err.cause ?? err)), abort: () => library.abort() };
       },
       onChange: (mapRun) => {
+        const execution = this.describe(executionArn);
         if (!seen.has(mapRun.mapRunArn)) {
           seen.add(mapRun.mapRunArn);
           this.mapRuns.push(mapRun);

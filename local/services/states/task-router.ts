@@ -1,4 +1,5 @@
 import type { LambdaService } from '../lambda/lambda-service';
+import type { MapObjectStore } from './distributed-map';
 import { TaskError } from './task-error';
 
 /** What a Task state's resource can reach in the twin; each field is one integration family. */
@@ -14,6 +15,8 @@ export interface TaskIntegrations {
   putEvents(parameters: Record<string, unknown>): Promise<unknown>;
   /** `arn:aws:states:::states:startExecution[.sync[:2]]` */
   startExecution(parameters: Record<string, unknown>, mode: 'async' | 'sync' | 'sync:2'): Promise<unknown>;
+  /** What a Distributed Map reads its items from and writes its results to. */
+  readonly objectStore: MapObjectStore;
 }
 
 export type TaskHandler = (input: unknown) => Promise<unknown>;
