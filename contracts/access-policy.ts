@@ -5,6 +5,7 @@
  * Consumers: the approval API (lambdas/registry/access-policy-from-env.ts, caller.ts, api.ts).
  */
 import { z } from 'zod';
+import type { FunctionEnvName } from './function-environment';
 
 /** What a caller may do beyond reading; every signed-in caller may read. */
 export const ROLES = ['approver', 'operator', 'developer'] as const;
@@ -34,4 +35,4 @@ export const DEFAULT_ACCESS_POLICY: AccessPolicy = {
 };
 
 /** The environment variable that carries the policy to the API function. */
-export const ACCESS_POLICY_ENV = 'ACCESS_POLICY';
+export const ACCESS_POLICY_ENV = 'ACCESS_POLICY' satisfies FunctionEnvName;

@@ -10,6 +10,7 @@ import { CaptureStream } from './monitoring/capture-stream';
 import { InferenceMonitoring } from './monitoring/inference-monitoring';
 import { rangeProblem } from './private/prop-problems';
 import { ThresholdPair, thresholdProblems } from './monitoring/thresholds';
+import type { FunctionEnvironment } from '../contracts/function-environment';
 
 /** What the dashboard and the deployment flow need from an inference tier, whichever kind it is. */
 export interface IInferenceTier extends IConstruct {
@@ -117,7 +118,7 @@ export function servingEnvironment(props: InferenceTierProps, captureStream: Cap
     CAPTURE_STREAM_NAME: captureStream.deliveryStreamName,
     CAPTURE_SAMPLE_PERCENT: String(props.captureSamplePercent ?? DEFAULT_CAPTURE_SAMPLE_PERCENT),
     METRICS_NAMESPACE: props.metricsNamespace,
-  };
+  } satisfies FunctionEnvironment;
 }
 
 /** The metric methods of both tiers, delegated to their InferenceMonitoring. */

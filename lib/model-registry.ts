@@ -17,6 +17,7 @@ import { acknowledge, acknowledgeKmsGrant } from './private/nag';
 import { deadLetterQueue } from './private/queues';
 import { RegistryTablePolicy } from './private/registry-table-policy';
 import { SageMakerMirror } from './private/sagemaker-mirror';
+import type { FunctionEnvironment } from '../contracts/function-environment';
 
 /**
  * What the stream publisher (lambdas/registry/stream-publisher.handler.ts) logs, as `message`, for an audit row it
@@ -207,7 +208,7 @@ export class ModelRegistry extends ModelRegistryBase {
       description: 'Publishes a registry event for every audit row written to the registry table',
       serviceName: 'registry-stream-publisher',
       metricsNamespace: props.metricsNamespace,
-      environment: { EVENT_BUS_NAME: this.eventBus.eventBusName },
+      environment: { EVENT_BUS_NAME: this.eventBus.eventBusName } satisfies FunctionEnvironment,
     });
     this.grantPutEvents(publisher);
     publisher.addEventSource(

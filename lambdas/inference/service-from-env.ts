@@ -7,6 +7,7 @@ import { modelSourceFromEnv } from './model-source';
 import { DEFAULT_LIMITS } from './request-schema';
 import { InferenceMetrics } from './telemetry';
 import { TrafficCapture } from './traffic-capture';
+import type { FunctionEnvName } from '../../contracts/function-environment';
 
 /**
  * The service as configured by the environment (docs/architecture.md), shared by the Lambda handler and the
@@ -26,7 +27,7 @@ export function inferenceServiceFromEnv(options: Pick<InferenceServiceOptions, '
   return new InferenceService({ source, metrics, capture, limits: { ...DEFAULT_LIMITS, maxBodyBytes }, ...options });
 }
 
-function numberEnv(name: string, fallback: string, min: number, max: number): number {
+function numberEnv(name: FunctionEnvName, fallback: string, min: number, max: number): number {
   const raw = optionalEnv(name, fallback);
   const value = Number(raw);
   if (!Number.isFinite(value) || value < min || value > max) {
