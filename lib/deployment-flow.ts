@@ -7,15 +7,23 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { REGISTRY_EVENT_DETAIL_TYPE, REGISTRY_EVENT_SOURCE, type VersionStatus } from '../contracts/registry-events';
+import { REGISTRY_EVENT_DETAIL_TYPE, REGISTRY_EVENT_SOURCE } from '../contracts/registry-events';
 import { byomArtifactKey, byomHoldoutKey, modelOutputPrefix, processedPrefix } from '../contracts/storage-layout';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge, acknowledgeWildcardResource } from './private/nag';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
-import { acknowledgeStateMachineRole, lambdaStep, monitoredStateMachine } from './private/state-machines';
+import { acknowledgeStateMachineRole, monitoredStateMachine } from './private/state-machines';
+import {
+  deploymentDefinition,
+  STATUS_APPROVED,
+  STATUS_LIVE,
+  STATUS_ROLLED_BACK,
+  WATCH_INTERVAL,
+} from './private/deployment-definition';
 import { HOLDOUT_CHECK_TIMEOUT, PREPARE_TIMEOUT } from './private/deployment-timeouts';
+import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 
 export interface DeploymentFlowProps {
   /** The registry model this flow deploys. */
@@ -58,16 +66,21 @@ export interface DeploymentFlowProps {
   readonly holdoutTolerance?: number;
 }
 
-const STATUS_APPROVED: VersionStatus = 'approved';
-const STATUS_ROLLED_BACK: VersionStatus = 'rolled_back';
-const STATUS_LIVE: VersionStatus = 'live';
-
-/** The canary is looked at once per metric period (Lambda's metrics are per minute). */
-const WATCH_INTERVAL = Duration.minutes(1);
 /** The steps of one deployment besides the bake: publishing, the holdout check, shifts, with their retries. */
 const DEPLOYMENT_WORK = Duration.hours(1);
-/** Begin is retried this often while another version deploys. */
-const QUEUE_POLL = Duration.seconds(30);
+/** The longest canary bake: a deployment holds the queue for its whole bake. */
+const MAX_CANARY_BAKE = Duration.hours(2);
+
+/** The functions of the deployment steps, by step name (`release` runs outside the state machine). */
+export type DeploymentStepName = 'begin' | 'prepare' | 'holdoutCheck' | 'shiftTraffic' | 'watchCanary' | 'finalize' | 'rollback' | 'release';
+
+/** The props after defaults. */
+interface DeploymentSettings {
+  readonly canaryPercent: number;
+  readonly canaryBake: Duration;
+  readonly holdoutTolerance: number;
+  readonly canaryErrorRatePercent: number;
+}
 
 /**
  * Approve-to-live: an EventBridge rule on the team bus starts a deployment when the registry reports a version
@@ -91,60 +104,23 @@ export class DeploymentFlow extends Construct {
   /** Rule releasing the deployment of an execution that failed, timed out or was aborted. */
   readonly releaseRule: events.Rule;
   /** The step functions, by state name (`release` runs outside the state machine, on its status-change events). */
-  readonly steps: Readonly<Record<'begin' | 'prepare' | 'holdoutCheck' | 'shiftTraffic' | 'watchCanary' | 'finalize' | 'rollback' | 'release', MlopsFunction>>;
+  readonly steps: Readonly<Record<DeploymentStepName, MlopsFunction>>;
   readonly modelName: string;
 
   private readonly environment: Record<string, string>;
 
   constructor(scope: Construct, id: string, private readonly props: DeploymentFlowProps) {
     super(scope, id);
-    const canaryPercent = props.canaryPercent ?? 10;
-    const canaryBake = props.canaryBake ?? Duration.minutes(5);
-    const holdoutTolerance = props.holdoutTolerance ?? 0.001;
-    const canaryErrorRatePercent = props.canaryErrorRatePercent ?? 1;
-    this.validate({ canaryPercent, canaryBake, holdoutTolerance, canaryErrorRatePercent });
     this.modelName = props.modelName;
-    this.environment = {
-      REGISTRY_TABLE_NAME: props.registry.table.tableName,
-      ARTIFACT_BUCKET: props.artifactStore.bucket.bucketName,
-      MODEL_NAME: props.modelName,
-      INFERENCE_FUNCTION_NAME: props.inferenceFunction.functionName,
-      INFERENCE_ALIAS_NAME: props.inferenceAlias.aliasName,
-    };
-    this.steps = this.createStepFunctions(holdoutTolerance, canaryErrorRatePercent);
-
-    const maxDeployment = DEPLOYMENT_WORK.plus(canaryBake);
-    this.stateMachine = monitoredStateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(this.definition(canaryPercent, canaryBake, maxDeployment)),
-      comment: `Deployment of ${props.modelName} versions to the live alias`,
-      // Waiting for the deployment ahead (at most its own timeout) and then deploying.
-      timeout: Duration.seconds(2 * maxDeployment.toSeconds()),
-    });
-    acknowledgeStateMachineRole(
-      this.stateMachine,
-      Object.values(this.steps).map((fn) => ({
-        resource: `${fn.functionArn}:*`,
-        reason: 'Invoke of the versions and aliases of this one deployment step function (added by the LambdaInvoke task).',
-      })),
-    );
-
+    const settings = withDefaults(props);
+    this.validateProps(settings);
+    this.environment = this.stepEnvironment();
+    this.steps = this.createStepFunctions(settings);
+    this.stateMachine = this.createStateMachine(settings);
     const dlq = deadLetterQueue(this, 'RuleDlq');
-    this.approvedRule = this.registryRule('ApprovedRule', `Deploy approved versions of ${props.modelName}`, { status: [STATUS_APPROVED] }, dlq);
-    this.restoreRule = this.registryRule(
-      'RestoreRule',
-      `Restore the previous version when a live version of ${props.modelName} is rolled back`,
-      { status: [STATUS_ROLLED_BACK], previousStatus: [STATUS_LIVE] },
-      dlq,
-    );
-    this.releaseRule = new events.Rule(this, 'ReleaseRule', {
-      description: `Release the deployment of a ${props.modelName} deployment execution that failed, timed out or was aborted`,
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
-      },
-      targets: [new targets.LambdaFunction(this.steps.release, ruleTargetOptions(dlq))],
-    });
+    this.approvedRule = this.createApprovedRule(dlq);
+    this.restoreRule = this.createRestoreRule(dlq);
+    this.releaseRule = this.createReleaseRule(dlq);
   }
 
   /** Deployments that ended in a rollback or a failed rollback. */
@@ -193,7 +169,20 @@ export class DeploymentFlow extends Construct {
     };
   }
 
-  private createStepFunctions(holdoutTolerance: number, canaryErrorRatePercent: number): DeploymentFlow['steps'] {
+  /** What every step function is told: the registry, the artifact store, the model and the function it deploys. */
+  private stepEnvironment(): Record<string, string> {
+    const { props } = this;
+    return {
+      REGISTRY_TABLE_NAME: props.registry.table.tableName,
+      ARTIFACT_BUCKET: props.artifactStore.bucket.bucketName,
+      MODEL_NAME: props.modelName,
+      INFERENCE_FUNCTION_NAME: props.inferenceFunction.functionName,
+      INFERENCE_ALIAS_NAME: props.inferenceAlias.aliasName,
+    };
+  }
+
+  /** One function per step, each allowed exactly the Lambda and registry calls of its step. */
+  private createStepFunctions({ holdoutTolerance, canaryErrorRatePercent }: DeploymentSettings): DeploymentFlow['steps'] {
     const { props } = this;
     const { inferenceFunction, inferenceAlias } = props;
     const aliasArn = `${inferenceFunction.functionArn}:${inferenceAlias.aliasName}`;
@@ -277,119 +266,53 @@ export class DeploymentFlow extends Construct {
     return fn;
   }
 
-  private definition(canaryPercent: number, canaryBake: Duration, maxDeployment: Duration): sfn.IChainable {
-    const { begin, prepare, holdoutCheck, shiftTraffic, watchCanary, finalize, rollback } = this.steps;
-    const target = { 'model.$': '$.target.model', 'version.$': '$.target.version', 'execution.$': '$.target.execution' };
-    const withFunctionVersion = { ...target, 'functionVersion.$': '$.prepared.functionVersion' };
-    const readTarget = (id: string) =>
-      new sfn.Pass(this, id, {
-        comment: 'The registry event names the model version; the execution name owns the deployment and is the actor',
-        parameters: { 'model.$': '$.detail.model', 'version.$': '$.detail.version', 'execution.$': '$$.Execution.Name' },
-        resultPath: '$.target',
-      });
-
-    const rollbackStep = lambdaStep(this, 'Rollback', rollback, {
-      comment: 'Alias back to the last live version; deploying -> rolled_back (only a deployment this execution owns)',
-      payload: { ...target, 'error.$': '$.error' },
-      resultPath: '$.rollback',
+  /**
+   * The state machine (lib/private/deployment-definition.ts), with its time limit: waiting for the deployment ahead
+   * (at most its own limit) and then deploying.
+   */
+  private createStateMachine({ canaryPercent, canaryBake }: DeploymentSettings): sfn.StateMachine {
+    const maxDeployment = DEPLOYMENT_WORK.plus(canaryBake);
+    const stateMachine = monitoredStateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(deploymentDefinition(this, this.steps, { canaryPercent, canaryBake, maxDeployment })),
+      comment: `Deployment of ${this.props.modelName} versions to the live alias`,
+      timeout: Duration.seconds(2 * maxDeployment.toSeconds()),
     });
-    rollbackStep.next(new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
-    rollbackStep.addCatch(
-      new sfn.Fail(this, 'RollbackFailed', {
-        error: 'RollbackFailed',
-        cause: 'The rollback step itself failed; the Release function retries it on this failure. See the execution history.',
-      }),
-      { errors: [sfn.Errors.ALL], resultPath: '$.rollbackError' },
+    acknowledgeStateMachineRole(
+      stateMachine,
+      Object.values(this.steps).map((fn) => ({
+        resource: `${fn.functionArn}:*`,
+        reason: 'Invoke of the versions and aliases of this one deployment step function (added by the LambdaInvoke task).',
+      })),
     );
+    return stateMachine;
+  }
 
-    const beginStep = lambdaStep(this, 'Begin', begin, { comment: 'approved -> deploying, owned by this execution', payload: target, resultPath: '$.begin' });
-    // The queue: while another version deploys, Begin is retried until that deployment ends (at most its timeout).
-    beginStep.addRetry({
-      errors: ['DeploymentInProgressError'],
-      interval: QUEUE_POLL,
-      maxAttempts: Math.ceil(maxDeployment.toSeconds() / QUEUE_POLL.toSeconds()),
-      backoffRate: 1,
-    });
-    // Nothing began, so there is nothing to roll back, and the alias may belong to another deployment.
-    beginStep.addCatch(new sfn.Fail(this, 'DeploymentNotStarted', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), {
-      errors: [sfn.Errors.ALL],
-      resultPath: '$.error',
-    });
+  /** A deployment on each "approved" event of the model. */
+  private createApprovedRule(dlq: sqs.IQueue): events.Rule {
+    return this.registryRule('ApprovedRule', `Deploy approved versions of ${this.modelName}`, { status: [STATUS_APPROVED] }, dlq);
+  }
 
-    const prepareStep = lambdaStep(this, 'Prepare', prepare, {
-      comment: 'Set MODEL_VERSION on the function and publish a version',
-      payload: target,
-      resultPath: '$.prepared',
-    });
-    const holdoutStep = lambdaStep(this, 'HoldoutCheck', holdoutCheck, {
-      comment: 'The published version must reproduce the evaluation metrics on the holdout split',
-      payload: withFunctionVersion,
-      resultPath: '$.holdout',
-    });
-    const canaryStep = lambdaStep(this, 'Canary', shiftTraffic, {
-      comment: `${canaryPercent}% of the live alias to the new version`,
-      payload: { ...withFunctionVersion, weightPercent: canaryPercent },
-      resultPath: '$.canary',
-    });
-    const checks = Math.ceil(canaryBake.toSeconds() / WATCH_INTERVAL.toSeconds());
-    const startWatch = new sfn.Pass(this, 'StartWatch', { comment: `${checks} looks at the canary, one a minute`, result: sfn.Result.fromObject({ checks: 0 }), resultPath: '$.watch' });
-    const bake = new sfn.Wait(this, 'Bake', { comment: 'Let the canary take a minute of traffic', time: sfn.WaitTime.duration(WATCH_INTERVAL) });
-    const watchStep = lambdaStep(this, 'WatchCanary', watchCanary, {
-      comment: "The new version's own requests since the canary started, and the tier's alarms",
-      payload: { ...withFunctionVersion, 'since.$': '$.canary.shiftedAt' },
-      resultPath: '$.health',
-    });
-    const countCheck = new sfn.Pass(this, 'CountCheck', { parameters: { 'checks.$': 'States.MathAdd($.watch.checks, 1)' }, resultPath: '$.watch' });
-    const canaryAlarm = new sfn.Pass(this, 'CanaryAlarm', { parameters: { Error: 'CanaryAlarm', 'Cause.$': '$.health.reason' }, resultPath: '$.error' });
-    canaryAlarm.next(rollbackStep);
-    const promoteStep = lambdaStep(this, 'Promote', shiftTraffic, {
-      comment: 'All traffic to the new version',
-      payload: { ...withFunctionVersion, weightPercent: 100 },
-      resultPath: '$.promoted',
-    });
-    const finalizeStep = lambdaStep(this, 'Finalize', finalize, {
-      comment: 'deploying -> live; the previous live version -> retired',
-      payload: target,
-      resultPath: '$.finalized',
-    });
-    // Another step routed the alias between this one's read and its update (a restore): read both again and retry.
-    // When this deployment was released meanwhile, the retry ends NotDeploymentOwner or not deploying, and rolls back.
-    for (const step of [canaryStep, promoteStep]) step.addRetry({ errors: ['AliasChangedError'], interval: Duration.seconds(1), maxAttempts: 3, backoffRate: 2 });
-    for (const step of [prepareStep, holdoutStep, canaryStep, watchStep, promoteStep, finalizeStep]) {
-      step.addCatch(rollbackStep, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-    }
-
-    bake.next(watchStep).next(countCheck).next(
-      new sfn.Choice(this, 'CanaryHealthy?')
-        .when(sfn.Condition.booleanEquals('$.health.healthy', false), canaryAlarm)
-        .when(sfn.Condition.numberGreaterThanEquals('$.watch.checks', checks), promoteStep)
-        .otherwise(bake),
+  /** A restore when a live version of the model is rolled back (or rejected) in the registry. */
+  private createRestoreRule(dlq: sqs.IQueue): events.Rule {
+    return this.registryRule(
+      'RestoreRule',
+      `Restore the previous version when a live version of ${this.modelName} is rolled back`,
+      { status: [STATUS_ROLLED_BACK], previousStatus: [STATUS_LIVE] },
+      dlq,
     );
-    const deploy = readTarget('ReadApprovedVersion').next(beginStep).next(prepareStep).next(holdoutStep).next(canaryStep).next(startWatch).next(bake);
-    promoteStep.next(finalizeStep).next(new sfn.Succeed(this, 'Deployed'));
+  }
 
-    const restoreStep = lambdaStep(this, 'Restore', rollback, {
-      comment: 'A live version was rolled back in the registry: point the alias at the restored version',
-      payload: target,
-      resultPath: '$.restore',
+  /** The Release function on the status-change event of an execution that ended without finishing its deployment. */
+  private createReleaseRule(dlq: sqs.IQueue): events.Rule {
+    return new events.Rule(this, 'ReleaseRule', {
+      description: `Release the deployment of a ${this.props.modelName} deployment execution that failed, timed out or was aborted`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+      targets: [new targets.LambdaFunction(this.steps.release, ruleTargetOptions(dlq))],
     });
-    restoreStep.addCatch(new sfn.Fail(this, 'RestoreFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }), {
-      errors: [sfn.Errors.ALL],
-      resultPath: '$.error',
-    });
-    const restore = readTarget('ReadRolledBackVersion').next(restoreStep).next(new sfn.Succeed(this, 'Restored'));
-
-    return new sfn.Choice(this, 'Route', { comment: 'approved -> deploy; rolled_back of a live version -> restore' })
-      .when(sfn.Condition.stringEquals('$.detail.status', STATUS_APPROVED), deploy)
-      .when(
-        sfn.Condition.and(
-          sfn.Condition.stringEquals('$.detail.status', STATUS_ROLLED_BACK),
-          sfn.Condition.isString('$.detail.previousStatus'),
-          sfn.Condition.stringEquals('$.detail.previousStatus', STATUS_LIVE),
-        ),
-        restore,
-      )
-      .otherwise(new sfn.Fail(this, 'UnexpectedEvent', { error: 'UnexpectedEvent', cause: 'Input is not an approved or restore registry event' }));
   }
 
   private registryRule(id: string, description: string, detail: Record<string, unknown>, dlq: sqs.IQueue): events.Rule {
@@ -405,14 +328,15 @@ export class DeploymentFlow extends Construct {
     });
   }
 
-  private validate(values: { canaryPercent: number; canaryBake: Duration; holdoutTolerance: number; canaryErrorRatePercent: number }): void {
-    const { canaryPercent, canaryBake, holdoutTolerance, canaryErrorRatePercent } = values;
-    const problems: string[] = [];
-    if (!Token.isUnresolved(canaryPercent) && !(Number.isInteger(canaryPercent) && canaryPercent >= 1 && canaryPercent <= 99)) {
-      problems.push(`canaryPercent must be an integer between 1 and 99, got: ${canaryPercent}`);
-    }
-    if (canaryBake.toSeconds() > Duration.hours(2).toSeconds()) {
-      problems.push(`canaryBake must be at most 2 hours, got: ${canaryBake.toHumanString()}`);
+  /** Every problem of the props at once, each naming the prop, the rule and the value. */
+  private validateProps({ canaryPercent, canaryBake, holdoutTolerance, canaryErrorRatePercent }: DeploymentSettings): void {
+    const problems = [
+      ...rangeProblem('canaryPercent', canaryPercent, { min: 1, max: 99, integer: true }),
+      ...rangeProblem('holdoutTolerance', holdoutTolerance, { min: 0, max: 1 }),
+      ...rangeProblem('canaryErrorRatePercent', canaryErrorRatePercent, { min: 0, max: 100 }),
+    ];
+    if (canaryBake.toSeconds() > MAX_CANARY_BAKE.toSeconds()) {
+      problems.push(`canaryBake must be at most ${MAX_CANARY_BAKE.toHumanString()}, got: ${canaryBake.toHumanString()}`);
     }
     const longestWindow = Math.max(WATCH_INTERVAL.toSeconds(), ...(this.props.alarms ?? []).map(alarmWindowSeconds));
     if (canaryBake.toSeconds() < longestWindow) {
@@ -420,14 +344,18 @@ export class DeploymentFlow extends Construct {
         `canaryBake must be at least ${Duration.seconds(longestWindow).toHumanString()} (the longest alarm window, period x evaluation periods, and one canary look), got: ${canaryBake.toHumanString()}`,
       );
     }
-    if (!(holdoutTolerance >= 0 && holdoutTolerance <= 1)) {
-      problems.push(`holdoutTolerance must be between 0 and 1, got: ${holdoutTolerance}`);
-    }
-    if (!(canaryErrorRatePercent >= 0 && canaryErrorRatePercent <= 100)) {
-      problems.push(`canaryErrorRatePercent must be between 0 and 100, got: ${canaryErrorRatePercent}`);
-    }
-    if (problems.length) throw new Error(`${this.node.path}: ${problems.join('; ')}`);
+    throwOnPropProblems(this, problems);
   }
+}
+
+/** The props with their documented defaults. */
+function withDefaults(props: DeploymentFlowProps): DeploymentSettings {
+  return {
+    canaryPercent: props.canaryPercent ?? 10,
+    canaryBake: props.canaryBake ?? Duration.minutes(5),
+    holdoutTolerance: props.holdoutTolerance ?? 0.001,
+    canaryErrorRatePercent: props.canaryErrorRatePercent ?? 1,
+  };
 }
 
 /** How long an alarm needs to see bad data before it can fire: period x evaluation periods (0 when not known at synth). */

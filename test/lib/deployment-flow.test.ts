@@ -1,9 +1,68 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DeploymentFlow, type DeploymentFlowProps } from '../../lib/deployment-flow';
 import { byomHoldoutKey } from '../../contracts/storage-layout';
 import { teamTemplate } from '../helpers/team-assembly';
 import { actionsOf, identityStatements } from './monitoring/iam';
 import { stateMachineDefinition } from './state-definition';
+import { teamFixture } from './monitoring/team-fixture';
+
+/** A DeploymentFlow of its own in a fresh stack, deploying an imported inference function. */
+function deploymentFlow(overrides: Partial<DeploymentFlowProps> = {}) {
+  const f = teamFixture();
+  const inferenceFunction = lambda.Function.fromFunctionArn(f.stack, 'Inference', 'arn:aws:lambda:eu-west-1:123456789012:function:fraud-inference');
+  const flow = new DeploymentFlow(f.stack, 'Flow', {
+    modelName: 'card-fraud',
+    registry: f.registry,
+    artifactStore: f.artifactStore,
+    metricsNamespace: f.metricsNamespace,
+    inferenceFunction,
+    inferenceAlias: lambda.Alias.fromAliasAttributes(f.stack, 'Live', { aliasName: 'live', aliasVersion: lambda.Version.fromVersionArn(f.stack, 'V1', `${inferenceFunction.functionArn}:1`) }),
+    ...overrides,
+  });
+  return { stack: f.stack, flow };
+}
+
+describe('DeploymentFlow props', () => {
+  it('applies the documented defaults: a 10% canary watched for 5 minutes, holdout tolerance 0.001, 1% error rate', () => {
+    // GIVEN / WHEN
+    const { stack } = deploymentFlow();
+    // THEN
+    const template = Template.fromStack(stack);
+    const definition = stateMachineDefinition(template, 'FlowStateMachine');
+    expect(definition.States.Canary.Parameters.weightPercent).toBe(10);
+    expect(definition.States['CanaryHealthy?'].Choices[1].NumericGreaterThanEquals).toBe(5);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ HOLDOUT_TOLERANCE: '0.001' }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CANARY_ERROR_RATE_PERCENT: '1' }) },
+    });
+  });
+
+  it('reports every bad prop in one error, each naming the prop, the rule and the value', () => {
+    // GIVEN
+    const bad = { canaryPercent: 0, holdoutTolerance: 2, canaryErrorRatePercent: 150, canaryBake: Duration.hours(3) };
+    // WHEN / THEN
+    expect(() => deploymentFlow(bad)).toThrow(
+      [
+        'Test/Flow: invalid props:',
+        '  - canaryPercent must be an integer between 1 and 99, got: 0',
+        '  - holdoutTolerance must be between 0 and 1, got: 2',
+        '  - canaryErrorRatePercent must be between 0 and 100, got: 150',
+        '  - canaryBake must be at most 2 hours, got: 3 hours',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses a bake shorter than one look at the canary', () => {
+    expect(() => deploymentFlow({ canaryBake: Duration.seconds(30) })).toThrow(
+      /canaryBake must be at least 1 minute \(the longest alarm window, period x evaluation periods, and one canary look\), got: 30 seconds/,
+    );
+  });
+});
 
 describe('DeploymentFlow (example team)', () => {
   let template: Template;

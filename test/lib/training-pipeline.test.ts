@@ -8,19 +8,19 @@ import { ArtifactStore } from '../../lib/artifact-store';
 import { ModelRegistry } from '../../lib/model-registry';
 import { REPO_ROOT } from '../../lib/private/mlops-function';
 import { parseTeamConfig, type TeamConfig, type TeamConfigInput } from '../../contracts/team-config';
-import { TrainingPipeline } from '../../lib/training-pipeline';
+import { TrainingPipeline, type TrainingPipelineProps } from '../../lib/training-pipeline';
 import { exampleConfig } from '../helpers/synth';
 import { projectContext } from '../helpers/project-context';
 import { actionsOf, identityStatements, type PolicyStatementJson } from './monitoring/iam';
 import { stateMachineDefinition } from './state-definition';
 
 /** Function code is not bundled: these tests read the template and the state machine, not the functions' code. */
-function pipelineStack(config = exampleConfig(), env?: Environment) {
+function pipelineStack(config = exampleConfig(), env?: Environment, props: Partial<TrainingPipelineProps> = {}) {
   const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env });
   const artifactStore = new ArtifactStore(stack, 'Artifacts');
   const registry = new ModelRegistry(stack, 'Registry', { metricsNamespace: 'MLOps/fraud' });
-  const pipeline = new TrainingPipeline(stack, 'Pipeline', { config, artifactStore, registry, metricsNamespace: 'MLOps/fraud' });
+  const pipeline = new TrainingPipeline(stack, 'Pipeline', { config, artifactStore, registry, metricsNamespace: 'MLOps/fraud', ...props });
   return { stack, pipeline };
 }
 
@@ -370,6 +370,22 @@ describe('TrainingPipeline validation', () => {
     const config = maintenanceConfig({ processing: { vcpus: 1, memoryMiB: 2048, container: { imageUri: image } } });
     expect(() => pipelineStack(config, { account: '111122223333', region: 'eu-west-1' })).toThrow(
       `training.processing.container.imageUri: the processing job's network has no internet route, only endpoints for Amazon ECR in eu-west-1; push the image there or give training.vpc, got "${image}"`,
+    );
+  });
+
+  it('reports every bad prop in one error: a Fargate size, trainingInVpc without vpc and a reserved hyperparameter', () => {
+    // GIVEN
+    const config = maintenanceConfig({ processing: { vcpus: 3, memoryMiB: 2048 }, hyperparameters: { task: 'regression' } });
+    // WHEN / THEN
+    expect(() => pipelineStack(config, undefined, { trainingInVpc: true })).toThrow(
+      new RegExp(
+        [
+          '^Test/Pipeline: invalid props:',
+          '  - training\\.processing\\.vcpus must be one of .* on Fargate, got: 3',
+          '  - trainingInVpc needs vpc: .*',
+          '  - training\\.hyperparameters\\.task: is set from the team config$',
+        ].join('\n'),
+      ),
     );
   });
 

@@ -1,0 +1,130 @@
+import { Duration, Size, Stack } from 'aws-cdk-lib';
+import * as batch from 'aws-cdk-lib/aws-batch';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { parseS3Uri, processedPrefix } from '../../contracts/storage-layout';
+import type { TeamConfig } from '../../contracts/team-config';
+import { TRAINING_PIPELINE_SPEC } from '../../contracts/training-pipeline-spec';
+import type { IArtifactStore } from '../artifact-store';
+import { encryptedLogGroup } from './log-encryption';
+import { acknowledge, acknowledgeWildcardResource } from './nag';
+import { PipelineImage } from './pipeline-image';
+
+/** Batch stops a processing job that runs longer (one attempt: the job is not retried). */
+export const PROCESSING_JOB_TIMEOUT = Duration.hours(2);
+
+/** Fargate's valid memory sizes (MiB) for each vCPU value: [min, max, step]. */
+const FARGATE_MEMORY: Record<number, [number, number, number]> = {
+  0.25: [512, 2048, 1024],
+  0.5: [1024, 4096, 1024],
+  1: [2048, 8192, 1024],
+  2: [4096, 16384, 1024],
+  4: [8192, 30720, 1024],
+  8: [16384, 61440, 4096],
+  16: [32768, 122880, 8192],
+};
+
+/** Problems of `training.processing`'s size: Fargate runs only some vCPU/memory pairs. */
+export function fargateSizeProblems(vcpus: number, memoryMiB: number): string[] {
+  const range = FARGATE_MEMORY[vcpus];
+  if (!range) return [`training.processing.vcpus must be one of ${Object.keys(FARGATE_MEMORY).join(', ')} on Fargate, got: ${vcpus}`];
+  const [min, max, step] = range;
+  if (memoryMiB < min || memoryMiB > max || memoryMiB % step !== 0) {
+    return [`training.processing.memoryMiB for ${vcpus} vCPU must be ${min}-${max} in steps of ${step} on Fargate, got: ${memoryMiB}`];
+  }
+  return [];
+}
+
+/** Where the processing job runs. */
+export interface ProcessingJobProps {
+  /** The team config, passed whole to the job (TEAM_CONFIG, docs/container-contract.md). */
+  readonly config: TeamConfig;
+  readonly artifactStore: IArtifactStore;
+  readonly vpc: ec2.IVpc;
+  /** @default - the default subnets of `vpc` for Batch */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a security group with outbound traffic only */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
+
+/**
+ * The Process step's job: AWS Batch on Fargate, the built-in processing image or the team's
+ * `training.processing.container`, with a role that reads the dataset and writes the run's processed splits. Its
+ * constructs are created in `scope` (the TrainingPipeline).
+ */
+export function createProcessingJob(scope: Construct, props: ProcessingJobProps): { definition: batch.EcsJobDefinition; queue: batch.JobQueue } {
+  const { config, artifactStore } = props;
+  const spec = TRAINING_PIPELINE_SPEC.processing;
+  const team = config.training.processing.container;
+  const image = team
+    ? PipelineImage.fromContainerSpec(scope, 'ProcessingImage', team)
+    : PipelineImage.builtIn(scope, 'ProcessingImage', spec.dockerfile);
+  const jobRole = new iam.Role(scope, 'ProcessingJobRole', {
+    assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+    description: `Processing job of ${config.model.name}: reads the dataset, writes the processed splits`,
+  });
+  grantDatasetRead(scope, artifactStore, jobRole, config.training.datasetUri);
+  // The built-in image writes each artifact once (If-None-Match: *, pipelines/processing/run-artifact.ts), so its
+  // role may never replace an object under runs/*/processed/, another run's included. A team's image is not held to
+  // a header it was not written for: its role may replace objects there (docs/architecture.md, write scope).
+  if (team) artifactStore.grantWrite(jobRole, processedPrefix('*'));
+  else artifactStore.grantWriteOnce(jobRole, processedPrefix('*'));
+  const logGroup = encryptedLogGroup(scope, 'ProcessingLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+  const definition = new batch.EcsJobDefinition(scope, 'ProcessingJob', {
+    container: new batch.EcsFargateContainerDefinition(scope, 'ProcessingContainer', {
+      image: image.forEcs(),
+      command: team?.command?.length ? team.command : undefined,
+      cpu: config.training.processing.vcpus,
+      memory: Size.mebibytes(config.training.processing.memoryMiB),
+      jobRole,
+      fargateCpuArchitecture: ecs.CpuArchitecture.X86_64,
+      fargateOperatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'processing', logGroup }),
+      // INPUT_URI and OUTPUT_URI are per run: the Process step sets them (containerOverrides).
+      environment: {
+        ...team?.environment,
+        [spec.environment.teamConfig]: JSON.stringify(config),
+        [spec.environment.splitSeed]: String(config.training.hyperparameters.seed ?? 0),
+      },
+    }),
+    timeout: PROCESSING_JOB_TIMEOUT,
+    retryAttempts: 1,
+  });
+  acknowledge(
+    definition.container.executionRole,
+    'AwsSolutions-IAM5[Resource::*]',
+    'ecr:GetAuthorizationToken (pulling the processing image) supports no resource-level permissions; the pull itself is limited to the image repository.',
+  );
+  const computeEnvironment = new batch.FargateComputeEnvironment(scope, 'ProcessingCompute', {
+    vpc: props.vpc,
+    vpcSubnets: props.vpcSubnets,
+    securityGroups: props.securityGroups,
+    maxvCpus: Math.max(4, config.training.processing.vcpus * 2),
+  });
+  const queue = new batch.JobQueue(scope, 'ProcessingQueue', { computeEnvironments: [{ computeEnvironment, order: 1 }] });
+  return { definition, queue };
+}
+
+/** The configured dataset: a prefix of the artifact store, or an s3:// URI of another bucket. */
+function grantDatasetRead(scope: Construct, artifactStore: IArtifactStore, role: iam.Role, datasetUri: string): void {
+  // Runs may name another dataset under datasets/ in their input.
+  artifactStore.grantRead(role, 'datasets/');
+  if (!datasetUri.startsWith('s3://')) {
+    if (!datasetUri.startsWith('datasets/')) artifactStore.grantRead(role, datasetUri);
+    return;
+  }
+  const { bucket, key } = parseS3Uri(datasetUri);
+  const bucketArn = Stack.of(scope).formatArn({ service: 's3', region: '', account: '', resource: bucket });
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${key}*`] } },
+    }),
+  );
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [`${bucketArn}/${key}*`] }));
+  acknowledgeWildcardResource(role, `${bucketArn}/${key}*`, `Read of the team's dataset prefix ${datasetUri}; file names under it are the team's.`);
+}
