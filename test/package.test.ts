@@ -24,6 +24,17 @@ describe('package.json toolchain', () => {
     expect(MLOPS_FUNCTION_RUNTIME.family).toBe(lambda.RuntimeFamily.NODEJS);
   });
 
+  it('installs on the pinned Node too: the README and CI run npm ci through npm exec -p node@<pinned>', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const ci = readFileSync(join(__dirname, '..', '.ci', 'run'), 'utf8');
+    const freshMachine = readme.slice(readme.indexOf('## Fresh machine'), readme.indexOf('```', readme.indexOf('```bash', readme.indexOf('## Fresh machine')) + 3));
+    expect(freshMachine.match(/^npm .*$/gm)).toEqual([
+      expect.stringMatching(new RegExp(`^npm exec -y -p node@${pinned.replace(/\./g, '\\.')} -- npm ci && npm start `)),
+      expect.stringMatching(new RegExp(`^npm exec -y -p node@${pinned.replace(/\./g, '\\.')} -- npm ci && npm test `)),
+    ]);
+    expect(ci).toContain(`npm exec --yes --package=node@${pinned} -- npm ci --no-audit --no-fund`);
+  });
+
   it("denies onnxruntime-node's CUDA download and allows node's script, which installs the platform's binary", () => {
     expect(manifest.allowScripts).toMatchObject({ 'onnxruntime-node': false, node: true });
   });
