@@ -39,6 +39,7 @@ import { TaskError } from './services/states/task-error';
 import { Timeline } from './timeline';
 import { type ServiceReconciler, StackUpdater } from './update/stack-update';
 import { reconcileStateMachines } from './update/state-machine-definitions';
+import type { TwinStateFile } from '../contracts/twin-state-file';
 
 export interface TwinOptions {
   /** The cloud assembly `cdk synth` wrote. */
@@ -318,7 +319,7 @@ export class Twin {
   private writeStateFile(file: string): void {
     const firstUrl = [...this.urls.urls.keys()][0];
     const apis = [...this.httpApis.apis.keys()];
-    const state = {
+    const state: TwinStateFile = {
       twinUrl: this.url,
       consoleUrl: `${this.url}/`,
       apiUrl: apis.length === 1 ? `${this.url}/api/` : apis.length ? `${this.url}/api/${apis[0]}/` : undefined,

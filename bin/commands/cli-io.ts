@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { formatIssues } from '../../contracts/team-config';
+import { DEFAULT_TWIN_STATE_FILE, twinStateFileSchema } from '../../contracts/twin-state-file';
 import { LOCAL_CREDENTIALS } from '../../local/services/aws-environment';
 
 /** Where a command writes; tests capture it, bin/mlops.ts wires it to the process. */
@@ -56,17 +57,7 @@ export interface StackTarget {
   s3Endpoint?: string;
 }
 
-const outputsSchema = z.record(z.string(), z.string());
-const twinStateSchema = z.object({
-  twinUrl: z.url().optional(),
-  dynamodbEndpoint: z.url(),
-  s3Endpoint: z.url().optional(),
-  region: z.string().min(1),
-  stacks: z.record(z.string(), z.object({ outputs: outputsSchema })),
-});
-const cdkOutputsSchema = z.record(z.string(), outputsSchema);
-
-export const DEFAULT_TWIN_FILE = '.local/twin.json';
+const cdkOutputsSchema = z.record(z.string(), z.record(z.string(), z.string()));
 
 /** Credentials for the twin's local endpoints: the same set the twin gives its own clients (s3rver checks the key id). */
 export const TWIN_CREDENTIALS = LOCAL_CREDENTIALS;
@@ -82,8 +73,8 @@ export function resolveTarget(options: TargetOptions, needs: string): StackTarge
     const [stackName, outputs] = pickStack(stacks, needs, options, options.outputs);
     return { kind: 'aws', region: options.region, stackName, outputs };
   }
-  const file = options.twin ?? DEFAULT_TWIN_FILE;
-  const twin = readJson(file, twinStateSchema, 'is not the local twin state', 'is the local twin running? Start it, or target a deployed stack with --outputs cdk-outputs.json --region <region>');
+  const file = options.twin ?? DEFAULT_TWIN_STATE_FILE;
+  const twin = readJson(file, twinStateFileSchema, 'is not the local twin state', 'is the local twin running? Start it, or target a deployed stack with --outputs cdk-outputs.json --region <region>');
   const stacks = Object.fromEntries(Object.entries(twin.stacks).map(([name, stack]) => [name, stack.outputs]));
   const [stackName, outputs] = pickStack(stacks, needs, options, file);
   return { kind: 'twin', region: options.region ?? twin.region, stackName, outputs, twinUrl: twin.twinUrl, dynamodbEndpoint: twin.dynamodbEndpoint, s3Endpoint: twin.s3Endpoint };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TWIN_STATE_FILE } from '../../contracts/twin-state-file';
 
 /** Where `npm start` stops; `console` keeps running for the approval click. */
 export const STOPS = ['trained', 'deployed', 'retrained', 'console'] as const;
@@ -16,7 +17,7 @@ export const optionsSchema = z
     dataDir: z.string().min(1).optional(),
     cdkOut: z.string().min(1).default('cdk.out'),
     /** The twin's state file, which `mlops` reads to find the twin; removed when the twin stops. */
-    stateFile: z.string().min(1).default('.local/twin.json'),
+    stateFile: z.string().min(1).default(DEFAULT_TWIN_STATE_FILE),
     team: z.string().min(1).optional(),
     /** The team's own raw data; the card-fraud generator is the example team's default only (team-dataset.ts). */
     dataset: z

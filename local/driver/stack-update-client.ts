@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { twinStateFileSchema } from '../../contracts/twin-state-file';
+import { formatIssues } from '../../contracts/validation-issues';
 import type { StackChangeSummary } from '../assembly/change-set';
 
 /** No twin answers: the state file is missing (nothing running) or names a twin that is gone. */
@@ -21,7 +23,6 @@ export class StackUpdateFailedError extends Error {
   }
 }
 
-const stateFileSchema = z.object({ twinUrl: z.string().url() }).loose();
 const summarySchema = z.object({
   stackName: z.string(),
   created: z.array(z.string()),
@@ -44,8 +45,9 @@ const answerSchema = z.union([
  */
 export async function requestStackUpdate(stateFile: string, cdkOut: string): Promise<StackChangeSummary[]> {
   if (!existsSync(stateFile)) throw new TwinNotRunningError(`no twin is running: ${stateFile} does not exist (start one with npm start)`);
-  const state = stateFileSchema.safeParse(JSON.parse(readFileSync(stateFile, 'utf8')));
-  if (!state.success) throw new TwinNotRunningError(`${stateFile} has no twinUrl: it is not a twin state file`);
+  // Only the twin's address is needed here; the rest of the file is the CLI's.
+  const state = twinStateFileSchema.pick({ twinUrl: true }).safeParse(JSON.parse(readFileSync(stateFile, 'utf8')));
+  if (!state.success) throw new TwinNotRunningError(`${stateFile} is not a twin state file: ${formatIssues(state.error).join('; ')}`);
   let response: Response;
   try {
     response = await fetch(`${state.data.twinUrl}/twin/stack-update`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cdkOut }) });
