@@ -14,6 +14,7 @@ import type { FunctionEnvironment } from '../contracts/function-environment';
 
 /** What the dashboard and the deployment flow need from an inference tier, whichever kind it is. */
 export interface IInferenceTier extends IConstruct {
+  /** The registry model this tier serves (the `Model` dimension of its metrics). */
   readonly modelName: string;
   /** The Critical alarms (p99 latency, error rate): what a deployment watches while it bakes a canary. */
   readonly alarms: cloudwatch.IAlarm[];
@@ -21,21 +22,67 @@ export interface IInferenceTier extends IConstruct {
   readonly warningAlarms: cloudwatch.IAlarm[];
   /** The thresholds the alarms were built from, for graph annotations. */
   readonly latencyP99Ms: ThresholdPair;
+  /** Server-error rate thresholds in percent, the other half of the alarms' source, for graph annotations. */
   readonly errorRatePercent: ThresholdPair;
   /** Where sampled requests go for drift monitoring. */
   readonly captureStream: CaptureStream;
+  /**
+   * Requests the handler served, whatever their outcome.
+   * @param props - overrides of the metric's defaults (Sum per minute)
+   */
   metricInvocations(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Handler latency in milliseconds, model run included.
+   * @param props - overrides of the metric's defaults (p99 per minute)
+   */
   metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Requests that failed on the server side (5xx) as the handler counts them.
+   * @param props - overrides of the metric's defaults (Sum per minute)
+   */
   metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Requests rejected as invalid (4xx): a caller's problem, so not part of the error rate.
+   * @param props - overrides of the metric's defaults (Sum per minute)
+   */
   metricClientErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Rows predicted; a request may carry several rows.
+   * @param props - overrides of the metric's defaults (Sum per minute)
+   */
   metricPredictions(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Rows a binary classifier predicted as the positive class.
+   * @param props - overrides of the metric's defaults (Sum per minute)
+   */
   metricPredictedPositive(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** Rows a multiclass model predicted as `label`. */
   metricClassPredictions(label: string | number, props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Rows handed to the capture stream for drift monitoring.
+   * @param props - overrides of the metric's defaults (Sum per minute)
+   */
   metricCapturedRecords(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Rows the capture stream refused: lost for drift monitoring, not for the caller, who still got a prediction.
+   * @param props - overrides of the metric's defaults (Sum per minute)
+   */
   metricCaptureFailed(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Failed model loads (artifact missing, sha256 mismatch, bad archive): the tier cannot serve the version.
+   * @param props - overrides of the metric's defaults (Sum per minute)
+   */
   metricModelLoadErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Server errors in percent of requests (the platform's failures included where the tier can see them); no data
+   * while there is no traffic. The error-rate alarms watch it.
+   * @param props - overrides of the expression's defaults (one-minute period)
+   */
   metricErrorRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.IMetric;
+  /**
+   * Share of predicted rows that are positive, in percent: a shift here is often the first sign of drift.
+   * @param props - overrides of the expression's defaults (one-minute period)
+   */
   metricPredictedPositiveRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.IMetric;
 }
 
@@ -43,7 +90,9 @@ export interface IInferenceTier extends IConstruct {
 export interface InferenceTierProps {
   /** The registry model this tier serves. */
   readonly modelName: string;
+  /** The registry the serving code reads the live version's artifact URI and sha256 from. */
   readonly registry: IModelRegistry;
+  /** The bucket of the model artifacts the serving code loads (trained ones and registered archives). */
   readonly artifactStore: IArtifactStore;
   /** CloudWatch namespace of the handler's EMF metrics, `MLOps/<team>`. */
   readonly metricsNamespace: string;
@@ -74,8 +123,11 @@ export interface InferenceTierProps {
   readonly alarmActions?: IAlarmActionStrategy;
 }
 
+/** The p99 latency thresholds (ms) of a tier whose props set none: {@link InferenceTierProps.latencyP99Ms}. */
 export const DEFAULT_LATENCY_P99_MS: ThresholdPair = { warning: 200, critical: 1000 };
+/** The error-rate thresholds (%) of a tier whose props set none: {@link InferenceTierProps.errorRatePercent}. */
 export const DEFAULT_ERROR_RATE_PERCENT: ThresholdPair = { warning: 1, critical: 5 };
+/** The share of requests (%) captured when the props set none: {@link InferenceTierProps.captureSamplePercent}. */
 export const DEFAULT_CAPTURE_SAMPLE_PERCENT = 10;
 
 /** Problems of the props both tiers share; each tier adds its own and reports them together. */
@@ -125,6 +177,7 @@ export function servingEnvironment(props: InferenceTierProps, captureStream: Cap
 export abstract class InferenceTierBase extends Construct implements IInferenceTier {
   abstract readonly modelName: string;
   abstract readonly captureStream: CaptureStream;
+  /** The metrics and alarms the tier's metric methods and alarm lists delegate to. */
   protected abstract readonly monitoring: InferenceMonitoring;
 
   get alarms(): cloudwatch.IAlarm[] {

@@ -27,6 +27,7 @@ export const MALFORMED_AUDIT_ROW_MESSAGE = 'audit row cannot become an event; sk
 
 /** The model registry: the table of models, versions, stage pointers and audit rows, and the bus its events go to. */
 export interface IModelRegistry extends IConstruct {
+  /** The single table: models, versions, stage pointers, audit rows (keys in contracts/registry-table-keys.ts). */
   readonly table: dynamodb.ITable;
   /** The team bus: registry events (source `mlops.registry`) are published here. */
   readonly eventBus: events.IEventBus;
@@ -51,11 +52,15 @@ export interface IModelRegistry extends IConstruct {
 
 /** Attributes of a registry that exists outside this stack. */
 export interface ModelRegistryAttributes {
+  /** The registry's table. */
   readonly table: dynamodb.ITable;
+  /** The team bus the registry publishes its events to. */
   readonly eventBus: events.IEventBus;
+  /** The key the table is encrypted with; grants include its use. */
   readonly encryptionKey: kms.IKey;
 }
 
+/** Props of {@link ModelRegistry}. */
 export interface ModelRegistryProps {
   /** CloudWatch namespace of the registry's functions (`MLOps/<team>`). */
   readonly metricsNamespace: string;
@@ -146,6 +151,10 @@ abstract class ModelRegistryBase extends Construct implements IModelRegistry {
  * "Model Version State Change" event on the team bus, which drives deployment, mirroring and notifications.
  */
 export class ModelRegistry extends ModelRegistryBase {
+  /**
+   * A registry that exists outside this stack, for grants. Its table's resource policy stays as its own stack
+   * wrote it, so a role granted a write here must also be allowed there.
+   */
   static fromModelRegistryAttributes(scope: Construct, id: string, attrs: ModelRegistryAttributes): IModelRegistry {
     class Imported extends ModelRegistryBase {
       readonly table = attrs.table;
@@ -155,8 +164,11 @@ export class ModelRegistry extends ModelRegistryBase {
     return new Imported(scope, id);
   }
 
+  /** The registry's table: point-in-time recovery, deletion protection, a stream of new and old images. */
   readonly table: dynamodb.Table;
+  /** The team bus; its events are archived for replay. */
   readonly eventBus: events.EventBus;
+  /** The customer-managed key of the table (rotated yearly). */
   readonly encryptionKey: kms.Key;
   /** The table's resource policy: who may write at all, and that audit rows never change (lib/private/registry-table-policy.ts). */
   private readonly tablePolicy = new RegistryTablePolicy();

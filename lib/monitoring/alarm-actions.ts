@@ -10,18 +10,26 @@ import type { Severity } from './thresholds';
 
 /** What happens when an alarm changes state; the alarm builders call it for every alarm they create. */
 export interface IAlarmActionStrategy {
+  /**
+   * Adds the actions of one new alarm.
+   * @param alarm - the alarm just created
+   * @param severity - its level, so a strategy can page on Critical and only mail on Warning
+   */
   addAlarmActions(alarm: cloudwatch.Alarm, severity: Severity): void;
 }
 
 /** No notifications: the alarms still show on the dashboard and emit state-change events. */
 export class NoopAlarmActionStrategy implements IAlarmActionStrategy {
+  /** Adds nothing. */
   addAlarmActions(): void {}
 }
 
 /** Notifies an SNS topic when an alarm goes to ALARM and when it recovers to OK. */
 export class SnsAlarmActionStrategy implements IAlarmActionStrategy {
+  /** @param topic - the topic notified of every alarm, whatever its severity */
   constructor(private readonly topic: sns.ITopic) {}
 
+  /** Notifies the topic on ALARM and on OK, so the receiver also learns that the problem is over. */
   addAlarmActions(alarm: cloudwatch.Alarm): void {
     const action = new cloudwatchActions.SnsAction(this.topic);
     alarm.addAlarmAction(action);
@@ -29,6 +37,7 @@ export class SnsAlarmActionStrategy implements IAlarmActionStrategy {
   }
 }
 
+/** Props of {@link AlarmNotificationTopic}. */
 export interface AlarmNotificationTopicProps {
   /**
    * E-mail address subscribed to the topic (the team config's `alarms.notifyEmail`).
@@ -42,14 +51,17 @@ export interface AlarmNotificationTopicProps {
  * publish), TLS-only. `strategy` plugs it into the alarm builders.
  */
 export class AlarmNotificationTopic extends Construct {
-  /** The alarm actions of `config.alarms`: an SNS topic when `notifyEmail` is set, else none. */
-  static strategyFor(scope: Construct, id: string, alarms: { readonly notifyEmail?: string }): IAlarmActionStrategy {
-    if (!alarms.notifyEmail) return new NoopAlarmActionStrategy();
-    return new AlarmNotificationTopic(scope, id, { email: alarms.notifyEmail }).strategy;
+  /** The alarm actions for an on-call address: an SNS topic that e-mails `notifyEmail` when it is set, else none. */
+  static strategyFor(scope: Construct, id: string, notifyEmail?: string): IAlarmActionStrategy {
+    if (!notifyEmail) return new NoopAlarmActionStrategy();
+    return new AlarmNotificationTopic(scope, id, { email: notifyEmail }).strategy;
   }
 
+  /** The topic alarms notify; add subscriptions of your own to it. */
   readonly topic: sns.Topic;
+  /** The topic's customer-managed key; CloudWatch may use it only for alarms of this account and region. */
   readonly encryptionKey: kms.Key;
+  /** Alarm actions that notify the topic: an inference tier's or the drift monitor's `alarmActions`, the operations alarms' `actions`. */
   readonly strategy: IAlarmActionStrategy;
 
   constructor(scope: Construct, id: string, props: AlarmNotificationTopicProps = {}) {

@@ -6,7 +6,9 @@ import { Breach, Severity, ThresholdPair, thresholdsBySeverity } from './thresho
 
 /** Who an alarm belongs to: every alarm name starts with the team and the model. */
 export interface AlarmNaming {
+  /** The team, the first part of the name: an on-call rota can route on the prefix. */
   readonly team: string;
+  /** The model the alarm watches, the second part of the name. */
   readonly model: string;
 }
 
@@ -22,8 +24,14 @@ export function teamOfNamespace(namespace: string): string | undefined {
 
 /** Props that name alarms: an explicit team, or the `<team>` of a `MLOps/<team>` namespace. */
 export interface AlarmNamingProps {
+  /**
+   * The team, the first part of every alarm name.
+   * @default - the `<team>` of a `MLOps/<team>` metricsNamespace; required for any other namespace
+   */
   readonly team?: string;
+  /** CloudWatch namespace of the watched metrics; names the team when `team` is not set. */
   readonly metricsNamespace: string;
+  /** The model the alarms watch, the second part of every alarm name. */
   readonly modelName: string;
 }
 
@@ -41,24 +49,42 @@ export function alarmNamingOf(props: AlarmNamingProps): AlarmNaming {
   return { team, model: props.modelName };
 }
 
+/** Props of {@link createThresholdAlarms}: one metric, its thresholds and how the alarms behave. */
 export interface ThresholdAlarmsProps {
   /** The metric (or metric-math expression) the alarms watch. */
   readonly metric: cloudwatch.IMetric;
+  /** The Warning and Critical levels; an alarm is created for each level that is set. */
   readonly thresholds: ThresholdPair;
+  /** Team and model, the start of each alarm's name. */
   readonly naming: AlarmNaming;
   /** Kebab-case name of what is watched, e.g. `latency-p99`; part of the alarm name and construct id. */
   readonly what: string;
   /** Sentence describing the alarm; the threshold is appended. */
   readonly description: string;
-  /** @default 'above' */
+  /**
+   * Which side of the threshold is bad: `above` for latency and error rates, `below` for a metric that must not fall.
+   * @default 'above'
+   */
   readonly breach?: Breach;
-  /** @default 3 */
+  /**
+   * How many of the metric's periods each evaluation looks at.
+   * @default 3
+   */
   readonly evaluationPeriods?: number;
-  /** @default - evaluationPeriods */
+  /**
+   * How many of those periods must breach to fire ("M out of N"): fewer than evaluationPeriods tolerates a blip.
+   * @default - evaluationPeriods
+   */
   readonly datapointsToAlarm?: number;
-  /** @default cloudwatch.TreatMissingData.NOT_BREACHING */
+  /**
+   * How a period without data counts: not breaching by default, since no traffic is not an outage.
+   * @default cloudwatch.TreatMissingData.NOT_BREACHING
+   */
   readonly treatMissingData?: cloudwatch.TreatMissingData;
-  /** @default - no actions */
+  /**
+   * What happens when an alarm changes state.
+   * @default - no actions: the alarms show on the dashboard and emit state-change events
+   */
   readonly actions?: IAlarmActionStrategy;
 }
 

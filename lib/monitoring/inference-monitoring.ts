@@ -11,9 +11,13 @@ import { ThresholdPair } from './thresholds';
  * [Model, ModelVersion] when a version is served): lambdas/inference/telemetry.ts.
  */
 export const INFERENCE_METRIC_NAMES = {
+  /** Requests served, any outcome. */
   invocations: 'Invocations',
+  /** Handler latency in milliseconds, model run included. */
   latency: 'InvocationLatency',
+  /** Requests that failed on the server side (5xx). */
   errors: 'InvocationErrors',
+  /** Requests rejected as invalid (4xx). */
   clientErrors: 'ClientErrors',
   /** Rows predicted (a request may carry several). */
   predictions: 'Predictions',
@@ -21,14 +25,21 @@ export const INFERENCE_METRIC_NAMES = {
   predictedPositive: 'PredictedPositive',
   /** Rows a multiclass model predicted as one class (dimensions Model, Class = String(label)). */
   classPredictions: 'ClassPredictions',
+  /** Rows handed to the capture stream. */
   capturedRecords: 'CapturedRecords',
+  /** Rows the capture stream refused. */
   captureFailed: 'CaptureFailed',
+  /** Failed model loads (artifact missing, sha256 mismatch, bad archive). */
   modelLoadErrors: 'ModelLoadErrors',
 } as const;
 
+/** Props of {@link InferenceMonitoring}: which metrics to watch and the thresholds of their alarms. */
 export interface InferenceMonitoringProps {
+  /** The served model: the `Model` dimension of every metric and the model part of alarm names. */
   readonly modelName: string;
+  /** CloudWatch namespace of the handler's EMF metrics, `MLOps/<team>`. */
   readonly metricsNamespace: string;
+  /** How the alarms are named (`<team>-<model>-<what>-<severity>`). */
   readonly naming: AlarmNaming;
   /** p99 latency thresholds in milliseconds. */
   readonly latencyP99Ms: ThresholdPair;
@@ -61,9 +72,13 @@ const DATAPOINTS_TO_ALARM = 3;
  * latency and server-error rate built from the team config's thresholds.
  */
 export class InferenceMonitoring extends Construct {
+  /** The p99 latency alarms, one per severity whose threshold is set. */
   readonly latencyAlarms: SeverityAlarms;
+  /** The server-error rate alarms, one per severity whose threshold is set. */
   readonly errorRateAlarms: SeverityAlarms;
+  /** The p99 latency thresholds (ms) the alarms were built from. */
   readonly latencyP99Ms: ThresholdPair;
+  /** The error-rate thresholds (%) the alarms were built from. */
   readonly errorRatePercent: ThresholdPair;
   private readonly metrics: MetricFactory;
   private readonly platformErrors?: cloudwatch.IMetric;
@@ -109,6 +124,7 @@ export class InferenceMonitoring extends Construct {
     return [this.latencyAlarms.Critical, this.errorRateAlarms.Critical].filter(isAlarm);
   }
 
+  /** The Warning alarms: shown on the dashboard and sent to the alarm actions, never a reason to roll back. */
   get warningAlarms(): cloudwatch.Alarm[] {
     return [this.latencyAlarms.Warning, this.errorRateAlarms.Warning].filter(isAlarm);
   }

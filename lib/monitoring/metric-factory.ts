@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
+/** Props of {@link MetricFactory}: the namespace and the defaults its metrics share. */
 export interface MetricFactoryProps {
   /** CloudWatch namespace of every metric the factory builds. */
   readonly namespace: string;
@@ -9,7 +10,10 @@ export interface MetricFactoryProps {
    * @default - none
    */
   readonly dimensions?: Record<string, string>;
-  /** @default Duration.minutes(1) */
+  /**
+   * The period of every metric and expression unless the caller gives one.
+   * @default Duration.minutes(1)
+   */
   readonly period?: Duration;
 }
 
@@ -18,6 +22,7 @@ export interface MetricFactoryProps {
  * MetricFactory does: the caller's options always win over the defaults.
  */
 export class MetricFactory {
+  /** The CloudWatch namespace of every metric the factory builds. */
   readonly namespace: string;
   private readonly dimensions: Record<string, string>;
   private readonly period: Duration;

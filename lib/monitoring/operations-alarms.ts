@@ -5,7 +5,8 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { IAlarmActionStrategy } from './alarm-actions';
 import { AlarmNaming, SeverityAlarms, createThresholdAlarms } from './alarms';
-import { ThresholdPair } from './thresholds';
+import { ThresholdPair, thresholdProblems } from './thresholds';
+import { throwOnPropProblems } from '../private/prop-problems';
 
 /** What the operations alarms watch of the registry: its stream publisher and the rows it could not publish. */
 export interface OperatedRegistry {
@@ -17,19 +18,30 @@ export interface OperatedRegistry {
 
 /** What the operations alarms watch of the approval API. */
 export interface OperatedApprovalApi {
+  /**
+   * Answers with a 5xx status: requests the API failed, not ones it refused.
+   * @param props - the alarms' period and statistic (Sum over 5 minutes)
+   */
   metricServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
 }
 
 /** What the operations alarms watch of the deployment flow. */
 export interface OperatedDeploymentFlow {
+  /** The flow's state machine: its failed, timed-out and aborted executions fire an alarm. */
   readonly stateMachine: sfn.IStateMachine;
   /** The flow's Rollback step: it runs once per deployment that is rolled back inside the flow. */
   readonly rollbackFunction: lambda.IFunction;
 }
 
+/** Props of `OperationsAlarms`. */
 export interface OperationsAlarmsProps {
-  readonly naming: AlarmNaming;
+  /** Team name, the first part of every alarm name (`<team>-<model>-<what>-<severity>`). */
+  readonly team: string;
+  /** The registry model whose platform the alarms watch, the second part of every alarm name. */
+  readonly modelName: string;
+  /** The model registry: late registry events (stream iterator age) and audit rows never published. */
   readonly registry: OperatedRegistry;
+  /** The approval API: its server errors. */
   readonly approvalApi: OperatedApprovalApi;
   /**
    * The deployment flow of a Lambda tier.
@@ -46,7 +58,10 @@ export interface OperationsAlarmsProps {
    * @default { warning: 1, critical: 5 }
    */
   readonly approvalApiServerErrors?: ThresholdPair;
-  /** @default - no actions */
+  /**
+   * What happens when an alarm changes state.
+   * @default - no actions: the alarms show on the dashboard and emit state-change events
+   */
   readonly actions?: IAlarmActionStrategy;
 }
 
@@ -60,22 +75,35 @@ const OPERATIONS_PERIOD = Duration.minutes(5);
  * `alarmName` and sent to `actions` like every other alarm.
  */
 export class OperationsAlarms extends Construct {
+  /** Critical when a deployment execution failed, timed out or was aborted in 5 minutes; only with a deployment flow. */
   readonly deploymentExecutionsFailed?: cloudwatch.Alarm;
+  /** Critical when the flow rolled a deployment back in 5 minutes; only with a deployment flow. */
   readonly deploymentRolledBack?: cloudwatch.Alarm;
+  /** Registry events are late: the stream publisher's iterator age above the thresholds, per severity. */
   readonly streamIteratorAge: SeverityAlarms;
+  /** Critical when an audit row could not become a registry event (republish it with `mlops events replay`). */
   readonly malformedAuditRows: cloudwatch.Alarm;
+  /** Approval API 5xx answers above the thresholds, per severity. */
   readonly approvalApiServerErrors: SeverityAlarms;
   /** Every alarm above, for the dashboard's alarm status widget. */
   readonly alarms: cloudwatch.IAlarm[];
   /** The metrics and thresholds the alarms watch, for the dashboard's graphs. */
   readonly streamIteratorAgeMetric: cloudwatch.IMetric;
+  /** The iterator age thresholds in milliseconds (the metric's unit; the props give minutes). */
   readonly streamIteratorAgeThresholdsMs: ThresholdPair;
+  /** Approval API 5xx answers, Sum per 5 minutes. */
   readonly approvalApiServerErrorsMetric: cloudwatch.IMetric;
+  /** The thresholds of the approval API alarms, for the graph's annotations. */
   readonly approvalApiServerErrorsThresholds: ThresholdPair;
 
   constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
     super(scope, id);
-    const { naming, actions } = props;
+    throwOnPropProblems(this, [
+      ...thresholdProblems('streamIteratorAgeMinutes', props.streamIteratorAgeMinutes ?? {}, { min: 1, max: 7 * 24 * 60 }),
+      ...thresholdProblems('approvalApiServerErrors', props.approvalApiServerErrors ?? {}, { min: 1, max: 1_000_000 }),
+    ]);
+    const { actions } = props;
+    const naming: AlarmNaming = { team: props.team, model: props.modelName };
     const critical = (what: string, metric: cloudwatch.IMetric, description: string): cloudwatch.Alarm =>
       createThresholdAlarms(this, { metric, thresholds: { critical: 1 }, naming, what, description, evaluationPeriods: 1, actions }).Critical!;
 

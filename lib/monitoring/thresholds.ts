@@ -2,11 +2,20 @@ import { Token } from 'aws-cdk-lib';
 
 /** Alarm severities, as in cdk-monitoring-constructs. */
 export const SEVERITIES = ['Warning', 'Critical'] as const;
+/** An alarm's level: Critical alarms stop a canary, Warning alarms only notify. */
 export type Severity = (typeof SEVERITIES)[number];
 
 /** A Warning/Critical threshold pair; either may be omitted (the team config's `{ warning?, critical? }`). */
 export interface ThresholdPair {
+  /**
+   * The level at which the Warning alarm fires; must not be worse than `critical`.
+   * @default - no Warning alarm
+   */
   readonly warning?: number;
+  /**
+   * The level at which the Critical alarm fires.
+   * @default - no Critical alarm
+   */
   readonly critical?: number;
 }
 
