@@ -18,6 +18,7 @@ import { acknowledge, acknowledgeWildcardActions, acknowledgeWildcardResource } 
 import { throwOnPropProblems } from './private/prop-problems';
 import { PUBLIC_CLIENT_SCOPES, publicClientOptions } from './private/public-client';
 
+/** Props of {@link ApprovalConsole}. */
 export interface ApprovalConsoleProps {
   /** The approval API the console talks to; it must have created its own user pool (no `jwtIssuer`). */
   readonly approvalApi: ApprovalApi;
@@ -55,13 +56,17 @@ const RESERVED_PREFIX_WORDS = ['aws', 'amazon', 'cognito'];
  * user's ID token; the API decides what each person may do.
  */
 export class ApprovalConsole extends Construct {
+  /** The private bucket of the console bundle and its config.json; only the distribution reads it (OAC). */
   readonly bucket: s3.Bucket;
+  /** The CloudFront distribution people open: HTTPS only, the security headers policy on every answer. */
   readonly distribution: cloudfront.Distribution;
+  /** The user pool's hosted sign-in domain (`<domainPrefix>.auth.<region>.amazoncognito.com`). */
   readonly domain: cognito.UserPoolDomain;
   /** The console's app client: authorization code with PKCE, redirects to the distribution only. */
   readonly client: cognito.UserPoolClient;
   /** The bucket receiving access logs, when this construct created it. */
   readonly accessLogsBucket?: s3.Bucket;
+  /** Strict CSP (the console, the approval API, the sign-in domain), HSTS, no framing, no referrer. */
   readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
 
   constructor(scope: Construct, id: string, props: ApprovalConsoleProps) {

@@ -192,7 +192,7 @@ function captureLifecycleRules(model: string, retention: Duration, noncurrentRet
 /**
  * An S3 bucket for datasets, run outputs and captured inference traffic: customer-managed KMS key with rotation,
  * versioning, TLS-only, public access blocked, server access logs, retained on stack deletion. Layout of keys:
- * docs/architecture.md and lambdas/shared/storage-layout.ts.
+ * docs/architecture.md and contracts/storage-layout.ts.
  */
 export class ArtifactStore extends ArtifactStoreBase {
   /** Uses a bucket and key that exist already; grants work the same way. */

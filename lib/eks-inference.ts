@@ -22,6 +22,7 @@ import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 import { builtInImageContext } from './private/pipeline-image';
 import { acknowledge } from './private/nag';
 
+/** Props of {@link EksInference}: the shared tier props plus the cluster and the workload's size. */
 export interface EksInferenceProps extends InferenceTierProps {
   /** Name of the existing EKS cluster. */
   readonly clusterName: string;
@@ -56,7 +57,16 @@ export interface EksInferenceProps extends InferenceTierProps {
 }
 
 /** Port the inference server listens on, and its endpoints (lambdas/inference, container contract). */
-export const INFERENCE_CONTAINER = { port: 8080, invocations: '/invocations', readiness: '/ping', liveness: '/healthz' } as const;
+export const INFERENCE_CONTAINER = {
+  /** The container port of the server (and the Service's target port). */
+  port: 8080,
+  /** The prediction endpoint (POST). */
+  invocations: '/invocations',
+  /** Readiness probe: answers once a model is loaded, so a rolling update waits for it. */
+  readiness: '/ping',
+  /** Liveness probe: answers while the process does, model loaded or not, so a slow load never restarts a pod. */
+  liveness: '/healthz',
+} as const;
 
 /** User and group the container runs as; the image must not need root. */
 const RUN_AS = 1000;
@@ -65,15 +75,25 @@ const INFERENCE_DOCKERFILE = 'lambdas/inference/Dockerfile';
 
 /** Everything the Kubernetes objects of the tier are rendered from; plain values (or CDK tokens), no constructs. */
 export interface InferenceManifestSpec {
+  /** The served model; names the objects (`<model>-inference`) and labels them (`mlops/model`). */
   readonly modelName: string;
+  /** Kubernetes namespace of every object. */
   readonly namespace: string;
+  /** The inference server image URI. */
   readonly image: string;
+  /** The ServiceAccount the pods run as (bound to the serving role by Pod Identity). */
   readonly serviceAccountName: string;
+  /** Fewest pods (the Deployment's initial replicas and the autoscaler's minimum). */
   readonly minReplicas: number;
+  /** Most pods the autoscaler runs. */
   readonly maxReplicas: number;
+  /** CPU request of a pod, a Kubernetes quantity such as `500m`. */
   readonly cpu: string;
+  /** Memory request and limit of a pod, a Kubernetes quantity such as `1Gi`. */
   readonly memory: string;
+  /** Average CPU utilisation (percent of the request) the autoscaler scales to. */
   readonly targetCpuUtilizationPercent: number;
+  /** The serving code's environment variables (contracts/function-environment.ts). */
   readonly environment: Record<string, string>;
 }
 
@@ -207,6 +227,7 @@ export function inferenceManifests(spec: InferenceManifestSpec): Record<string, 
  */
 export class EksInference extends InferenceTierBase {
   readonly modelName: string;
+  /** The existing cluster the workload runs on, imported with the kubectl role and layer to apply manifests. */
   readonly cluster: eks.ICluster;
   /** The role the pods assume (Pod Identity). */
   readonly role: iam.Role;

@@ -20,6 +20,7 @@ import { LiveAlias } from './private/live-alias';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge, acknowledgeWildcardResource } from './private/nag';
 
+/** Props of {@link LambdaInference}: the shared tier props plus the function's size. */
 export interface LambdaInferenceProps extends InferenceTierProps {
   /**
    * Memory of the function in MiB (512-10240); CPU scales with it.

@@ -10,17 +10,22 @@ import type { OperationsAlarms } from './monitoring/operations-alarms';
 import { rowWidths, thresholdAnnotations } from './monitoring/widgets';
 import type { DeadLetterQueueAlarm } from './private/queues';
 
+/** Props of {@link MlopsDashboard}: the parts of the team stack whose metrics and alarms it shows. */
 export interface MlopsDashboardProps {
   /** The team; the dashboard is named `mlops-<team>`. */
   readonly team: string;
+  /** The model the dashboard is about, named in its title. */
   readonly modelName: string;
+  /** The training pipeline's state machine: its runs are graphed per hour by outcome. */
   readonly trainingPipeline: sfn.IStateMachine;
   /**
    * The deployment state machine, graphed next to the training runs.
    * @default - none: the tier has no deployment flow (EKS rolls out by stack deployment), so no deployments graph
    */
   readonly deploymentFlow?: sfn.IStateMachine;
+  /** The inference tier: traffic, latency and errors with its alarm thresholds, and what the model predicts. */
   readonly inference: IInferenceTier;
+  /** The drift monitor: drift per feature and of the predicted classes, with its thresholds. */
   readonly driftMonitor: DriftMonitor;
   /**
    * The registry. A `ModelRegistry` of this stack adds its event publishing (transitions published, undelivered
@@ -59,6 +64,7 @@ const TRAFFIC_PERIOD = Duration.minutes(1);
  * of every alarm. Thresholds are rendered from the same fields the alarms were built from.
  */
 export class MlopsDashboard extends Construct {
+  /** The CloudWatch dashboard `mlops-<team>`. */
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: MlopsDashboardProps) {

@@ -13,7 +13,7 @@ export interface InferenceRequest {
   body?: string;
   isBase64Encoded?: boolean;
   requestId: string;
-  /** The caller opted out of capture (`x-mlops-capture: off`, lambdas/shared/capture-opt-out.ts), e.g. the holdout check. */
+  /** The caller opted out of capture (`x-mlops-capture: off`, contracts/capture-opt-out.ts), e.g. the holdout check. */
   captureOptOut?: boolean;
   /**
    * When the request was received, in epoch milliseconds, if the transport says (a function URL's

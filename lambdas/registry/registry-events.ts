@@ -29,7 +29,7 @@ export function arnScopeOf(functionArn: string): ArnScope {
 const modelPackageArn = (scope: ArnScope, model: string, version: number) =>
   `arn:${scope.partition}:sagemaker:${scope.region}:${scope.account}:model-package/${model}/${version}`;
 
-/** The event detail for one audit row (docs/architecture.md, lambdas/shared/registry-events.ts). */
+/** The event detail for one audit row (docs/architecture.md, contracts/registry-events.ts). */
 export function registryEventDetail(audit: AuditRecord, scope: ArnScope): RegistryEventDetail {
   return registryEventDetailSchema.parse({
     ModelPackageGroupName: audit.model,

@@ -9,9 +9,11 @@ import type { IArtifactStore } from '../artifact-store';
 import { encryptedLogGroup } from '../private/log-encryption';
 import { rangeProblem, throwOnPropProblems } from '../private/prop-problems';
 
+/** Props of {@link CaptureStream}. */
 export interface CaptureStreamProps {
   /** The model whose traffic is captured; objects land under `capture/<model>/`. */
   readonly modelName: string;
+  /** The bucket the captured objects land in, encrypted with its key (the drift job reads them there). */
   readonly artifactStore: IArtifactStore;
   /**
    * How long Firehose buffers records before writing an object.
@@ -23,7 +25,10 @@ export interface CaptureStreamProps {
    * @default 5
    */
   readonly bufferingSizeMiB?: number;
-  /** @default logs.RetentionDays.ONE_MONTH */
+  /**
+   * How long the stream's delivery error log is kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
   readonly logRetention?: logs.RetentionDays;
 }
 
@@ -37,11 +42,15 @@ export const captureErrorPrefix = (model: string) => `capture-errors/${model}/`;
  * Its role may write only there and to the error prefix, and log only to its own log stream.
  */
 export class CaptureStream extends Construct {
+  /** The Firehose delivery stream (direct put, written to the artifact store). */
   readonly deliveryStream: firehose.CfnDeliveryStream;
+  /** The stream's name: the serving code's `CAPTURE_STREAM_NAME`. */
   readonly deliveryStreamName: string;
+  /** The stream's ARN, the resource of `grantPutRecordBatch`. */
   readonly deliveryStreamArn: string;
   /** The role Firehose assumes to encrypt and deliver. */
   readonly role: iam.Role;
+  /** Firehose's delivery error log (encrypted); its one log stream is the only one the role may write. */
   readonly logGroup: logs.LogGroup;
   /** `capture/<model>/`: where the captured objects land. */
   readonly prefix: string;

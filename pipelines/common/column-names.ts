@@ -1,5 +1,5 @@
 /**
- * Feature and label names are identifiers (lib/team-config.ts `featureSchema`): they become JSON keys, metric
+ * Feature and label names are identifiers (contracts/team-config.ts `featureSchema`): they become JSON keys, metric
  * dimensions and Python keyword arguments. Data files from elsewhere often have headers such as "mean radius";
  * these helpers name such headers and the identifier to use instead, in one message for all of them.
  */

@@ -205,7 +205,7 @@ export function macroAuc(labels: ArrayLike<number>, probabilities: ProbabilityMa
 }
 
 /**
- * Every metric of the task, keyed by the metric names of lib/team-config.ts (METRICS_OF_TASK). `predictions` are
+ * Every metric of the task, keyed by the metric names of contracts/team-config.ts (METRICS_OF_TASK). `predictions` are
  * positive-class probabilities (binary classification), predicted values (regression), or the probability matrix
  * of a multiclass model, whose labels are class indices.
  */

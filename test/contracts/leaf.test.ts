@@ -39,10 +39,10 @@ describe('contracts/', () => {
     ]);
   });
 
-  it('opens each file with who produces the contract and who consumes it, naming their folders', () => {
+  it('says in the first doc comment of each file who produces the contract and who consumes it, naming their folders', () => {
     const folder = /\b(lib|lambdas|pipelines|local|console|bin|tools)\//;
     const unsaid = sourceFiles('contracts').filter((file) => {
-      const header = /^\/\*\*([\s\S]*?)\*\//.exec(readSource(file))?.[1] ?? '';
+      const header = /\/\*\*([\s\S]*?)\*\//.exec(readSource(file))?.[1] ?? '';
       const [, producers = '', consumers = ''] = /Producers:([\s\S]*)Consumers:([\s\S]*)/.exec(header) ?? [];
       return !folder.test(producers) || !folder.test(consumers);
     });

@@ -9,7 +9,7 @@ import type { ConstructPaths } from './findings';
 
 const ROOT = join(__dirname, '..', '..');
 export const TEAMS_DIR = join(ROOT, 'pipelines', 'teams');
-/** A team with every optional section of lib/team-config.ts switched on (see docs/template-lint.md). */
+/** A team with every optional section of contracts/team-config.ts switched on (see docs/template-lint.md). */
 export const ALL_FEATURES_TEAM = join(__dirname, 'teams', 'all-features.json');
 
 /** One team stack to lint: its config and how the report names it. */

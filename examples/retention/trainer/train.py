@@ -98,7 +98,7 @@ def read_channel(name: str, features: list, label: str):
 
 
 def scores(model: GradientBoostingClassifier, x: np.ndarray, y: np.ndarray) -> dict:
-    """The platform's binary metrics (lib/team-config.ts CLASSIFICATION_METRICS) on one split (both classes in it:
+    """The platform's binary metrics (contracts/team-config.ts CLASSIFICATION_METRICS) on one split (both classes in it:
     the processing job guarantees that for train and validation)."""
     probability = model.predict_proba(x)[:, 1]
     predicted = (probability > 0.5).astype(np.int64)
