@@ -47,6 +47,7 @@ export interface JwtIssuer {
 }
 
 export interface ApprovalApiProps {
+  /** The registry the API reads and changes (through the registry's own code, with the caller as the actor). */
   readonly registry: IModelRegistry;
   /**
    * The one model this API answers for; requests naming another model get 404.
@@ -85,8 +86,11 @@ export interface ApprovalApiProps {
  * version emits the registry event that starts the DeploymentFlow.
  */
 export class ApprovalApi extends Construct {
+  /** The HTTP API; every route needs a token the JWT authorizer accepts. */
   readonly httpApi: apigwv2.HttpApi;
+  /** The `$default` stage: throttled, access-logged to an encrypted log group kept a year. */
   readonly stage: apigwv2.HttpStage;
+  /** The function behind every route (lambdas/registry/api.handler.ts); it checks each route against `access`. */
   readonly handler: MlopsFunction;
   /** The user pool, when this construct created it. */
   readonly userPool?: cognito.UserPool;

@@ -11,6 +11,7 @@ import { throwOnPropProblems } from './private/prop-problems';
 
 /** The S3 store of datasets, run outputs (processed splits, models) and captured inference traffic. */
 export interface IArtifactStore extends IConstruct {
+  /** The versioned bucket; grant through the store's methods, which add the key and scope to a prefix. */
   readonly bucket: s3.IBucket;
   /** The customer-managed key every object is encrypted with. */
   readonly encryptionKey: kms.IKey;
@@ -38,10 +39,13 @@ export interface IArtifactStore extends IConstruct {
 
 /** Attributes of an artifact store that exists outside this stack. */
 export interface ArtifactStoreAttributes {
+  /** The existing bucket. */
   readonly bucket: s3.IBucket;
+  /** The key its objects are encrypted with; grants include its use. */
   readonly encryptionKey: kms.IKey;
 }
 
+/** Props of {@link ArtifactStore}: retention, logging and what survives the stack. */
 export interface ArtifactStoreProps {
   /**
    * Bucket that receives the S3 server access logs.
@@ -66,7 +70,10 @@ export interface ArtifactStoreProps {
    * @default Duration.days(1)
    */
   readonly captureNoncurrentRetention?: Duration;
-  /** The model whose captured traffic `captureRetention` applies to; required with `captureRetention`. */
+  /**
+   * The model whose captured traffic `captureRetention` applies to; required with `captureRetention`.
+   * @default - none: only allowed without `captureRetention`
+   */
   readonly modelName?: string;
   /**
    * What happens to the bucket and the key when the stack is deleted. Datasets and models are the team's records.
@@ -204,7 +211,9 @@ export class ArtifactStore extends ArtifactStoreBase {
     return new Imported(scope, id);
   }
 
+  /** The bucket: versioned, SSE-KMS with `encryptionKey`, TLS only, public access blocked, access logged. */
   readonly bucket: s3.Bucket;
+  /** The customer-managed key of every object (rotated yearly). */
   readonly encryptionKey: kms.Key;
   /** The bucket receiving server access logs, when this construct created it. */
   readonly accessLogsBucket?: s3.Bucket;

@@ -36,6 +36,7 @@ export const DRIFT_METRIC_NAMES = {
   predictionDriftChiSquaredPValue: 'PredictionDriftChiSquaredPValue',
 } as const;
 
+/** Props of {@link DriftMonitor}: the model, where its traffic and baselines are, and the drift thresholds. */
 export interface DriftMonitorProps {
   /** The registry model whose live version is watched. */
   readonly modelName: string;
@@ -51,6 +52,7 @@ export interface DriftMonitorProps {
    * @default - none; required for a multiclass-classification task, not allowed for others
    */
   readonly classes?: readonly (string | number)[];
+  /** The registry: the job reads which version is live (its baseline) and the retrain trigger keeps its cooldown there. */
   readonly registry: IModelRegistry;
   /** Holds the captured traffic, the baselines of the runs, and receives the drift reports. */
   readonly artifactStore: IArtifactStore;
@@ -111,7 +113,9 @@ export function alarmPeriodOfSchedule(expression: string): Duration {
  *   `drift.retrainCooldownHours` (conditional write in the registry table): both alarms of one episode start one run.
  */
 export class DriftMonitor extends Construct {
+  /** The watched model. */
   readonly modelName: string;
+  /** The model's features, one PSI graph and alarm pair each. */
   readonly features: readonly FeatureSpec[];
   /** The dataset-level alarm that drives retraining. */
   readonly driftAlarm: cloudwatch.Alarm;
@@ -119,11 +123,13 @@ export class DriftMonitor extends Construct {
   readonly featureAlarms: Record<string, SeverityAlarms>;
   /** Warning/Critical alarms on the predicted classes' PSI (a classifier's; none for regression). Critical retrains. */
   readonly predictionDriftAlarms: SeverityAlarms;
+  /** The model's task: a classifier also has predicted-class drift. */
   readonly task: ModelTask;
   /** Class labels of a multiclass model, as the config lists them. */
   readonly classes?: readonly (string | number)[];
   /** The thresholds the alarms were built from, for graph annotations. */
   readonly psiThresholds: ThresholdPair;
+  /** The drifted feature share at which the dataset-level alarm fires, for the graph's annotation. */
   readonly driftedFeatureShareThreshold: number;
   /** The scheduled drift job. */
   readonly job: lambda.IFunction;
