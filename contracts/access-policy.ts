@@ -9,6 +9,7 @@ import type { FunctionEnvName } from './function-environment';
 
 /** What a caller may do beyond reading; every signed-in caller may read. */
 export const ROLES = ['approver', 'operator', 'developer'] as const;
+/** One of {@link ROLES}. */
 export type Role = (typeof ROLES)[number];
 
 /**
@@ -18,12 +19,35 @@ export type Role = (typeof ROLES)[number];
  */
 export const accessPolicySchema = z
   .object({
-    groups: z.object({ approver: z.string().min(1), operator: z.string().min(1), developer: z.string().min(1) }).strict(),
+    /** The identity provider's group that holds each role. */
+    groups: z
+      .object({
+        /** Members approve and reject versions. */
+        approver: z.string().min(1),
+        /** Members roll back, abort deployments and replay registry events. */
+        operator: z.string().min(1),
+        /** Members register versions trained elsewhere and start training runs. */
+        developer: z.string().min(1),
+      })
+      .strict(),
+    /** The token claim that lists the caller's groups. */
     rolesClaim: z.string().min(1),
+    /** Whether the identity that registered a version may approve it too. */
     allowSelfApproval: z.boolean(),
-    automationRoles: z.array(z.object({ roleArn: z.string().min(1), roles: z.array(z.enum(ROLES)).min(1) }).strict()),
+    /** IAM roles that call the SigV4 routes, with the roles each holds. */
+    automationRoles: z.array(
+      z
+        .object({
+          /** The IAM role's ARN. */
+          roleArn: z.string().min(1),
+          /** The roles it holds. */
+          roles: z.array(z.enum(ROLES)).min(1),
+        })
+        .strict(),
+    ),
   })
   .strict();
+/** Who holds which role, parsed: see {@link accessPolicySchema}. */
 export type AccessPolicy = z.infer<typeof accessPolicySchema>;
 
 /** The policy of a team config that names nothing: Cognito groups `approvers`, `operators`, `developers`. */

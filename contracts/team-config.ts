@@ -30,11 +30,14 @@ const groupName = z.string().regex(/^[A-Za-z0-9_.@+-]{1,128}$/, 'a group name is
 const thresholds = (min: number, max: number) =>
   z
     .object({
+      /** The level at which the Warning alarm fires (notifies only); no Warning alarm when omitted. */
       warning: z.number().min(min).max(max).optional(),
+      /** The level at which the Critical alarm fires; no Critical alarm when omitted. */
       critical: z.number().min(min).max(max).optional(),
     })
     .strict();
 
+/** How a feature is read and compared for drift: numbers (PSI over bins, KS) or categories (PSI over categories). */
 export const FEATURE_TYPES = ['numeric', 'categorical'] as const;
 /** The built-in trainer's algorithms (binary classification and regression). Other tasks bring a `container`. */
 export const ALGORITHMS = ['logistic-regression', 'gradient-boosting'] as const;
@@ -42,7 +45,9 @@ export const ALGORITHMS = ['logistic-regression', 'gradient-boosting'] as const;
 export const CLASSIFICATION_METRICS = ['auc', 'accuracy', 'f1', 'logLoss'] as const;
 /** Metrics of a multiclass classifier: macro averages over the classes, one-vs-rest AUC. */
 export const MULTICLASS_METRICS = ['accuracy', 'macroF1', 'logLoss', 'macroAuc'] as const;
+/** Metrics of a regressor: root mean squared error and mean absolute error (both lower is better). */
 export const REGRESSION_METRICS = ['rmse', 'mae'] as const;
+/** Every metric any task is measured by: what `evaluation.primaryMetric` may name before the task narrows it. */
 export const ALL_METRICS = [...new Set([...CLASSIFICATION_METRICS, ...MULTICLASS_METRICS, ...REGRESSION_METRICS])] as [string, ...string[]];
 /** The metrics each task is measured by; the gate's primary metric is one of them. */
 export const METRICS_OF_TASK: Readonly<Record<ModelTask, readonly string[]>> = {
@@ -100,15 +105,20 @@ const containerSchema = z
   .refine((c) => (c.directory === undefined) !== (c.imageUri === undefined), {
     message: 'give exactly one of directory (a Dockerfile to build) or imageUri (an existing image)',
   });
+/** A team's own container image, after parsing (defaults filled in). */
 export type ContainerSpec = z.output<typeof containerSchema>;
 
+/** One feature column of the model. */
 export const featureSchema = z
   .object({
+    /** The column name in the data; an identifier, since it becomes a JSON key, a metric dimension and a Python keyword argument. */
     name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'feature names must be identifiers (letters, digits, _)'),
+    /** Numeric or categorical (see {@link FEATURE_TYPES}). */
     type: z.enum(FEATURE_TYPES),
   })
   .strict();
 
+/** The schema of a team config: parse with {@link parseTeamConfig} or {@link loadTeamConfig}, which report every problem. */
 export const teamConfigSchema = z
   .object({
     /** Team name; prefixes the stack and every resource name the stack derives. */
@@ -116,14 +126,19 @@ export const teamConfigSchema = z
     /** Where the stack deploys. Omit for environment-agnostic synthesis. */
     env: z
       .object({
+        /** The 12-digit AWS account id. */
         account: z.string().regex(/^\d{12}$/, 'account must be a 12-digit AWS account id').optional(),
+        /** The AWS region, e.g. `eu-west-1`. */
         region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'region must look like eu-west-1').optional(),
       })
       .strict()
       .default({}),
+    /** The model the team trains, serves and watches. */
     model: z
       .object({
+        /** The model's name in the registry; names its resources, metrics (`Model` dimension) and alarms. */
         name: name('model name'),
+        /** What the model predicts; decides its metrics, the gate's metric and whether predicted classes are watched. */
         task: z.enum(MODEL_TASKS),
         /** Feature columns, in the order the model takes them. */
         features: z.array(featureSchema).min(1).max(500),
@@ -136,6 +151,7 @@ export const teamConfigSchema = z
         classes: z.array(classLabelSchema).min(3, 'a multiclass model has at least 3 classes (2 is binary-classification)').max(MAX_CLASSES).optional(),
       })
       .strict(),
+    /** How the training pipeline processes the data and trains the model. */
     training: z
       .object({
         /** S3 key prefix (inside the artifact store) or s3:// URI of the raw dataset. */
@@ -144,11 +160,15 @@ export const teamConfigSchema = z
         algorithm: z.enum(ALGORITHMS).default('gradient-boosting'),
         /** The team's own training container (docs/container-contract.md). @default - the built-in trainer */
         container: containerSchema.optional(),
+        /** Passed to the training job (the built-in trainer's, or the team's container's own); keys the platform sets are refused. */
         hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+        /** The SageMaker training instance type. */
         instanceType: z.enum(SAGEMAKER_INSTANCE_TYPES).default('ml.m5.large'),
         /** More than one instance needs a `container` that trains distributed (the built-in trainer does not). */
         instanceCount: z.number().int().min(1).max(20).default(1),
+        /** Size of the training instance's storage volume, in GiB. */
         volumeSizeGiB: z.number().int().min(1).max(512).default(30),
+        /** SageMaker stops a training job that runs longer (the run then fails). */
         maxRuntimeMinutes: z.number().int().min(5).max(24 * 60).default(120),
         /**
          * Managed spot training: up to ~90% cheaper, may wait for capacity and be interrupted. The container's
@@ -162,9 +182,12 @@ export const teamConfigSchema = z
           })
           .strict()
           .optional(),
+        /** The processing job (AWS Batch on Fargate) that splits the data and writes the drift baseline. */
         processing: z
           .object({
+            /** vCPUs of the job; a Fargate size, together with `memoryMiB`. */
             vcpus: z.number().min(0.25).max(16).default(1),
+            /** Memory of the job in MiB; must be a size Fargate offers for `vcpus`. */
             memoryMiB: z.number().int().min(512).max(122_880).default(2048),
             /** The team's own processing container (same contract as the built-in one). @default - the built-in */
             container: containerSchema.optional(),
@@ -174,8 +197,11 @@ export const teamConfigSchema = z
         /** Optional VPC for the training job and processing job; without it they run with network isolation only. */
         vpc: z
           .object({
+            /** The VPC's id (`vpc-...`). */
             vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
+            /** Subnets the jobs run in (`subnet-...`). */
             subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
+            /** Security groups of the jobs (`sg-...`). */
             securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).min(1),
           })
           .strict()
@@ -184,21 +210,27 @@ export const teamConfigSchema = z
         schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'schedule must be rate(...) or cron(...)').optional(),
       })
       .strict(),
+    /** The gate a trained model must pass before it can be approved. */
     evaluation: z
       .object({
+        /** The metric the gate judges on the holdout split; one of the task's metrics ({@link METRICS_OF_TASK}). */
         primaryMetric: z.enum(ALL_METRICS),
         /** The primary metric on holdout must clear this (>= for higher-is-better, <= otherwise). */
         threshold: z.number(),
         /** A challenger must beat the live champion by at least this much to be auto-approved. */
         championMargin: z.number().min(0).default(0),
+        /** Approve a version that passes the gate and beats the champion without a reviewer; off, a person approves. */
         autoApprove: z.boolean().default(false),
       })
       .strict(),
+    /** How an approved version reaches traffic (Lambda tier: the deployment flow's canary). */
     deployment: z
       .object({
         /** Holdout parity: |metric(deployed) - metric(evaluation)| must be <= this. */
         holdoutTolerance: z.number().min(0).max(1).default(0.001),
+        /** Share of traffic (%) the new version gets during the canary. */
         canaryPercent: z.number().int().min(1).max(50).default(10),
+        /** How long the canary runs while its alarms are watched, before the new version gets all traffic. */
         canaryBakeMinutes: z
           .number()
           .int()
@@ -210,12 +242,16 @@ export const teamConfigSchema = z
       })
       .strict()
       .default({ holdoutTolerance: 0.001, canaryPercent: 10, canaryBakeMinutes: 5, mirrorToSageMaker: false }),
+    /** Where the model is served: a Lambda function (the default) or an existing EKS cluster. */
     inference: z
       .discriminatedUnion('kind', [
         z
           .object({
+            /** A Lambda function behind a `live` alias, deployed by the deployment flow. */
             kind: z.literal('lambda'),
+            /** Memory of the function in MiB; CPU scales with it. */
             memoryMiB: z.number().int().min(512).max(10_240).default(2048),
+            /** Provisioned concurrency on the `live` alias; 0 keeps it on demand. */
             provisionedConcurrency: z.number().int().min(0).max(100).default(0),
             /** Share of requests captured for drift monitoring, 0-100. */
             captureSamplePercent: z.number().min(0).max(100).default(10),
@@ -223,14 +259,23 @@ export const teamConfigSchema = z
           .strict(),
         z
           .object({
+            /** A Deployment on an existing EKS cluster; a version rolls out with a stack deployment. */
             kind: z.literal('eks'),
+            /** Name of the existing cluster. */
             clusterName: z.string().min(1),
+            /** IAM role mapped to cluster-admin that CloudFormation uses to apply the manifests. */
             kubectlRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'kubectlRoleArn must be an IAM role ARN'),
+            /** Kubernetes namespace of the workload. */
             namespace: z.string().regex(/^[a-z0-9-]{1,63}$/).default('mlops'),
+            /** Fewest pods the autoscaler keeps. */
             minReplicas: z.number().int().min(1).default(2),
+            /** Most pods the autoscaler runs. */
             maxReplicas: z.number().int().min(1).default(10),
+            /** CPU request of a pod, a Kubernetes quantity. */
             cpu: z.string().default('500m'),
+            /** Memory request and limit of a pod, a Kubernetes quantity. */
             memory: z.string().default('1Gi'),
+            /** Share of requests captured for drift monitoring, 0-100. */
             captureSamplePercent: z.number().min(0).max(100).default(10),
             /**
              * Registry version the pods serve. EKS has no deployment flow: an approved version rolls out when this is
@@ -245,6 +290,7 @@ export const teamConfigSchema = z
           }),
       ])
       .default({ kind: 'lambda', memoryMiB: 2048, provisionedConcurrency: 0, captureSamplePercent: 10 }),
+    /** How the drift monitor compares live traffic with the training data and when it retrains. */
     drift: z
       .object({
         /** How often the drift job runs, e.g. "rate(1 hour)". */
@@ -253,6 +299,7 @@ export const teamConfigSchema = z
         windowHours: z.number().int().min(1).max(24 * 30).default(24),
         /** Fewer captured rows than this in the window: no verdict, no metric. */
         minSamples: z.number().int().min(10).default(200),
+        /** PSI levels of the per-feature and predicted-class alarms; a feature at or above Critical counts as drifted. */
         psi: thresholds(0, 10).default({ warning: 0.1, critical: 0.25 }),
         /** Share of features judged drifted (0-1) that raises the dataset-level alarm and triggers retraining. */
         driftedFeatureShare: z.number().gt(0).max(1).default(0.3),
@@ -274,6 +321,7 @@ export const teamConfigSchema = z
         retrainCooldownHours: 24,
         captureNoncurrentRetentionDays: 1,
       }),
+    /** Who may do what through the approval API and the console. */
     access: z
       .object({
         /** Identity-provider group (Cognito group, or a value of `rolesClaim`) whose members approve and reject versions. */
@@ -294,7 +342,9 @@ export const teamConfigSchema = z
           .array(
             z
               .object({
+                /** The IAM role's ARN; its SigV4-signed calls act with the roles below. */
                 roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'roleArn must be an IAM role ARN'),
+                /** The approval API roles the IAM role holds. */
                 roles: z.array(z.enum(['approver', 'operator', 'developer'])).min(1),
               })
               .strict(),
@@ -304,11 +354,14 @@ export const teamConfigSchema = z
       .strict()
       // An absent section is parsed as {}, so every field takes its default above.
       .prefault({}),
+    /** The inference tier's alarms and where their notifications go. */
     alarms: z
       .object({
+        /** p99 latency thresholds in milliseconds; Critical stops a canary. */
         latencyP99Ms: thresholds(1, 60_000).default({ warning: 200, critical: 1000 }),
+        /** Server-error rate thresholds in percent of requests; Critical stops a canary. */
         errorRatePercent: thresholds(0, 100).default({ warning: 1, critical: 5 }),
-        /** SNS topic ARN or e-mail for alarm notifications. Omit to rely on the dashboard and events only. */
+        /** E-mail address subscribed to the alarms' SNS topic. Omit to rely on the dashboard and events only. */
         notifyEmail: z.email().optional(),
       })
       .strict()
@@ -367,14 +420,19 @@ export const teamConfigSchema = z
     }
   });
 
+/** A parsed team config: every default filled in. What the constructs take. */
 export type TeamConfig = z.output<typeof teamConfigSchema>;
+/** A team config as a team writes it (in JSON or TypeScript): optional fields may be left out. */
 export type TeamConfigInput = z.input<typeof teamConfigSchema>;
+/** One feature column, after parsing. */
 export type FeatureSpec = z.output<typeof featureSchema>;
 
 /** Thrown with every problem of a config at once, each on its own line with its path. */
 export class TeamConfigError extends Error {
   constructor(
+    /** Where the config came from (a file path, or a name for a config built in code). */
     readonly source: string,
+    /** Every problem, each `path: message` (e.g. `training.instanceType: ...`). */
     readonly problems: string[],
   ) {
     super(`Invalid team config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
