@@ -12,6 +12,7 @@ import type { DeploymentFlow } from './deployment-flow';
 import type { IModelRegistry } from './model-registry';
 import type { TrainingPipeline } from './training-pipeline';
 import { ACCESS_POLICY_ENV, type AccessPolicy, DEFAULT_ACCESS_POLICY } from '../contracts/access-policy';
+import { throwOnPropProblems } from './private/prop-problems';
 import { IAM_ROUTE_PREFIX } from '../contracts/registry-api';
 import { encryptedLogGroup } from './private/log-encryption';
 import { MlopsFunction } from './private/mlops-function';
@@ -46,6 +47,10 @@ export interface JwtIssuer {
   readonly audience: string[];
 }
 
+/** An IAM role of automation (a CI pipeline, a scheduler) and the approval API roles it holds. */
+export type AutomationRole = AccessPolicy['automationRoles'][number];
+
+/** Props of `ApprovalApi`. */
 export interface ApprovalApiProps {
   /** The registry the API reads and changes (through the registry's own code, with the caller as the actor). */
   readonly registry: IModelRegistry;
@@ -55,11 +60,35 @@ export interface ApprovalApiProps {
    */
   readonly modelName?: string;
   /**
-   * Who may approve, operate and register: the identity provider's group per role, the claim listing a caller's
-   * groups, self-approval, and the IAM roles of automation.
-   * @default - groups `approvers`, `operators` and `developers` in claim `cognito:groups`; no self-approval; no IAM roles
+   * The identity provider's group whose members may approve and reject versions.
+   * @default 'approvers'
    */
-  readonly access?: AccessPolicy;
+  readonly approverGroup?: string;
+  /**
+   * The group whose members may roll back the live version, abort a deployment and replay registry events.
+   * @default 'operators'
+   */
+  readonly operatorGroup?: string;
+  /**
+   * The group whose members may register versions trained elsewhere (BYOM) and start training runs.
+   * @default 'developers'
+   */
+  readonly developerGroup?: string;
+  /**
+   * The token claim that lists a caller's groups (for an external OIDC issuer, the claim it puts groups in).
+   * @default 'cognito:groups'
+   */
+  readonly rolesClaim?: string;
+  /**
+   * Whether the person who registered a version (or requested its run) may approve it.
+   * @default false
+   */
+  readonly allowSelfApproval?: boolean;
+  /**
+   * IAM roles of automation that call the SigV4 routes, each with the roles it holds.
+   * @default - none: only signed-in people call the API
+   */
+  readonly automationRoles?: AutomationRole[];
   /** CloudWatch namespace of the API function (`MLOps/<team>`). */
   readonly metricsNamespace: string;
   /**
@@ -105,17 +134,8 @@ export class ApprovalApi extends Construct {
 
   constructor(scope: Construct, id: string, props: ApprovalApiProps) {
     super(scope, id);
-    this.access = props.access ?? DEFAULT_ACCESS_POLICY;
-    const rateLimit = props.throttlingRateLimit ?? 20;
-    const burstLimit = props.throttlingBurstLimit ?? 40;
-    const problems: string[] = [];
-    if (!(rateLimit > 0)) problems.push(`throttlingRateLimit must be > 0, got: ${rateLimit}`);
-    if (!(Number.isInteger(burstLimit) && burstLimit > 0)) problems.push(`throttlingBurstLimit must be an integer > 0, got: ${burstLimit}`);
-    if (props.jwtIssuer && !/^https:\/\//.test(props.jwtIssuer.issuer)) {
-      problems.push(`jwtIssuer.issuer must be an https:// URL, got: "${props.jwtIssuer.issuer}"`);
-    }
-    if (props.jwtIssuer && props.jwtIssuer.audience.length === 0) problems.push('jwtIssuer.audience must name at least one audience');
-    if (problems.length) throw new Error(`${this.node.path}: ${problems.join('; ')}`);
+    this.access = accessPolicyOf(props);
+    this.validateProps(props);
 
     this.handler = new MlopsFunction(this, 'Handler', {
       entry: 'lambdas/registry/api.handler.ts',
@@ -191,7 +211,7 @@ export class ApprovalApi extends Construct {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit, burstLimit },
+      throttle: { rateLimit: props.throttlingRateLimit ?? 20, burstLimit: props.throttlingBurstLimit ?? 40 },
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(accessLogs),
         format: apigateway.AccessLogFormat.custom(
@@ -295,4 +315,33 @@ export class ApprovalApi extends Construct {
   metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.httpApi.metricLatency({ statistic: cloudwatch.Stats.p(99), period: Duration.minutes(5), ...props });
   }
+
+  /** Every problem of the props at once, each naming the prop, the rule and the value. */
+  private validateProps(props: ApprovalApiProps): void {
+    const rateLimit = props.throttlingRateLimit ?? 20;
+    const burstLimit = props.throttlingBurstLimit ?? 40;
+    const problems: string[] = [];
+    if (!(rateLimit > 0)) problems.push(`throttlingRateLimit must be > 0, got: ${rateLimit}`);
+    if (!(Number.isInteger(burstLimit) && burstLimit > 0)) problems.push(`throttlingBurstLimit must be an integer > 0, got: ${burstLimit}`);
+    if (props.jwtIssuer && !/^https:\/\//.test(props.jwtIssuer.issuer)) {
+      problems.push(`jwtIssuer.issuer must be an https:// URL, got: "${props.jwtIssuer.issuer}"`);
+    }
+    if (props.jwtIssuer && props.jwtIssuer.audience.length === 0) problems.push('jwtIssuer.audience must name at least one audience');
+    throwOnPropProblems(this, problems);
+  }
+}
+
+/** The access policy the API function enforces, from the flat props and their defaults. */
+function accessPolicyOf(props: ApprovalApiProps): AccessPolicy {
+  const defaults = DEFAULT_ACCESS_POLICY;
+  return {
+    groups: {
+      approver: props.approverGroup ?? defaults.groups.approver,
+      operator: props.operatorGroup ?? defaults.groups.operator,
+      developer: props.developerGroup ?? defaults.groups.developer,
+    },
+    rolesClaim: props.rolesClaim ?? defaults.rolesClaim,
+    allowSelfApproval: props.allowSelfApproval ?? defaults.allowSelfApproval,
+    automationRoles: props.automationRoles ?? defaults.automationRoles,
+  };
 }

@@ -220,10 +220,8 @@ export class ArtifactStore extends ArtifactStoreBase {
 
   constructor(scope: Construct, id: string, props: ArtifactStoreProps = {}) {
     super(scope, id);
-    if (props.captureRetention && !props.modelName) {
-      throw new Error(`${this.node.path}: captureRetention applies to capture/<model>/, so modelName is required with it`);
-    }
     throwOnPropProblems(this, [
+      ...(props.captureRetention && !props.modelName ? ['captureRetention applies to capture/<model>/, so modelName is required with it'] : []),
       ...wholeDaysProblem('captureRetention', props.captureRetention),
       ...wholeDaysProblem('captureNoncurrentRetention', props.captureNoncurrentRetention),
     ]);

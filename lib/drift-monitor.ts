@@ -17,7 +17,7 @@ import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 import { ThresholdPair, thresholdProblems } from './monitoring/thresholds';
 import { MlopsFunction } from './private/mlops-function';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
-import type { FeatureSpec, ModelTask, TeamConfig } from '../contracts/team-config';
+import type { FeatureSpec, ModelTask } from '../contracts/team-config';
 import type { FunctionEnvironment } from '../contracts/function-environment';
 
 /** Names of the EMF metrics the drift job publishes (namespace `MLOps/<team>`). */
@@ -60,8 +60,37 @@ export interface DriftMonitorProps {
   readonly trainingPipeline: sfn.IStateMachine;
   /** CloudWatch namespace of the job's EMF metrics, `MLOps/<team>`. */
   readonly metricsNamespace: string;
-  /** The team config's `drift` section: schedule, window, thresholds, cooldown. */
-  readonly drift: TeamConfig['drift'];
+  /**
+   * How often the drift job runs: an EventBridge `rate(...)` or `cron(...)` expression. The alarms' period follows it
+   * (see `alarmPeriodOfSchedule`).
+   * @default 'rate(1 hour)'
+   */
+  readonly schedule?: string;
+  /**
+   * Hours of captured traffic the job compares with the baseline (1-720); older traffic is not compared.
+   * @default 24
+   */
+  readonly windowHours?: number;
+  /**
+   * Fewest captured rows in the window for a verdict; with fewer the job publishes no drift metric.
+   * @default 200
+   */
+  readonly minSamples?: number;
+  /**
+   * PSI levels (0-10) of the per-feature and predicted-class alarms; a feature at or above Critical counts as drifted.
+   * @default { warning: 0.1, critical: 0.25 }
+   */
+  readonly psiThresholds?: ThresholdPair;
+  /**
+   * Share of features judged drifted (above 0, at most 1) that raises the dataset-level alarm and starts a retraining.
+   * @default 0.3
+   */
+  readonly driftedFeatureShare?: number;
+  /**
+   * Hours (1-720) after a drift-started retraining during which another drift alarm starts none.
+   * @default 24
+   */
+  readonly retrainCooldownHours?: number;
   /**
    * Team name, the first part of every alarm name (`<team>-<model>-<what>-<severity>`).
    * @default - the `<team>` of a `MLOps/<team>` metricsNamespace; required for any other namespace
@@ -98,10 +127,10 @@ export function alarmPeriodOfSchedule(expression: string): Duration {
  * Watches the live model for data drift and turns a drift episode into one retraining run:
  * - a scheduled job compares the capture window with the live version's baseline and publishes PSI and KS per
  *   feature, the drifted feature share and the sample count (EMF), and writes a report to `drift-reports/<model>/`;
- * - per-feature PSI alarms (Warning/Critical from `drift.psi`) and a dataset-level alarm on
- *   `DriftedFeatureShare >= drift.driftedFeatureShare`;
+ * - per-feature PSI alarms (Warning/Critical from `psiThresholds`) and a dataset-level alarm on
+ *   `DriftedFeatureShare >= driftedFeatureShare`;
  * - for a classifier, PSI and chi-squared of the predicted classes against the training labels' class mix, and
- *   Warning/Critical alarms on that PSI (from `drift.psi`). The prediction is not counted as one more feature in the
+ *   Warning/Critical alarms on that PSI (from `psiThresholds`). The prediction is not counted as one more feature in the
  *   drifted feature share (it is the model's output, and `driftedFeatureShare` is defined over the inputs); its
  *   Critical alarm starts a retraining of its own, because a predicted class mix this far from the training labels
  *   (a class that became common, or one the model never saw) is drift the model acts on even when no single feature
@@ -110,7 +139,7 @@ export function alarmPeriodOfSchedule(expression: string): Duration {
  *   they occur in the labels);
  * - a default-bus rule on the dataset-level alarm or the Critical predicted-class alarm entering ALARM invokes the
  *   retrain trigger, which starts the training pipeline unless a retraining started within
- *   `drift.retrainCooldownHours` (conditional write in the registry table): both alarms of one episode start one run.
+ *   `retrainCooldownHours` (conditional write in the registry table): both alarms of one episode start one run.
  */
 export class DriftMonitor extends Construct {
   /** The watched model. */
@@ -146,17 +175,18 @@ export class DriftMonitor extends Construct {
 
   constructor(scope: Construct, id: string, props: DriftMonitorProps) {
     super(scope, id);
-    const { drift } = props;
+    const drift = driftSettings(props);
     const names = props.features.map((f) => f.name);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     throwOnPropProblems(this, [
       ...(props.features.length === 0 ? ['features must list at least one feature, got: []'] : []),
       ...(duplicate ? [`features must have unique names, got "${duplicate}" twice`] : []),
-      ...(/^(rate|cron)\(.+\)$/.test(drift.schedule) ? [] : [`drift.schedule must be rate(...) or cron(...), got: "${drift.schedule}"`]),
-      ...thresholdProblems('drift.psi', drift.psi, { min: 0, max: 10 }),
-      ...rangeProblem('drift.driftedFeatureShare', drift.driftedFeatureShare, { min: Number.MIN_VALUE, max: 1 }),
-      ...rangeProblem('drift.retrainCooldownHours', drift.retrainCooldownHours, { min: 1, max: 720, integer: true }),
-      ...rangeProblem('drift.windowHours', drift.windowHours, { min: 1, max: 720, integer: true }),
+      ...(/^(rate|cron)\(.+\)$/.test(drift.schedule) ? [] : [`schedule must be rate(...) or cron(...), got: "${drift.schedule}"`]),
+      ...thresholdProblems('psiThresholds', drift.psi, { min: 0, max: 10 }),
+      ...rangeProblem('driftedFeatureShare', drift.driftedFeatureShare, { min: Number.MIN_VALUE, max: 1 }),
+      ...rangeProblem('retrainCooldownHours', drift.retrainCooldownHours, { min: 1, max: 720, integer: true }),
+      ...rangeProblem('windowHours', drift.windowHours, { min: 1, max: 720, integer: true }),
+      ...rangeProblem('minSamples', drift.minSamples, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
       ...rangeProblem('servedVersion', props.servedVersion, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
       ...classesProblems(props.task, props.classes),
       ...alarmNamingProblems(props),
@@ -366,6 +396,18 @@ export class DriftMonitor extends Construct {
       );
     }
   }
+}
+
+/** The drift props with their documented defaults (those of the team config's `drift` section). */
+function driftSettings(props: DriftMonitorProps) {
+  return {
+    schedule: props.schedule ?? 'rate(1 hour)',
+    windowHours: props.windowHours ?? 24,
+    minSamples: props.minSamples ?? 200,
+    psi: props.psiThresholds ?? { warning: 0.1, critical: 0.25 },
+    driftedFeatureShare: props.driftedFeatureShare ?? 0.3,
+    retrainCooldownHours: props.retrainCooldownHours ?? 24,
+  };
 }
 
 /** Problems of the classes of a task: a multiclass model lists 3 or more distinct classes, other tasks none. */

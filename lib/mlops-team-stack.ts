@@ -70,12 +70,17 @@ export class MlopsTeamStack extends Stack {
       eventBusName: `mlops-${team}`,
       mirrorToSageMakerModel: config.deployment.mirrorToSageMaker ? modelName : undefined,
     });
-    const { approverGroup, operatorGroup, developerGroup, rolesClaim, allowSelfApproval, automationRoles } = config.access;
+    const { access } = config;
     this.approvalApi = new ApprovalApi(this, 'ApprovalApi', {
       registry: this.registry,
       metricsNamespace,
       modelName,
-      access: { groups: { approver: approverGroup, operator: operatorGroup, developer: developerGroup }, rolesClaim, allowSelfApproval, automationRoles },
+      approverGroup: access.approverGroup,
+      operatorGroup: access.operatorGroup,
+      developerGroup: access.developerGroup,
+      rolesClaim: access.rolesClaim,
+      allowSelfApproval: access.allowSelfApproval,
+      automationRoles: access.automationRoles,
     });
 
     const vpc = config.training.vpc;
@@ -98,7 +103,7 @@ export class MlopsTeamStack extends Stack {
     });
     this.approvalApi.addTrainingPipeline(this.trainingPipeline);
 
-    const alarmActions = AlarmNotificationTopic.strategyFor(this, 'AlarmNotifications', config.alarms);
+    const alarmActions = AlarmNotificationTopic.strategyFor(this, 'AlarmNotifications', config.alarms.notifyEmail);
     const tierProps = {
       modelName,
       registry: this.registry,
@@ -166,13 +171,19 @@ export class MlopsTeamStack extends Stack {
       artifactStore: this.artifactStore,
       trainingPipeline: this.trainingPipeline.stateMachine,
       metricsNamespace,
-      drift: config.drift,
+      schedule: config.drift.schedule,
+      windowHours: config.drift.windowHours,
+      minSamples: config.drift.minSamples,
+      psiThresholds: config.drift.psi,
+      driftedFeatureShare: config.drift.driftedFeatureShare,
+      retrainCooldownHours: config.drift.retrainCooldownHours,
       team,
       alarmActions,
       servedVersion: inference.kind === 'eks' ? inference.modelVersion : undefined,
     });
     const operationsAlarms = new OperationsAlarms(this, 'OperationsAlarms', {
-      naming: { team, model: modelName },
+      team,
+      modelName,
       registry: this.registry,
       approvalApi: this.approvalApi,
       deploymentFlow: this.deploymentFlow && { stateMachine: this.deploymentFlow.stateMachine, rollbackFunction: this.deploymentFlow.steps.rollback },

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -14,6 +14,7 @@ import { REGISTRY_EVENT_SOURCE } from '../contracts/registry-events';
 import { cooldownKey } from '../contracts/registry-table-keys';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge, acknowledgeKmsGrant } from './private/nag';
+import { throwOnPropProblems } from './private/prop-problems';
 import { deadLetterQueue } from './private/queues';
 import { RegistryTablePolicy } from './private/registry-table-policy';
 import { SageMakerMirror } from './private/sagemaker-mirror';
@@ -181,6 +182,7 @@ export class ModelRegistry extends ModelRegistryBase {
 
   constructor(scope: Construct, id: string, props: ModelRegistryProps) {
     super(scope, id);
+    throwOnPropProblems(this, registryPropProblems(props));
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.encryptionKey = new kms.Key(this, 'Key', {
@@ -310,4 +312,21 @@ export class ModelRegistry extends ModelRegistryBase {
   metricPublishErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.streamPublisher.metricErrors({ period: Duration.minutes(5), ...props });
   }
+}
+
+/** Every problem of the props: the names EventBridge and SageMaker accept, and an archive kept whole days. */
+function registryPropProblems(props: ModelRegistryProps): string[] {
+  const problems: string[] = [];
+  const { eventBusName, eventArchiveRetention, mirrorToSageMakerModel } = props;
+  if (eventBusName !== undefined && !Token.isUnresolved(eventBusName) && (!/^[/.\-_A-Za-z0-9]{1,256}$/.test(eventBusName) || eventBusName === 'default')) {
+    problems.push(`eventBusName must be 1-256 letters, digits or . - _ / and not "default", got: "${eventBusName}"`);
+  }
+  if (eventArchiveRetention !== undefined && !Token.isUnresolved(eventArchiveRetention.toSeconds())) {
+    const days = eventArchiveRetention.toSeconds() / 86_400;
+    if (!Number.isInteger(days) || days < 1) problems.push(`eventArchiveRetention must be a whole number of days, at least 1, got: ${eventArchiveRetention.toHumanString()}`);
+  }
+  if (mirrorToSageMakerModel !== undefined && !Token.isUnresolved(mirrorToSageMakerModel) && !/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(mirrorToSageMakerModel)) {
+    problems.push(`mirrorToSageMakerModel must be a SageMaker model package group name (letters, digits and -, at most 63), got: "${mirrorToSageMakerModel}"`);
+  }
+  return problems;
 }

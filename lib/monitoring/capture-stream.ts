@@ -57,9 +57,11 @@ export class CaptureStream extends Construct {
 
   constructor(scope: Construct, id: string, props: CaptureStreamProps) {
     super(scope, id);
-    throwOnPropProblems(this, rangeProblem('bufferingSizeMiB', props.bufferingSizeMiB, { min: 1, max: 128, integer: true }));
     const interval = props.bufferingInterval ?? Duration.seconds(60);
-    throwOnPropProblems(this, rangeProblem('bufferingInterval (seconds)', interval.toSeconds(), { min: 0, max: 900 }));
+    throwOnPropProblems(this, [
+      ...rangeProblem('bufferingSizeMiB', props.bufferingSizeMiB, { min: 1, max: 128, integer: true }),
+      ...rangeProblem('bufferingInterval (seconds)', interval.toSeconds(), { min: 0, max: 900 }),
+    ]);
 
     const store = props.artifactStore;
     this.prefix = capturePrefix(props.modelName);

@@ -33,8 +33,9 @@ describe('ApprovalApi', () => {
   });
 
   it('adds the SigV4 routes under /iam only for an access policy with automation roles, and grants invoking them alone', () => {
-    const access = { ...DEFAULT_ACCESS_POLICY, automationRoles: [{ roleArn: 'arn:aws:iam::123456789012:role/release-bot', roles: ['approver' as const] }] };
-    const { stack, api } = apiStack({ access });
+    const automationRoles = [{ roleArn: 'arn:aws:iam::123456789012:role/release-bot', roles: ['approver' as const] }];
+    const access = { ...DEFAULT_ACCESS_POLICY, automationRoles };
+    const { stack, api } = apiStack({ automationRoles });
     const bot = new iam.Role(stack, 'Bot', { assumedBy: new iam.AccountRootPrincipal() });
     api.grantInvokeIamRoutes(bot);
     const automated = Template.fromStack(stack);
@@ -97,7 +98,7 @@ describe('ApprovalApi', () => {
       template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: group, UserPoolId: Match.anyValue() });
     }
     template.resourceCountIs('AWS::Cognito::UserPoolGroup', 3);
-    const named = Template.fromStack(apiStack({ access: { ...DEFAULT_ACCESS_POLICY, groups: { approver: 'risk', operator: 'sre', developer: 'ds' } } }).stack);
+    const named = Template.fromStack(apiStack({ approverGroup: 'risk', operatorGroup: 'sre', developerGroup: 'ds' }).stack);
     named.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'risk' });
     const client = Object.keys(template.findResources('AWS::Cognito::UserPoolClient'))[0];
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Audience: [{ Ref: client }], Issuer: Match.anyValue() } });
@@ -115,9 +116,13 @@ describe('ApprovalApi', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['mlops'] } });
   });
 
-  it('rejects a non-https issuer and a bad throttle with the value', () => {
+  it('reports a non-https issuer and a bad throttle in one error, each with the value', () => {
     expect(() => apiStack({ jwtIssuer: { issuer: 'http://x', audience: ['a'] }, throttlingBurstLimit: 0 })).toThrow(
-      /jwtIssuer.issuer must be an https:\/\/ URL, got: "http:\/\/x".*|throttlingBurstLimit must be an integer > 0, got: 0/,
+      [
+        'Test/Api: invalid props:',
+        '  - throttlingBurstLimit must be an integer > 0, got: 0',
+        '  - jwtIssuer.issuer must be an https:// URL, got: "http://x"',
+      ].join('\n'),
     );
   });
 });

@@ -159,9 +159,15 @@ describe('ArtifactStore', () => {
     );
   });
 
-  it('rejects captureRetention without modelName and a prefix with a leading slash', () => {
+  it('reports captureRetention without modelName and a noncurrent retention of part of a day in one error', () => {
     const stack = new Stack(new App(), 'Test');
-    expect(() => new ArtifactStore(stack, 'A', { captureRetention: Duration.days(1) })).toThrow(/modelName is required/);
+    expect(() => new ArtifactStore(stack, 'A', { captureRetention: Duration.days(1), captureNoncurrentRetention: Duration.hours(12) })).toThrow(
+      /^Test\/A: invalid props:\n {2}- captureRetention applies to capture\/<model>\/, so modelName is required with it\n {2}- captureNoncurrentRetention .*12 hours/,
+    );
+  });
+
+  it('rejects a prefix with a leading slash', () => {
+    const stack = new Stack(new App(), 'Test');
     const store = new ArtifactStore(stack, 'B');
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
     expect(() => store.grantRead(role, '/runs/')).toThrow(/without a leading "\/", got: "\/runs\/"/);

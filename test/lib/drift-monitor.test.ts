@@ -20,7 +20,12 @@ function driftMonitor(f: TeamFixture, overrides: Partial<DriftMonitorProps> = {}
     artifactStore: f.artifactStore,
     trainingPipeline: sfn.StateMachine.fromStateMachineArn(f.stack, 'Pipeline', PIPELINE_ARN),
     metricsNamespace: f.metricsNamespace,
-    drift: f.config.drift,
+    schedule: f.config.drift.schedule,
+    windowHours: f.config.drift.windowHours,
+    minSamples: f.config.drift.minSamples,
+    psiThresholds: f.config.drift.psi,
+    driftedFeatureShare: f.config.drift.driftedFeatureShare,
+    retrainCooldownHours: f.config.drift.retrainCooldownHours,
     ...overrides,
   });
 }
@@ -363,12 +368,13 @@ describe('DriftMonitor', () => {
           { name: 'amount', type: 'numeric' },
           { name: 'amount', type: 'numeric' },
         ],
-        drift: { ...f.config.drift, schedule: 'every hour', psi: { warning: 0.5, critical: 0.2 } },
+        schedule: 'every hour',
+        psiThresholds: { warning: 0.5, critical: 0.2 },
         servedVersion: 0,
         classes: ['a', 'b', 'c'],
       }),
     ).toThrow(
-      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*drift\.schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*drift\.psi\.warning must be <= drift\.psi\.critical[^]*servedVersion must be[^]*classes apply to a multiclass-classification task, got 3 classes for binary-classification/,
+      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*psiThresholds\.warning must be <= psiThresholds\.critical[^]*servedVersion must be[^]*classes apply to a multiclass-classification task, got 3 classes for binary-classification/,
     );
   });
 

@@ -271,7 +271,7 @@ describe('LambdaInference', () => {
   it('sends alarm notifications to an encrypted, TLS-only topic when notifyEmail is set', () => {
     // GIVEN
     const f = teamFixture();
-    const actions = AlarmNotificationTopic.strategyFor(f.stack, 'AlarmTopic', { notifyEmail: 'ml-oncall@example.com' });
+    const actions = AlarmNotificationTopic.strategyFor(f.stack, 'AlarmTopic', 'ml-oncall@example.com');
     // WHEN
     inference(f, { alarmActions: actions });
     // THEN

@@ -41,7 +41,9 @@ function dashboard(f: TeamFixture, team = f.config.team) {
     artifactStore: f.artifactStore,
     trainingPipeline,
     metricsNamespace: f.metricsNamespace,
-    drift: config.drift,
+    schedule: config.drift.schedule,
+    psiThresholds: config.drift.psi,
+    driftedFeatureShare: config.drift.driftedFeatureShare,
   });
   const construct = new MlopsDashboard(f.stack, 'Dashboard', {
     team,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -196,5 +196,29 @@ describe('ModelRegistry grants', () => {
     const { registry } = fixture();
     // WHEN / THEN
     expect(() => registry.grantRegistryWrite(new iam.AccountRootPrincipal())).toThrow(/only IAM roles can write the registry/);
+  });
+});
+
+describe('ModelRegistry props', () => {
+  it('reports every bad prop in one error: a bus name, an archive retention of part of a day, a SageMaker group name', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Test');
+    // WHEN / THEN
+    expect(
+      () =>
+        new ModelRegistry(stack, 'Registry', {
+          metricsNamespace: 'MLOps/fraud',
+          eventBusName: 'default',
+          eventArchiveRetention: Duration.hours(12),
+          mirrorToSageMakerModel: 'card_fraud',
+        }),
+    ).toThrow(
+      [
+        'Test/Registry: invalid props:',
+        '  - eventBusName must be 1-256 letters, digits or . - _ / and not "default", got: "default"',
+        '  - eventArchiveRetention must be a whole number of days, at least 1, got: 12 hours',
+        '  - mirrorToSageMakerModel must be a SageMaker model package group name (letters, digits and -, at most 63), got: "card_fraud"',
+      ].join('\n'),
+    );
   });
 });

@@ -146,8 +146,8 @@ describe('AlarmNotificationTopic', () => {
     // GIVEN
     const stack = new Stack();
     // WHEN / THEN
-    expect(AlarmNotificationTopic.strategyFor(stack, 'None', {})).toBeInstanceOf(NoopAlarmActionStrategy);
-    expect(AlarmNotificationTopic.strategyFor(stack, 'Email', { notifyEmail: 'a@example.com' })).toBeInstanceOf(SnsAlarmActionStrategy);
+    expect(AlarmNotificationTopic.strategyFor(stack, 'None')).toBeInstanceOf(NoopAlarmActionStrategy);
+    expect(AlarmNotificationTopic.strategyFor(stack, 'Email', 'a@example.com')).toBeInstanceOf(SnsAlarmActionStrategy);
   });
 
   it('passes the AwsSolutions and Serverless nag packs', () => {

@@ -1,6 +1,9 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ApprovalApi } from '../../../lib/approval-api';
 import { MlopsTeamStack } from '../../../lib/mlops-team-stack';
+import { OperationsAlarms } from '../../../lib/monitoring/operations-alarms';
+import { teamFixture } from './team-fixture';
 import type { TeamConfigInput } from '../../../contracts/team-config';
 import { exampleConfig } from '../../helpers/synth';
 import { projectContext } from '../../helpers/project-context';
@@ -109,5 +112,31 @@ describe('OperationsAlarms in the team stack', () => {
     expect(alarmIds.length).toBeGreaterThanOrEqual(10);
     for (const id of alarmIds) expect(body, id).toContain(`"${id}","Arn"`);
     for (const queue of Object.keys(template.findResources('AWS::SQS::Queue'))) expect(body, queue).toContain(`"${queue}","QueueName"`);
+  });
+});
+
+describe('OperationsAlarms props', () => {
+  it('reports an out-of-range and an inverted threshold pair in one error', () => {
+    // GIVEN
+    const f = teamFixture();
+    const approvalApi = new ApprovalApi(f.stack, 'Api', { registry: f.registry, metricsNamespace: f.metricsNamespace });
+    // WHEN / THEN
+    expect(
+      () =>
+        new OperationsAlarms(f.stack, 'Ops', {
+          team: 'fraud',
+          modelName: 'card-fraud',
+          registry: f.registry,
+          approvalApi,
+          streamIteratorAgeMinutes: { warning: 0 },
+          approvalApiServerErrors: { warning: 10, critical: 5 },
+        }),
+    ).toThrow(
+      [
+        'Test/Ops: invalid props:',
+        '  - streamIteratorAgeMinutes.warning must be between 1 and 10080, got: 0',
+        '  - approvalApiServerErrors.warning must be <= approvalApiServerErrors.critical (a warning fires first), got: warning 10, critical 5',
+      ].join('\n'),
+    );
   });
 });
