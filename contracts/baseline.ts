@@ -1,7 +1,7 @@
 /**
  * The drift baseline (baseline.json): statistics of the training data per feature.
  * Producers: the processing job (pipelines/processing/process.ts) and `mlops models register --onnx`
- * (pipelines/byom.ts), both through `computeBaseline` in lambdas/drift/baseline.ts.
+ * (bin/byom/external-model.ts), both through `computeBaseline` in lambdas/drift/baseline.ts.
  * Consumers: the drift job (lambdas/drift/drift-job.ts, compare.ts).
  */
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /**
  * metadata.json beside model.onnx: the model's features, task, labels, outputs and metrics.
- * Producers: the trainer (pipelines/trainer/) and `mlops models register --onnx` (pipelines/byom.ts).
+ * Producers: the trainer (pipelines/trainer/) and `mlops models register --onnx` (bin/byom/external-model.ts).
  * Consumers: the Register step (lambdas/pipeline/training-output.ts), the evaluation (pipelines/evaluation/), the
  * inference tier (lambdas/inference/model-session.ts), the holdout check (lambdas/deployment/) and the registry's
  * metrics schema (lambdas/registry/schemas.ts).

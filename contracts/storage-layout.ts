@@ -1,7 +1,7 @@
 /**
  * S3 key layout of the artifact store (docs/architecture.md, "S3 layout"); every writer and reader builds keys here.
  * Producers: the processing job and trainer (pipelines/), SageMaker (model output, checkpoints), Firehose (capture),
- * the drift job (reports) and `mlops models register --onnx` (pipelines/byom.ts).
+ * the drift job (reports) and `mlops models register --onnx` (bin/byom/external-model.ts).
  * Consumers: the constructs granting access and passing prefixes (lib/), the evaluation step (lambdas/pipeline/),
  * the drift job (lambdas/drift/), the containers' S3 helpers (pipelines/common/), the CLI (bin/) and the twin's driver
  * (local/driver/).

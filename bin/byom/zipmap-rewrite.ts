@@ -1,5 +1,5 @@
 import { onnx } from 'onnx-proto';
-import { floatInfo } from './trainer/onnx/graph';
+import { floatInfo } from '../../pipelines/trainer/onnx/graph';
 
 /**
  * ZipMap outputs. skl2onnx's classifiers end, by default, in a ZipMap node that turns the [N, K] probability tensor

@@ -8,7 +8,7 @@ import { ModelRegistry, type TransitionResult } from '../../lambdas/registry/reg
 import { metricsSchema, modelNameSchema, type RegisterInput } from '../../lambdas/registry/schemas';
 import { byomPrefix } from '../../contracts/storage-layout';
 import { FEATURE_TYPES, featureSchema, type FeatureSpec, MODEL_TASKS } from '../../contracts/team-config';
-import type { ByomField, ByomRequest, UploadedModel } from '../../pipelines/byom';
+import type { ByomField, ByomRequest, UploadedModel } from '../byom/external-model';
 import { modelView, versionSummaryView, versionView } from '../../lambdas/registry/views';
 import { approvalApiFor, type ApprovalApiClient } from './approval-api-client';
 import { commandGroup, TARGET_USAGE } from './command-group';
@@ -189,7 +189,7 @@ const BYOM_FLAGS: Record<ByomField, string> = {
 };
 
 /**
- * Bring your own model: validate and measure the ONNX file (pipelines/byom.ts), upload the archive, the
+ * Bring your own model: validate and measure the ONNX file (bin/byom/external-model.ts), upload the archive, the
  * normalised holdout set and a baseline under byom/<model>/<sha256>/, and register it with the archive's sha256
  * as client token, so running the same command again finds the version it registered.
  */
@@ -218,7 +218,7 @@ async function registerExternal(model: string, onnxFile: string, values: Registe
   const bucket = stackOutput(target, ARTIFACT_BUCKET_OUTPUT);
   const progress = (step: string, summary: string) => io.stderr(`${step.padEnd(9)}${summary}`);
   // Loaded here, not at the top: onnxruntime's native module would slow down every other models command.
-  const { ByomInputError, packageExternalModel, uploadExternalModel } = await import('../../pipelines/byom');
+  const { ByomInputError, packageExternalModel, uploadExternalModel } = await import('../byom/external-model');
 
   const pkg = await packageExternalModel(request, progress).catch((err: unknown) => {
     throw err instanceof ByomInputError ? new UsageError(`${BYOM_FLAGS[err.field]}: ${err.message}`, { cause: err }) : err;

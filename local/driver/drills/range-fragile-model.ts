@@ -1,7 +1,7 @@
 import { onnx } from 'onnx-proto';
 import { packModelArchive, unpackModelArchive } from '../../../pipelines/common/model-archive';
 import { floatTensor, node } from '../../../pipelines/trainer/onnx/graph';
-import { parseOnnxModel } from '../../../pipelines/zipmap-rewrite';
+import { parseOnnxModel } from '../../../bin/byom/zipmap-rewrite';
 
 /**
  * A model archive that answers exactly as `archive` does for rows whose every feature is at most its bound in

@@ -2,16 +2,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTeamConfig } from '../../contracts/team-config';
-import { packageExternalModel } from '../../pipelines/byom';
-import { formatCsv } from '../../pipelines/common/csv';
-import { unpackModelArchive } from '../../pipelines/common/model-archive';
-import { toNumericTable } from '../../pipelines/common/tabular';
-import { generateTransactions } from '../../pipelines/datasets/card-fraud';
-import { computeMetrics } from '../../pipelines/evaluation/metrics';
-import { parseHyperparameters, trainingHyperparameters } from '../../pipelines/trainer/hyperparameters';
-import { fitModel } from '../../pipelines/trainer/train';
-import { loadExpected } from '../lambdas/inference/fixtures';
+import { parseTeamConfig } from '../../../contracts/team-config';
+import { packageExternalModel } from '../../../bin/byom/external-model';
+import { formatCsv } from '../../../pipelines/common/csv';
+import { unpackModelArchive } from '../../../pipelines/common/model-archive';
+import { toNumericTable } from '../../../pipelines/common/tabular';
+import { generateTransactions } from '../../../pipelines/datasets/card-fraud';
+import { computeMetrics } from '../../../pipelines/evaluation/metrics';
+import { parseHyperparameters, trainingHyperparameters } from '../../../pipelines/trainer/hyperparameters';
+import { fitModel } from '../../../pipelines/trainer/train';
+import { loadExpected } from '../../lambdas/inference/fixtures';
 
 // A model "trained elsewhere": here the platform's own logistic regression, exported to a plain .onnx file.
 const config = parseTeamConfig(JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')));

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { exposeZipMapInput, OnnxParseError, parseOnnxModel, zipMapOutputs } from '../../pipelines/zipmap-rewrite';
-import { loadExpected } from '../lambdas/inference/fixtures';
+import { exposeZipMapInput, OnnxParseError, parseOnnxModel, zipMapOutputs } from '../../../bin/byom/zipmap-rewrite';
+import { loadExpected } from '../../lambdas/inference/fixtures';
 
 const IRIS = readFileSync('test/fixtures/models/iris-logistic.onnx');
 const FRAUD_GBT = readFileSync('test/fixtures/models/fraud-gbt.onnx');
