@@ -47,7 +47,7 @@ export const accessPolicySchema = z
     ),
   })
   .strict();
-/** Who holds which role, parsed: see {@link accessPolicySchema}. */
+/** Who holds which role: the groups per role, the claim that lists them, self-approval, and the automation roles. */
 export type AccessPolicy = z.infer<typeof accessPolicySchema>;
 
 /** The policy of a team config that names nothing: Cognito groups `approvers`, `operators`, `developers`. */

@@ -11,4 +11,5 @@ export * from './mlops-team-stack';
 export * from './model-registry';
 export * from './monitoring';
 export * from '../contracts/team-config';
+export type { AccessPolicy } from '../contracts/access-policy';
 export * from './training-pipeline';
