@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { parseInput } from '../registry/parse-input';
-import { answerCustomResource, customResourceEventSchema } from '../shared/custom-resource';
+import { answerCustomResource, customResourceEventSchema } from './custom-resource';
 import { LiveAlias, liveAliasPropertiesSchema } from './live-alias';
 
 const logger = new Logger();

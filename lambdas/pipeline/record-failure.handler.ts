@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parseInput } from '../registry/parse-input';
-import { pipelineFailureEventSchema } from '../registry/pipeline-events';
+import { pipelineFailureEventSchema } from './pipeline-events';
 import { registryFromEnv } from '../registry/registry-from-env';
 import { failureReason } from './failure-reason';
 

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { parseInput } from '../registry/parse-input';
-import { pipelineRegisterEventSchema } from '../registry/pipeline-events';
+import { pipelineRegisterEventSchema } from './pipeline-events';
 import { registryFromEnv } from '../registry/registry-from-env';
 
 const logger = new Logger();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { principalSchema } from './caller';
-import { metricsSchema } from './schemas';
+import { principalSchema } from '../registry/caller';
+import { metricsSchema } from '../registry/schemas';
 
 /**
  * Inputs of the training pipeline's registry steps (lambdas/pipeline/register.handler.ts and
