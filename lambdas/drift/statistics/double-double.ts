@@ -1,6 +1,6 @@
 /**
- * Double-double arithmetic (a value is hi + lo with |lo| <= ulp(hi)/2), after the QD library that scipy's
- * cephes/kolmogorov.c uses for the one-sided Smirnov distribution. Only the operations that code needs.
+ * Double-double arithmetic (a value is hi + lo with |lo| <= ulp(hi)/2), after the QD library (Hida, Li and Bailey):
+ * about 106 bits of precision for the one-sided Smirnov series (smirnov.ts). Only the operations that series needs.
  * Products use Dekker's split instead of a fused multiply-add; both give the exact error term.
  */
 export interface DD {

@@ -1,15 +1,17 @@
-import { smirnov } from './smirnov';
+import { smirnovSf } from './smirnov';
 
 /**
- * Distribution of the two-sided one-sample Kolmogorov-Smirnov statistic D_n, a port of scipy's
- * scipy/stats/_ksstats.py (`kolmogn`, behind `scipy.stats.kstwo`). Simard and L'Ecuyer (2011) choose
- * per (n, x) between the exact Ruben-Gambino formulas, 2 * Smirnov's one-sided distribution, Durbin's
- * matrix algorithm (Marsaglia-Tsang-Wang), the Pomeranz recursion and the Pelz-Good asymptotic series.
+ * Distribution of the two-sided one-sample Kolmogorov-Smirnov statistic D_n, which gives the KS test its p-value.
+ * The method per (n, x) is Simard and L'Ecuyer's (2011) choice: the exact Ruben-Gambino formulas at the ends,
+ * 2 * the one-sided (Smirnov) distribution where the two tails cannot both be exceeded, Durbin's matrix algorithm
+ * (as Marsaglia, Tsang and Wang evaluate it), the Pomeranz recursion and the Pelz-Good asymptotic series.
+ * test/lambdas/drift/statistics.test.ts holds the results to scipy.stats.kstwo.
  */
 
-const E128 = 128;
-const EP128 = 2 ** 128;
-const EM128 = 2 ** -128;
+/** Running products are rescaled by 2^±128 (and the exponent tracked) so they neither overflow nor underflow. */
+const RESCALE_EXPONENT = 128;
+const RESCALE_UP = 2 ** 128;
+const RESCALE_DOWN = 2 ** -128;
 const SQRT2PI = Math.sqrt(2 * Math.PI);
 const LOG_2PI = Math.log(2 * Math.PI);
 const MIN_LOG = -708;
@@ -47,7 +49,7 @@ function matmul(a: Float64Array, b: Float64Array, m: number): Float64Array<Array
 }
 
 /** Pr(D_n <= d) by Durbin's matrix algorithm as Marsaglia, Tsang and Wang (2003) evaluate it. */
-function kolmognDurbin(n: number, d: number, cdf: boolean): number {
+function durbinMatrixCdf(n: number, d: number, cdf: boolean): number {
   if (d >= 1.0) return select(1.0, 0.0, cdf);
   const nd = n * d;
   if (nd <= 0.5) return select(0.0, 1.0, cdf);
@@ -87,9 +89,9 @@ function kolmognDurbin(n: number, d: number, cdf: boolean): number {
     }
     H = matmul(H, H, m);
     Hexpnt *= 2;
-    if (Math.abs(H[(k - 1) * m + (k - 1)]) > EP128) {
-      for (let i = 0; i < H.length; i++) H[i] /= EP128;
-      Hexpnt += E128;
+    if (Math.abs(H[(k - 1) * m + (k - 1)]) > RESCALE_UP) {
+      for (let i = 0; i < H.length; i++) H[i] /= RESCALE_UP;
+      Hexpnt += RESCALE_EXPONENT;
     }
     nn = Math.floor(nn / 2);
   }
@@ -98,9 +100,9 @@ function kolmognDurbin(n: number, d: number, cdf: boolean): number {
   // Multiply by n!/n^n.
   for (let i = 1; i <= n; i++) {
     p = (i * p) / n;
-    if (Math.abs(p) < EM128) {
-      p *= EP128;
-      expnt -= E128;
+    if (Math.abs(p) < RESCALE_DOWN) {
+      p *= RESCALE_UP;
+      expnt -= RESCALE_EXPONENT;
     }
   }
   if (expnt !== 0) p *= 2 ** expnt;
@@ -134,7 +136,7 @@ function pomeranzJ1J2(i: number, n: number, ll: number, ceilf: number, roundf: n
 }
 
 /** Pr(D_n <= x) by the Pomeranz (1974) recursion: rows are convolutions with Poisson-like weights. */
-function kolmognPomeranz(n: number, x: number, cdf: boolean): number {
+function pomeranzCdf(n: number, x: number, cdf: boolean): number {
   const t = n * x;
   const ll = Math.floor(t);
   const f = 1.0 * (t - ll);
@@ -188,9 +190,9 @@ function kolmognPomeranz(n: number, x: number, cdf: boolean): number {
         V1[c] = sum;
         if (sum > maxV1) maxV1 = sum;
       }
-      if (0 < maxV1 && maxV1 < EM128) {
-        for (let c = 0; c < npwrs; c++) V1[c] *= EP128;
-        expnt -= E128;
+      if (0 < maxV1 && maxV1 < RESCALE_DOWN) {
+        for (let c = 0; c < npwrs; c++) V1[c] *= RESCALE_UP;
+        expnt -= RESCALE_EXPONENT;
       }
       V1s = V0s + j1 - k1;
     }
@@ -198,9 +200,9 @@ function kolmognPomeranz(n: number, x: number, cdf: boolean): number {
 
   let ans = V1[n - V1s];
   for (let m = 1; m <= n; m++) {
-    if (Math.abs(ans) > EP128) {
-      ans *= EM128;
-      expnt += E128;
+    if (Math.abs(ans) > RESCALE_UP) {
+      ans *= RESCALE_DOWN;
+      expnt += RESCALE_EXPONENT;
     }
     ans *= m;
   }
@@ -212,7 +214,7 @@ function kolmognPomeranz(n: number, x: number, cdf: boolean): number {
  * Pelz-Good (1976) approximation of Pr(D_n <= x): the Li-Chien/Korolyuk expansion
  * K0 + K1/sqrt(n) + K2/n + K3/n^1.5 rewritten with Jacobi theta identities for small z = x sqrt(n).
  */
-function kolmognPelzGood(n: number, x: number, cdf: boolean): number {
+function pelzGoodCdf(n: number, x: number, cdf: boolean): number {
   if (x <= 0.0) return select(0.0, 1.0, cdf);
   if (x >= 1.0) return select(1.0, 0.0, cdf);
   const z = Math.sqrt(n) * x;
@@ -278,10 +280,10 @@ function kolmognPelzGood(n: number, x: number, cdf: boolean): number {
 }
 
 /**
- * CDF (or with `cdf` false the survival function) of the two-sided one-sample KS statistic D_n at x,
- * as scipy's `_kolmogn` (Simard and L'Ecuyer's choice of method).
+ * CDF (or with `cdf` false the survival function) of the two-sided one-sample KS statistic D_n at x, by the method
+ * Simard and L'Ecuyer choose for (n, x).
  */
-export function kolmogn(n: number, x: number, cdf = true): number {
+export function kolmogorovDistribution(n: number, x: number, cdf = true): number {
   if (Number.isNaN(n) || Number.isNaN(x)) return NaN;
   if (!Number.isInteger(n) || n <= 0) return NaN;
   if (x >= 1.0) return select(1.0, 0.0, cdf);
@@ -306,36 +308,36 @@ export function kolmogn(n: number, x: number, cdf = true): number {
   }
   if (x >= 0.5) {
     // Exact: the one-sided tails cannot both be exceeded.
-    const prob = 2 * smirnov(n, x);
+    const prob = 2 * smirnovSf(n, x);
     return select(1.0 - prob, prob, cdf);
   }
 
   const nxsquared = t * x;
   if (n <= 140) {
     if (nxsquared <= 0.754693) {
-      const prob = kolmognDurbin(n, x, true);
+      const prob = durbinMatrixCdf(n, x, true);
       return select(prob, 1.0 - prob, cdf);
     }
     if (nxsquared <= 4) {
-      const prob = kolmognPomeranz(n, x, true);
+      const prob = pomeranzCdf(n, x, true);
       return select(prob, 1.0 - prob, cdf);
     }
     // Miller's approximation, 2 * smirnov.
-    const prob = 2 * smirnov(n, x);
+    const prob = 2 * smirnovSf(n, x);
     return select(1.0 - prob, prob, cdf);
   }
 
   // The CDF and the survival function have different cut-offs on n x^2.
   if (!cdf) {
     if (nxsquared >= 370.0) return 0.0;
-    if (nxsquared >= 2.2) return clip01(2 * smirnov(n, x));
+    if (nxsquared >= 2.2) return clip01(2 * smirnovSf(n, x));
   }
   let cdfProb: number;
   if (nxsquared >= 18.0) cdfProb = 1.0;
-  else if (n <= 100000 && n * x ** 1.5 <= 1.4) cdfProb = kolmognDurbin(n, x, true);
-  else cdfProb = kolmognPelzGood(n, x, true);
+  else if (n <= 100000 && n * x ** 1.5 <= 1.4) cdfProb = durbinMatrixCdf(n, x, true);
+  else cdfProb = pelzGoodCdf(n, x, true);
   return select(cdfProb, 1.0 - cdfProb, cdf);
 }
 
-/** P(D_n >= x): `scipy.stats.kstwo.sf(x, n)`. */
-export const kolmogorovSf = (n: number, x: number): number => kolmogn(n, x, false);
+/** P(D_n >= x), the survival function of the two-sided one-sample KS statistic (scipy calls it `kstwo.sf(x, n)`). */
+export const kolmogorovSf = (n: number, x: number): number => kolmogorovDistribution(n, x, false);

@@ -2,28 +2,29 @@ import * as doubleDouble from './double-double';
 import type { DD } from './double-double';
 
 /**
- * Survival function of the one-sided Kolmogorov-Smirnov (Smirnov) statistic, P(D+_n >= x):
- * a port of `_smirnov` in scipy's cephes/kolmogorov.c (van Mulbregt 2018), which sums the
- * Smirnov/Birnbaum-Tingey series in double-double arithmetic, from the lower or the upper end,
- * with the binomial coefficient kept as mantissa and exponent so it never overflows.
+ * Survival function of the one-sided Kolmogorov-Smirnov (Smirnov) statistic, P(D+_n >= x), which the two-sided
+ * distribution (kolmogorov.ts) doubles where both tails cannot be exceeded at once. It sums the Smirnov/Birnbaum-Tingey
+ * series in double-double arithmetic, from the lower or the upper end, with the binomial coefficient kept as mantissa
+ * and exponent so it never overflows (van Mulbregt 2018, the method scipy.special.smirnov uses;
+ * test/lambdas/drift/statistics/smirnov.test.ts holds the results to it).
  */
 
 // Bound once: calls through the module namespace go through a getter each time, which dominated the run time.
 const DDm = { ...doubleDouble };
 
-/** Above this n the exact sum takes too long; scipy switches to an asymptotic formula. */
+/** Above this n the exact sum takes too long and an asymptotic formula is used instead. */
 const SMIRNOV_MAX_COMPUTE_N = 1_000_000;
-/** Use the upper sum if it has at most this many terms and n is at least SM_UPPERSUM_MIN_N. */
-const SM_UPPER_MAX_TERMS = 3;
-const SM_UPPERSUM_MIN_N = 10;
-/** cephes MINLOG: log(2^-1075), below which exp() underflows to 0. */
-const MINLOG = -7.451332191019412076235e2;
+/** Use the upper sum if it has at most this many terms and n is at least UPPER_SUM_MIN_N. */
+const UPPER_SUM_MAX_TERMS = 3;
+const UPPER_SUM_MIN_N = 10;
+/** log(2^-1075), below which exp() underflows to 0. */
+const MIN_LOG_DOUBLE = -7.451332191019412076235e2;
 /** Keeps both halves of a double-double normal while powering. */
 const MAX_EXPONENT = 960;
 const DBL_EPSILON = 2 ** -52;
 const DBL_MANT_DIG = 53;
 
-/** Smallest power of two >= x, as an exact double (scipy's nextPowerOf2). */
+/** Smallest power of two >= x, as an exact double. */
 function nextPowerOf2(x: number): number {
   const q = DDm.ldexpNumber(x, 1 - DBL_MANT_DIG);
   let l = Math.abs(q + x);
@@ -113,7 +114,7 @@ function updateBinomial(c: { man: DD; expt: number }, n: number, j: number): voi
   c.man = man;
 }
 
-/** A_v(n, x) = Binomial(n, v) * (1 - x - v/n)^(n-v) * (x + v/n)^(v-1), as scipy evaluates it. */
+/** A_v(n, x) = Binomial(n, v) * (1 - x - v/n)^(n-v) * (x + v/n)^(v-1), the v-th term of the series. */
 function termAv(n: number, x: number, v: number, c: { man: DD; expt: number }): DD {
   const t2x = DDm.subNumber(DDm.divDoubles(n - v, n), x);
   const [t2, t2E] = pow2Scaled(t2x, n - v);
@@ -125,7 +126,7 @@ function termAv(n: number, x: number, v: number, c: { man: DD; expt: number }): 
 
 /**
  * A_v * 2^scale with both powers by binary powering (powInteger): pow2Scaled raises pow()'s rounded result
- * to further powers, which leaves ~1e-14 relative error per term in scipy's sum (there it averages out
+ * to further powers, which leaves ~1e-14 relative error per term in sumTermByTerm (there it averages out
  * over every term; an anchor's error would be carried by the terms after it).
  */
 function termAvAccurate(n: number, x: number, v: number, c: { man: DD; expt: number }, scale: number): DD {
@@ -140,7 +141,7 @@ function termAvAccurate(n: number, x: number, v: number, c: { man: DD; expt: num
 const clip01 = (p: number) => (p < 0 ? 0 : Math.min(p, 1));
 
 /**
- * scipy's summation, every term in double-double: the upper sum (from v = n down) or the lower sum
+ * The series term by term, every term in double-double: the upper sum (from v = n down) or the lower sum
  * (from v = 0 up), stopping once the remaining terms cannot change the double result.
  */
 function sumTermByTerm(n: number, x: number, nTerms: number, useUpperSum: boolean): number {
@@ -165,20 +166,20 @@ function sumTermByTerm(n: number, x: number, nTerms: number, useUpperSum: boolea
   return DDm.mulNumber(ajSum, x).hi;
 }
 
-/** Lower sums shorter than this go term by term, as scipy sums them: they are cheap. */
+/** Lower sums shorter than this go term by term (sumTermByTerm): they are cheap. */
 const FAST_MIN_TERMS = 1000;
 /** A double-double term (anchor) at every ANCHOR_SPACING-th v; see lowerSumByRecurrence. */
 const ANCHOR_SPACING = 32;
 /** The fast sum works on A_v * 2^TERM_SCALE (see lowerSumByRecurrence for why nothing overflows). */
 const TERM_SCALE = 900;
-/** Below this the result is handed to sumTermByTerm, which rounds subnormal tails exactly as scipy does. */
+/** Below this the result is handed to sumTermByTerm, which rounds subnormal tails exactly. */
 const FAST_MIN_PROB = 2 ** -960;
 const LOG_FAST_MIN_PROB = -960 * Math.LN2;
 const SPLITTER = 134217729.0; // 2^27 + 1
 
 /**
  * The lower sum x * sum_{v < nTerms} A_v, at a few per cent of the cost of evaluating every term in
- * double-double (scipy evaluates ~n/2 terms, 5e5 for two samples of 1e6).
+ * double-double (~n/2 terms, 5e5 for two samples of 1e6).
  *
  * Every ANCHOR_SPACING-th term (an anchor) is evaluated in double-double (termAvAccurate). The terms in between
  * follow from their predecessor by the ratio, with a = n x (kept as floor(n x) + alpha, so a + v is rounded once):
@@ -219,7 +220,7 @@ function lowerSumByRecurrence(n: number, x: number, nTerms: number, nxFloor: num
       const next = sum + t;
       compensation += Math.abs(sum) >= t ? sum - next + t : t - next + sum;
       sum = next;
-      // scipy's stopping rule, on the scaled values.
+      // The term-by-term sum's stopping rule, on the scaled values.
       if (v > 0) {
         if (t !== 0) {
           if (4 * (nTerms - v) * t < DBL_EPSILON * sum && v !== nTerms - 1) return finishScaled(sum + compensation, x);
@@ -248,8 +249,8 @@ function lowerSumByRecurrence(n: number, x: number, nTerms: number, nxFloor: num
 
 const finishScaled = (scaledSum: number, x: number) => DDm.ldexpNumber(scaledSum * x, -TERM_SCALE);
 
-/** P(D+_n >= x) for the one-sided KS statistic of a sample of size n (scipy.special.smirnov). */
-export function smirnov(n: number, x: number): number {
+/** P(D+_n >= x) for the one-sided KS statistic of a sample of size n (scipy calls it `special.smirnov`). */
+export function smirnovSf(n: number, x: number): number {
   if (Number.isNaN(x) || !(n > 0 && x >= 0.0 && x <= 1.0)) return NaN;
   if (n === 1) return 1 - x;
   if (x === 0.0) return 1.0;
@@ -270,7 +271,7 @@ export function smirnov(n: number, x: number): number {
     return clip01(1 - x * t);
   }
   // The survival function underflows.
-  if (-2 * n * x * x < MINLOG) return 0;
+  if (-2 * n * x * x < MIN_LOG_DOUBLE) return 0;
   // x >= 1 - 1/n
   if (nxFloor >= n - 1) return pow4(1, -x, 1, 0, n).hi;
   if (n > SMIRNOV_MAX_COMPUTE_N) {
@@ -285,7 +286,7 @@ export function smirnov(n: number, x: number): number {
   const nUpperTerms = n - n1mxCeil + 1;
   const useUpperSum =
     (nUpperTerms <= 1 && x < 0.5) ||
-    (n >= SM_UPPERSUM_MIN_N && nUpperTerms <= SM_UPPER_MAX_TERMS && x <= 0.5 / Math.sqrt(n));
+    (n >= UPPER_SUM_MIN_N && nUpperTerms <= UPPER_SUM_MAX_TERMS && x <= 0.5 / Math.sqrt(n));
   // The upper sum gives the CDF, the lower sum the survival function.
   if (useUpperSum) return clip01(1 - sumTermByTerm(n, x, nUpperTerms, true));
 

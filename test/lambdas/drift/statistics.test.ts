@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareCategories } from '../../../lambdas/drift/statistics/categorical';
-import { kolmogn } from '../../../lambdas/drift/statistics/kolmogorov';
+import { kolmogorovDistribution } from '../../../lambdas/drift/statistics/kolmogorov';
 import { ksTest } from '../../../lambdas/drift/statistics/ks';
 import { PSI_EPSILON, psiSorted } from '../../../lambdas/drift/statistics/psi';
 import { chiSquaredSf } from '../../../lambdas/drift/statistics/special-functions';
@@ -28,8 +28,8 @@ describe('Kolmogorov distribution against scipy.stats.kstwo', () => {
   it('matches sf and cdf over n = 1..250,000 and x across every method boundary', () => {
     const failures: string[] = [];
     for (const c of kolmogorovFixture.cases) {
-      const sf = kolmogn(c.n, c.x, false);
-      const cdf = kolmogn(c.n, c.x, true);
+      const sf = kolmogorovDistribution(c.n, c.x, false);
+      const cdf = kolmogorovDistribution(c.n, c.x, true);
       if (relativeError(sf, c.sf) > RELATIVE_TOLERANCE) failures.push(`sf n=${c.n} x=${c.x}: ${sf} vs ${c.sf}`);
       if (relativeError(cdf, c.cdf) > RELATIVE_TOLERANCE) failures.push(`cdf n=${c.n} x=${c.x}: ${cdf} vs ${c.cdf}`);
     }
