@@ -64,6 +64,15 @@ describe('alarms from a synthesized template', () => {
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         });
+        // and an alarm on SUM(METRICS()): the expression names none of its metrics, METRICS() stands for all of them
+        new cloudwatch.Alarm(stack, 'Traffic', {
+          alarmName: 'traffic',
+          metric: new cloudwatch.MathExpression({ expression: 'SUM(METRICS())', usingMetrics: { requests: metric('Requests'), errors: metric('Errors') }, period: Duration.minutes(1) }),
+          threshold: 10,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
       }),
     );
   });
@@ -104,6 +113,19 @@ describe('alarms from a synthesized template', () => {
     put('Errors', 31_200, 7);
     alarms.evaluateAll(31_500);
     expect(alarms.states.get('error-rate')?.value).toBe('ALARM');
+  });
+
+  it('evaluates METRICS() as every metric of the alarm, summed per period', () => {
+    const { alarms, put } = setup();
+    // WHEN a period has 6 requests and no errors THEN the sum stays under 10
+    put('Requests', 50_100, 6);
+    alarms.evaluateAll(50_500);
+    expect(alarms.states.get('traffic')?.value).toBe('OK');
+    // WHEN the next period has 6 requests and 5 errors THEN their sum, 11, reaches the threshold
+    put('Requests', 51_100, 6);
+    put('Errors', 51_200, 5);
+    alarms.evaluateAll(51_500);
+    expect(alarms.states.get('traffic')?.value).toBe('ALARM');
   });
 
   it('reports INSUFFICIENT_DATA for TreatMissingData=missing without datapoints', () => {
