@@ -1,7 +1,7 @@
 /**
  * The console's config.json: where the approval API is and how to sign in.
  * Producers: ApprovalConsole in AWS (lib/approval-console.ts) and the twin (local/http/console-api.ts).
- * Consumers: the console at start (console/src/main.js, auth.js, lib/sign-in.ts).
+ * Consumers: the console at start (console/src/main.js, console/src/auth.js, console/src/lib/sign-in.ts).
  */
 import { z } from 'zod';
 

@@ -19,7 +19,7 @@ import type { TeamConfig } from '../contracts/team-config';
 import { TrainingPipeline } from './training-pipeline';
 
 export interface MlopsTeamStackProps extends StackProps {
-  /** The validated team config (lib/team-config.ts); everything in the stack is derived from it. */
+  /** The validated team config (contracts/team-config.ts); everything in the stack is derived from it. */
   readonly config: TeamConfig;
 }
 

@@ -48,7 +48,7 @@ const LINEAR_MAX_EDGES = 15;
  * Count of values in any order in each bin (edges.length + 1 bins), the same counts binCountsSorted gives
  * for the sorted values, without sorting: a value's bin is the number of edges it exceeds. `!(v <= edge)`
  * also sends NaN to the last bin, where the sorted order puts it. Both searches add booleans instead of
- * branching, so random data costs no mispredictions (~15 ms for 1e6 values and 9 edges).
+ * branching, so random data costs no mispredictions (`npm run bench` times PSI on 1e6 values).
  */
 export function binCounts(values: ArrayLike<number>, edges: readonly number[]): number[] {
   const m = edges.length;
