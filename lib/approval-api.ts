@@ -6,6 +6,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { DeploymentFlow } from './deployment-flow';
@@ -120,7 +121,7 @@ export class ApprovalApi extends Construct {
   /** The `$default` stage: throttled, access-logged to an encrypted log group kept a year. */
   readonly stage: apigwv2.HttpStage;
   /** The function behind every route (lambdas/registry/api.handler.ts); it checks each route against `access`. */
-  readonly handler: MlopsFunction;
+  readonly handler: lambda.Function;
   /** The user pool, when this construct created it. */
   readonly userPool?: cognito.UserPool;
   /** The CLI's client of that pool. */

@@ -25,9 +25,11 @@ import {
 import { HOLDOUT_CHECK_TIMEOUT, PREPARE_TIMEOUT } from './private/deployment-timeouts';
 import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 
+/** Props of `DeploymentFlow`. */
 export interface DeploymentFlowProps {
   /** The registry model this flow deploys. */
   readonly modelName: string;
+  /** The registry whose "approved" and "rolled_back" events start the flow, and whose version status it moves. */
   readonly registry: IModelRegistry;
   /** Where the holdout split of each version lives (read by the holdout check). */
   readonly artifactStore: IArtifactStore;
@@ -96,6 +98,7 @@ interface DeploymentSettings {
  * event. A live version rolled back or rejected in the registry takes the Restore path.
  */
 export class DeploymentFlow extends Construct {
+  /** The flow's state machine; one execution deploys (or restores) one version. */
   readonly stateMachine: sfn.StateMachine;
   /** Rule starting a deployment on an "approved" registry event. */
   readonly approvedRule: events.Rule;
@@ -104,7 +107,8 @@ export class DeploymentFlow extends Construct {
   /** Rule releasing the deployment of an execution that failed, timed out or was aborted. */
   readonly releaseRule: events.Rule;
   /** The step functions, by state name (`release` runs outside the state machine, on its status-change events). */
-  readonly steps: Readonly<Record<DeploymentStepName, MlopsFunction>>;
+  readonly steps: Readonly<Record<DeploymentStepName, lambda.Function>>;
+  /** The registry model this flow deploys. */
   readonly modelName: string;
 
   private readonly environment: Record<string, string>;

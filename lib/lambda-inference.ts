@@ -53,6 +53,7 @@ export const LIVE_ALIAS_NAME = 'live';
  * traffic with the next model deployment.
  */
 export class LambdaInference extends InferenceTierBase {
+  /** The registry model this tier serves. */
   readonly modelName: string;
   /** The inference function ($LATEST carries the newest code; versions carry a MODEL_VERSION each). */
   readonly function: lambda.Function;
@@ -60,6 +61,7 @@ export class LambdaInference extends InferenceTierBase {
   readonly liveAlias: lambda.IAlias;
   /** HTTPS endpoint of the live alias; callers sign requests with SigV4 (AuthType AWS_IAM). */
   readonly functionUrl: lambda.FunctionUrl;
+  /** The Firehose stream that writes sampled requests and predictions to `capture/<model>/` for the drift job. */
   readonly captureStream: CaptureStream;
   protected readonly monitoring: InferenceMonitoring;
 

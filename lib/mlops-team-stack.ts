@@ -18,6 +18,7 @@ import { ServiceTrustConditions } from './private/service-trust';
 import type { TeamConfig } from '../contracts/team-config';
 import { TrainingPipeline } from './training-pipeline';
 
+/** Props of `MlopsTeamStack`: the team config and the usual stack props. */
 export interface MlopsTeamStackProps extends StackProps {
   /** The validated team config (contracts/team-config.ts); everything in the stack is derived from it. */
   readonly config: TeamConfig;
@@ -36,16 +37,23 @@ export interface MlopsTeamStackProps extends StackProps {
  * told the served version instead and compares traffic with that version's baseline.
  */
 export class MlopsTeamStack extends Stack {
+  /** The team's bucket and key: datasets, runs, models, captured traffic, drift reports. */
   readonly artifactStore: ArtifactStore;
+  /** The model registry: versions, runs and the audit trail, with the team's event bus. */
   readonly registry: ModelRegistry;
+  /** The HTTP API through which people and automation approve, reject, roll back and start runs. */
   readonly approvalApi: ApprovalApi;
   /** The approval console behind CloudFront; undefined when the API trusts an external issuer (it brings its own sign-in). */
   readonly approvalConsole?: ApprovalConsole;
+  /** The training pipeline (process, train, evaluate, register). */
   readonly trainingPipeline: TrainingPipeline;
+  /** The inference tier: LambdaInference or EksInference, by the config's `inference.kind`. */
   readonly inference: IInferenceTier;
   /** The deployment flow of the Lambda tier; undefined on EKS (see the class docs). */
   readonly deploymentFlow?: DeploymentFlow;
+  /** The drift job, its alarms and the retraining they start. */
   readonly driftMonitor: DriftMonitor;
+  /** The team's CloudWatch dashboard. */
   readonly dashboard: MlopsDashboard;
 
   constructor(scope: Construct, id: string, props: MlopsTeamStackProps) {

@@ -5,6 +5,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { checkpointPrefix, modelOutputPrefix, processedPrefix } from '../contracts/storage-layout';
@@ -25,10 +26,13 @@ import { hyperparameterProblems, trainingDefinition } from './private/training-d
 
 export { TRAINING_TRIGGERS } from './private/training-definition';
 
+/** Props of `TrainingPipeline`. */
 export interface TrainingPipelineProps {
   /** The team config: model, features, training, evaluation. Passed whole to the processing job (TEAM_CONFIG). */
   readonly config: TeamConfig;
+  /** Holds the dataset, the run's processed splits and baseline, checkpoints and the trained model. */
   readonly artifactStore: IArtifactStore;
+  /** Where Register writes the new model version and RecordFailure the failed run. */
   readonly registry: IModelRegistry;
   /** CloudWatch namespace of the pipeline's functions (`MLOps/<team>`). */
   readonly metricsNamespace: string;
@@ -90,15 +94,20 @@ function evaluationConfig(config: TeamConfig): Record<string, unknown> {
  * the scheduled rule leaves naming to EventBridge, whose generated names (UUIDs) do.
  */
 export class TrainingPipeline extends Construct {
+  /** The pipeline's state machine; one execution is one training run. */
   readonly stateMachine: sfn.StateMachine;
   /** The role SageMaker assumes for the training job. */
   readonly trainingRole: iam.Role;
   /** The Batch job queue and definition of the processing step. */
   readonly processingJobQueue: batch.JobQueue;
+  /** The processing job's definition (container, role, size, timeout). */
   readonly processingJobDefinition: batch.EcsJobDefinition;
-  readonly evaluateFunction: MlopsFunction;
-  readonly registerFunction: MlopsFunction;
-  readonly recordFailureFunction: MlopsFunction;
+  /** The Evaluate step's function: scores the model on validation and holdout and applies the gate. */
+  readonly evaluateFunction: lambda.Function;
+  /** The Register step's function: records the evaluated model as a new version. */
+  readonly registerFunction: lambda.Function;
+  /** The RecordFailure step's function: records a failed run in the registry. */
+  readonly recordFailureFunction: lambda.Function;
 
   private readonly props: TrainingPipelineProps;
 

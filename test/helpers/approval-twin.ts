@@ -42,7 +42,20 @@ export async function startApprovalTwin(options: { modelName?: string; access?: 
   const stack = new Stack(app, 'Mlops-registry');
   const store = new ArtifactStore(stack, 'ArtifactStore', { modelName: options.modelName });
   const registry = new ModelRegistry(stack, 'Registry', { metricsNamespace: 'MLOps/test' });
-  const api = new ApprovalApi(stack, 'ApprovalApi', { registry, metricsNamespace: 'MLOps/test', modelName: options.modelName, access: options.access });
+  const { access } = options;
+  const api = new ApprovalApi(stack, 'ApprovalApi', {
+    registry,
+    metricsNamespace: 'MLOps/test',
+    modelName: options.modelName,
+    ...(access && {
+      approverGroup: access.groups.approver,
+      operatorGroup: access.groups.operator,
+      developerGroup: access.groups.developer,
+      rolesClaim: access.rolesClaim,
+      allowSelfApproval: access.allowSelfApproval,
+      automationRoles: access.automationRoles,
+    }),
+  });
   const output = (id: string, value: string) => new CfnOutput(stack, id, { value });
   output('RegistryTableName', registry.table.tableName);
   output('ArtifactBucketName', store.bucket.bucketName);
