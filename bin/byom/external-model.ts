@@ -32,6 +32,7 @@ import { exposeZipMapInput, OnnxParseError, parseOnnxModel, type ZipMapOutput, z
  * holdout set holds class indices, as the processing job writes its splits.
  */
 
+/** What `mlops models register --onnx` is given: the ONNX file, the labelled holdout set and the model's description. */
 export const byomRequestSchema = z
   .object({
     onnxFile: z.string().min(1),
@@ -77,9 +78,12 @@ function labelsProblem(task: (typeof MODEL_TASKS)[number], labels: readonly (str
   const repeated = labels.find((label) => seen.size === seen.add(String(label)).size);
   return repeated === undefined ? undefined : `class label "${repeated}" is listed twice`;
 }
+/** A registration request as the CLI passes it (before defaults). */
 export type ByomRequest = z.input<typeof byomRequestSchema>;
+/** A field of the request, which an input error names. */
 export type ByomField = keyof ByomRequest;
 
+/** Why a model is refused registration: the base of ByomInputError and MetricsDisagreementError. */
 export class ByomError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -105,6 +109,7 @@ export class MetricsDisagreementError extends ByomError {}
 /** Reports each finished step (validate, evaluate) with a one-line summary. */
 export type ByomProgress = (step: 'validate' | 'evaluate', summary: string) => void;
 
+/** A validated and measured model, packaged for the registry. */
 export interface ByomPackage {
   /** model.tar.gz with model.onnx + metadata.json, ready to upload. */
   tarball: Buffer;
@@ -208,6 +213,7 @@ function holdoutBaseline(holdout: NumericTable, metadata: ModelMetadata, label: 
   return { ...features, target: targetBaseline(label, holdout.labels, classes) };
 }
 
+/** Where the packaged model, its holdout set and its baseline were uploaded in the artifact store. */
 export interface UploadedModel {
   artifactUri: string;
   holdoutUri: string;

@@ -26,6 +26,7 @@ export class OnnxParseError extends Error {
   }
 }
 
+/** The ONNX ModelProto of `bytes`; OnnxParseError when they are not one. */
 export function parseOnnxModel(bytes: Uint8Array): onnx.ModelProto {
   try {
     return onnx.ModelProto.decode(bytes);

@@ -11,8 +11,10 @@ const API_URL_OUTPUT = 'ApprovalApiUrl';
 export const TOKEN_ENV = 'MLOPS_TOKEN';
 /** Where `mlops login` keeps tokens (per API URL); tests point it elsewhere. */
 export const MLOPS_HOME_ENV = 'MLOPS_HOME';
+/** The token cache file: `tokens.json` under MLOPS_HOME, or under ~/.mlops. */
 export const tokenCacheFile = () => join(process.env[MLOPS_HOME_ENV] ?? join(homedir(), '.mlops'), 'tokens.json');
 
+/** The token cache: per approval API URL, the ID token, when it expires and whose it is. */
 export const tokenCacheSchema = z.record(z.string(), z.object({ idToken: z.string().min(1), expiresAt: z.string(), email: z.string().optional() }));
 
 /** The request reached the API and was refused: the API's own error code and message, and the HTTP status. */

@@ -38,6 +38,7 @@ export const TARGET_OPTIONS = {
   twin: { type: 'string' },
 } as const;
 
+/** The options that pick the stack a command talks to (its outputs file, or the local twin). */
 export interface TargetOptions {
   outputs?: string;
   region?: string;

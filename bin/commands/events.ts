@@ -3,6 +3,7 @@ import type { CliIo } from './cli-io';
 import { commandGroup, TARGET_USAGE } from './command-group';
 import { approvalApiOf, parse } from './models';
 
+/** Help text of `mlops events`. */
 export const EVENTS_USAGE = `usage: mlops events <command> [options]
   replay <model> [--version N] [--since ISO-8601]
                       republish the model's registry events from its audit trail, in order (a consumer that missed

@@ -15,6 +15,7 @@ import { commandGroup, TARGET_USAGE } from './command-group';
 import { type CliIo, formatTable, resolveTarget, type StackTarget, stackOutput, TARGET_OPTIONS, type TargetOptions, TWIN_CREDENTIALS, UsageError } from './cli-io';
 import { requireServedModel } from './served-model';
 
+/** Help text of `mlops models`. */
 export const MODELS_USAGE = `usage: mlops models <command> [options]
   list                                   models with their latest, live and previous live versions
   show <model> [<version>]               a model's versions, or one version with lineage, metrics and audit trail
@@ -333,6 +334,7 @@ function printTransition(io: CliIo, result: TransitionResult, json: boolean): nu
   return 0;
 }
 
+/** The `--comment` a decision needs for the audit trail (1-1000 characters); a UsageError naming `command` without one. */
 export function requireComment(comment: string | undefined, command: string): string {
   const parsed = z.string().trim().min(1).max(1000).safeParse(comment);
   if (!parsed.success) throw new UsageError(`${command} needs --comment "<why>" (1-1000 characters); it goes into the audit trail`);

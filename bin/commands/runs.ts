@@ -3,6 +3,7 @@ import { type CliIo, UsageError } from './cli-io';
 import { commandGroup, TARGET_USAGE } from './command-group';
 import { approvalApiOf, parse } from './models';
 
+/** Help text of `mlops runs`. */
 export const RUNS_USAGE = `usage: mlops runs <command> [options]
   start <model> --reason TEXT [--dataset s3://...]
                       start the training pipeline through the approval API (the developer role); the version the run

@@ -4,6 +4,7 @@ import { PSI_EPSILON, psiFromShares, sharesOf } from './psi';
 /** Bucket for category values the baseline never saw. */
 export const OTHER_CATEGORY = '__other__';
 
+/** A categorical feature's current category mix against its baseline: chi-squared test and PSI over the categories. */
 export interface CategoricalComparison {
   chiSquared: ChiSquaredResult;
   psi: number;

@@ -1,5 +1,6 @@
 import { chiSquaredSf } from './special-functions';
 
+/** Pearson's chi-squared goodness-of-fit test: the statistic, its degrees of freedom and the p-value. */
 export interface ChiSquaredResult {
   statistic: number;
   dof: number;

@@ -11,8 +11,11 @@ export interface DD {
 const SPLITTER = 134217729.0; // 2^27 + 1
 const SPLIT_THRESHOLD = 6.69692879491417e299; // 2^996
 
+/** The double-double hi + lo. */
 export const dd = (hi: number, lo = 0): DD => ({ hi, lo });
+/** 0 as a double-double. */
 export const DD_ZERO: DD = dd(0);
+/** 1 as a double-double. */
 export const DD_ONE: DD = dd(1);
 
 function quickTwoSum(a: number, b: number): DD {
@@ -57,8 +60,11 @@ function twoProd(a: number, b: number): DD {
   return { hi: p, lo: d + aLo * bLo };
 }
 
+/** a + b of two doubles, exactly. */
 export const addDoubles = (a: number, b: number): DD => twoSum(a, b);
+/** a - b of two doubles, exactly. */
 export const subDoubles = (a: number, b: number): DD => twoDiff(a, b);
+/** a * b of two doubles, exactly. */
 export const mulDoubles = (a: number, b: number): DD => twoProd(a, b);
 
 /** IEEE-style addition (Briggs and Kahan). */
@@ -70,14 +76,18 @@ export function add(a: DD, b: DD): DD {
   return r;
 }
 
+/** -a. */
 export const neg = (a: DD): DD => ({ hi: -a.hi, lo: -a.lo });
+/** a - b. */
 export const sub = (a: DD, b: DD): DD => add(a, neg(b));
 
+/** a + b of a double-double and a double. */
 export function addNumber(a: DD, b: number): DD {
   const s = twoSum(a.hi, b);
   return quickTwoSum(s.hi, s.lo + a.lo);
 }
 
+/** a - b of a double-double and a double. */
 export function subNumber(a: DD, b: number): DD {
   const s = twoSum(a.hi, -b);
   return quickTwoSum(s.hi, s.lo + a.lo);
@@ -89,11 +99,13 @@ export function numberSub(a: number, b: DD): DD {
   return quickTwoSum(s.hi, s.lo - b.lo);
 }
 
+/** a * b. */
 export function mul(a: DD, b: DD): DD {
   const p = twoProd(a.hi, b.hi);
   return quickTwoSum(p.hi, p.lo + (a.hi * b.lo + a.lo * b.hi));
 }
 
+/** a * b of a double-double and a double. */
 export function mulNumber(a: DD, b: number): DD {
   const p1 = twoProd(a.hi, b);
   const p2 = twoProd(a.lo, b);
@@ -110,18 +122,25 @@ export function div(a: DD, b: DD): DD {
   return addNumber(quickTwoSum(q1, q2), q3);
 }
 
+/** a / b of two doubles, to double-double precision. */
 export const divDoubles = (a: number, b: number): DD => div(dd(a), dd(b));
+/** a / b of a double-double and a double. */
 export const divNumber = (a: DD, b: number): DD => div(a, dd(b));
+/** a / b of a double and a double-double. */
 export const numberDiv = (a: number, b: DD): DD => div(dd(a), b);
+/** 1 / a. */
 export const inv = (a: DD): DD => div(DD_ONE, a);
 
+/** The largest integer <= a. */
 export function floor(a: DD): DD {
   const hi = Math.floor(a.hi);
   if (hi !== a.hi) return dd(hi, 0);
   return quickTwoSum(hi, Math.floor(a.lo));
 }
 
+/** Whether a is 0. */
 export const isZero = (a: DD): boolean => a.hi === 0;
+/** Whether a is finite. */
 export const isFinite = (a: DD): boolean => Number.isFinite(a.hi);
 
 /** 2^e for every e a double can hold exactly (-1074..1023); Math.pow in the hot loop costs too much. */
@@ -160,6 +179,7 @@ export function frexpNumber(x: number): [number, number] {
   return [frexpView.getFloat64(0), exponent + bias];
 }
 
+/** a * 2^exponent. */
 export const ldexp = (a: DD, exponent: number): DD => dd(ldexpNumber(a.hi, exponent), ldexpNumber(a.lo, exponent));
 
 /** Mantissa with 0.5 <= |hi| < 1 (or |hi| == 1 with hi*lo < 0) and its exponent. */

@@ -1,6 +1,7 @@
 import { kolmogorovSf } from './kolmogorov';
 import { sortFloat64 } from './sort';
 
+/** The two-sample Kolmogorov-Smirnov test of two numeric samples. */
 export interface KsResult {
   /** D = sup |F1(x) - F2(x)| over the pooled sample. */
   statistic: number;

@@ -15,6 +15,7 @@ import { sortFloat64 } from './sort';
  * at most ~9.2 times its share: a large, finite value instead of infinity.
  */
 export const PSI_EPSILON = 1e-4;
+/** Bins of a numeric feature's PSI: deciles of the baseline. */
 export const DEFAULT_PSI_BINS = 10;
 
 /** Interior bin edges: the distinct k/bins quantiles (k = 1..bins-1) of an ascending sample. */
@@ -98,6 +99,7 @@ export function psiFromShares(baseline: readonly number[], current: readonly num
   return psi;
 }
 
+/** The population stability index of a numeric sample against a baseline, with the bins it was computed over. */
 export interface PsiResult {
   psi: number;
   edges: number[];

@@ -14,6 +14,7 @@ const BUCKETS = 1 << 16;
 let scratch = new Uint32Array(0);
 const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
+/** The values sorted ascending into a new Float64Array (radix sort from RADIX_MIN_LENGTH values, else the built-in sort). */
 export function sortFloat64(values: ArrayLike<number>): Float64Array {
   const n = values.length;
   // slice() of a typed array is a block copy; Float64Array.from walks the values one by one.
