@@ -1,6 +1,7 @@
 export * from './approval-api';
 export * from './approval-console';
 export * from './artifact-store';
+export * from './batch-scoring';
 export * from './deployment-flow';
 export * from './drift-monitor';
 export * from './eks-inference';

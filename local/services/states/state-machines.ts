@@ -63,6 +63,7 @@ interface AslState {
   Retry?: Array<{ IntervalSeconds?: number; MaxDelaySeconds?: number }>;
   Parameters?: unknown;
   ResultSelector?: unknown;
+  ResultPath?: string | null;
   Branches?: AslDefinition[];
   Iterator?: AslDefinition;
   ItemProcessor?: AslDefinition & { ProcessorConfig?: { Mode?: string } };
@@ -322,6 +323,9 @@ export class StateMachines {
     const templates = new Map<string, { parameters?: Template; resultSelector?: Template }>();
     const toTwinSeconds = (seconds: number) => this.clock.realMs(seconds * 1000) / 1000;
     for (const [name, state] of allNamedStates(copy)) {
+      // ResultPath "$" (the default, written out) replaces the input with the result; the interpreter would instead
+      // add the result under a key named "$".
+      if (state.ResultPath === '$') delete state.ResultPath;
       for (const retrier of state.Retry ?? []) {
         // ASL's default interval is 1 s.
         retrier.IntervalSeconds = toTwinSeconds(retrier.IntervalSeconds ?? 1);

@@ -34,7 +34,8 @@ const csv = (values: (i: number) => string) => ['index,value,ignored', ...Array.
 function buildStack(stack: Stack): void {
   const bucket = new s3.Bucket(stack, 'Data', { removalPolicy: RemovalPolicy.DESTROY });
   const worker = new lambda.Function(stack, 'Sum', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline(SUM_CODE), timeout: Duration.seconds(30) });
-  const sum = (id: string) => new tasks.LambdaInvoke(stack, id, { lambdaFunction: worker, payloadResponseOnly: true });
+  // ResultPath "$" written out, as the CDK writes it when asked: the result replaces the input.
+  const sum = (id: string) => new tasks.LambdaInvoke(stack, id, { lambdaFunction: worker, payloadResponseOnly: true, resultPath: '$' });
   const machine = (id: string, definition: sfn.IChainable) => {
     const created = new sfn.StateMachine(stack, id, { definitionBody: sfn.DefinitionBody.fromChainable(definition) });
     new CfnOutput(stack, `${id}Arn`, { value: created.stateMachineArn });

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/**
+ * A batch scoring run: what starts one (the execution input of the BatchScoring state machine), what each chunk's
+ * worker is given, and the manifest the run leaves beside its output.
+ * Producers: whoever starts a run (StartExecution of BatchScoring.stateMachine with a ScoringRequest); the plan step
+ * writes the chunks (lambdas/scoring/batch-scoring-job.ts); the finish step writes the manifest (scoring-manifest.ts).
+ * Consumers: the scoring functions (lambdas/scoring/*.handler.ts) and whoever reads the output.
+ */
+
+const s3UriSchema = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+$/, 'expected s3://bucket/key');
+
+export const scoringRequestSchema = z.object({
+  /** A CSV object with a header row, holding at least the model's features (by name). */
+  input: s3UriSchema,
+  /** Where the output parts and the manifest go: `<output>/part-00000.csv`, ..., `<output>/manifest.json`. */
+  output: s3UriSchema,
+  /** The version to score with. @default the live version */
+  version: z.number().int().positive().optional(),
+  /** The input column that identifies a row in the output. @default the row's 0-based index among the data rows */
+  rowIdColumn: z.string().min(1).optional(),
+  /** Rows per chunk, each scored by one worker. @default 50,000 */
+  rowsPerChunk: z.number().int().min(100).max(2_000_000).optional(),
+});
+export type ScoringRequest = z.infer<typeof scoringRequestSchema>;
+
+/** One chunk: bytes [start, end) of the input (whole rows), the header's bytes [0, headerEnd), and where its output goes. */
+export const scoringChunkSchema = z.object({
+  input: s3UriSchema,
+  output: s3UriSchema,
+  part: z.number().int().min(0),
+  headerEnd: z.number().int().min(0),
+  start: z.number().int().min(0),
+  end: z.number().int().min(0),
+  firstRow: z.number().int().min(0),
+  rows: z.number().int().min(0),
+  version: z.number().int().positive(),
+  rowIdColumn: z.string().optional(),
+});
+export type ScoringChunk = z.infer<typeof scoringChunkSchema>;
+
+/** `<output>/manifest.json`: written last, so its presence means every part is complete. */
+export interface ScoringManifest {
+  readonly model: string;
+  readonly version: number;
+  readonly input: string;
+  readonly rows: number;
+  readonly parts: ReadonlyArray<{ readonly uri: string; readonly rows: number; readonly firstRow: number }>;
+  readonly execution: string;
+  readonly finishedAt: string;
+}
+
+export const scoringPartKey = (outputKey: string, part: number) => `${outputKey.replace(/\/$/, '')}/part-${String(part).padStart(5, '0')}.csv`;
+export const scoringManifestKey = (outputKey: string) => `${outputKey.replace(/\/$/, '')}/manifest.json`;
+/** The chunk list the plan step writes for the Distributed Map to read (in the artifact store). */
+export const scoringChunksKey = (model: string, execution: string) => `scoring/${model}/${execution}/chunks.json`;

@@ -1,0 +1,132 @@
+import { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type ScoringChunk, scoringChunksKey, scoringPartKey, type ScoringRequest } from '../../contracts/batch-scoring';
+import { parseS3Uri, s3Uri } from '../../contracts/storage-layout';
+import { csvRows } from '../../pipelines/common/csv-stream';
+import { openObjectByUri } from '../../pipelines/common/s3-stream';
+import { ModelSession } from '../inference/model-session';
+import { loadVerifiedModel, type VersionLookup } from '../inference/model-store';
+import { planCsvStream } from './csv-chunks';
+import { type DataRow, scoredHeader, scoreRows, ScoringInputError } from './score-rows';
+
+/** The registry reads of a scoring run (the registry's store, read only): the model's live version, a version's artifact. */
+export interface ScoringRegistry extends VersionLookup {
+  getModel(model: string): Promise<{ record: { liveVersion?: number } } | undefined>;
+}
+
+export interface BatchScoringDeps {
+  readonly s3: S3Client;
+  readonly registry: ScoringRegistry;
+  /** The artifact store's bucket, where the plan step leaves the chunk list for the Distributed Map. */
+  readonly artifactBucket: string;
+  /** The team's model; a run scores with one of its versions. */
+  readonly model: string;
+}
+
+export const DEFAULT_ROWS_PER_CHUNK = 50_000;
+
+/** What the plan step returns: where the Distributed Map reads the chunks, and what the finish step checks. */
+export interface ScoringPlan {
+  readonly chunksBucket: string;
+  readonly chunksKey: string;
+  readonly chunks: number;
+  readonly rows: number;
+  readonly version: number;
+}
+
+export interface ScoredPart {
+  readonly part: number;
+  readonly uri: string;
+  readonly rows: number;
+  readonly firstRow: number;
+}
+
+/**
+ * The first two steps of a batch scoring run (the BatchScoring construct's state machine): plan splits the input into
+ * chunks of whole rows, and one Distributed Map child scores each chunk with the version's model (the live tier's
+ * ModelSession, see score-rows.ts) into its own part file. The last step, the manifest, is scoring-manifest.ts.
+ */
+export class BatchScoringJob {
+  /** One session per version per container: a warm worker scores its next chunk without reloading the model. */
+  private readonly sessions = new Map<number, Promise<ModelSession>>();
+
+  constructor(private readonly deps: BatchScoringDeps) {}
+
+  async plan(request: ScoringRequest, execution: string): Promise<ScoringPlan> {
+    const version = request.version ?? (await this.liveVersion());
+    // Refused here, before any chunk runs: a version that does not exist or was never approved (the serving rule).
+    await this.session(version);
+    const plan = await planCsvStream(await openObjectByUri(this.deps.s3, request.input), request.rowsPerChunk ?? DEFAULT_ROWS_PER_CHUNK);
+    if (plan.rows === 0) throw new ScoringInputError(`${request.input} has no data rows`);
+    const chunks: ScoringChunk[] = plan.chunks.map((chunk, part) => ({
+      input: request.input,
+      output: request.output,
+      part,
+      headerEnd: plan.headerEnd,
+      ...chunk,
+      version,
+      ...(request.rowIdColumn !== undefined && { rowIdColumn: request.rowIdColumn }),
+    }));
+    const chunksKey = scoringChunksKey(this.deps.model, execution);
+    await this.put(this.deps.artifactBucket, chunksKey, JSON.stringify(chunks), 'application/json');
+    return { chunksBucket: this.deps.artifactBucket, chunksKey, chunks: chunks.length, rows: plan.rows, version };
+  }
+
+  async scoreChunk(chunk: ScoringChunk): Promise<ScoredPart> {
+    const session = await this.session(chunk.version);
+    const { bucket, key } = parseS3Uri(chunk.input);
+    const [header, body] = await Promise.all([this.range(bucket, key, 0, chunk.headerEnd), this.range(bucket, key, chunk.start, chunk.end)]);
+    let names: string[] = [];
+    const parsed = csvRows(Readable.from([header, body]), (found) => (names = found))[Symbol.asyncIterator]();
+    // The first pull reads the header too, so the names are known before scoring starts.
+    const first = await parsed.next();
+    const rows = async function* (): AsyncGenerator<DataRow> {
+      for (let next = first; !next.done; next = await parsed.next()) yield { index: chunk.firstRow + next.value.row - 1, cells: next.value.cells };
+    };
+    let text = `${scoredHeader(session)}\n`;
+    let scored = 0;
+    for await (const lines of scoreRows(session, names, rows(), { modelVersion: chunk.version, rowIdColumn: chunk.rowIdColumn })) {
+      text += lines;
+      scored += countLines(lines);
+    }
+    if (scored !== chunk.rows) throw new ScoringInputError(`part ${chunk.part} of ${chunk.input}: scored ${scored} rows, the plan counted ${chunk.rows}`);
+    const output = parseS3Uri(chunk.output);
+    const partKey = scoringPartKey(output.key, chunk.part);
+    await this.put(output.bucket, partKey, text, 'text/csv');
+    return { part: chunk.part, uri: s3Uri(output.bucket, partKey), rows: scored, firstRow: chunk.firstRow };
+  }
+
+  private async liveVersion(): Promise<number> {
+    const record = await this.deps.registry.getModel(this.deps.model);
+    const live = record?.record.liveVersion;
+    if (live === undefined) throw new ScoringInputError(`${this.deps.model} has no live version; name one with --version`);
+    return live;
+  }
+
+  private session(version: number): Promise<ModelSession> {
+    let session = this.sessions.get(version);
+    if (!session) {
+      session = loadVerifiedModel(this.deps, this.deps.model, version).then((model) => ModelSession.create(model));
+      // A failed load is not kept: the next chunk tries again.
+      session.catch(() => this.sessions.delete(version));
+      this.sessions.set(version, session);
+    }
+    return session;
+  }
+
+  private async range(bucket: string, key: string, start: number, end: number): Promise<Buffer> {
+    if (end <= start) return Buffer.alloc(0);
+    const object = await this.deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+    return Buffer.from(await object.Body!.transformToByteArray());
+  }
+
+  private async put(bucket: string, key: string, body: string, contentType: string): Promise<void> {
+    await this.deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+}
+
+function countLines(text: string): number {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  return lines;
+}

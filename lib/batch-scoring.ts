@@ -1,0 +1,141 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { byomArtifactKey } from '../contracts/storage-layout';
+import type { FunctionEnvironment } from '../contracts/function-environment';
+import type { IArtifactStore } from './artifact-store';
+import { MODEL_ARTIFACTS_PREFIX } from './inference-tier';
+import type { IModelRegistry } from './model-registry';
+import { MlopsFunction } from './private/mlops-function';
+import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
+import { lambdaStep, monitoredStateMachine } from './private/state-machines';
+
+/** Key prefix of the artifact store that batch scoring may read inputs from and write outputs and chunk lists to. */
+export const SCORING_PREFIX = 'scoring/';
+
+/** Props of {@link BatchScoring}. */
+export interface BatchScoringProps {
+  /** The registry model whose versions score the data. */
+  readonly modelName: string;
+  /** The registry: the live version, and a named version's artifact and SHA-256. */
+  readonly registry: IModelRegistry;
+  /** Holds the model artifacts; inputs and outputs may live under its `scoring/` prefix. */
+  readonly artifactStore: IArtifactStore;
+  /** CloudWatch namespace of the functions' metrics (`MLOps/<team>`). */
+  readonly metricsNamespace: string;
+  /**
+   * Buckets of the team's datasets: a run may read its input from and write its output to any key of them.
+   * @default - none; inputs and outputs under the artifact store's `scoring/` prefix only
+   */
+  readonly dataBuckets?: readonly s3.IBucket[];
+  /**
+   * Chunks scored at once (Distributed Map children).
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * The longest a run may take.
+   * @default Duration.hours(6)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * Batch scoring of a CSV dataset with the live (or a named approved) version, the same inference code as the live
+ * tier: a state machine that plans chunks of whole rows, scores them on a Distributed Map (one child per chunk, each
+ * writing `<output>/part-NNNNN.csv` with row ids and the version) and writes `<output>/manifest.json` last. Started
+ * by `mlops score` (the execution input is contracts/batch-scoring.ts's ScoringRequest); its progress is the map
+ * run's item counts (DescribeMapRun).
+ */
+export class BatchScoring extends Construct {
+  /** Runs one scoring request; its input is a ScoringRequest. */
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: BatchScoringProps) {
+    super(scope, id);
+    const maxConcurrency = props.maxConcurrency ?? 10;
+    const timeout = props.timeout ?? Duration.hours(6);
+    throwOnPropProblems(this, [
+      ...rangeProblem('maxConcurrency', maxConcurrency, { min: 1, max: 1000, integer: true }),
+      // A standard execution lasts at most a year; a scoring run that long is a mistake.
+      ...rangeProblem('timeout (minutes)', timeout.toMinutes({ integral: false }), { min: 1, max: 60 * 24 * 7 }),
+    ]);
+    const functions = this.createFunctions(props);
+    this.grantData(functions, props);
+    this.stateMachine = monitoredStateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(this.definition(functions, props.artifactStore, maxConcurrency)),
+      comment: `Batch scoring of ${props.modelName}: plan chunks, score them on a Distributed Map, write the manifest`,
+      timeout,
+    });
+  }
+
+  private createFunctions(props: BatchScoringProps) {
+    const environment = {
+      MODEL_NAME: props.modelName,
+      REGISTRY_TABLE_NAME: props.registry.table.tableName,
+      ARTIFACT_BUCKET: props.artifactStore.bucket.bucketName,
+    } satisfies FunctionEnvironment;
+    const fn = (id: string, entry: string, description: string, options: { usesOnnxRuntime?: boolean; memorySize?: number; timeout?: Duration } = {}) =>
+      new MlopsFunction(this, `${id}Function`, {
+        entry: `lambdas/scoring/${entry}.handler.ts`,
+        description: `${description} (${props.modelName})`,
+        serviceName: 'batch-scoring',
+        metricsNamespace: props.metricsNamespace,
+        environment,
+        ...options,
+      });
+    // Planning streams the whole input once, and a chunk's worker holds its part's text: both get Lambda's longest timeout.
+    const plan = fn('Plan', 'plan', 'Splits a scoring input into chunks of whole rows', { usesOnnxRuntime: true, memorySize: 1024, timeout: Duration.minutes(15) });
+    const scoreChunk = fn('ScoreChunk', 'score-chunk', 'Scores one chunk of a scoring input', { usesOnnxRuntime: true, memorySize: 2048, timeout: Duration.minutes(15) });
+    const finish = fn('Finish', 'finish', 'Writes the manifest of a scoring run', { timeout: Duration.minutes(1) });
+    return { plan, scoreChunk, finish };
+  }
+
+  /**
+   * Plan and ScoreChunk read the registry and the model's artifact (the serving grants' prefixes); all three read
+   * inputs and write outputs under `scoring/` and in the data buckets; Plan writes the chunk list there too.
+   */
+  private grantData({ plan, scoreChunk, finish }: ReturnType<BatchScoring['createFunctions']>, props: BatchScoringProps): void {
+    for (const fn of [plan, scoreChunk]) {
+      props.registry.grantRead(fn);
+      props.artifactStore.grantRead(fn, MODEL_ARTIFACTS_PREFIX);
+      props.artifactStore.grantRead(fn, byomArtifactKey(props.modelName, '*'));
+    }
+    for (const fn of [plan, scoreChunk, finish]) {
+      props.artifactStore.grantReadWrite(fn, SCORING_PREFIX);
+      for (const bucket of props.dataBuckets ?? []) bucket.grantReadWrite(fn);
+    }
+  }
+
+  private definition({ plan, scoreChunk, finish }: ReturnType<BatchScoring['createFunctions']>, artifactStore: IArtifactStore, maxConcurrency: number): sfn.IChainable {
+    const request = new sfn.Pass(this, 'Request', {
+      comment: 'The request and the execution name, which keys the chunk list',
+      parameters: { 'request.$': '$', 'execution.$': '$$.Execution.Name' },
+    });
+    const planStep = lambdaStep(this, 'Plan', plan, {
+      comment: 'Version to score with, chunks of whole rows of the input',
+      payload: { 'request.$': '$.request', 'execution.$': '$.execution' },
+      resultPath: '$.plan',
+    });
+    const chunks = new sfn.DistributedMap(this, 'ScoreChunks', {
+      comment: 'One child per chunk: score it, write its part',
+      itemReader: new sfn.S3JsonItemReader({ bucket: artifactStore.bucket, key: sfn.JsonPath.stringAt('$.plan.chunksKey') }),
+      maxConcurrency,
+      resultPath: '$.parts',
+    });
+    chunks.itemProcessor(lambdaStep(this, 'ScoreChunk', scoreChunk, { comment: 'Score one chunk into its part file', payload: { 'chunk.$': '$' }, resultPath: '$' }));
+    const finishStep = lambdaStep(this, 'Finish', finish, {
+      comment: 'Every part is written: the manifest',
+      payload: { 'request.$': '$.request', 'plan.$': '$.plan', 'parts.$': '$.parts', 'execution.$': '$.execution' },
+      resultPath: '$.result',
+    });
+    return request.next(planStep).next(chunks).next(finishStep);
+  }
+
+  /** Lets `grantee` start scoring runs and follow them (DescribeExecution, ListMapRuns, DescribeMapRun). */
+  grantStartRun(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee).combine(this.stateMachine.grantRead(grantee));
+  }
+}
