@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -9,8 +9,9 @@ import type { IArtifactStore } from './artifact-store';
 import { MODEL_ARTIFACTS_PREFIX } from './inference-tier';
 import type { IModelRegistry } from './model-registry';
 import { MlopsFunction } from './private/mlops-function';
+import { acknowledge, acknowledgePolicyWildcards } from './private/nag';
 import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
-import { lambdaStep, monitoredStateMachine } from './private/state-machines';
+import { acknowledgeStateMachineRole, lambdaStep, monitoredStateMachine } from './private/state-machines';
 
 /** Key prefix of the artifact store that batch scoring may read inputs from and write outputs and chunk lists to. */
 export const SCORING_PREFIX = 'scoring/';
@@ -69,6 +70,29 @@ export class BatchScoring extends Construct {
       comment: `Batch scoring of ${props.modelName}: plan chunks, score them on a Distributed Map, write the manifest`,
       timeout,
     });
+    this.acknowledgeWildcards(functions, props.artifactStore);
+  }
+
+  /** The wildcards the Step Functions L2s write for this machine's tasks, its item reader and its child executions. */
+  private acknowledgeWildcards(functions: ReturnType<BatchScoring['createFunctions']>, artifactStore: IArtifactStore): void {
+    acknowledgeStateMachineRole(this.stateMachine, [
+      ...Object.values(functions).map((fn) => ({
+        resource: `${fn.functionArn}:*`,
+        reason: 'Invoke of the versions and aliases of this one scoring step function (added by the LambdaInvoke task).',
+      })),
+      {
+        // The ARN as the item reader writes it, from the bucket's name.
+        resource: `arn:${Aws.PARTITION}:s3:::${artifactStore.bucket.bucketName}/*`,
+        reason: "The Distributed Map reads the run's chunk list, whose key (scoring/<model>/<execution>/chunks.json) is known only at run time; CDK's S3JsonItemReader grants s3:GetObject on the bucket's objects.",
+      },
+    ]);
+    const childPolicy = this.stateMachine.node.tryFindChild('DistributedMapPolicy');
+    if (childPolicy instanceof iam.Policy) {
+      acknowledgePolicyWildcards(childPolicy, 'The Distributed Map starts, describes and stops its child executions of this one state machine, named at run time (added by CDK\'s DistributedMap).');
+    }
+    for (const fn of Object.values(functions)) {
+      acknowledge(fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by the state machine; a failure fails its task (retried, then the run), there is no event to keep.');
+    }
   }
 
   private createFunctions(props: BatchScoringProps) {

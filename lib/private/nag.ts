@@ -17,7 +17,7 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
  * The construct whose policies a grant lands in: the principal (a role) when it is a construct, since a function's
  * role may sit beside the function rather than under it; else the grantee; undefined for other principals.
  */
-export function policyOwner(grantee: iam.IGrantable): IConstruct | undefined {
+function policyOwner(grantee: iam.IGrantable): IConstruct | undefined {
   const principal = grantee.grantPrincipal;
   if (Construct.isConstruct(principal)) return principal;
   return Construct.isConstruct(grantee) ? grantee : undefined;
@@ -38,9 +38,20 @@ export function acknowledgeWildcardResource(grantee: iam.IGrantable, resourceArn
   acknowledge(owner, `AwsSolutions-IAM5[Resource::${flat}]`, reason);
 }
 
+/** Acknowledges the IAM5 finding of every wildcard resource in one policy (one the CDK writes itself, for one purpose). */
+export function acknowledgePolicyWildcards(policy: iam.Policy, reason: string): void {
+  const document = Stack.of(policy).resolve(policy.document.toJSON()) as { Statement?: Array<{ Resource?: unknown }> } | undefined;
+  for (const statement of document?.Statement ?? []) {
+    for (const resource of ([] as unknown[]).concat(statement.Resource ?? [])) {
+      const flat = flattenCfnReference(resource);
+      if (flat.includes('*')) acknowledge(policy, `AwsSolutions-IAM5[Resource::${flat}]`, reason);
+    }
+  }
+}
+
 /** KMS actions the L2 grants use; the wildcards stand for the variants of one operation, not for unrelated actions. */
-export const KMS_GRANT_WILDCARDS = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'] as const;
-export const KMS_GRANT_REASON =
+const KMS_GRANT_WILDCARDS = ['kms:GenerateDataKey*', 'kms:ReEncrypt*'] as const;
+const KMS_GRANT_REASON =
   'kms:GenerateDataKey* and kms:ReEncrypt* are the CDK grant action groups for one customer-managed key (the resource is that key, not *).';
 
 /** Acknowledges the KMS action wildcards an L2 encrypt/decrypt grant adds. */
