@@ -28,7 +28,12 @@ export { TRAINING_TRIGGERS } from './private/training-definition';
 
 /** Props of `TrainingPipeline`. */
 export interface TrainingPipelineProps {
-  /** The team config: model, features, training, evaluation. Passed whole to the processing job (TEAM_CONFIG). */
+  /**
+   * The validated team config (contracts/team-config.ts). Unlike the other constructs' flat props, the pipeline takes
+   * it whole because its jobs are given it whole: the processing container reads it as TEAM_CONFIG (the container
+   * contract, docs/container-contract.md), the training job's hyperparameters and the Evaluate step's gate derive
+   * from its model, training and evaluation sections.
+   */
   readonly config: TeamConfig;
   /** Holds the dataset, the run's processed splits and baseline, checkpoints and the trained model. */
   readonly artifactStore: IArtifactStore;
