@@ -3,7 +3,7 @@ import path from 'node:path';
 import type * as esbuild from 'esbuild';
 
 /** The directory the twin serves at `/`: index.html, styles.css and the bundle written here. */
-export const CONSOLE_PUBLIC_DIR = path.join(__dirname, 'public');
+const CONSOLE_PUBLIC_DIR = path.join(__dirname, 'public');
 /** The files a console bundle consists of; what the twin serves and what ApprovalConsole deploys. */
 export const CONSOLE_FILES = ['index.html', 'styles.css', 'app.js'] as const;
 

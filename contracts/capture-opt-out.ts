@@ -9,7 +9,7 @@
  * drift monitor's capture window. Header names are lowercase, as function URL events and node:http give them.
  */
 export const NO_CAPTURE_HEADER = 'x-mlops-capture';
-export const NO_CAPTURE_VALUE = 'off';
+const NO_CAPTURE_VALUE = 'off';
 
 /** Whether a request carrying this `x-mlops-capture` value opted out of capture (the value is case-insensitive). */
 export function optsOutOfCapture(value: string | readonly string[] | undefined): boolean {

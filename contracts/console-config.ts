@@ -27,7 +27,7 @@ export interface ConsoleConfig {
 const httpUrl = z.string().min(1).refine((url) => /^(https?:\/\/|\/)/.test(url), 'expected an http(s) URL or a path on this origin');
 
 /** `./config.json`: written by ApprovalConsole's deployment in AWS, served by the twin locally. */
-export const consoleConfigSchema: z.ZodType<ConsoleConfig> = z.object({
+const consoleConfigSchema: z.ZodType<ConsoleConfig> = z.object({
   apiUrl: httpUrl,
   auth: z
     .object({

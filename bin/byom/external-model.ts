@@ -84,7 +84,7 @@ export type ByomRequest = z.input<typeof byomRequestSchema>;
 export type ByomField = keyof ByomRequest;
 
 /** Why a model is refused registration: the base of ByomInputError and MetricsDisagreementError. */
-export class ByomError extends Error {
+class ByomError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -104,7 +104,7 @@ export class ByomInputError extends ByomError {
 }
 
 /** The model runs, but the holdout set does not reproduce the metrics its owner declared. */
-export class MetricsDisagreementError extends ByomError {}
+class MetricsDisagreementError extends ByomError {}
 
 /** Reports each finished step (validate, evaluate) with a one-line summary. */
 export type ByomProgress = (step: 'validate' | 'evaluate', summary: string) => void;

@@ -8,9 +8,9 @@ import { type StackTarget, stackOutput } from './cli-io';
 const API_URL_OUTPUT = 'ApprovalApiUrl';
 
 /** An ID token for the approval API, if the caller exports one (CI jobs, scripts). */
-export const TOKEN_ENV = 'MLOPS_TOKEN';
+const TOKEN_ENV = 'MLOPS_TOKEN';
 /** Where `mlops login` keeps tokens (per API URL); tests point it elsewhere. */
-export const MLOPS_HOME_ENV = 'MLOPS_HOME';
+const MLOPS_HOME_ENV = 'MLOPS_HOME';
 /** The token cache file: `tokens.json` under MLOPS_HOME, or under ~/.mlops. */
 export const tokenCacheFile = () => join(process.env[MLOPS_HOME_ENV] ?? join(homedir(), '.mlops'), 'tokens.json');
 
@@ -30,7 +30,7 @@ export class ApprovalApiError extends Error {
 }
 
 /** No signed-in user, or a token the API refused: nothing was changed. */
-export class NotSignedInError extends Error {
+class NotSignedInError extends Error {
   constructor(reason: string) {
     super(`${reason}: the approval API needs a signed-in user; run \`mlops login\` (or set ${TOKEN_ENV} to an ID token); nothing was changed`);
     this.name = 'NotSignedInError';

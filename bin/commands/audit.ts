@@ -3,7 +3,7 @@ import { commandGroup, TARGET_USAGE } from './command-group';
 import { connectFor, parse } from './models';
 
 /** Help text of `mlops audit`. */
-export const AUDIT_USAGE = `usage: mlops audit <command> [options]
+const AUDIT_USAGE = `usage: mlops audit <command> [options]
   verify <model>      check the model's audit trail: every row's hash, its link to the row before, no gaps, and the
                       chain head the model records; reports the first broken link (exit 1) or "intact" (exit 0)
 ${TARGET_USAGE}`;

@@ -4,7 +4,7 @@ import { commandGroup, TARGET_USAGE } from './command-group';
 import { approvalApiOf, connectFor, parse, requireComment } from './models';
 
 /** Help text of `mlops deployments`. */
-export const DEPLOYMENTS_USAGE = `usage: mlops deployments <command> [options]
+const DEPLOYMENTS_USAGE = `usage: mlops deployments <command> [options]
   abort <model> --comment TEXT      stop the deployment in progress (its execution is stopped, the version is rolled
                                     back, the alias serves the live version alone); the next approval deploys
 ${TARGET_USAGE}`;

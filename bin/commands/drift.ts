@@ -14,7 +14,7 @@ import { DEFAULT_PSI_BINS } from '../../lambdas/drift/statistics/psi';
 import { formatTable, UsageError, type CliIo } from './cli-io';
 
 /** Help text of `mlops drift`. */
-export const DRIFT_USAGE = `usage: mlops drift --baseline <a.csv> --current <b.csv> [options]
+const DRIFT_USAGE = `usage: mlops drift --baseline <a.csv> --current <b.csv> [options]
 Compares every column of the baseline CSV (header row = feature names) with the same column of the current CSV:
 PSI over baseline-quantile bins, two-sample KS (numeric) or chi-squared (categorical), and a dataset verdict.
   --categorical c1,c2   columns compared as categories (values as written)

@@ -4,7 +4,7 @@ import { commandGroup, TARGET_USAGE } from './command-group';
 import { approvalApiOf, parse } from './models';
 
 /** Help text of `mlops events`. */
-export const EVENTS_USAGE = `usage: mlops events <command> [options]
+const EVENTS_USAGE = `usage: mlops events <command> [options]
   replay <model> [--version N] [--since ISO-8601]
                       republish the model's registry events from its audit trail, in order (a consumer that missed
                       them, or a registry event that could not be published); each event carries its audit row's id,

@@ -11,7 +11,7 @@ import { reportError } from './command-group';
 import { parse } from './models';
 
 /** Help text of `mlops login`. */
-export const LOGIN_USAGE = `usage: mlops login [--user EMAIL] [options]
+const LOGIN_USAGE = `usage: mlops login [--user EMAIL] [options]
   Signs in to the stack's approval API with the authorization-code flow and PKCE: open the printed URL, sign in
   (with MFA) on the stack's hosted sign-in page, and the browser comes back to http://localhost:8976/callback. The ID
   token is kept in ~/.mlops/tokens.json (MLOPS_HOME) for an hour; every write of the CLI sends it.

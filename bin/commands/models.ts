@@ -16,7 +16,7 @@ import { type CliIo, formatTable, resolveTarget, type StackTarget, stackOutput, 
 import { requireServedModel } from './served-model';
 
 /** Help text of `mlops models`. */
-export const MODELS_USAGE = `usage: mlops models <command> [options]
+const MODELS_USAGE = `usage: mlops models <command> [options]
   list                                   models with their latest, live and previous live versions
   show <model> [<version>]               a model's versions, or one version with lineage, metrics and audit trail
   register <model> --artifact s3://... --sha256 <hex> [--metrics JSON] [--primary-metric NAME]
@@ -290,7 +290,7 @@ function parseChoice<T extends string>(flag: string, value: string, choices: rea
 }
 
 /** Registers through the approval API (the developer role); the registrant is the signed-in caller. */
-export async function registerVersion(api: ApprovalApiClient, input: RegisterInput, io: CliIo, json: boolean): Promise<number> {
+async function registerVersion(api: ApprovalApiClient, input: RegisterInput, io: CliIo, json: boolean): Promise<number> {
   const { model, ...body } = input;
   const { version, created } = await api.post<{ version: ReturnType<typeof versionView>; created: boolean }>(`models/${encodeURIComponent(model)}/versions`, body);
   if (json) return print(io, { created, ...version });

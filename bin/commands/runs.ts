@@ -4,7 +4,7 @@ import { commandGroup, TARGET_USAGE } from './command-group';
 import { approvalApiOf, parse } from './models';
 
 /** Help text of `mlops runs`. */
-export const RUNS_USAGE = `usage: mlops runs <command> [options]
+const RUNS_USAGE = `usage: mlops runs <command> [options]
   start <model> --reason TEXT [--dataset s3://...]
                       start the training pipeline through the approval API (the developer role); the version the run
                       registers names you as its registrant, so another approver must approve it

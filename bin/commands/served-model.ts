@@ -5,7 +5,7 @@ import { type StackTarget, TWIN_CREDENTIALS, UsageError } from './cli-io';
  * A model name the stack does not serve: the registry would accept a version under it, and nothing would ever
  * deploy or monitor it. Refused before the registry is touched.
  */
-export class ModelNotServedError extends UsageError {
+class ModelNotServedError extends UsageError {
   constructor(
     readonly model: string,
     readonly stackName: string,

@@ -7,7 +7,7 @@
 import { meSchema } from './lib/sign-in';
 
 /** An HTTP error with the message the server gave, ready to show inline. */
-export class ApiError extends Error {
+class ApiError extends Error {
   /**
    * @param {number} status
    * @param {string} message

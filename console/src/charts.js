@@ -17,7 +17,7 @@ const MAX_POINTS_WITH_MARKERS = 90;
  * @param {Line[]} lines
  * @returns {(Line & { color: string })[]}
  */
-export const withColours = (lines) => lines.map((line, index) => ({ ...line, color: line.color ?? SERIES_COLOURS[index % SERIES_COLOURS.length] }));
+const withColours = (lines) => lines.map((line, index) => ({ ...line, color: line.color ?? SERIES_COLOURS[index % SERIES_COLOURS.length] }));
 
 /**
  * A time-series line chart with axes, ticks, threshold annotations and a legend.

@@ -1,4 +1,4 @@
-import type { ModelDetailView } from '../../contracts/registry-api';
+import type { ApiErrorBody, ModelDetailView } from '../../contracts/registry-api';
 import type { DeploymentControl } from '../deployment/deployment-control';
 import type { AccessPolicy, Role } from '../../contracts/access-policy';
 import { type Caller, displayName, type Principal } from './caller';
@@ -193,9 +193,9 @@ export async function handleApiRequest(services: ApiServices, request: ApiReques
     }
     throw new NotFoundError(`no route for ${request.method} ${request.path}`);
   } catch (err) {
-    if (err instanceof ForbiddenError) return json(403, { error: err.name, message: err.message, missingRole: err.missingRole });
-    if (err instanceof RegistryError) return json(err.statusCode, { error: err.name, message: err.message });
-    if (err instanceof URIError) return json(400, { error: 'InvalidInputError', message: `malformed path: ${request.path}` });
+    if (err instanceof ForbiddenError) return errorJson(403, { error: err.name, message: err.message, missingRole: err.missingRole });
+    if (err instanceof RegistryError) return errorJson(err.statusCode, { error: err.name, message: err.message });
+    if (err instanceof URIError) return errorJson(400, { error: 'InvalidInputError', message: `malformed path: ${request.path}` });
     throw err;
   }
 }
@@ -220,3 +220,5 @@ const json = (statusCode: number, body: unknown): ApiResponse => ({
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(body),
 });
+/** Every error answer has the one shape clients read (contracts/registry-api.ts): the error's code and a message. */
+const errorJson = (statusCode: number, body: ApiErrorBody): ApiResponse => json(statusCode, body);
