@@ -6,12 +6,13 @@ import { reportError } from './commands/command-group';
 interface CommandModule {
   run(args: string[], io: CliIo, command: string): Promise<number>;
 }
-const COMMANDS = ['models', 'runs', 'deployments', 'drift', 'audit', 'events', 'login', 'logout'] as const;
+const COMMANDS = ['models', 'runs', 'deployments', 'score', 'drift', 'audit', 'events', 'login', 'logout'] as const;
 
 const USAGE = `usage: mlops <command> ...
   models list|show|register|approve|reject|rollback   the model registry (mlops models help)
   runs start <model> --reason TEXT                    start a training run as yourself (mlops runs help)
   deployments abort                                   the deployment in progress (mlops deployments help)
+  score --input s3://... --output s3://...            batch scoring of a CSV dataset (mlops score help)
   drift ...                                           drift reports (mlops drift help)
   audit verify <model>                                check the audit trail's hash chain (mlops audit help)
   events replay <model>                               republish registry events from the audit trail (mlops events help)

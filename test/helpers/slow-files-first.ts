@@ -5,7 +5,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * The test files that take half a minute or more, longest first, as measured in a whole run on two workers (on a busy
  * machine): fault drills 187 s, the package packed, installed and synthesized 184 s, the retention example 110-180 s, the browser 102 s, Python environments 90-100 s (they
  * always build three venvs), the maintenance example 90 s, defective containers 70 s, the container runner 70 s with a
- * cold venv cache, batch scoring of a million rows 45 s, the Kolmogorov-Smirnov properties 62 s, the API reference 36 s, the maintenance stack's templates 62 s, npm start 55 s, then
+ * cold venv cache, batch scoring of a million rows 45-135 s, mlops score 50 s, the Kolmogorov-Smirnov properties 62 s, the API reference 36 s, the maintenance stack's templates 62 s, npm start 55 s, then
  * 25-50 s each.
  * Started first, they run beside the short files on the other worker instead of one of them starting last and leaving
  * a worker idle to the end. A file missing here only runs in vitest's order.
@@ -20,6 +20,7 @@ const SLOW_FILES = [
   'test/local/defective-containers.test.ts',
   'test/local/services/containers/container-process.test.ts',
   'test/lambdas/scoring/batch-scoring-job.test.ts',
+  'test/bin/score.test.ts',
   'test/lambdas/drift/statistics/smirnov.test.ts',
   'test/tools/api-reference.test.ts',
   'test/lib/team-stack-container.test.ts',
