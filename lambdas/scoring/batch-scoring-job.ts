@@ -23,7 +23,7 @@ export interface BatchScoringDeps {
   readonly model: string;
 }
 
-export const DEFAULT_ROWS_PER_CHUNK = 50_000;
+const DEFAULT_ROWS_PER_CHUNK = 50_000;
 
 /** What the plan step returns: where the Distributed Map reads the chunks, and what the finish step checks. */
 export interface ScoringPlan {

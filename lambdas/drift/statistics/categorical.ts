@@ -2,7 +2,7 @@ import { chiSquaredGoodnessOfFit, type ChiSquaredResult } from './chi-squared';
 import { PSI_EPSILON, psiFromShares, sharesOf } from './psi';
 
 /** Bucket for category values the baseline never saw. */
-export const OTHER_CATEGORY = '__other__';
+const OTHER_CATEGORY = '__other__';
 
 /** A categorical feature's current category mix against its baseline: chi-squared test and PSI over the categories. */
 export interface CategoricalComparison {

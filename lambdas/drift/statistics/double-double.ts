@@ -31,14 +31,6 @@ function twoSum(a: number, b: number): DD {
   return { hi: s, lo: a - e + d };
 }
 
-function twoDiff(a: number, b: number): DD {
-  const s = a - b;
-  const c = s - a;
-  const d = b + c;
-  const e = s - c;
-  return { hi: s, lo: a - e - d };
-}
-
 function split(a: number): [number, number] {
   if (a > SPLIT_THRESHOLD || a < -SPLIT_THRESHOLD) {
     const scaled = a * 3.7252902984619140625e-9; // 2^-28
@@ -62,8 +54,6 @@ function twoProd(a: number, b: number): DD {
 
 /** a + b of two doubles, exactly. */
 export const addDoubles = (a: number, b: number): DD => twoSum(a, b);
-/** a - b of two doubles, exactly. */
-export const subDoubles = (a: number, b: number): DD => twoDiff(a, b);
 /** a * b of two doubles, exactly. */
 export const mulDoubles = (a: number, b: number): DD => twoProd(a, b);
 
@@ -77,7 +67,7 @@ export function add(a: DD, b: DD): DD {
 }
 
 /** -a. */
-export const neg = (a: DD): DD => ({ hi: -a.hi, lo: -a.lo });
+const neg = (a: DD): DD => ({ hi: -a.hi, lo: -a.lo });
 /** a - b. */
 export const sub = (a: DD, b: DD): DD => add(a, neg(b));
 
@@ -91,12 +81,6 @@ export function addNumber(a: DD, b: number): DD {
 export function subNumber(a: DD, b: number): DD {
   const s = twoSum(a.hi, -b);
   return quickTwoSum(s.hi, s.lo + a.lo);
-}
-
-/** a - b for a double a. */
-export function numberSub(a: number, b: DD): DD {
-  const s = twoSum(a, -b.hi);
-  return quickTwoSum(s.hi, s.lo - b.lo);
 }
 
 /** a * b. */
@@ -126,8 +110,6 @@ export function div(a: DD, b: DD): DD {
 export const divDoubles = (a: number, b: number): DD => div(dd(a), dd(b));
 /** a / b of a double-double and a double. */
 export const divNumber = (a: DD, b: number): DD => div(a, dd(b));
-/** a / b of a double and a double-double. */
-export const numberDiv = (a: number, b: DD): DD => div(dd(a), b);
 /** 1 / a. */
 export const inv = (a: DD): DD => div(DD_ONE, a);
 
@@ -163,7 +145,7 @@ export function ldexpNumber(x: number, exponent: number): number {
 const frexpView = new DataView(new ArrayBuffer(8));
 
 /** Splits x into a mantissa in [0.5, 1) (by magnitude) and a power of two, as C's frexp. */
-export function frexpNumber(x: number): [number, number] {
+function frexpNumber(x: number): [number, number] {
   if (x === 0 || !Number.isFinite(x)) return [x, 0];
   let scaled = x;
   let bias = 0;

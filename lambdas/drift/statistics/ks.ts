@@ -25,7 +25,7 @@ function roundHalfEven(x: number): number {
  * count the values <= v (scipy's searchsorted(side='right')), so ties move both CDFs together, and the
  * difference is formed as count1/n1 - count2/n2 exactly as scipy does, so D matches to the last bit.
  */
-export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
+function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
   const n1 = a.length;
   const n2 = b.length;
   let i = 0;
@@ -45,7 +45,7 @@ export function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
 }
 
 /** The two-sided asymptotic p-value of D for sample sizes n1 and n2 (scipy's `method="asymp"`). */
-export function ksPValue(statistic: number, n1: number, n2: number): { pValue: number; effectiveN: number } {
+function ksPValue(statistic: number, n1: number, n2: number): { pValue: number; effectiveN: number } {
   const m = Math.max(n1, n2);
   const n = Math.min(n1, n2);
   // Only two single-value samples give m n / (m + n) = 0.5, which rounds to 0 (scipy then returns NaN);

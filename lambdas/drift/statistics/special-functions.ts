@@ -9,7 +9,7 @@ const LANCZOS_COEFFS = [
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** ln Γ(x) for x > 0. */
-export function logGamma(x: number): number {
+function logGamma(x: number): number {
   if (!(x > 0)) throw new RangeError(`logGamma needs x > 0, got ${x}`);
   // Reflection keeps the series in its accurate range: Γ(x) Γ(1-x) = π / sin(πx).
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
@@ -67,7 +67,7 @@ function upperGammaContinuedFraction(a: number, x: number): number {
  * series below a + 1 and the continued fraction above it (Numerical Recipes §6.2), so the small tail
  * probabilities keep their relative precision instead of being computed as 1 - P.
  */
-export function regularizedUpperGamma(a: number, x: number): number {
+function regularizedUpperGamma(a: number, x: number): number {
   if (!(a > 0) || !(x >= 0)) throw new RangeError(`regularizedUpperGamma needs a > 0 and x >= 0, got a=${a}, x=${x}`);
   if (x === 0) return 1;
   if (x === Infinity) return 0;
