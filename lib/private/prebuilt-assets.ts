@@ -12,7 +12,7 @@ import { formatIssues } from '../../contracts/validation-issues';
  */
 const PACKAGE_ROOT = join(__dirname, '..', '..');
 /** The package's directory of prebuilt runtime code; absent in the repository. */
-export const PREBUILT_DIR = join(PACKAGE_ROOT, 'prebuilt');
+const PREBUILT_DIR = join(PACKAGE_ROOT, 'prebuilt');
 export const PREBUILT_MANIFEST_FILE = join(PREBUILT_DIR, 'manifest.json');
 
 /** A path inside `prebuilt/`, written with forward slashes: no absolute path, no `..`. */

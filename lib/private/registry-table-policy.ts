@@ -3,7 +3,7 @@ import { Lazy } from 'aws-cdk-lib';
 import { AUDIT_PREFIX } from '../../contracts/registry-table-keys';
 
 /** Every action that changes items of a table (PartiQL writes included: they are authorized apart from the API calls). */
-export const TABLE_WRITE_ACTIONS = [
+const TABLE_WRITE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',

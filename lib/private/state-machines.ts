@@ -11,7 +11,7 @@ import { acknowledge, acknowledgeWildcardResource } from './nag';
  * Lambda errors that say nothing about the input: the service was busy or failed. Only these are retried; an error
  * thrown by the handler is a verdict on the input and retrying it would give the same answer.
  */
-export const TRANSIENT_LAMBDA_ERRORS = [
+const TRANSIENT_LAMBDA_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',

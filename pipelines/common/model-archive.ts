@@ -7,7 +7,7 @@ import { METADATA_FILE, MODEL_FILE, modelMetadataSchema, type ModelMetadata } fr
 
 /** model.tar.gz as SageMaker writes it from the model directory: model.onnx and metadata.json at the top level. */
 
-export class ModelArchiveError extends Error {
+class ModelArchiveError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ModelArchiveError';

@@ -66,7 +66,7 @@ function drawFeatures(random: Random, shift: number, hours: number[], categories
 }
 
 /** The known signal: log-odds of fraud for one transaction. */
-export function fraudLogit(features: readonly number[]): number {
+function fraudLogit(features: readonly number[]): number {
   const [amount, hour, distance, txnCount, accountAge, merchantRisk, isForeign, cardPresent, category] = features;
   return (
     INTERCEPT +

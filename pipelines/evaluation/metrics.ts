@@ -12,9 +12,9 @@ export type ModelTask = TeamConfig['model']['task'];
 export type Metrics = Record<string, number>;
 
 /** Probabilities are clipped to [EPS, 1 - EPS] in the log loss so a confident mistake costs ~34.5, not infinity. */
-export const LOG_LOSS_EPS = 1e-15;
+const LOG_LOSS_EPS = 1e-15;
 /** A probability above this predicts the positive class (scikit-learn's `decision_function > 0`). */
-export const DECISION_THRESHOLD = 0.5;
+const DECISION_THRESHOLD = 0.5;
 
 function checkLengths(labels: ArrayLike<number>, predictions: ArrayLike<number>): void {
   if (labels.length !== predictions.length) {

@@ -28,7 +28,7 @@ export const LOCAL_AWS = { region: 'eu-west-1', credentials: { accessKeyId: 'loc
  * Creates the registry table exactly as the construct does: `pk`/`sk` strings, GSI `gsi1` on `gsi1pk`/`gsi1sk`.
  * (Streams are not emulated by dynalite; the construct adds NEW_AND_OLD_IMAGES.)
  */
-export async function createRegistryTable(client: DynamoDBClient, tableName: string): Promise<void> {
+async function createRegistryTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,

@@ -5,7 +5,7 @@ import { MlopsTeamStack } from '../../lib/mlops-team-stack';
 import { loadTeamConfig, parseTeamConfig, type TeamConfig, type TeamConfigInput } from '../../contracts/team-config';
 import { projectContext } from './project-context';
 
-export const EXAMPLE_TEAM_FILE = join(__dirname, '..', '..', 'pipelines', 'teams', 'fraud.json');
+const EXAMPLE_TEAM_FILE = join(__dirname, '..', '..', 'pipelines', 'teams', 'fraud.json');
 
 /** The example team's config, optionally with top-level sections replaced (validated like a real config). */
 export function exampleConfig(overrides: Partial<TeamConfigInput> = {}): TeamConfig {

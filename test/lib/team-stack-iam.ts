@@ -20,7 +20,7 @@ export function iamWildcardProblems(template: Template): string[] {
 }
 
 /** Every action that writes items of a DynamoDB table, the ones a grant could add to reach the registry table. */
-export const DYNAMODB_WRITE_ACTIONS = [
+const DYNAMODB_WRITE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',

@@ -11,7 +11,7 @@ export interface Binning {
   rowCount: number;
 }
 
-export const MAX_BINS = 256;
+const MAX_BINS = 256;
 
 export function binFeatures(x32: Float32Array, rowCount: number, featureCount: number, maxBins: number): Binning {
   if (maxBins < 2 || maxBins > MAX_BINS) throw new RangeError(`maxBins must be 2..${MAX_BINS}, got ${maxBins}`);

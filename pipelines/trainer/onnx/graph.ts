@@ -6,8 +6,8 @@ import { onnx } from 'onnx-proto';
  * before they were folded into TreeEnsemble).
  */
 
-export const ONNX_OPSET = 17;
-export const ONNX_ML_OPSET = 3;
+const ONNX_OPSET = 17;
+const ONNX_ML_OPSET = 3;
 export const ML_DOMAIN = 'ai.onnx.ml';
 /** The model's input: one 2-D float tensor [batch, features], features in config order. */
 export const INPUT_NAME = 'features';
@@ -24,7 +24,7 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 export type AttributeValue = number | string | number[] | string[] | { floats: number[] } | { ints: number[] };
 
 /** An attribute; plain number arrays are ints, wrap float lists as `{ floats }` (a whole-number float list would look like ints). */
-export function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
+function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: utf8(value) };
   if (typeof value === 'number') return { name, type: AttributeType.INT, i: value };
   if (Array.isArray(value)) {

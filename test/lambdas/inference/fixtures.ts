@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { create } from 'tar';
 import { type ModelMetadata, modelMetadataSchema } from '../../../contracts/model-metadata';
 
-export const MODELS_DIR = join(__dirname, '..', '..', 'fixtures', 'models');
+const MODELS_DIR = join(__dirname, '..', '..', 'fixtures', 'models');
 
 /** The committed test models (test/fixtures/models/make_models.py). */
 export const FIXTURE_MODELS = ['mlp-classifier', 'logistic-sigmoid', 'linear-regressor', 'fraud-gbt', 'wine-torch'] as const;
