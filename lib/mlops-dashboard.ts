@@ -8,7 +8,6 @@ import { IModelRegistry, ModelRegistry } from './model-registry';
 import { throwOnPropProblems } from './private/prop-problems';
 import type { OperationsAlarms } from './monitoring/operations-alarms';
 import { rowWidths, thresholdAnnotations } from './monitoring/widgets';
-import type { DeadLetterQueueAlarm } from './private/queues';
 
 /** Props of {@link MlopsDashboard}: the parts of the team stack whose metrics and alarms it shows. */
 export interface MlopsDashboardProps {
@@ -38,10 +37,11 @@ export interface MlopsDashboardProps {
    */
   readonly operationsAlarms?: OperationsAlarms;
   /**
-   * The dead-letter queue alarms (lib/private/queues.ts): each queue's depth is graphed and its alarm listed.
+   * The dead-letter queue alarms (lib/private/queues.ts), each on its queue's depth: the depth is graphed and the
+   * alarm listed.
    * @default - none
    */
-  readonly deadLetterAlarms?: readonly DeadLetterQueueAlarm[];
+  readonly deadLetterAlarms?: readonly cloudwatch.Alarm[];
   /**
    * Time range the dashboard opens with.
    * @default Duration.days(1)

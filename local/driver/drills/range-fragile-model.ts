@@ -1,7 +1,6 @@
 import { onnx } from 'onnx-proto';
 import { packModelArchive, unpackModelArchive } from '../../../pipelines/common/model-archive';
 import { floatTensor, node } from '../../../pipelines/trainer/onnx/graph';
-import { parseOnnxModel } from '../../../bin/byom/zipmap-rewrite';
 
 /**
  * A model archive that answers exactly as `archive` does for rows whose every feature is at most its bound in
@@ -17,7 +16,8 @@ export async function rangeFragileArchive(archive: Uint8Array, upperBounds: read
   if (upperBounds.length !== metadata.features.length) {
     throw new Error(`expected ${metadata.features.length} bounds (one per feature), got ${upperBounds.length}`);
   }
-  const model = parseOnnxModel(bytes);
+  // The live model's own archive, which the deployment loaded: a decode failure here is a bug, not bad input.
+  const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph!;
   const served = metadata.outputName;
   const producer = graph.node?.find((n) => n.output?.includes(served));
