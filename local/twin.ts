@@ -60,6 +60,8 @@ export interface TwinOptions {
   readonly onFunctionLog?: (functionName: string, version: string, line: string) => void;
   /** Receives every line a Batch or SageMaker training container prints (`job` is `<job name>/<host>` for training). @default - discarded */
   readonly onContainerLog?: (job: string, line: string) => void;
+  /** Batch array children run at once, each a local process. @default - the machine's cores (os.availableParallelism()) */
+  readonly batchArrayConcurrency?: number;
 }
 
 /** Function log lines kept per function for the console. */
@@ -162,7 +164,7 @@ export class Twin {
       );
     });
     const containerLog = options.onContainerLog;
-    this.batch = new BatchJobs(this.app, this.endpoints, this.timeline, this.stopping.signal, containerLog);
+    this.batch = new BatchJobs(this.app, this.endpoints, this.timeline, this.stopping.signal, containerLog, options.batchArrayConcurrency);
     this.sagemaker = new SageMakerTraining(this.app, this.endpoints, this.timeline, join(options.dataDirectory, 'work'), this.stopping.signal, containerLog && ((job, host, line) => containerLog(`${job}/${host}`, line)));
     this.states.connect({
       lambda: this.lambda,

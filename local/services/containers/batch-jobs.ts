@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { SynthesizedApp } from '../../assembly/synthesized-app';
 import type { Timeline } from '../../timeline';
 import { awsClientEnvironment, hostBasics, type ServiceEndpoints } from '../aws-environment';
 import { TaskError } from '../states/task-error';
-import { localEntrypoint, runContainer } from './container-process';
-import { failureReasonFromOutput } from './failure-reason';
+import { runArrayChildren } from './array-children';
+import { parseSubmitJobRequest, type RetryStrategy, retryStrategySchema } from './batch-job-request';
+import { localEntrypoint } from './container-process';
+import { runJobAttempts } from './job-attempts';
 
 interface KeyValue {
   Name: string;
@@ -22,12 +25,16 @@ interface JobDefinition {
   readonly name: string;
   readonly container: ContainerSpec;
   readonly parameters: Record<string, string>;
+  /** As the template has it; read when a job is submitted, so a bad one fails that job's task. */
+  readonly retryStrategy: unknown;
 }
 
 /**
  * AWS::Batch::JobDefinition run by `batch:submitJob.sync`: the container image's local entrypoint with the job
  * definition's environment, overridden by ContainerOverrides, and `Ref::name` placeholders in the command replaced
- * from Parameters. Queues and compute environments only exist to be referenced; jobs start at once.
+ * from Parameters; a failed attempt runs again as the RetryStrategy says. Queues and compute environments only exist
+ * to be referenced; jobs start at once. An array job (ArrayProperties.Size) runs its children as local processes, at
+ * most `arrayConcurrency` at a time, each with AWS_BATCH_JOB_ARRAY_INDEX and the id `<parent id>:<index>`.
  */
 export class BatchJobs {
   private readonly definitions = new Map<string, JobDefinition>();
@@ -40,7 +47,12 @@ export class BatchJobs {
     private readonly signal?: AbortSignal,
     /** Receives every line a job's container prints. */
     private readonly onLog?: (jobName: string, line: string) => void,
+    /** Array children running at once: the machine's cores, as a compute environment's vCPUs bound a real one. */
+    private readonly arrayConcurrency = availableParallelism(),
   ) {
+    if (!Number.isInteger(arrayConcurrency) || arrayConcurrency < 1) {
+      throw new RangeError(`Batch array concurrency must be a whole number of at least 1, got ${arrayConcurrency}`);
+    }
     this.load(app);
   }
 
@@ -65,6 +77,7 @@ export class BatchJobs {
         name: arn.split('/').pop()!.split(':')[0],
         container,
         parameters: (props.Parameters as Record<string, string>) ?? {},
+        retryStrategy: props.RetryStrategy,
       };
       this.definitions.set(arn, definition);
       this.definitions.set(definition.name, definition);
@@ -72,50 +85,92 @@ export class BatchJobs {
   }
 
   async submitJobSync(parameters: Record<string, unknown>): Promise<unknown> {
-    const reference = String(parameters.JobDefinition);
-    const definition = this.definitions.get(reference) ?? this.definitions.get(reference.split('/').pop()!.split(':')[0]);
-    if (!definition) throw new TaskError('Batch.ClientException', `Job definition ${reference} does not exist`);
-    const overrides = (parameters.ContainerOverrides as { Environment?: KeyValue[]; Command?: string[] }) ?? {};
-    const jobParameters = { ...definition.parameters, ...((parameters.Parameters as Record<string, string>) ?? {}) };
-    const command = (overrides.Command ?? definition.container.Command ?? []).map((arg) =>
+    const request = parseSubmitJobRequest(parameters);
+    const definition = this.definitions.get(request.JobDefinition) ?? this.definitions.get(request.JobDefinition.split('/').pop()!.split(':')[0]);
+    if (!definition) throw new TaskError('Batch.ClientException', `Job definition ${request.JobDefinition} does not exist`);
+    const retryStrategy = request.RetryStrategy ?? retryStrategyOf(definition);
+    const jobParameters = { ...definition.parameters, ...request.Parameters };
+    const command = (request.ContainerOverrides.Command ?? definition.container.Command ?? []).map((arg) =>
       arg.replace(/Ref::([A-Za-z0-9_]+)/g, (whole, name: string) => jobParameters[name] ?? whole),
     );
     const jobId = randomUUID();
-    const jobName = String(parameters.JobName ?? definition.name);
+    const jobName = request.JobName ?? definition.name;
     const env: Record<string, string> = {
       ...hostBasics(),
       ...awsClientEnvironment(this.endpoints, this.app.env.region),
-      AWS_BATCH_JOB_ID: jobId,
-      AWS_BATCH_JQ_NAME: String(parameters.JobQueue ?? '').split('/').pop() ?? '',
-      AWS_BATCH_JOB_ATTEMPT: '1',
+      AWS_BATCH_JQ_NAME: request.JobQueue.split('/').pop() ?? '',
     };
-    for (const { Name, Value } of [...(definition.container.Environment ?? []), ...(overrides.Environment ?? [])]) env[Name] = Value;
-    this.timeline.add('batch', `job ${jobName} started (${definition.name})`);
-    const startedAt = Date.now();
+    for (const { Name, Value } of [...(definition.container.Environment ?? []), ...request.ContainerOverrides.Environment]) env[Name] = Value;
+    const size = request.ArrayProperties?.Size;
+    this.timeline.add('batch', `job ${jobName} started (${definition.name})${size ? `: an array of ${size} children, at most ${Math.min(size, this.arrayConcurrency)} at a time` : ''}`);
+    const createdAt = Date.now();
     const entrypoint = await localEntrypoint(this.app.assembly, definition.container.Image, (line) => this.timeline.add('batch', `job ${jobName}: ${line}`));
-    const run = await runContainer(entrypoint, {
-      env,
-      args: command,
-      signal: this.signal,
-      onLine: this.onLog && ((line) => this.onLog!(jobName, line)),
-    });
+    const runJob = (id: string, name: string, childEnv: Record<string, string> = {}) =>
+      runJobAttempts({
+        entrypoint,
+        env: { ...env, ...childEnv, AWS_BATCH_JOB_ID: id },
+        command,
+        retryStrategy,
+        jobId: id,
+        signal: this.signal,
+        onLine: this.onLog && ((line) => this.onLog!(name, line)),
+        onRetry: (attempt, reason) => this.timeline.add('batch', `job ${name} attempt ${attempt} of ${retryStrategy.Attempts} failed: ${reason}; Batch runs it again`),
+      });
     const description = {
       JobArn: `arn:${this.app.env.partition}:batch:${this.app.env.region}:${this.app.env.accountId}:job/${jobId}`,
       JobId: jobId,
       JobName: jobName,
-      JobQueue: parameters.JobQueue,
+      JobQueue: request.JobQueue,
       JobDefinition: definition.arn,
-      Status: run.exitCode === 0 ? 'SUCCEEDED' : 'FAILED',
-      StatusReason: run.exitCode === 0 ? 'Essential container in task exited' : `Essential container in task exited: ${failureReasonFromOutput(run)}`,
-      CreatedAt: startedAt,
-      StartedAt: startedAt,
-      StoppedAt: Date.now(),
-      Container: { Image: definition.container.Image, Command: command, ExitCode: run.exitCode, LogStreamName: `local/${jobId}` },
+      CreatedAt: createdAt,
       Parameters: jobParameters,
+      RetryStrategy: retryStrategy,
     };
-    this.timeline.add('batch', `job ${jobName} ${description.Status} (exit ${run.exitCode})${run.exitCode ? `: ${description.StatusReason}` : ''}`);
-    // As the .sync integration does: a failed job fails the task with the job description as the cause.
-    if (run.exitCode !== 0) throw new TaskError('States.TaskFailed', JSON.stringify(description));
-    return description;
+    if (size === undefined) {
+      const job = await runJob(jobId, jobName);
+      const ended = { ...description, ...job, Container: { Image: definition.container.Image, Command: command, ...job.Container } };
+      this.timeline.add('batch', `job ${jobName} ${job.Status} (exit ${job.Container.ExitCode})${job.Status === 'FAILED' ? `: ${job.StatusReason}` : ''}`);
+      // As the .sync integration does: a failed job fails the task with the job description as the cause.
+      if (job.Status === 'FAILED') throw new TaskError('States.TaskFailed', JSON.stringify(ended));
+      return ended;
+    }
+    const children = await runArrayChildren(
+      size,
+      this.arrayConcurrency,
+      async (index) => {
+        const childName = `${jobName}:${index}`;
+        const child = await runJob(`${jobId}:${index}`, childName, { AWS_BATCH_JOB_ARRAY_INDEX: String(index) });
+        if (child.Status === 'FAILED') this.timeline.add('batch', `job ${childName} FAILED (exit ${child.Container.ExitCode}): ${child.StatusReason}`);
+        return child.Status === 'SUCCEEDED';
+      },
+      this.signal,
+    );
+    const succeeded = children.statusSummary.SUCCEEDED === size;
+    const parent = {
+      ...description,
+      Status: succeeded ? 'SUCCEEDED' : 'FAILED',
+      // Batch's own words for a parent whose child failed; the timeline names the children and their reasons.
+      ...(succeeded ? {} : { StatusReason: children.failedIndexes.length ? 'Array Child Job failed' : 'the twin stopped before every child ran' }),
+      ArrayProperties: { Size: size, StatusSummary: children.statusSummary },
+      StartedAt: createdAt,
+      StoppedAt: Date.now(),
+      Container: { Image: definition.container.Image, Command: command },
+    };
+    const failed = children.failedIndexes;
+    this.timeline.add(
+      'batch',
+      `job ${jobName} ${parent.Status}: ${children.statusSummary.SUCCEEDED} of ${size} children succeeded` +
+        (failed.length ? `; failed: ${failed.slice(0, 20).join(', ')}${failed.length > 20 ? ` and ${failed.length - 20} more` : ''}` : ''),
+    );
+    if (!succeeded) throw new TaskError('States.TaskFailed', JSON.stringify(parent));
+    return parent;
   }
+}
+
+/** A job definition's RetryStrategy (one attempt when it has none), or which field of which definition is wrong. */
+function retryStrategyOf(definition: JobDefinition): RetryStrategy {
+  const parsed = retryStrategySchema.safeParse(definition.retryStrategy ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `RetryStrategy.${issue.path.join('.')}: ${issue.message}`);
+  throw new TaskError('Batch.ClientException', `job definition ${definition.name}: ${problems.join('; ')}`);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -111,5 +111,173 @@ describe('Batch jobs of a Python processing container', () => {
         /^image 763104351884\.dkr\.ecr\.us-east-1\.amazonaws\.com\/pytorch-training:2\.1\.0-cpu-py310 is not built by the app: the twin runs only images the app builds from a Dockerfile directory .*LABEL mlops\.local-entrypoint="<entry\.py or entry\.ts>"/,
       ),
     });
+  });
+});
+
+const ARRAY_FIXTURE = join(__dirname, '..', '..', 'fixtures', 'array-child-image');
+
+interface ChildRecord {
+  index: string;
+  job_id: string;
+  attempt: number;
+  args: string[];
+  label: string;
+  started: number;
+  ended: number;
+}
+
+/** Array jobs (ArrayProperties.Size): children as local processes, a few at a time, and the parent's outcome. */
+describe('Batch array jobs', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'array-batch-'));
+  const concurrency = 3;
+  let jobs: BatchJobs;
+  let outputs: Record<string, string>;
+  let run = 0;
+  const logLines: string[] = [];
+  const timeline = new Timeline();
+  const previousCache = process.env.MLOPS_CACHE_DIR;
+
+  beforeAll(() => {
+    process.env.MLOPS_CACHE_DIR = join(scratch, 'cache');
+    const outdir = synthesize((stack) => {
+      const image = new DockerImageAsset(stack, 'Child', { directory: ARRAY_FIXTURE });
+      const definition = new batch.CfnJobDefinition(stack, 'ChildJobDefinition', {
+        type: 'container',
+        parameters: { shard: 'all' },
+        retryStrategy: { attempts: 2 },
+        containerProperties: { image: image.imageUri, command: ['--shard', 'Ref::shard'], environment: [{ name: 'OUTPUT_LABEL', value: 'definition' }] },
+      });
+      new CfnOutput(stack, 'ChildJob', { value: definition.ref });
+    });
+    const app = readApp(outdir);
+    outputs = Object.values(app.outputs())[0];
+    jobs = new BatchJobs(
+      app,
+      { twinUrl: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9', s3: 'http://127.0.0.1:9' },
+      timeline,
+      undefined,
+      (job, line) => logLines.push(`${job}: ${line}`),
+      concurrency,
+    );
+  });
+
+  afterAll(() => {
+    if (previousCache === undefined) delete process.env.MLOPS_CACHE_DIR;
+    else process.env.MLOPS_CACHE_DIR = previousCache;
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /** Submits the job with its own output directory; returns the directory and the task's result or error. */
+  async function submit(extra: Record<string, unknown>, environment: Array<{ Name: string; Value: string }> = []) {
+    const outputDir = join(scratch, `run-${++run}`);
+    mkdirSync(outputDir);
+    const outcome = await jobs
+      .submitJobSync({
+        JobDefinition: outputs.ChildJob,
+        JobName: 'shards',
+        JobQueue: 'arn:aws:batch:eu-west-1:000000000000:job-queue/processing',
+        ContainerOverrides: { Environment: [{ Name: 'OUTPUT_DIR', Value: outputDir }, { Name: 'OUTPUT_LABEL', Value: 'override' }, ...environment] },
+        ...extra,
+      })
+      .then(
+        (result) => ({ result: result as Record<string, unknown>, error: undefined }),
+        (error: Error) => ({ result: undefined, error }),
+      );
+    const records = readdirSync(outputDir)
+      .sort()
+      .map((file) => ({ file, ...(JSON.parse(readFileSync(join(outputDir, file), 'utf8')) as ChildRecord) }));
+    return { ...outcome, records };
+  }
+
+  /** The most children whose recorded run times overlap at one instant. */
+  function mostAtOnce(records: readonly ChildRecord[]): number {
+    const events = records.flatMap((record) => [
+      [record.started, 1],
+      [record.ended, -1],
+    ]);
+    events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let running = 0;
+    let most = 0;
+    for (const [, change] of events) most = Math.max(most, (running += change));
+    return most;
+  }
+
+  it('runs Size children, each with its index, the id <parent>:<index> and the parent\'s overrides, at most the limit at once', async () => {
+    const { result, error, records } = await submit({ ArrayProperties: { Size: 7 }, Parameters: { shard: 'even' } });
+
+    expect(error).toBeUndefined();
+    const parentId = String(result!.JobId);
+    expect(records.map((record) => [record.index, record.job_id, record.attempt])).toEqual(
+      [0, 1, 2, 3, 4, 5, 6].map((index) => [String(index), `${parentId}:${index}`, 1]),
+    );
+    expect(new Set(records.map((record) => `${record.label} ${record.args.join(' ')}`))).toEqual(new Set(['override --shard even']));
+    expect(mostAtOnce(records)).toBe(concurrency);
+    expect(logLines).toContain('shards:5: child 5 attempt 1 wrote its record');
+  }, 120_000);
+
+  it('answers with the parent as DescribeJobs shows an array parent: Size and a count of children per status', async () => {
+    const { result } = await submit({ ArrayProperties: { Size: 2 } });
+
+    expect(result).toMatchObject({
+      JobName: 'shards',
+      Status: 'SUCCEEDED',
+      ArrayProperties: { Size: 2, StatusSummary: { STARTING: 0, FAILED: 0, RUNNING: 0, SUCCEEDED: 2, RUNNABLE: 0, SUBMITTED: 0, PENDING: 0 } },
+      Container: { Command: ['--shard', 'all'] },
+    });
+    expect(result!.JobArn).toBe(`arn:aws:batch:eu-west-1:000000000000:job/${String(result!.JobId)}`);
+    expect(result).not.toHaveProperty('StatusReason');
+  }, 60_000);
+
+  it('fails the task when a child fails after its retries, once every other child has run, with the parent as the cause', async () => {
+    const { error, records } = await submit({ ArrayProperties: { Size: 5 } }, [{ Name: 'FAIL_INDEX', Value: '3' }]);
+
+    expect(records.map((record) => record.file)).toEqual(['0-1.json', '1-1.json', '2-1.json', '3-1.json', '3-2.json', '4-1.json']);
+    expect(error!.name).toBe('States.TaskFailed');
+    expect(JSON.parse(error!.message)).toMatchObject({
+      Status: 'FAILED',
+      StatusReason: 'Array Child Job failed',
+      ArrayProperties: { Size: 5, StatusSummary: { SUCCEEDED: 4, FAILED: 1, RUNNING: 0, PENDING: 0 } },
+    });
+    const messages = timeline.entries.map((entry) => entry.message);
+    expect(messages).toContain('job shards:3 attempt 1 of 2 failed: child 3 attempt 1 wrote its record | child 3 fails on purpose (exit code 1); Batch runs it again');
+    expect(messages).toContain(
+      'job shards:3 FAILED (exit 1): Essential container in task exited: child 3 attempt 2 wrote its record | child 3 fails on purpose (exit code 1)',
+    );
+    expect(messages).toContain('job shards FAILED: 4 of 5 children succeeded; failed: 3');
+  }, 120_000);
+
+  it("takes the submission's RetryStrategy over the definition's: EXIT on an exit code runs a failed child once", async () => {
+    const { error, records } = await submit(
+      { ArrayProperties: { Size: 2 }, RetryStrategy: { Attempts: 3, EvaluateOnExit: [{ OnExitCode: '1', Action: 'exit' }] } },
+      [{ Name: 'FAIL_INDEX', Value: '0' }],
+    );
+
+    expect(error!.name).toBe('States.TaskFailed');
+    expect(records.map((record) => record.file)).toEqual(['0-1.json', '1-1.json']);
+  }, 60_000);
+
+  it('retries a single job as its RetryStrategy says and lists every attempt in the failed description', async () => {
+    const { error, records } = await submit({}, [{ Name: 'FAIL_INDEX', Value: 'single' }]);
+
+    expect(records.map((record) => record.file)).toEqual(['single-1.json', 'single-2.json']);
+    const description = JSON.parse(error!.message) as { Status: string; Attempts: Array<{ Container: { ExitCode: number } }> };
+    expect(description.Status).toBe('FAILED');
+    expect(description.Attempts.map((attempt) => attempt.Container.ExitCode)).toEqual([1, 1]);
+  }, 60_000);
+
+  it.each([
+    [{ ArrayProperties: { Size: 1 } }, 'Batch.ClientException', 'ArrayProperties.Size: an array job has 2 to 10,000 children'],
+    [{ ArrayProperties: { Size: 10_001 } }, 'Batch.ClientException', 'ArrayProperties.Size: an array job has 2 to 10,000 children'],
+    [{ RetryStrategy: { Attempts: 11 } }, 'Batch.ClientException', 'RetryStrategy.Attempts: Too big: expected number to be <=10'],
+    [
+      { ArrayProperties: { Size: 4 }, DependsOn: [{ Type: 'SEQUENTIAL' }] },
+      'States.Runtime',
+      'batch:submitJob.sync with DependsOn: the twin does not run a SEQUENTIAL dependency (array children run one after another, in index order); it runs array children at most a few at a time in no set order. Chain the jobs as states instead, or remove DependsOn',
+    ],
+  ])('refuses %j before any child runs (%s)', async (extra, name, message) => {
+    const { error, records } = await submit(extra);
+
+    expect(error).toMatchObject({ name, message });
+    expect(records).toEqual([]);
   });
 });
