@@ -6,7 +6,7 @@ import { type CliIo, resolveTarget, type StackTarget, stackOutput, TARGET_OPTION
 import { reportError, TARGET_USAGE } from './command-group';
 
 /** The team stack's output naming its BatchScoring state machine (MlopsTeamStack). */
-export const SCORING_OUTPUT = 'BatchScoringStateMachineArn';
+const SCORING_OUTPUT = 'BatchScoringStateMachineArn';
 
 const SCORE_USAGE = `usage: mlops score --input s3://bucket/data.csv --output s3://bucket/prefix [options]
   scores every row of a CSV (with a header row holding the model's features) with the live version, or --version N
