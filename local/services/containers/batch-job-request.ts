@@ -26,7 +26,6 @@ export const retryStrategySchema = z
   .loose();
 
 export type RetryStrategy = z.infer<typeof retryStrategySchema>;
-export type EvaluateOnExit = RetryStrategy['EvaluateOnExit'][number];
 
 /** The `batch:submitJob.sync` parameters the twin uses, with Batch's own limits; other fields pass through. */
 export const submitJobRequestSchema = z
