@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { ApprovalApi } from './approval-api';
 import { ApprovalConsole } from './approval-console';
 import { ArtifactStore } from './artifact-store';
+import { BatchScoring } from './batch-scoring';
 import { DeploymentFlow } from './deployment-flow';
 import { DriftMonitor } from './drift-monitor';
 import { EksInference } from './eks-inference';
@@ -26,7 +27,7 @@ export interface MlopsTeamStackProps extends StackProps {
 
 /**
  * One team's MLOps platform, composed from its config: artifact store, model registry with its approval API,
- * training pipeline, inference tier, deployment flow, drift monitoring and a dashboard. Tools find resources by the
+ * training pipeline, inference tier, deployment flow, drift monitoring, batch scoring and a dashboard. Tools find resources by the
  * stack's output ids (never by logical ids).
  *
  * The inference tier is `LambdaInference` or `EksInference` (`inference.kind`). Only the Lambda tier has a
@@ -55,6 +56,8 @@ export class MlopsTeamStack extends Stack {
   readonly driftMonitor: DriftMonitor;
   /** The team's CloudWatch dashboard. */
   readonly dashboard: MlopsDashboard;
+  /** Batch scoring of datasets with the live or a named approved version (`mlops score`). */
+  readonly batchScoring: BatchScoring;
 
   constructor(scope: Construct, id: string, props: MlopsTeamStackProps) {
     super(scope, id, {
@@ -189,6 +192,7 @@ export class MlopsTeamStack extends Stack {
       alarmActions,
       servedVersion: inference.kind === 'eks' ? inference.modelVersion : undefined,
     });
+    this.batchScoring = new BatchScoring(this, 'BatchScoring', { modelName, registry: this.registry, artifactStore: this.artifactStore, metricsNamespace });
     const operationsAlarms = new OperationsAlarms(this, 'OperationsAlarms', {
       team,
       modelName,
@@ -221,6 +225,7 @@ export class MlopsTeamStack extends Stack {
     output('RegistryTableName', this.registry.table.tableName, 'Model registry table');
     output('EventBusName', this.registry.eventBus.eventBusName, 'Team event bus (registry events)');
     output('ApprovalApiUrl', this.approvalApi.url, 'Approval API base URL');
+    output('BatchScoringStateMachineArn', this.batchScoring.stateMachine.stateMachineArn, 'Batch scoring (mlops score)');
     if (this.approvalApi.userPool && this.approvalApi.userPoolClient) {
       output('UserPoolId', this.approvalApi.userPool.userPoolId, 'Cognito user pool of the approval API');
       output('UserPoolClientId', this.approvalApi.userPoolClient.userPoolClientId, 'Public client of the CLI (mlops login)');
