@@ -10,6 +10,13 @@ export const processedPrefix = (executionName: string) => `runs/${executionName}
 export const splitKey = (executionName: string, split: 'train' | 'validation' | 'holdout') =>
   `${processedPrefix(executionName)}${split}/data.csv`;
 export const baselineKey = (executionName: string) => `${processedPrefix(executionName)}baseline.json`;
+/**
+ * A numeric feature's sorted baseline values (little-endian float64, ascending; contracts/baseline.ts), as the path
+ * baseline.json records: relative to baseline.json's folder, the feature name URI-encoded so any name is one key segment.
+ */
+export const baselineValuesPath = (feature: string) => `baseline/${encodeURIComponent(feature)}.f64`;
+/** The key of an object baseline.json (at `baselineJsonKey`) records by a path relative to its folder. */
+export const keyBesideBaseline = (baselineJsonKey: string, path: string) => `${baselineJsonKey.slice(0, baselineJsonKey.lastIndexOf('/') + 1)}${path}`;
 export const datasetLineageKey = (executionName: string) => `${processedPrefix(executionName)}dataset.json`;
 export const modelOutputPrefix = (executionName: string) => `runs/${executionName}/model/`;
 /** Checkpoints of a managed spot training job (SageMaker syncs /opt/ml/checkpoints with it), kept to resume after an interruption. */
@@ -25,6 +32,8 @@ export const byomArtifactKey = (model: string, archiveSha256: string) => `${byom
 export const byomHoldoutKey = (model: string, archiveSha256: string) => `${byomPrefix(model, archiveSha256)}holdout.csv`;
 /** Drift baseline computed from that holdout set (the training data stays with the model's owner). */
 export const byomBaselineKey = (model: string, archiveSha256: string) => `${byomPrefix(model, archiveSha256)}baseline.json`;
+/** Its numeric features' sorted values (`baselineValuesPath` beside that baseline.json). */
+export const byomBaselineValuesPrefix = (model: string, archiveSha256: string) => `${byomPrefix(model, archiveSha256)}baseline/`;
 
 /** Splits `s3://bucket/key` into its parts; throws naming the bad URI. */
 export function parseS3Uri(uri: string): { bucket: string; key: string } {

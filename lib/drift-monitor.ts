@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { byomBaselineKey, capturePrefix, driftReportsPrefix, processedPrefix } from '../contracts/storage-layout';
+import { byomBaselineKey, byomBaselineValuesPrefix, capturePrefix, driftReportsPrefix, processedPrefix } from '../contracts/storage-layout';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { IAlarmActionStrategy } from './monitoring/alarm-actions';
@@ -237,6 +237,8 @@ export class DriftMonitor extends Construct {
     // The live version's baseline.json: a trained version's, or one registered with `mlops models register --onnx`.
     props.artifactStore.grantRead(job, processedPrefix('*'));
     props.artifactStore.grantRead(job, byomBaselineKey(props.modelName, '*'));
+    // Its numeric features' sorted values, beside it (a trained version's are under processed/ already).
+    props.artifactStore.grantRead(job, byomBaselineValuesPrefix(props.modelName, '*'));
     props.artifactStore.grantWrite(job, driftReportsPrefix(props.modelName));
     this.job = job;
 

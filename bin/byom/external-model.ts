@@ -4,8 +4,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { featureSchema, formatIssues, MAX_CLASSES, MODEL_TASKS } from '../../contracts/team-config';
-import { computeBaseline, targetBaseline } from '../../lambdas/drift/baseline';
-import type { Baseline } from '../../contracts/baseline';
+import { computeBaseline, targetBaseline, type BaselineArtifacts } from '../../lambdas/drift/baseline';
+import { writeBaseline } from '../../lambdas/drift/baseline-objects';
 import { modelMetadataSchema, type ModelMetadata } from '../../contracts/model-metadata';
 import { byomArtifactKey, byomBaselineKey, byomHoldoutKey, s3Uri } from '../../contracts/storage-layout';
 import { formatCsv, parseCsvText } from '../../pipelines/common/csv';
@@ -120,8 +120,11 @@ export interface ByomPackage {
   /** The holdout set as the processing job writes it: header, features in model order, label last (a class index for multiclass). */
   holdoutCsv: string;
   holdoutRows: number;
-  /** Drift baseline of the holdout set's features and, for a classifier, its class mix: the only data of the model the platform sees. */
-  baseline: Baseline;
+  /**
+   * Drift baseline of the holdout set's features and, for a classifier, its class mix: the only data of the model the
+   * platform sees. baseline.json's document and its numeric features' sorted values.
+   */
+  baseline: BaselineArtifacts;
 }
 
 export async function packageExternalModel(raw: ByomRequest, progress: ByomProgress = () => {}): Promise<ByomPackage> {
@@ -205,12 +208,12 @@ export async function packageExternalModel(raw: ByomRequest, progress: ByomProgr
 }
 
 /** Drift baseline of the holdout set: its features and, for a classifier, its label's class mix. */
-function holdoutBaseline(holdout: NumericTable, metadata: ModelMetadata, label: string): Baseline {
+function holdoutBaseline(holdout: NumericTable, metadata: ModelMetadata, label: string): BaselineArtifacts {
   const features = computeBaseline(metadata.features.map((f, c) => ({ name: f.name, type: f.type, values: columnOf(holdout, c) })));
   if (metadata.task === 'regression') return features;
   // Keys as the processing job writes them: the classes of a multiclass model, 0 and 1 of a binary one.
   const classes = metadata.task === 'multiclass-classification' ? (metadata.labels ?? []) : [0, 1];
-  return { ...features, target: targetBaseline(label, holdout.labels, classes) };
+  return { ...features, document: { ...features.document, target: targetBaseline(label, holdout.labels, classes) } };
 }
 
 /** Where the packaged model, its holdout set and its baseline were uploaded in the artifact store. */
@@ -227,7 +230,7 @@ export interface UploadedModel {
 export async function uploadExternalModel(s3: S3Client, bucket: string, model: string, pkg: ByomPackage): Promise<UploadedModel> {
   const keys = { artifact: byomArtifactKey(model, pkg.sha256), holdout: byomHoldoutKey(model, pkg.sha256), baseline: byomBaselineKey(model, pkg.sha256) };
   await putObject(s3, bucket, keys.holdout, pkg.holdoutCsv, 'text/csv');
-  await putObject(s3, bucket, keys.baseline, JSON.stringify(pkg.baseline), 'application/json');
+  await writeBaseline((key, body, contentType) => putObject(s3, bucket, key, body, contentType), keys.baseline, pkg.baseline);
   // The archive last: an artifact URI in the bucket implies its holdout set and baseline are there too.
   await putObject(s3, bucket, keys.artifact, pkg.tarball, 'application/gzip');
   return { artifactUri: s3Uri(bucket, keys.artifact), holdoutUri: s3Uri(bucket, keys.holdout), baselineUri: s3Uri(bucket, keys.baseline) };

@@ -1,14 +1,16 @@
-import type { Baseline, CategoricalBaseline, NumericBaseline, TargetBaseline } from '../../contracts/baseline';
+import type { BaselineV2, CategoricalBaseline, NumericBaseline, TargetBaseline } from '../../contracts/baseline';
+import { baselineValuesPath } from '../../contracts/storage-layout';
+import { encodeSortedValues } from './baseline-objects';
 import { categoryCounts } from './statistics/categorical';
 import { sortedCopy } from './statistics/ks';
 import { binCountsSorted, DEFAULT_PSI_BINS, quantileBinEdges, sharesOf } from './statistics/psi';
 
 /**
- * Size of the sample kept for the KS test in the drift job: 10,000 values keep baseline.json around
- * 200 KB per feature, and make the KS comparison against a window cost milliseconds, while the sample's
- * empirical CDF is within about 0.014 of the full training data's (the 95% DKW band for n = 10,000).
+ * Values kept per numeric feature for the KS test in the drift job: 8 MB a feature at most, read and checked in tens
+ * of milliseconds. Up to it the drift job tests against the training data itself; above it against order statistics
+ * whose empirical CDF is within 1 / 1,000,000 of the training data's at every point.
  */
-const DEFAULT_BASELINE_SAMPLE_SIZE = 10_000;
+const DEFAULT_SORTED_VALUES_CAP = 1_000_000;
 
 export interface BaselineColumn {
   name: string;
@@ -19,8 +21,21 @@ export interface BaselineColumn {
 export interface BaselineOptions {
   /** Quantile bins for PSI. @default 10 (deciles) */
   bins?: number;
-  /** Values kept for the KS test. @default 10,000 */
-  sampleSize?: number;
+  /** Most values stored sorted per numeric feature for the KS test; more are thinned to evenly spaced order statistics. @default 1,000,000 */
+  sortedValuesCap?: number;
+}
+
+/** A sorted-values object of a baseline: where baseline.json says it is, and its bytes. */
+export interface BaselineObject {
+  /** Relative to baseline.json's folder (contracts/storage-layout.ts `baselineValuesPath`). */
+  path: string;
+  body: Uint8Array;
+}
+
+/** What a baseline is written as: baseline.json's document and the objects it refers to (written first). */
+export interface BaselineArtifacts {
+  document: BaselineV2;
+  objects: BaselineObject[];
 }
 
 /** A value the baseline cannot describe; names the feature and the row. */
@@ -33,18 +48,18 @@ class BaselineInputError extends Error {
 
 /**
  * A deterministic sample of an ascending array: the order statistics at evenly spaced ranks
- * floor((i + 0.5) * n / size), i = 0..size-1. It is itself ascending, needs no random seed, and the same
- * training data always gives the same baseline.
+ * floor((i + 0.5) * n / size), i = 0..size-1, or the array itself when it has no more than size values.
+ * It is itself ascending, needs no random seed, and the same training data always gives the same baseline.
  */
 export function evenlySpacedSample(sorted: Float64Array, size: number): Float64Array {
   const n = sorted.length;
-  if (n <= size) return sorted.slice();
+  if (n <= size) return sorted;
   const sample = new Float64Array(size);
   for (let i = 0; i < size; i++) sample[i] = sorted[Math.floor(((i + 0.5) * n) / size)];
   return sample;
 }
 
-function numericBaseline(column: BaselineColumn, bins: number, sampleSize: number): NumericBaseline {
+function numericBaseline(column: BaselineColumn, bins: number, cap: number): { feature: NumericBaseline; object: BaselineObject } {
   const { values, name } = column;
   let sum = 0;
   for (let i = 0; i < values.length; i++) {
@@ -58,17 +73,23 @@ function numericBaseline(column: BaselineColumn, bins: number, sampleSize: numbe
   let squares = 0;
   for (let i = 0; i < n; i++) squares += (sorted[i] - mean) ** 2;
   const binEdges = quantileBinEdges(sorted, bins);
+  const kept = evenlySpacedSample(sorted, cap);
+  const { body, sha256 } = encodeSortedValues(kept);
+  const path = baselineValuesPath(name);
   return {
-    name,
-    type: 'numeric',
-    count: n,
-    mean,
-    std: Math.sqrt(squares / n),
-    min: sorted[0],
-    max: sorted[n - 1],
-    binEdges,
-    binShares: sharesOf(binCountsSorted(sorted, binEdges)),
-    sample: Array.from(evenlySpacedSample(sorted, sampleSize)),
+    feature: {
+      name,
+      type: 'numeric',
+      count: n,
+      mean,
+      std: Math.sqrt(squares / n),
+      min: sorted[0],
+      max: sorted[n - 1],
+      binEdges,
+      binShares: sharesOf(binCountsSorted(sorted, binEdges)),
+      sortedValues: { path, count: kept.length, sha256 },
+    },
+    object: { path, body },
   };
 }
 
@@ -81,29 +102,34 @@ function categoricalBaseline(column: BaselineColumn): CategoricalBaseline {
 }
 
 /**
- * Per-feature baseline statistics of the training data: for numeric features the summary, baseline
- * quantile bins with their shares (for PSI) and a deterministic sorted sample (for KS); for categorical
- * features the count of each category (for chi-squared and PSI).
+ * Per-feature baseline statistics of the training data: for numeric features the summary, baseline quantile bins with
+ * their shares (for PSI) and the values sorted once, in an object of their own (for KS); for categorical features the
+ * count of each category (for chi-squared and PSI).
  */
-export function computeBaseline(columns: BaselineColumn[], options: BaselineOptions = {}): Baseline {
+export function computeBaseline(columns: BaselineColumn[], options: BaselineOptions = {}): BaselineArtifacts {
   const bins = options.bins ?? DEFAULT_PSI_BINS;
-  const sampleSize = options.sampleSize ?? DEFAULT_BASELINE_SAMPLE_SIZE;
+  const cap = options.sortedValuesCap ?? DEFAULT_SORTED_VALUES_CAP;
   if (!Number.isInteger(bins) || bins < 2) throw new BaselineInputError(`bins must be an integer >= 2, got ${bins}`);
-  if (!Number.isInteger(sampleSize) || sampleSize < 1) throw new BaselineInputError(`sampleSize must be a positive integer, got ${sampleSize}`);
+  if (!Number.isInteger(cap) || cap < 1) throw new BaselineInputError(`sortedValuesCap must be a positive integer, got ${cap}`);
   const rowCount = columns[0]?.values.length ?? 0;
+  const paths = new Map<string, string>();
   for (const column of columns) {
     if (column.values.length !== rowCount) {
       throw new BaselineInputError(`feature "${column.name}" has ${column.values.length} values, expected ${rowCount} like "${columns[0].name}"`);
     }
     if (column.values.length === 0) throw new BaselineInputError(`feature "${column.name}" has no values`);
+    const path = baselineValuesPath(column.name);
+    if (paths.has(path)) throw new BaselineInputError(`feature "${column.name}" appears twice`);
+    paths.set(path, column.name);
   }
-  return {
-    formatVersion: 1,
-    rowCount,
-    features: columns.map((column) =>
-      column.type === 'numeric' ? numericBaseline(column, bins, sampleSize) : categoricalBaseline(column),
-    ),
-  };
+  const objects: BaselineObject[] = [];
+  const features = columns.map((column) => {
+    if (column.type === 'categorical') return categoricalBaseline(column);
+    const { feature, object } = numericBaseline(column, bins, cap);
+    objects.push(object);
+    return feature;
+  });
+  return { document: { formatVersion: 2, rowCount, features }, objects };
 }
 
 /**

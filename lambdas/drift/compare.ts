@@ -1,7 +1,7 @@
 import type { Baseline } from '../../contracts/baseline';
 import type { DriftThresholds } from './drift-config';
 import { compareCategories, type CategoricalComparison } from './statistics/categorical';
-import { ksTestSorted, sortedCopy, type KsResult } from './statistics/ks';
+import { hasNaN, ksTestSorted, sortedCopy, type KsResult } from './statistics/ks';
 import { binCountsSorted, psiAgainstBins, quantileBinEdges, sharesOf, DEFAULT_PSI_BINS } from './statistics/psi';
 
 /** What a numeric feature of the current data is compared with. */
@@ -10,7 +10,7 @@ export interface NumericReference {
   name: string;
   binEdges: readonly number[];
   binShares: readonly number[];
-  /** Ascending values for KS: the baseline's sample in the job, the whole column in the CLI. */
+  /** Ascending values for KS: the baseline's stored sorted values in the job, the whole column in the CLI. */
   ksSample: Float64Array;
 }
 
@@ -129,7 +129,7 @@ export function compareFeatures(references: FeatureReference[], current: Current
     if (reference.type === 'numeric' && column.type === 'numeric') {
       const sorted = sortedCopy(column.values);
       if (sorted.length === 0) throw new DriftInputError(`feature "${reference.name}" has no current values`);
-      if (Number.isNaN(sorted[sorted.length - 1])) throw new DriftInputError(`feature "${reference.name}" has non-numeric current values`);
+      if (hasNaN(sorted)) throw new DriftInputError(`feature "${reference.name}" has non-numeric current values`);
       return compareNumeric(reference, sorted, t);
     }
     if (reference.type === 'categorical' && column.type === 'categorical') return compareCategorical(reference, column.counts, t);
@@ -140,13 +140,18 @@ export function compareFeatures(references: FeatureReference[], current: Current
   return { features, driftedFeatures, driftedFeatureShare: share, drifted: share >= t.driftedFeatureShare, thresholds: t };
 }
 
-/** References from a stored baseline (the drift job): its bins for PSI, its sorted sample for KS. */
-export function referencesFromBaseline(baseline: Baseline, names: readonly string[]): FeatureReference[] {
+/**
+ * References from a stored baseline (the drift job): its bins for PSI, and for KS the feature's ascending values
+ * (`readSortedValues` in baseline-objects.ts: the sorted object of a formatVersion 2 baseline, a version 1's sample).
+ */
+export function referencesFromBaseline(baseline: Baseline, names: readonly string[], sortedValues: ReadonlyMap<string, Float64Array>): FeatureReference[] {
   return names.map((name) => {
     const feature = baseline.features.find((f) => f.name === name);
     if (!feature) throw new DriftInputError(`feature "${name}" is not in the baseline`);
     if (feature.type === 'categorical') return { type: 'categorical', name, counts: feature.counts };
-    return { type: 'numeric', name, binEdges: feature.binEdges, binShares: feature.binShares, ksSample: Float64Array.from(feature.sample) };
+    const ksSample = sortedValues.get(name);
+    if (!ksSample) throw new DriftInputError(`feature "${name}" has no sorted baseline values`);
+    return { type: 'numeric', name, binEdges: feature.binEdges, binShares: feature.binShares, ksSample };
   });
 }
 
@@ -154,7 +159,7 @@ export function referencesFromBaseline(baseline: Baseline, names: readonly strin
 export function numericReferenceFromValues(name: string, values: ArrayLike<number>, bins = DEFAULT_PSI_BINS): NumericReference {
   const sorted = sortedCopy(values);
   if (sorted.length === 0) throw new DriftInputError(`feature "${name}" has no baseline values`);
-  if (Number.isNaN(sorted[sorted.length - 1])) throw new DriftInputError(`feature "${name}" has non-numeric baseline values`);
+  if (hasNaN(sorted)) throw new DriftInputError(`feature "${name}" has non-numeric baseline values`);
   const binEdges = quantileBinEdges(sorted, bins);
   return { type: 'numeric', name, binEdges, binShares: sharesOf(binCountsSorted(sorted, binEdges)), ksSample: sorted };
 }

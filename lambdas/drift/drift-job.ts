@@ -4,6 +4,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { ModelRegistry } from '../registry/registry';
 import { baselineSchema, type Baseline } from '../../contracts/baseline';
 import { driftReportKey, parseS3Uri, s3Uri } from '../../contracts/storage-layout';
+import { readSortedValues } from './baseline-objects';
 import { scanCaptureWindow } from './capture-window';
 import { compareFeatures, referencesFromBaseline, type DriftReport } from './compare';
 import { thresholdsOf, type DriftConfig, type DriftThresholds } from './drift-config';
@@ -126,10 +127,13 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
   }
 
   const baseline = await loadBaseline(s3, version.baselineUri);
+  const names = config.features.map((f) => f.name);
+  // Read sorted and checked against baseline.json's SHA-256 (a BaselineObjectError names a bad object): the run sorts only the window.
+  const sortedValues = await readSortedValues(s3, version.baselineUri, baseline, names);
   const thresholds = thresholdsOf(config);
   let report: DriftJobReport;
   try {
-    const references = referencesFromBaseline(baseline, config.features.map((f) => f.name));
+    const references = referencesFromBaseline(baseline, names, sortedValues);
     report = compareFeatures(references, window.columns(), thresholds);
     const prediction = judgePredictions(baseline, window, config, thresholds, logger);
     if (prediction) report.prediction = prediction;

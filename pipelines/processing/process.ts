@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { TeamConfig } from '../../contracts/team-config';
-import { computeBaseline, targetBaseline } from '../../lambdas/drift/baseline';
-import type { Baseline } from '../../contracts/baseline';
+import { computeBaseline, targetBaseline, type BaselineArtifacts } from '../../lambdas/drift/baseline';
+import { writeBaseline } from '../../lambdas/drift/baseline-objects';
 import { parseS3Uri, s3Uri } from '../../contracts/storage-layout';
 import { formatCsv } from '../common/csv';
 import {
@@ -21,7 +21,7 @@ import { assignSplits } from './split';
 
 export interface ProcessingRequest {
   inputUri: string;
-  /** s3://bucket/runs/<execution>/processed/ — splits, baseline.json and dataset.json go under it. */
+  /** s3://bucket/runs/<execution>/processed/ — splits, baseline.json (with its baseline/*.f64) and dataset.json go under it. */
   outputUri: string;
   config: TeamConfig;
   splitSeed: string;
@@ -74,11 +74,13 @@ export async function processDataset(s3: S3Client, request: ProcessingRequest): 
     }),
   );
   const classes = tableSpec.task === 'regression' ? undefined : (tableSpec.classes ?? [0, 1]);
-  const baseline: Baseline = classes
-    ? { ...features, target: targetBaseline(tableSpec.label, Float64Array.from(train, (i) => table.labels[i]), classes) }
+  const baseline: BaselineArtifacts = classes
+    ? { ...features, document: { ...features.document, target: targetBaseline(tableSpec.label, Float64Array.from(train, (i) => table.labels[i]), classes) } }
     : features;
-  const baselineUri = s3Uri(bucket, `${prefix}${spec.baselineFile}`);
-  await createRunArtifact(s3, bucket, `${prefix}${spec.baselineFile}`, JSON.stringify(baseline), 'application/json');
+  const baselineKey = `${prefix}${spec.baselineFile}`;
+  // Each numeric feature's training values sorted once, beside baseline.json, so a drift run sorts only its window.
+  await writeBaseline((key, body, contentType) => createRunArtifact(s3, bucket, key, body, contentType), baselineKey, baseline);
+  const baselineUri = s3Uri(bucket, baselineKey);
 
   const lineage: DatasetLineage = {
     formatVersion: 1,

@@ -11,6 +11,7 @@ import { InferenceService } from '../../lambdas/inference/inference-service';
 import { RegistryModelSource } from '../../lambdas/inference/model-source';
 import { InferenceMetrics } from '../../lambdas/inference/telemetry';
 import { baselineSchema } from '../../contracts/baseline';
+import { readSortedValues } from '../../lambdas/drift/baseline-objects';
 import { modelMetadataSchema } from '../../contracts/model-metadata';
 import { byomArtifactKey, parseS3Uri } from '../../contracts/storage-layout';
 import { formatCsv, parseCsvText } from '../../pipelines/common/csv';
@@ -145,6 +146,10 @@ describe('mlops models register --onnx (bring your own model)', () => {
     const { bucket: b, key: k } = parseS3Uri(version.baselineUri ?? '');
     const baseline = baselineSchema.parse(JSON.parse((await getObjectBytes(doors.s3, b, k)).toString('utf8')));
     expect(baseline.features.map((f) => [f.name, f.type])).toEqual(metadata.features.map((f) => [f.name, f.type]));
+    // Numeric features' holdout values sorted beside it, as the drift job reads them (SHA-256 checked).
+    const numeric = metadata.features.flatMap((f, c) => (f.type === 'numeric' ? [[f.name, c] as const] : []));
+    const sortedValues = await readSortedValues(doors.s3, version.baselineUri ?? '', baseline, numeric.map(([name]) => name));
+    for (const [name, c] of numeric) expect(Array.from(sortedValues.get(name)!)).toEqual(expected.rows.map((row) => row[c]).sort((x, y) => x - y));
   });
 
   it("passes the deployment's holdout parity check when the registered archive is served by the inference service", async () => {

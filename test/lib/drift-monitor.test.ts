@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { alarmPeriodOfSchedule, DriftMonitor, type DriftMonitorProps } from '../../lib/drift-monitor';
-import { byomBaselineKey, driftReportsPrefix } from '../../contracts/storage-layout';
+import { byomBaselineKey, byomBaselineValuesPrefix, driftReportsPrefix } from '../../contracts/storage-layout';
 import { actionsOf, identityStatements, RESOURCELESS_ACTIONS } from './monitoring/iam';
 import { nagFindings } from './monitoring/nag';
 import { multiclassConfig, regressionConfig, teamFixture, type TeamFixture } from './monitoring/team-fixture';
@@ -326,6 +326,7 @@ describe('DriftMonitor', () => {
     expect(reads).toContain('/capture/card-fraud/*');
     expect(reads).toContain('/runs/*/processed/*');
     expect(reads).toContain(`/${byomBaselineKey('card-fraud', '*')}*`);
+    expect(reads).toContain(`/${byomBaselineValuesPrefix('card-fraud', '*')}*`);
     expect(resourcesOf('s3:PutObject')).toEqual([expect.stringContaining(`/${driftReportsPrefix('card-fraud')}*`)]);
     expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:') && /Put|Update|Delete|Write/.test(a))).toEqual([]);
   });

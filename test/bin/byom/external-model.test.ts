@@ -87,7 +87,7 @@ describe('bring your own model', () => {
     // THEN the archive serves the ZipMap's input, and the measured accuracy is scikit-learn's
     expect(result.metadata).toMatchObject({ outputName: 'probabilities', rewrite: { change: expect.stringContaining('"output_probability"') } });
     expect(result.metrics.accuracy).toBeCloseTo(metrics?.accuracy ?? 0, 12);
-    expect(result.baseline.target?.counts).toEqual(Object.fromEntries(iris.labels.map((l) => [l, labels?.filter((x) => x === l).length])));
+    expect(result.baseline.document.target?.counts).toEqual(Object.fromEntries(iris.labels.map((l) => [l, labels?.filter((x) => x === l).length])));
     await expect(packageExternalModel({ ...iris, labels: undefined })).rejects.toThrow(
       'labels: a multiclass classifier needs its 3 or more class labels, in the order of its probability columns',
     );

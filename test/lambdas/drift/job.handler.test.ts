@@ -3,7 +3,8 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
-import { computeBaseline } from '../../../lambdas/drift/baseline';
+import { computeBaseline, type BaselineArtifacts } from '../../../lambdas/drift/baseline';
+import { BaselineObjectError, decodeSortedValues, writeBaseline } from '../../../lambdas/drift/baseline-objects';
 import type { Baseline } from '../../../contracts/baseline';
 import type { CaptureRecord } from '../../../contracts/capture-record';
 import { emfOutput } from '../../helpers/emf-output';
@@ -53,9 +54,21 @@ async function putCapture(records: CaptureRecord[], at: Date, file: string, gzip
   await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: hourKey(at, file, records[0].model), Body: gzip ? gzipSync(body) : body }));
 }
 
-/** Registers a version of `model` with `baseline` and takes it live, as a deployment would. */
-async function liveVersion(model: string, run: string, baseline: Baseline): Promise<number> {
-  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `runs/${run}/processed/baseline.json`, Body: JSON.stringify(baseline) }));
+/** Writes a baseline as the processing job of `run` does: the sorted-values objects, then baseline.json. */
+async function putBaseline(run: string, baseline: BaselineArtifacts): Promise<void> {
+  await writeBaseline(
+    async (key, body, contentType) => {
+      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: contentType }));
+    },
+    `runs/${run}/processed/baseline.json`,
+    baseline,
+  );
+}
+
+/** Registers a version of `model` with `baseline` (as written now, or a baseline.json as written before) and takes it live, as a deployment would. */
+async function liveVersion(model: string, run: string, baseline: BaselineArtifacts | Baseline): Promise<number> {
+  if ('document' in baseline) await putBaseline(run, baseline);
+  else await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `runs/${run}/processed/baseline.json`, Body: JSON.stringify(baseline) }));
   const decision = { actor: 'test', reason: 'test' };
   const { version } = await registry.register(
     {
@@ -134,8 +147,7 @@ beforeAll(async () => {
 
   // GIVEN a live version 1 whose baseline was computed from its training data
   const training = rowsOf(5000, 1, 0);
-  const baseline = computeBaseline(FEATURES.map((f, c) => ({ ...f, values: training.map((row) => row[c]) })));
-  await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'runs/run-1/processed/baseline.json', Body: JSON.stringify(baseline) }));
+  await putBaseline('run-1', computeBaseline(FEATURES.map((f, c) => ({ ...f, values: training.map((row) => row[c]) }))));
   registry = new ModelRegistry(new DynamoRegistryStore(dynamo.documentClient, dynamo.tableName));
   const decision = { actor: 'test', reason: 'test' };
   await registry.register(
@@ -239,8 +251,7 @@ describe('drift job', () => {
   it('compares with the pinned served version (EKS) instead of the registry\'s live one', async () => {
     // GIVEN version 2, approved but never marked live (EKS pods serve it), trained on shifted data
     const shifted = rowsOf(5000, 2, 1);
-    const baseline = computeBaseline(FEATURES.map((f, c) => ({ ...f, values: shifted.map((row) => row[c]) })));
-    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'runs/run-2/processed/baseline.json', Body: JSON.stringify(baseline) }));
+    await putBaseline('run-2', computeBaseline(FEATURES.map((f, c) => ({ ...f, values: shifted.map((row) => row[c]) }))));
     const { version } = await registry.register(
       {
         model: MODEL,
@@ -287,9 +298,9 @@ describe('drift job: predicted classes against the training labels\' class mix',
     const training = rowsOf(5000, 1, 0);
     const features = computeBaseline(FEATURES.map((f, c) => ({ ...f, values: training.map((row) => row[c]) })));
     const same = predictionDriftCase('multiclass-same-mix');
-    speciesVersion = await liveVersion(SPECIES, 'run-species', { ...features, target: { name: 'species', counts: same.targetCounts } });
+    speciesVersion = await liveVersion(SPECIES, 'run-species', { ...features, document: { ...features.document, target: { name: 'species', counts: same.targetCounts } } });
     const binary = predictionDriftCase('binary-shifted-mix');
-    binaryVersion = await liveVersion(BINARY, 'run-churn', { ...features, target: { name: 'churned', counts: binary.targetCounts } });
+    binaryVersion = await liveVersion(BINARY, 'run-churn', { ...features, document: { ...features.document, target: { name: 'churned', counts: binary.targetCounts } } });
   });
 
   it('finds no prediction drift when the predicted classes are mixed like the training labels', async () => {
@@ -376,6 +387,61 @@ describe('drift job: predicted classes against the training labels\' class mix',
   it('refuses a multiclass DRIFT_CONFIG without its classes, naming the field', async () => {
     await expect(runHandlerFor(SPECIES, { ...multiclassConfig(), classes: undefined })).rejects.toThrow(
       /DRIFT_CONFIG is invalid: DRIFT_CONFIG\.classes: a multiclass-classification model lists its classes/,
+    );
+  });
+});
+
+describe('drift job: the baseline\'s sorted values', () => {
+  const config = () => JSON.parse(process.env.DRIFT_CONFIG!) as object;
+  const training = rowsOf(5000, 1, 0);
+  const artifacts = () => computeBaseline(FEATURES.map((f, c) => ({ ...f, values: training.map((row) => row[c]) })));
+
+  it('compares with a baseline written before the sorted objects (formatVersion 1, the sample inline) as with one written now', async () => {
+    // GIVEN two live models of the same training data: one whose baseline.json is formatVersion 1, as the processing
+    // job wrote it before (5,000 rows: its sample held every value, sorted), and one written now
+    const now = artifacts();
+    const legacy: Baseline = {
+      formatVersion: 1,
+      rowCount: now.document.rowCount,
+      features: now.document.features.map((f) => {
+        if (f.type === 'categorical') return f;
+        const { sortedValues, ...summary } = f;
+        const object = now.objects.find((o) => o.path === sortedValues.path)!;
+        return { ...summary, sample: Array.from(decodeSortedValues(object.body, sortedValues, sortedValues.path)) };
+      }),
+    };
+    const legacyVersion = await liveVersion('legacy', 'run-legacy', legacy);
+    const currentVersion = await liveVersion('current', 'run-current', now);
+    // and the same drifted traffic for both
+    const at = new Date();
+    const window = rowsOf(600, 7, 0.8);
+    await putCapture(window.map((f, i) => capture(f, legacyVersion, at, i)).map((r) => ({ ...r, model: 'legacy' })), at, 'legacy.json', false);
+    await putCapture(window.map((f, i) => capture(f, currentVersion, at, i)).map((r) => ({ ...r, model: 'current' })), at, 'current.json', false);
+    // WHEN
+    const fromLegacy = await runHandlerFor('legacy', config());
+    const fromCurrent = await runHandlerFor('current', config());
+    // THEN the same verdicts and statistics, KS included
+    expect(fromLegacy.status).toBe('evaluated');
+    if (fromLegacy.status !== 'evaluated' || fromCurrent.status !== 'evaluated') throw new Error('not evaluated');
+    expect(fromLegacy.report.features).toEqual(fromCurrent.report.features);
+    expect(fromLegacy.report.features.find((f) => f.name === 'amount')).toMatchObject({ drifted: true, ks: { statistic: expect.any(Number) } });
+  });
+
+  it('refuses a sorted-values object whose SHA-256 is not the one baseline.json records, naming the object', async () => {
+    // GIVEN a live model whose "amount" object was replaced after baseline.json recorded it
+    const version = await liveVersion('tampered', 'run-tampered', artifacts());
+    const key = 'runs/run-tampered/processed/baseline/amount.f64';
+    const stored = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const bytes = await stored.Body!.transformToByteArray();
+    bytes[0] ^= 1;
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: bytes }));
+    const at = new Date();
+    await putCapture(rowsOf(300, 7, 0).map((f, i) => ({ ...capture(f, version, at, i), model: 'tampered' })), at, 'tampered.json', false);
+    // WHEN / THEN
+    const run = runHandlerFor('tampered', config());
+    await expect(run).rejects.toThrow(BaselineObjectError);
+    await expect(runHandlerFor('tampered', config())).rejects.toThrow(
+      new RegExp(`^baseline object s3://${BUCKET}/${key} has SHA-256 [0-9a-f]{64}; baseline.json records [0-9a-f]{64}$`),
     );
   });
 });

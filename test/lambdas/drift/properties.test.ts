@@ -59,8 +59,22 @@ describe('radix sort', () => {
     );
   });
 
+  it('orders runs of equal high words (narrow ranges, both signs) by their low word, short runs and long ones', () => {
+    // 1 + k * 2^-52 share their high word while k < 2^32: runs of up to 5,000 values, finished by insertion or radix.
+    const narrow = fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.boolean(), fc.integer({ min: 0, max: 3 }));
+    fc.assert(
+      fc.property(fc.array(narrow, { minLength: 2048, maxLength: 5000 }), (draws) => {
+        const values = draws.map(([k, negative, octave]) => (negative ? -1 : 1) * 2 ** octave * (1 + k * 2 ** -52));
+        const ours = Array.from(sortFloat64(values));
+        expect(ours).toEqual(Array.from(Float64Array.from(values).sort()));
+      }),
+      { numRuns: 20 },
+    );
+  });
+
   it('gives each call its own result when a digit is skipped and the scratch buffer is larger than the input', () => {
-    // Non-negative float32 values share their lowest 16 bits (all zero), so one of the four passes is skipped.
+    // Non-negative float32 values share their lowest 29 bits (all zero): every run of equal high words is sorted by
+    // its low word, all of whose digits are skipped.
     const floats = fc.array(fc.float({ noNaN: true, min: 0 }).map(Number), { minLength: 2048, maxLength: 3000 });
     fc.assert(
       fc.property(floats, floats, (large, small) => {

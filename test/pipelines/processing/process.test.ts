@@ -7,6 +7,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTeamConfig } from '../../../contracts/team-config';
 import { baselineSchema } from '../../../contracts/baseline';
+import { readSortedValues } from '../../../lambdas/drift/baseline-objects';
 import { getObjectBytes, listKeys } from '../../../pipelines/common/s3';
 import { datasetToCsv, generateTransactions } from '../../../pipelines/datasets/card-fraud';
 import { datasetLineageSchema } from '../../../pipelines/processing/dataset-lineage';
@@ -42,8 +43,10 @@ describe('processing job', () => {
     await put('datasets/csv/_SUCCESS', '');
     const lineage = await run('datasets/csv/', 'runs/r1/processed/');
 
+    const numeric = config.model.features.filter((f) => f.type === 'numeric').map((f) => f.name);
     expect(await listKeys(s3.client, s3.bucket, 'runs/r1/processed/')).toEqual([
       'runs/r1/processed/baseline.json',
+      ...numeric.map((name) => `runs/r1/processed/baseline/${name}.f64`).sort(),
       'runs/r1/processed/dataset.json',
       'runs/r1/processed/holdout/data.csv',
       'runs/r1/processed/train/data.csv',
@@ -60,7 +63,14 @@ describe('processing job', () => {
     const baseline = baselineSchema.parse(JSON.parse(await read('runs/r1/processed/baseline.json')));
     expect(baseline.rowCount).toBe(splits.train.rows);
     expect(baseline.features.map((f) => f.name)).toEqual(config.model.features.map((f) => f.name));
-    const trainLabels = train.trimEnd().split('\n').slice(1).map((line) => line.split(',').pop());
+    const trainRows = train.trimEnd().split('\n').slice(1).map((line) => line.split(','));
+    const trainLabels = trainRows.map((cells) => cells.at(-1));
+    // Each numeric feature's training values, sorted once, read back by the drift job's reader (SHA-256 checked).
+    const sortedValues = await readSortedValues(s3.client, `s3://${s3.bucket}/runs/r1/processed/baseline.json`, baseline, numeric);
+    for (const name of numeric) {
+      const column = dataset.columns.indexOf(name);
+      expect(Array.from(sortedValues.get(name)!)).toEqual(trainRows.map((cells) => Number(cells[column])).sort((x, y) => x - y));
+    }
     expect(baseline.target).toEqual({
       name: 'is_fraud',
       counts: { '0': trainLabels.filter((l) => l === '0').length, '1': trainLabels.filter((l) => l === '1').length },
