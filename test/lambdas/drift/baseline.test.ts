@@ -55,6 +55,13 @@ describe('numeric features\' sorted values beside baseline.json', () => {
     expect(document.features[0]).toMatchObject({ count: 10, sortedValues: { count: 4 } });
   });
 
+  it('keeps up to 1,000,000 values by default', () => {
+    const values = Float64Array.from({ length: 1_000_001 }, (_, i) => 1_000_000 - i);
+    const { document, objects } = computeBaseline([{ name: 'x', type: 'numeric', values }]);
+    expect(document.features[0]).toMatchObject({ count: 1_000_001, sortedValues: { count: 1_000_000 } });
+    expect(objects[0].body.byteLength).toBe(8_000_000);
+  });
+
   it('refuses a bad cap and two features of one name', () => {
     expect(() => computeBaseline([{ name: 'x', type: 'numeric', values: [1] }], { sortedValuesCap: 0 })).toThrow(
       'sortedValuesCap must be a positive integer, got 0',
