@@ -3,11 +3,13 @@
  * Targets are read off the ratios (see each row's note); absolute times depend on the machine.
  */
 import type { BenchResult } from './bench-result';
+import { runColdStartBench } from './cold-start';
 import { runDriftBench } from './drift';
 import { runInferenceBench } from './inference';
 
 const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['inference', runInferenceBench],
+  ['cold-start', runColdStartBench],
   ['drift', runDriftBench],
 ];
 

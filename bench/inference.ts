@@ -93,8 +93,8 @@ async function timePerCall(calls: number, fn: () => Promise<unknown>): Promise<n
   return Number(process.hrtime.bigint() - start) / 1000 / calls;
 }
 
-/** The bundle, built once per run; each model loads a fresh copy of it. */
-let handlerBundle: string | undefined;
+/** Bundles built in this run, by entry; each model loads a fresh copy of the handler's. */
+const bundles = new Map<string, string>();
 
 /**
  * The inference function's code as deployed: the entry bundled by MlopsFunction's own esbuild build, with
@@ -102,16 +102,23 @@ let handlerBundle: string | undefined;
  * node_modules/.cache so that it resolves). Bundled in a child process: esbuild's service process would otherwise
  * stay beside the benchmark, and its background work perturbs the timings.
  */
-function bundleHandler(): string {
-  if (handlerBundle) return handlerBundle;
+export function bundleHandler(): string {
+  return bundleEntry('lambdas/inference/handler.ts', 'inference');
+}
+
+/** Any entry (relative to the repository root) bundled as bundleHandler bundles the handler, into `<name>/index.js`. */
+export function bundleEntry(entry: string, name: string): string {
+  const built = bundles.get(entry);
+  if (built) return built;
   const root = join(__dirname, '..');
-  const dir = join(root, 'node_modules', '.cache', 'mlops-bench', 'inference');
+  const dir = join(root, 'node_modules', '.cache', 'mlops-bench', name);
   const build = `const { bundleFunction } = require('./lib/private/mlops-function');
     const { ONNXRUNTIME_MODULE } = require('./lib/private/onnxruntime-layer');
-    bundleFunction('lambdas/inference/handler.ts', ${JSON.stringify(dir)}, [ONNXRUNTIME_MODULE]);`;
+    bundleFunction(${JSON.stringify(entry)}, ${JSON.stringify(dir)}, [ONNXRUNTIME_MODULE]);`;
   execFileSync(process.execPath, ['--require', 'tsx/cjs', '--eval', build], { cwd: root, stdio: 'inherit' });
-  handlerBundle = join(dir, 'index.js');
-  return handlerBundle;
+  const bundle = join(dir, 'index.js');
+  bundles.set(entry, bundle);
+  return bundle;
 }
 
 async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {

@@ -1,0 +1,224 @@
+/**
+ * The inference function's cold start, measured side by side with its reference in one run: from spawning a fresh
+ * `node` to the first prediction's response.
+ *  - ours: the deployed bundle of lambdas/inference/handler.ts (bundleHandler, as the inference bench builds it)
+ *    serving a version registered in a local registry (dynalite) with its model.tar.gz in a local S3 (s3rver): the
+ *    bundle loaded, the version read from the registry, the archive downloaded and its SHA-256 checked, the session
+ *    created and probed, one row predicted through the handler's function URL path;
+ *  - reference: a bare script that requires onnxruntime-node, reads the same model.onnx from disk, creates a session
+ *    with the same options and runs the same row.
+ * Both sides alternate, RUNS each; medians and p90s are reported. Each run also reports when its process reached the
+ * driver's first line (node's own start), the end of loading the bundle (or onnxruntime-node) and the response, so
+ * two more rows split the time into module load and the rest; the bundle's compile time alone and a step-by-step
+ * model load (cold-start-phases.ts) say what those consist of.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SESSION_OPTIONS } from '../lambdas/inference/model-session';
+import { fixtureArchive, loadFixture } from '../test/lambdas/inference/fixtures';
+import { startServingBackends } from '../test/lambdas/inference/registered-model';
+import type { BenchResult } from './bench-result';
+import { type LoadPhases, PHASES_MARKER } from './cold-start-phases';
+import { bundleEntry, bundleHandler } from './inference';
+
+/** Fresh processes per side. */
+const RUNS = 10;
+/** Fresh processes of the step-by-step model load (cold-start-phases.ts). */
+const PHASE_RUNS = 5;
+/** The model: the committed 100-tree gradient boosting fixture (9 features). */
+const MODEL = 'fraud-gbt';
+/** What each driver prints once the prediction is back: `<marker> <json of its phase times>`. */
+const MARKER = 'COLD_START_DONE';
+
+/** Phases a driver reports, in ms since its process started (performance.now() counts from there). */
+interface DriverPhases {
+  /** Node started and began running the driver. */
+  started: number;
+  /** ours: the bundle required (its init phase ran); bare: onnxruntime-node required. */
+  loaded: number;
+  /** The prediction is back. */
+  predicted: number;
+}
+
+/** Loads the bundle as Lambda's runtime does (require, then the handler), and sends one function URL event. */
+const OURS_DRIVER = (bundle: string) => `'use strict';
+const started = performance.now();
+const { handler } = require(${JSON.stringify(bundle)});
+const loaded = performance.now();
+const event = {
+  version: '2.0', rawPath: '/invocations', headers: { 'content-type': 'application/json' }, isBase64Encoded: false,
+  requestContext: { requestId: 'cold-start', timeEpoch: Date.now(), http: { method: 'POST', path: '/invocations' } },
+  body: process.env.COLD_START_BODY,
+};
+handler(event).then((response) => {
+  if (response.statusCode !== 200) throw new Error('handler answered ' + response.statusCode + ': ' + response.body);
+  process.stdout.write('\\n${MARKER} ' + JSON.stringify({ started, loaded, predicted: performance.now() }) + '\\n');
+  process.exit(0);
+});
+`;
+
+/** What one would write by hand: onnxruntime-node, model.onnx from disk, a session with the same options, one row. */
+const BARE_DRIVER = (modelFile: string) => `'use strict';
+const started = performance.now();
+const { InferenceSession, Tensor } = require('onnxruntime-node');
+const loaded = performance.now();
+const { readFileSync } = require('node:fs');
+(async () => {
+  const session = await InferenceSession.create(readFileSync(${JSON.stringify(modelFile)}), ${JSON.stringify(SESSION_OPTIONS)});
+  const row = JSON.parse(process.env.COLD_START_ROW);
+  const input = new Tensor('float32', Float32Array.from(row), [1, row.length]);
+  await session.run({ [process.env.COLD_START_INPUT]: input }, [process.env.COLD_START_OUTPUT]);
+  process.stdout.write('\\n${MARKER} ' + JSON.stringify({ started, loaded, predicted: performance.now() }) + '\\n');
+  process.exit(0);
+})();
+`;
+
+/** Only parses and compiles the bundle (as require does, without running it): the share of its load that is its size. */
+const COMPILE_DRIVER = (bundle: string) => `'use strict';
+const { readFileSync } = require('node:fs');
+const { compileFunction } = require('node:vm');
+const source = readFileSync(${JSON.stringify(bundle)}, 'utf8');
+const start = performance.now();
+compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: ${JSON.stringify(bundle)} });
+process.stdout.write('\\n${MARKER} ' + JSON.stringify({ compile: performance.now() - start, bytes: Buffer.byteLength(source) }) + '\\n');
+`;
+
+interface ColdStart {
+  /** Spawn to the response, as the parent saw it (ms). */
+  wallMs: number;
+  phases: DriverPhases;
+}
+
+/** Spawns `node ...args` and times it from spawn to the line that starts with `marker` (whose JSON it returns). */
+function spawnUntil<T>(args: string[], env: Record<string, string>, marker: string): Promise<{ wallMs: number; reported: T }> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { cwd: join(__dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let result: { wallMs: number; reported: T } | undefined;
+    const output: string[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith(marker)) result ??= { wallMs: Number(process.hrtime.bigint() - start) / 1e6, reported: JSON.parse(line.slice(marker.length)) as T };
+      else output.push(line);
+    });
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0 && result) resolve(result);
+      else reject(new Error(`node ${args.join(' ')} exited ${code} without its ${marker} line: ${output.join('\n').slice(-2000)}`));
+    });
+  });
+}
+
+const coldStart = async (script: string, env: Record<string, string>): Promise<ColdStart> => {
+  const { wallMs, reported } = await spawnUntil<DriverPhases>([script], env, MARKER);
+  return { wallMs, phases: reported };
+};
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  return sorted[low] + (sorted[Math.ceil(position)] - sorted[low]) * (position - low);
+};
+
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+
+export async function runColdStartBench(): Promise<BenchResult[]> {
+  const fixture = loadFixture(MODEL);
+  const row = fixture.expected.rows[0];
+  const dir = join(__dirname, '..', 'node_modules', '.cache', 'mlops-bench', 'cold-start');
+  mkdirSync(dir, { recursive: true });
+  const modelFile = join(dir, 'model.onnx');
+  writeFileSync(modelFile, fixture.onnx);
+  const oursScript = join(dir, 'ours.cjs');
+  const bareScript = join(dir, 'bare.cjs');
+  writeFileSync(oursScript, OURS_DRIVER(bundleHandler()));
+  writeFileSync(bareScript, BARE_DRIVER(modelFile));
+  const compileScript = join(dir, 'compile.cjs');
+  writeFileSync(compileScript, COMPILE_DRIVER(bundleHandler()));
+
+  const backends = await startServingBackends();
+  try {
+    const { version } = await backends.register('card-fraud', fixtureArchive(MODEL));
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      ...backends.env,
+      MODEL_NAME: 'card-fraud',
+      MODEL_VERSION: String(version),
+      CAPTURE_SAMPLE_PERCENT: '0',
+      METRICS_NAMESPACE: 'MLOps/bench',
+      POWERTOOLS_SERVICE_NAME: 'inference',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      COLD_START_BODY: JSON.stringify({ instances: [row] }),
+      COLD_START_ROW: JSON.stringify(row),
+      COLD_START_INPUT: fixture.metadata.inputName,
+      COLD_START_OUTPUT: fixture.metadata.outputName,
+    };
+    // The function's own NODE_OPTIONS (MlopsFunction sets it): the bundle's source map is read as it loads.
+    const oursEnv = { ...env, NODE_OPTIONS: '--enable-source-maps' };
+    // One of each first, unreported: the model file and the bundle enter the page cache, as on a warm Lambda host.
+    await coldStart(oursScript, oursEnv);
+    await coldStart(bareScript, env);
+    const ours: ColdStart[] = [];
+    const bare: ColdStart[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      // Alternating which side goes first, so neither always follows the other's disk and CPU state.
+      const order = run % 2 ? [bare, ours] : [ours, bare];
+      for (const side of order) side.push(side === ours ? await coldStart(oursScript, oursEnv) : await coldStart(bareScript, env));
+    }
+    const compiles: Array<{ compile: number; bytes: number }> = [];
+    const loads: LoadPhases[] = [];
+    // Bundled as the handler is, so its steps run the same compiled code (tsx would compile the SDK's lazy requires).
+    const phasesBundle = bundleEntry('bench/cold-start-phases.ts', 'cold-start-phases');
+    for (let run = 0; run < PHASE_RUNS; run++) {
+      compiles.push((await spawnUntil<{ compile: number; bytes: number }>([compileScript], env, MARKER)).reported);
+      loads.push((await spawnUntil<LoadPhases>([phasesBundle], oursEnv, PHASES_MARKER)).reported);
+    }
+    const wall = (runs: ColdStart[]) => runs.map((r) => r.wallMs);
+    const median = (values: number[]) => quantile(values, 0.5);
+    const span = (runs: ColdStart[], from: keyof DriverPhases, to: keyof DriverPhases) => median(runs.map((r) => r.phases[to] - r.phases[from]));
+    const [oursMedian, bareMedian] = [median(wall(ours)), median(wall(bare))];
+    const [oursLoad, bareLoad] = [span(ours, 'started', 'loaded'), span(bare, 'started', 'loaded')];
+    const [oursToPrediction, bareToPrediction] = [span(ours, 'loaded', 'predicted'), span(bare, 'loaded', 'predicted')];
+    const loadStep = (step: keyof LoadPhases) => ms(median(loads.map((phases) => phases[step])));
+    return [
+      {
+        name: `inference cold start, bundle + registry + S3 + SHA-256 vs bare onnxruntime script, ${MODEL}`,
+        ours: oursMedian,
+        reference: bareMedian,
+        ratio: bareMedian / oursMedian,
+        unit: 'ms',
+        note:
+          `ours takes ${(oursMedian / bareMedian).toFixed(2)}x the bare script's time (goal ≤ 1.3x); p90 ${ms(quantile(wall(ours), 0.9))} vs ${ms(quantile(wall(bare), 0.9))}; ` +
+          `medians of ${RUNS} fresh node processes per side, alternating, spawn to the first prediction; ` +
+          `node's own start ${ms(median(ours.map((r) => r.phases.started)))} vs ${ms(median(bare.map((r) => r.phases.started)))}`,
+      },
+      {
+        name: 'inference cold start, module load: the bundle vs onnxruntime-node',
+        ours: oursLoad,
+        reference: bareLoad,
+        ratio: bareLoad / oursLoad,
+        unit: 'ms',
+        note:
+          `require of the bundle (its init phase: AWS SDK clients for DynamoDB, S3 and Firehose, Powertools, zod schemas, onnxruntime-node; the model load started) ` +
+          `vs require('onnxruntime-node'); the bundle's parse and compile alone ${ms(median(compiles.map((c) => c.compile)))} (${(compiles[0].bytes / 1024 / 1024).toFixed(2)} MB)`,
+      },
+      {
+        name: 'inference cold start, loaded to the first prediction',
+        ours: oursToPrediction,
+        reference: bareToPrediction,
+        ratio: bareToPrediction / oursToPrediction,
+        unit: 'ms',
+        note:
+          `ours step by step in a fresh process (bench/cold-start-phases.ts, bundled, ${PHASE_RUNS} runs, medians): SDK clients ${loadStep('clients')}, ` +
+          `registry read ${loadStep('registryRead')}, S3 download ${loadStep('download')}, SHA-256 ${loadStep('hash')}, archive read ${loadStep('archive')}, ` +
+          `session create and probe ${loadStep('sessionCreate')}, first run ${loadStep('firstRun')}; bare: read model.onnx, session create, run`,
+      },
+    ];
+  } finally {
+    await backends.stop();
+  }
+}
+
