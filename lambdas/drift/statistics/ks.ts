@@ -24,6 +24,12 @@ function roundHalfEven(x: number): number {
  * KS statistic of two ascending samples in one merge pass. At each distinct value v both empirical CDFs
  * count the values <= v (scipy's searchsorted(side='right')), so ties move both CDFs together, and the
  * difference is formed as count1/n1 - count2/n2 exactly as scipy does, so D matches to the last bit.
+ *
+ * The main loop takes one value per step without a data-dependent branch (the samples interleave at random, so a
+ * branch on which side is smaller would be mispredicted about every other step): it advances the side(s) holding the
+ * smallest value v and looks at the next smallest value; only when that differs from v are both CDFs past every copy
+ * of v, and D is updated. It stops one value short of either end (so the look-ahead stays in bounds) and the tail
+ * loop, which consumes whole groups of equal values, finishes.
  */
 function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
   const n1 = a.length;
@@ -32,6 +38,21 @@ function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
   let j = 0;
   let maxDiff = 0;
   let minDiff = 0;
+  let x = a[0];
+  let y = b[0];
+  while (i < n1 - 1 && j < n2 - 1) {
+    const v = Math.min(x, y);
+    i += +(x <= y);
+    j += +(y <= x);
+    x = a[i];
+    y = b[j];
+    if (Math.min(x, y) !== v) {
+      const diff = i / n1 - j / n2;
+      if (diff > maxDiff) maxDiff = diff;
+      if (diff < minDiff) minDiff = diff;
+    }
+  }
+  // From a group boundary or from inside a group of equal values: each step consumes the rest of the group.
   while (i < n1 && j < n2) {
     const v = a[i] <= b[j] ? a[i] : b[j];
     while (i < n1 && a[i] === v) i++;
