@@ -10,8 +10,8 @@
  *
  * The raw bits are sorted high 32-bit word first, in 11-bit digits (2,048 counters stay in the L1 cache; a digit all
  * values share is skipped). For continuous data few values share a high word (20 bits of mantissa), so each run of
- * equal high words is finished by insertion sort on the low word; a long run (narrow ranges, many ties) by the same
- * radix passes on the low word. Values move as doubles (one load and store each); the digits are read through a
+ * equal high words is finished by insertion sort on the low word; a longer run (narrow ranges, many ties) by the
+ * built-in sort, or from RADIX_MIN_LENGTH values by the same radix passes on the low word. Values move as doubles (one load and store each); the digits are read through a
  * 32-bit view of the same buffer.
  */
 
@@ -22,7 +22,11 @@ const DIGIT_MASK = (1 << DIGIT_BITS) - 1;
 const BUCKETS = 1 << DIGIT_BITS;
 /** Three digits of 11, 11 and 10 bits cover a 32-bit word. */
 const WORD_DIGITS = 3;
-/** Runs of equal high words up to this length are finished by insertion sort, longer ones by radix passes. */
+/**
+ * Runs of equal high words up to this length are finished by insertion sort, runs from RADIX_MIN_LENGTH by radix passes
+ * on the low word, and the runs between by the built-in sort (radix passes cost a histogram clear each, which many
+ * mid-length runs, e.g. a value repeated 40 times in every run, would pay again and again).
+ */
 const INSERTION_MAX_RUN = 32;
 const HIGH = 1;
 const LOW = 0;
@@ -82,6 +86,15 @@ function insertionSortByLowWord(values: Float64Array, words: Uint32Array, start:
   }
 }
 
+/**
+ * values[start, end), which share their high word, in ascending order of their low word: the built-in sort by value,
+ * reversed for negative values (whose bit patterns grow as the values fall).
+ */
+function sortRunByValue(values: Float64Array, words: Uint32Array, start: number, end: number): void {
+  const run = values.subarray(start, end).sort();
+  if (words[2 * start + 1] >>> 31 === 1) run.reverse();
+}
+
 /** The values sorted ascending into a new Float64Array (radix sort from RADIX_MIN_LENGTH values, else the built-in sort). */
 export function sortFloat64(values: ArrayLike<number>): Float64Array {
   const n = values.length;
@@ -97,7 +110,8 @@ export function sortFloat64(values: ArrayLike<number>): Float64Array {
   let start = 0;
   for (let i = 1; i <= n; i++) {
     if (i < n && words[2 * i + 1] === words[2 * start + 1]) continue;
-    if (i - start > INSERTION_MAX_RUN) radixSortByWord(sorted, words, scratch, scratchWords, start, i, LOW);
+    if (i - start >= RADIX_MIN_LENGTH) radixSortByWord(sorted, words, scratch, scratchWords, start, i, LOW);
+    else if (i - start > INSERTION_MAX_RUN) sortRunByValue(sorted, words, start, i);
     else if (i - start > 1) insertionSortByLowWord(sorted, words, start, i);
     start = i;
   }

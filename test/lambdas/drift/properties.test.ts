@@ -59,16 +59,22 @@ describe('radix sort', () => {
     );
   });
 
-  it('orders runs of equal high words (narrow ranges, both signs) by their low word, short runs and long ones', () => {
-    // 1 + k * 2^-52 share their high word while k < 2^32: runs of up to 5,000 values, finished by insertion or radix.
-    const narrow = fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.boolean(), fc.integer({ min: 0, max: 3 }));
+  it('orders runs of equal high words (narrow ranges, both signs) by their low word, short, middling and long runs', () => {
+    // 1 + k * 2^-52 share their high word while k < 2^32. One to eight (sign, octave) groups of 2,048 to 5,000 values,
+    // and a few distinct k values repeated: runs finished by insertion sort, the built-in sort and radix passes.
+    const array = fc.record({
+      groups: fc.integer({ min: 0, max: 3 }),
+      signs: fc.boolean(),
+      ks: fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 5000 }),
+      draws: fc.array(fc.tuple(fc.nat(), fc.boolean(), fc.nat()), { minLength: 2048, maxLength: 5000 }),
+    });
     fc.assert(
-      fc.property(fc.array(narrow, { minLength: 2048, maxLength: 5000 }), (draws) => {
-        const values = draws.map(([k, negative, octave]) => (negative ? -1 : 1) * 2 ** octave * (1 + k * 2 ** -52));
-        const ours = Array.from(sortFloat64(values));
-        expect(ours).toEqual(Array.from(Float64Array.from(values).sort()));
+      fc.property(array, ({ groups, signs, ks, draws }) => {
+        const values = draws.map(([k, negative, octave]) => (signs && negative ? -1 : 1) * 2 ** (octave % (groups + 1)) * (1 + ks[k % ks.length] * 2 ** -52));
+        const reference = Float64Array.from(values).sort();
+        expect(Array.from(sortFloat64(values)).every((v, i) => Object.is(v, reference[i]))).toBe(true);
       }),
-      { numRuns: 20 },
+      { numRuns: 30 },
     );
   });
 
