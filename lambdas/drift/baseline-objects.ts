@@ -22,6 +22,8 @@ export class BaselineObjectError extends Error {
 }
 
 const BYTES_PER_VALUE = 8;
+/** Objects read at once by readSortedValues (up to 8 MB each, plus their decoded copy). */
+const READS_IN_FLIGHT = 4;
 
 /** The object's bytes (little-endian doubles, whatever the machine's order) and their SHA-256 (hex). */
 export function encodeSortedValues(sorted: Float64Array): { body: Uint8Array; sha256: string } {
@@ -76,9 +78,10 @@ export async function readSortedValues(s3: S3Client, baselineUri: string, baseli
     return values;
   }
   const { bucket, key } = parseS3Uri(baselineUri);
-  await Promise.all(
-    baseline.features.map(async (feature) => {
-      if (feature.type !== 'numeric' || !wanted.has(feature.name)) return;
+  const numeric = baseline.features.flatMap((f) => (f.type === 'numeric' && wanted.has(f.name) ? [f] : []));
+  let next = 0;
+  const reader = async () => {
+    for (let feature = numeric[next++]; feature; feature = numeric[next++]) {
       const objectKey = keyBesideBaseline(key, feature.sortedValues.path);
       const objectUri = s3Uri(bucket, objectKey);
       const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey })).then(
@@ -89,7 +92,9 @@ export async function readSortedValues(s3: S3Client, baselineUri: string, baseli
         },
       );
       values.set(feature.name, decodeSortedValues(body, feature.sortedValues, objectUri));
-    }),
-  );
+    }
+  };
+  // A few in flight: the objects' latency overlaps, while the bytes in transit stay a few objects' worth.
+  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, numeric.length) }, reader));
   return values;
 }
