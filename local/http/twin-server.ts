@@ -76,7 +76,10 @@ export class TwinServer {
 
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 5_000;
+    // Longer than any client's own idle timeout (undici's fetch drops an idle socket after 4 s, AWS's endpoints keep
+    // one a minute): the client always closes first. A server that closed at 5 s raced a fetch reusing the socket just
+    // then, which failed with "fetch failed" (other side closed) when a busy machine delayed the client's timer.
+    this.server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, resolve);
