@@ -5,7 +5,7 @@ import type { Timeline } from '../../timeline';
 import { awsClientEnvironment, hostBasics, type ServiceEndpoints } from '../aws-environment';
 import { TaskError } from '../states/task-error';
 import { runArrayChildren } from './array-children';
-import { parseSubmitJobRequest, type RetryStrategy, retryStrategySchema } from './batch-job-request';
+import { parseSubmitJobRequest, type RetryStrategy, retryStrategySchema, type SubmitJobRequest } from './batch-job-request';
 import { localEntrypoint } from './container-process';
 import { runJobAttempts } from './job-attempts';
 
@@ -86,6 +86,12 @@ export class BatchJobs {
 
   async submitJobSync(parameters: Record<string, unknown>): Promise<unknown> {
     const request = parseSubmitJobRequest(parameters);
+    const job = await this.prepare(request);
+    return request.ArrayProperties ? this.runArray(job, request.ArrayProperties.Size) : this.runSingle(job);
+  }
+
+  /** The job's definition, environment and command resolved, its image's local entrypoint ready, nothing run yet. */
+  private async prepare(request: SubmitJobRequest): Promise<PreparedJob> {
     const definition = this.definitions.get(request.JobDefinition) ?? this.definitions.get(request.JobDefinition.split('/').pop()!.split(':')[0]);
     if (!definition) throw new TaskError('Batch.ClientException', `Job definition ${request.JobDefinition} does not exist`);
     const retryStrategy = request.RetryStrategy ?? retryStrategyOf(definition);
@@ -105,41 +111,50 @@ export class BatchJobs {
     this.timeline.add('batch', `job ${jobName} started (${definition.name})${size ? `: an array of ${size} children, at most ${Math.min(size, this.arrayConcurrency)} at a time` : ''}`);
     const createdAt = Date.now();
     const entrypoint = await localEntrypoint(this.app.assembly, definition.container.Image, (line) => this.timeline.add('batch', `job ${jobName}: ${line}`));
-    const runJob = (id: string, name: string, childEnv: Record<string, string> = {}) =>
-      runJobAttempts({
-        entrypoint,
-        env: { ...env, ...childEnv, AWS_BATCH_JOB_ID: id },
-        command,
-        retryStrategy,
-        jobId: id,
-        signal: this.signal,
-        onLine: this.onLog && ((line) => this.onLog!(name, line)),
-        onRetry: (attempt, reason) => this.timeline.add('batch', `job ${name} attempt ${attempt} of ${retryStrategy.Attempts} failed: ${reason}; Batch runs it again`),
-      });
-    const description = {
-      JobArn: `arn:${this.app.env.partition}:batch:${this.app.env.region}:${this.app.env.accountId}:job/${jobId}`,
-      JobId: jobId,
-      JobName: jobName,
-      JobQueue: request.JobQueue,
-      JobDefinition: definition.arn,
-      CreatedAt: createdAt,
-      Parameters: jobParameters,
-      RetryStrategy: retryStrategy,
+    return {
+      name: jobName,
+      description: {
+        JobArn: `arn:${this.app.env.partition}:batch:${this.app.env.region}:${this.app.env.accountId}:job/${jobId}`,
+        JobId: jobId,
+        JobName: jobName,
+        JobQueue: request.JobQueue,
+        JobDefinition: definition.arn,
+        CreatedAt: createdAt,
+        Parameters: jobParameters,
+        RetryStrategy: retryStrategy,
+      },
+      container: { Image: definition.container.Image, Command: command },
+      run: (id, name, extraEnv = {}) =>
+        runJobAttempts({
+          entrypoint,
+          env: { ...env, ...extraEnv, AWS_BATCH_JOB_ID: id },
+          command,
+          retryStrategy,
+          jobId: id,
+          signal: this.signal,
+          onLine: this.onLog && ((line) => this.onLog!(name, line)),
+          onRetry: (attempt, reason) => this.timeline.add('batch', `job ${name} attempt ${attempt} of ${retryStrategy.Attempts} failed: ${reason}; Batch runs it again`),
+        }),
     };
-    if (size === undefined) {
-      const job = await runJob(jobId, jobName);
-      const ended = { ...description, ...job, Container: { Image: definition.container.Image, Command: command, ...job.Container } };
-      this.timeline.add('batch', `job ${jobName} ${job.Status} (exit ${job.Container.ExitCode})${job.Status === 'FAILED' ? `: ${job.StatusReason}` : ''}`);
-      // As the .sync integration does: a failed job fails the task with the job description as the cause.
-      if (job.Status === 'FAILED') throw new TaskError('States.TaskFailed', JSON.stringify(ended));
-      return ended;
-    }
+  }
+
+  private async runSingle(job: PreparedJob): Promise<unknown> {
+    const ended = await job.run(job.description.JobId, job.name);
+    const description = { ...job.description, ...ended, Container: { ...job.container, ...ended.Container } };
+    this.timeline.add('batch', `job ${job.name} ${ended.Status} (exit ${ended.Container.ExitCode})${ended.Status === 'FAILED' ? `: ${ended.StatusReason}` : ''}`);
+    // As the .sync integration does: a failed job fails the task with the job description as the cause.
+    if (ended.Status === 'FAILED') throw new TaskError('States.TaskFailed', JSON.stringify(description));
+    return description;
+  }
+
+  /** Every child runs (a failed one does not stop the others), then the parent is decided, as in Batch. */
+  private async runArray(job: PreparedJob, size: number): Promise<unknown> {
     const children = await runArrayChildren(
       size,
       this.arrayConcurrency,
       async (index) => {
-        const childName = `${jobName}:${index}`;
-        const child = await runJob(`${jobId}:${index}`, childName, { AWS_BATCH_JOB_ARRAY_INDEX: String(index) });
+        const childName = `${job.name}:${index}`;
+        const child = await job.run(`${job.description.JobId}:${index}`, childName, { AWS_BATCH_JOB_ARRAY_INDEX: String(index) });
         if (child.Status === 'FAILED') this.timeline.add('batch', `job ${childName} FAILED (exit ${child.Container.ExitCode}): ${child.StatusReason}`);
         return child.Status === 'SUCCEEDED';
       },
@@ -147,24 +162,41 @@ export class BatchJobs {
     );
     const succeeded = children.statusSummary.SUCCEEDED === size;
     const parent = {
-      ...description,
+      ...job.description,
       Status: succeeded ? 'SUCCEEDED' : 'FAILED',
       // Batch's own words for a parent whose child failed; the timeline names the children and their reasons.
       ...(succeeded ? {} : { StatusReason: children.failedIndexes.length ? 'Array Child Job failed' : 'the twin stopped before every child ran' }),
       ArrayProperties: { Size: size, StatusSummary: children.statusSummary },
-      StartedAt: createdAt,
+      StartedAt: job.description.CreatedAt,
       StoppedAt: Date.now(),
-      Container: { Image: definition.container.Image, Command: command },
+      Container: job.container,
     };
     const failed = children.failedIndexes;
     this.timeline.add(
       'batch',
-      `job ${jobName} ${parent.Status}: ${children.statusSummary.SUCCEEDED} of ${size} children succeeded` +
+      `job ${job.name} ${parent.Status}: ${children.statusSummary.SUCCEEDED} of ${size} children succeeded` +
         (failed.length ? `; failed: ${failed.slice(0, 20).join(', ')}${failed.length > 20 ? ` and ${failed.length - 20} more` : ''}` : ''),
     );
     if (!succeeded) throw new TaskError('States.TaskFailed', JSON.stringify(parent));
     return parent;
   }
+}
+
+/** A submitted job ready to run: what its description starts with, and how to run it (or one of its children). */
+interface PreparedJob {
+  readonly name: string;
+  readonly description: {
+    JobArn: string;
+    JobId: string;
+    JobName: string;
+    JobQueue: string;
+    JobDefinition: string;
+    CreatedAt: number;
+    Parameters: Record<string, string>;
+    RetryStrategy: RetryStrategy;
+  };
+  readonly container: { Image: string; Command: string[] };
+  run(id: string, name: string, extraEnv?: Record<string, string>): ReturnType<typeof runJobAttempts>;
 }
 
 /** A job definition's RetryStrategy (one attempt when it has none), or which field of which definition is wrong. */

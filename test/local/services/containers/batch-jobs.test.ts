@@ -1,11 +1,12 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { CfnOutput } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import { DockerImageAsset } from 'aws-cdk-lib/aws-ecr-assets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SynthesizedApp } from '../../../../local/assembly/synthesized-app';
 import { BatchJobs } from '../../../../local/services/containers/batch-jobs';
 import { Timeline } from '../../../../local/timeline';
 import { type LocalS3, startS3rver } from '../../../helpers/s3rver';
@@ -130,9 +131,11 @@ interface ChildRecord {
 describe('Batch array jobs', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'array-batch-'));
   const concurrency = 3;
+  let app: SynthesizedApp;
   let jobs: BatchJobs;
   let outputs: Record<string, string>;
   let run = 0;
+  const endpoints = { twinUrl: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9', s3: 'http://127.0.0.1:9' };
   const logLines: string[] = [];
   const timeline = new Timeline();
   const previousCache = process.env.MLOPS_CACHE_DIR;
@@ -149,16 +152,9 @@ describe('Batch array jobs', () => {
       });
       new CfnOutput(stack, 'ChildJob', { value: definition.ref });
     });
-    const app = readApp(outdir);
+    app = readApp(outdir);
     outputs = Object.values(app.outputs())[0];
-    jobs = new BatchJobs(
-      app,
-      { twinUrl: 'http://127.0.0.1:9', dynamodb: 'http://127.0.0.1:9', s3: 'http://127.0.0.1:9' },
-      timeline,
-      undefined,
-      (job, line) => logLines.push(`${job}: ${line}`),
-      concurrency,
-    );
+    jobs = new BatchJobs(app, endpoints, timeline, undefined, (job, line) => logLines.push(`${job}: ${line}`), concurrency);
   });
 
   afterAll(() => {
@@ -167,11 +163,11 @@ describe('Batch array jobs', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  /** Submits the job with its own output directory; returns the directory and the task's result or error. */
-  async function submit(extra: Record<string, unknown>, environment: Array<{ Name: string; Value: string }> = []) {
+  /** Submits the job with its own output directory; returns the task's result or error and the children's records. */
+  async function submit(extra: Record<string, unknown>, environment: Array<{ Name: string; Value: string }> = [], runner = jobs) {
     const outputDir = join(scratch, `run-${++run}`);
     mkdirSync(outputDir);
-    const outcome = await jobs
+    const outcome = await runner
       .submitJobSync({
         JobDefinition: outputs.ChildJob,
         JobName: 'shards',
@@ -239,9 +235,9 @@ describe('Batch array jobs', () => {
       ArrayProperties: { Size: 5, StatusSummary: { SUCCEEDED: 4, FAILED: 1, RUNNING: 0, PENDING: 0 } },
     });
     const messages = timeline.entries.map((entry) => entry.message);
-    expect(messages).toContain('job shards:3 attempt 1 of 2 failed: child 3 attempt 1 wrote its record | child 3 fails on purpose (exit code 1); Batch runs it again');
+    expect(messages).toContain('job shards:3 attempt 1 of 2 failed: child 3 attempt 1 started | child 3 attempt 1 wrote its record | child 3 fails on purpose (exit code 1); Batch runs it again');
     expect(messages).toContain(
-      'job shards:3 FAILED (exit 1): Essential container in task exited: child 3 attempt 2 wrote its record | child 3 fails on purpose (exit code 1)',
+      'job shards:3 FAILED (exit 1): Essential container in task exited: child 3 attempt 2 started | child 3 attempt 2 wrote its record | child 3 fails on purpose (exit code 1)',
     );
     expect(messages).toContain('job shards FAILED: 4 of 5 children succeeded; failed: 3');
   }, 120_000);
@@ -265,6 +261,37 @@ describe('Batch array jobs', () => {
     expect(description.Attempts.map((attempt) => attempt.Container.ExitCode)).toEqual([1, 1]);
   }, 60_000);
 
+  it("runs at most the machine's cores at once when the twin is given no limit", async () => {
+    const cores = availableParallelism();
+    const byDefault = new BatchJobs(app, endpoints, new Timeline());
+
+    const { error, records } = await submit({ ArrayProperties: { Size: cores + 2 } }, [], byDefault);
+
+    expect(error).toBeUndefined();
+    expect(records).toHaveLength(cores + 2);
+    expect(mostAtOnce(records)).toBe(cores);
+  }, 60_000);
+
+  it('refuses a limit that is not a whole number of at least 1', () => {
+    expect(() => new BatchJobs(app, endpoints, new Timeline(), undefined, undefined, 0)).toThrow(
+      'Batch array concurrency must be a whole number of at least 1, got 0',
+    );
+  });
+
+  it('starts no child once the twin stops: the running one is stopped and not retried, the others stay PENDING', async () => {
+    const stopping = new AbortController();
+    // Stopped as soon as the first child says it started.
+    const oneAtATime = new BatchJobs(app, endpoints, new Timeline(), stopping.signal, () => stopping.abort(), 1);
+
+    const { error, records } = await submit({ ArrayProperties: { Size: 4 } }, [{ Name: 'HOLD_SECONDS', Value: '30' }], oneAtATime);
+
+    expect(records).toEqual([]);
+    expect(JSON.parse(error!.message)).toMatchObject({
+      Status: 'FAILED',
+      ArrayProperties: { StatusSummary: { SUCCEEDED: 0, FAILED: 1, RUNNING: 0, PENDING: 3 } },
+    });
+  }, 60_000);
+
   it.each([
     [{ ArrayProperties: { Size: 1 } }, 'Batch.ClientException', 'ArrayProperties.Size: an array job has 2 to 10,000 children'],
     [{ ArrayProperties: { Size: 10_001 } }, 'Batch.ClientException', 'ArrayProperties.Size: an array job has 2 to 10,000 children'],
@@ -274,6 +301,12 @@ describe('Batch array jobs', () => {
       'States.Runtime',
       'batch:submitJob.sync with DependsOn: the twin does not run a SEQUENTIAL dependency (array children run one after another, in index order); it runs array children at most a few at a time in no set order. Chain the jobs as states instead, or remove DependsOn',
     ],
+    [
+      { ArrayProperties: { Size: 4 }, DependsOn: [{ JobId: 'other', Type: 'N_TO_N' }] },
+      'States.Runtime',
+      expect.stringContaining('the twin does not run an N_TO_N dependency (each array child waits for the same index of another array job)'),
+    ],
+    [{ DependsOn: [{ JobId: 'earlier-job' }] }, 'States.Runtime', expect.stringContaining('the twin does not run a dependency on job earlier-job;')],
   ])('refuses %j before any child runs (%s)', async (extra, name, message) => {
     const { error, records } = await submit(extra);
 
