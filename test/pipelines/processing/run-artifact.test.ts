@@ -41,10 +41,14 @@ describe('run artifacts are written once', () => {
     const { client, requests } = recordingClient();
     // WHEN the processing job writes its run's artifacts
     await processDataset(client, { inputUri: `s3://${s3.bucket}/datasets/fraud/`, outputUri: `s3://${s3.bucket}/runs/r1/processed/`, config, splitSeed: '0' });
-    // THEN each PUT (three splits, the baseline, the lineage) asked S3 to refuse it if the key existed
+    // THEN each PUT (three splits, the baseline with its numeric features' sorted values, the lineage) asked S3 to
+    // refuse it if the key existed
     const puts = requests.filter((r) => r.method === 'PUT');
+    const sortedValues = config.model.features.filter((f) => f.type === 'numeric').map((f) => `baseline/${f.name}.f64`);
     expect(puts.map((r) => r.path).sort()).toEqual(
-      ['baseline.json', 'dataset.json', 'holdout/data.csv', 'train/data.csv', 'validation/data.csv'].map((file) => `/${s3.bucket}/runs/r1/processed/${file}`),
+      ['baseline.json', ...sortedValues, 'dataset.json', 'holdout/data.csv', 'train/data.csv', 'validation/data.csv']
+        .map((file) => `/${s3.bucket}/runs/r1/processed/${file}`)
+        .sort(),
     );
     expect(puts.every((r) => r.ifNoneMatch === '*')).toBe(true);
   });
