@@ -48,7 +48,7 @@ export const sortedValuesRefSchema = z.object({
 export const numericBaselineSchema = z.object({ ...numericSummary, sortedValues: sortedValuesRefSchema });
 
 /** A numeric feature of a formatVersion 1 baseline (read, no longer written). */
-export const numericBaselineV1Schema = z.object({
+const numericBaselineV1Schema = z.object({
   ...numericSummary,
   /**
    * A deterministic, sorted sample of the values for the two-sample KS test: all values up to the sample
@@ -90,7 +90,7 @@ export const baselineV2Schema = z.object({
 });
 
 /** baseline.json as written before the sorted objects: a sorted sample inline per numeric feature. */
-export const baselineV1Schema = z.object({
+const baselineV1Schema = z.object({
   formatVersion: z.literal(1),
   ...baselineFields,
   features: z.array(z.discriminatedUnion('type', [numericBaselineV1Schema, categoricalBaselineSchema])),
