@@ -44,9 +44,10 @@ describe('MlopsTeamStack (example team on EKS)', () => {
     expect(JSON.parse(job.Properties.Environment.Variables.DRIFT_CONFIG)).toMatchObject({ servedVersion: 3 });
   });
 
-  it('has no deployment flow: only the training pipeline is a state machine, and no Lambda alias outputs', () => {
+  it('has no deployment flow: the state machines are the training pipeline and batch scoring, and no Lambda alias outputs', () => {
     expect(synthesized.stack.deploymentFlow).toBeUndefined();
-    expect(Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))).toEqual([
+    expect(Object.keys(template.findResources('AWS::StepFunctions::StateMachine')).sort()).toEqual([
+      expect.stringMatching(/^BatchScoringStateMachine/),
       expect.stringMatching(/^TrainingPipelineStateMachine/),
     ]);
     const outputs = Object.keys(template.toJSON().Outputs);

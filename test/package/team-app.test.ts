@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction } from '../../lib/private/mlops-function';
 import { PACKAGE_EXPORTS, PACKAGE_NAME, SUPPORTED_NODE } from '../../tools/package/package-manifest';
+import { functionEntries } from '../../tools/package/prebuild';
 
 /**
  * The package as a team gets it: `npm run package`, `npm pack`, the tarball installed from a file: path into a copy
@@ -149,7 +150,7 @@ describe('the packed package', () => {
       ...Object.entries(prebuilt.images).map(([dockerfile, { directory }]) => `package/prebuilt/${directory}/${dockerfile}`),
     ];
     expect(listing).toEqual(expect.arrayContaining(expected));
-    expect(Object.keys(prebuilt.functions)).toHaveLength(19);
+    expect(Object.keys(prebuilt.functions).sort()).toEqual(functionEntries().sort());
     expect(Object.keys(prebuilt.images).sort()).toEqual(['lambdas/inference/Dockerfile', 'pipelines/processing/Dockerfile', 'pipelines/trainer/Dockerfile']);
     // No TypeScript source outside the images' build contexts, no test, no node_modules but the layer's.
     const stray = listing.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts') && !f.startsWith('package/prebuilt/images/'));
@@ -166,7 +167,8 @@ describe('examples/team-app on the installed tarball', () => {
 
   it("synthesizes the logistics team's stack: its pipelines, functions, registry table and the regression gate", () => {
     const stack = template();
-    stack.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    // The training pipeline, the deployment flow and batch scoring.
+    stack.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
     stack.resourceCountIs('AWS::DynamoDB::Table', 1);
     stack.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: Match.anyValue() }) } });
     stack.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ MODEL_NAME: 'delivery-minutes' }) } });
