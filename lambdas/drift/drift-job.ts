@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { NotFoundError } from '../registry/errors';
 import type { ModelRegistry } from '../registry/registry';
 import { baselineSchema, type Baseline } from '../../contracts/baseline';
 import { driftReportKey, parseS3Uri, s3Uri } from '../../contracts/storage-layout';
@@ -96,7 +97,7 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
   const { s3, registry, metrics, logger } = deps;
   const { bucket, model, config } = settings;
   const now = (deps.now ?? (() => new Date()))();
-  const liveVersion = config.servedVersion ?? (await registry.getModel(model)).liveVersion;
+  const liveVersion = config.servedVersion ?? (await liveVersionOf(registry, model));
   if (liveVersion === undefined) {
     logger.info('No live version; nothing to compare', { model });
     return { status: 'no-live-version' };
@@ -170,4 +171,17 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
     reportUri,
   });
   return { status: 'evaluated', version: liveVersion, sampleCount: window.rows, reportUri, report };
+}
+
+/**
+ * The registry's live version of the model; none before its first registration (the schedule starts with the stack,
+ * before the first training run registers anything): nothing to compare yet, not a failure for the dead-letter queue.
+ */
+async function liveVersionOf(registry: DriftJobDeps['registry'], model: string): Promise<number | undefined> {
+  try {
+    return (await registry.getModel(model)).liveVersion;
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
 }

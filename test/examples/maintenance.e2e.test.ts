@@ -84,5 +84,12 @@ describe('the maintenance team (PyTorch container, multiclass) in the local twin
     const raised = alarmEvents.filter((r) => (r.event.detail as { state: { value: string } }).state.value === 'ALARM');
     const driftAlarms = loop.team.twin.alarms.definitions.filter((a) => a.metrics.some((m) => /^(DriftedFeatureShare|PredictionDrift)/.test(m.metricName)));
     expect(raised.some((r) => driftAlarms.some((a) => r.event.resources.includes(a.arn)))).toBe(true);
+    // Nothing of the loop went to a dead-letter queue (a drift run before the first registration once did).
+    const deadLetterAlarms = loop.team.twin.alarms.definitions.filter((a) => a.arn.includes('dead-letters'));
+    expect(deadLetterAlarms.length).toBeGreaterThan(0);
+    const deadLettered = loop.team.twin.events.recent.filter(
+      (r) => r.event.source === 'aws.cloudwatch' && (r.event.detail as { state: { value: string } }).state.value === 'ALARM' && deadLetterAlarms.some((a) => r.event.resources.includes(a.arn)),
+    );
+    expect(deadLettered.map((r) => r.event.resources)).toEqual([]);
   });
 });

@@ -235,6 +235,16 @@ describe('drift job', () => {
     expect(metricsOf('PredictionDriftPsi')).toEqual([]);
   });
 
+  it('has nothing to compare, and does not fail, before the model is first registered (the schedule starts with the stack)', async () => {
+    process.env.MODEL_NAME = 'registered-later';
+    try {
+      expect(await runHandler()).toEqual({ status: 'no-live-version' });
+    } finally {
+      process.env.MODEL_NAME = MODEL;
+    }
+    expect(emf()).toHaveLength(0);
+  });
+
   it('publishes only the sample count when the window has fewer than minSamples rows', async () => {
     // GIVEN
     const now = new Date();
