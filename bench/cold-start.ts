@@ -21,7 +21,7 @@ import { fixtureArchive, loadFixture } from '../test/lambdas/inference/fixtures'
 import { startServingBackends } from '../test/lambdas/inference/registered-model';
 import type { BenchResult } from './bench-result';
 import { type LoadPhases, PHASES_MARKER } from './cold-start-phases';
-import { bundleEntry, bundleHandler } from './inference';
+import { benchFunctionEnvironment, bundleEntry, bundleHandler } from './inference';
 
 /** Fresh processes per side. */
 const RUNS = 10;
@@ -145,12 +145,7 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       ...backends.env,
-      MODEL_NAME: 'card-fraud',
-      MODEL_VERSION: String(version),
-      CAPTURE_SAMPLE_PERCENT: '0',
-      METRICS_NAMESPACE: 'MLOps/bench',
-      POWERTOOLS_SERVICE_NAME: 'inference',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      ...benchFunctionEnvironment(version),
       COLD_START_BODY: JSON.stringify({ instances: [row] }),
       COLD_START_ROW: JSON.stringify(row),
       COLD_START_INPUT: fixture.metadata.inputName,

@@ -121,19 +121,24 @@ export function bundleEntry(entry: string, name: string): string {
   return bundle;
 }
 
+/** The inference function's environment in the benches: the registered version, no capture, no log output. */
+export function benchFunctionEnvironment(version: number): Record<string, string> {
+  return {
+    MODEL_NAME: 'card-fraud',
+    MODEL_VERSION: String(version),
+    CAPTURE_SAMPLE_PERCENT: '0',
+    METRICS_NAMESPACE: 'MLOps/bench',
+    POWERTOOLS_SERVICE_NAME: 'inference',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
+}
+
 async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {
   const backends = await startServingBackends();
   const saved = { ...process.env };
   try {
     const { version } = await backends.register('card-fraud', model.archive);
-    Object.assign(process.env, backends.env, {
-      MODEL_NAME: 'card-fraud',
-      MODEL_VERSION: String(version),
-      CAPTURE_SAMPLE_PERCENT: '0',
-      METRICS_NAMESPACE: 'MLOps/bench',
-      POWERTOOLS_SERVICE_NAME: 'inference',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-    });
+    Object.assign(process.env, backends.env, benchFunctionEnvironment(version));
     // A fresh copy of the deployed bundle per model, as a new container would load it.
     const bundle = bundleHandler();
     delete require.cache[bundle];

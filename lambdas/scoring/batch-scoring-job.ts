@@ -7,6 +7,7 @@ import { openObjectByUri } from '../../pipelines/common/s3-stream';
 import { ModelSession } from '../inference/model-session';
 import { loadVerifiedModel, type VersionLookup } from '../inference/model-store';
 import { planCsvStream } from './csv-chunks';
+import type { ScoredPart, ScoringPlan } from './schemas';
 import { type DataRow, scoredHeader, scoreRows, ScoringInputError } from './score-rows';
 
 /** The registry reads of a scoring run (the registry's store, read only): the model's live version, a version's artifact. */
@@ -24,22 +25,6 @@ export interface BatchScoringDeps {
 }
 
 const DEFAULT_ROWS_PER_CHUNK = 50_000;
-
-/** What the plan step returns: where the Distributed Map reads the chunks, and what the finish step checks. */
-export interface ScoringPlan {
-  readonly chunksBucket: string;
-  readonly chunksKey: string;
-  readonly chunks: number;
-  readonly rows: number;
-  readonly version: number;
-}
-
-export interface ScoredPart {
-  readonly part: number;
-  readonly uri: string;
-  readonly rows: number;
-  readonly firstRow: number;
-}
 
 /**
  * The first two steps of a batch scoring run (the BatchScoring construct's state machine): plan splits the input into

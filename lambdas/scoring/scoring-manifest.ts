@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type ScoringManifest, scoringManifestKey, type ScoringRequest } from '../../contracts/batch-scoring';
 import { parseS3Uri } from '../../contracts/storage-layout';
-import type { ScoredPart, ScoringPlan } from './batch-scoring-job';
+import type { ScoredPart, ScoringPlan } from './schemas';
 import { ScoringInputError } from './score-rows';
 
 /**
