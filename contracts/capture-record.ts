@@ -1,7 +1,8 @@
 /**
  * A captured inference row (JSON lines under capture/<model>/ in the artifact store).
  * Producers: the inference tier (lambdas/inference/traffic-capture.ts), through Firehose.
- * Consumers: the drift job (lambdas/drift/capture-window.ts, window-columns.ts, prediction-drift.ts).
+ * Consumers: the drift job (lambdas/drift/capture-window.ts, window-columns.ts, prediction-drift.ts) and the quality job
+ * (lambdas/quality/), which joins labels to rows by `predictionId`.
  */
 import { z } from 'zod';
 
@@ -12,6 +13,11 @@ export const captureRecordSchema = z.object({
   /** ISO-8601 time of the request. */
   at: z.string(),
   requestId: z.string(),
+  /**
+   * The prediction's id, `<requestId>:<row>` (contracts/ground-truth.ts), as the response returned it; labels are joined
+   * to the row by it. Absent in records captured before prediction ids existed.
+   */
+  predictionId: z.string().optional(),
   /** Feature values in the model's feature order. */
   features: z.array(z.number()),
   /**

@@ -1,3 +1,4 @@
+import { predictionId } from '../../contracts/ground-truth';
 import { InferenceError, InvalidRequestError, MethodNotAllowedError, ModelUnavailableError, RouteNotFoundError } from './errors';
 import type { ModelSource } from './model-source';
 import { type ModelOutput, ModelSession } from './model-session';
@@ -197,7 +198,7 @@ export class InferenceService {
       invocation.rows,
       (output) => {
         session.releaseInputBuffer(invocation.features);
-        const prediction = encodePrediction(session, output, invocation.rows, version);
+        const prediction = encodePrediction(session, output, invocation.rows, version, request.requestId);
         this.options.metrics.recordSuccess(started, prediction.rows, prediction.positives);
         if (prediction.classCounts) this.options.metrics.recordClasses(session.labels, prediction.classCounts);
         if (!request.captureOptOut && this.options.capture?.sample()) this.capture(model, invocation, output, request.requestId);
@@ -230,6 +231,7 @@ export class InferenceService {
         modelVersion: version,
         at,
         requestId,
+        predictionId: predictionId(requestId, r),
         features: instanceValues(instances[r], session),
         prediction,
         ...(label === undefined ? {} : { label }),

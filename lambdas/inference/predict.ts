@@ -1,11 +1,13 @@
+import { predictionId } from '../../contracts/ground-truth';
 import type { ModelOutput, ModelSession } from './model-session';
 
 /**
  * The invocation response:
  *
- *   {"predictions": [...], "modelVersion": N}
+ *   {"predictions": [...], "modelVersion": N, "predictionIds": ["<requestId>:0", ...]}
  *
- * one prediction per instance, in request order (docs/inference-api.md). A binary classifier's prediction is
+ * one prediction per instance, in request order, and each prediction's id (contracts/ground-truth.ts: what labels name
+ * it by later; docs/inference-api.md). A binary classifier's prediction is
  * `{"label": <label>, "probabilities": [p0, p1]}`: labels come from metadata.json's `labels` ([negative, positive],
  * default [0, 1]), probabilities are the model's own float32 outputs (for a one-column sigmoid output p1, p0 = 1 - p1),
  * and the label is the one with the higher probability (the negative one on a tie). A multiclass classifier's
@@ -25,8 +27,8 @@ export interface Prediction {
 
 // The body is written directly rather than built as objects for JSON.stringify: at batch 1 the response encoding
 // is a visible share of the handler's overhead over the model run itself.
-export function encodePrediction(session: ModelSession, output: ModelOutput, rows: number, modelVersion: number): Prediction {
-  if (session.task === 'multiclass-classification') return encodeMulticlass(session, output, rows, modelVersion);
+export function encodePrediction(session: ModelSession, output: ModelOutput, rows: number, modelVersion: number, requestId: string): Prediction {
+  if (session.task === 'multiclass-classification') return encodeMulticlass(session, output, rows, modelVersion, requestId);
   let body = '{"predictions":[';
   let positives = 0;
   if (session.task === 'regression') {
@@ -41,11 +43,11 @@ export function encodePrediction(session: ModelSession, output: ModelOutput, row
       body += `${r ? ',' : ''}{"label":${isPositive ? positive : negative},"probabilities":[${number(p0)},${number(p1)}]}`;
     }
   }
-  return { body: `${body}],"modelVersion":${modelVersion}}`, rows, positives };
+  return { body: `${body}],"modelVersion":${modelVersion},${predictionIds(requestId, rows)}}`, rows, positives };
 }
 
 /** A multiclass response: each row's label and every class probability, counted per predicted class. */
-function encodeMulticlass(session: ModelSession, output: ModelOutput, rows: number, modelVersion: number): Prediction {
+function encodeMulticlass(session: ModelSession, output: ModelOutput, rows: number, modelVersion: number, requestId: string): Prediction {
   const { data, columns } = output;
   const classCounts = new Array<number>(columns).fill(0);
   let body = '{"predictions":[';
@@ -56,7 +58,14 @@ function encodeMulticlass(session: ModelSession, output: ModelOutput, rows: numb
     for (let c = 1; c < columns; c++) probabilities += `,${number(data[r * columns + c])}`;
     body += `${r ? ',' : ''}{"label":${session.labelsJson[predicted]},"probabilities":[${probabilities}]}`;
   }
-  return { body: `${body}],"modelVersion":${modelVersion}}`, rows, positives: 0, classCounts };
+  return { body: `${body}],"modelVersion":${modelVersion},${predictionIds(requestId, rows)}}`, rows, positives: 0, classCounts };
+}
+
+/** `"predictionIds":[...]`, each id JSON-escaped (a container caller's x-request-id may hold quotes). */
+function predictionIds(requestId: string, rows: number): string {
+  let ids = '"predictionIds":[';
+  for (let r = 0; r < rows; r++) ids += `${r ? ',' : ''}${JSON.stringify(predictionId(requestId, r))}`;
+  return `${ids}]`;
 }
 
 /** Probability of the positive class (binary classification) or the predicted value (regression) of row `r`. */

@@ -66,12 +66,15 @@ describe('inference handler', () => {
     const rows = fixture.expected.rows.slice(0, 3);
 
     // WHEN it is invoked with positional and named rows
-    const response = await handler(event('POST', '/invocations', { instances: [rows[0], named(rows[1], fixture.metadata), rows[2]] }));
+    const request = event('POST', '/invocations', { instances: [rows[0], named(rows[1], fixture.metadata), rows[2]] });
+    const response = await handler(request);
 
     // THEN it answers with one prediction per row and the model version
     expect(response.statusCode).toBe(200);
-    const body = JSON.parse(response.body) as { predictions: { label: number; probabilities: number[] }[]; modelVersion: number };
+    const body = JSON.parse(response.body) as { predictions: { label: number; probabilities: number[] }[]; modelVersion: number; predictionIds: string[] };
     expect(body.modelVersion).toBe(version);
+    // AND one id per prediction, the function URL's request id and the row
+    expect(body.predictionIds).toEqual([0, 1, 2].map((r) => `${request.requestContext.requestId}:${r}`));
     body.predictions.forEach((prediction, r) => {
       const expected = fixture.expected.expected[r] as number[];
       expect(Math.abs(prediction.probabilities[1] - expected[1])).toBeLessThan(1e-5);
@@ -83,7 +86,7 @@ describe('inference handler', () => {
     expect(firehose.calls.at(-1)?.streamName).toBe('capture-card-fraud');
     expect(lines.slice(-3)).toEqual(
       rows.map((row, r) =>
-        expect.objectContaining({ model: 'card-fraud', modelVersion: version, features: row, label: body.predictions[r].label, prediction: body.predictions[r].probabilities[1] }),
+        expect.objectContaining({ model: 'card-fraud', modelVersion: version, predictionId: body.predictionIds[r], features: row, label: body.predictions[r].label, prediction: body.predictions[r].probabilities[1] }),
       ),
     );
 

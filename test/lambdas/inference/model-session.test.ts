@@ -36,7 +36,7 @@ describe.each(FIXTURE_MODELS)('predictions of %s', (name) => {
 
     // WHEN the rows are predicted through the request schema
     const invocation = parseInvocation(JSON.stringify({ instances }), session, DEFAULT_LIMITS);
-    const body = JSON.parse(encodePrediction(session, await session.run(invocation.features, invocation.rows), invocation.rows, 7).body) as ResponseBody;
+    const body = JSON.parse(encodePrediction(session, await session.run(invocation.features, invocation.rows), invocation.rows, 7, 'req').body) as ResponseBody;
 
     // THEN every value is onnxruntime's (within 1e-6), and the labels follow the probabilities
     expect(body.modelVersion).toBe(7);
@@ -68,7 +68,7 @@ describe.each(FIXTURE_MODELS)('predictions of %s', (name) => {
     const session = await ModelSession.create(fixture);
     sessions.push(session);
     const invocation = parseInvocation(JSON.stringify({ instances: rows }), session, DEFAULT_LIMITS);
-    const body = JSON.parse(encodePrediction(session, await session.run(invocation.features, invocation.rows), invocation.rows, 1).body) as ResponseBody;
+    const body = JSON.parse(encodePrediction(session, await session.run(invocation.features, invocation.rows), invocation.rows, 1, 'req').body) as ResponseBody;
     body.predictions.forEach((prediction, r) => {
       const expected = fixture.expected.expected[r];
       if (typeof prediction === 'number') expect(Math.abs(prediction - (expected as number))).toBeLessThan(1e-4);

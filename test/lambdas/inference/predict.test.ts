@@ -12,14 +12,20 @@ beforeAll(async () => {
 afterAll(async () => Promise.all([binary.release(), multiclass.release()]));
 
 const predictions = (session: ModelSession, data: number[], columns: number) =>
-  JSON.parse(encodePrediction(session, { data: Float32Array.from(data), columns }, data.length / columns, 4).body).predictions;
+  JSON.parse(encodePrediction(session, { data: Float32Array.from(data), columns }, data.length / columns, 4, 'req').body).predictions;
 
 describe('encodePrediction', () => {
   it('labels a multiclass row with its most probable class, the first one on a tie, and counts rows per class', () => {
     const output = { data: Float32Array.from([0.2, 0.5, 0.3, 0.4, 0.2, 0.4, 0.1, 0.1, 0.8]), columns: 3 };
-    const prediction = encodePrediction(multiclass, output, 3, 4);
+    const prediction = encodePrediction(multiclass, output, 3, 4, 'req');
     expect(JSON.parse(prediction.body).predictions.map((p: { label: number }) => p.label)).toEqual([2, 1, 3]);
     expect(prediction.classCounts).toEqual([1, 1, 1]);
+  });
+
+  it('returns one prediction id per row, <requestId>:<row> in request order, JSON-escaped', () => {
+    const output = { data: Float32Array.from([0.9, 0.1, 0.2, 0.8]), columns: 2 };
+    expect(JSON.parse(encodePrediction(binary, output, 2, 4, 'a"b').body)).toMatchObject({ modelVersion: 4, predictionIds: ['a"b:0', 'a"b:1'] });
+    expect(JSON.parse(encodePrediction(multiclass, { data: Float32Array.from([0.2, 0.5, 0.3]), columns: 3 }, 1, 4, 'm').body).predictionIds).toEqual(['m:0']);
   });
 
   it('labels a binary tie with the negative label', () => {

@@ -1,0 +1,99 @@
+/**
+ * Ground truth: prediction ids, the labels that arrive for them later, and where labels and quality reports live.
+ * Producers: the inference tier (prediction ids in its response and capture records, lambdas/inference/), the approval
+ * API's feedback route (lambdas/registry/api.ts writes label objects), teams dropping label files under the labels
+ * prefix, the quality job (reports, labelled training rows; lambdas/quality/).
+ * Consumers: the quality job (joins labels to captured predictions by id), ModelQuality (lib/model-quality.ts, grants
+ * and metric names), the dashboard (lib/mlops-dashboard.ts), docs/inference-api.md and docs/model-quality.md.
+ */
+import { z } from 'zod';
+
+/**
+ * The id of row `row` (0-based, request order) of the request `requestId`: `<requestId>:<row>`. The inference tier
+ * returns these as `predictionIds` and captures them; labels name a prediction by it. Unique as long as request ids
+ * are (a function URL's are UUIDs; the container server takes the caller's `x-request-id`, else a UUID).
+ */
+export const predictionId = (requestId: string, row: number) => `${requestId}:${row}`;
+
+/** Most labels in one feedback request (the API's body limit is the binding one for long ids). */
+export const MAX_FEEDBACK_LABELS = 10_000;
+
+/**
+ * One label: the true outcome of a prediction. A class label as the model's labels write it (classification), or the
+ * observed value (regression).
+ */
+export const groundTruthLabelSchema = z.strictObject({
+  predictionId: z.string().min(1, 'expected a prediction id as the inference response returned it').max(256),
+  label: z.union([z.string().min(1), z.number().refine(Number.isFinite, 'expected a finite number')], {
+    error: 'expected the true class label (a string or number) or the observed value (a number)',
+  }),
+});
+export type GroundTruthLabel = z.infer<typeof groundTruthLabelSchema>;
+
+/** `POST /models/{model}/labels` (and the IAM route): `{"labels": [{"predictionId": "...", "label": ...}, ...]}`. */
+export const feedbackBodySchema = z.strictObject({
+  labels: z.array(groundTruthLabelSchema).min(1, 'expected at least one label').max(MAX_FEEDBACK_LABELS, `at most ${MAX_FEEDBACK_LABELS} labels per request`),
+});
+export type FeedbackBody = z.infer<typeof feedbackBodySchema>;
+
+/** The feedback route's answer (202): the labels are stored and joined by the next quality run. */
+export interface FeedbackAcceptedView {
+  model: string;
+  accepted: number;
+  /** Where they were stored (one JSON lines object per request). */
+  objectKey: string;
+}
+
+/**
+ * Labels of a model: JSON lines of {@link GroundTruthLabel} (`.jsonl`) under this prefix, from the feedback route
+ * (under `feedback/`) or dropped by a team's own job (anywhere else under it).
+ */
+export const labelsPrefix = (model: string) => `labels/${model}/`;
+export const feedbackLabelsKey = (model: string, at: Date, requestId: string) =>
+  `${labelsPrefix(model)}feedback/${at.toISOString().slice(0, 10)}/${at.toISOString()}-${requestId}.jsonl`;
+
+/** Reports of the quality job, one JSON file per run, named by its time. */
+export const qualityReportsPrefix = (model: string) => `quality-reports/${model}/`;
+export const qualityReportKey = (model: string, at: Date) => `${qualityReportsPrefix(model)}${at.toISOString()}.json`;
+
+/**
+ * Labelled production rows the quality job adds to the training data: `<dataset prefix>production-labels/<run time>.csv`
+ * (features in model order, the label column last, as the raw dataset has them) and a lineage record beside it
+ * (`.lineage.json`, which the processing job skips: it reads only .csv and .parquet).
+ */
+export const labelledRowsKey = (datasetPrefix: string, at: Date) => `${datasetPrefix}production-labels/${at.toISOString().replaceAll(':', '')}.csv`;
+export const labelledRowsLineageKey = (csvKey: string) => csvKey.replace(/\.csv$/, '.lineage.json');
+
+/** The metrics the quality job publishes (namespace of the team, dimensions Model and ModelVersion). */
+export const QUALITY_METRIC_NAMES = {
+  auc: 'QualityAuc',
+  accuracy: 'QualityAccuracy',
+  logLoss: 'QualityLogLoss',
+  rmse: 'QualityRmse',
+  mae: 'QualityMae',
+  labelledPredictions: 'LabelledPredictions',
+  unmatchedLabels: 'UnmatchedLabels',
+} as const;
+
+/** The quality measures a task has. */
+export const QUALITY_MEASURES = {
+  'binary-classification': ['auc', 'accuracy', 'logLoss'],
+  'multiclass-classification': ['accuracy', 'logLoss'],
+  regression: ['rmse', 'mae'],
+} as const;
+export type QualityMeasure = 'auc' | 'accuracy' | 'logLoss' | 'rmse' | 'mae';
+
+/** Whether a higher value of the measure is better (the alarm fires below the threshold) or worse (above it). */
+export const HIGHER_IS_BETTER: Record<QualityMeasure, boolean> = { auc: true, accuracy: true, logLoss: false, rmse: false, mae: false };
+
+/** One version's quality over the window: the quality job's report and metrics. */
+export const versionQualitySchema = z.object({
+  modelVersion: z.number().int().positive(),
+  labelled: z.number().int().nonnegative(),
+  auc: z.number().optional(),
+  accuracy: z.number().optional(),
+  logLoss: z.number().optional(),
+  rmse: z.number().optional(),
+  mae: z.number().optional(),
+});
+export type VersionQuality = z.infer<typeof versionQualitySchema>;
