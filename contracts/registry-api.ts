@@ -5,6 +5,7 @@
  * Consumers: the console (console/src/api.js and its views) and `mlops models ... --json` (bin/commands/models.ts).
  */
 import type { VersionStatus } from './registry-events';
+import type { ShadowReport, ShadowState } from './shadow-test';
 
 /**
  * Routes under this prefix are authorized by IAM (SigV4) for the automation roles; the rest by the JWT authorizer.
@@ -22,6 +23,8 @@ export interface ModelView {
   deployingVersion: number | null;
   /** The deployment flow execution that owns that deployment (what an abort stops). */
   deployingExecution: string | null;
+  /** The pending version answering a sampled copy of live requests, if a shadow test runs. */
+  shadow: ShadowState | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -74,6 +77,8 @@ export interface VersionView extends VersionSummaryView {
   };
   deployment: { functionVersion: string | null; priorFunctionVersion: string | null };
   sageMakerModelPackageArn: string | null;
+  /** Hourly comparisons with the live version while this version ran in shadow, oldest first. */
+  shadowReports: ShadowReport[];
   audit: AuditEntryView[];
 }
 

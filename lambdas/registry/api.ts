@@ -8,6 +8,7 @@ import type { ModelRegistry } from './registry';
 import type { ReplayOutcome } from './event-replay';
 import type { StartedRun } from './training-runs';
 import { type Decision, decisionBodySchema, type RegisterInput } from './schemas';
+import { DEFAULT_SHADOW_SAMPLE_PERCENT, startShadowBodySchema } from '../../contracts/shadow-test';
 import { modelView, versionSummaryView, versionView } from './views';
 
 /** An approval API request, reduced to what routing needs. `caller` is the authenticated identity, if any. */
@@ -136,6 +137,26 @@ const ROUTES: Route[] = [
     },
   },
   {
+    // Starting or stopping a shadow test changes nothing any caller sees: it gathers evidence for the approval. The
+    // developer who trained the version or the approver who will judge it may run one (either role suffices).
+    method: 'POST',
+    pattern: new RegExp(`^/models/${SEGMENT}/versions/${SEGMENT}/shadow$`),
+    run: async ({ services: { registry }, params: [model, version], request, caller, require }) => {
+      requireShadowRole(caller, require, 'starting a shadow test');
+      const body = parseInput(startShadowBodySchema, parseJson(request.body, 'a JSON object like {"comment": "why", "samplePercent": 10}'), 'body');
+      const decision: Decision = { actor: displayName(caller), principal: principalOf(caller), reason: body.comment };
+      return registry.startShadow(model, version, decision, body.samplePercent ?? DEFAULT_SHADOW_SAMPLE_PERCENT);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/models/${SEGMENT}/shadow/stop$`),
+    run: async ({ services: { registry }, params: [model], request, caller, require }) => {
+      requireShadowRole(caller, require, 'stopping a shadow test');
+      return registry.stopShadow(model, decisionOf(caller, request));
+    },
+  },
+  {
     method: 'POST',
     pattern: new RegExp(`^/models/${SEGMENT}/rollback$`),
     role: { role: 'operator', action: 'rolling back the live version' },
@@ -198,6 +219,11 @@ export async function handleApiRequest(services: ApiServices, request: ApiReques
     if (err instanceof URIError) return errorJson(400, { error: 'InvalidInputError', message: `malformed path: ${request.path}` });
     throw err;
   }
+}
+
+/** Shadow tests need the developer or the approver role; a caller with neither is refused naming the developer's. */
+function requireShadowRole(caller: Caller, require: RouteContext['require'], action: string): void {
+  if (!caller.roles.includes('approver')) require('developer', `${action}, which the approver role also allows,`);
 }
 
 const principalOf = ({ issuer, subject, email }: Caller): Principal => ({ issuer, subject, ...(email && { email }) });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunRecord } from '../../contracts/registry-api';
 import type { VersionStatus } from '../../contracts/registry-events';
+import { MAX_SHADOW_REPORTS, type ShadowReport } from '../../contracts/shadow-test';
 import { type AuditChainVerdict, chainAudits, type UnchainedAudit, verifyAuditChain } from './audit-chain';
 import { displayName, type Principal, samePrincipal } from './caller';
 import {
@@ -53,6 +54,14 @@ export interface RegisterResult {
   version: VersionRecord;
   /** False when the client token had already registered this version. */
   created: boolean;
+}
+
+export interface ShadowStartResult {
+  model: string;
+  version: number;
+  /** The version it is compared with. */
+  liveVersion: number;
+  samplePercent: number;
 }
 
 export interface VersionDetail {
@@ -288,6 +297,75 @@ export class ModelRegistry {
     });
   }
 
+  /**
+   * Puts a pending version in shadow: the live tier copies `samplePercent` of its requests to it (contracts/shadow-test.ts).
+   * Only a pending version (the evidence is for its approver) of a model with a live version (something to compare
+   * with), one shadow per model. Not a status change, so its audit row keeps the status (from = to) and says so in its
+   * reason: the trail shows who started it and why, and registry events of it change no subscriber's state.
+   */
+  async startShadow(model: string, version: number | string, decision: Decision, samplePercent: number): Promise<ShadowStartResult> {
+    const number = parseVersion(version);
+    return this.mutate(parseModel(model), async (read) => {
+      const stored = requireModel(model, read);
+      const current = await this.requireVersion(model, number);
+      const { liveVersion, shadow } = stored.record;
+      if (current.status !== 'pending_approval') {
+        throw new ConflictError(`${model} v${number} is ${current.status}: only a version pending approval can run in shadow`);
+      }
+      if (liveVersion === undefined) throw new ConflictError(`model "${model}" has no live version for a shadow to be compared with`);
+      if (shadow !== undefined && shadow.version !== number) {
+        throw new ConflictError(`${model} v${shadow.version} is in shadow; stop it first (one shadow test per model)`);
+      }
+      const at = this.now();
+      const state = { version: number, samplePercent, startedAt: shadow?.startedAt ?? at, startedBy: decision.actor };
+      const reason = `shadow test started (${samplePercent}% of live requests, compared with v${liveVersion}): ${decision.reason}`;
+      return {
+        result: { model, version: number, liveVersion, samplePercent },
+        change: {
+          model: { ...stored.record, shadow: state, updatedAt: at },
+          versions: [],
+          audits: [this.audit(current, current.status, { ...decision, reason }, at)],
+          tokens: [],
+          runs: [],
+        },
+      };
+    });
+  }
+
+  /** Stops the model's shadow test (audited on the shadow version, status unchanged); ConflictError when none runs. */
+  async stopShadow(model: string, decision: Decision): Promise<{ model: string; version: number }> {
+    return this.mutate(parseModel(model), async (read) => {
+      const stored = requireModel(model, read);
+      const { shadow } = stored.record;
+      if (shadow === undefined) throw new ConflictError(`model "${model}" has no shadow test to stop`);
+      const current = await this.requireVersion(model, shadow.version);
+      const at = this.now();
+      const next: ModelRecord = { ...stored.record, updatedAt: at };
+      delete next.shadow;
+      return {
+        result: { model, version: shadow.version },
+        change: {
+          model: next,
+          versions: [],
+          audits: [this.audit(current, current.status, { ...decision, reason: `shadow test stopped: ${decision.reason}` }, at)],
+          tokens: [],
+          runs: [],
+        },
+      };
+    });
+  }
+
+  /** Keeps an hourly shadow report on its version (the newest MAX_SHADOW_REPORTS); a measurement, so no audit row. */
+  async recordShadowReport(model: string, report: ShadowReport): Promise<VersionRecord> {
+    return this.mutate(parseModel(model), async (read) => {
+      const stored = requireModel(model, read);
+      const current = await this.requireVersion(model, report.shadowVersion);
+      const reports = [...(current.shadowReports ?? []).filter((r) => r.windowEnd !== report.windowEnd), report].slice(-MAX_SHADOW_REPORTS);
+      const updated: VersionRecord = { ...current, shadowReports: reports, updatedAt: this.now() };
+      return { result: updated, change: { model: stored.record, versions: [updated], audits: [], tokens: [], runs: [] } };
+    });
+  }
+
   /** Records a failed pipeline run; repeating it for one execution keeps the first record. */
   async recordRunFailure(run: Omit<RunRecord, 'status' | 'at'>): Promise<RunRecord> {
     const record: RunRecord = { ...run, model: parseModel(run.model), status: 'failed', at: this.now() };
@@ -327,6 +405,8 @@ export class ModelRegistry {
     const next: ModelRecord = { ...stored.record, updatedAt: at };
     let retiredVersion: number | undefined;
     if (to === 'deploying') next.deployingVersion = version;
+    // The decision the shadow gathered evidence for is made: the live tier stops copying requests to it.
+    if (stored.record.shadow?.version === version && (to === 'approved' || to === 'rejected')) delete next.shadow;
     if (current.status === 'deploying') {
       delete next.deployingVersion;
       delete next.deployingExecution;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { modelMetadataSchema } from '../../contracts/model-metadata';
+import type { ShadowReport, ShadowState } from '../../contracts/shadow-test';
 import type { VersionStatus } from '../../contracts/registry-events';
 import type { Principal } from './caller';
 
@@ -83,6 +84,8 @@ export interface ModelRecord {
   deployingExecution?: string;
   /** The newest row of the model's audit chain; `mlops audit verify` checks the trail ends here. */
   auditHead?: AuditHead;
+  /** The pending version answering a copy of live traffic, if a shadow test runs (contracts/shadow-test.ts). */
+  shadow?: ShadowState;
   createdAt: string;
   updatedAt: string;
 }
@@ -115,6 +118,8 @@ export interface VersionRecord {
   priorFunctionVersion?: string;
   /** Set when the version is mirrored to the SageMaker Model Registry. */
   sageMakerModelPackageArn?: string;
+  /** Hourly comparisons with the live version while it ran in shadow, oldest first (at most MAX_SHADOW_REPORTS). */
+  shadowReports?: ShadowReport[];
 }
 
 export interface AuditRecord {

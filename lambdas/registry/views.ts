@@ -14,6 +14,7 @@ export const modelView = (model: ModelRecord): ModelView => ({
   deployingVersion: model.deployingVersion ?? null,
   /** The deployment flow execution that owns that deployment (what an abort stops). */
   deployingExecution: model.deployingExecution ?? null,
+  shadow: model.shadow ?? null,
   createdAt: model.createdAt,
   updatedAt: model.updatedAt,
 });
@@ -46,6 +47,7 @@ export const versionView = (version: VersionRecord, audit: AuditRecord[]): Versi
   },
   deployment: { functionVersion: version.functionVersion ?? null, priorFunctionVersion: version.priorFunctionVersion ?? null },
   sageMakerModelPackageArn: version.sageMakerModelPackageArn ?? null,
+  shadowReports: version.shadowReports ?? [],
   audit: audit.map(({ from, to, actor, reason, at, restoredVersion }) => ({
     at,
     from,
