@@ -6,11 +6,13 @@ import type { BenchResult } from './bench-result';
 import { runColdStartBench } from './cold-start';
 import { runDriftBench } from './drift';
 import { runInferenceBench } from './inference';
+import { runScoringBench } from './scoring';
 
 const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['inference', runInferenceBench],
   ['cold-start', runColdStartBench],
   ['drift', runDriftBench],
+  ['scoring', runScoringBench],
 ];
 
 function format(value: number): string {
