@@ -2,7 +2,7 @@
  * The environment variables the constructs set on the functions and the functions read. The readers
  * (lambdas/shared/env.ts) accept only these names, so a misspelt or renamed one fails the type check; a construct's
  * environment written `satisfies FunctionEnvironment` is checked the same way.
- * Producers: the constructs in lib/ (MlopsFunction, ModelRegistry, ApprovalApi, DriftMonitor, TrainingPipeline,
+ * Producers: the constructs in lib/ (MlopsFunction, ModelRegistry, ApprovalApi, DriftMonitor, ModelQuality, TrainingPipeline,
  * DeploymentFlow, and the inference tiers' `servingEnvironment` in lib/inference-tier.ts); the deployment flow's Prepare
  * step sets MODEL_VERSION on the inference function it publishes (lambdas/deployment/inference-function.ts).
  * Consumers: the functions and the inference container (lambdas/, through `requiredEnv` and `optionalEnv`).
@@ -22,6 +22,8 @@ export type FunctionEnvName =
   | 'CAPTURE_SAMPLE_PERCENT'
   | 'INFERENCE_MAX_BODY_BYTES'
   | 'PORT'
+  // The live inference function: the function that answers copies of its requests in a shadow test (ShadowTest).
+  | 'SHADOW_FUNCTION_NAME'
   // The approval API: who holds which role (access-policy.ts), the pipeline it starts, the deployment it aborts.
   | 'ACCESS_POLICY'
   | 'TRAINING_STATE_MACHINE_ARN'
@@ -31,6 +33,9 @@ export type FunctionEnvName =
   // The drift monitor: the job's settings and the retrain trigger's cooldown.
   | 'DRIFT_CONFIG'
   | 'RETRAIN_COOLDOWN_HOURS'
+  // The model quality job's settings, and what a retraining's trigger says started it (drift or quality).
+  | 'QUALITY_CONFIG'
+  | 'RETRAIN_CAUSE'
   // The training pipeline's evaluation step.
   | 'EVALUATION_CONFIG'
   // The deployment flow's steps: the function and alias they deploy, the holdout tolerance, the canary's limits.

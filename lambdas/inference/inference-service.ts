@@ -1,10 +1,12 @@
 import { predictionId } from '../../contracts/ground-truth';
+import type { CopiedRequest } from '../../contracts/shadow-test';
 import { InferenceError, InvalidRequestError, MethodNotAllowedError, ModelUnavailableError, RouteNotFoundError } from './errors';
 import type { ModelSource } from './model-source';
 import { type ModelOutput, ModelSession } from './model-session';
 import { classProbabilities, encodePrediction, predictedClass, predictedLabel, positiveProbability } from './predict';
 import { checkBodySize, DEFAULT_LIMITS, type Invocation, type InvocationLimits, instanceValues, parseInvocation, sentInstances } from './request-schema';
 import { logger, type InferenceMetrics } from './telemetry';
+import type { ShadowCopies } from './shadow-copies';
 import type { TrafficCapture } from './traffic-capture';
 
 /** A request as both adapters hand it over (Lambda function URL event, node:http request). */
@@ -35,6 +37,8 @@ export interface InferenceServiceOptions {
   readonly metrics: InferenceMetrics;
   /** @default - no capture */
   readonly capture?: TrafficCapture;
+  /** Copies of sampled requests for the version in shadow, sent with each flush. @default - no shadow copies */
+  readonly shadow?: ShadowCopies;
   /** @default DEFAULT_LIMITS */
   readonly limits?: InvocationLimits;
   /** Least time between two flushes of metrics and capture. @default 1000 */
@@ -156,12 +160,19 @@ export class InferenceService {
 
   private async flushNow(): Promise<void> {
     this.lastFlushAt = this.clock();
-    const { capture, metrics } = this.options;
+    const { capture, shadow, metrics } = this.options;
+    // Shadow copies go out beside the capture, under the same budget: a flush lasts no longer for having a shadow.
+    const budget = AbortSignal.timeout(this.options.captureBudgetMs ?? 300);
+    const shadowed = shadow?.flush(budget).then((result) => {
+      if (result.failed + result.dropped > 0) logger.warn('shadow copies not sent', { sent: result.sent, failed: result.failed, dropped: result.dropped });
+      if (result.stateError) logger.warn('shadow state not read', { error: result.stateError });
+    });
     if (capture) {
-      const result = await capture.flush(AbortSignal.timeout(this.options.captureBudgetMs ?? 300));
+      const result = await capture.flush(budget);
       metrics.recordCapture(result.delivered, result.failed + result.dropped);
       if (result.failed + result.dropped > 0) logger.warn('capture lines not delivered', { ...result });
     }
+    await shadowed;
     try {
       metrics.publish();
     } catch (error) {
@@ -201,7 +212,10 @@ export class InferenceService {
         const prediction = encodePrediction(session, output, invocation.rows, version, request.requestId);
         this.options.metrics.recordSuccess(started, prediction.rows, prediction.positives);
         if (prediction.classCounts) this.options.metrics.recordClasses(session.labels, prediction.classCounts);
-        if (!request.captureOptOut && this.options.capture?.sample()) this.capture(model, invocation, output, request.requestId);
+        // Opted-out requests (the holdout check) are not live traffic: neither captured nor copied to a shadow.
+        const captured = !request.captureOptOut && this.options.capture?.sample() === true;
+        const shadowed = !request.captureOptOut && this.options.shadow?.sample() === true;
+        if (captured || shadowed) this.capture(model, invocation, output, request.requestId, { captured, shadowed });
         return { statusCode: 200, headers: JSON_HEADERS, body: prediction.body };
       },
       (error) => this.failed(request, started, error),
@@ -215,8 +229,10 @@ export class InferenceService {
     return json(200, { status: 'ready', model: this.options.source.model, modelVersion: version, task: session.task, ...labels, features: session.featureNames });
   }
 
-  private capture(model: LoadedModel, invocation: Invocation, output: ModelOutput, requestId: string): void {
+  /** The request's rows as capture records, to the capture buffer and/or (features and live answers) to the shadow's. */
+  private capture(model: LoadedModel, invocation: Invocation, output: ModelOutput, requestId: string, to: { captured: boolean; shadowed: boolean }): void {
     const { session, version } = model;
+    const copied: CopiedRequest['rows'] = [];
     const at = new Date(this.clock()).toISOString();
     const instances = sentInstances(invocation);
     const multiclass = session.task === 'multiclass-classification';
@@ -226,7 +242,7 @@ export class InferenceService {
       const prediction = probabilities ? probabilities[predictedClass(output, r)] : positiveProbability(output, r);
       if (!Number.isFinite(prediction) || (probabilities && !probabilities.every(Number.isFinite))) continue;
       const label = session.task === 'regression' ? undefined : predictedLabel(session, output, r);
-      this.options.capture?.add({
+      const record = {
         model: this.options.source.model,
         modelVersion: version,
         at,
@@ -236,8 +252,11 @@ export class InferenceService {
         prediction,
         ...(label === undefined ? {} : { label }),
         ...(probabilities ? { probabilities } : {}),
-      });
+      };
+      if (to.captured) this.options.capture?.add(record);
+      if (to.shadowed) copied.push({ features: record.features, live: { prediction, ...(label === undefined ? {} : { label }) } });
     }
+    if (copied.length) this.options.shadow?.add(version, session.featureNames, { requestId, at, rows: copied });
   }
 
   /** The loaded model; loads it once (concurrent callers share the load) and remembers a failure for a while. */

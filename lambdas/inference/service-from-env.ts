@@ -5,6 +5,7 @@ import { FirehoseCaptureSink } from './capture-sink';
 import { InferenceService, type InferenceServiceOptions } from './inference-service';
 import { modelSourceFromEnv } from './model-source';
 import { DEFAULT_LIMITS } from './request-schema';
+import { shadowCopiesFromEnv } from './shadow-from-env';
 import { InferenceMetrics } from './telemetry';
 import { TrafficCapture } from './traffic-capture';
 import type { FunctionEnvName } from '../../contracts/function-environment';
@@ -12,7 +13,8 @@ import type { FunctionEnvName } from '../../contracts/function-environment';
 /**
  * The service as configured by the environment (docs/architecture.md), shared by the Lambda handler and the
  * container server: MODEL_NAME, MODEL_VERSION (empty: no model yet), REGISTRY_TABLE_NAME, CAPTURE_STREAM_NAME,
- * CAPTURE_SAMPLE_PERCENT (0-100), METRICS_NAMESPACE; optional INFERENCE_MAX_BODY_BYTES (default 6 MiB).
+ * CAPTURE_SAMPLE_PERCENT (0-100), METRICS_NAMESPACE; optional INFERENCE_MAX_BODY_BYTES (default 6 MiB) and
+ * SHADOW_FUNCTION_NAME (shadow-from-env.ts).
  * Configuration errors throw at startup, naming the variable.
  */
 export function inferenceServiceFromEnv(options: Pick<InferenceServiceOptions, 'flushWithRequests'> = {}): InferenceService {
@@ -24,7 +26,8 @@ export function inferenceServiceFromEnv(options: Pick<InferenceServiceOptions, '
       ? new TrafficCapture(new FirehoseCaptureSink(new FirehoseClient({}), requiredEnv('CAPTURE_STREAM_NAME')), { samplePercent })
       : undefined;
   const maxBodyBytes = numberEnv('INFERENCE_MAX_BODY_BYTES', String(DEFAULT_LIMITS.maxBodyBytes), 1, Number.MAX_SAFE_INTEGER);
-  return new InferenceService({ source, metrics, capture, limits: { ...DEFAULT_LIMITS, maxBodyBytes }, ...options });
+  const shadow = shadowCopiesFromEnv(source.model);
+  return new InferenceService({ source, metrics, capture, shadow, limits: { ...DEFAULT_LIMITS, maxBodyBytes }, ...options });
 }
 
 function numberEnv(name: FunctionEnvName, fallback: string, min: number, max: number): number {
