@@ -199,6 +199,7 @@ export class MlopsTeamStack extends Stack {
       registry: this.registry,
       approvalApi: this.approvalApi,
       deploymentFlow: this.deploymentFlow && { stateMachine: this.deploymentFlow.stateMachine, rollbackFunction: this.deploymentFlow.steps.rollback },
+      batchScoring: this.batchScoring,
       actions: alarmActions,
     });
     // Every dead-letter queue of the constructs above has an alarm; named and notified like the tiers' alarms.

@@ -33,6 +33,12 @@ export interface OperatedDeploymentFlow {
   readonly rollbackFunction: lambda.IFunction;
 }
 
+/** What the operations alarms watch of batch scoring. */
+export interface OperatedBatchScoring {
+  /** The scoring state machine: its failed, timed-out and aborted executions (runs) fire an alarm. */
+  readonly stateMachine: sfn.IStateMachine;
+}
+
 /** Props of `OperationsAlarms`. */
 export interface OperationsAlarmsProps {
   /** Team name, the first part of every alarm name (`<team>-<model>-<what>-<severity>`). */
@@ -48,6 +54,11 @@ export interface OperationsAlarmsProps {
    * @default - no deployment alarms (an EKS tier rolls out by stack deployment)
    */
   readonly deploymentFlow?: OperatedDeploymentFlow;
+  /**
+   * Batch scoring (`mlops score` and its schedules).
+   * @default - no scoring alarm
+   */
+  readonly batchScoring?: OperatedBatchScoring;
   /**
    * Maximum age of the newest stream record the publisher has read, in minutes: registry events are that late.
    * @default { warning: 5, critical: 60 }
@@ -70,13 +81,15 @@ const OPERATIONS_PERIOD = Duration.minutes(5);
 
 /**
  * The alarms an operator of the platform acts on, beside the tiers' and drift alarms: deployments that failed or were
- * rolled back, registry events that are late (stream iterator age) or were never published (malformed audit rows; the
- * publisher's dead letters have their own DeadLetterQueueAlarm), and approval API server errors. Named by
- * `alarmName` and sent to `actions` like every other alarm.
+ * rolled back, batch scoring runs that failed, registry events that are late (stream iterator age) or were never
+ * published (malformed audit rows; the publisher's dead letters have their own DeadLetterQueueAlarm), and approval API
+ * server errors. Named by `alarmName` and sent to `actions` like every other alarm.
  */
 export class OperationsAlarms extends Construct {
   /** Critical when a deployment execution failed, timed out or was aborted in 5 minutes; only with a deployment flow. */
   readonly deploymentExecutionsFailed?: cloudwatch.Alarm;
+  /** Critical when a batch scoring run failed, timed out or was aborted in 5 minutes; only with batch scoring. */
+  readonly scoringExecutionsFailed?: cloudwatch.Alarm;
   /** Critical when the flow rolled a deployment back in 5 minutes; only with a deployment flow. */
   readonly deploymentRolledBack?: cloudwatch.Alarm;
   /** Registry events are late: the stream publisher's iterator age above the thresholds, per severity. */
@@ -107,27 +120,26 @@ export class OperationsAlarms extends Construct {
     const critical = (what: string, metric: cloudwatch.IMetric, description: string): cloudwatch.Alarm =>
       createThresholdAlarms(this, { metric, thresholds: { critical: 1 }, naming, what, description, evaluationPeriods: 1, actions }).Critical!;
 
+    const sum = { period: OPERATIONS_PERIOD, statistic: cloudwatch.Stats.SUM };
     const flow = props.deploymentFlow;
     if (flow) {
-      const sum = { period: OPERATIONS_PERIOD, statistic: cloudwatch.Stats.SUM };
       this.deploymentExecutionsFailed = critical(
         'deployment-executions-failed',
-        new cloudwatch.MathExpression({
-          expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
-          usingMetrics: {
-            failed: flow.stateMachine.metricFailed(sum),
-            timedOut: flow.stateMachine.metricTimedOut(sum),
-            aborted: flow.stateMachine.metricAborted(sum),
-          },
-          label: 'Deployment executions failed, timed out or aborted',
-          period: OPERATIONS_PERIOD,
-        }),
+        executionsEnded(flow.stateMachine, 'Deployment executions failed, timed out or aborted'),
         'deployment executions that failed, timed out or were aborted in 5 minutes (a rollback, a step error, an abort, or an approval event that deployed nothing; see the execution history)',
       );
       this.deploymentRolledBack = critical(
         'deployment-rolled-back',
         flow.rollbackFunction.metricInvocations({ ...sum, label: 'Deployments rolled back (Rollback step runs)' }),
         'deployments rolled back in 5 minutes (the flow ran its Rollback step: holdout mismatch, unhealthy canary or a failed step)',
+      );
+    }
+
+    if (props.batchScoring) {
+      this.scoringExecutionsFailed = critical(
+        'scoring-executions-failed',
+        executionsEnded(props.batchScoring.stateMachine, 'Scoring runs failed, timed out or aborted'),
+        'batch scoring runs that failed, timed out or were aborted in 5 minutes (a bad input or version, a chunk that failed its retries, the run timeout; see the execution history)',
       );
     }
 
@@ -170,11 +182,23 @@ export class OperationsAlarms extends Construct {
     this.alarms = [
       ...(this.deploymentExecutionsFailed ? [this.deploymentExecutionsFailed] : []),
       ...(this.deploymentRolledBack ? [this.deploymentRolledBack] : []),
+      ...(this.scoringExecutionsFailed ? [this.scoringExecutionsFailed] : []),
       ...Object.values(this.streamIteratorAge),
       this.malformedAuditRows,
       ...Object.values(this.approvalApiServerErrors),
     ];
   }
+}
+
+/** Executions of `machine` that ended badly (failed, timed out or aborted), Sum per 5 minutes; no data counts as 0. */
+function executionsEnded(machine: sfn.IStateMachine, label: string): cloudwatch.IMetric {
+  const sum = { period: OPERATIONS_PERIOD, statistic: cloudwatch.Stats.SUM };
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+    usingMetrics: { failed: machine.metricFailed(sum), timedOut: machine.metricTimedOut(sum), aborted: machine.metricAborted(sum) },
+    label,
+    period: OPERATIONS_PERIOD,
+  });
 }
 
 function minutesToMs(minutes: number | undefined): number | undefined {

@@ -40,6 +40,20 @@ describe('OperationsAlarms in the team stack', () => {
     expect(JSON.stringify(metrics)).toMatch(/DeploymentFlowStateMachine/);
   });
 
+  it('alarms on batch scoring runs that failed, timed out or were aborted, to the team topic', () => {
+    const props = alarm('fraud-card-fraud-scoring-executions-failed-critical');
+    expect(props).toMatchObject({ Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [topic], OKActions: [topic] });
+    const metrics = props.Metrics as Array<{ Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Value: unknown }> }; Stat: string } }>;
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)');
+    expect(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat!.Metric.MetricName, m.MetricStat!.Stat])).toEqual([
+      ['failed', 'ExecutionsFailed', 'Sum'],
+      ['timedOut', 'ExecutionsTimedOut', 'Sum'],
+      ['aborted', 'ExecutionsAborted', 'Sum'],
+    ]);
+    // Every metric is the scoring machine's, none the deployment flow's.
+    for (const m of metrics.filter((m) => m.MetricStat)) expect(JSON.stringify(m.MetricStat!.Metric.Dimensions)).toMatch(/BatchScoringStateMachine/);
+  });
+
   /** The one metric a single-metric alarm watches (labelled metrics render as a one-entry `Metrics` list). */
   const watched = (props: Record<string, unknown>) => {
     const stat = (props.Metrics as Array<{ MetricStat: { Metric: Record<string, unknown>; Stat: string } }>)[0].MetricStat;
@@ -107,7 +121,7 @@ describe('OperationsAlarms in the team stack', () => {
     const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as { Properties: { DashboardBody: unknown } };
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     const alarmIds = Object.entries(template.findResources('AWS::CloudWatch::Alarm'))
-      .filter(([, a]) => /-(deployment|registry|approval-api|dead-letters)-/.test(String((a as { Properties: { AlarmName?: string } }).Properties.AlarmName)))
+      .filter(([, a]) => /-(deployment|scoring|registry|approval-api|dead-letters)-/.test(String((a as { Properties: { AlarmName?: string } }).Properties.AlarmName)))
       .map(([id]) => id);
     expect(alarmIds.length).toBeGreaterThanOrEqual(10);
     for (const id of alarmIds) expect(body, id).toContain(`"${id}","Arn"`);
