@@ -36,10 +36,15 @@ export async function loadVerifiedModel(
   deps: { registry: VersionLookup; s3: S3Client },
   model: string,
   version: number,
+  /**
+   * `shadow`: the answers go to a comparison nobody is served from (lambdas/shadow/), so a version pending approval
+   * loads too; a rejected one still does not.
+   */
+  purpose: 'serving' | 'shadow' = 'serving',
 ): Promise<VerifiedModel> {
   const record = await attempt(`registry lookup of ${model} v${version}`, () => deps.registry.getVersion(model, version));
   if (!record) throw new ModelUnavailableError(`model "${model}" has no version ${version} in the registry`);
-  if (NEVER_APPROVED_STATUSES.has(record.status)) {
+  if (NEVER_APPROVED_STATUSES.has(record.status) && !(purpose === 'shadow' && record.status === 'pending_approval')) {
     throw new ModelUnavailableError(
       `model "${model}" v${version} is ${record.status}: only a version that was approved may be served (approve it first)`,
     );
