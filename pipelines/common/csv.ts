@@ -10,9 +10,14 @@ const field = (value: number | string) =>
   typeof value === 'number' ? String(value) : /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 
 export function formatCsv(header: readonly string[], rows: readonly (readonly (number | string)[])[]): string {
-  const lines = [header.map(field).join(',')];
-  for (const row of rows) lines.push(row.map(field).join(','));
-  return `${lines.join('\n')}\n`;
+  return `${header.map(field).join(',')}\n${formatCsvRows(rows)}`;
+}
+
+/** Data lines only, each ending in a line break: a batch of rows appended to a CSV whose header is written already. */
+export function formatCsvRows(rows: readonly (readonly (number | string)[])[]): string {
+  let text = '';
+  for (const row of rows) text += `${row.map(field).join(',')}\n`;
+  return text;
 }
 
 /** Header and raw cell text of a CSV; empty lines are skipped, quoted fields and CRLF handled. */

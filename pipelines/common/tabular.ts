@@ -144,14 +144,26 @@ function classCounts(labels: ArrayLike<number>, classes: number): number[] {
 }
 
 /**
+ * How many rows hold each class index, for a classifier spec (binary: 0 and 1); empty for regression. Counts of
+ * batches add up, so a dataset read in chunks, or in shards, is checked (`requireClassCounts`) without its labels.
+ */
+export const classCountsOf = (labels: ArrayLike<number>, spec: TableSpec): number[] =>
+  spec.task === 'regression' ? [] : classCounts(labels, classNamesOf(spec).length);
+
+/**
  * Throws unless there are rows and, for a classifier, at least two classes among the labels (binary: both 0 and
  * 1): with one class there is nothing to separate and no AUC. `what` names the data in the message.
  */
 export function requireClasses(labels: ArrayLike<number>, spec: TableSpec, what: string): void {
-  if (labels.length === 0) throw new DataValidationError(`no data rows in ${what}`);
+  requireClassCounts(classCountsOf(labels, spec), labels.length, spec, what);
+}
+
+/** requireClasses of `rows` rows whose classes are counted already (`classCountsOf`). */
+export function requireClassCounts(counts: readonly number[], rows: number, spec: TableSpec, what: string): void {
+  if (rows === 0) throw new DataValidationError(`no data rows in ${what}`);
   if (spec.task === 'regression') return;
   const names = classNamesOf(spec);
-  const present = classCounts(labels, names.length).flatMap((n, k) => (n > 0 ? [names[k]] : []));
+  const present = counts.flatMap((n, k) => (n > 0 ? [names[k]] : []));
   if (present.length < 2) {
     const needs = spec.task === 'binary-classification' ? 'a classifier needs both 0 and 1' : 'a classifier needs at least 2 of its classes';
     throw new DataValidationError(`label "${spec.label}" has only one class (${present[0]}) in ${what}; ${needs}`);
@@ -163,10 +175,15 @@ export function requireClasses(labels: ArrayLike<number>, spec: TableSpec, what:
  * For binary classification this is `requireClasses`.
  */
 export function requireEveryClass(labels: ArrayLike<number>, spec: TableSpec, what: string): void {
-  requireClasses(labels, spec, what);
+  requireEveryClassCount(classCountsOf(labels, spec), labels.length, spec, what);
+}
+
+/** requireEveryClass of `rows` rows whose classes are counted already (`classCountsOf`). */
+export function requireEveryClassCount(counts: readonly number[], rows: number, spec: TableSpec, what: string): void {
+  requireClassCounts(counts, rows, spec, what);
   if (spec.task !== 'multiclass-classification') return;
   const names = classNamesOf(spec);
-  const missing = classCounts(labels, names.length).flatMap((n, k) => (n === 0 ? [`"${names[k]}"`] : []));
+  const missing = counts.flatMap((n, k) => (n === 0 ? [`"${names[k]}"`] : []));
   if (missing.length > 0) {
     throw new DataValidationError(
       `label "${spec.label}" has no rows of class ${missing.join(', ')} in ${what}; every class must appear in the training data (more rows of ${missing.length === 1 ? 'that class' : 'those classes'} are needed)`,

@@ -18,10 +18,15 @@ export async function createRunArtifact(s3: S3Client, bucket: string, key: strin
   try {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' }));
   } catch (err) {
-    // 412 Precondition Failed: the key exists. (409 ConditionalRequestConflict: a concurrent write of the same key.)
-    if (err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 412 || err.$metadata.httpStatusCode === 409)) {
-      throw new RunArtifactExistsError(`${s3Uri(bucket, key)} exists already; a run writes its artifacts once and never replaces them`, { cause: err });
-    }
-    throw err;
+    throw runArtifactError(err, bucket, key);
   }
+}
+
+/** A refused conditional create as RunArtifactExistsError; any other error as it is. */
+export function runArtifactError(err: unknown, bucket: string, key: string): unknown {
+  // 412 Precondition Failed: the key exists. (409 ConditionalRequestConflict: a concurrent write of the same key.)
+  if (err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 412 || err.$metadata.httpStatusCode === 409)) {
+    return new RunArtifactExistsError(`${s3Uri(bucket, key)} exists already; a run writes its artifacts once and never replaces them`, { cause: err });
+  }
+  return err;
 }
