@@ -41,7 +41,7 @@ describe('BatchScoring in the twin', () => {
 
     // The live function's answer for every row: the same session and response encoding the inference tier runs.
     const session = await ModelSession.create(scoring.fixture);
-    const live = JSON.parse(encodePrediction(session, await session.run(values, ROWS), ROWS, 1).body).predictions as Array<{ label: number; probabilities: number[] }>;
+    const live = JSON.parse(encodePrediction(session, await session.run(values, ROWS), ROWS, 1, 'scoring-parity').body).predictions as Array<{ label: number; probabilities: number[] }>;
     await session.release();
     let row = 0;
     let mismatches = 0;

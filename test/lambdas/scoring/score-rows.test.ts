@@ -41,7 +41,7 @@ describe('scoreRows', () => {
 
     // The live function's response for the same rows, in one request.
     const features = Float32Array.from(data.flatMap((row) => session.featureNames.map((feature) => Number(row.cells[header.indexOf(feature)]))));
-    const response = JSON.parse(encodePrediction(session, await session.run(features, data.length), data.length, 7).body) as {
+    const response = JSON.parse(encodePrediction(session, await session.run(features, data.length), data.length, 7, 'scoring-parity').body) as {
       predictions: Array<number | { label: string | number; probabilities: Array<number | null> }>;
       modelVersion: number;
     };
