@@ -1,7 +1,6 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { listKeys } from '../../pipelines/common/s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { openObject } from '../../pipelines/common/s3-stream';
 import { captureRecordSchema, type CaptureRecord } from '../../contracts/capture-record';
 import { capturePrefix } from '../../contracts/storage-layout';
@@ -78,12 +77,66 @@ export interface CaptureScan {
   invalidLines: number;
 }
 
+/** A capture object of the window and its size in bytes (as stored: gzip'd or plain). */
+export interface CaptureObject {
+  key: string;
+  size: number;
+}
+
 /**
- * Reads the captured traffic of `model` from `start` to `end` record by record: lists the hour prefixes of the
- * window, streams each object line by line (gunzipped as it arrives) and hands `visit` each record whose request
- * time lies in the window (an hour prefix can start before it). Nothing is kept here: the caller keeps what its
- * computation needs, so an hour of heavy traffic costs the memory of its feature values, not of its JSON.
+ * The capture objects of `model`'s hour prefixes covering [start, end], in key order (hour by hour), with their sizes:
+ * a drift run groups them into chunks of bounded bytes. (pipelines/common/s3's listKeys gives keys without sizes.)
  */
+export async function listCaptureWindow(s3: S3Client, bucket: string, model: string, start: Date, end: Date): Promise<CaptureObject[]> {
+  const objects: CaptureObject[] = [];
+  for (const prefix of captureHourPrefixes(model, start, end)) {
+    const inHour: CaptureObject[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) if (object.Key && !object.Key.endsWith('/')) inHour.push({ key: object.Key, size: object.Size ?? 0 });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    objects.push(...inHour.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
+  }
+  return objects;
+}
+
+/**
+ * Reads the capture objects `keys` record by record: streams each object line by line (gunzipped as it arrives) and
+ * hands `visit` each record whose request time lies in [start, end] (an hour prefix can start before it). Nothing is
+ * kept here: the caller keeps what its computation needs, so an hour of heavy traffic costs the memory of its feature
+ * values, not of its JSON.
+ */
+export async function scanCaptureObjects(
+  s3: S3Client,
+  bucket: string,
+  keys: readonly string[],
+  start: Date,
+  end: Date,
+  visit: (record: CaptureRecord) => void,
+): Promise<CaptureScan> {
+  const scan: CaptureScan = { objectCount: 0, recordCount: 0, invalidLines: 0 };
+  for (const key of keys) {
+    for await (const line of textLines(decodeCaptureStream(await openObject(s3, bucket, key)))) {
+      if (line.trim() === '') continue;
+      const record = parseCaptureLine(line);
+      if (!record) {
+        scan.invalidLines++;
+        continue;
+      }
+      const at = Date.parse(record.at);
+      if (at >= start.getTime() && at <= end.getTime()) {
+        scan.recordCount++;
+        visit(record);
+      }
+    }
+    scan.objectCount++;
+  }
+  return scan;
+}
+
+/** Reads the captured traffic of `model` from `start` to `end` record by record (listCaptureWindow, then scanCaptureObjects). */
 export async function scanCaptureWindow(
   s3: S3Client,
   bucket: string,
@@ -92,24 +145,6 @@ export async function scanCaptureWindow(
   end: Date,
   visit: (record: CaptureRecord) => void,
 ): Promise<CaptureScan> {
-  const scan: CaptureScan = { objectCount: 0, recordCount: 0, invalidLines: 0 };
-  for (const prefix of captureHourPrefixes(model, start, end)) {
-    for (const key of await listKeys(s3, bucket, prefix)) {
-      for await (const line of textLines(decodeCaptureStream(await openObject(s3, bucket, key)))) {
-        if (line.trim() === '') continue;
-        const record = parseCaptureLine(line);
-        if (!record) {
-          scan.invalidLines++;
-          continue;
-        }
-        const at = Date.parse(record.at);
-        if (at >= start.getTime() && at <= end.getTime()) {
-          scan.recordCount++;
-          visit(record);
-        }
-      }
-      scan.objectCount++;
-    }
-  }
-  return scan;
+  const objects = await listCaptureWindow(s3, bucket, model, start, end);
+  return scanCaptureObjects(s3, bucket, objects.map((o) => o.key), start, end, visit);
 }

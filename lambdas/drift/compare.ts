@@ -56,15 +56,19 @@ export class DriftInputError extends Error {
 const psiLevel = (psi: number, t: DriftThresholds): FeatureDrift['psiLevel'] =>
   psi >= t.psiCritical ? 'critical' : psi >= t.psiWarning ? 'warning' : 'ok';
 
-function compareNumeric(reference: NumericReference, current: Float64Array, t: DriftThresholds): FeatureDrift {
-  const { psi } = psiAgainstBins(reference.binEdges, reference.binShares, current);
-  const ks = ksTestSorted(reference.ksSample, current);
+/** The verdict on a numeric feature from its PSI and KS test: drifted at psiCritical, or when KS is significant with D >= minKsStatistic. */
+export function judgeNumeric(name: string, count: number, psi: number, ks: KsResult, t: DriftThresholds): FeatureDrift {
   const reasons: string[] = [];
   if (psi >= t.psiCritical) reasons.push(`PSI ${psi.toFixed(4)} >= ${t.psiCritical}`);
   if (ks.pValue < t.alpha && ks.statistic >= t.minKsStatistic) {
     reasons.push(`KS p-value ${ks.pValue.toExponential(3)} < ${t.alpha} with D ${ks.statistic.toFixed(4)} >= ${t.minKsStatistic}`);
   }
-  return { name: reference.name, type: 'numeric', count: current.length, psi, psiLevel: psiLevel(psi, t), ks, drifted: reasons.length > 0, reasons };
+  return { name, type: 'numeric', count, psi, psiLevel: psiLevel(psi, t), ks, drifted: reasons.length > 0, reasons };
+}
+
+function compareNumeric(reference: NumericReference, current: Float64Array, t: DriftThresholds): FeatureDrift {
+  const { psi } = psiAgainstBins(reference.binEdges, reference.binShares, current);
+  return judgeNumeric(reference.name, current.length, psi, ksTestSorted(reference.ksSample, current), t);
 }
 
 /** The verdict on one categorical distribution: a categorical feature, or the classes a model predicted. */
@@ -107,7 +111,7 @@ export function judgeCategories(reference: Record<string, number>, current: Reco
   };
 }
 
-function compareCategorical(reference: CategoricalReference, current: Record<string, number>, t: DriftThresholds): FeatureDrift {
+export function compareCategorical(reference: CategoricalReference, current: Record<string, number>, t: DriftThresholds): FeatureDrift {
   const { comparison: _shares, ...verdict } = judgeCategories(reference.counts, current, t);
   return { name: reference.name, type: 'categorical', ...verdict };
 }
@@ -135,6 +139,11 @@ export function compareFeatures(references: FeatureReference[], current: Current
     if (reference.type === 'categorical' && column.type === 'categorical') return compareCategorical(reference, column.counts, t);
     throw new DriftInputError(`feature "${reference.name}": unexpected type`);
   });
+  return datasetVerdict(features, t);
+}
+
+/** The dataset verdict over per-feature verdicts: drifted when the share of drifted features reaches driftedFeatureShare. */
+export function datasetVerdict(features: FeatureDrift[], t: DriftThresholds): DriftReport {
   const driftedFeatures = features.filter((f) => f.drifted).length;
   const share = features.length === 0 ? 0 : driftedFeatures / features.length;
   return { features, driftedFeatures, driftedFeatureShare: share, drifted: share >= t.driftedFeatureShare, thresholds: t };

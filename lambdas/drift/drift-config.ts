@@ -21,6 +21,9 @@ export const driftThresholdsSchema = z.object({
 export type DriftThresholds = z.output<typeof driftThresholdsSchema>;
 export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholds = driftThresholdsSchema.parse({});
 
+/** Capture bytes per chunk of a drift run unless DRIFT_CONFIG says otherwise (DriftMonitorProps.bytesPerChunk). */
+export const DEFAULT_BYTES_PER_CHUNK = 64 * 1024 * 1024;
+
 /** DRIFT_CONFIG of the drift job: the team config's drift section plus the model's task, classes and features. */
 export const driftConfigSchema = z
   .object({
@@ -44,6 +47,11 @@ export const driftConfigSchema = z
     task: z.enum(MODEL_TASKS),
     /** Class labels of a multiclass model (the team config's `model.classes`), in the order of its probability columns. */
     classes: z.array(z.union([z.string(), z.number()])).min(3).optional(),
+    /**
+     * Capture object bytes (as stored) summarized by one function: a window of more is split into chunks of whole
+     * objects, summarized by the drift state machine's Distributed Map. @default 64 MiB
+     */
+    bytesPerChunk: z.number().int().min(1).default(DEFAULT_BYTES_PER_CHUNK),
   })
   .superRefine((config, ctx) => {
     if (config.task === 'multiclass-classification' && !config.classes) {

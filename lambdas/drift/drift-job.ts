@@ -5,12 +5,25 @@ import { NotFoundError } from '../registry/errors';
 import type { ModelRegistry } from '../registry/registry';
 import { baselineSchema, type Baseline } from '../../contracts/baseline';
 import { driftReportKey, parseS3Uri, s3Uri } from '../../contracts/storage-layout';
+import { chunkSummarySchema, driftChunksKey, driftSummariesPrefix, driftSummaryKey, type DriftChunk } from '../../contracts/drift-summary';
+import { listKeys } from '../../pipelines/common/s3';
 import { readSortedValues } from './baseline-objects';
-import { scanCaptureWindow } from './capture-window';
-import { compareFeatures, referencesFromBaseline, type DriftReport } from './compare';
+import { listCaptureWindow, scanCaptureObjects, type CaptureObject } from './capture-window';
+import { referencesFromBaseline, type DriftReport } from './compare';
 import { thresholdsOf, type DriftConfig, type DriftThresholds } from './drift-config';
 import { comparePredictedClasses, referenceClassCounts, type PredictionDrift } from './prediction-drift';
+import type { DriftPlan } from './run-schemas';
 import { WindowColumns } from './window-columns';
+import {
+  compareSummary,
+  mergeWindowSummaries,
+  summarizeWindow,
+  summaryDocument,
+  summaryFromDocument,
+  summaryReferences,
+  type SummaryReferences,
+  type WindowSummary,
+} from './window-summary';
 
 /** The job cannot judge drift: no baseline for the live version, or a baseline that does not fit the model. */
 class DriftJobError extends Error {
@@ -47,6 +60,8 @@ export interface DriftJobReport extends DriftReport {
 
 export type DriftJobResult =
   | { status: 'no-live-version' }
+  /** The window is more than one chunk: its chunk list is written for the Distributed Map, whose workers summarize it. */
+  | { status: 'fan-out'; plan: DriftPlan }
   | { status: 'insufficient-samples'; version: number; sampleCount: number; minSamples: number }
   | { status: 'evaluated'; version: number; sampleCount: number; reportUri: string; report: DriftJobReport };
 
@@ -62,7 +77,7 @@ async function loadBaseline(s3: S3Client, uri: string): Promise<Baseline> {
 /** The predicted-class verdict of a classifier's window, or undefined (and why, logged) when there is none to judge. */
 function judgePredictions(
   baseline: Baseline,
-  window: WindowColumns,
+  window: WindowSummary,
   config: DriftConfig,
   thresholds: DriftThresholds,
   logger: Logger,
@@ -88,13 +103,46 @@ function judgePredictions(
   return comparePredictedClasses(referenceClassCounts(baseline.target.counts, config), predicted, thresholds);
 }
 
+/** Groups the window's objects, in order, into chunks of at most `bytesPerChunk` (an object larger than that alone). */
+export function chunkObjects(objects: readonly CaptureObject[], bytesPerChunk: number): string[][] {
+  const chunks: string[][] = [];
+  let bytes = Infinity;
+  for (const object of objects) {
+    if (bytes + object.size > bytesPerChunk) {
+      chunks.push([]);
+      bytes = 0;
+    }
+    chunks[chunks.length - 1].push(object.key);
+    bytes += object.size;
+  }
+  return chunks;
+}
+
+/** The baseline side of a run: baseline.json, its sorted values and their KS bins. */
+async function readReferences(s3: S3Client, baselineUri: string, config: DriftConfig): Promise<{ baseline: Baseline; references: SummaryReferences }> {
+  const baseline = await loadBaseline(s3, baselineUri);
+  const names = config.features.map((f) => f.name);
+  // Read sorted and checked against baseline.json's SHA-256 (a BaselineObjectError names a bad object): the run sorts only the window.
+  const sortedValues = await readSortedValues(s3, baselineUri, baseline, names);
+  try {
+    return { baseline, references: summaryReferences(referencesFromBaseline(baseline, names, sortedValues)) };
+  } catch (err) {
+    throw new DriftJobError(`cannot compare the capture window with baseline ${baselineUri}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+type ReferencesReader = () => ReturnType<typeof readReferences>;
+
 /**
- * One drift run: the capture window of the live version (or the pinned `servedVersion`) against that version's
- * baseline, per-feature metrics (EMF) for the alarms, for a classifier the predicted classes against the training
- * labels' class mix, and a report in the artifact store.
+ * A drift run of the capture window of the live version (or the pinned `servedVersion`) against that version's
+ * baseline. The window's capture objects are listed and grouped into chunks of `bytesPerChunk`:
+ * - one chunk (or none): this function summarizes it and decides (`decideDrift`), the whole run in one invocation;
+ * - more: it writes the chunk list for the drift state machine's Distributed Map and returns the plan; each worker
+ *   summarizes its chunk (`summarizeChunk`) and the decide step merges the summaries and decides.
+ * Both paths run the same code on their chunks: the single path is the fan-out with one chunk.
  */
-export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings): Promise<DriftJobResult> {
-  const { s3, registry, metrics, logger } = deps;
+export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings, execution: string): Promise<DriftJobResult> {
+  const { s3, registry, logger } = deps;
   const { bucket, model, config } = settings;
   const now = (deps.now ?? (() => new Date()))();
   const liveVersion = config.servedVersion ?? (await liveVersionOf(registry, model));
@@ -106,11 +154,87 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
   if (!version.baselineUri) throw new DriftJobError(`version ${liveVersion} of "${model}" has no baseline URI`);
 
   const start = new Date(now.getTime() - config.windowHours * 3_600_000);
-  // Streamed record by record: the window keeps the served version's feature values and counts, not its records.
-  const window = new WindowColumns(model, liveVersion, config);
-  const scan = await scanCaptureWindow(s3, bucket, model, start, now, (record) => window.add(record));
-  if (scan.invalidLines > 0 || window.wrongWidth > 0) {
-    logger.warn('Skipped capture rows', { invalidLines: scan.invalidLines, wrongFeatureCount: window.wrongWidth, expectedWidth: config.features.length });
+  const objects = await listCaptureWindow(s3, bucket, model, start, now);
+  const chunkKeys = chunkObjects(objects, config.bytesPerChunk);
+  const plan: DriftPlan = {
+    version: liveVersion,
+    baselineUri: version.baselineUri,
+    windowStart: start.toISOString(),
+    windowEnd: now.toISOString(),
+    execution,
+    chunks: chunkKeys.length,
+    chunksKey: driftChunksKey(model, execution),
+    objectCount: objects.length,
+  };
+  const { chunks: _chunks, chunksKey: _key, objectCount: _objects, ...shared } = plan;
+  const chunk = (keys: string[], index: number): DriftChunk => ({ ...shared, chunk: index, keys });
+  if (chunkKeys.length <= 1) {
+    // The baseline is read once for both steps, and only if the window has rows of the version.
+    let read: ReturnType<typeof readReferences> | undefined;
+    const references: ReferencesReader = () => (read ??= readReferences(s3, plan.baselineUri, config));
+    const summary = await summarizeChunk(deps, settings, chunk(chunkKeys[0] ?? [], 0), references);
+    return decideDrift(deps, settings, plan, summary, references);
+  }
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: plan.chunksKey, Body: JSON.stringify(chunkKeys.map(chunk)), ContentType: 'application/json' }));
+  logger.info('Drift run fans out', { model, version: liveVersion, objects: objects.length, chunks: chunkKeys.length, chunksKey: plan.chunksKey });
+  return { status: 'fan-out', plan };
+}
+
+/**
+ * One chunk of the window summarized: its objects streamed record by record into columns of the served version's
+ * rows (memory: the chunk's feature values, never the window's), then counted into the baseline's bins.
+ */
+async function summarizeChunk(
+  deps: Pick<DriftJobDeps, 's3'>,
+  settings: DriftJobSettings,
+  chunk: DriftChunk,
+  references: ReferencesReader = () => readReferences(deps.s3, chunk.baselineUri, settings.config),
+): Promise<WindowSummary> {
+  const window = new WindowColumns(settings.model, chunk.version, settings.config);
+  const scan = await scanCaptureObjects(deps.s3, settings.bucket, chunk.keys, new Date(chunk.windowStart), new Date(chunk.windowEnd), (record) => window.add(record));
+  return summarizeWindow(window, scan, async () => (await references()).references);
+}
+
+/** A Distributed Map worker: its chunk's summary written to S3 for the decide step (the Map's results stay small). */
+export async function summarizeChunkToS3(deps: Pick<DriftJobDeps, 's3'>, settings: DriftJobSettings, chunk: DriftChunk): Promise<{ chunk: number; summaryKey: string; rows: number }> {
+  const summary = await summarizeChunk(deps, settings, chunk);
+  const summaryKey = driftSummaryKey(settings.model, chunk.execution, chunk.chunk);
+  await deps.s3.send(
+    new PutObjectCommand({ Bucket: settings.bucket, Key: summaryKey, Body: JSON.stringify(summaryDocument(chunk.chunk, summary)), ContentType: 'application/json' }),
+  );
+  return { chunk: chunk.chunk, summaryKey, rows: summary.rows };
+}
+
+/** The decide step of a fanned-out run: every chunk's summary read (one at a time, merged as it comes), then decided. */
+export async function decideFromSummaries(deps: DriftJobDeps, settings: DriftJobSettings, plan: DriftPlan): Promise<DriftJobResult> {
+  const keys = await listKeys(deps.s3, settings.bucket, driftSummariesPrefix(settings.model, plan.execution));
+  if (keys.length !== plan.chunks) throw new DriftJobError(`the run planned ${plan.chunks} chunks but ${keys.length} summaries are under ${driftSummariesPrefix(settings.model, plan.execution)}`);
+  let merged = mergeWindowSummaries([]);
+  for (const key of keys) {
+    const object = await deps.s3.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }));
+    const parsed = chunkSummarySchema.safeParse(JSON.parse(await object.Body!.transformToString()));
+    if (!parsed.success) throw new DriftJobError(`chunk summary ${s3Uri(settings.bucket, key)} is invalid: ${parsed.error.issues[0]?.message}`);
+    merged = mergeWindowSummaries([merged, summaryFromDocument(parsed.data)]);
+  }
+  return decideDrift(deps, settings, plan, merged);
+}
+
+/**
+ * The verdicts on a window's (merged) summary: per-feature metrics (EMF) for the alarms, for a classifier the
+ * predicted classes against the training labels' class mix, and a report in the artifact store.
+ */
+async function decideDrift(
+  deps: DriftJobDeps,
+  settings: DriftJobSettings,
+  plan: DriftPlan,
+  window: WindowSummary,
+  readBaseline: ReferencesReader = () => readReferences(deps.s3, plan.baselineUri, settings.config),
+): Promise<DriftJobResult> {
+  const { s3, metrics, logger } = deps;
+  const { bucket, model, config } = settings;
+  const liveVersion = plan.version;
+  if (window.invalidLines > 0 || window.wrongWidth > 0) {
+    logger.warn('Skipped capture rows', { invalidLines: window.invalidLines, wrongFeatureCount: window.wrongWidth, expectedWidth: config.features.length });
   }
 
   metrics.addDimension('Model', model);
@@ -127,19 +251,15 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
     return { status: 'insufficient-samples', version: liveVersion, sampleCount: window.rows, minSamples: config.minSamples };
   }
 
-  const baseline = await loadBaseline(s3, version.baselineUri);
-  const names = config.features.map((f) => f.name);
-  // Read sorted and checked against baseline.json's SHA-256 (a BaselineObjectError names a bad object): the run sorts only the window.
-  const sortedValues = await readSortedValues(s3, version.baselineUri, baseline, names);
+  const { baseline, references } = await readBaseline();
   const thresholds = thresholdsOf(config);
   let report: DriftJobReport;
   try {
-    const references = referencesFromBaseline(baseline, names, sortedValues);
-    report = compareFeatures(references, window.columns(), thresholds);
+    report = compareSummary(references, window, thresholds);
     const prediction = judgePredictions(baseline, window, config, thresholds, logger);
     if (prediction) report.prediction = prediction;
   } catch (err) {
-    throw new DriftJobError(`cannot compare the capture window with baseline ${version.baselineUri}: ${(err as Error).message}`, { cause: err });
+    throw new DriftJobError(`cannot compare the capture window with baseline ${plan.baselineUri}: ${(err as Error).message}`, { cause: err });
   }
   metrics.addMetric('DriftedFeatureShare', MetricUnit.NoUnit, report.driftedFeatureShare);
   if (report.prediction) {
@@ -156,14 +276,24 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
     metrics.publishStoredMetrics();
   }
 
-  const key = driftReportKey(model, now);
-  const document = { model, version: liveVersion, at: now.toISOString(), window: { start: start.toISOString(), end: now.toISOString() }, sampleCount: window.rows, baselineUri: version.baselineUri, ...report };
+  const end = new Date(plan.windowEnd);
+  const key = driftReportKey(model, end);
+  const document = {
+    model,
+    version: liveVersion,
+    at: plan.windowEnd,
+    window: { start: plan.windowStart, end: plan.windowEnd },
+    sampleCount: window.rows,
+    baselineUri: plan.baselineUri,
+    ...report,
+  };
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(document, null, 2), ContentType: 'application/json' }));
   const reportUri = s3Uri(bucket, key);
   logger.info('Drift evaluated', {
     model,
     version: liveVersion,
     sampleCount: window.rows,
+    chunks: Math.max(plan.chunks, 1),
     driftedFeatureShare: report.driftedFeatureShare,
     drifted: report.drifted,
     driftedFeatures: report.features.filter((f) => f.drifted).map((f) => ({ name: f.name, reasons: f.reasons })),

@@ -66,7 +66,7 @@ function ksStatisticSorted(a: Float64Array, b: Float64Array): number {
 }
 
 /** The two-sided asymptotic p-value of D for sample sizes n1 and n2 (scipy's `method="asymp"`). */
-function ksPValue(statistic: number, n1: number, n2: number): { pValue: number; effectiveN: number } {
+export function ksPValue(statistic: number, n1: number, n2: number): { pValue: number; effectiveN: number } {
   const m = Math.max(n1, n2);
   const n = Math.min(n1, n2);
   // Only two single-value samples give m n / (m + n) = 0.5, which rounds to 0 (scipy then returns NaN);

@@ -120,7 +120,7 @@ async function clearCapture() {
 
 async function runHandler() {
   const { handler } = await import('../../../lambdas/drift/job.handler');
-  return handler();
+  return handler({ execution: 'drift-test' });
 }
 
 beforeAll(async () => {
