@@ -1,0 +1,112 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { chunkSummarySchema } from '../../../contracts/drift-summary';
+import type { CaptureRecord } from '../../../contracts/capture-record';
+import { compareFeatures, numericReferenceFromValues, type FeatureReference } from '../../../lambdas/drift/compare';
+import { DEFAULT_DRIFT_THRESHOLDS } from '../../../lambdas/drift/drift-config';
+import { comparePredictedClasses } from '../../../lambdas/drift/prediction-drift';
+import { categoryCounts } from '../../../lambdas/drift/statistics/categorical';
+import { WindowColumns } from '../../../lambdas/drift/window-columns';
+import {
+  compareSummary,
+  decodeCounts,
+  encodeCounts,
+  mergeWindowSummaries,
+  summarizeWindow,
+  summaryDocument,
+  summaryFromDocument,
+  summaryReferences,
+} from '../../../lambdas/drift/window-summary';
+
+const CONFIG = {
+  task: 'multiclass-classification' as const,
+  features: [
+    { name: 'amount', type: 'numeric' as const },
+    { name: 'hour', type: 'numeric' as const },
+    { name: 'channel', type: 'categorical' as const },
+  ],
+};
+const SCAN = { objectCount: 1, recordCount: 0, invalidLines: 0 };
+const record = (features: number[], label: string): CaptureRecord => ({
+  model: 'fraud',
+  modelVersion: 2,
+  at: '2026-12-01T10:00:00.000Z',
+  requestId: 'r',
+  features,
+  prediction: 0.9,
+  label,
+});
+
+const row = fc.tuple(
+  fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.integer({ min: 0, max: 5 })),
+  fc.integer({ min: 0, max: 23 }),
+  fc.integer({ min: 0, max: 3 }),
+  fc.constantFrom('a', 'b', 'c', 'constructor'),
+);
+const baselineRows = fc.array(row, { minLength: 2, maxLength: 150 });
+const windowChunks = fc.array(fc.array(row, { maxLength: 60 }), { minLength: 1, maxLength: 5 }).filter((c) => c.some((x) => x.length > 0));
+
+/** The references the drift job builds from a baseline: quantile bins and all sorted values. */
+function referencesOf(rows: [number, number, number, string][]): FeatureReference[] {
+  return [
+    numericReferenceFromValues('amount', rows.map((r) => r[0])),
+    numericReferenceFromValues('hour', rows.map((r) => r[1])),
+    { type: 'categorical', name: 'channel', counts: categoryCounts(rows.map((r) => r[2])) },
+  ];
+}
+
+function windowOf(rows: [number, number, number, string][]): WindowColumns {
+  const window = new WindowColumns('fraud', 2, CONFIG);
+  for (const [amount, hour, channel, label] of rows) window.add(record([amount, hour, channel], label));
+  return window;
+}
+
+describe('window summaries', () => {
+  it('merged over any split of the window into chunks (through their S3 documents), give the single pass\'s statistics and verdicts exactly', async () => {
+    await fc.assert(
+      fc.asyncProperty(baselineRows, windowChunks, async (baseline, chunks) => {
+        // GIVEN a baseline and a window split into chunks
+        const references = referencesOf(baseline);
+        const summaryRefs = summaryReferences(references);
+        // WHEN each chunk is summarized alone, written as the worker writes it, read back and merged
+        const parts = await Promise.all(
+          chunks.map(async (chunk, i) => {
+            const summary = await summarizeWindow(windowOf(chunk), SCAN, async () => summaryRefs);
+            const document = chunkSummarySchema.parse(JSON.parse(JSON.stringify(summaryDocument(i, summary))));
+            return summaryFromDocument(document);
+          }),
+        );
+        const merged = mergeWindowSummaries(parts);
+        // THEN every feature's PSI, KS (D and p), chi-squared and verdict, and the dataset verdict, are compareFeatures' on the whole window
+        const whole = windowOf(chunks.flat());
+        expect(compareSummary(summaryRefs, merged, DEFAULT_DRIFT_THRESHOLDS)).toEqual(compareFeatures(references, whole.columns(), DEFAULT_DRIFT_THRESHOLDS));
+        // AND the predicted classes compare as the single pass's
+        const reference = { a: 10, b: 5, c: 1, constructor: 3 };
+        expect(comparePredictedClasses(reference, { counts: merged.predictedClasses, unclassified: merged.unclassified }, DEFAULT_DRIFT_THRESHOLDS)).toEqual(
+          comparePredictedClasses(reference, { counts: whole.predictedClasses, unclassified: whole.unclassified }, DEFAULT_DRIFT_THRESHOLDS),
+        );
+        expect({ rows: merged.rows, objects: merged.objectCount }).toEqual({ rows: whole.rows, objects: chunks.length });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('of a chunk without rows of the version read no baseline and merge as nothing', async () => {
+    const summary = await summarizeWindow(windowOf([]), SCAN, () => Promise.reject(new Error('the baseline was read')));
+    expect(summary).toMatchObject({ rows: 0, features: [] });
+    const refs = summaryReferences(referencesOf([[1, 2, 0, 'a'], [3, 4, 1, 'b']]));
+    const full = await summarizeWindow(windowOf([[1, 2, 0, 'a']]), SCAN, async () => refs);
+    expect(mergeWindowSummaries([summary, full, summary]).features).toEqual(full.features);
+  });
+
+  it('encode KS counts densely or as (bin, count) pairs, whichever is shorter, and refuse a body of the wrong size', () => {
+    const sparse = [0, 0, 0, 7, 0, 0, 0, 0, 0, 2];
+    const dense = [1, 2, 0, 4];
+    expect(encodeCounts(sparse)).toMatchObject({ encoding: 'sparse', bins: 10 });
+    expect(encodeCounts(dense)).toMatchObject({ encoding: 'dense', bins: 4 });
+    expect(Array.from(decodeCounts(encodeCounts(sparse)))).toEqual(sparse);
+    expect(Array.from(decodeCounts(encodeCounts(dense)))).toEqual(dense);
+    expect(() => decodeCounts({ encoding: 'dense', bins: 5, data: encodeCounts(dense).data })).toThrow('dense counts of 5 bins cannot be 16 bytes');
+    expect(() => decodeCounts({ ...encodeCounts(sparse), bins: 3 })).toThrow('sparse counts name bin 3 of 3');
+  });
+});
