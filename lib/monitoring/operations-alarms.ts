@@ -191,7 +191,7 @@ export class OperationsAlarms extends Construct {
 }
 
 /** Executions of `machine` that ended badly (failed, timed out or aborted), Sum per 5 minutes; no data counts as 0. */
-function executionsEnded(machine: sfn.IStateMachine, label: string): cloudwatch.IMetric {
+export function executionsEnded(machine: sfn.IStateMachine, label: string): cloudwatch.IMetric {
   const sum = { period: OPERATIONS_PERIOD, statistic: cloudwatch.Stats.SUM };
   return new cloudwatch.MathExpression({
     expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
