@@ -24,6 +24,25 @@ export const scoringRequestSchema = z.object({
 });
 export type ScoringRequest = z.infer<typeof scoringRequestSchema>;
 
+/** Most schedules a team may have (one EventBridge rule each). */
+export const MAX_SCORING_SCHEDULES = 10;
+
+/**
+ * A scoring run started on a schedule (BatchScoringProps.schedules, the team config's `scoring.schedules`): the request
+ * of every run, and when. Each run writes under its own `<output>/<scheduled time>/` (the event's time, e.g.
+ * `2026-12-03T02:00:00Z`), so one run never overwrites another's parts or manifest.
+ */
+export const scoringScheduleSchema = scoringRequestSchema
+  .extend({
+    /** EventBridge schedule expression, e.g. "cron(0 2 * * ? *)" or "rate(1 day)". */
+    expression: z.string().regex(/^(rate|cron)\(.+\)$/, 'expected rate(...) or cron(...)'),
+  })
+  .strict();
+export type ScoringSchedule = z.infer<typeof scoringScheduleSchema>;
+
+/** Where the run a schedule starts at `time` writes its output. */
+export const scheduledOutput = (output: string, time: string) => `${output.replace(/\/$/, '')}/${time}`;
+
 /** One chunk: bytes [start, end) of the input (whole rows), the header's bytes [0, headerEnd), and where its output goes. */
 export const scoringChunkSchema = z.object({
   input: s3UriSchema,

@@ -1,8 +1,13 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { z } from 'zod';
+import { MAX_SCORING_SCHEDULES, scheduledOutput, type ScoringRequest, type ScoringSchedule, scoringScheduleSchema } from '../contracts/batch-scoring';
 import { byomArtifactKey } from '../contracts/storage-layout';
 import type { FunctionEnvironment } from '../contracts/function-environment';
 import type { IArtifactStore } from './artifact-store';
@@ -11,6 +16,7 @@ import type { IModelRegistry } from './model-registry';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge, acknowledgePolicyWildcards } from './private/nag';
 import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
+import { deadLetterQueue, ruleTargetOptions } from './private/queues';
 import { acknowledgeStateMachineRole, lambdaStep, monitoredStateMachine } from './private/state-machines';
 
 /** Key prefix of the artifact store that batch scoring may read inputs from and write outputs and chunk lists to. */
@@ -41,6 +47,13 @@ export interface BatchScoringProps {
    * @default Duration.hours(6)
    */
   readonly timeout?: Duration;
+  /**
+   * Scoring runs started on a schedule (at most 10), each an EventBridge rule whose target starts the state machine
+   * with the schedule's request; a run writes under `<output>/<scheduled time>/`. Its input must be readable by the
+   * functions: under the artifact store's `scoring/` prefix or in `dataBuckets`.
+   * @default - none: runs start only on demand (`mlops score`)
+   */
+  readonly schedules?: readonly ScoringSchedule[];
 }
 
 /**
@@ -53,6 +66,10 @@ export interface BatchScoringProps {
 export class BatchScoring extends Construct {
   /** Runs one scoring request; its input is a ScoringRequest. */
   readonly stateMachine: sfn.StateMachine;
+  /** The rules of `schedules`, in their order. */
+  readonly scheduleRules: events.Rule[];
+  /** Where a scheduled start EventBridge could not deliver (after a day of retries) is kept; only with schedules. */
+  readonly scheduleDeadLetterQueue?: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: BatchScoringProps) {
     super(scope, id);
@@ -62,6 +79,7 @@ export class BatchScoring extends Construct {
       ...rangeProblem('maxConcurrency', maxConcurrency, { min: 1, max: 1000, integer: true }),
       // A standard execution lasts at most a year; a scoring run that long is a mistake.
       ...rangeProblem('timeout (minutes)', timeout.toMinutes({ integral: false }), { min: 1, max: 60 * 24 * 7 }),
+      ...scheduleProblems(props.schedules ?? []),
     ]);
     const functions = this.createFunctions(props);
     this.grantData(functions, props);
@@ -71,6 +89,21 @@ export class BatchScoring extends Construct {
       timeout,
     });
     this.acknowledgeWildcards(functions, props.artifactStore);
+    if (props.schedules?.length) {
+      // EventBridge delivers to this queue, so it is encrypted with an SQS-managed key (see deadLetterQueue).
+      this.scheduleDeadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetters');
+    }
+    this.scheduleRules = (props.schedules ?? []).map((schedule, i) => this.scheduleRule(schedule, i));
+  }
+
+  /** A rule starting a run of `schedule`'s request on its expression; the output names the event's time. */
+  private scheduleRule({ expression, ...request }: ScoringSchedule, index: number): events.Rule {
+    const input: ScoringRequest = { ...request, output: scheduledOutput(request.output, events.EventField.time) };
+    return new events.Rule(this, `Schedule${index}`, {
+      description: `Batch scoring of ${request.input} ${expression}`,
+      schedule: events.Schedule.expression(expression),
+      targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject(input), ...ruleTargetOptions(this.scheduleDeadLetterQueue!) })],
+    });
   }
 
   /** The wildcards the Step Functions L2s write for this machine's tasks, its item reader and its child executions. */
@@ -162,4 +195,16 @@ export class BatchScoring extends Construct {
   grantStartRun(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee).combine(this.stateMachine.grantRead(grantee));
   }
+}
+
+/** Every problem of the schedules, each with its path and the value it got (values not known until deployment are not checked). */
+function scheduleProblems(schedules: readonly ScoringSchedule[]): string[] {
+  const parsed = z.array(scoringScheduleSchema).max(MAX_SCORING_SCHEDULES).safeParse(schedules);
+  if (parsed.success) return [];
+  return parsed.error.issues.flatMap((issue) => {
+    const value = issue.path.reduce<unknown>((at, key) => (at as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey], schedules);
+    if (typeof value === 'string' && Token.isUnresolved(value)) return [];
+    const shown = issue.path.length === 0 ? `${schedules.length} schedules` : JSON.stringify(value);
+    return [`${['schedules', ...issue.path.map(String)].join('.')}: ${issue.message}, got: ${shown}`];
+  });
 }

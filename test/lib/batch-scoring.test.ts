@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { BatchScoring, type BatchScoringProps } from '../../lib/batch-scoring';
@@ -62,9 +62,73 @@ describe('BatchScoring', () => {
     );
   });
 
+  it('starts a run on each schedule: a rule whose target starts the state machine with the request, the output under the event time', () => {
+    const f = teamFixture();
+    const built = scoring(f, {
+      schedules: [
+        { expression: 'cron(0 2 * * ? *)', input: 's3://team-data/daily/transactions.parquet', output: 's3://team-data/scores/daily', version: 3, rowIdColumn: 'txn_id' },
+        { expression: 'rate(7 days)', input: 's3://team-data/weekly.csv', output: 's3://team-data/scores/weekly/' },
+      ],
+    });
+    const template = Template.fromStack(f.stack);
+    template.resourceCountIs('AWS::Events::Rule', 2);
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).map((r) => r.Properties);
+    expect(rules.map((r) => r.ScheduleExpression)).toEqual(['cron(0 2 * * ? *)', 'rate(7 days)']);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 2 * * ? *)',
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^ScoringStateMachine') },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ScoringScheduleDeadLetters'), 'Arn'] } },
+          InputTransformer: Match.objectLike({ InputPathsMap: { time: '$.time' } }),
+        }),
+      ],
+    });
+    const [daily, weekly] = rules.map((r) => r.Targets[0]);
+    expect(JSON.parse(daily.InputTransformer.InputTemplate.replace('<time>', '2026-12-03T02:00:00Z'))).toEqual({
+      input: 's3://team-data/daily/transactions.parquet',
+      output: 's3://team-data/scores/daily/2026-12-03T02:00:00Z',
+      version: 3,
+      rowIdColumn: 'txn_id',
+    });
+    expect(JSON.parse(weekly.InputTransformer.InputTemplate.replace('<time>', 'T')).output).toBe('s3://team-data/scores/weekly/T');
+    expect(built.scheduleRules).toHaveLength(2);
+    // The rules' role may start this state machine only.
+    const starts = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st: { Action: unknown }) => st.Action === 'states:StartExecution');
+    expect(new Set(starts.map((st: { Resource: { Ref: string } }) => st.Resource.Ref))).toEqual(new Set([Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0]]));
+  });
+
+  it('has no rule and no schedule queue without schedules', () => {
+    const f = teamFixture();
+    const built = scoring(f);
+    Template.fromStack(f.stack).resourceCountIs('AWS::Events::Rule', 0);
+    expect(built.scheduleDeadLetterQueue).toBeUndefined();
+  });
+
+  it('reports every bad schedule field with the prop problems, each with its path and value', () => {
+    const f = teamFixture();
+    const good = { expression: 'rate(1 day)', input: 's3://team-data/a.csv', output: 's3://team-data/out' };
+    expect(() =>
+      scoring(f, { maxConcurrency: 0, schedules: [good, { ...good, expression: 'daily', input: 'team-data/a.csv', version: 0 }] }),
+    ).toThrow(
+      /invalid props:\n {2}- maxConcurrency must be an integer between 1 and 1000, got: 0\n {2}- schedules\.1\.input: expected s3:\/\/bucket\/key, got: "team-data\/a\.csv"\n {2}- schedules\.1\.version: .*, got: 0\n {2}- schedules\.1\.expression: expected rate\(\.\.\.\) or cron\(\.\.\.\), got: "daily"$/,
+    );
+    const g = teamFixture();
+    expect(() => scoring(g, { schedules: Array.from({ length: 11 }, () => good) })).toThrow(/- schedules: .*, got: 11 schedules/);
+  });
+
   it('passes cdk-nag', () => {
     const f = teamFixture();
     const built = scoring(f);
+    expect(nagFindings(f.app, built)).toEqual([]);
+  });
+
+  it('passes cdk-nag with schedules', () => {
+    const f = teamFixture();
+    const built = scoring(f, { schedules: [{ expression: 'rate(1 day)', input: 's3://team-data/a.csv', output: 's3://team-data/out' }] });
     expect(nagFindings(f.app, built)).toEqual([]);
   });
 });
