@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ACCESS_POLICY } from './access-policy';
+import { MAX_SCORING_SCHEDULES, scoringScheduleSchema } from './batch-scoring';
 import { MODEL_TASKS, type ModelTask } from './model-tasks';
 import { formatIssues } from './validation-issues';
 
@@ -353,6 +354,18 @@ export const teamConfigSchema = z
       })
       .strict()
       // An absent section is parsed as {}, so every field takes its default above.
+      .prefault({}),
+    /** Batch scoring (`mlops score`) beyond on-demand runs. */
+    scoring: z
+      .object({
+        /**
+         * Runs started on a schedule, each scoring `input` with the live version (or `version`) into
+         * `<output>/<scheduled time>/`; the input lives under the artifact store's `scoring/` prefix.
+         */
+        schedules: z.array(scoringScheduleSchema).max(MAX_SCORING_SCHEDULES).default([]),
+      })
+      .strict()
+      // An absent section is parsed as {}: no schedules.
       .prefault({}),
     /** The inference tier's alarms and where their notifications go. */
     alarms: z

@@ -192,7 +192,7 @@ export class MlopsTeamStack extends Stack {
       alarmActions,
       servedVersion: inference.kind === 'eks' ? inference.modelVersion : undefined,
     });
-    this.batchScoring = new BatchScoring(this, 'BatchScoring', { modelName, registry: this.registry, artifactStore: this.artifactStore, metricsNamespace });
+    this.batchScoring = new BatchScoring(this, 'BatchScoring', { modelName, registry: this.registry, artifactStore: this.artifactStore, metricsNamespace, schedules: config.scoring.schedules });
     const operationsAlarms = new OperationsAlarms(this, 'OperationsAlarms', {
       team,
       modelName,

@@ -58,6 +58,26 @@ describe('team config', () => {
     expect(problems).toMatch(/^access\.automationRoles\.0\.roles\.0: /m);
   });
 
+  it('has no scoring schedules unless the scoring section lists them, and names each bad field of one', () => {
+    expect(parseTeamConfig(loadTeamConfigRaw()).scoring).toEqual({ schedules: [] });
+    const raw = loadTeamConfigRaw();
+    const nightly = { expression: 'cron(0 2 * * ? *)', input: 's3://fraud-data/scoring/inputs/nightly.parquet', output: 's3://fraud-data/scoring/outputs/nightly', version: 3 };
+    raw.scoring = { schedules: [nightly] };
+    expect(parseTeamConfig(raw).scoring.schedules).toEqual([nightly]);
+    raw.scoring = { schedules: [{ ...nightly, expression: 'nightly', output: 'outputs/nightly', when: 'always' }] };
+    const problems = (() => {
+      try {
+        parseTeamConfig(raw, 'fraud.json');
+      } catch (err) {
+        return (err as TeamConfigError).problems.join('\n');
+      }
+      return '';
+    })();
+    expect(problems).toMatch(/^scoring\.schedules\.0\.output: expected s3:\/\/bucket\/key/m);
+    expect(problems).toMatch(/^scoring\.schedules\.0\.expression: expected rate\(\.\.\.\) or cron\(\.\.\.\)/m);
+    expect(problems).toMatch(/^scoring\.schedules\.0: .*"when"/m);
+  });
+
   it('refuses a metric that does not fit the task', () => {
     const raw = loadTeamConfigRaw();
     raw.evaluation.primaryMetric = 'rmse';
