@@ -30,6 +30,10 @@ export const trainingPipelineSpecSchema = z
         output: z.literal('OUTPUT_URI'),
         teamConfig: z.literal('TEAM_CONFIG'),
         splitSeed: z.literal('SPLIT_SEED'),
+        /** Sharded runs only: `shard` (a child of the Batch array job) or `merge`; unset, one job does everything. */
+        step: z.literal('PROCESSING_STEP'),
+        /** Sharded runs only: the number of shards (the array job's size). */
+        shards: z.literal('PROCESSING_SHARDS'),
       }),
       /** Share of rows in each split; assignment is by a seeded hash of the row's content. */
       splitRatios: z.object({ train: z.number().gt(0), validation: z.number().gt(0), holdout: z.number().gt(0) }),
@@ -65,7 +69,7 @@ export const TRAINING_PIPELINE_SPEC: TrainingPipelineSpec = trainingPipelineSpec
   processing: {
     dockerfile: 'pipelines/processing/Dockerfile',
     entry: 'pipelines/processing/main.ts',
-    environment: { input: 'INPUT_URI', output: 'OUTPUT_URI', teamConfig: 'TEAM_CONFIG', splitSeed: 'SPLIT_SEED' },
+    environment: { input: 'INPUT_URI', output: 'OUTPUT_URI', teamConfig: 'TEAM_CONFIG', splitSeed: 'SPLIT_SEED', step: 'PROCESSING_STEP', shards: 'PROCESSING_SHARDS' },
     splitRatios: { train: 0.7, validation: 0.15, holdout: 0.15 },
     splitFile: 'data.csv',
     baselineFile: 'baseline.json',
