@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { CfnOutput, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import type { ScoringSchedule } from '../../contracts/batch-scoring';
 import { sha256Hex } from '../../lambdas/inference/model-store';
 import { DynamoRegistryStore, registryDocumentClient } from '../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../lambdas/registry/registry';
@@ -22,18 +23,31 @@ export const SCORING_MODEL = 'card-fraud';
  * A twin of a registry, an artifact store and a BatchScoring state machine (output BatchScoringStateMachineArn, as
  * MlopsTeamStack names it), with the fraud-gbt fixture registered twice: v1 approved, v2 pending.
  */
-export async function startScoringTwin(options: { maxConcurrency: number }) {
+export async function startScoringTwin(options: {
+  maxConcurrency: number;
+  /** The construct's schedules, given the artifact store's bucket name. @default none */
+  schedules?: (bucket: string) => ScoringSchedule[];
+  /** The twin's clock (schedules fire on it). @default 1 */
+  timeScale?: number;
+}) {
   const scratch = mkdtempSync(join(tmpdir(), 'scoring-twin-'));
   const cdkOut = synthesize((stack: Stack) => {
     const registry = new ModelRegistryConstruct(stack, 'Registry', { metricsNamespace: 'MLOps/fraud', removalPolicy: RemovalPolicy.DESTROY });
     const artifactStore = new ArtifactStore(stack, 'Artifacts', { removalPolicy: RemovalPolicy.DESTROY });
-    const scoring = new BatchScoring(stack, 'Scoring', { modelName: SCORING_MODEL, registry, artifactStore, metricsNamespace: 'MLOps/fraud', maxConcurrency: options.maxConcurrency });
+    const scoring = new BatchScoring(stack, 'Scoring', {
+      modelName: SCORING_MODEL,
+      registry,
+      artifactStore,
+      metricsNamespace: 'MLOps/fraud',
+      maxConcurrency: options.maxConcurrency,
+      schedules: options.schedules?.(artifactStore.bucket.bucketName),
+    });
     new CfnOutput(stack, 'BatchScoringStateMachineArn', { value: scoring.stateMachine.stateMachineArn });
     new CfnOutput(stack, 'RegistryTableName', { value: registry.table.tableName });
     new CfnOutput(stack, 'ArtifactBucketName', { value: artifactStore.bucket.bucketName });
   });
   const stateFile = join(scratch, 'twin.json');
-  const twin = await Twin.start({ cdkOut, dataDirectory: join(scratch, 'data'), stateFile });
+  const twin = await Twin.start({ cdkOut, dataDirectory: join(scratch, 'data'), stateFile, timeScale: options.timeScale });
   const { region } = twin.app.env;
   const s3 = new S3Client({ region, endpoint: twin.endpoints.s3, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
   const sfn = new SFNClient({ region, endpoint: twin.url, credentials: LOCAL_CREDENTIALS });
