@@ -1,8 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { BatchScoring, type BatchScoringProps } from '../../lib/batch-scoring';
+import { MlopsTeamStack } from '../../lib/mlops-team-stack';
+import { projectContext } from '../helpers/project-context';
+import { exampleConfig } from '../helpers/synth';
 import { actionsOf, identityStatements } from './monitoring/iam';
 import { nagFindings } from './monitoring/nag';
 import { teamFixture, type TeamFixture } from './monitoring/team-fixture';
@@ -130,5 +133,17 @@ describe('BatchScoring', () => {
     const f = teamFixture();
     const built = scoring(f, { schedules: [{ expression: 'rate(1 day)', input: 's3://team-data/a.csv', output: 's3://team-data/out' }] });
     expect(nagFindings(f.app, built)).toEqual([]);
+  });
+});
+
+describe('BatchScoring in the team stack', () => {
+  it("starts a run on each of the team config's scoring schedules", () => {
+    const config = exampleConfig({ scoring: { schedules: [{ expression: 'cron(30 1 * * ? *)', input: 's3://fraud-data/nightly.csv', output: 's3://fraud-data/scores' }] } });
+    const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
+    const template = Template.fromStack(new MlopsTeamStack(app, 'Mlops-fraud', { config }));
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(30 1 * * ? *)',
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^BatchScoringStateMachine') } })],
+    });
   });
 });
