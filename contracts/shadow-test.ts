@@ -113,8 +113,11 @@ export const SHADOW_METRICS = {
   rows: 'ShadowRows',
 } as const;
 
-/** Key prefix of one shadow version's compared rows in the artifact store. */
-export const shadowPrefix = (model: string, version: number) => `shadow/${model}/v${version}/`;
+/** Key prefix of a model's compared rows in the artifact store (the shadow function writes, the report reads). */
+export const shadowModelPrefix = (model: string) => `shadow/${model}/`;
+
+/** Key prefix of one shadow version's compared rows. */
+export const shadowPrefix = (model: string, version: number) => `${shadowModelPrefix(model)}v${version}/`;
 
 /** Key of the rows of one shadow batch: hour folders so the report reads only the window's objects. */
 export function shadowObjectKey(model: string, version: number, at: Date, id: string): string {

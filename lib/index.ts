@@ -13,4 +13,5 @@ export * from './model-registry';
 export * from './monitoring';
 export * from '../contracts/team-config';
 export type { AccessPolicy } from '../contracts/access-policy';
+export * from './shadow-test';
 export * from './training-pipeline';

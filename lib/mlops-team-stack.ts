@@ -15,6 +15,7 @@ import { ModelRegistry } from './model-registry';
 import { AlarmNotificationTopic } from './monitoring/alarm-actions';
 import { OperationsAlarms } from './monitoring/operations-alarms';
 import { nameDeadLetterAlarms } from './private/queues';
+import { ShadowTest } from './shadow-test';
 import { ServiceTrustConditions } from './private/service-trust';
 import type { TeamConfig } from '../contracts/team-config';
 import { TrainingPipeline } from './training-pipeline';
@@ -58,6 +59,8 @@ export class MlopsTeamStack extends Stack {
   readonly dashboard: MlopsDashboard;
   /** Batch scoring of datasets with the live or a named approved version (`mlops score`). */
   readonly batchScoring: BatchScoring;
+  /** Shadow tests of pending versions against the live one (`mlops models shadow`); Lambda tier only. */
+  readonly shadowTest?: ShadowTest;
 
   constructor(scope: Construct, id: string, props: MlopsTeamStackProps) {
     super(scope, id, {
@@ -163,6 +166,14 @@ export class MlopsTeamStack extends Stack {
         holdoutTolerance: config.deployment.holdoutTolerance,
       });
       this.approvalApi.addDeploymentControl(this.deploymentFlow);
+      this.shadowTest = new ShadowTest(this, 'ShadowTest', {
+        modelName,
+        inferenceFunction: lambdaInference.function,
+        registry: this.registry,
+        artifactStore: this.artifactStore,
+        metricsNamespace,
+        memorySize: inference.memoryMiB,
+      });
       new CfnOutput(this, 'DeploymentStateMachineArn', { value: this.deploymentFlow.stateMachine.stateMachineArn, description: 'Deployment flow' });
       new CfnOutput(this, 'DeploymentReleaseFunctionName', {
         value: this.deploymentFlow.steps.release.functionName,
