@@ -36,7 +36,7 @@ export const feedbackBodySchema = z.strictObject({
 });
 export type FeedbackBody = z.infer<typeof feedbackBodySchema>;
 
-/** The feedback route's answer (202): the labels are stored and joined by the next quality run. */
+/** The feedback route's answer (200): the labels are stored; the next quality run joins them. */
 export interface FeedbackAcceptedView {
   model: string;
   accepted: number;
@@ -57,11 +57,13 @@ export const qualityReportsPrefix = (model: string) => `quality-reports/${model}
 export const qualityReportKey = (model: string, at: Date) => `${qualityReportsPrefix(model)}${at.toISOString()}.json`;
 
 /**
- * Labelled production rows the quality job adds to the training data: `<dataset prefix>production-labels/<run time>.csv`
- * (features in model order, the label column last, as the raw dataset has them) and a lineage record beside it
- * (`.lineage.json`, which the processing job skips: it reads only .csv and .parquet).
+ * Labelled production rows the quality job adds to the training data, one CSV per label object (features in model
+ * order, the label column last, as the raw dataset has them): `<dataset prefix>production-labels/<the label object's
+ * key below labels/<model>/, .csv for .jsonl>`, written once, and a lineage record beside it (`.lineage.json`, which the
+ * processing job skips: it reads only .csv and .parquet).
  */
-export const labelledRowsKey = (datasetPrefix: string, at: Date) => `${datasetPrefix}production-labels/${at.toISOString().replaceAll(':', '')}.csv`;
+export const labelledRowsKey = (datasetPrefix: string, model: string, labelObjectKey: string) =>
+  `${datasetPrefix}production-labels/${labelObjectKey.slice(labelsPrefix(model).length).replace(/\.jsonl$/, '')}.csv`;
 export const labelledRowsLineageKey = (csvKey: string) => csvKey.replace(/\.csv$/, '.lineage.json');
 
 /** The metrics the quality job publishes (namespace of the team, dimensions Model and ModelVersion). */
@@ -73,6 +75,7 @@ export const QUALITY_METRIC_NAMES = {
   mae: 'QualityMae',
   labelledPredictions: 'LabelledPredictions',
   unmatchedLabels: 'UnmatchedLabels',
+  unusableLabels: 'UnusableLabels',
 } as const;
 
 /** The quality measures a task has. */

@@ -13,6 +13,9 @@ import { optionalEnv } from '../shared/env';
 import { arnScopeOf } from './registry-events';
 import { registryFromEnv } from './registry-from-env';
 import { startTrainingRun } from './training-runs';
+import type { FeedbackBody } from '../../contracts/ground-truth';
+import { createS3Client } from '../../pipelines/common/s3';
+import { storeFeedbackLabels } from '../quality/feedback-labels';
 
 const logger = new Logger();
 const access = accessPolicyFromEnv();
@@ -23,6 +26,10 @@ const eventBusName = optionalEnv('EVENT_BUS_NAME', '') || undefined;
 const eventBridge = new EventBridgeClient({});
 const trainingStateMachineArn = optionalEnv('TRAINING_STATE_MACHINE_ARN', '') || undefined;
 const sfn = new SFNClient({});
+const artifactBucket = optionalEnv('ARTIFACT_BUCKET', '') || undefined;
+const s3 = createS3Client();
+// Set by ModelQuality.acceptFeedback (lib/model-quality.ts), with write access to the labels prefix only.
+const storeLabels = artifactBucket ? (model: string, body: FeedbackBody) => storeFeedbackLabels(s3, artifactBucket, model, body) : undefined;
 const startRun = trainingStateMachineArn
   ? (body: unknown, requestedBy: Principal) => startTrainingRun(sfn, trainingStateMachineArn, body, requestedBy)
   : undefined;
@@ -45,7 +52,7 @@ export const handler = async (event: APIGatewayProxyEventV2WithJWTAuthorizer | A
       : undefined;
   try {
     const caller = callerOfEvent(event, access, onIamRoute);
-    const response = await handleApiRequest({ registry, access, deployments, servedModel, replayEvents, startRun }, { method: http.method, path, body, caller });
+    const response = await handleApiRequest({ registry, access, deployments, servedModel, replayEvents, startRun, storeLabels }, { method: http.method, path, body, caller });
     logger.info('request', { method: http.method, path, statusCode: response.statusCode, caller: caller && { issuer: caller.issuer, subject: caller.subject } });
     return response;
   } catch (err) {

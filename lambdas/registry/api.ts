@@ -10,6 +10,7 @@ import type { StartedRun } from './training-runs';
 import { type Decision, decisionBodySchema, type RegisterInput } from './schemas';
 import { DEFAULT_SHADOW_SAMPLE_PERCENT, startShadowBodySchema } from '../../contracts/shadow-test';
 import { modelView, versionSummaryView, versionView } from './views';
+import { feedbackBodySchema, type FeedbackAcceptedView, type FeedbackBody } from '../../contracts/ground-truth';
 
 /** An approval API request, reduced to what routing needs. `caller` is the authenticated identity, if any. */
 export interface ApiRequest {
@@ -35,6 +36,8 @@ export interface ApiServices {
   startRun?: (body: unknown, requestedBy: Principal) => Promise<StartedRun>;
   /** Republishes a model's registry events from its audit trail (`selection`: `{ version?, since? }`, validated there). */
   replayEvents?: (model: string, selection: unknown) => Promise<ReplayOutcome>;
+  /** Stores validated labels of a model's predictions (`POST /models/{model}/labels`); unset: that route answers 409. */
+  storeLabels?: (model: string, body: FeedbackBody) => Promise<FeedbackAcceptedView>;
   /** The one model the stack serves (its MODEL_NAME); any other answers 404. Unset: every model in the registry. */
   servedModel?: string;
 }
@@ -91,6 +94,19 @@ const ROUTES: Route[] = [
     run: async ({ services: { startRun }, request, caller }) => {
       if (!startRun) throw new ConflictError('this API has no training pipeline to start');
       return startRun(parseJson(request.body, 'a JSON object like {"reason": "new labels"}'), principalOf(caller));
+    },
+  },
+  {
+    // Ground truth for served predictions (docs/model-quality.md). Labels become training data, so sending them is a
+    // developer's act, as starting a training run is; a labelling system calls the /iam route with an automation role
+    // that holds the developer role.
+    method: 'POST',
+    pattern: new RegExp(`^/models/${SEGMENT}/labels$`),
+    role: { role: 'developer', action: 'sending labels' },
+    run: async ({ services: { storeLabels }, params: [model], request }) => {
+      if (!storeLabels) throw new ConflictError('this API has no label store (the stack has no model quality monitoring)');
+      const body = parseInput(feedbackBodySchema, parseJson(request.body, 'a JSON object like {"labels": [{"predictionId": "...", "label": 1}]}'), 'body');
+      return storeLabels(model, body);
     },
   },
   {
