@@ -25,7 +25,7 @@ import { lambdaStep } from './state-machines';
 import { TrainingJobTask } from './training-job-task';
 
 /** How a run was started; part of the input `{ trigger, reason?, datasetUri? }`. */
-export const TRAINING_TRIGGERS = ['manual', 'schedule', 'drift'] as const;
+export const TRAINING_TRIGGERS = ['manual', 'schedule', 'drift', 'quality'] as const;
 
 /** Problems of the hyperparameters the Train state would pass (reserved keys, SageMaker's limits, the built-in trainer's schema). */
 export function hyperparameterProblems(config: TeamConfig): string[] {
@@ -116,7 +116,7 @@ function applyDefaultsState(scope: Construct, { config, artifactStore }: Trainin
     comment: 'Input { trigger, reason?, datasetUri?, requestedBy? }; missing fields come from the team config',
     parameters: {
       // requestedBy: the person whose approval API request started the run (POST /models/{model}/runs); {} for a run
-      // nobody requested through the API (schedule, drift). Not null: a path to null is no value to Step Functions.
+      // nobody requested through the API (schedule, drift, quality). Not null: a path to null is no value to Step Functions.
       defaults: { trigger: 'manual', reason: '', datasetUri, requestedBy: {} },
       'input.$': '$',
       'executionName.$': '$$.Execution.Name',
