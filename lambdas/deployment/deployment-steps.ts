@@ -2,8 +2,12 @@ import { ConflictError, InvalidInputError, NotDeploymentOwnerError } from '../re
 import type { ModelRegistry } from '../registry/registry';
 import type { Decision } from '../registry/schemas';
 import type { CanaryMetrics } from './canary-metrics';
-import type { InferenceFunction } from './inference-function';
+import { AliasChangedError } from './errors';
+import type { AliasRouting, InferenceFunction } from './inference-function';
 import type { DeploymentTarget, ReleaseInput, RollbackInput, ShiftTrafficInput, WatchCanaryInput } from './schemas';
+
+/** Reads and updates of the alias a step makes before giving up to the flow's own retry (AliasChangedError). */
+const ALIAS_ATTEMPTS = 3;
 
 /** Reasons in audit rows stay readable; Step Functions causes can be whole stack traces. */
 const MAX_REASON_CHARS = 1000;
@@ -153,13 +157,7 @@ export class DeploymentSteps {
     }
     const target = (await this.liveFunctionVersion(input.model)) ?? current.priorFunctionVersion;
     if (target === undefined) return { ...unchanged, aliasFunctionVersion: null };
-    if (model.deployingVersion !== undefined && model.deployingVersion !== input.version) {
-      const alias = await this.inference.getAlias();
-      const [canary] = Object.entries(alias.weights);
-      await this.inference.routeAlias(target, canary && canary[0] !== target ? { functionVersion: canary[0], weight: canary[1] } : undefined);
-    } else {
-      await this.inference.routeAlias(target);
-    }
+    await this.routeKeepingDeployingCanary(input.model, target);
     return { ...unchanged, aliasFunctionVersion: target };
   }
 
@@ -175,6 +173,7 @@ export class DeploymentSteps {
     }
     const model = await this.registry.getModel(input.model);
     if (model.deployingExecution !== input.execution || model.deployingVersion === undefined) {
+      await this.dropStrayCanary(input.model);
       return { model: input.model, execution: input.execution, released: false, version: null };
     }
     let rolledBack;
@@ -188,11 +187,47 @@ export class DeploymentSteps {
     } catch (err) {
       // An abort and the execution's ABORTED event release the same execution at once: whoever committed first did it.
       if (err instanceof ConflictError && (await this.registry.getModel(input.model)).deployingExecution !== input.execution) {
+        await this.dropStrayCanary(input.model);
         return { model: input.model, execution: input.execution, released: false, version: null };
       }
       throw err;
     }
     return { ...rolledBack, execution: input.execution, released: true };
+  }
+
+  /**
+   * A release that finds its deployment already released (an abort and the execution's ABORTED event race; a retry
+   * after the registry was updated but the alias was not) still leaves the alias as a finished release would: no
+   * canary weight on a function version the registry is not deploying. Both releasers converge on the same alias, and
+   * neither returns before it is so, whichever committed the registry change.
+   */
+  private async dropStrayCanary(model: string): Promise<void> {
+    const alias = await this.inference.getAlias();
+    await this.routeKeepingDeployingCanary(model, alias.functionVersion, alias);
+  }
+
+  /**
+   * Routes the alias to `functionVersion`, keeping the canary weight of the version being deployed now (another
+   * execution's deployment, not ours to undo) and dropping any other. The update applies to the revision read; when a
+   * deployment step routed the alias meanwhile, it reads again.
+   */
+  private async routeKeepingDeployingCanary(model: string, functionVersion: string, read?: AliasRouting): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const alias = read ?? (await this.inference.getAlias());
+      read = undefined;
+      const { deployingVersion } = await this.registry.getModel(model);
+      const deploying = deployingVersion === undefined ? undefined : (await this.registry.getVersion(model, deployingVersion)).functionVersion;
+      const weight = deploying !== undefined && deploying !== functionVersion ? alias.weights[deploying] : undefined;
+      const canary = weight === undefined ? undefined : { functionVersion: deploying!, weight };
+      const unchanged = alias.functionVersion === functionVersion && Object.keys(alias.weights).length === (canary ? 1 : 0);
+      if (unchanged) return;
+      try {
+        await this.inference.routeAlias(functionVersion, canary, { ifRevisionId: alias.revisionId });
+        return;
+      } catch (err) {
+        if (!(err instanceof AliasChangedError) || attempt >= ALIAS_ATTEMPTS) throw err;
+      }
+    }
   }
 
   private async liveFunctionVersion(model: string): Promise<string | undefined> {

@@ -322,4 +322,41 @@ describe('DeploymentFlow steps', () => {
     await expect(steps().shiftTraffic({ ...target, functionVersion, weightPercent: 10 })).rejects.toThrow('card-fraud v5 is rolled_back, not deploying');
     expect(await alias()).toEqual(live);
   });
+
+  it('a release that finds its deployment released by another whose alias update has not landed still leaves the alias without the canary', async () => {
+    await registry.register(inBucket(registration(MODEL, 6)), 'pipeline:test');
+    await registry.approve(MODEL, 6, by('alice'));
+    const target = { model: MODEL, version: 6, execution: 'deploy-6' };
+    await steps().begin(target);
+    const { functionVersion } = await steps().prepareVersion(target);
+    const live = await alias();
+    await steps().shiftTraffic({ ...target, functionVersion, weightPercent: 10 });
+    expect((await alias()).weights).toEqual({ [functionVersion]: 0.1 });
+    // The execution's ABORTED event released it first: the registry says rolled_back, but that release's alias update
+    // is still on its way (or failed, to be retried). An abort's release must not return with the canary serving.
+    const registryOnly: InferenceFunction = {
+      publishModelVersion: (modelVersion, description) => fn.publishModelVersion(modelVersion, description),
+      getAlias: () => fn.getAlias(),
+      invoke: (version, payload) => fn.invoke(version, payload),
+      routeAlias: async () => {
+        throw new Error('the first release stops before routing the alias');
+      },
+    };
+    const first = await new DeploymentSteps(registry, registryOnly, MODEL).release({ model: MODEL, execution: 'deploy-6', status: 'ABORTED', cause: 'event' }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(Error);
+    expect((await registry.getVersion(MODEL, 6)).status).toBe('rolled_back');
+    expect((await alias()).weights).toEqual({ [functionVersion]: 0.1 });
+
+    expect(await steps().release({ model: MODEL, execution: 'deploy-6', status: 'ABORTED', cause: 'aborted by ops: stop' })).toMatchObject({ released: false });
+    expect(await alias()).toEqual(live);
+    // A canary of the version deploying now belongs to that deployment: a late release keeps it.
+    await registry.register(inBucket(registration(MODEL, 7)), 'pipeline:test');
+    await registry.approve(MODEL, 7, by('alice'));
+    const next = { model: MODEL, version: 7, execution: 'deploy-7' };
+    await steps().begin(next);
+    const prepared = await steps().prepareVersion(next);
+    await steps().shiftTraffic({ ...next, functionVersion: prepared.functionVersion, weightPercent: 10 });
+    expect(await steps().release({ model: MODEL, execution: 'deploy-6', status: 'ABORTED', cause: 'late' })).toMatchObject({ released: false });
+    expect((await alias()).weights).toEqual({ [prepared.functionVersion]: 0.1 });
+  });
 });
