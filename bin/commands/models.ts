@@ -4,7 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { DynamoRegistryStore, registryDocumentClient } from '../../lambdas/registry/dynamodb-store';
-import { ModelRegistry, type TransitionResult } from '../../lambdas/registry/registry';
+import { ModelRegistry, type ShadowStartResult, type TransitionResult } from '../../lambdas/registry/registry';
+import { type ShadowReport, type ShadowState, startShadowBodySchema } from '../../contracts/shadow-test';
 import { metricsSchema, modelNameSchema, type RegisterInput } from '../../lambdas/registry/schemas';
 import { byomPrefix } from '../../contracts/storage-layout';
 import { FEATURE_TYPES, featureSchema, type FeatureSpec, MODEL_TASKS } from '../../contracts/team-config';
@@ -38,6 +39,10 @@ const MODELS_USAGE = `usage: mlops models <command> [options]
   approve <model> <version> --comment TEXT
   reject <model> <version> --comment TEXT    (rejecting the live version rolls it back)
   rollback <model> --comment TEXT            roll back the live version; the previous live version is restored
+  shadow <model> <version> --comment TEXT [--sample-percent N]
+                                         put a pending version in shadow: N% (default 10) of live requests are copied
+                                         to it, its answers compared with the live ones in an hourly report (show)
+  shadow <model> --stop --comment TEXT   stop the shadow test (approving or rejecting the version stops it too)
 ${TARGET_USAGE}`;
 
 /** Output id fragments of the stack (CDK appends a hash to output ids). */
@@ -52,6 +57,7 @@ export const run = commandGroup('models', MODELS_USAGE, {
   approve: (args, io) => decide('approve', args, io),
   reject: (args, io) => decide('reject', args, io),
   rollback: (args, io) => rollback(args, io),
+  shadow: (args, io) => shadow(args, io),
 });
 
 async function list(args: string[], io: CliIo): Promise<number> {
@@ -76,6 +82,7 @@ async function show(args: string[], io: CliIo): Promise<number> {
     const view = { ...modelView(await registry.getModel(model)), versions: (await registry.listVersions(model)).map(versionSummaryView) };
     if (values.json) return print(io, view);
     io.stdout(`${view.model}: latest v${view.latestVersion}, live ${v(view.liveVersion)}, previous live ${v(view.previousLiveVersion)}`);
+    if (view.shadow) io.stdout(shadowLine(view.shadow));
     io.stdout(
       formatTable(
         ['VERSION', 'STATUS', 'METRIC', 'VALUE', 'CREATED', 'BY'],
@@ -101,9 +108,70 @@ async function show(args: string[], io: CliIo): Promise<number> {
       ['created', `${view.createdAt} by ${view.createdBy}`],
     ]),
   );
+  const inShadow = (await registry.getModel(model)).shadow;
+  if (inShadow?.version === view.version || view.shadowReports.length > 0) {
+    io.stdout('');
+    if (inShadow?.version === view.version) io.stdout(shadowLine(inShadow));
+    io.stdout(view.shadowReports.length ? formatShadowReports(view.shadowReports) : 'no shadow report yet (the first comes within the hour)');
+  }
   io.stdout('');
   io.stdout(formatTable(['AT', 'FROM', 'TO', 'ACTOR', 'REASON'], view.audit.map((a) => [a.at, a.from, a.to, a.actor, a.reason])));
   return 0;
+}
+
+const shadowLine = (state: ShadowState) => `in shadow: v${state.version}, ${state.samplePercent}% of live requests, since ${state.startedAt} (by ${state.startedBy})`;
+
+/** The version's hourly shadow reports, newest first. */
+function formatShadowReports(reports: readonly ShadowReport[]): string {
+  const fixed = (value: number | null, digits: number) => (value === null ? '-' : value.toFixed(digits));
+  return formatTable(
+    ['SHADOW HOUR TO', 'VS', 'ROWS', 'ERRORS', 'AGREEMENT', 'MEAN ABS DIFF', 'PSI', 'P50 MS', 'P99 MS'],
+    [...reports].reverse().map((r) => [
+      r.windowEnd,
+      v(r.liveVersion),
+      r.rows,
+      r.errors,
+      r.agreementRate === null ? '-' : `${(100 * r.agreementRate).toFixed(1)}%`,
+      fixed(r.meanAbsoluteDifference, 4),
+      fixed(r.predictionPsi, 4),
+      fixed(r.latencyP50Ms, 1),
+      fixed(r.latencyP99Ms, 1),
+    ]),
+  );
+}
+
+/** Starts (`<model> <version>`) or stops (`<model> --stop`) a shadow test through the approval API (developer or approver). */
+async function shadow(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { comment: { type: 'string' }, stop: { type: 'boolean' }, 'sample-percent': { type: 'string' } }, [1, 2]);
+  const [model, version] = positionals;
+  if (values.stop) {
+    if (version !== undefined) throw new UsageError('shadow --stop takes the model only: a model has one shadow test at a time');
+    if (values['sample-percent'] !== undefined) throw new UsageError('--sample-percent does not apply with --stop');
+    const comment = requireComment(values.comment, 'shadow --stop');
+    const api = await approvalApiOf(model, values);
+    const stopped = await api.post<{ model: string; version: number }>(`models/${encodeURIComponent(model)}/shadow/stop`, { comment });
+    if (values.json) return print(io, stopped);
+    io.stdout(`${stopped.model} v${stopped.version}: shadow test stopped`);
+    return 0;
+  }
+  if (version === undefined) throw new UsageError('shadow needs <model> <version> (or <model> --stop)');
+  const comment = requireComment(values.comment, 'shadow');
+  const samplePercent = values['sample-percent'] === undefined ? undefined : parseSamplePercent(values['sample-percent']);
+  const api = await approvalApiOf(model, values);
+  const path = `models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}/shadow`;
+  const started = await api.post<ShadowStartResult>(path, { comment, ...(samplePercent === undefined ? {} : { samplePercent }) });
+  if (values.json) return print(io, started);
+  io.stdout(
+    `${started.model} v${started.version}: in shadow, ${started.samplePercent}% of live requests copied to it and compared with v${started.liveVersion}; ` +
+      `the first report comes within the hour (mlops models show ${started.model} ${started.version})`,
+  );
+  return 0;
+}
+
+function parseSamplePercent(text: string): number {
+  const parsed = startShadowBodySchema.shape.samplePercent.safeParse(text.trim() === '' ? Number.NaN : Number(text));
+  if (!parsed.success) throw new UsageError(`--sample-percent: ${parsed.error.issues[0].message}, got "${text}"`);
+  return parsed.data!;
 }
 
 const REGISTER_OPTIONS = {
