@@ -3,8 +3,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { formatIssues } from '../../contracts/validation-issues';
 import { registryDocumentClient } from '../registry/dynamodb-store';
-import { requiredEnv } from '../shared/env';
-import { alarmStateChangeEventSchema, triggerRetraining, type RetrainResult } from './retrain-trigger';
+import { optionalEnv, requiredEnv } from '../shared/env';
+import { alarmStateChangeEventSchema, RETRAIN_CAUSES, triggerRetraining, type RetrainCause, type RetrainResult } from './retrain-trigger';
 
 const logger = new Logger();
 const documentClient = registryDocumentClient(new DynamoDBClient({}));
@@ -17,6 +17,14 @@ function cooldownHours(): number {
   return hours;
 }
 
+/** RETRAIN_CAUSE: drift (the drift monitor's trigger, which sets none) or quality (ModelQuality's). */
+function retrainCause(): RetrainCause {
+  const raw = optionalEnv('RETRAIN_CAUSE', 'drift');
+  const cause = RETRAIN_CAUSES.find((c) => c === raw);
+  if (!cause) throw new Error(`RETRAIN_CAUSE must be one of ${RETRAIN_CAUSES.join(', ')}, got "${raw}"`);
+  return cause;
+}
+
 export const handler = async (event: unknown): Promise<RetrainResult> => {
   const parsed = alarmStateChangeEventSchema.safeParse(event);
   if (!parsed.success) throw new Error(`not a CloudWatch alarm state change: ${formatIssues(parsed.error, 'event').join('; ')}`);
@@ -27,9 +35,10 @@ export const handler = async (event: unknown): Promise<RetrainResult> => {
       model: requiredEnv('MODEL_NAME'),
       stateMachineArn: requiredEnv('TRAINING_STATE_MACHINE_ARN'),
       cooldownHours: cooldownHours(),
+      cause: retrainCause(),
     },
     parsed.data,
   );
-  logger.info('Drift alarm handled', { alarmName: parsed.data.detail.alarmName, ...result });
+  logger.info('Retraining alarm handled', { alarmName: parsed.data.detail.alarmName, ...result });
   return result;
 };

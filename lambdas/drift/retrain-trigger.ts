@@ -28,10 +28,14 @@ function parseAlarmTime(timestamp: string): Date {
   return at;
 }
 
-/** drift-yyyyMMddTHHmmss (UTC) of the alarm's state change: one execution per alarm episode. */
-function retrainExecutionName(at: Date): string {
+/** What a retraining's alarm watched: the inputs (drift monitor) or the answers against their labels (model quality). */
+export const RETRAIN_CAUSES = ['drift', 'quality'] as const;
+export type RetrainCause = (typeof RETRAIN_CAUSES)[number];
+
+/** <cause>-yyyyMMddTHHmmss (UTC) of the alarm's state change: one execution per alarm episode. */
+function retrainExecutionName(cause: RetrainCause, at: Date): string {
   const iso = at.toISOString(); // 2019-10-02T17:04:40.985Z
-  return `drift-${iso.slice(0, 10).replaceAll('-', '')}T${iso.slice(11, 19).replaceAll(':', '')}`;
+  return `${cause}-${iso.slice(0, 10).replaceAll('-', '')}T${iso.slice(11, 19).replaceAll(':', '')}`;
 }
 
 export interface RetrainDeps {
@@ -45,6 +49,8 @@ export interface RetrainSettings {
   model: string;
   stateMachineArn: string;
   cooldownHours: number;
+  /** The run's trigger and the prefix of its name. @default 'drift' */
+  cause?: RetrainCause;
 }
 
 export type RetrainResult =
@@ -53,8 +59,8 @@ export type RetrainResult =
   | { status: 'started'; executionName: string; until: string; alreadyRunning: boolean };
 
 /**
- * Starts one training run per drift episode: the cooldown item is claimed with a conditional write
- * (absent, or its `until` passed), then the pipeline is started under a name derived from the alarm time,
+ * Starts one training run per drift or quality episode: the cooldown item is claimed with a conditional write
+ * (absent, or its `until` passed; one item per model, so a drift alarm and a quality alarm share the cooldown), then the pipeline is started under a name derived from the alarm time,
  * so a redelivered event cannot start it twice. If the start fails the claim is released, so a retry of
  * the event is not swallowed by a cooldown that started nothing.
  */
@@ -62,7 +68,8 @@ export async function triggerRetraining(deps: RetrainDeps, settings: RetrainSett
   const { state, alarmName } = event.detail;
   if (state.value !== 'ALARM') return { status: 'ignored', state: state.value };
   const now = (deps.now ?? (() => new Date()))();
-  const executionName = retrainExecutionName(parseAlarmTime(state.timestamp));
+  const cause = settings.cause ?? 'drift';
+  const executionName = retrainExecutionName(cause, parseAlarmTime(state.timestamp));
   const until = new Date(now.getTime() + settings.cooldownHours * 3_600_000).toISOString();
   try {
     await deps.documentClient.send(
@@ -79,7 +86,7 @@ export async function triggerRetraining(deps: RetrainDeps, settings: RetrainSett
     throw err;
   }
 
-  const input = JSON.stringify({ trigger: 'drift', reason: `${alarmName}: ${state.reason}` });
+  const input = JSON.stringify({ trigger: cause, reason: `${alarmName}: ${state.reason}` });
   try {
     await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: settings.stateMachineArn, name: executionName, input }));
     return { status: 'started', executionName, until, alreadyRunning: false };

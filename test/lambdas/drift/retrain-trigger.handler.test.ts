@@ -136,6 +136,35 @@ describe('retrain trigger', () => {
     expect(sfn.calls).toHaveLength(1);
   });
 
+  it("as ModelQuality's trigger (RETRAIN_CAUSE=quality), starts a quality run that shares the drift trigger's cooldown", async () => {
+    // GIVEN the quality trigger's environment
+    process.env.RETRAIN_CAUSE = 'quality';
+    try {
+      // WHEN a quality alarm goes to ALARM
+      const event = alarmEvent('ALARM', '2026-03-06T08:00:00.000+0000', 'Threshold Crossed: 1 datapoint [0.61] < 0.8');
+      event.detail.alarmName = 'fraud-quality-auc';
+      const result = await invoke(event);
+      // THEN the run is named and triggered as a quality run
+      expect(result).toMatchObject({ status: 'started', executionName: 'quality-20260306T080000' });
+      expect(JSON.parse(sfn.calls[0].input)).toEqual({ trigger: 'quality', reason: 'fraud-quality-auc: Threshold Crossed: 1 datapoint [0.61] < 0.8' });
+    } finally {
+      delete process.env.RETRAIN_CAUSE;
+    }
+    // AND a drift alarm within the cooldown starts nothing more
+    expect(await invoke(alarmEvent('ALARM', '2026-03-06T09:00:00.000+0000'))).toEqual({ status: 'cooling-down', alarmName: 'fraud-drift' });
+    expect(sfn.calls).toHaveLength(1);
+  });
+
+  it('refuses a RETRAIN_CAUSE it does not know, naming it', async () => {
+    process.env.RETRAIN_CAUSE = 'hunch';
+    try {
+      await expect(invoke(alarmEvent('ALARM', '2026-03-07T08:00:00.000+0000'))).rejects.toThrow('RETRAIN_CAUSE must be one of drift, quality, got "hunch"');
+    } finally {
+      delete process.env.RETRAIN_CAUSE;
+    }
+    expect(sfn.calls).toHaveLength(0);
+  });
+
   it('ignores OK and INSUFFICIENT_DATA transitions', async () => {
     expect(await invoke(alarmEvent('OK', '2026-03-03T08:00:00.000+0000'))).toEqual({ status: 'ignored', state: 'OK' });
     expect(sfn.calls).toHaveLength(0);
