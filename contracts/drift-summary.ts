@@ -8,6 +8,9 @@
  */
 import { z } from 'zod';
 
+/** Capture object bytes (as stored) one function summarizes, unless the DriftMonitor's bytesPerChunk says otherwise. */
+export const DEFAULT_BYTES_PER_CHUNK = 64 * 1024 * 1024;
+
 /** Everything one drift run (one state machine execution) leaves: its chunk list and its chunks' summaries. */
 export const driftRunPrefix = (model: string, execution: string) => `drift-runs/${model}/${execution}/`;
 /** The JSON array of DriftChunk the Distributed Map reads. */

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { byomBaselineKey, byomBaselineValuesPrefix, capturePrefix, driftReportsPrefix, processedPrefix } from '../contracts/storage-layout';
+import { DEFAULT_BYTES_PER_CHUNK, driftRunPrefix } from '../contracts/drift-summary';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { IAlarmActionStrategy } from './monitoring/alarm-actions';
@@ -15,8 +16,11 @@ import { MAX_ALARM_PERIOD, SeverityAlarms, alarmNamingOf, alarmNamingProblems, c
 import { MetricFactory } from './monitoring/metric-factory';
 import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 import { ThresholdPair, thresholdProblems } from './monitoring/thresholds';
+import { executionsEnded } from './monitoring/operations-alarms';
 import { MlopsFunction } from './private/mlops-function';
+import { acknowledge, acknowledgePolicyWildcards } from './private/nag';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
+import { acknowledgeStateMachineRole, lambdaStep, monitoredStateMachine } from './private/state-machines';
 import type { FeatureSpec, ModelTask } from '../contracts/team-config';
 import type { FunctionEnvironment } from '../contracts/function-environment';
 
@@ -103,6 +107,18 @@ export interface DriftMonitorProps {
    */
   readonly servedVersion?: number;
   /**
+   * Capture object bytes (as stored, gzip'd or not) one function summarizes (1 MiB-1 GiB). A window of more is split
+   * into chunks of whole objects, summarized in parallel by the drift state machine's Distributed Map and merged; a
+   * window of at most this much is judged by the first function alone.
+   * @default 64 MiB
+   */
+  readonly bytesPerChunk?: number;
+  /**
+   * Chunks summarized at once (Distributed Map children).
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+  /**
    * What happens when an alarm changes state (see `AlarmNotificationTopic.strategyFor`). The retraining rule
    * listens to the drift alarm's state-change event whatever the actions are.
    * @default - no actions
@@ -160,15 +176,19 @@ export class DriftMonitor extends Construct {
   readonly psiThresholds: ThresholdPair;
   /** The drifted feature share at which the dataset-level alarm fires, for the graph's annotation. */
   readonly driftedFeatureShareThreshold: number;
-  /** The scheduled drift job. */
+  /** The drift run's first step: lists the window, judges a window of one chunk, else plans the fan-out. */
   readonly job: lambda.IFunction;
+  /** A drift run: the job, then for a window of several chunks a Distributed Map of summaries and the decide step. */
+  readonly stateMachine: sfn.StateMachine;
+  /** Critical when a drift run failed, timed out or was aborted (no verdict was published). */
+  readonly failedRunsAlarm: cloudwatch.Alarm;
   /** Starts the training pipeline on a drift alarm. */
   readonly retrainTrigger: lambda.IFunction;
   /** The schedule of the job. */
   readonly scheduleRule: events.Rule;
   /** The rule from the drift alarm's state change to the retrain trigger. */
   readonly retrainRule: events.Rule;
-  /** Events and invocations of the job and the trigger that failed every retry. */
+  /** Scheduled runs that could not be started, and retrain trigger invocations that failed every retry. */
   readonly deadLetterQueue: sqs.IQueue;
   private readonly metrics: MetricFactory;
   private readonly period: Duration;
@@ -188,6 +208,8 @@ export class DriftMonitor extends Construct {
       ...rangeProblem('windowHours', drift.windowHours, { min: 1, max: 720, integer: true }),
       ...rangeProblem('minSamples', drift.minSamples, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
       ...rangeProblem('servedVersion', props.servedVersion, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+      ...rangeProblem('bytesPerChunk', drift.bytesPerChunk, { min: 1024 * 1024, max: 1024 * 1024 * 1024, integer: true }),
+      ...rangeProblem('maxConcurrency', drift.maxConcurrency, { min: 1, max: 1000, integer: true }),
       ...classesProblems(props.task, props.classes),
       ...alarmNamingProblems(props),
     ]);
@@ -208,45 +230,30 @@ export class DriftMonitor extends Construct {
     // EventBridge delivers to this queue, so it is encrypted with an SQS-managed key (see deadLetterQueue).
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetters');
 
-    const job = new MlopsFunction(this, 'Job', {
-      entry: 'lambdas/drift/job.handler.ts',
-      description: `Compares captured traffic of ${props.modelName} with the live version's baseline`,
-      serviceName: 'drift-job',
-      metricsNamespace: props.metricsNamespace,
-      timeout: Duration.minutes(5),
-      memorySize: 2048,
-      deadLetterQueue: this.deadLetterQueue,
-      environment: {
-        REGISTRY_TABLE_NAME: props.registry.table.tableName,
-        ARTIFACT_BUCKET: props.artifactStore.bucket.bucketName,
-        MODEL_NAME: props.modelName,
-        DRIFT_CONFIG: JSON.stringify({
-          windowHours: drift.windowHours,
-          minSamples: drift.minSamples,
-          psi: drift.psi,
-          driftedFeatureShare: drift.driftedFeatureShare,
-          features: props.features.map(({ name, type }) => ({ name, type })),
-          task: props.task,
-          ...(props.classes === undefined ? {} : { classes: props.classes }),
-          ...(props.servedVersion === undefined ? {} : { servedVersion: props.servedVersion }),
-        }),
-      } satisfies FunctionEnvironment,
+    const functions = this.createRunFunctions(props, drift);
+    this.job = functions.job;
+    this.stateMachine = monitoredStateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(this.runDefinition(functions, props.artifactStore, drift.maxConcurrency)),
+      comment: `Drift run of ${props.modelName}: list the capture window, summarize its chunks on a Distributed Map, merge and decide`,
+      // A run is due again at the next schedule; one that takes longer is stuck.
+      timeout: Duration.hours(1),
     });
-    props.registry.grantRead(job);
-    props.artifactStore.grantRead(job, capturePrefix(props.modelName));
-    // The live version's baseline.json: a trained version's, or one registered with `mlops models register --onnx`.
-    props.artifactStore.grantRead(job, processedPrefix('*'));
-    props.artifactStore.grantRead(job, byomBaselineKey(props.modelName, '*'));
-    // Its numeric features' sorted values, beside it (a trained version's are under processed/ already).
-    props.artifactStore.grantRead(job, byomBaselineValuesPrefix(props.modelName, '*'));
-    props.artifactStore.grantWrite(job, driftReportsPrefix(props.modelName));
-    this.job = job;
+    this.acknowledgeRunWildcards(functions, props.artifactStore);
 
     this.scheduleRule = new events.Rule(this, 'Schedule', {
-      description: `Drift job of ${props.modelName}`,
+      description: `Drift run of ${props.modelName}`,
       schedule: events.Schedule.expression(drift.schedule),
-      targets: [new targets.LambdaFunction(job, ruleTargetOptions(this.deadLetterQueue))],
+      targets: [new targets.SfnStateMachine(this.stateMachine, ruleTargetOptions(this.deadLetterQueue))],
     });
+    this.failedRunsAlarm = createThresholdAlarms(this, {
+      metric: executionsEnded(this.stateMachine, 'Drift runs failed, timed out or aborted'),
+      thresholds: { critical: 1 },
+      naming,
+      what: 'drift-runs-failed',
+      description: `drift runs of ${props.modelName} that failed, timed out or were aborted in 5 minutes (no verdict was published; see the execution history)`,
+      evaluationPeriods: 1,
+      actions: props.alarmActions,
+    }).Critical!;
 
     const featureScope = new Construct(this, 'FeatureAlarms');
     this.featureAlarms = {};
@@ -318,10 +325,10 @@ export class DriftMonitor extends Construct {
     });
   }
 
-  /** Every alarm of the monitor: the drift alarm, the predicted-class PSI alarms and the per-feature PSI alarms. */
+  /** Every alarm of the monitor: the drift alarm, the failed-runs alarm, the predicted-class PSI alarms and the per-feature PSI alarms. */
   get alarms(): cloudwatch.Alarm[] {
     const perFeature = Object.values(this.featureAlarms).flatMap((alarms) => Object.values(alarms));
-    return [this.driftAlarm, ...Object.values(this.predictionDriftAlarms), ...perFeature];
+    return [this.driftAlarm, this.failedRunsAlarm, ...Object.values(this.predictionDriftAlarms), ...perFeature];
   }
 
   /** PSI of one feature, capture window vs baseline. Maximum per schedule period by default. */
@@ -382,9 +389,114 @@ export class DriftMonitor extends Construct {
     );
   }
 
-  /** Start a drift run by hand (the CLI's `mlops drift run`). */
-  grantInvokeJob(grantee: iam.IGrantable): iam.Grant {
-    return this.job.grantInvoke(grantee);
+  /** Lets `grantee` start drift runs by hand and follow them (DescribeExecution, ListMapRuns, DescribeMapRun). */
+  grantStartRun(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee).combine(this.stateMachine.grantRead(grantee));
+  }
+
+  /**
+   * The run's three functions, each with DRIFT_CONFIG: the job (lists the window; judges one chunk, or plans), a
+   * chunk's worker and the decide step. All read the baseline; the job and the workers read the capture window; the
+   * job and the decide step publish the metrics and write the report; the job writes the chunk list, the workers
+   * their summaries, the decide step reads them.
+   */
+  private createRunFunctions(props: DriftMonitorProps, drift: ReturnType<typeof driftSettings>) {
+    const environment = {
+      REGISTRY_TABLE_NAME: props.registry.table.tableName,
+      ARTIFACT_BUCKET: props.artifactStore.bucket.bucketName,
+      MODEL_NAME: props.modelName,
+      DRIFT_CONFIG: JSON.stringify({
+        windowHours: drift.windowHours,
+        minSamples: drift.minSamples,
+        psi: drift.psi,
+        driftedFeatureShare: drift.driftedFeatureShare,
+        features: props.features.map(({ name, type }) => ({ name, type })),
+        task: props.task,
+        ...(props.classes === undefined ? {} : { classes: props.classes }),
+        ...(props.servedVersion === undefined ? {} : { servedVersion: props.servedVersion }),
+        bytesPerChunk: drift.bytesPerChunk,
+      }),
+    } satisfies FunctionEnvironment;
+    const fn = (id: string, entry: string, description: string, serviceName: string) =>
+      new MlopsFunction(this, id, {
+        entry: `lambdas/drift/${entry}.handler.ts`,
+        description: `${description} (${props.modelName})`,
+        serviceName,
+        metricsNamespace: props.metricsNamespace,
+        // A chunk's numeric values (8 bytes each) and the baseline's sorted values are held while they are counted.
+        timeout: Duration.minutes(5),
+        memorySize: 2048,
+        environment,
+      });
+    const job = fn('Job', 'job', 'Lists the capture window and judges it against the baseline, or plans its chunks', 'drift-job');
+    const summarize = fn('SummarizeChunk', 'summarize-chunk', 'Summarizes one chunk of the capture window', 'drift-summarize-chunk');
+    const decide = fn('Decide', 'decide', 'Merges the chunk summaries of a drift run and judges them', 'drift-decide');
+    for (const f of [job, summarize, decide]) {
+      props.registry.grantRead(f);
+      // The live version's baseline.json: a trained version's, or one registered with `mlops models register --onnx`.
+      props.artifactStore.grantRead(f, processedPrefix('*'));
+      props.artifactStore.grantRead(f, byomBaselineKey(props.modelName, '*'));
+      // Its numeric features' sorted values, beside it (a trained version's are under processed/ already).
+      props.artifactStore.grantRead(f, byomBaselineValuesPrefix(props.modelName, '*'));
+    }
+    for (const f of [job, summarize]) props.artifactStore.grantRead(f, capturePrefix(props.modelName));
+    for (const f of [job, decide]) props.artifactStore.grantWrite(f, driftReportsPrefix(props.modelName));
+    props.artifactStore.grantWrite(job, driftRunPrefix(props.modelName, '*'));
+    props.artifactStore.grantWrite(summarize, driftRunPrefix(props.modelName, '*'));
+    props.artifactStore.grantRead(decide, driftRunPrefix(props.modelName, '*'));
+    return { job, summarize, decide };
+  }
+
+  /** Job; if it planned several chunks, the Distributed Map of their summaries, then the decide step. */
+  private runDefinition(
+    { job, summarize, decide }: ReturnType<DriftMonitor['createRunFunctions']>,
+    artifactStore: IArtifactStore,
+    maxConcurrency: number,
+  ): sfn.IChainable {
+    const run = lambdaStep(this, 'ListWindow', job, {
+      comment: 'List the capture window; judge a window of one chunk, else write its chunk list',
+      payload: { 'execution.$': '$$.Execution.Name' },
+      resultPath: '$.run',
+    });
+    const chunks = new sfn.DistributedMap(this, 'SummarizeChunks', {
+      comment: 'One child per chunk of capture objects: its summary, written beside the run',
+      itemReader: new sfn.S3JsonItemReader({ bucket: artifactStore.bucket, key: sfn.JsonPath.stringAt('$.run.plan.chunksKey') }),
+      maxConcurrency,
+      // The summaries are in S3 (the decide step lists them): the state keeps only the plan, whatever the chunk count.
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    chunks.itemProcessor(lambdaStep(this, 'Summarize', summarize, { comment: "Summarize one chunk into the run's summaries", payload: { 'chunk.$': '$' }, resultPath: '$' }));
+    const decideStep = lambdaStep(this, 'MergeAndDecide', decide, {
+      comment: 'Merge the chunk summaries; publish the metrics and write the report',
+      payload: { 'plan.$': '$.run.plan' },
+      resultPath: '$.run',
+    });
+    return run.next(
+      new sfn.Choice(this, 'FannedOut', { comment: 'Several chunks: summarize them in parallel' })
+        .when(sfn.Condition.stringEquals('$.run.status', 'fan-out'), chunks.next(decideStep))
+        .otherwise(new sfn.Succeed(this, 'Judged', { comment: 'The job judged the window alone (or had nothing to judge)' })),
+    );
+  }
+
+  /** The wildcards the Step Functions L2s write for the run's tasks, its item reader and its child executions. */
+  private acknowledgeRunWildcards(functions: ReturnType<DriftMonitor['createRunFunctions']>, artifactStore: IArtifactStore): void {
+    acknowledgeStateMachineRole(this.stateMachine, [
+      ...Object.values(functions).map((fn) => ({
+        resource: `${fn.functionArn}:*`,
+        reason: 'Invoke of the versions and aliases of this one drift run function (added by the LambdaInvoke task).',
+      })),
+      {
+        resource: `arn:${Aws.PARTITION}:s3:::${artifactStore.bucket.bucketName}/*`,
+        reason: "The Distributed Map reads the run's chunk list, whose key (drift-runs/<model>/<execution>/chunks.json) is known only at run time; CDK's S3JsonItemReader grants s3:GetObject on the bucket's objects.",
+      },
+    ]);
+    const childPolicy = this.stateMachine.node.tryFindChild('DistributedMapPolicy');
+    if (childPolicy instanceof iam.Policy) {
+      acknowledgePolicyWildcards(childPolicy, "The Distributed Map starts, describes and stops its child executions of this one state machine, named at run time (added by CDK's DistributedMap).");
+    }
+    for (const fn of Object.values(functions)) {
+      acknowledge(fn, 'Serverless-LambdaDLQ', 'Invoked synchronously by the drift state machine; a failure fails the run, which the failed-runs alarm reports; there is no event to keep.');
+    }
   }
 
   private assertClassifier(): void {
@@ -409,6 +521,8 @@ function driftSettings(props: DriftMonitorProps) {
     psi: props.psiThresholds ?? { warning: 0.1, critical: 0.25 },
     driftedFeatureShare: props.driftedFeatureShare ?? 0.3,
     retrainCooldownHours: props.retrainCooldownHours ?? 24,
+    bytesPerChunk: props.bytesPerChunk ?? DEFAULT_BYTES_PER_CHUNK,
+    maxConcurrency: props.maxConcurrency ?? 10,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_BYTES_PER_CHUNK } from '../../contracts/drift-summary';
 import { MODEL_TASKS } from '../../contracts/model-tasks';
 
 /**
@@ -20,9 +21,6 @@ export const driftThresholdsSchema = z.object({
 });
 export type DriftThresholds = z.output<typeof driftThresholdsSchema>;
 export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholds = driftThresholdsSchema.parse({});
-
-/** Capture bytes per chunk of a drift run unless DRIFT_CONFIG says otherwise (DriftMonitorProps.bytesPerChunk). */
-export const DEFAULT_BYTES_PER_CHUNK = 64 * 1024 * 1024;
 
 /** DRIFT_CONFIG of the drift job: the team config's drift section plus the model's task, classes and features. */
 export const driftConfigSchema = z

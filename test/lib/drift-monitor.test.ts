@@ -6,6 +6,7 @@ import { alarmPeriodOfSchedule, DriftMonitor, type DriftMonitorProps } from '../
 import { byomBaselineKey, byomBaselineValuesPrefix, driftReportsPrefix } from '../../contracts/storage-layout';
 import { actionsOf, identityStatements, RESOURCELESS_ACTIONS } from './monitoring/iam';
 import { nagFindings } from './monitoring/nag';
+import { stateMachineDefinition } from './state-definition';
 import { multiclassConfig, regressionConfig, teamFixture, type TeamFixture } from './monitoring/team-fixture';
 
 const PIPELINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:fraud-training';
@@ -61,14 +62,72 @@ describe('DriftMonitor', () => {
             driftedFeatureShare: drift.driftedFeatureShare,
             features: model.features,
             task: 'binary-classification',
+            bytesPerChunk: 64 * 1024 * 1024,
           }),
         }),
       },
     });
-    const job = logicalIdOf(template, 'AWS::Lambda::Function', { Timeout: 300 });
+    const machine = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: drift.schedule,
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [job, 'Arn'] } })],
+      Targets: [Match.objectLike({ Arn: { Ref: machine } })],
+    });
+  });
+
+  it('runs the job, then for a window of several chunks a Distributed Map of chunk summaries and the decide step', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    driftMonitor(f, { maxConcurrency: 4, bytesPerChunk: 8 * 1024 * 1024 });
+    // THEN
+    const template = Template.fromStack(f.stack);
+    const definition = stateMachineDefinition(template, 'DriftStateMachine');
+    expect(definition.StartAt).toBe('ListWindow');
+    expect(definition.States.ListWindow).toMatchObject({ Type: 'Task', Parameters: { 'execution.$': '$$.Execution.Name' }, ResultPath: '$.run', Next: 'FannedOut' });
+    expect(definition.States.FannedOut).toEqual({
+      Type: 'Choice',
+      Comment: expect.any(String),
+      Choices: [{ Variable: '$.run.status', StringEquals: 'fan-out', Next: 'SummarizeChunks' }],
+      Default: 'Judged',
+    });
+    expect(definition.States.SummarizeChunks).toMatchObject({
+      Type: 'Map',
+      MaxConcurrency: 4,
+      ResultPath: null,
+      ItemReader: { ReaderConfig: { InputType: 'JSON' }, Parameters: { 'Key.$': '$.run.plan.chunksKey' } },
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'Summarize' },
+      Next: 'MergeAndDecide',
+    });
+    expect(definition.States.SummarizeChunks.ItemProcessor.States.Summarize).toMatchObject({ Parameters: { 'chunk.$': '$' } });
+    expect(definition.States.MergeAndDecide).toMatchObject({ Parameters: { 'plan.$': '$.run.plan' }, ResultPath: '$.run', End: true });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DRIFT_CONFIG: Match.stringLikeRegexp('"bytesPerChunk":8388608') }) },
+    });
+  });
+
+  it('alarms (Critical) on drift runs that failed, timed out or were aborted, and sends unstartable runs to its dead-letter queue', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    const monitor = driftMonitor(f);
+    // THEN
+    const template = Template.fromStack(f.stack);
+    const machine = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'fraud-card-fraud-drift-runs-failed-critical',
+      Threshold: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)' }),
+        Match.objectLike({
+          Id: 'failed',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ExecutionsFailed', Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine } }] }) }),
+        }),
+      ]),
+    });
+    expect(monitor.alarms).toContain(monitor.failedRunsAlarm);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: f.config.drift.schedule,
+      Targets: [Match.objectLike({ Arn: { Ref: machine }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DriftDeadLetters'), 'Arn'] } }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 } })],
     });
   });
 
@@ -372,10 +431,12 @@ describe('DriftMonitor', () => {
         schedule: 'every hour',
         psiThresholds: { warning: 0.5, critical: 0.2 },
         servedVersion: 0,
+        bytesPerChunk: 1000,
+        maxConcurrency: 0,
         classes: ['a', 'b', 'c'],
       }),
     ).toThrow(
-      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*psiThresholds\.warning must be <= psiThresholds\.critical[^]*servedVersion must be[^]*classes apply to a multiclass-classification task, got 3 classes for binary-classification/,
+      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*psiThresholds\.warning must be <= psiThresholds\.critical[^]*servedVersion must be[^]*bytesPerChunk must be[^]*1000[^]*maxConcurrency must be[^]*classes apply to a multiclass-classification task, got 3 classes for binary-classification/,
     );
   });
 
