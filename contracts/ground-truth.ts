@@ -86,9 +86,6 @@ export const QUALITY_MEASURES = {
 } as const;
 export type QualityMeasure = 'auc' | 'accuracy' | 'logLoss' | 'rmse' | 'mae';
 
-/** Whether a higher value of the measure is better (the alarm fires below the threshold) or worse (above it). */
-export const HIGHER_IS_BETTER: Record<QualityMeasure, boolean> = { auc: true, accuracy: true, logLoss: false, rmse: false, mae: false };
-
 /** One version's quality over the window: the quality job's report and metrics. */
 export const versionQualitySchema = z.object({
   modelVersion: z.number().int().positive(),

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ACCESS_POLICY } from './access-policy';
 import { MAX_SCORING_SCHEDULES, scoringScheduleSchema } from './batch-scoring';
+import { QUALITY_MEASURES } from './ground-truth';
 import { MODEL_TASKS, type ModelTask } from './model-tasks';
 import { formatIssues } from './validation-issues';
 
@@ -190,11 +191,16 @@ export const teamConfigSchema = z
             vcpus: z.number().min(0.25).max(16).default(1),
             /** Memory of the job in MiB; must be a size Fargate offers for `vcpus`. */
             memoryMiB: z.number().int().min(512).max(122_880).default(2048),
+            /**
+             * Shards of a dataset of many objects: above 1, the Process step is a Batch array job of this many children,
+             * each reading a consecutive group of the objects, then a merge job; the outputs are the same to the byte.
+             */
+            shards: z.number().int().min(1).max(10_000).default(1),
             /** The team's own processing container (same contract as the built-in one). @default - the built-in */
             container: containerSchema.optional(),
           })
           .strict()
-          .default({ vcpus: 1, memoryMiB: 2048 }),
+          .default({ vcpus: 1, memoryMiB: 2048, shards: 1 }),
         /** Optional VPC for the training job and processing job; without it they run with network isolation only. */
         vpc: z
           .object({
@@ -322,6 +328,34 @@ export const teamConfigSchema = z
         retrainCooldownHours: 24,
         captureNoncurrentRetentionDays: 1,
       }),
+    /**
+     * Model quality on ground truth (docs/model-quality.md): labels sent back for served predictions are joined to the
+     * captured predictions by id and measured per version; a Critical quality alarm starts a retraining (the drift
+     * section's cooldown applies to both).
+     */
+    quality: z
+      .object({
+        /** How often the quality job runs, e.g. "rate(1 hour)". */
+        schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'schedule must be rate(...) or cron(...)').default('rate(1 hour)'),
+        /** Predictions captured, and labels received, in the last this many hours are joined (labels arrive late). */
+        windowHours: z.number().int().min(1).max(24 * 30).default(24 * 7),
+        /** Fewer labelled predictions of a version than this: no quality measures for it, no alarm. */
+        minLabelled: z.number().int().min(10).default(100),
+        /**
+         * Warning/Critical levels per measure of the task (binary: auc, accuracy, logLoss; multiclass: accuracy,
+         * logLoss; regression: rmse, mae): below the level for auc and accuracy, above it for the others.
+         * @default - Critical at the evaluation gate's threshold on its primary metric, when that metric is measured here
+         */
+        thresholds: z
+          .object({ auc: thresholds(0, 1), accuracy: thresholds(0, 1), logLoss: thresholds(0, 100), rmse: thresholds(0, Number.MAX_VALUE), mae: thresholds(0, Number.MAX_VALUE) })
+          .partial()
+          .strict()
+          .optional(),
+        /** Add the labelled production rows to the training dataset (under its prefix, with lineage). */
+        addLabelledRowsToTraining: z.boolean().default(true),
+      })
+      .strict()
+      .default({ schedule: 'rate(1 hour)', windowHours: 24 * 7, minLabelled: 100, addLabelledRowsToTraining: true }),
     /** Who may do what through the approval API and the console. */
     access: z
       .object({
@@ -427,6 +461,12 @@ export const teamConfigSchema = z
         path: ['training', 'spot', 'maxWaitMinutes'],
         message: `must be at least maxRuntimeMinutes (${training.maxRuntimeMinutes}): it counts the training time too, got ${training.spot.maxWaitMinutes}`,
       });
+    }
+    for (const measure of Object.keys(config.quality.thresholds ?? {})) {
+      const measured: readonly string[] = QUALITY_MEASURES[config.model.task];
+      if (!measured.includes(measure)) {
+        ctx.addIssue({ code: 'custom', path: ['quality', 'thresholds', measure], message: `a ${config.model.task} model's quality is measured by ${measured.join(', ')}, not ${measure}` });
+      }
     }
     if (config.model.task === 'regression' && config.evaluation.autoApprove && config.evaluation.threshold <= 0) {
       ctx.addIssue({ code: 'custom', path: ['evaluation', 'threshold'], message: 'an error threshold must be > 0' });

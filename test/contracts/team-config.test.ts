@@ -186,3 +186,27 @@ describe('team config: multiclass, containers, instances and spot', () => {
 function loadTeamConfigRaw(): any {
   return JSON.parse(readFileSync(EXAMPLE, 'utf8'));
 }
+
+describe('team config: quality', () => {
+  it('defaults the quality section: hourly, a week of labels, 100 labelled predictions, labelled rows added to training', () => {
+    const config = parseTeamConfig(loadTeamConfigRaw());
+    expect(config.quality).toEqual({ schedule: 'rate(1 hour)', windowHours: 168, minLabelled: 100, addLabelledRowsToTraining: true });
+  });
+
+  it("refuses thresholds on a measure the task is not measured by, and a bad level, naming each", () => {
+    const raw = loadTeamConfigRaw();
+    raw.quality = { thresholds: { rmse: { critical: 3 }, auc: { critical: 1.5 } } };
+    const problems = (() => {
+      try {
+        parseTeamConfig(raw);
+        return [];
+      } catch (err) {
+        return (err as TeamConfigError).problems;
+      }
+    })();
+    expect(problems).toEqual([
+      expect.stringMatching(/^quality\.thresholds\.auc\.critical: /),
+      "quality.thresholds.rmse: a binary-classification model's quality is measured by auc, accuracy, logLoss, not rmse",
+    ]);
+  });
+});
