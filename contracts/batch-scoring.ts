@@ -11,7 +11,10 @@ import { z } from 'zod';
 const s3UriSchema = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+$/, 'expected s3://bucket/key');
 
 export const scoringRequestSchema = z.object({
-  /** A CSV object with a header row, holding at least the model's features (by name). */
+  /**
+   * A CSV object with a header row, or a Parquet file (a key ending in .parquet), holding at least the model's
+   * features (by name).
+   */
   input: s3UriSchema,
   /** Where the output parts and the manifest go: `<output>/part-00000.csv`, ..., `<output>/manifest.json`. */
   output: s3UriSchema,
@@ -43,19 +46,32 @@ export type ScoringSchedule = z.infer<typeof scoringScheduleSchema>;
 /** Where the run a schedule starts at `time` writes its output. */
 export const scheduledOutput = (output: string, time: string) => `${output.replace(/\/$/, '')}/${time}`;
 
-/** One chunk: bytes [start, end) of the input (whole rows), the header's bytes [0, headerEnd), and where its output goes. */
-export const scoringChunkSchema = z.object({
+/** What every chunk carries: its input, where its part goes, its rows and the version that scores them. */
+const chunkFields = {
   input: s3UriSchema,
   output: s3UriSchema,
   part: z.number().int().min(0),
-  headerEnd: z.number().int().min(0),
-  start: z.number().int().min(0),
-  end: z.number().int().min(0),
+  /** The chunk's first row: its 0-based index among the input's data rows. */
   firstRow: z.number().int().min(0),
   rows: z.number().int().min(0),
   version: z.number().int().positive(),
   rowIdColumn: z.string().optional(),
-});
+};
+
+/**
+ * One chunk, read by its worker alone: of a CSV, bytes [start, end) (whole rows) and the header's bytes [0, headerEnd);
+ * of a Parquet file, rows [firstRow, firstRow + rows), whole row groups.
+ */
+export const scoringChunkSchema = z.discriminatedUnion('format', [
+  z.object({
+    ...chunkFields,
+    format: z.literal('csv'),
+    headerEnd: z.number().int().min(0),
+    start: z.number().int().min(0),
+    end: z.number().int().min(0),
+  }),
+  z.object({ ...chunkFields, format: z.literal('parquet') }),
+]);
 export type ScoringChunk = z.infer<typeof scoringChunkSchema>;
 
 /** `<output>/manifest.json`: written last, so its presence means every part is complete. */

@@ -7,6 +7,7 @@ import { openObjectByUri } from '../../pipelines/common/s3-stream';
 import { ModelSession } from '../inference/model-session';
 import { loadVerifiedModel, type VersionLookup } from '../inference/model-store';
 import { planCsvStream } from './csv-chunks';
+import { openParquet, parquetChunkRows, planParquetChunks } from './parquet-chunks';
 import type { ScoredPart, ScoringPlan } from './schemas';
 import { type DataRow, scoredHeader, scoreRows, ScoringInputError } from './score-rows';
 
@@ -28,7 +29,7 @@ const DEFAULT_ROWS_PER_CHUNK = 50_000;
 
 /**
  * The first two steps of a batch scoring run (the BatchScoring construct's state machine): plan splits the input into
- * chunks of whole rows, and one Distributed Map child scores each chunk with the version's model (the live tier's
+ * chunks of whole rows (byte ranges of a CSV, row groups of a Parquet file, parquet-chunks.ts), and one Distributed Map child scores each chunk with the version's model (the live tier's
  * ModelSession, see score-rows.ts) into its own part file. The last step, the manifest, is scoring-manifest.ts.
  */
 export class BatchScoringJob {
@@ -41,24 +42,52 @@ export class BatchScoringJob {
     const version = request.version ?? (await this.liveVersion());
     // Refused here, before any chunk runs: a version that does not exist or was never approved (the serving rule).
     await this.session(version);
-    const plan = await planCsvStream(await openObjectByUri(this.deps.s3, request.input), request.rowsPerChunk ?? DEFAULT_ROWS_PER_CHUNK);
-    if (plan.rows === 0) throw new ScoringInputError(`${request.input} has no data rows`);
-    const chunks: ScoringChunk[] = plan.chunks.map((chunk, part) => ({
+    const rowsPerChunk = request.rowsPerChunk ?? DEFAULT_ROWS_PER_CHUNK;
+    const common = (part: number) => ({
       input: request.input,
       output: request.output,
       part,
-      headerEnd: plan.headerEnd,
-      ...chunk,
       version,
       ...(request.rowIdColumn !== undefined && { rowIdColumn: request.rowIdColumn }),
-    }));
+    });
+    let chunks: ScoringChunk[];
+    let rows: number;
+    if (isParquet(request.input)) {
+      const plan = planParquetChunks((await openParquet(this.deps.s3, request.input)).metadata, rowsPerChunk);
+      chunks = plan.chunks.map((chunk, part) => ({ ...common(part), format: 'parquet', ...chunk }));
+      rows = plan.rows;
+    } else {
+      const plan = await planCsvStream(await openObjectByUri(this.deps.s3, request.input), rowsPerChunk);
+      chunks = plan.chunks.map((chunk, part) => ({ ...common(part), format: 'csv', headerEnd: plan.headerEnd, ...chunk }));
+      rows = plan.rows;
+    }
+    if (rows === 0) throw new ScoringInputError(`${request.input} has no data rows`);
     const chunksKey = scoringChunksKey(this.deps.model, execution);
     await this.put(this.deps.artifactBucket, chunksKey, JSON.stringify(chunks), 'application/json');
-    return { chunksBucket: this.deps.artifactBucket, chunksKey, chunks: chunks.length, rows: plan.rows, version };
+    return { chunksBucket: this.deps.artifactBucket, chunksKey, chunks: chunks.length, rows, version };
   }
 
   async scoreChunk(chunk: ScoringChunk): Promise<ScoredPart> {
     const session = await this.session(chunk.version);
+    const { header, rows } =
+      chunk.format === 'parquet'
+        ? parquetChunkRows(await openParquet(this.deps.s3, chunk.input), chunk, [...session.featureNames, ...(chunk.rowIdColumn === undefined ? [] : [chunk.rowIdColumn])])
+        : await this.csvChunkRows(chunk);
+    let text = `${scoredHeader(session)}\n`;
+    let scored = 0;
+    for await (const lines of scoreRows(session, header, rows, { modelVersion: chunk.version, rowIdColumn: chunk.rowIdColumn })) {
+      text += lines;
+      scored += countLines(lines);
+    }
+    if (scored !== chunk.rows) throw new ScoringInputError(`part ${chunk.part} of ${chunk.input}: scored ${scored} rows, the plan counted ${chunk.rows}`);
+    const output = parseS3Uri(chunk.output);
+    const partKey = scoringPartKey(output.key, chunk.part);
+    await this.put(output.bucket, partKey, text, 'text/csv');
+    return { part: chunk.part, uri: s3Uri(output.bucket, partKey), rows: scored, firstRow: chunk.firstRow };
+  }
+
+  /** A CSV chunk's rows: its byte range parsed after the header's bytes, so it parses alone. */
+  private async csvChunkRows(chunk: Extract<ScoringChunk, { format: 'csv' }>): Promise<{ header: string[]; rows: AsyncGenerator<DataRow> }> {
     const { bucket, key } = parseS3Uri(chunk.input);
     const [header, body] = await Promise.all([this.range(bucket, key, 0, chunk.headerEnd), this.range(bucket, key, chunk.start, chunk.end)]);
     let names: string[] = [];
@@ -68,17 +97,7 @@ export class BatchScoringJob {
     const rows = async function* (): AsyncGenerator<DataRow> {
       for (let next = first; !next.done; next = await parsed.next()) yield { index: chunk.firstRow + next.value.row - 1, cells: next.value.cells };
     };
-    let text = `${scoredHeader(session)}\n`;
-    let scored = 0;
-    for await (const lines of scoreRows(session, names, rows(), { modelVersion: chunk.version, rowIdColumn: chunk.rowIdColumn })) {
-      text += lines;
-      scored += countLines(lines);
-    }
-    if (scored !== chunk.rows) throw new ScoringInputError(`part ${chunk.part} of ${chunk.input}: scored ${scored} rows, the plan counted ${chunk.rows}`);
-    const output = parseS3Uri(chunk.output);
-    const partKey = scoringPartKey(output.key, chunk.part);
-    await this.put(output.bucket, partKey, text, 'text/csv');
-    return { part: chunk.part, uri: s3Uri(output.bucket, partKey), rows: scored, firstRow: chunk.firstRow };
+    return { header: names, rows: rows() };
   }
 
   private async liveVersion(): Promise<number> {
@@ -109,6 +128,9 @@ export class BatchScoringJob {
     await this.deps.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
   }
 }
+
+/** A Parquet input is named so (as the processing job tells its data files apart). */
+const isParquet = (uri: string) => /\.parquet$/i.test(uri);
 
 function countLines(text: string): number {
   let lines = 0;

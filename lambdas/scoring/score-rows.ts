@@ -1,8 +1,9 @@
 import type { ModelOutput, ModelSession } from '../inference/model-session';
+import { toNumber } from '../../pipelines/common/tabular';
 import { classProbabilities, positiveProbability, predictedLabel } from '../inference/predict';
 
 /**
- * Batch scoring of CSV rows with the model the live tier serves, through the same ModelSession and the same label
+ * Batch scoring of rows (of a CSV or a Parquet file) with the model the live tier serves, through the same ModelSession and the same label
  * and probability rules as the invocation response (lambdas/inference/predict.ts), so a row scored here and the same
  * row sent to the live function give the same numbers. Output is CSV, one line per input row, in input order:
  *
@@ -14,10 +15,10 @@ import { classProbabilities, positiveProbability, predictedLabel } from '../infe
  * non-finite output, which the response writes as null).
  */
 
-/** One data row: its 0-based index among the file's data rows and its cells in header order. */
+/** One data row: its 0-based index among the file's data rows and its cells in header order (CSV text, Parquet values). */
 export interface DataRow {
   readonly index: number;
-  readonly cells: readonly string[];
+  readonly cells: readonly unknown[];
 }
 
 export interface ScoreOptions {
@@ -29,8 +30,8 @@ export interface ScoreOptions {
 }
 
 export class ScoringInputError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'ScoringInputError';
   }
 }
@@ -65,7 +66,7 @@ export async function* scoreRows(session: ModelSession, header: readonly string[
   for await (const row of rows) {
     const base = ids.length * session.width;
     for (let f = 0; f < featureColumns.length; f++) features[base + f] = cellNumber(row, featureColumns[f], header);
-    ids.push(rowIdColumn === undefined ? String(row.index) : (row.cells[rowIdColumn] ?? ''));
+    ids.push(String(rowIdColumn === undefined ? row.index : (row.cells[rowIdColumn] ?? '')));
     if (ids.length === batchRows) yield await flush();
   }
   if (ids.length) yield await flush();
@@ -91,10 +92,10 @@ function probabilities(session: ModelSession, output: ModelOutput, r: number): n
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 function cellNumber(row: DataRow, column: number, header: readonly string[]): number {
-  const text = row.cells[column]?.trim() ?? '';
-  const value = text === '' ? Number.NaN : Number(text);
+  const cell = row.cells[column];
+  const value = toNumber(cell);
   if (!Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) {
-    throw new ScoringInputError(`row ${row.index}, column "${header[column]}": expected a finite number, got ${JSON.stringify(row.cells[column] ?? '')}`);
+    throw new ScoringInputError(`row ${row.index}, column "${header[column]}": expected a finite number, got ${typeof cell === 'bigint' ? cell : JSON.stringify(cell ?? '')}`);
   }
   return value;
 }

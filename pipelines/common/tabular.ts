@@ -50,7 +50,8 @@ export interface RawTable {
   firstRow?: number;
 }
 
-function toNumber(cell: unknown): number {
+/** A cell as a number, as the trainer reads it: numbers, bigints, booleans as 1/0, numeric text; anything else NaN. */
+export function toNumber(cell: unknown): number {
   if (typeof cell === 'number') return cell;
   if (typeof cell === 'bigint') return Number(cell);
   if (typeof cell === 'boolean') return cell ? 1 : 0;

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { CfnOutput, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { ScoringSchedule } from '../../contracts/batch-scoring';
 import { sha256Hex } from '../../lambdas/inference/model-store';
+import { parseCsvText } from '../../pipelines/common/csv';
 import { DynamoRegistryStore, registryDocumentClient } from '../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../lambdas/registry/registry';
 import { ArtifactStore } from '../../lib/artifact-store';
@@ -68,7 +70,7 @@ export async function startScoringTwin(options: {
     registry,
     stateFile,
     fixture: loadFixture('fraud-gbt'),
-    put: (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })),
+    put: (key: string, body: string | Uint8Array) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })),
     async stop() {
       s3.destroy();
       sfn.destroy();
@@ -95,4 +97,21 @@ export function transactions(rows: number, featureNames: readonly string[]): { c
     lines.push([`t${r}`, ...order.map((name) => row[featureNames.indexOf(name)]), 'web'].join(','));
   }
   return { csv: lines.join('\n') + '\n', values };
+}
+
+/**
+ * The same rows as a CSV of transactions() in Parquet, `rowGroupSize` rows per row group: ids and channel as strings,
+ * is_foreign and card_present as booleans, merchant_category as INT32, the other features as DOUBLE (each the number
+ * the CSV's text reads as).
+ */
+export function transactionsParquet(csv: string, rowGroupSize: number): Uint8Array {
+  const { header, rows } = parseCsvText(csv);
+  const columnData = header.map((name, c) => {
+    const cells = rows.map((row) => row[c]);
+    if (name === 'txn_id' || name === 'channel') return { name, data: cells, type: 'STRING' as const };
+    if (name === 'is_foreign' || name === 'card_present') return { name, data: cells.map((cell) => cell === '1'), type: 'BOOLEAN' as const };
+    if (name === 'merchant_category') return { name, data: cells.map(Number), type: 'INT32' as const };
+    return { name, data: cells.map(Number), type: 'DOUBLE' as const };
+  });
+  return new Uint8Array(parquetWriteBuffer({ columnData, rowGroupSize }));
 }

@@ -5,7 +5,7 @@ import type { ScoringManifest, ScoringRequest } from '../../../contracts/batch-s
 import { ModelSession } from '../../../lambdas/inference/model-session';
 import { encodePrediction } from '../../../lambdas/inference/predict';
 import { parseCsvText } from '../../../pipelines/common/csv';
-import { SCORING_MODEL, type ScoringTwin, startScoringTwin, transactions } from '../../helpers/scoring-twin';
+import { SCORING_MODEL, type ScoringTwin, startScoringTwin, transactions, transactionsParquet } from '../../helpers/scoring-twin';
 import { loadFixture } from '../inference/fixtures';
 
 const features = loadFixture('fraud-gbt').metadata.features.map((f) => f.name);
@@ -82,4 +82,24 @@ describe('BatchScoring in the twin', () => {
     expect(missing.cause).toContain('ScoringInputError');
     expect(missing.cause).toContain('the input has no column for features \\"amount\\"');
   }, 120_000);
+
+  it('scores a Parquet file in chunks of whole row groups into the same parts as the CSV of the same rows', async () => {
+    const { csv } = transactions(12_345, features);
+    await scoring.put('scoring/inputs/same.csv', csv);
+    await scoring.put('scoring/inputs/same.parquet', transactionsParquet(csv, 1_000));
+    const request = (input: string, output: string) => ({ input: `s3://${scoring.bucket}/scoring/inputs/${input}`, output: `s3://${scoring.bucket}/scoring/outputs/${output}`, version: 1, rowIdColumn: 'txn_id', rowsPerChunk: 3_000 });
+    for (const [input, output] of [['same.csv', 'from-csv'], ['same.parquet', 'from-parquet']]) {
+      const { execution } = await score(request(input, output));
+      expect(execution.status, `${input}: ${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
+    }
+    const fromCsv = JSON.parse(await text('scoring/outputs/from-csv/manifest.json')) as ScoringManifest;
+    const fromParquet = JSON.parse(await text('scoring/outputs/from-parquet/manifest.json')) as ScoringManifest;
+    // Row groups of 1,000 gathered into chunks of 3,000, as the CSV's rows are.
+    expect(fromParquet.parts.map((p) => [p.firstRow, p.rows])).toEqual([[0, 3_000], [3_000, 3_000], [6_000, 3_000], [9_000, 3_000], [12_000, 345]]);
+    expect(fromParquet.parts.map((p) => [p.firstRow, p.rows])).toEqual(fromCsv.parts.map((p) => [p.firstRow, p.rows]));
+    const key = (uri: string) => uri.replace(`s3://${scoring.bucket}/`, '');
+    for (let i = 0; i < fromCsv.parts.length; i++) {
+      expect(await text(key(fromParquet.parts[i].uri)), `part ${i}`).toBe(await text(key(fromCsv.parts[i].uri)));
+    }
+  }, 300_000);
 });
