@@ -57,11 +57,11 @@ export interface BatchScoringProps {
 }
 
 /**
- * Batch scoring of a CSV dataset with the live (or a named approved) version, the same inference code as the live
- * tier: a state machine that plans chunks of whole rows, scores them on a Distributed Map (one child per chunk, each
- * writing `<output>/part-NNNNN.csv` with row ids and the version) and writes `<output>/manifest.json` last. Started
- * by `mlops score` (the execution input is contracts/batch-scoring.ts's ScoringRequest); its progress is the map
- * run's item counts (DescribeMapRun).
+ * Batch scoring of a CSV or Parquet dataset with the live (or a named approved) version, the same inference code as
+ * the live tier: a state machine that plans chunks of whole rows (whole row groups of a Parquet file), scores them on
+ * a Distributed Map (one child per chunk, each writing `<output>/part-NNNNN.csv` with row ids and the version) and
+ * writes `<output>/manifest.json` last. Started by `mlops score` or a schedule (the execution input is
+ * contracts/batch-scoring.ts's ScoringRequest); its progress is the map run's item counts (DescribeMapRun).
  */
 export class BatchScoring extends Construct {
   /** Runs one scoring request; its input is a ScoringRequest. */

@@ -9,8 +9,9 @@ import { reportError, TARGET_USAGE } from './command-group';
 const SCORING_OUTPUT = 'BatchScoringStateMachineArn';
 
 const SCORE_USAGE = `usage: mlops score --input s3://bucket/data.csv --output s3://bucket/prefix [options]
-  scores every row of a CSV (with a header row holding the model's features) with the live version, or --version N
-  (a version that was approved), on the team's BatchScoring state machine: chunks of whole rows scored side by side,
+  scores every row of a CSV (with a header row holding the model's features) or a Parquet file (a key ending in
+  .parquet: columns named as the features) with the live version, or --version N (a version that was approved), on
+  the team's BatchScoring state machine: chunks of whole rows (whole row groups of a Parquet file) scored side by side,
   one part file each (<output>/part-NNNNN.csv: row_id, model_version, label and probabilities, or prediction), then
   <output>/manifest.json. Prints the progress as chunks finish; exit 0 when every row is scored, 1 when the run fails.
   --version N           score with this version (default: the live one)
