@@ -35,6 +35,8 @@ export const APPROVAL_API_ROUTES: ReadonlyArray<readonly [apigwv2.HttpMethod, st
   [apigwv2.HttpMethod.POST, '/models/{model}/versions'],
   [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/approve'],
   [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/reject'],
+  [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/shadow'],
+  [apigwv2.HttpMethod.POST, '/models/{model}/shadow/stop'],
   [apigwv2.HttpMethod.POST, '/models/{model}/rollback'],
   [apigwv2.HttpMethod.POST, '/models/{model}/deployment/abort'],
   [apigwv2.HttpMethod.POST, '/models/{model}/events/replay'],
