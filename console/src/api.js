@@ -131,6 +131,20 @@ export function createClient(auth, onSignedOut) {
         body: JSON.stringify({ comment }),
       }),
     /**
+     * Puts a pending version in shadow (the default share of live requests), as `mlops models shadow` does.
+     * @param {string} model
+     * @param {number | string} version
+     * @param {string} comment
+     */
+    startShadow: (model, version, comment) =>
+      call(`/models/${enc(model)}/versions/${enc(String(version))}/shadow`, { method: 'POST', body: JSON.stringify({ comment }) }),
+    /**
+     * Stops the model's shadow test, as `mlops models shadow --stop` does.
+     * @param {string} model
+     * @param {string} comment
+     */
+    stopShadow: (model, comment) => call(`/models/${enc(model)}/shadow/stop`, { method: 'POST', body: JSON.stringify({ comment }) }),
+    /**
      * Stops the deployment in progress (its execution) and rolls it back, as `mlops deployments abort` does.
      * @param {string} model
      * @param {string} comment

@@ -3,6 +3,7 @@ import { splitComparisonChart } from '../charts';
 import { badge, errorNote, facts, h, patch } from '../dom';
 import { formatMetricValue, formatRelative, formatTimestamp, shortDigest } from '../lib/format';
 import { isAwaitingDecision, versionStatusBadge } from '../lib/status';
+import { shadowPanel } from './shadow-panel';
 
 /** Splits in the order a reader compares them. */
 const SPLIT_ORDER = ['train', 'validation', 'holdout'];
@@ -17,6 +18,7 @@ const SPLIT_ORDER = ['train', 'validation', 'holdout'];
 export function versionView(context, model, version) {
   const heading = h('div', { class: 'title-row' });
   const decision = h('div');
+  const shadow = h('div');
   const metrics = h('div');
   const lineage = h('div');
   const audit = h('div');
@@ -34,6 +36,7 @@ export function versionView(context, model, version) {
     ),
     heading,
     decision,
+    shadow,
     h('div', { class: 'columns' }, h('div', {}, h('h2', {}, 'Metrics'), metrics), h('div', {}, h('h2', {}, 'Lineage'), lineage)),
     h('h2', {}, 'Audit trail'),
     audit,
@@ -42,7 +45,7 @@ export function versionView(context, model, version) {
     element,
     title: `${model} v${version}`,
     async refresh() {
-      const detail = await context.client.version(model, version);
+      const [detail, modelDetail] = await Promise.all([context.client.version(model, version), context.client.model(model)]);
       patch(heading, { status: detail.status }, ({ status }) => [
         h('h1', { id: 'version-heading' }, `${model} v${version}`),
         h('span', { 'data-testid': 'version-status' }, badge(versionStatusBadge(status))),
@@ -51,6 +54,11 @@ export function versionView(context, model, version) {
       const mayDecide = context.can('approver');
       patch(decision, { status: detail.status, mayDecide }, ({ status, mayDecide }) =>
         !isAwaitingDecision(status) ? [] : mayDecide ? decisionForm(context, model, version) : h('p', { class: 'note', 'data-testid': 'decision-needs-role' }, 'This version awaits approval by a person with the approver role.'),
+      );
+      // Keyed without the clock: a refresh never rebuilds the form while someone types a comment.
+      const mayRun = context.can('developer') || context.can('approver');
+      patch(shadow, { status: detail.status, shadow: modelDetail.shadow, reports: detail.shadowReports, mayRun }, (data) =>
+        shadowPanel(context, { model, version, ...data, now: context.now() }),
       );
       patch(metrics, { metrics: detail.metrics, primary: detail.primaryMetric }, ({ metrics, primary }) => metricsSection(metrics, primary));
       patch(lineage, { lineage: detail.lineage, artifact: detail.artifact, deployment: detail.deployment, description: detail.description, twin: context.twin }, lineageSection);
