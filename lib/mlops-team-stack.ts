@@ -11,6 +11,8 @@ import { EksInference } from './eks-inference';
 import type { IInferenceTier } from './inference-tier';
 import { LambdaInference } from './lambda-inference';
 import { MlopsDashboard } from './mlops-dashboard';
+import { ModelQuality } from './model-quality';
+import { modelQualityProps } from './private/model-quality-props';
 import { ModelRegistry } from './model-registry';
 import { AlarmNotificationTopic } from './monitoring/alarm-actions';
 import { OperationsAlarms } from './monitoring/operations-alarms';
@@ -55,6 +57,8 @@ export class MlopsTeamStack extends Stack {
   readonly deploymentFlow?: DeploymentFlow;
   /** The drift job, its alarms and the retraining they start. */
   readonly driftMonitor: DriftMonitor;
+  /** The quality job (labels joined to captured predictions), its alarms and the retraining they start. */
+  readonly modelQuality: ModelQuality;
   /** The team's CloudWatch dashboard. */
   readonly dashboard: MlopsDashboard;
   /** Batch scoring of datasets with the live or a named approved version (`mlops score`). */
@@ -203,6 +207,14 @@ export class MlopsTeamStack extends Stack {
       alarmActions,
       servedVersion: inference.kind === 'eks' ? inference.modelVersion : undefined,
     });
+    this.modelQuality = new ModelQuality(this, 'ModelQuality', modelQualityProps(config, {
+      registry: this.registry,
+      artifactStore: this.artifactStore,
+      trainingPipeline: this.trainingPipeline.stateMachine,
+      metricsNamespace,
+      alarmActions,
+    }));
+    this.modelQuality.acceptFeedback(this.approvalApi);
     this.batchScoring = new BatchScoring(this, 'BatchScoring', { modelName, registry: this.registry, artifactStore: this.artifactStore, metricsNamespace, schedules: config.scoring.schedules });
     const operationsAlarms = new OperationsAlarms(this, 'OperationsAlarms', {
       team,
