@@ -18,7 +18,7 @@ import { acknowledge, acknowledgeWildcardResource } from './private/nag';
 import { PipelineImage } from './private/pipeline-image';
 import { processingContainerProblems, trainingContainerProblems } from './private/pipeline-containers';
 import { PipelineVpc } from './private/pipeline-vpc';
-import { createProcessingJob, fargateSizeProblems, PROCESSING_JOB_TIMEOUT } from './private/processing-job';
+import { createProcessingJob, fargateSizeProblems, processingStepsTimeout } from './private/processing-job';
 import { throwOnPropProblems } from './private/prop-problems';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
 import { acknowledgeStateMachineRole, monitoredStateMachine } from './private/state-machines';
@@ -136,12 +136,12 @@ export class TrainingPipeline extends Construct {
   /**
    * The state machine's limit: longer than the longest its steps may take, so a run is never cut short while its
    * jobs are within their own limits. A spot training job waits up to maxWait (which includes its runtime), an
-   * on-demand one runs up to maxRuntime.
+   * on-demand one runs up to maxRuntime; a sharded processing step runs its array job's waves, then the merge.
    */
   private runTimeout(): Duration {
     const { maxRuntimeMinutes, spot } = this.props.config.training;
     const training = Duration.minutes(spot ? spot.maxWaitMinutes : maxRuntimeMinutes);
-    return PROCESSING_JOB_TIMEOUT.plus(training).plus(RUN_ALLOWANCE);
+    return processingStepsTimeout(this.props.config.training.processing.shards).plus(training).plus(RUN_ALLOWANCE);
   }
 
   /** Starts executions (the drift retrain trigger, the CLI). */
@@ -163,7 +163,7 @@ export class TrainingPipeline extends Construct {
     return this.props.config.model.name;
   }
 
-  /** Every problem of the props at once: Fargate sizes, networking, the team's containers, the hyperparameters. */
+  /** Every problem of the props at once: Fargate sizes, networking, the team's containers, shards, the hyperparameters. */
   private validateProps(): void {
     const { props } = this;
     const { training } = props.config;
@@ -172,6 +172,11 @@ export class TrainingPipeline extends Construct {
       problems.push('trainingInVpc needs vpc: the generated network has no route SageMaker could use for the team');
     }
     if (training.container) problems.push(...trainingContainerProblems(training.container));
+    if (training.processing.container && training.processing.shards > 1) {
+      problems.push(
+        `training.processing.shards of ${training.processing.shards} needs the built-in processing image: a team's container follows the one-job contract (docs/container-contract.md), got a container and shards`,
+      );
+    }
     if (training.processing.container) {
       problems.push(
         ...processingContainerProblems(training.processing.container, { ownNetwork: props.vpc !== undefined, region: Stack.of(this).region }),

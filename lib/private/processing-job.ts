@@ -16,6 +16,19 @@ import { PipelineImage } from './pipeline-image';
 /** Batch stops a processing job that runs longer (one attempt: the job is not retried). */
 export const PROCESSING_JOB_TIMEOUT = Duration.hours(2);
 
+/** Children of a sharded run's array job that the compute environment runs at once (its maxvCpus). */
+const CONCURRENT_SHARDS = 16;
+
+/**
+ * The longest the Process step(s) may take: one job, or the array job's children in waves of at most
+ * CONCURRENT_SHARDS (each within the job timeout) and then the merge job.
+ */
+export function processingStepsTimeout(shards: number): Duration {
+  if (shards === 1) return PROCESSING_JOB_TIMEOUT;
+  const waves = Math.ceil(shards / Math.min(shards, CONCURRENT_SHARDS));
+  return Duration.seconds(PROCESSING_JOB_TIMEOUT.toSeconds() * (waves + 1));
+}
+
 /** Fargate's valid memory sizes (MiB) for each vCPU value: [min, max, step]. */
 const FARGATE_MEMORY: Record<number, [number, number, number]> = {
   0.25: [512, 2048, 1024],
@@ -102,7 +115,8 @@ export function createProcessingJob(scope: Construct, props: ProcessingJobProps)
     vpc: props.vpc,
     vpcSubnets: props.vpcSubnets,
     securityGroups: props.securityGroups,
-    maxvCpus: Math.max(4, config.training.processing.vcpus * 2),
+    // Two jobs at once, or up to CONCURRENT_SHARDS children of a sharded run's array job at once.
+    maxvCpus: Math.max(4, config.training.processing.vcpus * Math.min(Math.max(2, config.training.processing.shards), CONCURRENT_SHARDS)),
   });
   const queue = new batch.JobQueue(scope, 'ProcessingQueue', { computeEnvironments: [{ computeEnvironment, order: 1 }] });
   return { definition, queue };

@@ -58,12 +58,12 @@ export interface TrainingDefinitionProps {
 }
 
 /**
- * ApplyDefaults -> Initialize -> ValidTrigger? -> Process -> Train -> Evaluate -> PassedGate? -> Register; every
+ * ApplyDefaults -> Initialize -> ValidTrigger? -> Process (-> MergeShards when sharded) -> Train -> Evaluate -> PassedGate? -> Register; every
  * failure (and a model below the gate) goes to RecordFailure, then RunFailed. The states are created in `scope` (the
  * TrainingPipeline), so their names are the state names of the machine.
  */
 export function trainingDefinition(scope: Construct, props: TrainingDefinitionProps): sfn.IChainable {
-  const processStep = processState(scope, props);
+  const processSteps = processStates(scope, props);
   const trainStep = trainState(scope, props);
   const evaluateStep = evaluateState(scope, props);
   const registerStep = registerState(scope, props);
@@ -77,7 +77,7 @@ export function trainingDefinition(scope: Construct, props: TrainingDefinitionPr
     resultPath: '$.error',
   });
   belowGate.next(recordFailure);
-  for (const step of [processStep, trainStep, evaluateStep, registerStep]) {
+  for (const step of [...processSteps, trainStep, evaluateStep, registerStep]) {
     step.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
   }
   const { evaluation } = props.config;
@@ -96,7 +96,7 @@ export function trainingDefinition(scope: Construct, props: TrainingDefinitionPr
       validTrigger
         .when(
           sfn.Condition.or(...TRAINING_TRIGGERS.map((t) => sfn.Condition.stringEquals('$.input.trigger', t))),
-          processStep
+          chainOf(processSteps)
             .next(trainStep)
             .next(evaluateStep)
             .next(
@@ -107,6 +107,11 @@ export function trainingDefinition(scope: Construct, props: TrainingDefinitionPr
         )
         .otherwise(invalidInput),
     );
+}
+
+/** `steps` one after the other. */
+function chainOf(steps: readonly tasks.BatchSubmitJob[]): sfn.Chain {
+  return steps.slice(1).reduce((chain, step) => chain.next(step), sfn.Chain.start(steps[0]));
 }
 
 /** The run's input with the team config's defaults for what it leaves out. */
@@ -152,32 +157,57 @@ function initializeState(scope: Construct, { config, artifactStore }: TrainingDe
   });
 }
 
-/** Process: the Batch job, given the run's dataset and output prefix. */
-function processState(scope: Construct, props: TrainingDefinitionProps): tasks.BatchSubmitJob {
-  const processingSpec = TRAINING_PIPELINE_SPEC.processing;
-  const processStep = new tasks.BatchSubmitJob(scope, 'Process', {
-    comment: 'Validate and split the dataset, write the baseline and lineage under runs/<execution>/processed/',
-    jobName: 'process',
-    jobQueueArn: props.processingJobQueue.jobQueueArn,
-    jobDefinitionArn: props.processingJobDefinition.jobDefinitionArn,
-    integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-    containerOverrides: {
-      environment: {
-        [processingSpec.environment.input]: sfn.JsonPath.stringAt('$.input.datasetUri'),
-        [processingSpec.environment.output]: sfn.JsonPath.stringAt('$.processedUri'),
-      },
-    },
-    resultSelector: { 'JobId.$': '$.JobId', 'JobName.$': '$.JobName' },
-    resultPath: '$.processing',
-  });
-  // Only Batch's own API faults are retried; a failed job (States.TaskFailed) is a real failure.
-  processStep.addRetry({
+/** Only Batch's own API faults are retried; a failed job (States.TaskFailed) is a real failure. */
+function retryBatchFaults(step: tasks.BatchSubmitJob): tasks.BatchSubmitJob {
+  step.addRetry({
     errors: ['Batch.AWSBatchException', 'Batch.ServerException', 'Batch.TooManyRequestsException'],
     interval: Duration.seconds(10),
     maxAttempts: 3,
     backoffRate: 2,
   });
-  return processStep;
+  return step;
+}
+
+/**
+ * Process: the Batch job, given the run's dataset and output prefix. With `training.processing.shards` above 1, an
+ * array job of that many children (each a group of the dataset's objects, by AWS_BATCH_JOB_ARRAY_INDEX), then
+ * MergeShards, a job of the same definition that writes the splits, baseline and lineage from the shards' outputs.
+ */
+function processStates(scope: Construct, props: TrainingDefinitionProps): tasks.BatchSubmitJob[] {
+  const env = TRAINING_PIPELINE_SPEC.processing.environment;
+  const shards = props.config.training.processing.shards;
+  const runEnvironment = {
+    [env.input]: sfn.JsonPath.stringAt('$.input.datasetUri'),
+    [env.output]: sfn.JsonPath.stringAt('$.processedUri'),
+  };
+  const job = (id: string, comment: string, jobName: string, environment: Record<string, string>, arraySize?: number) =>
+    retryBatchFaults(
+      new tasks.BatchSubmitJob(scope, id, {
+        comment,
+        jobName,
+        jobQueueArn: props.processingJobQueue.jobQueueArn,
+        jobDefinitionArn: props.processingJobDefinition.jobDefinitionArn,
+        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+        arraySize,
+        containerOverrides: { environment: { ...runEnvironment, ...environment } },
+        resultSelector: { 'JobId.$': '$.JobId', 'JobName.$': '$.JobName' },
+        resultPath: '$.processing',
+      }),
+    );
+  if (shards === 1) {
+    return [job('Process', 'Validate and split the dataset, write the baseline and lineage under runs/<execution>/processed/', 'process', {})];
+  }
+  const sharded = { [env.shards]: String(shards) };
+  return [
+    job(
+      'Process',
+      `${shards} shards, each a consecutive group of the dataset's objects: validate and split its rows under runs/<execution>/processed/shards/<index>/`,
+      'process-shards',
+      { ...sharded, [env.step]: 'shard' },
+      shards,
+    ),
+    job('MergeShards', "Write the splits, baseline and lineage from the shards' outputs, in shard order", 'merge-shards', { ...sharded, [env.step]: 'merge' }),
+  ];
 }
 
 /** Train: the SageMaker training job, named after the execution, network isolated, encrypted with the artifact key. */
