@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { DriftMonitor } from './drift-monitor';
 import type { IInferenceTier } from './inference-tier';
 import { IModelRegistry, ModelRegistry } from './model-registry';
+import type { ModelQuality } from './model-quality';
 import { throwOnPropProblems } from './private/prop-problems';
 import type { OperationsAlarms } from './monitoring/operations-alarms';
 import { rowWidths, thresholdAnnotations } from './monitoring/widgets';
@@ -26,6 +27,12 @@ export interface MlopsDashboardProps {
   readonly inference: IInferenceTier;
   /** The drift monitor: drift per feature and of the predicted classes, with its thresholds. */
   readonly driftMonitor: DriftMonitor;
+  /**
+   * Model quality on ground truth: the served version's measures with their alarm thresholds, every version's measures
+   * over time, and how many labels joined a prediction.
+   * @default - no quality row
+   */
+  readonly modelQuality?: ModelQuality;
   /**
    * The registry. A `ModelRegistry` of this stack adds its event publishing (transitions published, undelivered
    * events); an imported one has no functions here to graph.
@@ -166,6 +173,8 @@ export class MlopsDashboard extends Construct {
       );
     }
 
+    if (props.modelQuality) this.addRow(...qualityWidgets(props.modelQuality));
+
     const operations = props.operationsAlarms;
     const deadLetterAlarms = props.deadLetterAlarms ?? [];
     if (operations) {
@@ -188,7 +197,7 @@ export class MlopsDashboard extends Construct {
       (width) =>
         new cloudwatch.AlarmStatusWidget({
           title: 'Alarms',
-          alarms: [...inference.alarms, ...inference.warningAlarms, ...drift.alarms, ...(operations?.alarms ?? []), ...deadLetterAlarms],
+          alarms: [...inference.alarms, ...inference.warningAlarms, ...drift.alarms, ...(props.modelQuality?.alarms ?? []), ...(operations?.alarms ?? []), ...deadLetterAlarms],
           sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
           width,
           height: GRAPH_HEIGHT,
@@ -235,6 +244,22 @@ function predictionWidgets(inference: IInferenceTier, drift: DriftMonitor): Widg
     return [graph('Predictions per class (rows per minute)', classes.map((label) => inference.metricClassPredictions(label, { period: TRAFFIC_PERIOD })))];
   }
   return [];
+}
+
+/**
+ * Quality on labelled predictions: the served version's measures (what the alarms watch, threshold lines drawn), each
+ * version's over time (one line per version: live, canary, shadow and retired ones side by side), and the labels joined
+ * against those that found no captured prediction.
+ */
+function qualityWidgets(quality: ModelQuality): WidgetOfWidth[] {
+  const measures = quality.measures;
+  // One graph per measure would crowd the row; the served version's graph holds all, annotated with each measure's levels.
+  const annotations = measures.flatMap((measure) => thresholdAnnotations(quality.thresholds[measure] ?? {}, measure));
+  return [
+    graph('Quality of the served version (labelled predictions)', measures.map((measure) => quality.metricQuality(measure)), annotations),
+    graph(`Quality per version: ${measures[0]}`, [quality.metricQualityPerVersion(measures[0])]),
+    graph('Labels joined (served version) and unmatched', [quality.metricLabelledPredictions(), quality.metricUnmatchedLabels()]),
+  ];
 }
 
 function executions(machine: sfn.IStateMachine): cloudwatch.IMetric[] {

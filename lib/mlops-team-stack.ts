@@ -235,6 +235,7 @@ export class MlopsTeamStack extends Stack {
       deploymentFlow: this.deploymentFlow?.stateMachine,
       inference: this.inference,
       driftMonitor: this.driftMonitor,
+      modelQuality: this.modelQuality,
       registry: this.registry,
       operationsAlarms,
       deadLetterAlarms,

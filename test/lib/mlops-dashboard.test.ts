@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DriftMonitor } from '../../lib/drift-monitor';
 import { LambdaInference } from '../../lib/lambda-inference';
 import { MlopsDashboard } from '../../lib/mlops-dashboard';
+import { ModelQuality } from '../../lib/model-quality';
 import { planWidget } from '../../console/src/lib/dashboard-model';
 import { nagFindings } from './monitoring/nag';
 import { multiclassConfig, regressionConfig, teamFixture, type TeamFixture } from './monitoring/team-fixture';
@@ -19,7 +20,7 @@ interface Widget {
   properties: Record<string, any>;
 }
 
-function dashboard(f: TeamFixture, team = f.config.team) {
+function dashboard(f: TeamFixture, team = f.config.team, options: { quality?: boolean } = {}) {
   const { config } = f;
   const machine = (name: string) =>
     sfn.StateMachine.fromStateMachineArn(f.stack, name, `arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`);
@@ -45,6 +46,20 @@ function dashboard(f: TeamFixture, team = f.config.team) {
     psiThresholds: config.drift.psi,
     driftedFeatureShare: config.drift.driftedFeatureShare,
   });
+  const modelQuality = options.quality
+    ? new ModelQuality(f.stack, 'Quality', {
+        modelName: config.model.name,
+        task: config.model.task,
+        classes: config.model.classes,
+        featureNames: config.model.features.map((feature) => feature.name),
+        labelColumn: config.model.label,
+        registry: f.registry,
+        artifactStore: f.artifactStore,
+        trainingPipeline,
+        metricsNamespace: f.metricsNamespace,
+        thresholds: { auc: { warning: 0.85, critical: 0.8 } },
+      })
+    : undefined;
   const construct = new MlopsDashboard(f.stack, 'Dashboard', {
     team,
     modelName: config.model.name,
@@ -52,9 +67,10 @@ function dashboard(f: TeamFixture, team = f.config.team) {
     deploymentFlow: machine('deployment'),
     inference,
     driftMonitor,
+    modelQuality,
     registry: f.registry,
   });
-  return { construct, inference, driftMonitor };
+  return { construct, inference, driftMonitor, modelQuality };
 }
 
 /** The dashboard body as CloudWatch receives it, tokens (ARNs, names) replaced by placeholders. */
@@ -162,7 +178,28 @@ describe('MlopsDashboard', () => {
     const alarmWidget = widgetsOf(f.stack).find((w) => w.type === 'alarm')!;
     const expected = inference.alarms.length + inference.warningAlarms.length + driftMonitor.alarms.length;
     expect(alarmWidget.properties.alarms).toHaveLength(expected);
-    expect(expected).toBe(4 + 1 + 2 + 2 * f.config.model.features.length);
+    // The last 1: the drift monitor's failed-runs alarm.
+    expect(expected).toBe(4 + 1 + 2 + 2 * f.config.model.features.length + 1);
+  });
+
+  it("graphs the served version's quality with the alarm levels, each version's AUC over time, the labels joined, and lists the quality alarms", () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    const { inference, driftMonitor, modelQuality } = dashboard(f, f.config.team, { quality: true });
+    // THEN
+    const widgets = widgetsOf(f.stack);
+    const served = byTitle(widgets, 'Quality of the served version (labelled predictions)');
+    expect(metricNamesOf(served)).toEqual(['QualityAuc', 'QualityAccuracy', 'QualityLogLoss']);
+    expect(served.properties.annotations.horizontal.map((a: { value: number }) => a.value)).toEqual([0.85, 0.8]);
+    const perVersion = byTitle(widgets, 'Quality per version: auc');
+    expect(perVersion.properties.metrics).toEqual([
+      [expect.objectContaining({ expression: `SEARCH('{MLOps/fraud,Model,ModelVersion} MetricName="QualityAuc" Model="card-fraud"', 'Average', 3600)` })],
+    ]);
+    expect(metricNamesOf(byTitle(widgets, 'Labels joined (served version) and unmatched'))).toEqual(['LabelledPredictions', 'UnmatchedLabels']);
+    const alarmWidget = widgets.find((w) => w.type === 'alarm')!;
+    expect(alarmWidget.properties.alarms).toHaveLength(inference.alarms.length + inference.warningAlarms.length + driftMonitor.alarms.length + modelQuality!.alarms.length);
+    expect(modelQuality!.alarms).toHaveLength(2);
   });
 
   it('graphs the rows predicted per class of a multiclass model, one line per class of the config, instead of the positive share', () => {
@@ -221,7 +258,7 @@ describe('MlopsDashboard', () => {
     // GIVEN
     const f = fixture();
     // WHEN
-    dashboard(f);
+    dashboard(f, f.config.team, { quality: f.config.model.task === 'binary-classification' });
     // THEN
     for (const widget of widgetsOf(f.stack)) {
       const plan = planWidget(widget as never, []);
