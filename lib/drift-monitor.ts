@@ -431,8 +431,9 @@ export class DriftMonitor extends Construct {
     const job = fn('Job', 'job', 'Lists the capture window and judges it against the baseline, or plans its chunks', 'drift-job');
     const summarize = fn('SummarizeChunk', 'summarize-chunk', 'Summarizes one chunk of the capture window', 'drift-summarize-chunk');
     const decide = fn('Decide', 'decide', 'Merges the chunk summaries of a drift run and judges them', 'drift-decide');
+    // Only the job asks the registry which version is live; the other steps get it in their input.
+    props.registry.grantRead(job);
     for (const f of [job, summarize, decide]) {
-      props.registry.grantRead(f);
       // The live version's baseline.json: a trained version's, or one registered with `mlops models register --onnx`.
       props.artifactStore.grantRead(f, processedPrefix('*'));
       props.artifactStore.grantRead(f, byomBaselineKey(props.modelName, '*'));

@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createS3Client } from '../../pipelines/common/s3';
 import { parseInput } from '../registry/parse-input';
-import { registryFromEnv } from '../registry/registry-from-env';
 import { decideFromSummaries, type DriftJobResult } from './drift-job';
 import { driftMetrics } from './drift-metrics';
 import { decideInputSchema } from './run-schemas';
@@ -10,10 +9,9 @@ import { driftSettingsFromEnv } from './settings-from-env';
 const logger = new Logger();
 const metrics = driftMetrics();
 const s3 = createS3Client();
-const registry = registryFromEnv();
 
 /** The drift state machine's last step of a fanned-out run: merges the chunks' summaries and decides (see decideFromSummaries). */
 export const handler = async (event: unknown): Promise<DriftJobResult> => {
   const { plan } = parseInput(decideInputSchema, event, 'drift decide input');
-  return decideFromSummaries({ s3, registry, metrics, logger }, driftSettingsFromEnv(), plan);
+  return decideFromSummaries({ s3, metrics, logger }, driftSettingsFromEnv(), plan);
 };

@@ -41,6 +41,9 @@ export interface DriftJobDeps {
   now?: () => Date;
 }
 
+/** What the decide step needs: no registry (the plan names the version and its baseline). */
+type DecideDeps = Omit<DriftJobDeps, 'registry' | 'now'>;
+
 export interface DriftJobSettings {
   bucket: string;
   model: string;
@@ -206,7 +209,7 @@ export async function summarizeChunkToS3(deps: Pick<DriftJobDeps, 's3'>, setting
 }
 
 /** The decide step of a fanned-out run: every chunk's summary read (one at a time, merged as it comes), then decided. */
-export async function decideFromSummaries(deps: DriftJobDeps, settings: DriftJobSettings, plan: DriftPlan): Promise<DriftJobResult> {
+export async function decideFromSummaries(deps: DecideDeps, settings: DriftJobSettings, plan: DriftPlan): Promise<DriftJobResult> {
   const keys = await listKeys(deps.s3, settings.bucket, driftSummariesPrefix(settings.model, plan.execution));
   if (keys.length !== plan.chunks) throw new DriftJobError(`the run planned ${plan.chunks} chunks but ${keys.length} summaries are under ${driftSummariesPrefix(settings.model, plan.execution)}`);
   let merged = mergeWindowSummaries([]);
@@ -224,7 +227,7 @@ export async function decideFromSummaries(deps: DriftJobDeps, settings: DriftJob
  * predicted classes against the training labels' class mix, and a report in the artifact store.
  */
 async function decideDrift(
-  deps: DriftJobDeps,
+  deps: DecideDeps,
   settings: DriftJobSettings,
   plan: DriftPlan,
   window: WindowSummary,
