@@ -44,10 +44,11 @@ describe('MlopsTeamStack (example team on EKS)', () => {
     expect(JSON.parse(job.Properties.Environment.Variables.DRIFT_CONFIG)).toMatchObject({ servedVersion: 3 });
   });
 
-  it('has no deployment flow: the state machines are the training pipeline and batch scoring, and no Lambda alias outputs', () => {
+  it('has no deployment flow: the state machines are the training pipeline, batch scoring and the drift run, and no Lambda alias outputs', () => {
     expect(synthesized.stack.deploymentFlow).toBeUndefined();
     expect(Object.keys(template.findResources('AWS::StepFunctions::StateMachine')).sort()).toEqual([
       expect.stringMatching(/^BatchScoringStateMachine/),
+      expect.stringMatching(/^DriftMonitorStateMachine/),
       expect.stringMatching(/^TrainingPipelineStateMachine/),
     ]);
     const outputs = Object.keys(template.toJSON().Outputs);
