@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTeamConfig, type TeamConfigInput } from '../../contracts/team-config';
+import { LoopSession } from '../../local/driver/loop-session';
+import { getObjectBytes, listKeys } from '../../pipelines/common/s3';
+import { datasetToCsv, generateTransactions } from '../../pipelines/datasets/card-fraud';
+import { processDataset } from '../../pipelines/processing/process';
+import { startTeamTwin, type TeamTwin } from '../helpers/twin';
+
+/** The example team with its Process step in 3 shards; any model passes the gate (the run is about its data). */
+const raw = JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')) as TeamConfigInput & { training: Record<string, unknown>; evaluation: Record<string, unknown> };
+const config = parseTeamConfig({ ...raw, training: { ...raw.training, processing: { shards: 3 } }, evaluation: { ...raw.evaluation, threshold: 0 } });
+
+/**
+ * The synthesized training state machine with training.processing.shards 3 in the twin: its Process step is a Batch
+ * array job of 3 children, then MergeShards; what it writes is, byte for byte, what one processing job writes.
+ */
+describe('sharded processing in the twin', () => {
+  let team: TeamTwin;
+  let session: LoopSession;
+  let bucket: string;
+  let run: { status: string; error?: string; cause?: string } | undefined;
+
+  beforeAll(async () => {
+    team = await startTeamTwin({ timeScale: 600, config });
+    session = new LoopSession(team.twin, config);
+    bucket = team.twin.output('ArtifactBucketName');
+    // GIVEN a dataset of 5 objects
+    const dataset = generateTransactions({ rows: 5000, seed: 9 });
+    for (let i = 0; i < 5; i++) {
+      const body = datasetToCsv({ ...dataset, rows: dataset.rows.slice(i * 1000, (i + 1) * 1000) });
+      await session.uploadDataset({ fileName: `many/part-${i}.csv`, body, contentType: 'text/csv', summary: '' });
+    }
+    // WHEN a run processes it
+    const arn = await session.startTraining('sharded', 'five objects in three shards', `s3://${bucket}/datasets/card-fraud/many/`);
+    run = await session.execution(arn).done;
+  }, 600_000);
+
+  afterAll(async () => {
+    session?.close();
+    await team?.stop();
+  });
+
+  it('runs the array job of 3 shards and the merge, and the run succeeds', async () => {
+    expect(run).toMatchObject({ status: 'SUCCEEDED' });
+    const shardSummaries = (await listKeys(session.s3, bucket, 'runs/sharded/processed/shards/')).filter((key) => key.endsWith('summary.json'));
+    expect(shardSummaries).toEqual([0, 1, 2].map((i) => `runs/sharded/processed/shards/${i}/summary.json`));
+  });
+
+  it("writes the splits, baseline and lineage of one processing job, to the byte", async () => {
+    await processDataset(session.s3, {
+      inputUri: `s3://${bucket}/datasets/card-fraud/many/`,
+      outputUri: `s3://${bucket}/runs/one-job/processed/`,
+      config,
+      splitSeed: String(config.training.hyperparameters.seed),
+    });
+    // The sorted-values objects are binary; the rest is text that names its run's folder.
+    const text = (key: string, bytes: Buffer) => bytes.toString(key.endsWith('.f64') ? 'base64' : 'utf8');
+    const outputs = async (run: string) => {
+      const prefix = `runs/${run}/processed/`;
+      const keys = (await listKeys(session.s3, bucket, prefix)).filter((key) => !key.startsWith(`${prefix}shards/`));
+      return new Map(
+        await Promise.all(
+          keys.map(async (key) => [key.slice(prefix.length), text(key, await getObjectBytes(session.s3, bucket, key)).replaceAll(`runs/${run}/`, 'runs/<run>/')] as const),
+        ),
+      );
+    };
+    const sharded = await outputs('sharded');
+    const oneJob = await outputs('one-job');
+    expect([...sharded.keys()]).toEqual(expect.arrayContaining(['train/data.csv', 'validation/data.csv', 'holdout/data.csv', 'baseline.json', 'dataset.json']));
+    expect(sharded).toEqual(oneJob);
+  });
+});
