@@ -6,6 +6,7 @@ import type { BenchResult } from './bench-result';
 import { runColdStartBench } from './cold-start';
 import { runDriftBench } from './drift';
 import { runInferenceBench } from './inference';
+import { runProcessingBench } from './processing';
 import { runScoringBench } from './scoring';
 
 const suites: Array<[string, () => Promise<BenchResult[]>]> = [
@@ -13,6 +14,7 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['cold-start', runColdStartBench],
   ['drift', runDriftBench],
   ['scoring', runScoringBench],
+  ['processing', runProcessingBench],
 ];
 
 function format(value: number): string {
