@@ -18,6 +18,8 @@ const REGISTRY_WRITERS = [
   'DeploymentFlow/FinalizeFunctionRole',
   'DeploymentFlow/RollbackFunctionRole',
   'DeploymentFlow/ReleaseFunctionRole',
+  // The hourly shadow report keeps its reports on the shadow version.
+  'ShadowTest/ReportFunctionRole',
 ];
 const SAGEMAKER_WRITERS = ['Registry/SageMakerMirror/SyncRole', 'Registry/SageMakerMirror/MirrorRole'];
 const COOLDOWN_WRITER = 'DriftMonitor/RetrainTriggerRole';
