@@ -248,7 +248,7 @@ function predictionWidgets(inference: IInferenceTier, drift: DriftMonitor): Widg
 
 /**
  * Quality on labelled predictions: the served version's measures (what the alarms watch, threshold lines drawn), each
- * version's over time (one line per version: live, canary, shadow and retired ones side by side), and the labels joined
+ * version's over time (one line per version: live, canary and retired ones side by side), and the labels joined
  * against those that found no captured prediction.
  */
 function qualityWidgets(quality: ModelQuality): WidgetOfWidth[] {

@@ -256,7 +256,7 @@ export class ModelQuality extends Construct {
 
   /**
    * A measure of every version that has one, graphed line by line (a CloudWatch SEARCH over the ModelVersion
-   * dimension): a shadow or canary version beside the live one, and each version's quality over its life.
+   * dimension): a canary version beside the live one, and each version's quality over its life.
    */
   metricQualityPerVersion(measure: QualityMeasure, period?: Duration): cloudwatch.MathExpression {
     const metricName = QUALITY_METRIC_NAMES[measure];

@@ -22,9 +22,9 @@ export interface LabelledRow {
 }
 
 /**
- * Joins captured predictions to labels by prediction id, per model version. A label can join several captured rows:
- * the live version's and a shadow version's prediction of the same request share its id, and each version is measured
- * on it. What does not join is counted: labels whose id no captured row of the window has (unknown, not sampled for
+ * Joins captured predictions to labels by prediction id, per model version (a canary's requests are measured against
+ * the version that answered them). Should a label join captured rows of several versions (the same request captured
+ * twice), each version is measured on it. What does not join is counted: labels whose id no captured row of the window has (unknown, not sampled for
  * capture, or older than the window) and labels that are not a class (or, for a regressor, a number) of the model.
  */
 export class JoinedPredictions {

@@ -53,7 +53,7 @@ export interface QualityReport {
  * One quality run: the labels written in the window, joined by prediction id to the predictions captured in the window,
  * measured per version. Publishes, per version (dimensions Model, ModelVersion), the labelled count and the task's
  * measures; for the served version the same measures with the Model dimension alone, which the alarms watch (a
- * shadow or retired version's quality does not start a retraining); and the unmatched and unusable label counts.
+ * canary or retired version's quality does not start a retraining); and the unmatched and unusable label counts.
  * Adds the joined rows to the training data with their lineage and writes a report.
  */
 export async function runQualityJob(deps: QualityJobDeps, settings: QualityJobSettings): Promise<QualityReport> {

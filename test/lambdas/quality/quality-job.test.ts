@@ -34,7 +34,7 @@ let registry: ModelRegistry;
 beforeAll(async () => {
   [dynamo, s3] = await Promise.all([startDynalite(), startS3rver()]);
   registry = registryOn(dynamo);
-  // v1 live, v2 pending approval (in shadow: its predictions of the same requests are captured beside v1's).
+  // v1 live, v2 registered: both versions' predictions of the same requests are captured (the job measures each).
   const decision = { actor: 'test', reason: 'test' };
   const { version } = await registry.register(registration(MODEL, 1), 'pipeline:test');
   await registry.approve(MODEL, version.version, decision);
@@ -51,7 +51,7 @@ const hourKey = (at: Date, file: string) => {
   return `capture/${MODEL}/${at.getUTCFullYear()}/${p(at.getUTCMonth() + 1)}/${p(at.getUTCDate())}/${p(at.getUTCHours())}/${file}`;
 };
 
-/** 1000 predictions in 100 requests of 10 rows: v1 for every row, v2 (shadow) for the first 600; true labels drawn so the model is informative. */
+/** 1000 predictions in 100 requests of 10 rows: v1 for every row, v2 for the first 600; true labels drawn so the model is informative. */
 function traffic() {
   const random = new Random(7);
   const rows: { id: string; features: number[]; p1: number; p2: number; truth: number }[] = [];
@@ -123,7 +123,7 @@ describe('quality job', () => {
     for (const [quality, expected] of [[v1, reference[1]], [v2, reference[2]]] as const) {
       for (const measure of ['auc', 'accuracy', 'logLoss'] as const) expect(quality[measure], `v${quality.modelVersion} ${measure}`).toBeCloseTo(expected[measure], 12);
     }
-    // The shadow version predicts better here (its probabilities lean harder on the truth).
+    // v2 predicts better here (its probabilities lean harder on the truth).
     expect(v2.auc!).toBeGreaterThan(v1.auc!);
   });
 
