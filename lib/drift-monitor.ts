@@ -107,7 +107,7 @@ export interface DriftMonitorProps {
    */
   readonly servedVersion?: number;
   /**
-   * Capture object bytes (as stored, gzip'd or not) one function summarizes (1 MiB-1 GiB). A window of more is split
+   * Capture object bytes (as stored, gzip'd or not) one function summarizes (1 KiB-1 GiB). A window of more is split
    * into chunks of whole objects, summarized in parallel by the drift state machine's Distributed Map and merged; a
    * window of at most this much is judged by the first function alone.
    * @default 64 MiB
@@ -208,7 +208,7 @@ export class DriftMonitor extends Construct {
       ...rangeProblem('windowHours', drift.windowHours, { min: 1, max: 720, integer: true }),
       ...rangeProblem('minSamples', drift.minSamples, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
       ...rangeProblem('servedVersion', props.servedVersion, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
-      ...rangeProblem('bytesPerChunk', drift.bytesPerChunk, { min: 1024 * 1024, max: 1024 * 1024 * 1024, integer: true }),
+      ...rangeProblem('bytesPerChunk', drift.bytesPerChunk, { min: 1024, max: 1024 * 1024 * 1024, integer: true }),
       ...rangeProblem('maxConcurrency', drift.maxConcurrency, { min: 1, max: 1000, integer: true }),
       ...classesProblems(props.task, props.classes),
       ...alarmNamingProblems(props),
