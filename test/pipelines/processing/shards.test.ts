@@ -119,4 +119,16 @@ describe('processing in shards', () => {
     expect((refused as Error).message).toBe('the shards read other objects than s3://artifacts/datasets/growing/ holds now (2 read, 3 listed)');
     expect(await listKeys(s3.client, s3.bucket, 'runs/growing/processed/train/')).toEqual([]);
   });
+
+  it('the merge refuses an object rewritten after its shard read it', async () => {
+    await put('datasets/rewritten/a.csv', formatCsv(dataset.columns, dataset.rows.slice(0, 2000)));
+    await put('datasets/rewritten/b.csv', formatCsv(dataset.columns, dataset.rows.slice(2000, 4000)));
+    const req = request('datasets/rewritten/', 'runs/rewritten/processed/');
+    for (const index of [0, 1]) await processShard(s3.client, req, { index, count: 2 });
+    await put('datasets/rewritten/b.csv', formatCsv(dataset.columns, dataset.rows.slice(4000, 6000)));
+    await expect(mergeShards(s3.client, req, 2)).rejects.toThrow(
+      /^s3:\/\/artifacts\/datasets\/rewritten\/b\.csv changed while the run processed it \(SHA-256 [0-9a-f]{64}, its shard read [0-9a-f]{64}\)$/,
+    );
+    expect(await listKeys(s3.client, s3.bucket, 'runs/rewritten/processed/train/')).toEqual([]);
+  });
 });
