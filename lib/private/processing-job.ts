@@ -14,7 +14,7 @@ import { acknowledge, acknowledgeWildcardResource } from './nag';
 import { PipelineImage } from './pipeline-image';
 
 /** Batch stops a processing job that runs longer (one attempt: the job is not retried). */
-export const PROCESSING_JOB_TIMEOUT = Duration.hours(2);
+const PROCESSING_JOB_TIMEOUT = Duration.hours(2);
 
 /** Children of a sharded run's array job that the compute environment runs at once (its maxvCpus). */
 const CONCURRENT_SHARDS = 16;

@@ -172,14 +172,9 @@ export function requireClassCounts(counts: readonly number[], rows: number, spec
 }
 
 /**
- * Throws unless every class appears among the labels: a model can only learn the classes its training data shows.
- * For binary classification this is `requireClasses`.
+ * Throws unless every class appears among `rows` rows whose classes are counted (`classCountsOf`): a model can only
+ * learn the classes its training data shows. For binary classification this is `requireClassCounts`.
  */
-export function requireEveryClass(labels: ArrayLike<number>, spec: TableSpec, what: string): void {
-  requireEveryClassCount(classCountsOf(labels, spec), labels.length, spec, what);
-}
-
-/** requireEveryClass of `rows` rows whose classes are counted already (`classCountsOf`). */
 export function requireEveryClassCount(counts: readonly number[], rows: number, spec: TableSpec, what: string): void {
   requireClassCounts(counts, rows, spec, what);
   if (spec.task !== 'multiclass-classification') return;

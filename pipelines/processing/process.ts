@@ -39,7 +39,7 @@ export function outputLocation(outputUri: string): { bucket: string; prefix: str
   return { bucket, prefix: key };
 }
 
-export const columnsOf = (tableSpec: TableSpec): string[] => [...tableSpec.features.map((f) => f.name), tableSpec.label];
+const columnsOf = (tableSpec: TableSpec): string[] => [...tableSpec.features.map((f) => f.name), tableSpec.label];
 
 /** The final split objects, each opened with the header line; nothing is visible until they complete. */
 export async function openSplitUploads(s3: S3Client, outputUri: string, tableSpec: TableSpec): Promise<Record<SplitName, RunArtifactUpload>> {

@@ -9,7 +9,7 @@ import {
 import { createRunArtifact, runArtifactError } from './run-artifact';
 
 /** Bytes held before they go out as one part (S3's parts are 5 MiB at least, but the last). */
-export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 
 /**
  * A run artifact written as it is produced, holding at most one part's bytes: a split of a dataset larger than the

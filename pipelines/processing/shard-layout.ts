@@ -8,7 +8,7 @@ import { SPLIT_NAMES, type SplitName } from '../../contracts/training-pipeline-s
  * dataset.json are the merge's.
  */
 
-export const shardPrefix = (outputPrefix: string, index: number) => `${outputPrefix}shards/${index}/`;
+const shardPrefix = (outputPrefix: string, index: number) => `${outputPrefix}shards/${index}/`;
 export const shardSplitKey = (outputPrefix: string, index: number, split: SplitName) => `${shardPrefix(outputPrefix, index)}${split}.csv`;
 export const shardTrainValuesKey = (outputPrefix: string, index: number) => `${shardPrefix(outputPrefix, index)}train.f64`;
 export const shardSummaryKey = (outputPrefix: string, index: number) => `${shardPrefix(outputPrefix, index)}summary.json`;

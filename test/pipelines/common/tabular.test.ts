@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classIndices, requireClasses, requireEveryClass, toNumericTable, type TableSpec } from '../../../pipelines/common/tabular';
+import { classCountsOf, classIndices, requireClasses, requireEveryClassCount, toNumericTable, type TableSpec } from '../../../pipelines/common/tabular';
 
 const features = [
   { name: 'length', type: 'numeric' as const },
@@ -59,7 +59,7 @@ describe('classes a split must have', () => {
     expect(() => requireClasses([0, 0, 0], binary, 'the holdout split')).toThrow(
       'label "species" has only one class (0) in the holdout split; a classifier needs both 0 and 1',
     );
-    expect(() => requireEveryClass([1, 1], binary, 'the train split')).toThrow(/only one class \(1\)/);
+    expect(() => requireEveryClassCount([0, 2], 2, binary, 'the train split')).toThrow(/only one class \(1\)/);
     expect(() => requireClasses([0, 1], binary, 'x')).not.toThrow();
   });
 
@@ -68,14 +68,20 @@ describe('classes a split must have', () => {
       'label "species" has only one class (virginica) in the holdout split; a classifier needs at least 2 of its classes',
     );
     expect(() => requireClasses([0, 2], multiclass, 'the holdout split')).not.toThrow();
-    expect(() => requireEveryClass([0, 2, 0], multiclass, 'the train split (3 of 5 rows)')).toThrow(
+    expect(() => requireEveryClassCount(classCountsOf([0, 2, 0], multiclass), 3, multiclass, 'the train split (3 of 5 rows)')).toThrow(
       'label "species" has no rows of class "versicolor" in the train split (3 of 5 rows); every class must appear in the training data (more rows of that class are needed)',
     );
-    expect(() => requireEveryClass([0, 1, 2], multiclass, 'x')).not.toThrow();
+    expect(() => requireEveryClassCount([1, 1, 1], 3, multiclass, 'x')).not.toThrow();
+  });
+
+  it('counts each class index of the labels, none for regression', () => {
+    expect(classCountsOf([0, 2, 0], multiclass)).toEqual([2, 0, 1]);
+    expect(classCountsOf([1, 1, 0], binary)).toEqual([1, 2]);
+    expect(classCountsOf([3.5], { ...binary, task: 'regression' })).toEqual([]);
   });
 
   it('regression: rows only', () => {
     expect(() => requireClasses([], { ...binary, task: 'regression' }, 'the train split')).toThrow('no data rows in the train split');
-    expect(() => requireEveryClass([3.5], { ...binary, task: 'regression' }, 'x')).not.toThrow();
+    expect(() => requireEveryClassCount([], 1, { ...binary, task: 'regression' }, 'x')).not.toThrow();
   });
 });
