@@ -117,7 +117,7 @@ export function mergeWindowSummaries(parts: readonly WindowSummary[]): WindowSum
 }
 
 /** The summary of no rows: what a chunk without rows of the served version gives, and the start of a merge. */
-export function emptySummary(scan: CaptureScan = { objectCount: 0, recordCount: 0, invalidLines: 0 }): WindowSummary {
+function emptySummary(scan: CaptureScan = { objectCount: 0, recordCount: 0, invalidLines: 0 }): WindowSummary {
   return { ...scan, rows: 0, wrongWidth: 0, unclassified: 0, predictedClasses: classCounts({}), features: [] };
 }
 
