@@ -31,6 +31,7 @@ export const APPROVAL_API_ROUTES: ReadonlyArray<readonly [apigwv2.HttpMethod, st
   [apigwv2.HttpMethod.GET, '/models/{model}/versions/{version}'],
   [apigwv2.HttpMethod.GET, '/models/{model}/runs'],
   [apigwv2.HttpMethod.POST, '/models/{model}/runs'],
+  [apigwv2.HttpMethod.POST, '/models/{model}/labels'],
   [apigwv2.HttpMethod.GET, '/models/{model}/audit/verify'],
   [apigwv2.HttpMethod.POST, '/models/{model}/versions'],
   [apigwv2.HttpMethod.POST, '/models/{model}/versions/{version}/approve'],
