@@ -34,6 +34,26 @@ export interface ExecutionView {
   error: string | null;
   cause: string | null;
   events: readonly ExecutionEvent[];
+  /** The execution's Distributed Map runs, in order of start (DescribeMapRun's status and counts). */
+  mapRuns: readonly MapRunView[];
+}
+
+/** A Distributed Map run's item counts, as DescribeMapRun gives them. */
+export interface MapRunCounts {
+  total: number;
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  aborted: number;
+}
+
+/** One Distributed Map run of an execution: its Map state, its status and how many of its items are done. */
+export interface MapRunView {
+  mapRunArn: string;
+  stateName: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  itemCounts: MapRunCounts;
 }
 
 /**

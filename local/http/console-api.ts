@@ -110,6 +110,9 @@ function twinState(twin: Twin): TwinState {
       error: e.error ?? null,
       cause: e.cause ?? null,
       events: e.events,
+      mapRuns: twin.states.mapRuns
+        .filter((run) => run.executionArn === e.executionArn)
+        .map(({ mapRunArn, stateName, status, itemCounts }) => ({ mapRunArn, stateName, status, itemCounts: { ...itemCounts } })),
     })),
     alarms: twin.alarms.definitions.map((a): AlarmView => {
       const state = twin.alarms.states.get(a.name)!;

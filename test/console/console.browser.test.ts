@@ -154,6 +154,41 @@ describe('console in Chromium against the twin', () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   }, 600_000);
 
+  it("shows a batch scoring run's chunks scored on the runs page, then its rows, version and manifest", async () => {
+    // GIVEN the first test's version, approved (live there; approved here when this test runs alone), and a dataset of
+    // 4,000 rows under the artifact store's scoring/ prefix
+    const session = new LoopSession(twin, config);
+    const newest = await (async () => {
+      try {
+        const [latest] = (await session.versions()).sort((a, b) => b.version - a.version);
+        if (latest.status === 'pending_approval') await session.approve(latest.version, 'approved for the batch scoring test');
+        return latest;
+      } finally {
+        session.close();
+      }
+    })();
+    const bucket = twin.output('ArtifactBucketName');
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: twin.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'scoring/inputs/console.csv', Body: datasetToCsv(generateTransactions({ rows: 4000, seed: 11 })) }));
+    s3.destroy();
+    // WHEN a scoring run of 40 chunks starts (as `mlops score` starts one)
+    const request = { input: `s3://${bucket}/scoring/inputs/console.csv`, output: `s3://${bucket}/scoring/outputs/console`, version: newest.version, rowsPerChunk: 100 };
+    const run = twin.states.start(twin.output('BatchScoringStateMachineArn'), request, 'console-scoring');
+    await page.goto(`${twin.url}/#/runs/console-scoring`);
+    // THEN its card names it a batch scoring run and its progress bar counts the chunks up to all 40
+    const card = page.locator('[data-execution="console-scoring"]');
+    await expect.poll(() => card.locator('.execution-kind').textContent(), { timeout: 30_000 }).toBe('Batch scoring');
+    const progress = card.getByRole('progressbar');
+    await expect.poll(() => progress.getAttribute('max'), { timeout: 60_000 }).toBe('40');
+    const finished = await run.done;
+    expect(finished.status, `scoring run failed: ${finished.error} ${finished.cause}`).toBe('SUCCEEDED');
+    await expect.poll(() => progress.getAttribute('value'), { timeout: 30_000 }).toBe('40');
+    expect(await progress.getAttribute('aria-label')).toBe('ScoreChunks of console-scoring: 40/40 chunks scored');
+    await expect.poll(() => card.locator('.outcome').textContent(), { timeout: 30_000 }).toMatch(
+      new RegExp(`^Succeeded — 4,000 rows scored with v${newest.version}; manifest s3://${bucket}/scoring/outputs/console/manifest\\.json$`),
+    );
+  }, 300_000);
+
   it('aborts the deployment in progress from the model page: rolled back, the live version serving alone', async () => {
     // GIVEN a second version approved (its registration copied from the live one, as `mlops models register` would)
     const session = new LoopSession(twin, config);

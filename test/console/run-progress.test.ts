@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { describeOutcome, executionKind, pendingSteps, stepsOf } from '../../console/src/lib/run-progress';
-import type { ExecutionView, ExecutionEvent, StateMachineFlow } from '../../contracts/twin-api';
+import { describeOutcome, executionKind, mapRunProgress, pendingSteps, stepsOf } from '../../console/src/lib/run-progress';
+import type { ExecutionView, ExecutionEvent, MapRunCounts, StateMachineFlow } from '../../contracts/twin-api';
 
 const at = (second: number) => new Date(Date.UTC(2025, 0, 1, 12, 0, second)).toISOString();
 const entered = (state: string, second: number): ExecutionEvent => ({ type: 'StateEntered', state, at: at(second) });
 const exited = (state: string, second: number): ExecutionEvent => ({ type: 'StateExited', state, at: at(second) });
 
 function execution(partial: Partial<ExecutionView> & Pick<ExecutionView, 'events' | 'status'>): ExecutionView {
-  return { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:run-1', stateMachineName: 'TrainingPipeline', name: 'run-1', startDate: at(0), stopDate: null, input: {}, output: null, error: null, cause: null, ...partial };
+  return { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:run-1', stateMachineName: 'TrainingPipeline', name: 'run-1', startDate: at(0), stopDate: null, input: {}, output: null, error: null, cause: null, mapRuns: [], ...partial };
 }
 
 describe('stepsOf', () => {
@@ -179,5 +179,38 @@ describe('pendingSteps', () => {
 describe('executionKind', () => {
   it('tells pipelines from deployments by the state machine name', () => {
     expect([executionKind('fraud-TrainingPipeline1A2B'), executionKind('fraud-DeploymentFlowC3D4'), executionKind('Other')]).toEqual(['pipeline', 'deployment', 'other']);
+  });
+
+  it('tells batch scoring runs by the state machine name', () => {
+    expect(executionKind('BatchScoringStateMachine6B1D2C3A')).toBe('scoring');
+  });
+});
+
+describe('mapRunProgress', () => {
+  const counts = (partial: Partial<MapRunCounts>): MapRunCounts => ({ total: 20, pending: 0, running: 0, succeeded: 0, failed: 0, aborted: 0, ...partial });
+  const mapRun = (itemCounts: MapRunCounts, status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' = 'RUNNING') => ({ mapRunArn: 'arn:aws:states:us-east-1:000000000000:mapRun:sm/ScoreChunks:1', stateName: 'ScoreChunks', status, itemCounts });
+
+  it("counts a scoring run's chunks scored and failed as done, of the total", () => {
+    const running = execution({ stateMachineName: 'BatchScoringStateMachine6B1D', status: 'RUNNING', events: [], mapRuns: [mapRun(counts({ succeeded: 12, failed: 1, running: 4, pending: 3 }))] });
+    expect(mapRunProgress(running)).toEqual([{ state: 'ScoreChunks', status: 'RUNNING', done: 13, total: 20, failed: 1, label: '12/20 chunks scored, 1 failed' }]);
+    const done = execution({ stateMachineName: 'BatchScoringStateMachine6B1D', status: 'SUCCEEDED', events: [], mapRuns: [mapRun(counts({ succeeded: 20 }), 'SUCCEEDED')] });
+    expect(mapRunProgress(done)[0]).toMatchObject({ done: 20, total: 20, label: '20/20 chunks scored' });
+  });
+
+  it("calls another machine's items items, and gives an execution without a map run none", () => {
+    expect(mapRunProgress(execution({ stateMachineName: 'Other', status: 'RUNNING', events: [], mapRuns: [mapRun(counts({ succeeded: 3, aborted: 2 }))] }))[0].label).toBe('3/20 items done, 2 failed');
+    expect(mapRunProgress(execution({ status: 'RUNNING', events: [] }))).toEqual([]);
+  });
+});
+
+describe('describeOutcome of a scoring run', () => {
+  it("names the rows, version and manifest of a finished run from the Finish step's result", () => {
+    const e = execution({
+      stateMachineName: 'BatchScoringStateMachine6B1D',
+      status: 'SUCCEEDED',
+      events: [entered('Finish', 0), exited('Finish', 1)],
+      output: { result: { rows: 12345, version: 2, manifest: 's3://bucket/scores/manifest.json' } },
+    });
+    expect(describeOutcome(e, stepsOf(e))).toEqual({ tone: 'success', headline: 'Succeeded', detail: '12,345 rows scored with v2; manifest s3://bucket/scores/manifest.json' });
   });
 });

@@ -1,5 +1,5 @@
 import type { Tone } from './status';
-import type { ExecutionView, ExecutionEvent, StateMachineFlow } from '../../../contracts/twin-api';
+import type { ExecutionView, ExecutionEvent, MapRunView, StateMachineFlow } from '../../../contracts/twin-api';
 import { toEpochMillis } from './time-series';
 
 /** One state of an execution as the step strip shows it. */
@@ -140,13 +140,46 @@ function pathFrom(flow: StateMachineFlow, start: string | undefined, visited: Se
   return path;
 }
 
-export type ExecutionKind = 'pipeline' | 'deployment' | 'other';
+export type ExecutionKind = 'pipeline' | 'deployment' | 'scoring' | 'other';
 
-/** Which flow a state machine runs, from the names CDK gives them (TrainingPipeline..., DeploymentFlow...). */
+/** Which flow a state machine runs, from the names CDK gives them (TrainingPipeline..., DeploymentFlow..., BatchScoring...). */
 export function executionKind(stateMachineName: string): ExecutionKind {
   if (/deploy/i.test(stateMachineName)) return 'deployment';
   if (/train|pipeline/i.test(stateMachineName)) return 'pipeline';
+  if (/scoring/i.test(stateMachineName)) return 'scoring';
   return 'other';
+}
+
+/** How far a Distributed Map run is, for a progress bar and its label. */
+export interface MapRunProgress {
+  state: string;
+  status: MapRunView['status'];
+  /** Items that ended (succeeded, failed or aborted), of `total`. */
+  done: number;
+  total: number;
+  failed: number;
+  /** "12/20 chunks scored, 1 failed" (a scoring run's items are chunks), or "12/20 items done" for another map. */
+  label: string;
+}
+
+/** The progress of each Distributed Map run of an execution (DescribeMapRun's item counts), in order of start. */
+export function mapRunProgress(execution: Pick<ExecutionView, 'mapRuns' | 'stateMachineName'>): MapRunProgress[] {
+  const scoring = executionKind(execution.stateMachineName) === 'scoring';
+  return execution.mapRuns.map(({ stateName, status, itemCounts: { total, succeeded, failed, aborted } }) => ({
+    state: stateName,
+    status,
+    done: succeeded + failed + aborted,
+    total,
+    failed: failed + aborted,
+    label: `${succeeded}/${total} ${scoring ? 'chunks scored' : 'items done'}${failed + aborted ? `, ${failed + aborted} failed` : ''}`,
+  }));
+}
+
+/** What a finished scoring run's output says (the Finish step's result): rows, version and manifest. */
+function scoringResult(execution: ExecutionView): string | undefined {
+  const result = (execution.output as { result?: { rows?: unknown; version?: unknown; manifest?: unknown } } | null)?.result;
+  if (typeof result?.rows !== 'number' || typeof result.version !== 'number') return undefined;
+  return `${result.rows.toLocaleString('en')} rows scored with v${result.version}${typeof result.manifest === 'string' ? `; manifest ${result.manifest}` : ''}`;
 }
 
 export interface Outcome {
@@ -179,7 +212,10 @@ export function describeOutcome(execution: ExecutionView, steps: Step[]): Outcom
     const current = steps.at(-1);
     return { tone: 'progress', headline: current ? `Running: ${current.name}` : 'Starting' };
   }
-  if (execution.status === 'SUCCEEDED') return { tone: 'success', headline: 'Succeeded' };
+  if (execution.status === 'SUCCEEDED') {
+    const scored = executionKind(execution.stateMachineName) === 'scoring' ? scoringResult(execution) : undefined;
+    return { tone: 'success', headline: 'Succeeded', ...(scored && { detail: scored }) };
+  }
   if (failed && /holdout|parity/i.test(failed.name)) return { tone: 'danger', headline: 'Holdout parity failed', detail: reason };
   if (failed && /train/i.test(failed.name)) return { tone: 'danger', headline: 'Training job failed', detail: reason };
   return { tone: 'danger', headline: failed ? `Failed at ${failed.name}` : `Execution ${execution.status.toLowerCase()}`, detail: reason };

@@ -1,15 +1,16 @@
 // @ts-check
 import { badge, h, patch } from '../dom';
 import { formatDuration, formatRelative, formatTimestamp } from '../lib/format';
-import { describeOutcome, executionKind, pendingSteps, stepsOf } from '../lib/run-progress';
+import { describeOutcome, executionKind, mapRunProgress, pendingSteps, stepsOf } from '../lib/run-progress';
 import { executionStatusBadge } from '../lib/status';
 import { toEpochMillis } from '../lib/time-series';
 
-const KIND_LABEL = { pipeline: 'Training pipeline', deployment: 'Deployment', other: 'State machine' };
+const KIND_LABEL = { pipeline: 'Training pipeline', deployment: 'Deployment', scoring: 'Batch scoring', other: 'State machine' };
 const STEP_LABEL = { running: 'running', succeeded: 'succeeded', failed: 'failed', caught: 'failed, handled', pending: 'pending' };
 
 /**
- * Pipeline and deployment executions with their state-by-state progress. `only` narrows to one execution name.
+ * Pipeline, deployment and batch scoring executions with their state-by-state progress, and each Distributed Map's
+ * items done (a scoring run's chunks scored). `only` narrows to one execution name.
  * @param {import('../app-context').AppContext} context
  * @param {string} [only]
  * @returns {import('../app-context').View}
@@ -69,6 +70,14 @@ function executionCard(execution, flow, now) {
       h('span', { class: 'muted', title: formatTimestamp(started) }, `started ${formatRelative(started, now)} · ${formatDuration(stopped - started)}`),
     ),
     h('p', { class: `outcome outcome--${outcome.tone}`, role: outcome.tone === 'danger' ? 'status' : undefined }, h('strong', {}, outcome.headline), outcome.detail ? h('span', { class: 'outcome-detail' }, ` — ${outcome.detail}`) : null),
+    mapRunProgress(execution).map((run) =>
+      h(
+        'div',
+        { class: 'map-run' },
+        h('span', { class: 'map-run-label' }, `${run.state}: ${run.label}`),
+        h('progress', { max: String(run.total), value: String(run.done), 'aria-label': `${run.state} of ${execution.name}: ${run.label}` }),
+      ),
+    ),
     h(
       'ol',
       { class: 'steps', 'aria-label': `Steps of ${execution.name}` },
