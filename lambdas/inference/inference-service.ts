@@ -97,6 +97,8 @@ export class InferenceService {
   /** Starts loading the model (e.g. during a Lambda's init phase); failures surface on the next request. */
   warmUp(): void {
     this.model().catch(() => undefined);
+    // The shadow state too, so the first request's flush does not wait for its read.
+    this.options.shadow?.refresh().catch(() => undefined);
   }
 
   /**

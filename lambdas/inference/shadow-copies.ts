@@ -1,4 +1,4 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CopiedRequest, ShadowBatch, ShadowState } from '../../contracts/shadow-test';
 
 /** Where the live tier learns which version, if any, runs in shadow: the registry's model item. */
@@ -71,17 +71,21 @@ export class ShadowCopies {
     else this.buffer.push({ liveVersion, featureNames, request });
   }
 
+  /** Reads the shadow state now (the service primes it while the model loads); rejects when the read fails. */
+  async refresh(): Promise<void> {
+    this.state = await this.source.current(this.model);
+    this.readAt = this.clock();
+  }
+
   /** Reads the shadow state when due, then sends the buffered copies; never throws. */
   async flush(signal?: AbortSignal): Promise<ShadowFlushResult & { stateError?: Error }> {
     let stateError: Error | undefined;
     if (this.clock() - this.readAt >= (this.options.refreshMs ?? 30_000)) {
-      try {
-        this.state = await this.source.current(this.model);
-        this.readAt = this.clock();
-      } catch (error) {
-        // Keep what was known: the next flush reads again.
-        stateError = error as Error;
-      }
+      // On failure keep what was known: the next flush reads again.
+      stateError = await this.refresh().then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
     }
     const { buffer, dropped } = this;
     this.buffer = [];
@@ -124,15 +128,20 @@ export class ShadowCopies {
   }
 }
 
-/** Sends a batch as an asynchronous invocation (InvocationType Event) of the shadow function. */
+/**
+ * Sends a batch as an asynchronous invocation (InvocationType Event) of the shadow function. The Lambda client is
+ * loaded on the first send, not with the function: a container that never copies a request (no shadow test runs)
+ * never pays for loading it at its cold start.
+ */
 export class LambdaShadowSender implements ShadowSender {
-  constructor(
-    private readonly client: LambdaClient,
-    private readonly functionName: string,
-  ) {}
+  private sdk?: Promise<{ client: LambdaClient; InvokeCommand: typeof import('@aws-sdk/client-lambda').InvokeCommand }>;
+
+  constructor(private readonly functionName: string) {}
 
   async send(batch: ShadowBatch, signal?: AbortSignal): Promise<void> {
-    const response = await this.client.send(
+    this.sdk ??= import('@aws-sdk/client-lambda').then(({ LambdaClient, InvokeCommand }) => ({ client: new LambdaClient({}), InvokeCommand }));
+    const { client, InvokeCommand } = await this.sdk;
+    const response = await client.send(
       new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(batch)) }),
       { abortSignal: signal },
     );

@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoRegistryStore, registryDocumentClient } from '../registry/dynamodb-store';
 import { optionalEnv, requiredEnv } from '../shared/env';
 import { LambdaShadowSender, ShadowCopies } from './shadow-copies';
@@ -13,5 +12,5 @@ export function shadowCopiesFromEnv(model: string): ShadowCopies | undefined {
   const functionName = optionalEnv('SHADOW_FUNCTION_NAME', '');
   if (functionName === '') return undefined;
   const store = new DynamoRegistryStore(registryDocumentClient(new DynamoDBClient({})), requiredEnv('REGISTRY_TABLE_NAME'));
-  return new ShadowCopies(model, { current: async (name) => (await store.getModel(name))?.record.shadow }, new LambdaShadowSender(new LambdaClient({}), functionName));
+  return new ShadowCopies(model, { current: async (name) => (await store.getModel(name))?.record.shadow }, new LambdaShadowSender(functionName));
 }

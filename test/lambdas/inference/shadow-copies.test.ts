@@ -125,6 +125,17 @@ describe('ShadowCopies in the inference service', () => {
     expect(sender.batches.flatMap((b) => b.requests.map((r) => r.requestId))).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
   });
 
+  it('reads the shadow state while the model loads (warmUp): the first request is copied, and its flush reads nothing', async () => {
+    let reads = 0;
+    const sender = recordingSender();
+    const s = service(new ShadowCopies('card-fraud', { current: async () => (reads++, SHADOW) }, sender));
+    s.warmUp();
+    await post(s, 'first');
+    await s.flush();
+    expect(reads).toBe(1);
+    expect(sender.batches.flatMap((b) => b.requests.map((r) => r.requestId))).toEqual(['first']);
+  });
+
   it('copies nothing for a shadow of the version that is live (it went live since the state was read)', async () => {
     const sender = recordingSender();
     const s = service(new ShadowCopies('card-fraud', { current: async () => ({ ...SHADOW, version: 1 }) }, sender));
