@@ -1,0 +1,172 @@
+/**
+ * The drift run over 1M and 5M captured rows in a local S3 (s3rver, the registry in dynalite), each step of the drift
+ * state machine a process of its own running its Lambda handler (bench/drift-step.ts):
+ *  ours: the fan-out: the job plans chunks of 16 MiB of capture objects, one worker process per chunk summarizes it
+ *    (two at a time, the machine's cores), the decide process merges and judges;
+ *  reference: the single-function path on the same objects: the job alone with one chunk (the same code), which holds
+ *    the whole window's values.
+ * Rows/s are rows of the window over the wall time of the run (process starts included). Peak RSS: the largest worker
+ * against the single function's; the workers' peak is bounded by their chunk, so it must not grow from 1M to 5M rows.
+ * Before any figure is printed, the fan-out's report is checked equal to the single function's, feature by feature.
+ */
+import { spawn } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { CaptureRecord } from '../contracts/capture-record';
+import { computeBaseline } from '../lambdas/drift/baseline';
+import { writeBaseline } from '../lambdas/drift/baseline-objects';
+import type { DriftJobResult } from '../lambdas/drift/drift-job';
+import { DynamoRegistryStore } from '../lambdas/registry/dynamodb-store';
+import { ModelRegistry } from '../lambdas/registry/registry';
+import { Random } from '../pipelines/common/random';
+import { lambdaEnvFor, startDynalite } from '../test/helpers/dynalite';
+import { startS3rver } from '../test/helpers/s3rver';
+import type { BenchResult } from './bench-result';
+
+const MODEL = 'card-fraud';
+const FEATURES = [
+  { name: 'amount', type: 'numeric' },
+  { name: 'hour', type: 'numeric' },
+  { name: 'balance', type: 'numeric' },
+  { name: 'channel', type: 'categorical' },
+] as const;
+const ROWS_PER_OBJECT = 50_000;
+const BYTES_PER_CHUNK = 16 * 1024 * 1024;
+const WORKERS_AT_ONCE = 2;
+// Written by each step's process at exit: its peak resident set (KiB).
+const PEAK_RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("peak-rss-kib "+process.resourceUsage().maxRSS+"\\n"))`;
+
+interface StepRun {
+  result: DriftJobResult & { plan?: { chunksKey: string; chunks: number } };
+  peakRss: number;
+}
+
+function step(env: Record<string, string>, name: string, event: unknown): Promise<StepRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', PEAK_RSS_HOOK, 'bench/drift-step.ts', name, JSON.stringify(event)], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('close', (code) => {
+      const kib = Number(/peak-rss-kib (\d+)/.exec(stderr)?.[1]);
+      const result = /step-result (.*)/.exec(stderr)?.[1];
+      if (code === 0 && kib > 0 && result) resolve({ result: JSON.parse(result) as StepRun['result'], peakRss: kib * 1024 });
+      else reject(new Error(`drift step ${name} exited ${code}: ${stderr.trim().split('\n').pop()}`));
+    });
+  });
+}
+
+/** Captured rows of the live version, shifted (drifted) in every other object, in gzip'd objects of the last hour. */
+async function putCapture(put: (key: string, body: Uint8Array) => Promise<void>, rows: number, seed: number): Promise<void> {
+  const random = new Random(seed);
+  const at = new Date(Date.now() - 30 * 60_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const hour = `capture/${MODEL}/${at.getUTCFullYear()}/${p(at.getUTCMonth() + 1)}/${p(at.getUTCDate())}/${p(at.getUTCHours())}/`;
+  for (let o = 0; o * ROWS_PER_OBJECT < rows; o++) {
+    const shift = o % 2 === 0 ? 0.3 : 0;
+    let body = '';
+    for (let i = 0; i < ROWS_PER_OBJECT; i++) {
+      const record: CaptureRecord = {
+        model: MODEL,
+        modelVersion: 1,
+        at: at.toISOString(),
+        requestId: `r-${seed}-${o}-${i}`,
+        features: [Math.exp(3 + random.normal() * 0.5 + shift), Math.floor(random.uniform() * 24), 1000 + 200 * random.normal(), random.uniform() < 0.7 ? 0 : 1],
+        prediction: random.uniform(),
+      };
+      body += `${JSON.stringify(record)}\n`;
+    }
+    await put(`${hour}seed-${seed}/part-${String(o).padStart(5, '0')}.gz`, gzipSync(body, { level: 1 }));
+  }
+}
+
+async function seconds<T>(fn: () => Promise<T>): Promise<{ s: number; result: T }> {
+  const start = process.hrtime.bigint();
+  const result = await fn();
+  return { s: Number(process.hrtime.bigint() - start) / 1e9, result };
+}
+
+/** Runs `tasks` at most `limit` at once. */
+async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    for (let i = next++; i < tasks.length; i = next++) results[i] = await tasks[i]();
+  }));
+  return results;
+}
+
+export async function runDriftRunBench(): Promise<BenchResult[]> {
+  const s3 = await startS3rver();
+  const dynamo = await startDynalite();
+  const results: BenchResult[] = [];
+  try {
+    const training = new Random(1);
+    const trainingRows = Array.from({ length: 200_000 }, () => [Math.exp(3 + training.normal() * 0.5), Math.floor(training.uniform() * 24), 1000 + 200 * training.normal(), training.uniform() < 0.7 ? 0 : 1]);
+    await writeBaseline((key, body) => s3.put(s3.bucket, key, body), 'runs/run-1/processed/baseline.json', computeBaseline(FEATURES.map((f, c) => ({ ...f, values: trainingRows.map((row) => row[c]) }))));
+    const registry = new ModelRegistry(new DynamoRegistryStore(dynamo.documentClient, dynamo.tableName));
+    const decision = { actor: 'bench', reason: 'bench' };
+    await registry.register(
+      { model: MODEL, artifactUri: `s3://${s3.bucket}/runs/run-1/model.tar.gz`, artifactSha256: 'a'.repeat(64), metrics: { holdout: { auc: 0.9 } }, baselineUri: `s3://${s3.bucket}/runs/run-1/processed/baseline.json` },
+      'bench',
+    );
+    await registry.approve(MODEL, 1, decision);
+    await registry.beginDeployment(MODEL, 1, decision, 'bench');
+    await registry.finalizeDeployment(MODEL, 1, decision);
+
+    const baseConfig = { windowHours: 2, minSamples: 200, driftedFeatureShare: 0.3, features: FEATURES, task: 'binary-classification' };
+    const env = (bytesPerChunk: number) => ({
+      ...lambdaEnvFor(dynamo),
+      ...s3.env,
+      ARTIFACT_BUCKET: s3.bucket,
+      MODEL_NAME: MODEL,
+      METRICS_NAMESPACE: 'MLOps/bench',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      DRIFT_CONFIG: JSON.stringify({ ...baseConfig, bytesPerChunk }),
+    });
+    let written = 0;
+    for (const [label, rows] of [['1M', 1_000_000], ['5M', 5_000_000]] as const) {
+      // Each window adds its rows beside the last one's: the 5M run reads 5M rows (1M + 4M more).
+      await putCapture((key, body) => s3.put(s3.bucket, key, body), rows - written, rows);
+      written = rows;
+      const fanOut = await seconds(async () => {
+        const plan = await step(env(BYTES_PER_CHUNK), 'job', { execution: `fan-out-${label}` });
+        if (plan.result.status !== 'fan-out') throw new Error(`the ${label} window did not fan out: ${plan.result.status}`);
+        const object = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: plan.result.plan!.chunksKey }));
+        const chunks = JSON.parse(await object.Body!.transformToString()) as unknown[];
+        const workers = await pool(chunks.map((chunk) => () => step(env(BYTES_PER_CHUNK), 'summarize-chunk', { chunk })), WORKERS_AT_ONCE);
+        const decided = await step(env(BYTES_PER_CHUNK), 'decide', { plan: plan.result.plan });
+        return { decided, chunks: chunks.length, workerPeak: Math.max(...workers.map((w) => w.peakRss)) };
+      });
+      const single = await seconds(() => step(env(2 ** 40), 'job', { execution: `single-${label}` }));
+      const ours = fanOut.result.decided.result;
+      const reference = single.result.result;
+      if (ours.status !== 'evaluated' || reference.status !== 'evaluated' || ours.sampleCount !== rows || JSON.stringify(ours.report.features) !== JSON.stringify(reference.report.features)) {
+        throw new Error(`the fan-out's verdict over ${label} rows differs from the single function's`);
+      }
+      const mib = (bytes: number) => bytes / 2 ** 20;
+      results.push({
+        name: `drift run ${label} captured rows, ${fanOut.result.chunks} chunks (rows/s)`,
+        ours: rows / fanOut.s,
+        reference: rows / single.s,
+        ratio: single.s / fanOut.s,
+        unit: 'rows/s',
+        note: `reference: the single function on the same objects; ${WORKERS_AT_ONCE} workers at once, process starts included; same report (${ours.report.driftedFeatures} of ${ours.report.features.length} features drifted)`,
+      });
+      results.push({
+        name: `drift run ${label} captured rows, peak RSS (MiB)`,
+        ours: mib(fanOut.result.workerPeak),
+        reference: mib(single.result.peakRss),
+        ratio: single.result.peakRss / fanOut.result.workerPeak,
+        unit: 'MiB',
+        note: `ours: the largest chunk worker (${BYTES_PER_CHUNK / 2 ** 20} MiB of gzip'd capture per chunk); reference: the single function; decide step ${mib(fanOut.result.decided.peakRss).toFixed(0)} MiB`,
+      });
+    }
+  } finally {
+    await s3.stop();
+    await dynamo.stop();
+  }
+  return results;
+}
