@@ -20,9 +20,14 @@ import { processShard } from './shard';
  * exits 1 with one line on stderr.
  */
 const shardCount = z.coerce.number().int().min(2, 'PROCESSING_SHARDS must be 2 or more (one job needs no shards)').max(10_000);
+// Batch sets it in each child of an array job; a shard step anywhere else has no group of objects to read.
+const arrayIndex = z
+  .string({ error: 'AWS_BATCH_JOB_ARRAY_INDEX is required for PROCESSING_STEP=shard (Batch sets it in each child of an array job)' })
+  .regex(/^\d+$/, 'AWS_BATCH_JOB_ARRAY_INDEX must be a whole number')
+  .transform(Number);
 const envSchema = z.discriminatedUnion('PROCESSING_STEP', [
   z.object({ PROCESSING_STEP: z.undefined() }),
-  z.object({ PROCESSING_STEP: z.literal('shard'), PROCESSING_SHARDS: shardCount, AWS_BATCH_JOB_ARRAY_INDEX: z.coerce.number().int().min(0) }),
+  z.object({ PROCESSING_STEP: z.literal('shard'), PROCESSING_SHARDS: shardCount, AWS_BATCH_JOB_ARRAY_INDEX: arrayIndex }),
   z.object({ PROCESSING_STEP: z.literal('merge'), PROCESSING_SHARDS: shardCount }),
 ]);
 const requestSchema = z.object({

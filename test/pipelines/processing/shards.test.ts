@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,5 +132,26 @@ describe('processing in shards', () => {
       /^s3:\/\/artifacts\/datasets\/rewritten\/b\.csv changed while the run processed it \(SHA-256 [0-9a-f]{64}, its shard read [0-9a-f]{64}\)$/,
     );
     expect(await listKeys(s3.client, s3.bucket, 'runs/rewritten/processed/train/')).toEqual([]);
+  });
+
+  it('as a process: a shard step without its array index, or with fewer than 2 shards, exits 1 naming the variables', async () => {
+    const result = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'pipelines/processing/main.ts'], {
+      env: {
+        ...process.env,
+        ...s3.env,
+        INPUT_URI: `s3://${s3.bucket}/datasets/many/`,
+        OUTPUT_URI: `s3://${s3.bucket}/runs/env/processed/`,
+        TEAM_CONFIG_FILE: 'pipelines/teams/fraud.json',
+        PROCESSING_STEP: 'shard',
+        PROCESSING_SHARDS: '1',
+      },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'Error: PROCESSING_SHARDS: PROCESSING_SHARDS must be 2 or more (one job needs no shards); AWS_BATCH_JOB_ARRAY_INDEX: AWS_BATCH_JOB_ARRAY_INDEX is required for PROCESSING_STEP=shard (Batch sets it in each child of an array job)',
+    );
   });
 });
