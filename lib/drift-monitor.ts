@@ -141,8 +141,11 @@ export function alarmPeriodOfSchedule(expression: string): Duration {
 
 /**
  * Watches the live model for data drift and turns a drift episode into one retraining run:
- * - a scheduled job compares the capture window with the live version's baseline and publishes PSI and KS per
- *   feature, the drifted feature share and the sample count (EMF), and writes a report to `drift-reports/<model>/`;
+ * - a scheduled drift run (a state machine) compares the capture window with the live version's baseline and
+ *   publishes PSI and KS per feature, the drifted feature share and the sample count (EMF), and writes a report to
+ *   `drift-reports/<model>/`. A window of more than `bytesPerChunk` of capture objects fans out: a Distributed Map
+ *   summarizes each chunk (counts that merge exactly) and a last step merges and decides, with the verdicts of a
+ *   single pass; a Critical alarm reports runs that failed;
  * - per-feature PSI alarms (Warning/Critical from `psiThresholds`) and a dataset-level alarm on
  *   `DriftedFeatureShare >= driftedFeatureShare`;
  * - for a classifier, PSI and chi-squared of the predicted classes against the training labels' class mix, and
