@@ -4,6 +4,8 @@ import { SlowFilesFirst } from './test/helpers/slow-files-first';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // One temporary directory for the run, removed at its end (test/helpers/test-tmpdir.ts).
+    globalSetup: ['test/helpers/test-tmpdir.ts'],
     // CDK synthesis with esbuild bundling and dynalite-backed integration tests are slow on 2 cores.
     testTimeout: 120_000,
     hookTimeout: 120_000,
