@@ -15,7 +15,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { CaptureRecord } from '../contracts/capture-record';
 import { computeBaseline } from '../lambdas/drift/baseline';
 import { writeBaseline } from '../lambdas/drift/baseline-objects';
-import type { DriftJobResult } from '../lambdas/drift/drift-job';
+import type { stepResult } from '../lambdas/drift/step-result';
 import { DynamoRegistryStore } from '../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../lambdas/registry/registry';
 import { Random } from '../pipelines/common/random';
@@ -37,7 +37,7 @@ const WORKERS_AT_ONCE = 2;
 const PEAK_RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("peak-rss-kib "+process.resourceUsage().maxRSS+"\\n"))`;
 
 interface StepRun {
-  result: DriftJobResult & { plan?: { chunksKey: string; chunks: number } };
+  result: ReturnType<typeof stepResult>;
   peakRss: number;
 }
 
@@ -126,6 +126,12 @@ export async function runDriftRunBench(): Promise<BenchResult[]> {
       POWERTOOLS_LOG_LEVEL: 'WARN',
       DRIFT_CONFIG: JSON.stringify({ ...baseConfig, bytesPerChunk }),
     });
+    /** The report a run stored (the steps hand the state machine only the verdict and its URI). */
+    const storedReport = async (result: StepRun['result']) => {
+      if (result.status !== 'evaluated') throw new Error(`a drift run ended ${result.status}`);
+      const object = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: result.reportUri.replace(`s3://${s3.bucket}/`, '') }));
+      return JSON.parse(await object.Body!.transformToString()) as { sampleCount: number; driftedFeatures: number; features: unknown[] };
+    };
     let written = 0;
     for (const [label, rows] of [['1M', 1_000_000], ['5M', 5_000_000]] as const) {
       // Each window adds its rows beside the last one's: the 5M run reads 5M rows (1M + 4M more).
@@ -134,16 +140,16 @@ export async function runDriftRunBench(): Promise<BenchResult[]> {
       const fanOut = await seconds(async () => {
         const plan = await step(env(BYTES_PER_CHUNK), 'job', { execution: `fan-out-${label}` });
         if (plan.result.status !== 'fan-out') throw new Error(`the ${label} window did not fan out: ${plan.result.status}`);
-        const object = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: plan.result.plan!.chunksKey }));
+        const object = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: plan.result.plan.chunksKey }));
         const chunks = JSON.parse(await object.Body!.transformToString()) as unknown[];
         const workers = await pool(chunks.map((chunk) => () => step(env(BYTES_PER_CHUNK), 'summarize-chunk', { chunk })), WORKERS_AT_ONCE);
         const decided = await step(env(BYTES_PER_CHUNK), 'decide', { plan: plan.result.plan });
         return { decided, chunks: chunks.length, workerPeak: Math.max(...workers.map((w) => w.peakRss)) };
       });
       const single = await seconds(() => step(env(2 ** 40), 'job', { execution: `single-${label}` }));
-      const ours = fanOut.result.decided.result;
-      const reference = single.result.result;
-      if (ours.status !== 'evaluated' || reference.status !== 'evaluated' || ours.sampleCount !== rows || JSON.stringify(ours.report.features) !== JSON.stringify(reference.report.features)) {
+      const ours = await storedReport(fanOut.result.decided.result);
+      const reference = await storedReport(single.result.result);
+      if (ours.sampleCount !== rows || JSON.stringify(ours.features) !== JSON.stringify(reference.features)) {
         throw new Error(`the fan-out's verdict over ${label} rows differs from the single function's`);
       }
       const mib = (bytes: number) => bytes / 2 ** 20;
@@ -153,7 +159,7 @@ export async function runDriftRunBench(): Promise<BenchResult[]> {
         reference: rows / single.s,
         ratio: single.s / fanOut.s,
         unit: 'rows/s',
-        note: `reference: the single function on the same objects; ${WORKERS_AT_ONCE} workers at once, process starts included; same report (${ours.report.driftedFeatures} of ${ours.report.features.length} features drifted)`,
+        note: `reference: the single function on the same objects; ${WORKERS_AT_ONCE} workers at once, process starts included; same report (${ours.driftedFeatures} of ${ours.features.length} features drifted)`,
       });
       results.push({
         name: `drift run ${label} captured rows, peak RSS (MiB)`,

@@ -5,6 +5,7 @@ import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
 import { computeBaseline, type BaselineArtifacts } from '../../../lambdas/drift/baseline';
 import { BaselineObjectError, decodeSortedValues, writeBaseline } from '../../../lambdas/drift/baseline-objects';
+import type { DriftJobReport } from '../../../lambdas/drift/drift-job';
 import type { Baseline } from '../../../contracts/baseline';
 import type { CaptureRecord } from '../../../contracts/capture-record';
 import { emfOutput } from '../../helpers/emf-output';
@@ -118,9 +119,23 @@ async function clearCapture() {
   for (const o of listed.Contents ?? []) await s3.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: o.Key! }));
 }
 
+/**
+ * The job step's result as the state machine gets it, with the report it stored (the state gets only the verdict:
+ * a state's output is limited to 256 KiB).
+ */
 async function runHandler() {
   const { handler } = await import('../../../lambdas/drift/job.handler');
-  return handler({ execution: 'drift-test' });
+  const result = await handler({ execution: 'drift-test' });
+  if (result.status !== 'evaluated') return result;
+  expect(Object.keys(result)).not.toContain('report');
+  const stored = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: result.reportUri.replace(`s3://${BUCKET}/`, '') }));
+  const report = JSON.parse(await stored.Body!.transformToString()) as DriftJobReport;
+  expect({ drifted: result.drifted, driftedFeatures: result.driftedFeatures, driftedFeatureShare: result.driftedFeatureShare }).toEqual({
+    drifted: report.drifted,
+    driftedFeatures: report.driftedFeatures,
+    driftedFeatureShare: report.driftedFeatureShare,
+  });
+  return { ...result, report };
 }
 
 beforeAll(async () => {
