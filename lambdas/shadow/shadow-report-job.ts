@@ -50,19 +50,31 @@ async function readWindow(deps: ShadowReportJobDeps, version: number, window: { 
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
-  const objects = await Promise.all(
-    keys.map(async (key) => ({ key, text: await (await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }))).Body!.transformToString() })),
-  );
-  return objects.flatMap(({ key, text }) =>
-    text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line, i) => {
-        const parsed = shadowRecordSchema.safeParse(safeJson(line));
-        if (!parsed.success) throw new ShadowRecordError(`s3://${deps.bucket}/${key} line ${i + 1}: not a shadow record (${parsed.error.issues[0].message})`);
-        return parsed.data;
-      }),
-  );
+  // One object per live container per second of copying: a busy hour holds thousands. A few reads in flight overlap
+  // their latency without opening a socket per object.
+  const records: ShadowRecord[] = [];
+  const pending = [...keys];
+  const reader = async () => {
+    for (let key = pending.shift(); key !== undefined; key = pending.shift()) {
+      const text = await (await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }))).Body!.transformToString();
+      records.push(...parseRecords(text, `s3://${deps.bucket}/${key}`));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, keys.length) }, reader));
+  return records;
+}
+
+const READS_IN_FLIGHT = 16;
+
+function parseRecords(text: string, uri: string): ShadowRecord[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => {
+      const parsed = shadowRecordSchema.safeParse(safeJson(line));
+      if (!parsed.success) throw new ShadowRecordError(`${uri} line ${i + 1}: not a shadow record (${parsed.error.issues[0].message})`);
+      return parsed.data;
+    });
 }
 
 function safeJson(line: string): unknown {
