@@ -16,7 +16,7 @@ import { z } from 'zod';
 export const predictionId = (requestId: string, row: number) => `${requestId}:${row}`;
 
 /** Most labels in one feedback request (the API's body limit is the binding one for long ids). */
-export const MAX_FEEDBACK_LABELS = 10_000;
+const MAX_FEEDBACK_LABELS = 10_000;
 
 /**
  * One label: the true outcome of a prediction. A class label as the model's labels write it (classification), or the
@@ -28,7 +28,6 @@ export const groundTruthLabelSchema = z.strictObject({
     error: 'expected the true class label (a string or number) or the observed value (a number)',
   }),
 });
-export type GroundTruthLabel = z.infer<typeof groundTruthLabelSchema>;
 
 /** `POST /models/{model}/labels` (and the IAM route): `{"labels": [{"predictionId": "...", "label": ...}, ...]}`. */
 export const feedbackBodySchema = z.strictObject({
@@ -86,14 +85,13 @@ export const QUALITY_MEASURES = {
 } as const;
 export type QualityMeasure = 'auc' | 'accuracy' | 'logLoss' | 'rmse' | 'mae';
 
-/** One version's quality over the window: the quality job's report and metrics. */
-export const versionQualitySchema = z.object({
-  modelVersion: z.number().int().positive(),
-  labelled: z.number().int().nonnegative(),
-  auc: z.number().optional(),
-  accuracy: z.number().optional(),
-  logLoss: z.number().optional(),
-  rmse: z.number().optional(),
-  mae: z.number().optional(),
-});
-export type VersionQuality = z.infer<typeof versionQualitySchema>;
+/** One version's quality over the window: the quality job's report and metrics (measures the task and rows allow). */
+export interface VersionQuality {
+  modelVersion: number;
+  labelled: number;
+  auc?: number;
+  accuracy?: number;
+  logLoss?: number;
+  rmse?: number;
+  mae?: number;
+}

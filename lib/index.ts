@@ -9,6 +9,7 @@ export * from './inference-tier';
 export * from './lambda-inference';
 export * from './mlops-dashboard';
 export * from './mlops-team-stack';
+export * from './model-quality';
 export * from './model-registry';
 export * from './monitoring';
 export * from '../contracts/team-config';
