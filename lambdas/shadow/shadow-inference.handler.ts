@@ -18,4 +18,4 @@ const shadow = new ShadowInference({
  * (contracts/shadow-test.ts). A malformed batch or a write that fails throws: Lambda retries the event, then puts it
  * in the dead-letter queue, whose alarm says so.
  */
-export const handler = async (event: unknown) => shadow.run(parseInput(shadowBatchSchema, event, 'shadow batch'));
+export const handler = async (event: unknown, context: { awsRequestId: string }) => shadow.run(parseInput(shadowBatchSchema, event, 'shadow batch'), context.awsRequestId);

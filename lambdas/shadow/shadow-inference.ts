@@ -14,8 +14,6 @@ export interface ShadowInferenceDeps {
   readonly bucket: string;
   /** The team's model (MODEL_NAME); batches of another are refused. */
   readonly model: string;
-  /** @default Date.now */
-  readonly clock?: () => number;
 }
 
 /** A batch for another model than the function's; the event goes to the dead-letter queue. */
@@ -32,13 +30,14 @@ export class ShadowBatchError extends Error {
 export class ShadowInference {
   /** One session per version per container, as batch scoring keeps them; a failed load is tried again next batch. */
   private readonly sessions = new Map<number, Promise<ModelSession>>();
-  private readonly clock: () => number;
 
-  constructor(private readonly deps: ShadowInferenceDeps) {
-    this.clock = deps.clock ?? Date.now;
-  }
+  constructor(private readonly deps: ShadowInferenceDeps) {}
 
-  async run(batch: ShadowBatch): Promise<{ key: string; rows: number; errors: number }> {
+  /**
+   * `invocationId` names the object: Lambda retries an asynchronous event with the same request id, so a retry after a
+   * failure overwrites what the failed attempt may have written instead of counting its rows twice.
+   */
+  async run(batch: ShadowBatch, invocationId: string = randomUUID()): Promise<{ key: string; rows: number; errors: number }> {
     if (batch.model !== this.deps.model) throw new ShadowBatchError(`this shadow function serves model "${this.deps.model}", got a batch of "${batch.model}"`);
     let session: ModelSession | undefined;
     let loadError: string | undefined;
@@ -56,7 +55,8 @@ export class ShadowInference {
         records.push({ ...base, live: row.live, ...(shadow ? { shadow } : { error: 'error' in answered ? answered.error : 'no answer' }), latencyMs: answered.latencyMs });
       });
     }
-    const key = shadowObjectKey(batch.model, batch.shadowVersion, new Date(this.clock()), randomUUID());
+    // The hour folder of the batch's first request: a retry writes the same key.
+    const key = shadowObjectKey(batch.model, batch.shadowVersion, new Date(batch.requests[0].at), invocationId);
     await this.deps.s3.send(
       new PutObjectCommand({ Bucket: this.deps.bucket, Key: key, Body: records.map((r) => `${JSON.stringify(r)}\n`).join(''), ContentType: 'application/x-ndjson' }),
     );

@@ -38,9 +38,12 @@ export async function runShadowReport(deps: ShadowReportJobDeps, at: Date): Prom
   return { status: 'reported', report };
 }
 
-/** The rows of the hour folders the window touches (the window's start and end hours). */
+/**
+ * The rows of the hour folders the window touches. An object sits in the hour of its batch's first request and a batch
+ * spans about a second of copies, so the hour a minute before the start is read too when it differs.
+ */
 async function readWindow(deps: ShadowReportJobDeps, version: number, window: { start: Date; end: Date }): Promise<ShadowRecord[]> {
-  const folders = [...new Set([hourFolder(window.start), hourFolder(window.end)])];
+  const folders = [...new Set([hourFolder(new Date(window.start.getTime() - 60_000)), hourFolder(window.start), hourFolder(window.end)])];
   const keys: string[] = [];
   for (const folder of folders) {
     let token: string | undefined;

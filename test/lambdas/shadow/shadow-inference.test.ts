@@ -1,5 +1,5 @@
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ShadowBatch, type ShadowRecord, shadowPrefix } from '../../../contracts/shadow-test';
 import { sha256Hex } from '../../../lambdas/inference/model-store';
 import { ModelSession } from '../../../lambdas/inference/model-session';
@@ -7,10 +7,7 @@ import { readModelArchive } from '../../../lambdas/inference/model-archive';
 import { positiveProbability, predictedLabel } from '../../../lambdas/inference/predict';
 import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { ShadowBatchError, ShadowInference } from '../../../lambdas/shadow/shadow-inference';
-import { runShadowReport } from '../../../lambdas/shadow/shadow-report-job';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { type LocalDynamo, startDynalite } from '../../helpers/dynalite';
-import { emfOutput } from '../../helpers/emf-output';
 import { type LocalS3, startS3rver } from '../../helpers/s3rver';
 import { fixtureArchive, loadFixture } from '../inference/fixtures';
 import { by, registration, registryOn } from '../registry/fixtures';
@@ -33,10 +30,9 @@ beforeAll(async () => {
   await registry.reject('card-fraud', 3, by('alice', 'no'));
 }, 60_000);
 afterAll(async () => Promise.all([dynamo.stop(), s3.stop()]));
-afterEach(() => vi.restoreAllMocks());
 
 const shadowOf = () =>
-  new ShadowInference({ s3: s3.client, registry: new DynamoRegistryStore(dynamo.documentClient, dynamo.tableName), bucket: s3.bucket, model: 'card-fraud', clock: () => Date.parse('2026-12-03T09:30:00Z') });
+  new ShadowInference({ s3: s3.client, registry: new DynamoRegistryStore(dynamo.documentClient, dynamo.tableName), bucket: s3.bucket, model: 'card-fraud' });
 
 const batch = (overrides: Partial<ShadowBatch> = {}): ShadowBatch => ({
   kind: 'mlops-shadow-batch',
@@ -58,8 +54,8 @@ async function linesOf(key: string): Promise<ShadowRecord[]> {
 
 describe('ShadowInference', () => {
   it('answers a pending version with the model session and writes each row beside its live answer, under the hour folder', async () => {
-    const result = await shadowOf().run(batch());
-    expect(result).toMatchObject({ rows: 4, errors: 0 });
+    const result = await shadowOf().run(batch(), 'invocation-1');
+    expect(result).toMatchObject({ key: `${shadowPrefix('card-fraud', 2)}2026-12-03T09/invocation-1.jsonl`, rows: 4, errors: 0 });
     expect(result.key.startsWith(`${shadowPrefix('card-fraud', 2)}2026-12-03T09/`)).toBe(true);
     const records = await linesOf(result.key);
     // The same answers as the session gives the same rows, independently run
@@ -90,31 +86,5 @@ describe('ShadowInference', () => {
     expect(result.errors).toBe(4);
     expect((await linesOf(result.key))[0].error).toMatch(/^model v3 not loaded: .*v3 is rejected/);
     await expect(shadowOf().run(batch({ model: 'churn' }))).rejects.toThrow(ShadowBatchError);
-  });
-});
-
-describe('runShadowReport', () => {
-  it('reports the hour before its time from the rows in S3: on the version in the registry and as metrics per shadow version', async () => {
-    const registry = registryOn(dynamo);
-    await registry.startShadow('card-fraud', 2, by('dev'), 100);
-    const documents = emfOutput();
-    const metrics = new Metrics({ namespace: 'MLOps/test' });
-    metrics.clearDefaultDimensions();
-    const outcome = await runShadowReport({ s3: s3.client, registry, bucket: s3.bucket, model: 'card-fraud', metrics }, new Date('2026-12-03T10:00:00Z'));
-    const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: shadowPrefix('card-fraud', 2) }));
-    const rows = (await Promise.all((listed.Contents ?? []).map((o) => linesOf(o.Key!)))).flat();
-    expect(outcome).toMatchObject({ status: 'reported', report: { shadowVersion: 2, liveVersion: 1, rows: rows.length, errors: rows.filter((r) => r.error).length } });
-    expect((await registry.getVersion('card-fraud', 2)).shadowReports?.at(-1)).toEqual(outcome.status === 'reported' ? outcome.report : undefined);
-    expect(documents().at(-1)).toMatchObject({ Model: 'card-fraud', ShadowVersion: '2', ShadowRows: rows.length });
-    // An hour later nothing new was written: a report of 0 rows
-    const later = await runShadowReport({ s3: s3.client, registry, bucket: s3.bucket, model: 'card-fraud', metrics }, new Date('2026-12-03T11:30:00Z'));
-    expect(later).toMatchObject({ report: { rows: 0, agreementRate: null } });
-    // A malformed line is named, and nothing is reported from it
-    await s3.put(s3.bucket, `${shadowPrefix('card-fraud', 2)}2026-12-03T12/bad.jsonl`, '{"model": "card-fraud"}\n');
-    await expect(runShadowReport({ s3: s3.client, registry, bucket: s3.bucket, model: 'card-fraud', metrics }, new Date('2026-12-03T12:30:00Z'))).rejects.toThrow(
-      expect.objectContaining({ name: 'ShadowRecordError', message: expect.stringMatching(/2026-12-03T12\/bad\.jsonl line 1: not a shadow record/) }),
-    );
-    await registry.stopShadow('card-fraud', by('dev'));
-    expect(await runShadowReport({ s3: s3.client, registry, bucket: s3.bucket, model: 'card-fraud', metrics }, new Date())).toEqual({ status: 'no-shadow', model: 'card-fraud' });
   });
 });
