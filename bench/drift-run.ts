@@ -22,6 +22,7 @@ import { Random } from '../pipelines/common/random';
 import { lambdaEnvFor, startDynalite } from '../test/helpers/dynalite';
 import { startS3rver } from '../test/helpers/s3rver';
 import type { BenchResult } from './bench-result';
+import { STEP_RESULT_MARKER } from './drift-step';
 
 const MODEL = 'card-fraud';
 const FEATURES = [
@@ -51,7 +52,7 @@ function step(env: Record<string, string>, name: string, event: unknown): Promis
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('close', (code) => {
       const kib = Number(/peak-rss-kib (\d+)/.exec(stderr)?.[1]);
-      const result = /step-result (.*)/.exec(stderr)?.[1];
+      const result = new RegExp(`${STEP_RESULT_MARKER} (.*)`).exec(stderr)?.[1];
       if (code === 0 && kib > 0 && result) resolve({ result: JSON.parse(result) as StepRun['result'], peakRss: kib * 1024 });
       else reject(new Error(`drift step ${name} exited ${code}: ${stderr.trim().split('\n').pop()}`));
     });

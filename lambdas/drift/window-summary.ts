@@ -39,7 +39,7 @@ export function summaryReferences(features: readonly FeatureReference[]): Summar
 }
 
 /** A non-numeric value cannot be binned; JSON and the capture schema give none, but a summary must not hide one. */
-export class WindowSummaryError extends Error {
+class WindowSummaryError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'WindowSummaryError';
