@@ -22,7 +22,8 @@ const REGISTRY_WRITERS = [
   'ShadowTest/ReportFunctionRole',
 ];
 const SAGEMAKER_WRITERS = ['Registry/SageMakerMirror/SyncRole', 'Registry/SageMakerMirror/MirrorRole'];
-const COOLDOWN_WRITER = 'DriftMonitor/RetrainTriggerRole';
+// The drift and the quality retrain triggers share the model's cooldown item.
+const COOLDOWN_WRITERS = ['DriftMonitor/RetrainTriggerRole', 'ModelQuality/RetrainTriggerRole'];
 
 /** The example team with every optional feature on: SageMaker mirroring, alarm e-mails. */
 function everyFeature(): TeamConfig {
@@ -82,16 +83,16 @@ describe.each([
     for (const grant of unconditioned(grants)) expect(grant.actions, s.rolePath(grant.role)).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 
-  it("lets the drift retrain trigger write its cooldown item and nothing else", () => {
+  it("lets the drift and quality retrain triggers write their cooldown item and nothing else", () => {
     const conditioned = grants.filter((g) => g.condition !== undefined);
-    expect(rolesOf(conditioned, s)).toEqual([COOLDOWN_WRITER]);
-    expect(conditioned.map((g) => g.condition)).toEqual([{ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['COOLDOWN#card-fraud'] } }]);
+    expect(rolesOf(conditioned, s)).toEqual(COOLDOWN_WRITERS);
+    expect(conditioned.map((g) => g.condition)).toEqual(COOLDOWN_WRITERS.map(() => ({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['COOLDOWN#card-fraud'] } })));
   });
 
   it('grants BatchWriteItem and PartiQL writes to nobody, and DeleteItem only on the cooldown item', () => {
     const actions = (g: TableWriteGrant) => g.actions;
     expect(grants.flatMap(actions).filter((a) => a === 'dynamodb:BatchWriteItem' || a.startsWith('dynamodb:PartiQL'))).toEqual([]);
-    expect(rolesOf(grants.filter((g) => g.actions.includes('dynamodb:DeleteItem')), s)).toEqual([COOLDOWN_WRITER]);
+    expect(rolesOf(grants.filter((g) => g.actions.includes('dynamodb:DeleteItem')), s)).toEqual(COOLDOWN_WRITERS);
   });
 
   it('denies writes in the table policy to every role but these, and allows nothing there', () => {
@@ -99,17 +100,17 @@ describe.each([
     const statements = table.Properties.ResourcePolicy.PolicyDocument.Statement as Array<{ Effect: string; Sid?: string; Condition?: Record<string, Record<string, unknown>> }>;
     expect(statements.filter((st) => st.Effect !== 'Deny')).toEqual([]);
     const spared = statements.find((st) => st.Sid === 'OnlyRegistryWritersWrite')!.Condition!.ArnNotEquals['aws:PrincipalArn'] as Array<{ 'Fn::GetAtt': [string, string] }>;
-    expect(spared.map((arn) => s.rolePath(arn['Fn::GetAtt'][0])).sort()).toEqual([...writers, COOLDOWN_WRITER].sort());
+    expect(spared.map((arn) => s.rolePath(arn['Fn::GetAtt'][0])).sort()).toEqual([...writers, ...COOLDOWN_WRITERS].sort());
   });
 });
 
 describe('who may start a training run', () => {
-  it('is the approval API (whose runs name the signed-in requester), the drift retrain trigger and the schedule rule only', () => {
+  it('is the approval API (whose runs name the signed-in requester), the drift and quality retrain triggers and the schedule rule only', () => {
     const s = synth(exampleConfig()); // its training.schedule is set: the schedule rule's role starts runs too
     expect(exampleConfig().training.schedule).toBeDefined();
     const machine = s.stack.getLogicalId(s.stack.trainingPipeline.stateMachine.node.defaultChild as CfnResource);
     const starters = actionGrants(s.template, machine, ['states:StartExecution', 'states:StartSyncExecution']);
-    expect(rolesOf(starters, s)).toEqual(['ApprovalApi/HandlerRole', 'DriftMonitor/RetrainTriggerRole', 'TrainingPipeline/StateMachine/EventsRole']);
+    expect(rolesOf(starters, s)).toEqual(['ApprovalApi/HandlerRole', 'DriftMonitor/RetrainTriggerRole', 'ModelQuality/RetrainTriggerRole', 'TrainingPipeline/StateMachine/EventsRole']);
   });
 });
 
