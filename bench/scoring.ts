@@ -5,18 +5,20 @@
  *    against s3rver and the registry in dynalite, with a fresh job (so one model load) per round;
  *  reference: a bare loop over the same rows in one process: one GetObject, split lines and cells, Number(), batches of
  *    the same size through onnxruntime-node's InferenceSession.run, output lines built by hand, one PutObject;
+ *  the same two over a Parquet copy of the rows (the bare loop decoding the needed columns of the whole file at once);
  *  and the model alone: InferenceSession.run over the rows already parsed into a Float32Array (no I/O, no text).
- * The reference's output rows are checked equal to ours before anything is timed.
+ * Every side's output rows are checked equal to the bare CSV loop's before anything is timed.
  * Model: the committed fixture test/fixtures/models/fraud-gbt.onnx (100-tree gradient boosting, 9 features).
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { parquetReadObjects } from 'hyparquet';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { scoringPartKey } from '../contracts/batch-scoring';
 import type { ModelMetadata } from '../contracts/model-metadata';
 import { SESSION_OPTIONS } from '../lambdas/inference/model-session';
 import { DynamoRegistryStore } from '../lambdas/registry/dynamodb-store';
 import { BatchScoringJob } from '../lambdas/scoring/batch-scoring-job';
-import { transactions } from '../test/helpers/scoring-twin';
+import { transactions, transactionsParquet } from '../test/helpers/scoring-twin';
 import { fixtureArchive, loadFixture } from '../test/lambdas/inference/fixtures';
 import { startServingBackends } from '../test/lambdas/inference/registered-model';
 import type { BenchResult } from './bench-result';
@@ -24,6 +26,8 @@ import type { BenchResult } from './bench-result';
 const MODEL = 'card-fraud';
 const ROWS = 200_000;
 const ROWS_PER_CHUNK = 50_000;
+/** Row groups of the Parquet copy: five to a chunk. */
+const ROW_GROUP_ROWS = 10_000;
 /** Rows per model run: ScoreOptions.batchRows' default, on both sides. */
 const BATCH_ROWS = 2048;
 /** Alternating rounds per side; the rows report the median round of each side. */
@@ -46,20 +50,23 @@ export async function runScoringBench(): Promise<BenchResult[]> {
     const { csv, values } = transactions(ROWS, featureNames);
     const { bucket, client: s3 } = backends.s3;
     await backends.s3.put(bucket, 'scoring/bench/input.csv', csv);
-    const input = `s3://${bucket}/scoring/bench/input.csv`;
+    await backends.s3.put(bucket, 'scoring/bench/input.parquet', transactionsParquet(csv, ROW_GROUP_ROWS));
     const registry = new DynamoRegistryStore(backends.dynamo.documentClient, backends.dynamo.tableName);
     const read = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
 
     let round = 0;
-    const ours = async () => {
-      const job = new BatchScoringJob({ s3, registry, artifactBucket: bucket, model: MODEL });
-      const output = `s3://${bucket}/scoring/bench/ours-${round}`;
-      const plan = await job.plan({ input, output, version, rowIdColumn: 'txn_id', rowsPerChunk: ROWS_PER_CHUNK }, `bench-${round}`);
+    const job = (format: 'csv' | 'parquet') => async () => {
+      const scoring = new BatchScoringJob({ s3, registry, artifactBucket: bucket, model: MODEL });
+      const input = `s3://${bucket}/scoring/bench/input.${format}`;
+      const output = `s3://${bucket}/scoring/bench/ours-${format}-${round}`;
+      const plan = await scoring.plan({ input, output, version, rowIdColumn: 'txn_id', rowsPerChunk: ROWS_PER_CHUNK }, `bench-${format}-${round}`);
       const chunks = JSON.parse(await read(plan.chunksKey)) as Parameters<BatchScoringJob['scoreChunk']>[0][];
-      for (const chunk of chunks) await job.scoreChunk(chunk);
+      for (const chunk of chunks) await scoring.scoreChunk(chunk);
       return chunks.length;
     };
-    const reference = async () => bareLoop({ s3, bucket, inputKey: 'scoring/bench/input.csv', outputKey: `scoring/bench/reference-${round}.csv`, onnx: fixture.onnx, metadata: fixture.metadata, version });
+    const bare = (format: 'csv' | 'parquet') => () =>
+      (format === 'csv' ? bareCsvLoop : bareParquetLoop)({ s3, bucket, inputKey: `scoring/bench/input.${format}`, outputKey: `scoring/bench/reference-${format}-${round}.csv`, onnx: fixture.onnx, metadata: fixture.metadata, version });
+    const [ours, reference, oursParquet, referenceParquet] = [job('csv'), bare('csv'), job('parquet'), bare('parquet')];
     const modelOnly = async () => {
       const session = await InferenceSession.create(fixture.onnx, SESSION_OPTIONS);
       const width = featureNames.length;
@@ -70,15 +77,23 @@ export async function runScoringBench(): Promise<BenchResult[]> {
       await session.release();
     };
 
-    // Before timing: the bare loop writes the rows ours writes (ids, version, label, probabilities), in order.
+    // Before timing: each bare loop writes the rows ours writes (ids, version, label, probabilities), in order.
     const chunks = await ours();
+    const parquetChunks = await oursParquet();
     await reference();
-    const oursRows = (await Promise.all(Array.from({ length: chunks }, (_, part) => read(scoringPartKey('scoring/bench/ours-0', part)))))
-      .map((text) => text.slice(text.indexOf('\n') + 1))
-      .join('');
-    if (oursRows !== (await read('scoring/bench/reference-0.csv'))) throw new Error('the bare loop and the scoring job wrote different rows');
+    await referenceParquet();
+    const partRows = async (format: string, parts: number) =>
+      (await Promise.all(Array.from({ length: parts }, (_, part) => read(scoringPartKey(`scoring/bench/ours-${format}-0`, part))))).map((text) => text.slice(text.indexOf('\n') + 1)).join('');
+    const expected = await read('scoring/bench/reference-csv-0.csv');
+    for (const [what, text] of [
+      ['the scoring job (CSV)', await partRows('csv', chunks)],
+      ['the scoring job (Parquet)', await partRows('parquet', parquetChunks)],
+      ['the bare Parquet loop', await read('scoring/bench/reference-parquet-0.csv')],
+    ]) {
+      if (text !== expected) throw new Error(`${what} and the bare CSV loop wrote different rows`);
+    }
 
-    const sides = [ours, reference, modelOnly];
+    const sides = [ours, reference, modelOnly, oursParquet, referenceParquet];
     const times: number[][] = sides.map(() => []);
     for (round = 1; round <= ROUNDS; round++) {
       (globalThis as { gc?: () => void }).gc?.();
@@ -88,7 +103,7 @@ export async function runScoringBench(): Promise<BenchResult[]> {
         times[side].push(await seconds(sides[side]));
       }
     }
-    const [oursRate, referenceRate, modelRate] = times.map((t) => ROWS / median(t));
+    const [oursRate, referenceRate, modelRate, oursParquetRate, referenceParquetRate] = times.map((t) => ROWS / median(t));
     const common = `${ROWS.toLocaleString('en')} rows of ${featureNames.length} features (fraud-gbt), ${chunks} chunks of ${ROWS_PER_CHUNK.toLocaleString('en')}, batches of ${BATCH_ROWS}; median of ${ROUNDS} alternating rounds, one process, s3rver and dynalite on loopback`;
     return [
       {
@@ -107,14 +122,22 @@ export async function runScoringBench(): Promise<BenchResult[]> {
         unit: 'rows/s',
         note: `the model's own ceiling (no reading, parsing or writing): ours spends ${(100 * (1 - oursRate / modelRate)).toFixed(0)}% of its time outside session.run; same rounds`,
       },
+      {
+        name: 'batch scoring job on Parquet vs bare Parquet loop calling onnxruntime-node',
+        ours: oursParquetRate,
+        reference: referenceParquetRate,
+        ratio: oursParquetRate / referenceParquetRate,
+        unit: 'rows/s',
+        note: `the same rows in Parquet (row groups of ${ROW_GROUP_ROWS.toLocaleString('en')}, chunks of whole row groups); the bare loop reads the file in one GetObject and decodes the needed columns at once (hyparquet); same rounds`,
+      },
     ];
   } finally {
     await backends.stop();
   }
 }
 
-/** The reference: everything one would write by hand to score a CSV of numbers with onnxruntime-node, nothing more. */
-async function bareLoop(options: {
+/** Where a bare loop reads and writes, and the model it runs. */
+interface BareOptions {
   s3: S3Client;
   bucket: string;
   inputKey: string;
@@ -122,16 +145,41 @@ async function bareLoop(options: {
   onnx: Uint8Array;
   metadata: ModelMetadata;
   version: number;
-}): Promise<void> {
+}
+
+/** The CSV reference: everything one would write by hand to score a CSV of numbers with onnxruntime-node, nothing more. */
+async function bareCsvLoop(options: BareOptions): Promise<void> {
+  await bareLoop(options, async function* (featureNames) {
+    const text = await (await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: options.inputKey }))).Body!.transformToString();
+    const lines = text.split('\n');
+    const header = lines[0].split(',');
+    const columns = featureNames.map((name) => header.indexOf(name));
+    const idColumn = header.indexOf('txn_id');
+    for (let l = 1; l < lines.length; l++) {
+      if (lines[l] === '') continue;
+      const cells = lines[l].split(',');
+      yield { id: cells[idColumn], value: (f: number) => Number(cells[columns[f]]) };
+    }
+  });
+}
+
+/** The Parquet reference: the whole file in one GetObject, every needed column decoded at once by hyparquet. */
+async function bareParquetLoop(options: BareOptions): Promise<void> {
+  await bareLoop(options, async function* (featureNames) {
+    const bytes = await (await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: options.inputKey }))).Body!.transformToByteArray();
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    for (const record of await parquetReadObjects({ file, columns: ['txn_id', ...featureNames] })) {
+      yield { id: String(record.txn_id), value: (f: number) => Number(record[featureNames[f]]) };
+    }
+  });
+}
+
+/** Batches of BATCH_ROWS through InferenceSession.run, output lines built by hand, one PutObject. */
+async function bareLoop(options: BareOptions, rows: (featureNames: string[]) => AsyncIterable<{ id: string; value: (feature: number) => number }>): Promise<void> {
   const { s3, bucket, version } = options;
   const { inputName, outputName } = options.metadata;
   const featureNames = options.metadata.features.map((f) => f.name);
   const session = await InferenceSession.create(options.onnx, SESSION_OPTIONS);
-  const text = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: options.inputKey }))).Body!.transformToString();
-  const lines = text.split('\n');
-  const header = lines[0].split(',');
-  const columns = featureNames.map((name) => header.indexOf(name));
-  const idColumn = header.indexOf('txn_id');
   const width = featureNames.length;
   const features = new Float32Array(BATCH_ROWS * width);
   const ids: string[] = [];
@@ -145,11 +193,9 @@ async function bareLoop(options: {
     }
     ids.length = 0;
   };
-  for (let l = 1; l < lines.length; l++) {
-    if (lines[l] === '') continue;
-    const cells = lines[l].split(',');
-    for (let f = 0; f < width; f++) features[ids.length * width + f] = Number(cells[columns[f]]);
-    ids.push(cells[idColumn]);
+  for await (const row of rows(featureNames)) {
+    for (let f = 0; f < width; f++) features[ids.length * width + f] = row.value(f);
+    ids.push(row.id);
     if (ids.length === BATCH_ROWS) await flush();
   }
   if (ids.length) await flush();
