@@ -72,7 +72,7 @@ function shadowForm(context, model, version, running) {
   const comment = h('input', { id: 'shadow-comment', name: 'comment', type: 'text', required: true, maxlength: 1000 });
   const feedback = h('div', { 'aria-live': 'polite' });
   const button = h('button', { type: 'submit', class: 'button' }, running ? 'Stop shadow' : 'Start shadow');
-  const form = h('form', { novalidate: true, 'data-testid': 'shadow-form' }, h('label', { for: 'shadow-comment' }, 'Shadow test comment (required)'), comment, h('div', { class: 'button-row' }, button), feedback);
+  const form = h('form', { novalidate: true, 'data-testid': 'shadow-form' }, h('label', { for: 'shadow-comment' }, 'Reason for the shadow test (required)'), comment, h('div', { class: 'button-row' }, button), feedback);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const text = comment.value.trim();
