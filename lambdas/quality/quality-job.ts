@@ -74,6 +74,16 @@ export async function runQualityJob(deps: QualityJobDeps, settings: QualityJobSe
     .sort(([a], [b]) => a - b)
     .map(([version, rows]) => (rows.truths.length >= config.minLabelled ? measureVersion(version, rows, config.task) : { modelVersion: version, labelled: rows.truths.length }));
 
+  // The rows go into the training data before the metrics go out: a retraining this run's alarm starts reads them.
+  const labelledRows =
+    config.trainingDatasetPrefix === undefined
+      ? undefined
+      : await addLabelledRows(
+          s3,
+          { bucket, model, datasetPrefix: config.trainingDatasetPrefix, features: config.features, labelColumn: config.labelColumn, at: now },
+          joined.labelledRows,
+        );
+
   for (const quality of versions) {
     metrics.addDimensions({ Model: model, ModelVersion: String(quality.modelVersion) });
     publishQuality(metrics, quality, config);
@@ -86,15 +96,6 @@ export async function runQualityJob(deps: QualityJobDeps, settings: QualityJobSe
   metrics.addMetric(QUALITY_METRIC_NAMES.unmatchedLabels, MetricUnit.Count, joined.unmatchedLabels);
   metrics.addMetric(QUALITY_METRIC_NAMES.unusableLabels, MetricUnit.Count, joined.unusableLabels);
   metrics.publishStoredMetrics();
-
-  const labelledRows =
-    config.trainingDatasetPrefix === undefined
-      ? undefined
-      : await addLabelledRows(
-          s3,
-          { bucket, model, datasetPrefix: config.trainingDatasetPrefix, features: config.features, labelColumn: config.labelColumn, at: now },
-          joined.labelledRows,
-        );
 
   const report: QualityReport = {
     model,
