@@ -3,7 +3,8 @@ import { runLoop, type LoopResult } from '../../local/driver/full-loop';
 import type { HoldoutTable } from '../../local/driver/holdout-replay';
 import { LoopSession, waitFor } from '../../local/driver/loop-session';
 import { teamDataset } from '../../local/driver/team-dataset';
-import { listKeys } from '../../pipelines/common/s3';
+import { datasetLineageKey } from '../../contracts/storage-layout';
+import { getObjectByUri, listKeys } from '../../pipelines/common/s3';
 import { sklearnQuality } from '../lambdas/quality/sklearn-reference';
 import { exampleConfig } from '../helpers/synth';
 import { startTeamTwin, type TeamTwin } from '../helpers/twin';
@@ -13,7 +14,8 @@ import { startTeamTwin, type TeamTwin } from '../helpers/twin';
  * 1000 holdout rows sent to the function URL, their true labels posted to the approval API's feedback route; the
  * scheduled quality job's metrics for v1 must equal scikit-learn's on the same (served probability, label) pairs. Then
  * 1000 more predictions get labels that disagree with the truth: the AUC falls below the gate's threshold, the Critical
- * quality alarm fires and the rule -> trigger path starts a `quality-` retraining.
+ * quality alarm fires and the rule -> trigger path starts a `quality-` retraining, whose processing reads the labelled
+ * rows the quality job added beside the dataset.
  */
 const config = exampleConfig();
 const MINUTES = 60_000;
@@ -141,5 +143,17 @@ describe('model quality in the twin', () => {
     expect(raised[0].matchedRules.length).toBeGreaterThan(0);
     expect(execution.input).toMatchObject({ trigger: 'quality' });
     lines.push(`quality: AUC ${auc.toFixed(4)} with disagreeing labels -> ${execution.name}`);
-  }, 10 * MINUTES);
+
+    // AND that retraining learned from what production saw: its processing read the labelled rows beside the dataset
+    // (Whether its model passes the gate is the gate's call: trained on labels made to contradict the truth, it does not.)
+    const done = await waitFor('quality retraining ended', 5 * MINUTES, () => (session.execution(execution.executionArn).status === 'RUNNING' ? undefined : session.execution(execution.executionArn)));
+    lines.push(`quality: ${done.name} ${done.status}${done.error ? ` (${done.error})` : ''}`);
+    const lineage = JSON.parse((await getObjectByUri(session.s3, `s3://${team.twin.output('ArtifactBucketName')}/${datasetLineageKey(done.name)}`)).toString('utf8')) as {
+      sources: { uri: string }[];
+      rowCount: number;
+    };
+    const added = lineage.sources.filter((source) => source.uri.includes('/production-labels/'));
+    expect(added).toHaveLength(2);
+    expect(lineage.rowCount).toBe(8000 + 2000);
+  }, 15 * MINUTES);
 });
