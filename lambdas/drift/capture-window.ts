@@ -85,7 +85,7 @@ export interface CaptureObject {
 
 /**
  * The capture objects of `model`'s hour prefixes covering [start, end], in key order (hour by hour), with their sizes:
- * a drift run groups them into chunks of bounded bytes. (pipelines/common/s3's listKeys gives keys without sizes.)
+ * a drift run groups them into chunks of bounded bytes. (listKeys in pipelines/common/s3.ts gives keys without sizes.)
  */
 export async function listCaptureWindow(s3: S3Client, bucket: string, model: string, start: Date, end: Date): Promise<CaptureObject[]> {
   const objects: CaptureObject[] = [];
