@@ -189,6 +189,55 @@ describe('console in Chromium against the twin', () => {
     );
   }, 300_000);
 
+  it('starts a shadow test beside the decision as a developer, shows its hourly report while the version is pending, and stops it', async () => {
+    // GIVEN a pending version (a copy of the live one) and live traffic
+    const session = new LoopSession(twin, config);
+    let sending = true;
+    try {
+      const live = await requireLive(session, 'console shadow');
+      const version = await registerLike(session, live, 'to be compared in shadow from the console');
+      const rows = generateInferenceRows({ rows: 200, seed: 5 });
+      const traffic = (async () => {
+        // A trickle, not a flood: the twin serves it in this worker, whose event loop also answers vitest.
+        while (sending) {
+          await session.sendTraffic(rows, { batch: 10, concurrency: 1 });
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      })();
+      // WHEN a developer opens it and starts a shadow test with a comment
+      await signInAs('developers@localhost', `#/models/card-fraud/versions/${version}`);
+      const panel = page.getByTestId('shadow-panel');
+      await expect.poll(() => panel.getByTestId('shadow-state').textContent(), { timeout: 30_000 }).toMatch(/^Not in shadow/);
+      await panel.getByLabel('Reason for the shadow test (required)').fill('Compare with live before anyone approves.');
+      await panel.getByRole('button', { name: 'Start shadow' }).click();
+      // THEN the panel says it runs, and the hourly report (every minute at x60) appears with the copied rows
+      await expect.poll(() => panel.getByTestId('shadow-state').textContent(), { timeout: 30_000 }).toMatch(/^In shadow since .*10% of live requests/);
+      const reportRows = panel.getByTestId('shadow-reports').locator('tbody tr');
+      const answered = async () => {
+        for (const row of await reportRows.all()) {
+          const cells = await row.locator('td').allTextContents();
+          if (Number(cells[2]) > 0) return cells;
+        }
+        return undefined;
+      };
+      await expect.poll(answered, { timeout: 180_000, interval: 2000 }).toBeDefined();
+      // the same model answers: every label agrees, no difference
+      expect((await answered())!.slice(1, 7)).toEqual([`v${live.version}`, expect.stringMatching(/^\d+$/), '0', '100.0%', '0.0000', '0.0000']);
+      expect(await page.getByTestId('version-status').textContent()).toBe('Pending approval');
+      // WHEN the developer stops it THEN the panel says so, and the audit trail has both
+      await panel.getByLabel('Reason for the shadow test (required)').fill('Seen enough.');
+      await panel.getByRole('button', { name: 'Stop shadow' }).click();
+      await expect.poll(() => panel.getByTestId('shadow-state').textContent(), { timeout: 30_000 }).toMatch(/^Not in shadow/);
+      await expect.poll(() => page.getByTestId('audit-trail').textContent()).toContain('shadow test stopped: Seen enough.');
+      expect(await page.getByTestId('audit-trail').textContent()).toContain('shadow test started (10% of live requests');
+      sending = false;
+      await traffic;
+    } finally {
+      sending = false;
+      session.close();
+    }
+  }, 400_000);
+
   it('aborts the deployment in progress from the model page: rolled back, the live version serving alone', async () => {
     // GIVEN a second version approved (its registration copied from the live one, as `mlops models register` would)
     const session = new LoopSession(twin, config);
