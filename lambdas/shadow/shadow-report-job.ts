@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { hourFolder, SHADOW_METRICS, shadowPrefix, type ShadowRecord, shadowRecordSchema, type ShadowReport } from '../../contracts/shadow-test';
+import { NotFoundError } from '../registry/errors';
 import type { ModelRegistry } from '../registry/registry';
 import { shadowReport } from './shadow-report';
 
@@ -28,14 +29,27 @@ export type ShadowReportOutcome = { status: 'no-shadow'; model: string } | { sta
  * shadow that was sent nothing is worth seeing before an approval.
  */
 export async function runShadowReport(deps: ShadowReportJobDeps, at: Date): Promise<ShadowReportOutcome> {
-  const model = await deps.registry.getModel(deps.model);
-  if (!model.shadow) return { status: 'no-shadow', model: deps.model };
+  const model = await registeredModel(deps);
+  if (!model?.shadow) return { status: 'no-shadow', model: deps.model };
   const window = { start: new Date(at.getTime() - HOUR_MS), end: at };
   const records = (await readWindow(deps, model.shadow.version, window)).filter((r) => r.at >= window.start.toISOString() && r.at < window.end.toISOString());
   const report = shadowReport(records, window, { liveVersion: model.liveVersion ?? null, shadowVersion: model.shadow.version });
   publish(deps.metrics, deps.model, report);
   await deps.registry.recordShadowReport(deps.model, report);
   return { status: 'reported', report };
+}
+
+/**
+ * The model's registry record, or undefined before its first version is registered: the schedule starts with the stack,
+ * before the first training run, and those hours have no shadow to report (not a failure for the dead-letter queue).
+ */
+async function registeredModel(deps: ShadowReportJobDeps) {
+  try {
+    return await deps.registry.getModel(deps.model);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -74,5 +74,7 @@ describe('runShadowReport', () => {
     );
     await registry.stopShadow('card-fraud', by('dev'));
     expect(await runShadowReport(deps(), new Date())).toEqual({ status: 'no-shadow', model: 'card-fraud' });
+     // The schedule starts with the stack: before the first version is registered there is no model, and no failure.
+    expect(await runShadowReport({ ...deps(), model: 'not-registered-yet' }, new Date())).toEqual({ status: 'no-shadow', model: 'not-registered-yet' });
   });
 });
