@@ -48,6 +48,25 @@ describe('KS against a presorted reference', () => {
     );
   });
 
+  it('prunes only blocks that cannot hold D: samples of many blocks, close, shifted, tied and disjoint, give scipy\'s D', () => {
+    // Sizes past several 64-value blocks, where most blocks are skipped and the supremum may sit inside any block.
+    const normalish = (seed: number, n: number, shift: number, scale: number) =>
+      fc.sample(fc.double({ min: -1, max: 1, noNaN: true }), { seed, numRuns: n }).map((u) => shift + scale * Math.tan(u));
+    const cases: Array<[number[], number[]]> = [
+      [normalish(1, 20_000, 0, 1), normalish(2, 15_000, 0, 1)],
+      [normalish(3, 20_000, 0, 1), normalish(4, 20_000, 0.01, 1)],
+      [normalish(5, 12_000, 0, 1), normalish(6, 20_000, 0.5, 2)],
+      [normalish(7, 10_000, 0, 1).map(Math.round), normalish(8, 9_000, 0.3, 1).map(Math.round)],
+      [normalish(9, 5_000, -10, 1), normalish(10, 7_000, 10, 1)],
+      [normalish(11, 7_000, 10, 1), normalish(12, 5_000, -10, 1)],
+    ];
+    for (const [reference, window] of cases) {
+      const result = ksTestPresorted(sortedCopy(reference), window);
+      expect(result.statistic).toBe(scipyStatistic(reference, window));
+      expect(result).toEqual(ksTest(window, reference));
+    }
+  });
+
   it('treats -0 and 0 as one value', () => {
     const result = ksTestPresorted(Float64Array.from([-0, -0, 0]), [0, 0, -0]);
     expect(result.statistic).toBe(0);
