@@ -5,7 +5,8 @@
  * inference tier (lambdas/inference/model-session.ts), the holdout check (lambdas/deployment/) and the registry's
  * metrics schema (lambdas/registry/schemas.ts).
  */
-import { z } from 'zod';
+// A namespace import lets esbuild keep only the parts of zod used; `import { z }` bundles all of it (its 40 locales too).
+import * as z from 'zod';
 
 /**
  * metadata.json, written beside model.onnx by the trainer (or by `mlops models register` for a model

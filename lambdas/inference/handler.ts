@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// A namespace import lets esbuild keep only the parts of zod used; `import { z }` bundles all of it (its 40 locales too).
+import * as z from 'zod';
 import { formatIssues } from '../../contracts/validation-issues';
 import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../../contracts/capture-opt-out';
 import type { InferenceResponse } from './inference-service';
