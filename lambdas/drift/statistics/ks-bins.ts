@@ -26,16 +26,17 @@ export interface DistinctReference {
 
 /** The distinct values of an ascending sample (the baseline's sorted values) with their cumulative counts. */
 export function distinctReference(sorted: Float64Array): DistinctReference {
-  const values: number[] = [];
-  const cumulative: number[] = [];
+  // Two passes into typed arrays: a baseline of 10^6 values through growing JS arrays costs tens of milliseconds.
+  let distinct = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct++;
+  const values = new Float64Array(distinct);
+  const cumulative = new Float64Array(distinct);
+  let k = -1;
   for (let i = 0; i < sorted.length; i++) {
-    if (values.length > 0 && sorted[i] === values[values.length - 1]) cumulative[cumulative.length - 1] = i + 1;
-    else {
-      values.push(sorted[i]);
-      cumulative.push(i + 1);
-    }
+    if (i === 0 || sorted[i] !== sorted[i - 1]) values[++k] = sorted[i];
+    cumulative[k] = i + 1;
   }
-  return { values: Float64Array.from(values), cumulative: Float64Array.from(cumulative) };
+  return { values, cumulative };
 }
 
 /** The 2n + 1 bin counts of an ascending part of the window (see above), in one merge pass. */
@@ -57,32 +58,53 @@ export function addBinCounts(total: Float64Array, part: ArrayLike<number>): void
   for (let b = 0; b < part.length; b++) total[b] += part[b];
 }
 
-/** The KS test of the window whose bin counts are `counts` against the reference: ksTestSorted's D and p. */
+/** Reference values per block in ksTestFromBinCounts' pruned walk. */
+const BLOCK = 32;
+
+/**
+ * The KS test of the window whose bin counts are `counts` against the reference: ksTestSorted's D and p.
+ *
+ * The differences are formed at the same points as there (see above), but block by block: BLOCK reference values and
+ * their gaps are summed first, and a block is evaluated point by point only when its bounds (i and j only grow inside
+ * it, and division and subtraction round monotonically, so every difference inside lies between
+ * i_start/n1 - j_end/n2 and i_end/n1 - j_start/n2) could beat the largest |difference| so far.
+ */
 export function ksTestFromBinCounts(reference: DistinctReference, counts: ArrayLike<number>): KsResult {
   const { values: u, cumulative } = reference;
-  if (counts.length !== 2 * u.length + 1) throw new RangeError(`expected ${2 * u.length + 1} KS bin counts, got ${counts.length}`);
-  const n1 = cumulative[u.length - 1];
+  const m = u.length;
+  if (counts.length !== 2 * m + 1) throw new RangeError(`expected ${2 * m + 1} KS bin counts, got ${counts.length}`);
+  const n1 = cumulative[m - 1];
   let n2 = 0;
   for (let b = 0; b < counts.length; b++) n2 += counts[b];
   if (n1 === 0 || n2 === 0) throw new RangeError('the KS test needs two non-empty samples');
-  let maxDiff = 0;
-  let minDiff = 0;
+  let d = 0;
   let j = 0;
-  const at = (i: number) => {
-    const diff = i / n1 - j / n2;
-    if (diff > maxDiff) maxDiff = diff;
-    if (diff < minDiff) minDiff = diff;
-  };
-  for (let k = 0; k <= u.length; k++) {
-    const below = k === 0 ? 0 : cumulative[k - 1];
-    if (counts[2 * k] > 0) {
-      j += counts[2 * k];
-      at(below);
+  // Block [k0, k1): the gaps below u_k0 .. u_(k1-1) and those values; the last block also holds the gap above u_(m-1).
+  for (let k0 = 0; k0 <= m; k0 += BLOCK) {
+    const k1 = Math.min(k0 + BLOCK, m + 1);
+    const binEnd = Math.min(2 * k1, 2 * m + 1);
+    let jEnd = j;
+    for (let b = 2 * k0; b < binEnd; b++) jEnd += counts[b];
+    const iStart = k0 === 0 ? 0 : cumulative[k0 - 1];
+    const iEnd = cumulative[Math.min(k1, m) - 1];
+    const upper = iEnd / n1 - j / n2;
+    const lower = iStart / n1 - jEnd / n2;
+    if (upper > d || -lower > d) {
+      for (let k = k0; k < k1; k++) {
+        if (counts[2 * k] > 0) {
+          j += counts[2 * k];
+          const diff = (k === 0 ? 0 : cumulative[k - 1]) / n1 - j / n2;
+          if (diff > d) d = diff;
+          else if (-diff > d) d = -diff;
+        }
+        if (k === m) break;
+        j += counts[2 * k + 1];
+        const diff = cumulative[k] / n1 - j / n2;
+        if (diff > d) d = diff;
+        else if (-diff > d) d = -diff;
+      }
     }
-    if (k === u.length) break;
-    j += counts[2 * k + 1];
-    at(cumulative[k]);
+    j = jEnd;
   }
-  const statistic = Math.max(maxDiff, Math.min(-minDiff, 1));
-  return { statistic, ...ksPValue(statistic, n1, n2) };
+  return { statistic: d, ...ksPValue(d, n1, n2) };
 }

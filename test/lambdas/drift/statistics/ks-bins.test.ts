@@ -27,6 +27,26 @@ describe('KS bin counts of a window against a sorted baseline', () => {
     );
   });
 
+  it('skip only blocks that cannot hold D: baselines of many blocks, close, shifted, tied and disjoint windows', () => {
+    const spread = (seed: number, n: number, shift: number) =>
+      fc.sample(fc.double({ min: -1, max: 1, noNaN: true }), { seed, numRuns: n }).map((u) => shift + Math.tan(u));
+    const cases: Array<[number[], number[]]> = [
+      [spread(1, 8_000, 0), spread(2, 9_000, 0)],
+      [spread(3, 8_000, 0), spread(4, 8_000, 0.02)],
+      [spread(5, 6_000, 0), spread(6, 9_000, 0.7)],
+      [spread(7, 8_000, 0).map(Math.round), spread(8, 7_000, 0.3).map(Math.round)],
+      [spread(9, 5_000, -10), spread(10, 4_000, 10)],
+      [spread(11, 5_000, 10), spread(12, 4_000, -10)],
+    ];
+    for (const [baselineValues, window] of cases) {
+      const baseline = sortedCopy(baselineValues);
+      const reference = distinctReference(baseline);
+      const total = new Float64Array(2 * reference.values.length + 1);
+      for (const part of [window.slice(0, 1000), window.slice(1000)]) addBinCounts(total, ksBinCounts(reference, sortedCopy(part)));
+      expect(ksTestFromBinCounts(reference, total)).toEqual(ksTestPresorted(baseline, window));
+    }
+  });
+
   it('count every window value once, in the bin of its place among the distinct baseline values', () => {
     const reference = distinctReference(Float64Array.of(1, 1, 2, 5));
     expect(Array.from(reference.values)).toEqual([1, 2, 5]);
