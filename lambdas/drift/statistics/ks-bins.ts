@@ -39,16 +39,28 @@ export function distinctReference(sorted: Float64Array): DistinctReference {
   return { values, cumulative };
 }
 
-/** The 2n + 1 bin counts of an ascending part of the window (see above), in one merge pass. */
+/**
+ * The 2n + 1 bin counts of an ascending part of the window (see above), in one merge pass. Each step either passes a
+ * reference value or counts a window value, chosen without a data-dependent branch (the two interleave at random, so
+ * a branch would be mispredicted about every other step): the count is added as 0 when the reference moves on.
+ */
 export function ksBinCounts(reference: DistinctReference, sortedPart: Float64Array): Uint32Array {
   const u = reference.values;
-  const counts = new Uint32Array(2 * u.length + 1);
+  const m = u.length;
+  const n = sortedPart.length;
+  const counts = new Uint32Array(2 * m + 1);
+  let i = 0;
   let k = 0;
-  for (let i = 0; i < sortedPart.length; i++) {
+  while (i < n && k < m) {
     const v = sortedPart[i];
-    while (k < u.length && u[k] < v) k++;
-    counts[k < u.length && u[k] === v ? 2 * k + 1 : 2 * k]++;
+    const r = u[k];
+    const referenceFirst = +(r < v);
+    counts[2 * k + +(r === v)] += 1 - referenceFirst;
+    k += referenceFirst;
+    i += 1 - referenceFirst;
   }
+  // Above the largest reference value.
+  counts[2 * m] += n - i;
   return counts;
 }
 
