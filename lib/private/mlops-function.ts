@@ -145,6 +145,9 @@ class EsbuildBundling implements ILocalBundling {
  * Bundles a function entry (relative to the repository root) into `outputDir/index.js` as deployed; also used by the
  * benchmarks, so they measure the deployed code. Minified with `keepNames`: typed errors answer with their class
  * `name` as the error code (`{"error":"InvalidRequestError"}`), which minification would otherwise rename.
+ * `mainFields` prefers a package's ES module build: the AWS SDK's `main` is one CommonJS file per client with every
+ * command, its `module` build is a file per command that esbuild tree-shakes (the function bundles shrink by about a fifth,
+ * and the inference function's cold start parses and compiles less: bench/cold-start.ts).
  */
 export function bundleFunction(entry: string, outputDir: string, externals: readonly string[]): void {
   // Loaded here, not imported: esbuild is a development dependency, absent where the published package runs.
@@ -156,6 +159,7 @@ export function bundleFunction(entry: string, outputDir: string, externals: read
     outfile: join(outputDir, 'index.js'),
     bundle: true,
     platform: 'node',
+    mainFields: ['module', 'main'],
     target: MLOPS_FUNCTION_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1'),
     format: 'cjs',
     minify: true,
