@@ -1,4 +1,7 @@
-import { Parser, type ReadEntry } from 'tar';
+// The parser's own entry points: `tar`'s main one is a prebuilt, minified file of the whole package, which the
+// function bundle would then carry in full (creating, extracting, listing...).
+import { Parser } from 'tar/parse';
+import type { ReadEntry } from 'tar/read-entry';
 import { formatIssues } from '../../contracts/validation-issues';
 import { METADATA_FILE, MODEL_FILE, type ModelMetadata, modelMetadataSchema } from '../../contracts/model-metadata';
 import { ModelUnavailableError } from './errors';

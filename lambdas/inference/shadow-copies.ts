@@ -139,7 +139,7 @@ export class LambdaShadowSender implements ShadowSender {
   constructor(private readonly functionName: string) {}
 
   async send(batch: ShadowBatch, signal?: AbortSignal): Promise<void> {
-    this.sdk ??= import('@aws-sdk/client-lambda').then(({ LambdaClient, InvokeCommand }) => ({ client: new LambdaClient({}), InvokeCommand }));
+    this.sdk ??= import('./lambda-sdk').then(({ LambdaClient, InvokeCommand }) => ({ client: new LambdaClient({}), InvokeCommand }));
     const { client, InvokeCommand } = await this.sdk;
     const response = await client.send(
       new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(batch)) }),
