@@ -7,8 +7,8 @@ import { ksPValue, type KsResult } from './ks';
  * bins: bin 2k + 1 holds the values equal to u_k, bin 2k the values strictly between u_{k-1} and u_k (bin 0 below
  * u_0, bin 2n above u_{n-1}). Counts of several parts of a window add up to the counts of the whole window.
  *
- * D is recoverable exactly from the counts. The two-sample merge (ksTestSorted) evaluates i/n1 - j/n2 at every
- * distinct value of the pooled sample, i and j counting the reference and the window values <= it. Inside the gap
+ * D is recoverable exactly from the counts. The two-sample test (ksTestSorted) takes the largest |i/n1 - j/n2| over
+ * the distinct values of the pooled sample, i and j counting the reference and the window values <= it. Inside the gap
  * (u_{k-1}, u_k) i is constant and j grows, so the difference only falls: its largest value there is never above the
  * one at u_{k-1} (a pooled value; below u_0 it is negative, under the 0 D starts from), and its smallest is at the gap's last window value, where j counts every window
  * value up to the gap's end. So the largest and smallest differences are among the values at each u_k (i and j
