@@ -84,6 +84,7 @@ export const QUALITY_MEASURES = {
   'multiclass-classification': ['accuracy', 'logLoss'],
   regression: ['rmse', 'mae'],
 } as const;
+/** A model quality measure: auc, accuracy and logLoss for classifiers, rmse and mae for regression. */
 export type QualityMeasure = 'auc' | 'accuracy' | 'logLoss' | 'rmse' | 'mae';
 
 /** One version's quality over the window: the quality job's report and metrics (measures the task and rows allow). */

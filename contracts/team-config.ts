@@ -347,7 +347,18 @@ export const teamConfigSchema = z
          * @default - Critical at the evaluation gate's threshold on its primary metric, when that metric is measured here
          */
         thresholds: z
-          .object({ auc: thresholds(0, 1), accuracy: thresholds(0, 1), logLoss: thresholds(0, 100), rmse: thresholds(0, Number.MAX_VALUE), mae: thresholds(0, Number.MAX_VALUE) })
+          .object({
+            /** Area under the ROC curve (binary): alarms below the levels. */
+            auc: thresholds(0, 1),
+            /** Share of labels predicted right: alarms below the levels. */
+            accuracy: thresholds(0, 1),
+            /** Mean negative log-likelihood of the true labels: alarms above the levels. */
+            logLoss: thresholds(0, 100),
+            /** Root mean squared error (regression): alarms above the levels. */
+            rmse: thresholds(0, Number.MAX_VALUE),
+            /** Mean absolute error (regression): alarms above the levels. */
+            mae: thresholds(0, Number.MAX_VALUE),
+          })
           .partial()
           .strict()
           .optional(),

@@ -14,5 +14,6 @@ export * from './model-registry';
 export * from './monitoring';
 export * from '../contracts/team-config';
 export type { AccessPolicy } from '../contracts/access-policy';
+export type { QualityMeasure } from '../contracts/ground-truth';
 export * from './shadow-test';
 export * from './training-pipeline';

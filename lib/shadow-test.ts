@@ -63,6 +63,7 @@ export class ShadowTest extends Construct {
   readonly shadowFunction: lambda.IFunction;
   /** The hourly report: metrics and the registry. */
   readonly reportFunction: lambda.IFunction;
+  /** The schedule that runs the report (`rate(1 hour)` unless the props say otherwise). */
   readonly reportRule: events.Rule;
   /** Shadow batches that failed every retry, and report events no run took; its alarm fires on one message. */
   readonly deadLetterQueue: sqs.IQueue;
