@@ -147,7 +147,10 @@ class EsbuildBundling implements ILocalBundling {
  * `name` as the error code (`{"error":"InvalidRequestError"}`), which minification would otherwise rename.
  * `mainFields` prefers a package's ES module build: the AWS SDK's `main` is one CommonJS file per client with every
  * command, its `module` build is a file per command that esbuild tree-shakes (the function bundles shrink by about a fifth,
- * and the inference function's cold start parses and compiles less: bench/cold-start.ts).
+ * and the inference function's cold start parses and compiles less: bench/cold-start.ts). One exception, by `alias`:
+ * the HTTP handler's ES module build loads `node:http` with a dynamic `import()`, which goes through Node's ES module
+ * loader and, building `node:http`'s module namespace, loads Node's bundled undici (about 40 ms on the first request
+ * of every cold start); its CommonJS build uses `require`.
  */
 export function bundleFunction(entry: string, outputDir: string, externals: readonly string[]): void {
   // Loaded here, not imported: esbuild is a development dependency, absent where the published package runs.
@@ -160,6 +163,7 @@ export function bundleFunction(entry: string, outputDir: string, externals: read
     bundle: true,
     platform: 'node',
     mainFields: ['module', 'main'],
+    alias: { '@smithy/node-http-handler': '@smithy/node-http-handler/dist-cjs/index.js' },
     target: MLOPS_FUNCTION_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1'),
     format: 'cjs',
     minify: true,
