@@ -1,11 +1,13 @@
 /**
  * Shadow tests: a pending version answers a sampled copy of live requests, and nobody sees its answers.
- * Producers and consumers:
- * - the live inference function (lambdas/inference/shadow-copies.ts) sends ShadowBatch events to the shadow function
- *   (lambdas/shadow/shadow-inference.handler.ts), which writes ShadowRecord lines under `shadow/<model>/v<version>/`;
- * - the hourly report job (lambdas/shadow/shadow-report-job.ts) reads them and writes a ShadowReport into the registry
- *   (lambdas/registry/registry.ts), which the approval API (lambdas/registry/views.ts), the console
- *   (console/src/views/version.js) and `mlops models show` (bin/commands/models.ts) show.
+ * Producers: the live inference function (lambdas/inference/shadow-copies.ts) sends ShadowBatch events; the shadow
+ * function (lambdas/shadow/shadow-inference.handler.ts) writes ShadowRecord lines under `shadow/<model>/v<version>/`;
+ * the hourly report job (lambdas/shadow/shadow-report-job.ts) writes a ShadowReport into the registry
+ * (lambdas/registry/registry.ts); the console (console/src/) and `mlops models shadow` (bin/commands/models.ts) send
+ * the start body.
+ * Consumers: the shadow function (the batches), the report job (the records), the approval API
+ * (lambdas/registry/views.ts), the console's version page (console/src/views/version.js) and `mlops models show`
+ * (bin/commands/models.ts) (the reports); lib/shadow-test.ts names the metrics.
  */
 import { z } from 'zod';
 
