@@ -40,9 +40,15 @@ describe('the templates the linters check', () => {
       // A container is built from a directory or pulled by URI, never both: training builds one, processing pulls one
       // (its Dockerfile name goes with a directory, and AWS Batch cannot override an image's entry point).
       'training.container.imageUri',
+      // Shards need the built-in processing image, and this team pulls its own.
+      'training.processing.shards',
       'training.processing.container.directory',
       'training.processing.container.dockerfile',
       'training.processing.container.entryPoint',
+      // Measures of other tasks: a multiclass model's quality is accuracy and log loss.
+      'quality.thresholds.auc',
+      'quality.thresholds.rmse',
+      'quality.thresholds.mae',
     ]);
   });
 });
