@@ -86,12 +86,14 @@ export async function runQualityJob(deps: QualityJobDeps, settings: QualityJobSe
 
   for (const quality of versions) {
     metrics.addDimensions({ Model: model, ModelVersion: String(quality.modelVersion) });
-    publishQuality(metrics, quality, config);
+    publishQuality(metrics, quality, config, now);
     if (quality.modelVersion === servedVersion) {
       metrics.addDimension('Model', model);
-      publishQuality(metrics, quality, config);
+      publishQuality(metrics, quality, config, now);
     }
   }
+  // One timestamp for every document of a run, so a version's measures and the served ones line up per run.
+  metrics.setTimestamp(now);
   metrics.addDimension('Model', model);
   metrics.addMetric(QUALITY_METRIC_NAMES.unmatchedLabels, MetricUnit.Count, joined.unmatchedLabels);
   metrics.addMetric(QUALITY_METRIC_NAMES.unusableLabels, MetricUnit.Count, joined.unusableLabels);
@@ -119,7 +121,8 @@ export async function runQualityJob(deps: QualityJobDeps, settings: QualityJobSe
 }
 
 /** One EMF document: the labelled count and the measures the version has, under the dimensions set before. */
-function publishQuality(metrics: Metrics, quality: VersionQuality, config: QualityConfig): void {
+function publishQuality(metrics: Metrics, quality: VersionQuality, config: QualityConfig, at: Date): void {
+  metrics.setTimestamp(at);
   metrics.addMetric(QUALITY_METRIC_NAMES.labelledPredictions, MetricUnit.Count, quality.labelled);
   for (const measure of QUALITY_MEASURES[config.task]) {
     const value = quality[measure];
