@@ -16,7 +16,7 @@ export interface ShadowReportJobDeps {
 const HOUR_MS = 3_600_000;
 
 /** A compared-rows object with a line that is not a ShadowRecord: named by key and line, the report is not written. */
-export class ShadowRecordError extends Error {
+class ShadowRecordError extends Error {
   override readonly name = 'ShadowRecordError';
 }
 
