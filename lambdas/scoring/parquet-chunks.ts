@@ -1,6 +1,7 @@
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { parseS3Uri } from '../../contracts/storage-layout';
+import { rangedObject } from '../../pipelines/common/s3-stream';
 import type { DataRow } from './score-rows';
 import { ScoringInputError } from './score-rows';
 
@@ -27,7 +28,8 @@ export interface ParquetFile {
 /** Opens `uri` (footer only); a file hyparquet cannot read fails as a ScoringInputError naming it. */
 export async function openParquet(s3: S3Client, uri: string): Promise<ParquetFile> {
   try {
-    const file = await rangedObject(s3, uri);
+    const { bucket, key } = parseS3Uri(uri);
+    const file = await rangedObject(s3, bucket, key);
     const metadata = await parquetMetadataAsync(file);
     return { file, metadata, columns: parquetSchema(metadata).children.map((column) => column.element.name) };
   } catch (err) {
@@ -74,17 +76,3 @@ export function parquetChunkRows(parquet: ParquetFile, chunk: ParquetChunk, want
   return { header, rows: rows() };
 }
 
-/** An S3 object as hyparquet's AsyncBuffer: each slice one ranged GET. */
-async function rangedObject(s3: S3Client, uri: string): Promise<AsyncBuffer> {
-  const { bucket, key } = parseS3Uri(uri);
-  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  return {
-    byteLength: head.ContentLength ?? 0,
-    async slice(start: number, end?: number): Promise<ArrayBuffer> {
-      const range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
-      const bytes = await object.Body!.transformToByteArray();
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    },
-  };
-}

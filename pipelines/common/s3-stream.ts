@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { AsyncBuffer } from 'hyparquet';
 import { parseS3Uri } from '../../contracts/storage-layout';
 
 /**
@@ -24,4 +25,21 @@ export async function readAll(chunks: AsyncIterable<Uint8Array>): Promise<Buffer
   const parts: Buffer[] = [];
   for await (const chunk of chunks) parts.push(Buffer.from(chunk));
   return Buffer.concat(parts);
+}
+
+/**
+ * An S3 object as hyparquet's AsyncBuffer: each slice one ranged GET, so a Parquet reader fetches the footer and the
+ * row groups (and columns) it reads, never the whole file.
+ */
+export async function rangedObject(s3: S3Client, bucket: string, key: string): Promise<AsyncBuffer> {
+  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  return {
+    byteLength: head.ContentLength ?? 0,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
+      const bytes = await object.Body!.transformToByteArray();
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+  };
 }

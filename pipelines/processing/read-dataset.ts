@@ -1,10 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer } from 'hyparquet';
 import { parseS3Uri, s3Uri } from '../../contracts/storage-layout';
 import { csvRows } from '../common/csv-stream';
 import { listKeys } from '../common/s3';
-import { openObject } from '../common/s3-stream';
+import { openObject, rangedObject } from '../common/s3-stream';
 import { DataValidationError, type RawTable } from '../common/tabular';
 
 /** A source object of the dataset as the lineage records it. */
@@ -94,19 +94,6 @@ async function* csvChunks(bytes: AsyncIterable<Uint8Array>, source: string, chun
   if (rows.length > 0) yield { source, header, rows, firstRow };
 }
 
-/** An S3 object as hyparquet's AsyncBuffer: each slice one ranged GET. */
-async function rangedObject(s3: S3Client, bucket: string, key: string): Promise<AsyncBuffer> {
-  const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-  return {
-    byteLength: head.ContentLength ?? 0,
-    async slice(start: number, end?: number): Promise<ArrayBuffer> {
-      const range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }));
-      const bytes = await object.Body!.transformToByteArray();
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    },
-  };
-}
 
 async function* parquetChunks(s3: S3Client, bucket: string, key: string, source: string): AsyncGenerator<RawTable> {
   const unreadable = (err: unknown) => new DataValidationError(`${source} is not a readable Parquet file: ${(err as Error).message}`, { cause: err });
