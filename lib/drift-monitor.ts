@@ -20,6 +20,7 @@ import { executionsEnded } from './monitoring/operations-alarms';
 import { MlopsFunction } from './private/mlops-function';
 import { acknowledge, acknowledgePolicyWildcards } from './private/nag';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
+import { retrainOnAlarms } from './private/retrain-on-alarms';
 import { acknowledgeStateMachineRole, lambdaStep, monitoredStateMachine } from './private/state-machines';
 import type { FeatureSpec, ModelTask } from '../contracts/team-config';
 import type { FunctionEnvironment } from '../contracts/function-environment';
@@ -297,35 +298,19 @@ export class DriftMonitor extends Construct {
             actions: props.alarmActions,
           });
 
-    const trigger = new MlopsFunction(this, 'RetrainTrigger', {
-      entry: 'lambdas/drift/retrain-trigger.handler.ts',
-      description: `Starts a retraining of ${props.modelName} when its drift alarm fires (once per cooldown)`,
-      serviceName: 'drift-retrain-trigger',
+    const retraining = retrainOnAlarms(this, {
+      cause: 'drift',
+      modelName: props.modelName,
       metricsNamespace: props.metricsNamespace,
+      registry: props.registry,
+      trainingPipeline: props.trainingPipeline,
+      cooldownHours: drift.retrainCooldownHours,
       deadLetterQueue: this.deadLetterQueue,
-      environment: {
-        REGISTRY_TABLE_NAME: props.registry.table.tableName,
-        MODEL_NAME: props.modelName,
-        TRAINING_STATE_MACHINE_ARN: props.trainingPipeline.stateMachineArn,
-        RETRAIN_COOLDOWN_HOURS: String(drift.retrainCooldownHours),
-      } satisfies FunctionEnvironment,
+      alarms: [this.driftAlarm, ...(this.predictionDriftAlarms.Critical ? [this.predictionDriftAlarms.Critical] : [])],
+      ruleId: 'RetrainOnDrift',
     });
-    props.trainingPipeline.grantStartExecution(trigger);
-    props.registry.grantCooldownWrite(trigger, props.modelName);
-    this.retrainTrigger = trigger;
-
-    const retrainingAlarms = [this.driftAlarm, ...(this.predictionDriftAlarms.Critical ? [this.predictionDriftAlarms.Critical] : [])];
-    this.retrainRule = new events.Rule(this, 'RetrainOnDrift', {
-      description: `Drift alarms of ${props.modelName} in ALARM -> retraining`,
-      eventPattern: {
-        source: ['aws.cloudwatch'],
-        detailType: ['CloudWatch Alarm State Change'],
-        // Any of them: an alarm event lists only its own ARN.
-        resources: retrainingAlarms.map((alarm) => alarm.alarmArn),
-        detail: { state: { value: ['ALARM'] } },
-      },
-      targets: [new targets.LambdaFunction(trigger, ruleTargetOptions(this.deadLetterQueue))],
-    });
+    this.retrainTrigger = retraining.trigger;
+    this.retrainRule = retraining.rule!;
   }
 
   /** Every alarm of the monitor: the drift alarm, the failed-runs alarm, the predicted-class PSI alarms and the per-feature PSI alarms. */

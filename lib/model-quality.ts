@@ -21,6 +21,7 @@ import { thresholdProblems, type ThresholdPair } from './monitoring/thresholds';
 import { MlopsFunction } from './private/mlops-function';
 import { rangeProblem, throwOnPropProblems } from './private/prop-problems';
 import { deadLetterQueue, ruleTargetOptions } from './private/queues';
+import { retrainOnAlarms } from './private/retrain-on-alarms';
 
 /** Props of {@link ModelQuality}: the model, where its predictions and labels are, and when quality is bad enough to retrain. */
 export interface ModelQualityProps {
@@ -199,38 +200,20 @@ export class ModelQuality extends Construct {
       });
     }
 
-    const trigger = new MlopsFunction(this, 'RetrainTrigger', {
-      entry: 'lambdas/drift/retrain-trigger.handler.ts',
-      description: `Starts a retraining of ${props.modelName} when its quality alarm fires (once per cooldown)`,
-      serviceName: 'quality-retrain-trigger',
-      metricsNamespace: props.metricsNamespace,
-      deadLetterQueue: this.deadLetterQueue,
-      environment: {
-        REGISTRY_TABLE_NAME: props.registry.table.tableName,
-        MODEL_NAME: props.modelName,
-        TRAINING_STATE_MACHINE_ARN: props.trainingPipeline.stateMachineArn,
-        RETRAIN_COOLDOWN_HOURS: String(retrainCooldownHours),
-        RETRAIN_CAUSE: 'quality',
-      } satisfies FunctionEnvironment,
-    });
-    props.trainingPipeline.grantStartExecution(trigger);
-    props.registry.grantCooldownWrite(trigger, props.modelName);
-    this.retrainTrigger = trigger;
-
     const critical = Object.values(this.measureAlarms).flatMap((alarms) => (alarms?.Critical ? [alarms.Critical] : []));
-    if (critical.length > 0) {
-      this.retrainRule = new events.Rule(this, 'RetrainOnQuality', {
-        description: `Quality alarms of ${props.modelName} in ALARM -> retraining`,
-        eventPattern: {
-          source: ['aws.cloudwatch'],
-          detailType: ['CloudWatch Alarm State Change'],
-          // Any of them: an alarm event lists only its own ARN.
-          resources: critical.map((alarm) => alarm.alarmArn),
-          detail: { state: { value: ['ALARM'] } },
-        },
-        targets: [new targets.LambdaFunction(trigger, ruleTargetOptions(this.deadLetterQueue))],
-      });
-    }
+    const retraining = retrainOnAlarms(this, {
+      cause: 'quality',
+      modelName: props.modelName,
+      metricsNamespace: props.metricsNamespace,
+      registry: props.registry,
+      trainingPipeline: props.trainingPipeline,
+      cooldownHours: retrainCooldownHours,
+      deadLetterQueue: this.deadLetterQueue,
+      alarms: critical,
+      ruleId: 'RetrainOnQuality',
+    });
+    this.retrainTrigger = retraining.trigger;
+    this.retrainRule = retraining.rule;
   }
 
   /** Every alarm of the construct: Warning and Critical per measure with thresholds. */
