@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { queryPath } from '../json-path';
 import { applyTemplate, type Template } from './payload-template';
 import { TaskError } from './task-error';
+import type { MapRunCounts } from '../../../contracts/twin-api';
 
 /**
  * Step Functions' Distributed Map, which aws-local-stepfunctions does not run (it runs inline Maps only): the twin
@@ -35,18 +36,10 @@ export interface MapRun {
   readonly toleratedFailurePercentage: number;
   readonly toleratedFailureCount: number;
   /** Child runs (one per batch, or per item without ItemBatcher). */
-  readonly executionCounts: Counts;
+  readonly executionCounts: MapRunCounts;
   /** Items read; a batch's items share its child's outcome. */
-  readonly itemCounts: Counts;
+  readonly itemCounts: MapRunCounts;
   error?: string;
-}
-export interface Counts {
-  total: number;
-  pending: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  aborted: number;
 }
 
 const S3_GET_OBJECT = /^arn:aws[a-z-]*:states:::s3:getObject$/;
@@ -195,7 +188,7 @@ export async function runDistributedMap(spec: DistributedMapSpec, input: unknown
   return output;
 }
 
-const counts = (total: number): Counts => ({ total, pending: total, running: 0, succeeded: 0, failed: 0, aborted: 0 });
+const counts = (total: number): MapRunCounts => ({ total, pending: total, running: 0, succeeded: 0, failed: 0, aborted: 0 });
 
 interface ChildOutcome {
   readonly name: string;
@@ -217,7 +210,7 @@ async function runChildren(
 ): Promise<Array<ChildOutcome | undefined>> {
   const outcomes: Array<ChildOutcome | undefined> = new Array(inputs.length);
   const itemsOf = (input: unknown) => (mapRun.itemCounts.total === mapRun.executionCounts.total ? 1 : (input as { Items: unknown[] }).Items.length);
-  const move = (input: unknown, from: keyof Counts, to: keyof Counts) => {
+  const move = (input: unknown, from: keyof MapRunCounts, to: keyof MapRunCounts) => {
     for (const [c, n] of [[mapRun.executionCounts, 1], [mapRun.itemCounts, itemsOf(input)]] as const) {
       c[from] -= n;
       c[to] += n;
