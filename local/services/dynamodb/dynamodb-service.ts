@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import {
   CreateTableCommand,
@@ -14,10 +12,7 @@ import type { ChangeSet } from '../../assembly/change-set';
 import type { StackResolver } from '../../assembly/intrinsics';
 import type { SynthesizedApp } from '../../assembly/synthesized-app';
 import { LOCAL_CREDENTIALS } from '../aws-environment';
-
-// dynalite ships no types; this is the one call we use.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+import { DynaliteServer } from './dynalite-server';
 
 /** A table from the templates, as the stream emulation needs it. */
 export interface TableDefinition {
@@ -34,7 +29,7 @@ export interface TableDefinition {
  */
 export class DynamoDbService {
   readonly tables: TableDefinition[] = [];
-  private server?: Server;
+  private server?: DynaliteServer;
   private region = 'us-east-1';
   endpoint = '';
 
@@ -45,9 +40,8 @@ export class DynamoDbService {
 
   async start(credentials: { region: string }): Promise<void> {
     if (this.dataDirectory) mkdirSync(this.dataDirectory, { recursive: true });
-    this.server = dynalite({ path: this.dataDirectory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = new DynaliteServer(this.dataDirectory);
+    this.endpoint = await this.server.start();
     this.region = credentials.region;
     const client = this.client(this.region);
     try {
@@ -102,9 +96,7 @@ export class DynamoDbService {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.server?.stop();
   }
 }
 
