@@ -11,8 +11,10 @@ import { z } from 'zod';
 /** Capture object bytes (as stored) one function summarizes, unless the DriftMonitor's bytesPerChunk says otherwise. */
 export const DEFAULT_BYTES_PER_CHUNK = 64 * 1024 * 1024;
 
+/** Where drift runs keep their intermediate objects; the artifact store expires them (ArtifactStoreProps.driftRunRetention). */
+export const DRIFT_RUNS_PREFIX = 'drift-runs/';
 /** Everything one drift run (one state machine execution) leaves: its chunk list and its chunks' summaries. */
-export const driftRunPrefix = (model: string, execution: string) => `drift-runs/${model}/${execution}/`;
+export const driftRunPrefix = (model: string, execution: string) => `${DRIFT_RUNS_PREFIX}${model}/${execution}/`;
 /** The JSON array of DriftChunk the Distributed Map reads. */
 export const driftChunksKey = (model: string, execution: string) => `${driftRunPrefix(model, execution)}chunks.json`;
 export const driftSummariesPrefix = (model: string, execution: string) => `${driftRunPrefix(model, execution)}summaries/`;

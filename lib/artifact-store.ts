@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
+import { DRIFT_RUNS_PREFIX } from '../contracts/drift-summary';
 import { capturePrefix } from '../contracts/storage-layout';
 import { captureErrorPrefix } from './monitoring/capture-stream';
 import { accessLogBucketProps, secureBucketProps } from './private/secure-bucket';
@@ -75,6 +76,14 @@ export interface ArtifactStoreProps {
    * @default - none: only allowed without `captureRetention`
    */
   readonly modelName?: string;
+  /**
+   * How long a drift run's intermediate objects (`drift-runs/...`: its chunk list and its chunks' summaries) are
+   * kept. The run's verdict is in its report (`drift-reports/...`) and its metrics, which this does not touch; the
+   * intermediate objects only help to look into a run, and a window of ten million rows leaves megabytes of them.
+   * Whole days, at least 1.
+   * @default Duration.days(7)
+   */
+  readonly driftRunRetention?: Duration;
   /**
    * What happens to the bucket and the key when the stack is deleted. Datasets and models are the team's records.
    * @default RemovalPolicy.RETAIN
@@ -175,15 +184,12 @@ function wholeDaysProblem(prop: string, duration: Duration | undefined): string[
 }
 
 /**
- * Captured requests (and the records Firehose could not deliver, which hold the same data) expire after `retention`;
- * in a versioned bucket that leaves a noncurrent version, removed after `noncurrentRetention`, and a delete marker,
- * removed once no version is left behind it. Interrupted uploads are aborted after a day.
+ * Objects under each prefix expire after `retention`; in a versioned bucket that leaves a noncurrent version, removed
+ * after `noncurrentRetention`, and a delete marker, removed once no version is left behind it. Interrupted uploads
+ * are aborted after a day.
  */
-function captureLifecycleRules(model: string, retention: Duration, noncurrentRetention: Duration): s3.LifecycleRule[] {
-  return [
-    ['capture', capturePrefix(model)],
-    ['capture-errors', captureErrorPrefix(model)],
-  ].flatMap(([id, prefix]) => [
+function expiringPrefixRules(prefixes: ReadonlyArray<readonly [id: string, prefix: string]>, retention: Duration, noncurrentRetention: Duration): s3.LifecycleRule[] {
+  return prefixes.flatMap(([id, prefix]) => [
     {
       id,
       prefix,
@@ -224,6 +230,7 @@ export class ArtifactStore extends ArtifactStoreBase {
       ...(props.captureRetention && !props.modelName ? ['captureRetention applies to capture/<model>/, so modelName is required with it'] : []),
       ...wholeDaysProblem('captureRetention', props.captureRetention),
       ...wholeDaysProblem('captureNoncurrentRetention', props.captureNoncurrentRetention),
+      ...wholeDaysProblem('driftRunRetention', props.driftRunRetention),
     ]);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     // Deliver access logs through a bucket policy, not the deprecated LogDeliveryWrite ACL, whatever the app's flags.
@@ -254,8 +261,11 @@ export class ArtifactStore extends ArtifactStoreBase {
       },
     ];
     if (props.captureRetention && props.modelName) {
-      lifecycleRules.push(...captureLifecycleRules(props.modelName, props.captureRetention, props.captureNoncurrentRetention ?? Duration.days(1)));
+      // Captured requests, and the records Firehose could not deliver, which hold the same data.
+      const capture = [['capture', capturePrefix(props.modelName)], ['capture-errors', captureErrorPrefix(props.modelName)]] as const;
+      lifecycleRules.push(...expiringPrefixRules(capture, props.captureRetention, props.captureNoncurrentRetention ?? Duration.days(1)));
     }
+    lifecycleRules.push(...expiringPrefixRules([['drift-runs', DRIFT_RUNS_PREFIX]], props.driftRunRetention ?? Duration.days(7), Duration.days(1)));
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.KMS,

@@ -93,6 +93,31 @@ describe('ArtifactStore', () => {
     }
   });
 
+  it("expires drift runs' intermediate objects after a week, or driftRunRetention, and leaves the reports", () => {
+    const byId = (props: ConstructorParameters<typeof ArtifactStore>[2]) => {
+      const stack = new Stack(new App(), 'Test');
+      new ArtifactStore(stack, 'Artifacts', props);
+      const buckets = Template.fromStack(stack).findResources('AWS::S3::Bucket', { Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' } }] } } });
+      const [bucket] = Object.values(buckets) as { Properties: { LifecycleConfiguration: { Rules: Record<string, unknown>[] } } }[];
+      return Object.fromEntries(bucket.Properties.LifecycleConfiguration.Rules.map((rule) => [rule.Id, rule])) as Record<string, Record<string, unknown>>;
+    };
+    // GIVEN a store with the defaults
+    const defaults = byId({});
+    // THEN drift-runs/ expires after 7 days (noncurrent versions a day later), drift-reports/ has no rule
+    expect(defaults['drift-runs']).toEqual({
+      Id: 'drift-runs',
+      Prefix: 'drift-runs/',
+      Status: 'Enabled',
+      ExpirationInDays: 7,
+      NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    });
+    expect(defaults['drift-runs-delete-markers']).toEqual({ Id: 'drift-runs-delete-markers', Prefix: 'drift-runs/', Status: 'Enabled', ExpiredObjectDeleteMarker: true });
+    expect(Object.values(defaults).filter((rule) => String(rule.Prefix ?? '').startsWith('drift-reports'))).toEqual([]);
+    // GIVEN driftRunRetention
+    expect(byId({ driftRunRetention: Duration.days(30) })['drift-runs']).toMatchObject({ ExpirationInDays: 30 });
+  });
+
   it('keeps expired capture recoverable for captureNoncurrentRetention', () => {
     const stack = new Stack(new App(), 'Test');
     new ArtifactStore(stack, 'Artifacts', { modelName: 'card-fraud', captureRetention: Duration.days(31), captureNoncurrentRetention: Duration.days(7) });
@@ -103,15 +128,21 @@ describe('ArtifactStore', () => {
     });
   });
 
-  it('rejects capture retentions that are not whole days, naming each', () => {
+  it('rejects retentions that are not whole days, naming each', () => {
     const stack = new Stack(new App(), 'Test');
     expect(
       () =>
-        new ArtifactStore(stack, 'Artifacts', { modelName: 'card-fraud', captureRetention: Duration.hours(36), captureNoncurrentRetention: Duration.hours(12) }),
+        new ArtifactStore(stack, 'Artifacts', {
+          modelName: 'card-fraud',
+          captureRetention: Duration.hours(36),
+          captureNoncurrentRetention: Duration.hours(12),
+          driftRunRetention: Duration.hours(6),
+        }),
     ).toThrow(
       'Test/Artifacts: invalid props:\n' +
         '  - captureRetention must be a whole number of days, at least 1, got: 1 day 12 hours\n' +
-        '  - captureNoncurrentRetention must be a whole number of days, at least 1, got: 12 hours',
+        '  - captureNoncurrentRetention must be a whole number of days, at least 1, got: 12 hours\n' +
+        '  - driftRunRetention must be a whole number of days, at least 1, got: 6 hours',
     );
   });
 
