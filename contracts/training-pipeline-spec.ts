@@ -41,6 +41,11 @@ export const trainingPipelineSpecSchema = z
       splitFile: z.literal('data.csv'),
       baselineFile: z.literal('baseline.json'),
       datasetFile: z.literal('dataset.json'),
+      /**
+       * Train rows the drift baseline is computed from, at most: beyond this, a uniform sample of this many rows chosen
+       * by a hash of their content (the same for any layout or sharding of the dataset). Bounds the job's memory.
+       */
+      baselineSampleRows: z.number().int().positive(),
     }),
     training: imageSchema.extend({
       /** SageMaker input channels, each fed from the processing split of the same name. */
@@ -74,6 +79,7 @@ export const TRAINING_PIPELINE_SPEC: TrainingPipelineSpec = trainingPipelineSpec
     splitFile: 'data.csv',
     baselineFile: 'baseline.json',
     datasetFile: 'dataset.json',
+    baselineSampleRows: 1_000_000,
   },
   training: {
     dockerfile: 'pipelines/trainer/Dockerfile',

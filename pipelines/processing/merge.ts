@@ -5,10 +5,10 @@ import { SPLIT_NAMES } from '../../contracts/training-pipeline-spec';
 import { getObjectBytes } from '../common/s3';
 import { openObject } from '../common/s3-stream';
 import type { DatasetLineage } from './dataset-lineage';
-import { abortingOnFailure, finishRun, openSplitUploads, outputLocation, requireUsableSplits, tableSpecOf, type ProcessingRequest } from './process';
+import { abortingOnFailure, finishRun, openSplitUploads, outputLocation, requireUsableSplits, tableSpecOf, trainSampleOf, type ProcessingRequest } from './process';
 import { datasetKeys, type DatasetSource } from './read-dataset';
 import { shardSplitKey, shardSummaryKey, shardSummarySchema, shardTrainValuesKey, type ShardSummary } from './shard-layout';
-import { addTotals, appendEncoded, emptyTotals, TrainRows } from './train-rows';
+import { addTotals, appendEncoded, emptyTotals } from './train-rows';
 
 /** A shard's output the merge step cannot use: missing, malformed, or about other objects than the dataset's now. */
 export class ShardMergeError extends Error {
@@ -55,9 +55,9 @@ async function datasetSha256(s3: S3Client, sources: readonly DatasetSource[]): P
 /**
  * The merge step after the shards: checks the shards read the dataset's objects, every one once, in order; checks
  * the splits as the one-process job does (from the shards' class counts); writes each split as the header and the
- * shards' rows in shard order, and the baseline from the shards' train values in the same order, which is the
- * one-process job's output to the byte. Holds the train values (8 bytes each, as the baseline needs every one)
- * and an upload part; reads every object once more for the lineage hash.
+ * shards' rows in shard order, and the baseline from the sample of the shards' train samples (train-rows.ts), which is the
+ * one-process job's output to the byte. Holds that sample and an upload part; reads every object once more for the
+ * lineage hash.
  */
 export async function mergeShards(s3: S3Client, request: ProcessingRequest, count: number): Promise<DatasetLineage> {
   const tableSpec = tableSpecOf(request.config);
@@ -82,10 +82,10 @@ export async function mergeShards(s3: S3Client, request: ProcessingRequest, coun
         for await (const chunk of await openObject(s3, bucket, shardSplitKey(prefix, index, split))) await uploads[split].write(chunk as Uint8Array);
       }
     }
-    const train = new TrainRows(tableSpec.features.length, totals.rows.train);
+    const train = trainSampleOf(request, totals.rows.train);
     for (let index = 0; index < count; index++) await appendEncoded(await openObject(s3, bucket, shardTrainValuesKey(prefix, index)), train);
-    if (train.rowCount !== totals.rows.train) {
-      throw new ShardMergeError(`the shards' train values hold ${train.rowCount} rows, their summaries ${totals.rows.train}`);
+    if (train.rowCount !== Math.min(totals.rows.train, train.capacity)) {
+      throw new ShardMergeError(`the shards' train samples hold ${train.rowCount} rows, their summaries ${totals.rows.train} train rows (sample of at most ${train.capacity})`);
     }
     return finishRun(s3, request, { uploads, train, totals, sources, sha256: await datasetSha256(s3, sources) });
   });

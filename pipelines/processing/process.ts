@@ -12,7 +12,7 @@ import { datasetKeys, DEFAULT_CHUNK_ROWS, type DatasetSource } from './read-data
 import { createRunArtifact } from './run-artifact';
 import { RunArtifactUpload } from './run-artifact-upload';
 import { scanObjects } from './scan';
-import { TrainRows, type SplitTotals } from './train-rows';
+import { TrainSample, type SplitTotals } from './train-rows';
 
 export interface ProcessingRequest {
   inputUri: string;
@@ -22,6 +22,8 @@ export interface ProcessingRequest {
   splitSeed: string;
   /** CSV rows read and validated at a time (a Parquet file is read a row group at a time). @default 10,000 */
   chunkRows?: number;
+  /** Train rows the baseline is computed from, at most (train-rows.ts). @default TRAINING_PIPELINE_SPEC.processing.baselineSampleRows */
+  baselineSampleRows?: number;
 }
 
 const spec = TRAINING_PIPELINE_SPEC.processing;
@@ -77,7 +79,7 @@ export function requireUsableSplits(totals: SplitTotals, sources: readonly Datas
 export async function finishRun(
   s3: S3Client,
   request: ProcessingRequest,
-  run: { uploads: Record<SplitName, RunArtifactUpload>; train: TrainRows; totals: SplitTotals; sources: DatasetSource[]; sha256: string },
+  run: { uploads: Record<SplitName, RunArtifactUpload>; train: TrainSample; totals: SplitTotals; sources: DatasetSource[]; sha256: string },
 ): Promise<DatasetLineage> {
   const tableSpec = tableSpecOf(request.config);
   const { bucket, prefix } = outputLocation(request.outputUri);
@@ -116,6 +118,10 @@ export async function finishRun(
   return lineage;
 }
 
+/** An empty sample of the request's train rows. */
+export const trainSampleOf = (request: ProcessingRequest, expectedRows?: number): TrainSample =>
+  new TrainSample(request.config.model.features.length, request.baselineSampleRows ?? spec.baselineSampleRows, expectedRows);
+
 /** Runs `work`; if it throws, aborts the uploads (their parts are dropped, no object appears) and rethrows. */
 export async function abortingOnFailure<T>(uploads: readonly RunArtifactUpload[], work: () => Promise<T>): Promise<T> {
   try {
@@ -138,14 +144,14 @@ export async function processDataset(s3: S3Client, request: ProcessingRequest): 
   const { bucket, keys } = await datasetKeys(s3, request.inputUri);
   const uploads = await openSplitUploads(s3, request.outputUri, tableSpec);
   return abortingOnFailure(Object.values(uploads), async () => {
-    const train = new TrainRows(tableSpec.features.length);
+    const train = trainSampleOf(request);
     const whole = createHash('sha256');
     const scan = await scanObjects(
       s3,
       bucket,
       keys,
       { spec: tableSpec, splitSeed: request.splitSeed, chunkRows: request.chunkRows ?? DEFAULT_CHUNK_ROWS, alsoHash: [whole] },
-      { splits: uploads, train: (rows) => train.append(rows) },
+      { splits: uploads, train: (rows, keys) => train.append(rows, keys) },
     );
     requireUsableSplits(scan, scan.sources, tableSpec, request.inputUri);
     return finishRun(s3, request, { uploads, train, totals: scan, sources: scan.sources, sha256: whole.digest('hex') });

@@ -8,10 +8,13 @@ import type { RunArtifactUpload } from './run-artifact-upload';
 import { assignSplits } from './split';
 import { emptyTotals, type SplitTotals } from './train-rows';
 
-/** Where a scan puts each split's CSV lines and the train split's values (features then label, row-major). */
+/**
+ * Where a scan puts each split's CSV lines and the train split's values (features then label, row-major) with each
+ * train row's sample key (split.ts).
+ */
 export interface ScanSinks {
   splits: Record<SplitName, RunArtifactUpload>;
-  train(rows: Float64Array): Promise<void> | void;
+  train(rows: Float64Array, sampleKeys: Float64Array): void;
 }
 
 export interface ScanOptions {
@@ -63,7 +66,7 @@ export async function scanObjects(s3: S3Client, bucket: string, keys: readonly s
         await sinks.splits[split].write(formatCsvRows(lines));
         totals.rows[split] += indices.length;
         classCountsOf(Float64Array.from(indices, (i) => table.labels[i]), options.spec).forEach((n, k) => (totals.classCounts[split][k] += n));
-        if (split === 'train') await sinks.train(rows);
+        if (split === 'train') sinks.train(rows, Float64Array.from(indices, (i) => assignment.sampleKeys[i]));
       }
     }
   }

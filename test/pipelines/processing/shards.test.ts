@@ -9,7 +9,12 @@ import { formatCsv } from '../../../pipelines/common/csv';
 import { getObjectBytes, listKeys } from '../../../pipelines/common/s3';
 import { datasetToCsv, generateTransactions } from '../../../pipelines/datasets/card-fraud';
 import { mergeShards, ShardMergeError } from '../../../pipelines/processing/merge';
-import { processDataset, type ProcessingRequest } from '../../../pipelines/processing/process';
+import { processDataset, tableSpecOf, type ProcessingRequest } from '../../../pipelines/processing/process';
+import { assignSplits } from '../../../pipelines/processing/split';
+import { toNumericTable } from '../../../pipelines/common/tabular';
+import { baselineSchema } from '../../../contracts/baseline';
+import { TRAINING_PIPELINE_SPEC } from '../../../contracts/training-pipeline-spec';
+import { readSortedValues } from '../../../lambdas/drift/baseline-objects';
 import { objectChunks } from '../../../pipelines/processing/read-dataset';
 import { processShard } from '../../../pipelines/processing/shard';
 import { shardKeys } from '../../../pipelines/processing/shard-layout';
@@ -54,11 +59,11 @@ async function runOutputs(output: string): Promise<Map<string, string>> {
   return out;
 }
 
-async function runSharded(input: string, output: string, count: number, config?: TeamConfig) {
+async function runSharded(input: string, output: string, count: number, config?: TeamConfig, options: Partial<ProcessingRequest> = {}) {
   // Children of an array job run in any order, some at once.
   const order = Array.from({ length: count }, (_, i) => i).reverse();
-  await Promise.all(order.map((index) => processShard(s3.client, request(input, output, config), { index, count })));
-  return mergeShards(s3.client, request(input, output, config), count);
+  await Promise.all(order.map((index) => processShard(s3.client, { ...request(input, output, config), ...options }, { index, count })));
+  return mergeShards(s3.client, { ...request(input, output, config), ...options }, count);
 }
 
 describe('processing in shards', () => {
@@ -87,6 +92,26 @@ describe('processing in shards', () => {
       }
       expect(lineage.sha256).toBe(one.sha256);
     }
+  });
+
+  it('GIVEN more train rows than the baseline sample holds THEN 1 and 3 shards keep the same uniform sample: the rows of smallest key', async () => {
+    // GIVEN a sample of 500 rows of the ~4200 train rows
+    const options = { baselineSampleRows: 500 };
+    await processDataset(s3.client, { ...request('datasets/many/', 'runs/sample-one/processed/'), ...options });
+    await runSharded('datasets/many/', 'runs/sample-3/processed/', 3, undefined, options);
+    const one = await runOutputs('runs/sample-one/processed/');
+    const three = await runOutputs('runs/sample-3/processed/');
+    // THEN the splits and the baseline are byte-identical
+    for (const [path, bytes] of one) if (path !== 'dataset.json') expect(three.get(path), path).toBe(bytes);
+    // AND the baseline holds the 500 train rows whose sample keys are smallest, by the split's own hash
+    const baseline = baselineSchema.parse(JSON.parse(Buffer.from(one.get('baseline.json')!, 'base64').toString('utf8')));
+    const amounts = (await readSortedValues(s3.client, `s3://${s3.bucket}/runs/sample-one/processed/baseline.json`, baseline, ['amount'])).get('amount')!;
+    const table = toNumericTable([{ source: 'dataset', header: dataset.columns, rows: dataset.rows }], tableSpecOf(fraud));
+    const assignment = assignSplits(table, TRAINING_PIPELINE_SPEC.processing.splitRatios, '7');
+    const amountColumn = fraud.model.features.findIndex((feature) => feature.name === 'amount');
+    const smallest = [...assignment.train].sort((a, b) => assignment.sampleKeys[a] - assignment.sampleKeys[b]).slice(0, 500);
+    expect(assignment.train.length).toBeGreaterThan(4000);
+    expect(amounts).toEqual(Float64Array.from(smallest, (i) => table.features[i * table.columnCount + amountColumn]).sort());
   });
 
   it('reads a Parquet file one row group at a time', async () => {
