@@ -32,7 +32,7 @@ export async function processShard(s3: S3Client, request: ProcessingRequest, sha
       { spec: tableSpec, splitSeed: request.splitSeed, chunkRows: request.chunkRows ?? DEFAULT_CHUNK_ROWS },
       { splits, train: (rows, keys) => sample.append(rows, keys) },
     );
-    await trainValues.write(sample.encode());
+    for (const part of sample.encode()) await trainValues.write(part);
     for (const upload of [...Object.values(splits), trainValues]) await upload.complete();
     const summary: ShardSummary = {
       formatVersion: 1,

@@ -117,22 +117,28 @@ export class TrainSample {
     return out;
   }
 
-  /** The kept rows in dataset order as little-endian doubles, each row's values then its key: what appendEncoded reads. */
-  encode(): Uint8Array {
+  /**
+   * The kept rows in dataset order as little-endian doubles, each row's values then its key (what appendEncoded
+   * reads), `rowsPerPart` rows at a time: the encoded sample is never held whole beside the sample.
+   */
+  *encode(rowsPerPart = 65_536): Generator<Uint8Array> {
     const order = this.slotsInOrder();
-    const bytes = new Uint8Array(order.length * (this.width + 1) * 8);
-    const view = new DataView(bytes.buffer);
-    let offset = 0;
-    for (const slot of order) {
-      for (let c = 0; c < this.width; c++, offset += 8) view.setFloat64(offset, this.values[slot * this.width + c], true);
-      view.setFloat64(offset, this.keys[slot], true);
-      offset += 8;
+    for (let start = 0; start < order.length; start += rowsPerPart) {
+      const part = order.subarray(start, start + rowsPerPart);
+      const bytes = new Uint8Array(part.length * (this.width + 1) * 8);
+      const view = new DataView(bytes.buffer);
+      let offset = 0;
+      for (const slot of part) {
+        for (let c = 0; c < this.width; c++, offset += 8) view.setFloat64(offset, this.values[slot * this.width + c], true);
+        view.setFloat64(offset, this.keys[slot], true);
+        offset += 8;
+      }
+      yield bytes;
     }
-    return bytes;
   }
 }
 
-/** Reads TrainSample.encode's bytes as they arrive (a chunk may end inside a value) into `into`, after its rows. */
+/** Reads TrainSample.encode's parts as they arrive (a chunk may end inside a value) into `into`, after its rows. */
 export async function appendEncoded(chunks: AsyncIterable<Uint8Array>, into: TrainSample): Promise<void> {
   const rowBytes = (into.featureCount + 2) * 8;
   let carry = new Uint8Array(0);
