@@ -3,8 +3,8 @@ import { SPLIT_NAMES, type SplitName } from '../../contracts/training-pipeline-s
 
 /**
  * What a shard of the processing job leaves for the merge step, under `<OUTPUT_URI>shards/<index>/`: its rows of
- * each split (CSV lines without the header), its train rows' values (train.f64: features then label per row,
- * little-endian doubles) and summary.json. Only the merge step reads them; the run's splits, baseline.json and
+ * each split (CSV lines without the header), its sample of train rows (train.f64: features, label and sample key per
+ * row, little-endian doubles; train-rows.ts) and summary.json. Only the merge step reads them; the run's splits, baseline.json and
  * dataset.json are the merge's.
  */
 
