@@ -99,7 +99,7 @@ export async function runProcessingBench(): Promise<BenchResult[]> {
         reference: mib(oneJob.result),
         ratio: oneJob.result / sharded.result.shardPeak,
         unit: 'MiB',
-        note: `merge ${mib(sharded.result.mergePeak).toFixed(0)} MiB (it holds the train values, 8 bytes each, for the baseline)`,
+        note: `merge ${mib(sharded.result.mergePeak).toFixed(0)} MiB (it holds the baseline's train sample: every train row up to 1,000,000, 8 bytes a value)`,
       },
     ];
   } finally {
