@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { TRAINING_PIPELINE_SPEC } from '../contracts/training-pipeline-spec';
 import { getObjectBytes, listKeys } from '../pipelines/common/s3';
 import { datasetToCsv, generateTransactions } from '../pipelines/datasets/card-fraud';
 import { startS3rver, type LocalS3 } from '../test/helpers/s3rver';
@@ -99,7 +100,7 @@ export async function runProcessingBench(): Promise<BenchResult[]> {
         reference: mib(oneJob.result),
         ratio: oneJob.result / sharded.result.shardPeak,
         unit: 'MiB',
-        note: `merge ${mib(sharded.result.mergePeak).toFixed(0)} MiB (it holds the baseline's train sample: every train row up to 1,000,000, 8 bytes a value)`,
+        note: `merge ${mib(sharded.result.mergePeak).toFixed(0)} MiB (it holds the baseline's train sample: every train row up to ${TRAINING_PIPELINE_SPEC.processing.baselineSampleRows.toLocaleString('en-US')}, 8 bytes a value)`,
       },
     ];
   } finally {
