@@ -11,8 +11,8 @@ import { shardKeys, shardSplitKey, shardSummaryKey, shardTrainValuesKey, type Sh
  * One shard of the processing job (a child of the Batch array job, AWS_BATCH_JOB_ARRAY_INDEX): reads its group of
  * the dataset's objects a chunk at a time, validates and splits every row as the one-process job does, and leaves
  * its rows, its sample of train rows and a summary for the merge step (shard-layout.ts). Its memory is a chunk, an
- * upload part per output and the sample (at most `baselineSampleRows` rows), whatever its objects' size. A bad row fails the shard, and with it the array job, before any of
- * the run's own artifacts exist.
+ * upload part per output and the sample (at most `baselineSampleRows` rows), whatever its objects' size. A bad row
+ * fails the shard, and with it the array job, before any of the run's own artifacts exist.
  */
 export async function processShard(s3: S3Client, request: ProcessingRequest, shard: { index: number; count: number }): Promise<ShardSummary> {
   const tableSpec = tableSpecOf(request.config);

@@ -21,8 +21,9 @@ export function assignSplits(table: NumericTable, ratios: Record<SplitName, numb
   for (let i = 0; i < table.rowCount; i++) {
     const content = [...table.features.subarray(i * width, (i + 1) * width), table.labels[i]].join(',');
     const digest = createHash('sha256').update(`${seed}\n${content}`).digest();
-    const u = digest.readUInt32BE(0) / 4294967296;
-    out.sampleKeys[i] = digest.readUInt32BE(0) * 2 ** 21 + (digest.readUInt32BE(4) >>> 11);
+    const high = digest.readUInt32BE(0);
+    const u = high / 4294967296;
+    out.sampleKeys[i] = high * 2 ** 21 + (digest.readUInt32BE(4) >>> 11);
     out[u < trainEdge ? 'train' : u < validationEdge ? 'validation' : 'holdout'].push(i);
   }
   return out;
