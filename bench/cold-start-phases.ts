@@ -4,31 +4,11 @@
  * timed. Module loading is not timed here (the cold start itself times the handler bundle's load).
  * Prints `<PHASES_MARKER> <json of the step times in ms>`.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DirectReads, directReadsConfigFromEnv } from '../lambdas/inference/direct-reads';
 import { readModelArchive } from '../lambdas/inference/model-archive';
-import { ModelSession } from '../lambdas/inference/model-session';
+import { ModelSession, onnxRuntime } from '../lambdas/inference/model-session';
 import { loadVerifiedModel, sha256Hex } from '../lambdas/inference/model-store';
-import { DynamoRegistryStore, registryDocumentClient } from '../lambdas/registry/dynamodb-store';
-import { createS3Client, getObjectByUri } from '../pipelines/common/s3';
-
-export const PHASES_MARKER = 'COLD_START_PHASES';
-
-/**
- * The steps, in ms; `download` is loadVerifiedModel's time less the registry read, the hash and the archive read.
- * `predicted`: ms from the process's start to the first prediction's end, with only these steps' code loaded (no
- * handler, capture, metrics or shadow code): the floor under the function's cold start while it reads the registry
- * and downloads the archive.
- */
-export interface LoadPhases {
-  predicted: number;
-  clients: number;
-  registryRead: number;
-  download: number;
-  hash: number;
-  archive: number;
-  sessionCreate: number;
-  firstRun: number;
-}
+import { type LoadPhases, PHASES_MARKER } from './cold-start-phases-report';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -43,25 +23,26 @@ async function timed<T>(step: () => T | Promise<T>): Promise<[T, number]> {
 }
 
 async function main(): Promise<void> {
-  const [deps, clients] = await timed(() => ({
-    registry: new DynamoRegistryStore(registryDocumentClient(new DynamoDBClient({})), env('REGISTRY_TABLE_NAME')),
-    s3: createS3Client(),
-  }));
+  const config = directReadsConfigFromEnv();
+  if (!config) throw new Error('the environment has no static credentials and region for direct reads (bench/cold-start.ts sets them)');
+  const [reads, clients] = await timed(() => new DirectReads(config, env('REGISTRY_TABLE_NAME')));
   let registryRead = 0;
   const registry = {
     getVersion: async (model: string, version: number) => {
-      const [record, ms] = await timed(() => deps.registry.getVersion(model, version));
+      const [record, ms] = await timed(() => reads.getVersion(model, version));
       registryRead = ms;
       return record;
     },
   };
-  const [artifact, load] = await timed(() => loadVerifiedModel({ registry, s3: deps.s3 }, env('MODEL_NAME'), Number(env('MODEL_VERSION'))));
+  // As InferenceService.warmUp: onnxruntime-node loads while the reads are in flight.
+  setImmediate(onnxRuntime);
+  const [artifact, load] = await timed(() => loadVerifiedModel({ registry, artifacts: reads }, env('MODEL_NAME'), Number(env('MODEL_VERSION')), { expectedArtifactUri: env('MODEL_ARTIFACT_URI') }));
   const [session, sessionCreate] = await timed(() => ModelSession.create(artifact));
   const row = JSON.parse(env('COLD_START_ROW')) as number[];
   const [, firstRun] = await timed(() => session.run(Float32Array.from(row), 1));
   const predicted = performance.now();
   // The two steps loadVerifiedModel runs after the download, timed again on the same bytes (now warm: a lower bound).
-  const bytes = await getObjectByUri(deps.s3, artifact.artifactUri);
+  const bytes = await reads.read(artifact.artifactUri);
   const [, hash] = await timed(() => sha256Hex(bytes));
   const [, archive] = await timed(() => readModelArchive(bytes, artifact.artifactUri));
   const phases: LoadPhases = { predicted, clients, registryRead, download: load - registryRead - hash - archive, hash, archive, sessionCreate, firstRun };
@@ -69,4 +50,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-if (require.main === module) void main();
+void main();

@@ -12,7 +12,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -106,26 +108,30 @@ export function bundleHandler(): string {
   return bundleEntry('lambdas/inference/handler.ts', 'inference');
 }
 
-/** Any entry (relative to the repository root) bundled as bundleHandler bundles the handler, into `<name>/index.js`. */
+/** Any entry (relative to the repository root) bundled as bundleHandler bundles the handler, into `<name>/index.mjs`. */
 export function bundleEntry(entry: string, name: string): string {
   const built = bundles.get(entry);
   if (built) return built;
   const root = join(__dirname, '..');
   const dir = join(root, 'node_modules', '.cache', 'mlops-bench', name);
+  // The last run's chunks would stay beside this run's: their names carry their content's hash.
+  rmSync(dir, { recursive: true, force: true });
   const build = `const { bundleFunction } = require('./lib/private/mlops-function');
     const { ONNXRUNTIME_MODULE } = require('./lib/private/onnxruntime-layer');
     bundleFunction(${JSON.stringify(entry)}, ${JSON.stringify(dir)}, [ONNXRUNTIME_MODULE]);`;
   execFileSync(process.execPath, ['--require', 'tsx/cjs', '--eval', build], { cwd: root, stdio: 'inherit' });
-  const bundle = join(dir, 'index.js');
+  const bundle = join(dir, 'index.mjs');
   bundles.set(entry, bundle);
   return bundle;
 }
 
 /** The inference function's environment in the benches: the registered version, no capture, no log output. */
-export function benchFunctionEnvironment(version: number): Record<string, string> {
+export function benchFunctionEnvironment(registered: { version: number; artifactUri: string }): Record<string, string> {
   return {
     MODEL_NAME: 'card-fraud',
-    MODEL_VERSION: String(version),
+    // As the deployment flow publishes a function version (lambdas/deployment/inference-function.ts).
+    MODEL_VERSION: String(registered.version),
+    MODEL_ARTIFACT_URI: registered.artifactUri,
     CAPTURE_SAMPLE_PERCENT: '0',
     METRICS_NAMESPACE: 'MLOps/bench',
     POWERTOOLS_SERVICE_NAME: 'inference',
@@ -137,13 +143,12 @@ async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {
   const backends = await startServingBackends();
   const saved = { ...process.env };
   try {
-    const { version } = await backends.register('card-fraud', model.archive);
-    Object.assign(process.env, backends.env, benchFunctionEnvironment(version));
+    Object.assign(process.env, backends.env, benchFunctionEnvironment(await backends.register('card-fraud', model.archive)));
     // A fresh copy of the deployed bundle per model, as a new container would load it.
-    const bundle = bundleHandler();
-    delete require.cache[bundle];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS bundle is reloaded fresh (cache entry deleted above), which import() cannot do
-    const { handler } = require(bundle) as { handler: (event: unknown) => Promise<InferenceResponse> };
+    // A query string makes the module loader evaluate the entry again (its chunks are shared: they hold no state).
+    const { handler } = (await import(`${pathToFileURL(bundleHandler()).href}?model=${encodeURIComponent(model.name)}`)) as {
+      handler: (event: unknown) => Promise<InferenceResponse>;
+    };
     const bare = await InferenceSession.create(model.onnx, SESSION_OPTIONS);
     const { inputName, outputName } = model.metadata;
     const width = model.metadata.features.length;

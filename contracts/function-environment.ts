@@ -4,7 +4,7 @@
  * environment written `satisfies FunctionEnvironment` is checked the same way.
  * Producers: the constructs in lib/ (MlopsFunction, ModelRegistry, ApprovalApi, DriftMonitor, ModelQuality, TrainingPipeline,
  * DeploymentFlow, and the inference tiers' `servingEnvironment` in lib/inference-tier.ts); the deployment flow's Prepare
- * step sets MODEL_VERSION on the inference function it publishes (lambdas/deployment/inference-function.ts).
+ * step sets MODEL_VERSION and MODEL_ARTIFACT_URI on the inference function it publishes (lambdas/deployment/inference-function.ts).
  * Consumers: the functions and the inference container (lambdas/, through `requiredEnv` and `optionalEnv`).
  */
 export type FunctionEnvName =
@@ -17,11 +17,15 @@ export type FunctionEnvName =
   // The model a function acts for, and the version the inference tier serves (empty: none yet).
   | 'MODEL_NAME'
   | 'MODEL_VERSION'
+  // Where the served version's archive is, pinned by the deployment flow beside MODEL_VERSION (a hint: the registry decides).
+  | 'MODEL_ARTIFACT_URI'
   // The inference tier: traffic capture, the request size limit, the container's port.
   | 'CAPTURE_STREAM_NAME'
   | 'CAPTURE_SAMPLE_PERCENT'
   | 'INFERENCE_MAX_BODY_BYTES'
   | 'PORT'
+  // The Lambda inference tier: the DNS suffix of the region's AWS endpoints (AWS::URLSuffix), for its direct reads.
+  | 'ENDPOINT_DNS_SUFFIX'
   // The live inference function: the function that answers copies of its requests in a shadow test (ShadowTest).
   | 'SHADOW_FUNCTION_NAME'
   // The approval API: who holds which role (access-policy.ts), the pipeline it starts, the deployment it aborts.

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +12,7 @@ import {
   inferenceTierPropProblems,
   servingEnvironment,
 } from './inference-tier';
+import type { FunctionEnvironment } from '../contracts/function-environment';
 import { alarmNamingOf } from './monitoring/alarms';
 import { CaptureStream } from './monitoring/capture-stream';
 import { InferenceMonitoring } from './monitoring/inference-monitoring';
@@ -88,7 +89,12 @@ export class LambdaInference extends InferenceTierBase {
       memorySize: props.memorySize ?? 2048,
       timeout: props.timeout ?? Duration.seconds(30),
       usesOnnxRuntime: true,
-      environment: servingEnvironment(props, this.captureStream),
+      environment: {
+        ...servingEnvironment(props, this.captureStream),
+        // The function reads its model with direct signed requests (lambdas/inference/direct-reads.ts), whose endpoints
+        // end in the partition's suffix: amazonaws.com, or amazonaws.com.cn in China.
+        ENDPOINT_DNS_SUFFIX: Aws.URL_SUFFIX,
+      } satisfies FunctionEnvironment,
     });
     this.function = fn;
     grantServing(fn, { modelName: props.modelName, registry: props.registry, artifactStore: props.artifactStore, captureStream: this.captureStream });

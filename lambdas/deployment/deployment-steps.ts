@@ -53,7 +53,7 @@ export class DeploymentSteps {
     const current = await this.requireOwnDeployment(input);
     if (current.functionVersion) return { functionVersion: current.functionVersion };
     const { functionVersion: priorFunctionVersion } = await this.inference.getAlias();
-    const functionVersion = await this.inference.publishModelVersion(input.version, `${input.model} v${input.version}`);
+    const functionVersion = await this.inference.publishModelVersion({ version: input.version, artifactUri: current.artifactUri }, `${input.model} v${input.version}`);
     await this.registry.annotate(input.model, input.version, { functionVersion, priorFunctionVersion });
     return { functionVersion };
   }

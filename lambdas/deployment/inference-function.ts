@@ -24,8 +24,12 @@ export interface AliasRouting {
  * functions and the twin; the deployment-flow tests run it against the twin's Lambda API.
  */
 export interface InferenceFunction {
-  /** Points $LATEST at `modelVersion` (MODEL_VERSION, other variables kept) and publishes it; returns the version. */
-  publishModelVersion(modelVersion: number, description: string): Promise<string>;
+  /**
+   * Points $LATEST at a model version (MODEL_VERSION, and MODEL_ARTIFACT_URI, the archive the registry records for it,
+   * which a cold start then downloads beside its registry read; other variables kept) and publishes it; returns the
+   * function version.
+   */
+  publishModelVersion(model: { version: number; artifactUri: string }, description: string): Promise<string>;
   getAlias(): Promise<AliasRouting>;
   /**
    * Routes the alias to `functionVersion`, plus `canary.weight` (0-1) of requests to `canary.functionVersion`. With
@@ -51,7 +55,8 @@ export class LambdaInferenceFunction implements InferenceFunction {
     private readonly aliasName: string,
   ) {}
 
-  async publishModelVersion(modelVersion: number, description: string): Promise<string> {
+  async publishModelVersion(model: { version: number; artifactUri: string }, description: string): Promise<string> {
+    const pinned = { MODEL_VERSION: String(model.version), MODEL_ARTIFACT_URI: model.artifactUri };
     const FunctionName = this.functionName;
     await waitUntilFunctionUpdated({ client: this.client, maxWaitTime: UPDATE_WAIT_SECONDS }, { FunctionName });
     const current = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName }));
@@ -60,13 +65,14 @@ export class LambdaInferenceFunction implements InferenceFunction {
       new UpdateFunctionConfigurationCommand({
         FunctionName,
         RevisionId: current.RevisionId,
-        Environment: { Variables: { ...current.Environment?.Variables, MODEL_VERSION: String(modelVersion) } },
+        Environment: { Variables: { ...current.Environment?.Variables, ...pinned } },
       }),
     );
     await waitUntilFunctionUpdated({ client: this.client, maxWaitTime: UPDATE_WAIT_SECONDS }, { FunctionName });
     const updated = await this.client.send(new GetFunctionConfigurationCommand({ FunctionName }));
-    if (updated.Environment?.Variables?.MODEL_VERSION !== String(modelVersion)) {
-      throw new Error(`${FunctionName} was reconfigured concurrently; MODEL_VERSION is not ${modelVersion}`);
+    const variables = updated.Environment?.Variables;
+    if (variables?.MODEL_VERSION !== pinned.MODEL_VERSION || variables.MODEL_ARTIFACT_URI !== pinned.MODEL_ARTIFACT_URI) {
+      throw new Error(`${FunctionName} was reconfigured concurrently; MODEL_VERSION is not ${model.version}`);
     }
     const published = await this.client.send(
       new PublishVersionCommand({ FunctionName, Description: description, RevisionId: updated.RevisionId }),

@@ -1,4 +1,4 @@
-import { type FirehoseClient, PutRecordBatchCommand, type _Record } from '@aws-sdk/client-firehose';
+import { FirehoseClient, PutRecordBatchCommand, type _Record } from '@aws-sdk/client-firehose';
 
 /** Outcome of a delivery, in capture lines (one line per captured row). */
 export interface DeliveryResult {
@@ -66,6 +66,9 @@ export class FirehoseCaptureSink implements CaptureSink {
     return batch.filter((_, i) => response.RequestResponses?.[i]?.ErrorCode !== undefined);
   }
 }
+
+/** The sink of a delivery stream, with a client of its own (imported on the first delivery: traffic-capture.ts). */
+export const firehoseCaptureSink = (deliveryStreamName: string): CaptureSink => new FirehoseCaptureSink(new FirehoseClient({}), deliveryStreamName);
 
 function pack(lines: readonly string[]): { records: Packed[]; oversized: number } {
   const records: Packed[] = [];

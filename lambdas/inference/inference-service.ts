@@ -2,7 +2,7 @@ import { predictionId } from '../../contracts/ground-truth';
 import type { CopiedRequest } from '../../contracts/shadow-test';
 import { InferenceError, InvalidRequestError, MethodNotAllowedError, ModelUnavailableError, RouteNotFoundError } from './errors';
 import type { ModelSource } from './model-source';
-import { type ModelOutput, ModelSession } from './model-session';
+import { type ModelOutput, ModelSession, onnxRuntime } from './model-session';
 import { classProbabilities, encodePrediction, predictedClass, predictedLabel, positiveProbability } from './predict';
 import { checkBodySize, DEFAULT_LIMITS, type Invocation, type InvocationLimits, instanceValues, parseInvocation, sentInstances } from './request-schema';
 import { logger, type InferenceMetrics } from './telemetry';
@@ -76,6 +76,8 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
  * Lambda handler, since a frozen container cannot run background work) or on the owner's timer (the container
  * server); either way at most once per flush interval, unless capture lines pile up.
  */
+const noop = () => undefined;
+
 export class InferenceService {
   private loaded?: LoadedModel;
   private loading?: Promise<LoadedModel>;
@@ -96,9 +98,14 @@ export class InferenceService {
 
   /** Starts loading the model (e.g. during a Lambda's init phase); failures surface on the next request. */
   warmUp(): void {
-    this.model().catch(() => undefined);
-    // The shadow state too, so the first request's flush does not wait for its read.
-    this.options.shadow?.refresh().catch(() => undefined);
+    const settled = this.model().then(noop, noop);
+    // onnxruntime-node's load (tens of ms, synchronous) once the reads the load just started are on their way: a turn of
+    // the event loop later, their requests are sent and the services answer them meanwhile.
+    setImmediate(onnxRuntime);
+    // The shadow state too, so the first request's flush does not wait for its read; after the model, whose load is the
+    // first answer's critical path (the state's read loads an SDK client).
+    const { shadow } = this.options;
+    if (shadow) settled.then(() => shadow.refresh()).catch(noop);
   }
 
   /**

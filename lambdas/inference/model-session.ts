@@ -1,15 +1,29 @@
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { ModelMetadata } from '../../contracts/model-metadata';
 import { ModelContractError } from './errors';
 import { InputBuffers } from './input-buffers';
 import type { ModelArtifact } from './model-archive';
+
+let runtime: typeof ort | undefined;
+
+/**
+ * onnxruntime-node, loaded on first use. Required, not imported: the function bundles are ES modules
+ * (lib/private/mlops-function.ts), whose imports do not search NODE_PATH, where Lambda and the twin put the onnxruntime
+ * layer's packages; `require` does. Not at module load: the inference function loads it while its model's reads are
+ * in flight (InferenceService.warmUp), rather than before it sends them.
+ */
+export function onnxRuntime(): typeof ort {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  runtime ??= require('onnxruntime-node') as typeof ort;
+  return runtime;
+}
 
 /**
  * Session options of every model this tier serves, also used by the benchmark's bare reference session.
  * Tabular models are small: one intra-op thread avoids thread-pool hand-offs (and spinning threads on a
  * Lambda's ~1 vCPU) that cost more than they save at these sizes.
  */
-export const SESSION_OPTIONS: InferenceSession.SessionOptions = {
+export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
   executionMode: 'sequential',
   intraOpNumThreads: 1,
@@ -59,11 +73,11 @@ export class ModelSession {
   private readonly fetches: string[];
   private readonly inputs: InputBuffers;
   /** The feeds of each input buffer, made once: a pooled buffer is run many times, and a Tensor costs a visible share of a batch-1 request. */
-  private readonly feeds = new WeakMap<Float32Array, InferenceSession.FeedsType>();
+  private readonly feeds = new WeakMap<Float32Array, ort.InferenceSession.FeedsType>();
   private columns = 1;
 
   private constructor(
-    private readonly session: InferenceSession,
+    private readonly session: ort.InferenceSession,
     readonly metadata: ModelMetadata,
   ) {
     this.featureNames = metadata.features.map((f) => f.name);
@@ -79,9 +93,9 @@ export class ModelSession {
   /** Creates the session, checks the graph against the metadata and probes the output shape with one row. */
   static async create(artifact: ModelArtifact): Promise<ModelSession> {
     const { metadata } = artifact;
-    let session: InferenceSession;
+    let session: ort.InferenceSession;
     try {
-      session = await InferenceSession.create(artifact.onnx, SESSION_OPTIONS);
+      session = await onnxRuntime().InferenceSession.create(artifact.onnx, SESSION_OPTIONS);
     } catch (error) {
       throw new ModelContractError(`onnxruntime cannot load the model: ${(error as Error).message}`, { cause: error });
     }
@@ -115,11 +129,11 @@ export class ModelSession {
     }, recover);
   }
 
-  private feedsOf(features: Float32Array, rows: number): InferenceSession.FeedsType {
+  private feedsOf(features: Float32Array, rows: number): ort.InferenceSession.FeedsType {
     let feeds = this.feeds.get(features);
     // A buffer's length fixes its shape; a mismatch is the caller's error, which the Tensor reports.
     if (!feeds || features.length !== rows * this.width) {
-      feeds = { [this.metadata.inputName]: new Tensor('float32', features, [rows, this.width]) };
+      feeds = { [this.metadata.inputName]: new (onnxRuntime().Tensor)('float32', features, [rows, this.width]) };
       this.feeds.set(features, feeds);
     }
     return feeds;
@@ -139,7 +153,7 @@ export class ModelSession {
     return this.session.release();
   }
 
-  private output(results: InferenceSession.OnnxValueMapType, rows: number): ModelOutput {
+  private output(results: ort.InferenceSession.OnnxValueMapType, rows: number): ModelOutput {
     const data = results[this.metadata.outputName].data as Float32Array | Float64Array;
     if (data.length !== rows * this.columns) {
       throw new ModelContractError(
@@ -154,7 +168,7 @@ export class ModelSession {
    * A multiclass output must be a [1, K] matrix for its K labels: a flat [K] would be read as K rows of one value.
    */
   private async probe(): Promise<void> {
-    const input = new Tensor('float32', new Float32Array(this.width), [1, this.width]);
+    const input = new (onnxRuntime().Tensor)('float32', new Float32Array(this.width), [1, this.width]);
     const results = await this.session.run({ [this.metadata.inputName]: input }, this.fetches);
     const { data, dims } = results[this.metadata.outputName];
     const columns = data.length;
@@ -175,7 +189,7 @@ export class ModelSession {
 }
 
 /** The graph must have one 2-D float input named as in the metadata, as wide as the feature list, and the output. */
-function checkGraph(session: InferenceSession, metadata: ModelMetadata): void {
+function checkGraph(session: ort.InferenceSession, metadata: ModelMetadata): void {
   const width = metadata.features.length;
   if (session.inputNames.length !== 1) {
     throw new ModelContractError(`the model must have exactly one input, it has ${session.inputNames.length}: ${session.inputNames.join(', ')}`);

@@ -1,10 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../pipelines/common/s3';
-import { DynamoRegistryStore, registryDocumentClient } from '../registry/dynamodb-store';
 import { optionalEnv, requiredEnv } from '../shared/env';
+import { DirectReads, directReadsConfigFromEnv } from './direct-reads';
 import { ModelUnavailableError } from './errors';
-import { loadVerifiedModel, type VerifiedModel, type VersionLookup } from './model-store';
+import { loadVerifiedModel, type ModelReads, type VerifiedModel } from './model-store';
 
 /**
  * Where the served model comes from; the Lambda handler and the container server both build theirs with
@@ -20,13 +17,17 @@ export interface ModelSource {
 /** A registered version: artifact location and SHA-256 from the registry, bytes from S3, verified before loading. */
 export class RegistryModelSource implements ModelSource {
   constructor(
-    private readonly deps: { registry: VersionLookup; s3: S3Client },
+    /** The reads, or how to get them (the SDK's, imported on the first load). */
+    private readonly reads: ModelReads | (() => Promise<ModelReads>),
     readonly model: string,
     readonly version: number,
+    /** Where the archive is expected (LoadOptions.expectedArtifactUri). */
+    private readonly expectedArtifactUri?: string,
   ) {}
 
-  load(): Promise<VerifiedModel> {
-    return loadVerifiedModel(this.deps, this.model, this.version);
+  async load(): Promise<VerifiedModel> {
+    const reads = typeof this.reads === 'function' ? await this.reads() : this.reads;
+    return loadVerifiedModel(reads, this.model, this.version, { expectedArtifactUri: this.expectedArtifactUri });
   }
 }
 
@@ -44,8 +45,11 @@ class UnconfiguredModelSource implements ModelSource {
 }
 
 /**
- * MODEL_NAME and MODEL_VERSION from the environment; the registry is REGISTRY_TABLE_NAME. SDK clients take
- * endpoints and region from the standard AWS environment (the local twin points them at its stand-ins).
+ * MODEL_NAME and MODEL_VERSION from the environment, and MODEL_ARTIFACT_URI where the deployment flow pinned the
+ * version's archive (its download then starts beside the registry read); the registry is REGISTRY_TABLE_NAME. Endpoints, region and
+ * credentials come from the standard AWS environment (the local twin points them at its stand-ins). Where it carries
+ * static credentials (always in Lambda), the two reads are direct signed requests (direct-reads.ts: the SDK's clients
+ * would be most of the cold start); elsewhere (an EKS pod's web identity) the SDK's clients, imported when first used.
  *
  * The version item is read straight from the registry's store: one read at model load, and serving code only has
  * read access to the table. A status change committed but not yet applied (the registry's writers apply it within
@@ -64,6 +68,13 @@ export function modelSourceFromEnv(): ModelSource {
   if (!Number.isSafeInteger(version) || version < 1) {
     return new UnconfiguredModelSource(model, `MODEL_VERSION must be a positive integer, got "${raw}"`);
   }
-  const registry = new DynamoRegistryStore(registryDocumentClient(new DynamoDBClient({})), requiredEnv('REGISTRY_TABLE_NAME'));
-  return new RegistryModelSource({ registry, s3: createS3Client() }, model, version);
+  const table = requiredEnv('REGISTRY_TABLE_NAME');
+  const expectedArtifactUri = optionalEnv('MODEL_ARTIFACT_URI', '') || undefined;
+  const direct = directReadsConfigFromEnv();
+  if (direct) {
+    const reads = new DirectReads(direct, table);
+    return new RegistryModelSource({ registry: reads, artifacts: reads }, model, version, expectedArtifactUri);
+  }
+  const sdkReads = () => import('./sdk-reads').then(({ sdkModelReads }) => sdkModelReads(table));
+  return new RegistryModelSource(sdkReads, model, version, expectedArtifactUri);
 }

@@ -1,13 +1,22 @@
-import { createHash } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { getObjectByUri } from '../../pipelines/common/s3';
 import type { VersionRecord } from '../registry/schemas';
+import { nodeCrypto } from '../shared/node-builtins';
 import { ArtifactIntegrityError, ModelUnavailableError } from './errors';
 import { type ModelArtifact, readModelArchive } from './model-archive';
 
 /** The registry read the serving code needs: one version's item (status, artifact URI and SHA-256). */
 export interface VersionLookup {
   getVersion(model: string, version: number): Promise<Pick<VersionRecord, 'status' | 'artifactUri' | 'artifactSha256'> | undefined>;
+}
+
+/** Where a model archive's bytes come from: the object an `s3://bucket/key` URI names. */
+export interface ArtifactReader {
+  read(uri: string): Promise<Uint8Array>;
+}
+
+/** What a model load reads: the registry's version item and the archive. */
+export interface ModelReads {
+  registry: VersionLookup;
+  artifacts: ArtifactReader;
 }
 
 /**
@@ -24,24 +33,37 @@ export interface VerifiedModel extends ModelArtifact {
   artifactSha256: string;
 }
 
-export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+export const sha256Hex = (bytes: Uint8Array) => nodeCrypto.createHash('sha256').update(bytes).digest('hex');
 
-/**
- * Loads a registered model version: looks up its artifact in the registry (refusing a version never approved), downloads model.tar.gz, checks the
- * bytes' SHA-256 against the registry's BEFORE anything is extracted, then reads model.onnx and metadata.json.
- * Every failure is a ModelUnavailableError whose message says what was wrong (ArtifactIntegrityError for a
- * hash mismatch).
- */
-export async function loadVerifiedModel(
-  deps: { registry: VersionLookup; s3: S3Client },
-  model: string,
-  version: number,
+export interface LoadOptions {
   /**
    * `shadow`: the answers go to a comparison nobody is served from (lambdas/shadow/), so a version pending approval
    * loads too; a rejected one still does not.
+   * @default 'serving'
    */
-  purpose: 'serving' | 'shadow' = 'serving',
-): Promise<VerifiedModel> {
+  readonly purpose?: 'serving' | 'shadow';
+  /**
+   * Where the version's archive is expected (the deployment flow pins it in the function version's environment,
+   * MODEL_ARTIFACT_URI): its download starts beside the registry read instead of after it. The registry stays the
+   * authority: the bytes are used only if its record names the same URI (else the record's URI is downloaded), and
+   * its status and SHA-256 decide as always.
+   * @default - the download waits for the registry's record
+   */
+  readonly expectedArtifactUri?: string;
+}
+
+/**
+ * Loads a registered model version: looks up its artifact in the registry (refusing a version never approved), downloads
+ * model.tar.gz, checks the bytes' SHA-256 against the registry's BEFORE anything is extracted, then reads model.onnx and
+ * metadata.json. Every failure is a ModelUnavailableError whose message says what was wrong (ArtifactIntegrityError for
+ * a hash mismatch).
+ */
+export async function loadVerifiedModel(deps: ModelReads, model: string, version: number, options: LoadOptions = {}): Promise<VerifiedModel> {
+  const { purpose = 'serving', expectedArtifactUri } = options;
+  const download = (uri: string) => attempt(`download of ${uri}`, () => deps.artifacts.read(uri));
+  const early = expectedArtifactUri === undefined ? undefined : { uri: expectedArtifactUri, bytes: download(expectedArtifactUri) };
+  // Not awaited when the registry refuses the version or names another archive.
+  early?.bytes.catch(() => undefined);
   const record = await attempt(`registry lookup of ${model} v${version}`, () => deps.registry.getVersion(model, version));
   if (!record) throw new ModelUnavailableError(`model "${model}" has no version ${version} in the registry`);
   if (NEVER_APPROVED_STATUSES.has(record.status) && !(purpose === 'shadow' && record.status === 'pending_approval')) {
@@ -50,7 +72,7 @@ export async function loadVerifiedModel(
     );
   }
   const { artifactUri, artifactSha256 } = record;
-  const bytes = await attempt(`download of ${artifactUri}`, () => getObjectByUri(deps.s3, artifactUri));
+  const bytes = await (early?.uri === artifactUri ? early.bytes : download(artifactUri));
   const actual = sha256Hex(bytes);
   if (actual !== artifactSha256) {
     throw new ArtifactIntegrityError(

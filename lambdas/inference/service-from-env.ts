@@ -1,13 +1,11 @@
-import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { optionalEnv, requiredEnv } from '../shared/env';
-import { FirehoseCaptureSink } from './capture-sink';
 import { InferenceService, type InferenceServiceOptions } from './inference-service';
 import { modelSourceFromEnv } from './model-source';
 import { DEFAULT_LIMITS } from './request-schema';
 import { shadowCopiesFromEnv } from './shadow-from-env';
 import { InferenceMetrics } from './telemetry';
-import { TrafficCapture } from './traffic-capture';
+import { DeferredCaptureSink, TrafficCapture } from './traffic-capture';
 import type { FunctionEnvName } from '../../contracts/function-environment';
 
 /**
@@ -21,10 +19,11 @@ export function inferenceServiceFromEnv(options: Pick<InferenceServiceOptions, '
   const source = modelSourceFromEnv();
   const metrics = new InferenceMetrics(new Metrics({ namespace: requiredEnv('METRICS_NAMESPACE') }), source.model, source.version);
   const samplePercent = numberEnv('CAPTURE_SAMPLE_PERCENT', '0', 0, 100);
+  const captureStream = samplePercent > 0 ? requiredEnv('CAPTURE_STREAM_NAME') : undefined;
   const capture =
-    samplePercent > 0
-      ? new TrafficCapture(new FirehoseCaptureSink(new FirehoseClient({}), requiredEnv('CAPTURE_STREAM_NAME')), { samplePercent })
-      : undefined;
+    captureStream === undefined
+      ? undefined
+      : new TrafficCapture(new DeferredCaptureSink(() => import('./capture-sink').then(({ firehoseCaptureSink }) => firehoseCaptureSink(captureStream))), { samplePercent });
   const maxBodyBytes = numberEnv('INFERENCE_MAX_BODY_BYTES', String(DEFAULT_LIMITS.maxBodyBytes), 1, Number.MAX_SAFE_INTEGER);
   const shadow = shadowCopiesFromEnv(source.model);
   return new InferenceService({ source, metrics, capture, shadow, limits: { ...DEFAULT_LIMITS, maxBodyBytes }, ...options });

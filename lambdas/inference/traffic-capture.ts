@@ -64,3 +64,19 @@ export class TrafficCapture {
     }
   }
 }
+
+/**
+ * A sink made on the first delivery. The Lambda handler's Firehose sink is imported this way (service-from-env.ts), so
+ * the AWS SDK's client loads after the cold start's first prediction, not before it. A failed import fails every
+ * delivery, which TrafficCapture counts as failed lines.
+ */
+export class DeferredCaptureSink implements CaptureSink {
+  private sink?: Promise<CaptureSink>;
+
+  constructor(private readonly create: () => Promise<CaptureSink>) {}
+
+  put(lines: readonly string[], signal?: AbortSignal): Promise<DeliveryResult> {
+    this.sink ??= this.create();
+    return this.sink.then((sink) => sink.put(lines, signal));
+  }
+}

@@ -22,17 +22,11 @@ import {
   versionSk,
 } from '../../contracts/registry-table-keys';
 import type { RunRecord } from '../../contracts/registry-api';
+import { recordOf } from './item-record';
 import type { AuditRecord, ModelRecord, TokenRecord, VersionRecord } from './schemas';
 import type { Change, RegistryStore, StoredModel } from './store';
 
 type Item = Record<string, unknown>;
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'changeRevision', 'revision', 'pending'];
-
-function record<T>(item: Item): T {
-  const copy = { ...item };
-  for (const attribute of KEY_ATTRIBUTES) delete copy[attribute];
-  return copy as T;
-}
 
 const isConditionFailure = (err: unknown) => err instanceof ConditionalCheckFailedException;
 
@@ -57,7 +51,7 @@ export class DynamoRegistryStore implements RegistryStore {
       new GetCommand({ TableName: this.tableName, Key: { pk: modelPk(model), sk: META_SK }, ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    return { record: record<ModelRecord>(Item), revision: Item.revision as number, pending: Item.pending as Change | undefined };
+    return { record: recordOf<ModelRecord>(Item), revision: Item.revision as number, pending: Item.pending as Change | undefined };
   }
 
   async listModels(): Promise<ModelRecord[]> {
@@ -67,34 +61,34 @@ export class DynamoRegistryStore implements RegistryStore {
       KeyConditionExpression: 'gsi1pk = :p',
       ExpressionAttributeValues: { ':p': MODELS_INDEX_PARTITION },
     });
-    return items.map((item) => record<ModelRecord>(item));
+    return items.map((item) => recordOf<ModelRecord>(item));
   }
 
   async getVersion(model: string, version: number): Promise<VersionRecord | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: modelPk(model), sk: versionSk(version) }, ConsistentRead: true }),
     );
-    return Item ? record<VersionRecord>(Item) : undefined;
+    return Item ? recordOf<VersionRecord>(Item) : undefined;
   }
 
   async listVersions(model: string): Promise<VersionRecord[]> {
-    return (await this.queryPrefix(model, VERSION_PREFIX)).map((item) => record<VersionRecord>(item));
+    return (await this.queryPrefix(model, VERSION_PREFIX)).map((item) => recordOf<VersionRecord>(item));
   }
 
   async listAudit(model: string, version?: number): Promise<AuditRecord[]> {
-    const rows = (await this.queryPrefix(model, AUDIT_PREFIX, auditPk(model))).map((item) => record<AuditRecord>(item));
+    const rows = (await this.queryPrefix(model, AUDIT_PREFIX, auditPk(model))).map((item) => recordOf<AuditRecord>(item));
     return version === undefined ? rows : rows.filter((row) => row.version === version);
   }
 
   async listRuns(model: string): Promise<RunRecord[]> {
-    return (await this.queryPrefix(model, RUN_PREFIX)).map((item) => record<RunRecord>(item));
+    return (await this.queryPrefix(model, RUN_PREFIX)).map((item) => recordOf<RunRecord>(item));
   }
 
   async getToken(model: string, clientToken: string): Promise<TokenRecord | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: tokenKey(model, clientToken), ConsistentRead: true }),
     );
-    return Item ? record<TokenRecord>(Item) : undefined;
+    return Item ? recordOf<TokenRecord>(Item) : undefined;
   }
 
   async commit(change: Change, expectedRevision: number): Promise<boolean> {

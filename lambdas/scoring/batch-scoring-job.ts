@@ -3,6 +3,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { type ScoringChunk, scoringChunksKey, scoringPartKey, type ScoringRequest } from '../../contracts/batch-scoring';
 import { parseS3Uri, s3Uri } from '../../contracts/storage-layout';
 import { csvRows } from '../../pipelines/common/csv-stream';
+import { s3ArtifactReader } from '../../pipelines/common/s3';
 import { openObjectByUri } from '../../pipelines/common/s3-stream';
 import { ModelSession } from '../inference/model-session';
 import { loadVerifiedModel, type VersionLookup } from '../inference/model-store';
@@ -110,7 +111,7 @@ export class BatchScoringJob {
   private session(version: number): Promise<ModelSession> {
     let session = this.sessions.get(version);
     if (!session) {
-      session = loadVerifiedModel(this.deps, this.deps.model, version).then((model) => ModelSession.create(model));
+      session = loadVerifiedModel({ registry: this.deps.registry, artifacts: s3ArtifactReader(this.deps.s3) }, this.deps.model, version).then((model) => ModelSession.create(model));
       // A failed load is not kept: the next chunk tries again.
       session.catch(() => this.sessions.delete(version));
       this.sessions.set(version, session);

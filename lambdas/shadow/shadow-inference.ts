@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { s3ArtifactReader } from '../../pipelines/common/s3';
 import { type CopiedRequest, type ShadowAnswer, type ShadowBatch, shadowObjectKey, type ShadowRecord } from '../../contracts/shadow-test';
 import { ModelSession } from '../inference/model-session';
 import { loadVerifiedModel, type VersionLookup } from '../inference/model-store';
@@ -66,7 +67,7 @@ export class ShadowInference {
   private session(version: number): Promise<ModelSession> {
     let session = this.sessions.get(version);
     if (!session) {
-      session = loadVerifiedModel(this.deps, this.deps.model, version, 'shadow').then((model) => ModelSession.create(model));
+      session = loadVerifiedModel({ registry: this.deps.registry, artifacts: s3ArtifactReader(this.deps.s3) }, this.deps.model, version, { purpose: 'shadow' }).then((model) => ModelSession.create(model));
       session.catch(() => this.sessions.delete(version));
       this.sessions.set(version, session);
     }

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { AssetHashType, Duration, ILocalBundling, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -107,7 +108,7 @@ export class MlopsFunction extends lambda.Function {
 
 /**
  * The entry's bundle: prebuilt in the published package (tools/package/ bundles every entry with bundleFunction), else
- * bundled at synth in-process with esbuild's API into `index.js` + `index.js.map`. NodejsFunction would run the same
+ * bundled at synth in-process with esbuild's API into `index.mjs` (+ `chunks/`) with source maps. NodejsFunction would run the same
  * esbuild through `npx` once per function, which costs more than the build itself. The SDK is bundled (not taken
  * from the runtime) so the deployed code is the code we tested. The source map carries mappings only, no copy of
  * the sources: stack traces still resolve (`--enable-source-maps`), and the map is half the size to write and hash.
@@ -142,8 +143,17 @@ class EsbuildBundling implements ILocalBundling {
 }
 
 /**
- * Bundles a function entry (relative to the repository root) into `outputDir/index.js` as deployed; also used by the
- * benchmarks, so they measure the deployed code. Minified with `keepNames`: typed errors answer with their class
+ * Requires in a bundle: CommonJS code in the bundle (and the externals, which the layers provide on NODE_PATH, which
+ * ES module imports do not search) still calls `require`, which an ES module has not.
+ */
+const REQUIRE_BANNER = "import { createRequire as __mlopsCreateRequire } from 'node:module'; const require = __mlopsCreateRequire(import.meta.url);";
+
+/**
+ * Bundles a function entry (relative to the repository root) into `outputDir/index.mjs` as deployed; also used by the
+ * benchmarks, so they measure the deployed code. An ES module with code splitting: what an entry imports with
+ * `import()` (the AWS SDK's clients of the inference function's capture and shadow paths, say) goes to files under
+ * `chunks/` that load when first used, so a cold start neither parses nor runs them (bench/cold-start.ts).
+ * Minified with `keepNames`: typed errors answer with their class
  * `name` as the error code (`{"error":"InvalidRequestError"}`), which minification would otherwise rename.
  * `mainFields` prefers a package's ES module build: the AWS SDK's `main` is one CommonJS file per client with every
  * command, its `module` build is a file per command that esbuild tree-shakes (the function bundles shrink by about a fifth,
@@ -156,16 +166,24 @@ export function bundleFunction(entry: string, outputDir: string, externals: read
   // Loaded here, not imported: esbuild is a development dependency, absent where the published package runs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { buildSync } = require('esbuild') as typeof esbuild;
-  buildSync({
-    entryPoints: [join(REPO_ROOT, entry)],
+  // Built as if into the repository root and written to outputDir: the source maps then name the sources by their paths
+  // in the repository wherever the bundle goes, and the chunks' names, which hash their maps too, are the same from any
+  // output directory (the package's prebuilt bundles are those a synth in the repository deploys).
+  const { outputFiles } = buildSync({
+    entryPoints: { index: join(REPO_ROOT, entry) },
     absWorkingDir: REPO_ROOT,
-    outfile: join(outputDir, 'index.js'),
+    outdir: REPO_ROOT,
+    write: false,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    splitting: true,
+    banner: { js: REQUIRE_BANNER },
     bundle: true,
     platform: 'node',
     mainFields: ['module', 'main'],
     alias: { '@smithy/node-http-handler': '@smithy/node-http-handler/dist-cjs/index.js' },
     target: MLOPS_FUNCTION_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1'),
-    format: 'cjs',
+    format: 'esm',
     minify: true,
     keepNames: true,
     sourcemap: true,
@@ -173,4 +191,9 @@ export function bundleFunction(entry: string, outputDir: string, externals: read
     external: [...externals],
     logLevel: 'warning',
   });
+  for (const file of outputFiles) {
+    const target = join(outputDir, relative(REPO_ROOT, file.path));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.contents);
+  }
 }

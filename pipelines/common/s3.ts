@@ -45,3 +45,6 @@ export async function getObjectByUri(s3: S3Client, uri: string): Promise<Buffer>
   const { bucket, key } = parseS3Uri(uri);
   return getObjectBytes(s3, bucket, key);
 }
+
+/** Model archives read through an SDK client (the ArtifactReader of lambdas/inference/model-store.ts). */
+export const s3ArtifactReader = (s3: S3Client) => ({ read: (uri: string) => getObjectByUri(s3, uri) });

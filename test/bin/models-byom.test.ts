@@ -17,7 +17,7 @@ import { byomArtifactKey, parseS3Uri } from '../../contracts/storage-layout';
 import { formatCsv, parseCsvText } from '../../pipelines/common/csv';
 import { unpackModelArchive } from '../../pipelines/common/model-archive';
 import { Random } from '../../pipelines/common/random';
-import { getObjectBytes, listKeys } from '../../pipelines/common/s3';
+import { getObjectBytes, listKeys, s3ArtifactReader } from '../../pipelines/common/s3';
 import { openObjectByUri } from '../../pipelines/common/s3-stream';
 import { computeMetrics } from '../../pipelines/evaluation/metrics';
 import { loadExpected } from '../lambdas/inference/fixtures';
@@ -78,7 +78,7 @@ async function servedBy(model: string, version: number) {
     await registry.approve(model, version, { actor: 'reviewer@example.com', reason: 'reviewed the BYOM metrics' });
   }
   return new InferenceService({
-    source: new RegistryModelSource({ registry: doors.registry, s3: doors.s3 }, model, version),
+    source: new RegistryModelSource({ registry: doors.registry, artifacts: s3ArtifactReader(doors.s3) }, model, version),
     metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), model, version),
   });
 }

@@ -71,6 +71,8 @@ const filesUnder = (dir: string): string[] =>
   readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name));
+/** A function bundle's files (index.mjs, its chunks, their maps) by path relative to its directory, with their hashes. */
+const bundleFiles = (dir: string): string[] => filesUnder(dir).map((file) => `${relative(dir, file)} ${sha256(file)}`).sort();
 
 let tarball: string;
 let synth: Run;
@@ -144,7 +146,7 @@ describe('the packed package', () => {
       'package/contracts/team-config.js',
       'package/contracts/team-config.d.ts',
       'package/prebuilt/manifest.json',
-      ...Object.values(prebuilt.functions).flatMap(({ directory }) => [`package/prebuilt/${directory}/index.js`, `package/prebuilt/${directory}/index.js.map`]),
+      ...Object.values(prebuilt.functions).flatMap(({ directory }) => [`package/prebuilt/${directory}/index.mjs`, `package/prebuilt/${directory}/index.mjs.map`]),
       `package/prebuilt/${prebuilt.onnxRuntimeLayer.directory}/nodejs/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node`,
       ...['index.html', 'styles.css', 'app.js'].map((file) => `package/prebuilt/${prebuilt.console.directory}/${file}`),
       ...Object.entries(prebuilt.images).map(([dockerfile, { directory }]) => `package/prebuilt/${directory}/${dockerfile}`),
@@ -181,14 +183,17 @@ describe('examples/team-app on the installed tarball', () => {
   it('deploys the prebuilt bundles byte for byte: nothing was bundled at synth', () => {
     const assembly = JSON.parse(readFileSync(join(CDK_OUT, `${STACK}.assets.json`), 'utf8')) as { files: Record<string, { source: { path: string } }> };
     const functions = template().findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: Match.anyValue() }) } } });
-    const prebuiltBundles = new Set(filesUnder(join(PACKAGE_DIR, 'prebuilt', 'functions')).filter((f) => f.endsWith('index.js')).map(sha256));
+    const manifest = JSON.parse(readFileSync(join(PACKAGE_DIR, 'prebuilt', 'manifest.json'), 'utf8')) as { functions: Record<string, { directory: string }> };
+    const prebuiltBundles = new Set(Object.values(manifest.functions).map(({ directory }) => bundleFiles(join(PACKAGE_DIR, 'prebuilt', directory)).join('\n')));
     const deployed = Object.values(functions).map((fn) => {
       const key = (fn as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key;
       const asset = assembly.files[key.replace(/\.zip$/, '')];
       expect(asset, `asset of ${key}`).toBeDefined();
       const dir = join(CDK_OUT, asset.source.path);
-      expect(readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map']);
-      return sha256(join(dir, 'index.js'));
+      const files = bundleFiles(dir).map((line) => line.split(' ')[0]);
+      expect(files).toEqual(expect.arrayContaining(['index.mjs', 'index.mjs.map']));
+      expect(files.filter((file) => !/^(index|chunks\/[\w-]+)\.mjs(\.map)?$/.test(file))).toEqual([]);
+      return bundleFiles(dir).join('\n');
     });
     expect(deployed.length).toBeGreaterThanOrEqual(15);
     expect(deployed.filter((hash) => !prebuiltBundles.has(hash))).toEqual([]);
@@ -199,7 +204,7 @@ describe('examples/team-app on the installed tarball', () => {
     const entry = 'lambdas/registry/api.handler.ts';
     const fromSource = mkdtempSync(join(tmpdir(), 'source-bundle-'));
     bundleFunction(entry, fromSource, []);
-    expect(sha256(join(fromSource, 'index.js'))).toBe(sha256(join(PACKAGE_DIR, 'prebuilt', 'functions', 'lambdas', 'registry', 'api.handler', 'index.js')));
+    expect(bundleFiles(fromSource)).toEqual(bundleFiles(join(PACKAGE_DIR, 'prebuilt', 'functions', 'lambdas', 'registry', 'api.handler')));
     rmSync(fromSource, { recursive: true });
   });
 

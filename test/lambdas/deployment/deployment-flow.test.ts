@@ -185,10 +185,11 @@ describe('DeploymentFlow steps', () => {
     expect(await steps().begin(target)).toEqual({ model: MODEL, version: 1, status: 'deploying', execution: 'deploy-1' });
     const { functionVersion } = await steps().prepareVersion(target);
     expect(functionVersion).toBe('2');
-    // MODEL_VERSION set, every other variable kept; the deployed version is left as it was
+    // MODEL_VERSION and the archive the registry records for it set, every other variable kept; the deployed version is left as it was
     const deployed = await environmentOf('1');
     expect(deployed).toMatchObject({ MODEL_NAME: MODEL, MODEL_VERSION: '', REGISTRY_TABLE_NAME: expect.any(String), ARTIFACT_BUCKET: bucket });
-    expect(await environmentOf('2')).toEqual({ ...deployed, MODEL_VERSION: '1' });
+    const { artifactUri } = await registry.getVersion(MODEL, 1);
+    expect(await environmentOf('2')).toEqual({ ...deployed, MODEL_VERSION: '1', MODEL_ARTIFACT_URI: artifactUri });
     expect(await steps().prepareVersion(target)).toEqual({ functionVersion: '2' }); // a retry publishes nothing new
     expect(await publishedVersions()).toEqual(['$LATEST', '1', '2']);
 
@@ -305,7 +306,7 @@ describe('DeploymentFlow steps', () => {
     // The Canary step has checked that deploy-5 owns the deployment when an abort releases it (the Lambda invocation
     // goes on after StopExecution): the release rolls back and routes the alias before the step's update arrives.
     const releasedMeanwhile: InferenceFunction = {
-      publishModelVersion: (modelVersion, description) => fn.publishModelVersion(modelVersion, description),
+      publishModelVersion: (model, description) => fn.publishModelVersion(model, description),
       getAlias: () => fn.getAlias(),
       invoke: (version, payload) => fn.invoke(version, payload),
       routeAlias: async (primary, canary, options) => {
@@ -335,7 +336,7 @@ describe('DeploymentFlow steps', () => {
     // The execution's ABORTED event released it first: the registry says rolled_back, but that release's alias update
     // is still on its way (or failed, to be retried). An abort's release must not return with the canary serving.
     const registryOnly: InferenceFunction = {
-      publishModelVersion: (modelVersion, description) => fn.publishModelVersion(modelVersion, description),
+      publishModelVersion: (model, description) => fn.publishModelVersion(model, description),
       getAlias: () => fn.getAlias(),
       invoke: (version, payload) => fn.invoke(version, payload),
       routeAlias: async () => {

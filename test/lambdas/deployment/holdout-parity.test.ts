@@ -10,6 +10,7 @@ import { sha256Hex } from '../../../lambdas/inference/model-store';
 import { InferenceMetrics } from '../../../lambdas/inference/telemetry';
 import { modelMetadataSchema } from '../../../contracts/model-metadata';
 import { packModelArchive } from '../../../pipelines/common/model-archive';
+import { s3ArtifactReader } from '../../../pipelines/common/s3';
 import { openObjectByUri } from '../../../pipelines/common/s3-stream';
 import { readLabelledCsv, scoreTable } from '../../../pipelines/evaluation/score';
 import { encodeModel, floatInfo, floatTensor, node } from '../../../pipelines/trainer/onnx/graph';
@@ -87,7 +88,7 @@ afterAll(async () => {
  */
 function instrumentedCheck(version: number) {
   const service = new InferenceService({
-    source: new RegistryModelSource({ registry: registryOn(dynamo), s3: s3.client }, MODEL, version),
+    source: new RegistryModelSource({ registry: registryOn(dynamo), artifacts: s3ArtifactReader(s3.client) }, MODEL, version),
     metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), MODEL, version),
   });
   const seen = { holdoutBytes: 0, consumedAtFirstInvocation: -1, invocations: 0 };

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceResponse } from '../../../lambdas/inference/inference-service';
@@ -12,13 +12,13 @@ type Handler = (event: unknown) => Promise<InferenceResponse>;
 // The deployed code: the entry bundled by MlopsFunction's own esbuild build (minified), onnxruntime-node external.
 // It sits under node_modules/.cache so that the external resolves, as the layer's copy does in AWS.
 const dir = join(REPO_ROOT, 'node_modules', '.cache', 'mlops-test', `inference-bundle-${process.pid}`);
-const bundle = join(dir, 'index.js');
+let coldStarts = 0;
 let backends: ServingBackends;
 const versions: Record<'good' | 'misfit' | 'tampered', string> = { good: '', misfit: '', tampered: '' };
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  bundleFunction('lambdas/inference/handler.ts', dir, [ONNXRUNTIME_MODULE]);
+  bundleFunction('lambdas/inference/handler.ts', join(dir, 'bundle'), [ONNXRUNTIME_MODULE]);
   backends = await startServingBackends();
   const wine = loadFixture('wine-torch');
   versions.good = String((await backends.register('wine', fixtureArchive('wine-torch'))).version);
@@ -43,9 +43,11 @@ function coldStart(modelVersion: string): Handler {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
-  delete require.cache[bundle];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS bundle is reloaded fresh (cache entry deleted above), which import() cannot do
-  return (require(bundle) as { handler: Handler }).handler;
+  // A copy per cold start: the module loader keeps one instance of a module per path, and a new container starts afresh.
+  const copy = join(dir, `container-${++coldStarts}`);
+  cpSync(join(dir, 'bundle'), copy, { recursive: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node loads the ES module bundle itself (require of an ES module), not the test runner's transform
+  return (require(join(copy, 'index.mjs')) as { handler: Handler }).handler;
 }
 
 const event = (method: string, rawPath: string, body?: string) => ({

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactIntegrityError, ModelUnavailableError } from '../../../lambdas/inference/errors';
 import { loadVerifiedModel, sha256Hex } from '../../../lambdas/inference/model-store';
+import { s3ArtifactReader } from '../../../pipelines/common/s3';
 import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { fixtureArchive, loadFixture, modelArchive } from './fixtures';
 import { type ServingBackends, startServingBackends } from './registered-model';
@@ -10,7 +11,7 @@ let load: (version: number) => ReturnType<typeof loadVerifiedModel>;
 beforeAll(async () => {
   backends = await startServingBackends();
   const registry = new DynamoRegistryStore(backends.dynamo.documentClient, backends.dynamo.tableName);
-  load = (version) => loadVerifiedModel({ registry, s3: backends.s3.client }, 'card-fraud', version);
+  load = (version) => loadVerifiedModel({ registry, artifacts: s3ArtifactReader(backends.s3.client) }, 'card-fraud', version);
 });
 afterAll(async () => backends.stop());
 
@@ -85,5 +86,40 @@ describe('loadVerifiedModel', () => {
     const key = artifactUri.replace(`s3://${backends.s3.bucket}/`, '');
     await backends.s3.client.send(new DeleteObjectCommand({ Bucket: backends.s3.bucket, Key: key }));
     await expect(load(version)).rejects.toThrow(`download of ${artifactUri} failed`);
+  });
+
+  describe('with the archive expected where the deployment flow pinned it (MODEL_ARTIFACT_URI)', () => {
+    const reading = () => {
+      const reads: string[] = [];
+      const artifacts = { read: (uri: string) => (reads.push(uri), s3ArtifactReader(backends.s3.client).read(uri)) };
+      const registry = new DynamoRegistryStore(backends.dynamo.documentClient, backends.dynamo.tableName);
+      return { reads, deps: { registry, artifacts } };
+    };
+
+    it('downloads it beside the registry read, once', async () => {
+      const { version, artifactUri } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+      const { reads, deps } = reading();
+      const model = await loadVerifiedModel(deps, 'card-fraud', version, { expectedArtifactUri: artifactUri });
+      expect(model.artifactUri).toBe(artifactUri);
+      expect(reads).toEqual([artifactUri]);
+    });
+
+    it("loads the registry's archive when the pinned one is another (a stale or hand-set pin), even one that cannot be read", async () => {
+      const { version, artifactUri } = await backends.register('card-fraud', fixtureArchive('linear-regressor'));
+      const stale = `s3://${backends.s3.bucket}/runs/none/model.tar.gz`;
+      const { reads, deps } = reading();
+      const model = await loadVerifiedModel(deps, 'card-fraud', version, { expectedArtifactUri: stale });
+      expect(model).toMatchObject({ artifactUri, metadata: { task: 'regression' } });
+      expect(reads).toEqual([stale, artifactUri]);
+    });
+
+    it('still refuses a version nobody approved, whatever was downloaded', async () => {
+      const { artifactUri } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+      const { version } = await backends.registry.register({ model: 'card-fraud', artifactUri, artifactSha256: sha256Hex(fixtureArchive('fraud-gbt')), metrics: {}, clientToken: 'pinned-unapproved' }, 'test');
+      const { deps } = reading();
+      await expect(loadVerifiedModel(deps, 'card-fraud', version.version, { expectedArtifactUri: artifactUri })).rejects.toThrow(
+        `model "card-fraud" v${version.version} is pending_approval: only a version that was approved may be served (approve it first)`,
+      );
+    });
   });
 });

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,13 +15,17 @@ const NODE_MODULES = join(REPO_ROOT, 'node_modules');
 const sourceMapSchema = z.object({ sources: z.array(z.string()), sourceRoot: z.string().optional() });
 
 /**
- * The files whose code is in a bundle, as absolute paths: esbuild's source map lists every input that contributed
- * output, relative to the directory the bundle was written to (assets are renamed into place at the same depth).
+ * The files whose code is in a bundle (index.mjs and its chunks), as absolute paths: each output's source map lists
+ * every input that contributed to it, relative to where the map would be in the repository (bundleFunction builds as
+ * if into the repository root).
  */
 function bundledFiles(bundleDirectory: string): string[] {
-  const mapFile = join(bundleDirectory, 'index.js.map');
-  const map = sourceMapSchema.parse(JSON.parse(readFileSync(mapFile, 'utf8')));
-  return map.sources.map((source) => resolve(bundleDirectory, map.sourceRoot ?? '', source));
+  const maps = readdirSync(bundleDirectory, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.mjs.map'));
+  expect(maps).toContain('index.mjs.map');
+  return maps.flatMap((file) => {
+    const map = sourceMapSchema.parse(JSON.parse(readFileSync(join(bundleDirectory, file), 'utf8')));
+    return map.sources.map((source) => resolve(REPO_ROOT, dirname(file), map.sourceRoot ?? '', source));
+  });
 }
 
 /** The npm packages (`@scope/name` or `name`) a bundle contains code of. */
