@@ -2,9 +2,10 @@
  * The inference function's cold start, measured side by side with its reference in one run: from spawning a fresh
  * `node` to the first prediction's response.
  *  - ours: the deployed bundle of lambdas/inference/handler.ts (bundleHandler, as the inference bench builds it)
- *    serving a version registered in a local registry (dynalite) with its model.tar.gz in a local S3 (s3rver): the
- *    bundle loaded, the version read from the registry, the archive downloaded and its SHA-256 checked, the session
- *    created and probed, one row predicted through the handler's function URL path;
+ *    serving a version registered in a local registry (dynalite) with its model.tar.gz in a local S3 (s3rver), with the
+ *    environment the deployment flow gives a published version (MODEL_VERSION, MODEL_ARTIFACT_URI): the bundle loaded,
+ *    the version read from the registry, the archive downloaded and its SHA-256 checked, the session created and
+ *    probed, one row predicted through the handler's function URL path;
  *  - reference: a bare script that requires onnxruntime-node, reads the same model.onnx from disk, creates a session
  *    with the same options and runs the same row.
  * Both sides alternate, RUNS each; medians and p90s are reported. Each run also reports when its process reached the
@@ -226,17 +227,18 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
         unit: 'ms',
         note:
           `process start to the first prediction in both (performance.now()), ${PHASE_RUNS} vs ${RUNS} runs, medians; ours bundles only the model load's code ` +
-          `(bench/cold-start-phases.ts: no handler, capture, metrics or shadow code): what any function that reads the registry and downloads the archive on a cold start pays`,
+          `(bench/cold-start-phases.ts: the direct reads, loadVerifiedModel, the session; no handler, capture, metrics or shadow code)`,
       },
       {
-        name: 'inference cold start, module load: the bundle vs onnxruntime-node',
+        name: "inference cold start, module load: the bundle's entry vs onnxruntime-node",
         ours: oursLoad,
         reference: bareLoad,
         ratio: bareLoad / oursLoad,
         unit: 'ms',
         note:
-          `require of the bundle (its init phase: AWS SDK clients for DynamoDB, S3 and Firehose, Powertools, zod schemas, onnxruntime-node; the model load started) ` +
-          `vs require('onnxruntime-node'); the bundle's parse and compile alone ${ms(median(compiles.map((c) => c.compile)))} (${(compiles[0].bytes / 1024 / 1024).toFixed(2)} MB)`,
+          `require of the bundle: its entry and the chunks it imports statically, which start the model's reads (the service's code, zod, Powertools and ` +
+          `onnxruntime-node load a turn later, while the reads are in flight; the AWS SDK only for capture or shadow copies) vs require('onnxruntime-node'); ` +
+          `the entry's parse and compile alone ${ms(median(compiles.map((c) => c.compile)))} (${(compiles[0].bytes / 1024).toFixed(0)} KB)`,
       },
       {
         name: 'inference cold start, loaded to the first prediction',
@@ -245,8 +247,8 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
         ratio: bareToPrediction / oursToPrediction,
         unit: 'ms',
         note:
-          `ours step by step in a fresh process (bench/cold-start-phases.ts, bundled, ${PHASE_RUNS} runs, medians): SDK clients ${loadStep('clients')}, ` +
-          `registry read ${loadStep('registryRead')}, S3 download ${loadStep('download')}, SHA-256 ${loadStep('hash')}, archive read ${loadStep('archive')}, ` +
+          `ours step by step in a fresh process (bench/cold-start-phases.ts, bundled, ${PHASE_RUNS} runs, medians): direct reads' setup ${loadStep('clients')}, ` +
+          `registry read ${loadStep('registryRead')} (onnxruntime-node loading meanwhile), the download's rest ${loadStep('download')}, SHA-256 ${loadStep('hash')}, archive read ${loadStep('archive')}, ` +
           `session create and probe ${loadStep('sessionCreate')}, first run ${loadStep('firstRun')}; bare: read model.onnx, session create, run`,
       },
     ];

@@ -1,5 +1,6 @@
 /**
- * Ground truth: prediction ids, the labels that arrive for them later, and where labels and quality reports live.
+ * Ground truth: the labels that arrive later for prediction ids (contracts/prediction-id.ts), and where labels and
+ * quality reports live.
  * Producers: the inference tier (prediction ids in its response and capture records, lambdas/inference/), the approval
  * API's feedback route (lambdas/registry/api.ts writes label objects), teams dropping label files under the labels
  * prefix, the quality job (reports, labelled training rows; lambdas/quality/).
@@ -8,13 +9,6 @@
  */
 // A namespace import lets esbuild keep only the parts of zod used; `import { z }` bundles all of it (its 40 locales too).
 import * as z from 'zod';
-
-/**
- * The id of row `row` (0-based, request order) of the request `requestId`: `<requestId>:<row>`. The inference tier
- * returns these as `predictionIds` and captures them; labels name a prediction by it. Unique as long as request ids
- * are (a function URL's are UUIDs; the container server takes the caller's `x-request-id`, else a UUID).
- */
-export const predictionId = (requestId: string, row: number) => `${requestId}:${row}`;
 
 /** Most labels in one feedback request (the API's body limit is the binding one for long ids). */
 const MAX_FEEDBACK_LABELS = 10_000;

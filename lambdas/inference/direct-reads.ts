@@ -4,7 +4,7 @@ import { modelPk, versionSk } from '../../contracts/registry-table-keys';
 import { parseS3Uri } from '../../contracts/storage-layout';
 import { recordOf } from '../registry/item-record';
 import type { VersionRecord } from '../registry/schemas';
-import { nodeHttp, nodeHttps } from '../shared/node-builtins';
+import { httpModuleFor } from '../shared/node-builtins';
 import { encodeRfc3986, type SigningCredentials, signRequest } from '../shared/sigv4';
 import type { ArtifactReader, VersionLookup } from './model-store';
 
@@ -127,7 +127,7 @@ export class DirectReads implements VersionLookup, ArtifactReader {
   }
 
   private exchange(url: URL, method: string, path: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
-    const { request } = url.protocol === 'http:' ? nodeHttp : nodeHttps;
+    const { request } = httpModuleFor(url);
     return new Promise((resolve, reject) => {
       const outgoing = request({ method, hostname: url.hostname, port: url.port || undefined, path, headers, timeout: this.config.attemptTimeoutMs ?? 10_000 }, (incoming) => {
         const chunks: Buffer[] = [];

@@ -1,27 +1,13 @@
-// A namespace import lets esbuild keep only the parts of zod used; `import { z }` bundles all of it (its 40 locales too).
-import * as z from 'zod';
-import { formatIssues } from '../../contracts/validation-issues';
 import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../../contracts/capture-opt-out';
-import type { InferenceResponse } from './inference-service';
-import { inferenceServiceFromEnv } from './service-from-env';
+import type { FunctionUrlEvent } from './function-url-event';
+import type { InferenceResponse, InferenceService } from './inference-service';
+import { afterRequestsSent, loadingNow, modelSourceFromEnv } from './model-source';
 
 /**
  * Lambda entry of the inference tier, behind the `live` alias' function URL (payload format 2.0).
  * Routes: POST /invocations (see predict.ts for the response), GET /ping (200 when the model is loaded or
  * loadable, 503 with the reason otherwise, e.g. MODEL_VERSION unset on $LATEST).
  */
-const functionUrlEventSchema = z.object({
-  rawPath: z.string(),
-  /** Lowercase names, as function URLs deliver them. */
-  headers: z.record(z.string(), z.string()).optional(),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().default(false),
-  /** timeEpoch: when the function URL received the request (epoch ms). */
-  requestContext: z.object({ requestId: z.string(), timeEpoch: z.number().optional(), http: z.object({ method: z.string() }) }),
-});
-
-type FunctionUrlEvent = z.input<typeof functionUrlEventSchema>;
-
 function isFunctionUrlEvent(event: unknown): event is FunctionUrlEvent {
   const e = event as FunctionUrlEvent | null;
   return (
@@ -35,17 +21,26 @@ function isFunctionUrlEvent(event: unknown): event is FunctionUrlEvent {
   );
 }
 
-const service = inferenceServiceFromEnv({ flushWithRequests: true });
-// Loading during the init phase (boosted CPU, not billed to the first request's latency budget).
-service.warmUp();
+// The model's reads go out first; the service's code (request schema, model runtime, metrics, capture) loads while the
+// registry and S3 answer (bench/cold-start.ts). A turn of the event loop later: import() reads and compiles a module
+// at once, which would hold back the requests' sending. Configuration errors name the variable: modelSourceFromEnv's
+// fail the init here, inferenceServiceFromEnv's every invocation (the service's promise rejects).
+const source = loadingNow(modelSourceFromEnv());
+let ready: InferenceService | undefined;
+const service = afterRequestsSent(() => import('./service-from-env')).then(({ inferenceServiceFromEnv }) => {
+  ready = inferenceServiceFromEnv({ flushWithRequests: true, source });
+  // The session is created (and the shadow state read) as soon as the load the reads started completes.
+  ready.warmUp();
+  return ready;
+});
+// Reported by the invocations that wait on it; not an unhandled rejection before the first one.
+service.catch(() => undefined);
 
 export const handler = (event: unknown): Promise<InferenceResponse> => {
   // Function URL events are well formed; zod only runs to word the error for anything else.
-  if (!isFunctionUrlEvent(event)) return Promise.resolve(invalidEvent(event));
+  if (!isFunctionUrlEvent(event)) return import('./function-url-event').then(({ invalidEvent }) => invalidEvent(event));
   const { rawPath, headers, body, isBase64Encoded = false, requestContext } = event;
-  // The service's own promise: the container is frozen once it settles, so the service flushes metrics and capture
-  // within it when due (flushWithRequests, at most once a second).
-  return service.handle({
+  const request = {
     method: requestContext.http.method,
     path: rawPath,
     body,
@@ -53,15 +48,8 @@ export const handler = (event: unknown): Promise<InferenceResponse> => {
     requestId: requestContext.requestId,
     receivedAt: requestContext.timeEpoch,
     captureOptOut: headers !== undefined && optsOutOfCapture(headers[NO_CAPTURE_HEADER]),
-  });
-};
-
-function invalidEvent(event: unknown): InferenceResponse {
-  const parsed = functionUrlEventSchema.safeParse(event);
-  const problem = parsed.success ? 'malformed' : formatIssues(parsed.error).join('; ');
-  return {
-    statusCode: 400,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ error: 'InvalidEvent', message: `expected a function URL event: ${problem}` }),
   };
-}
+  // The service's own promise: the container is frozen once it settles, so the service flushes metrics and capture
+  // within it when due (flushWithRequests, at most once a second).
+  return ready ? ready.handle(request) : service.then((loaded) => loaded.handle(request));
+};

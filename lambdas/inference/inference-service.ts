@@ -1,4 +1,4 @@
-import { predictionId } from '../../contracts/ground-truth';
+import { predictionId } from '../../contracts/prediction-id';
 import type { CopiedRequest } from '../../contracts/shadow-test';
 import { InferenceError, InvalidRequestError, MethodNotAllowedError, ModelUnavailableError, RouteNotFoundError } from './errors';
 import type { ModelSource } from './model-source';
@@ -101,7 +101,7 @@ export class InferenceService {
     const settled = this.model().then(noop, noop);
     // onnxruntime-node's load (tens of ms, synchronous) once the reads the load just started are on their way: a turn of
     // the event loop later, their requests are sent and the services answer them meanwhile.
-    setImmediate(onnxRuntime);
+    setImmediate(() => onnxRuntime());
     // The shadow state too, so the first request's flush does not wait for its read; after the model, whose load is the
     // first answer's critical path (the state's read loads an SDK client).
     const { shadow } = this.options;

@@ -78,3 +78,30 @@ export function modelSourceFromEnv(): ModelSource {
   const sdkReads = () => import('./sdk-reads').then(({ sdkModelReads }) => sdkModelReads(table));
   return new RegistryModelSource(sdkReads, model, version, expectedArtifactUri);
 }
+
+/**
+ * `source` with its first load started now: the Lambda handler starts its model's reads before it loads the rest of
+ * its code (handler.ts), so the registry and S3 answer while the code loads. The first `load` returns that load; later
+ * ones (a retry after a failure) load afresh.
+ */
+export function loadingNow(source: ModelSource): ModelSource {
+  let first: Promise<VerifiedModel> | undefined = source.load();
+  first.catch(() => undefined);
+  return {
+    model: source.model,
+    version: source.version,
+    load: () => {
+      const load = first ?? source.load();
+      first = undefined;
+      return load;
+    },
+  };
+}
+
+/**
+ * Runs `work` (synchronous loading: a module's import, onnxruntime-node's require) a turn of the event loop after the
+ * requests just started are sent, so the services answer while it runs rather than after.
+ */
+export function afterRequestsSent<T>(work: () => T | Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => setImmediate(() => Promise.resolve().then(work).then(resolve, reject)));
+}

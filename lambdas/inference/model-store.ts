@@ -1,7 +1,7 @@
 import type { VersionRecord } from '../registry/schemas';
 import { nodeCrypto } from '../shared/node-builtins';
 import { ArtifactIntegrityError, ModelUnavailableError } from './errors';
-import { type ModelArtifact, readModelArchive } from './model-archive';
+import type { ModelArtifact } from './model-archive';
 
 /** The registry read the serving code needs: one version's item (status, artifact URI and SHA-256). */
 export interface VersionLookup {
@@ -60,6 +60,9 @@ export interface LoadOptions {
  */
 export async function loadVerifiedModel(deps: ModelReads, model: string, version: number, options: LoadOptions = {}): Promise<VerifiedModel> {
   const { purpose = 'serving', expectedArtifactUri } = options;
+  // The archive reader (tar, the metadata schema) loads while the reads are in flight: a cold start needs it after them.
+  const archiveReader = new Promise<void>((resolve) => setImmediate(resolve)).then(() => import('./model-archive'));
+  archiveReader.catch(() => undefined);
   const download = (uri: string) => attempt(`download of ${uri}`, () => deps.artifacts.read(uri));
   const early = expectedArtifactUri === undefined ? undefined : { uri: expectedArtifactUri, bytes: download(expectedArtifactUri) };
   // Not awaited when the registry refuses the version or names another archive.
@@ -79,6 +82,7 @@ export async function loadVerifiedModel(deps: ModelReads, model: string, version
       `artifact ${artifactUri} of ${model} v${version} has SHA-256 ${actual}, but the registry recorded ${artifactSha256}; refusing to load it`,
     );
   }
+  const { readModelArchive } = await archiveReader;
   return { ...readModelArchive(bytes, artifactUri), model, version, artifactUri, artifactSha256 };
 }
 

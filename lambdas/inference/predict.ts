@@ -1,4 +1,4 @@
-import { predictionId } from '../../contracts/ground-truth';
+import { predictionId } from '../../contracts/prediction-id';
 import type { ModelOutput, ModelSession } from './model-session';
 
 /**

@@ -1,7 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { optionalEnv, requiredEnv } from '../shared/env';
 import { InferenceService, type InferenceServiceOptions } from './inference-service';
-import { modelSourceFromEnv } from './model-source';
+import { type ModelSource, modelSourceFromEnv } from './model-source';
 import { DEFAULT_LIMITS } from './request-schema';
 import { shadowCopiesFromEnv } from './shadow-from-env';
 import { InferenceMetrics } from './telemetry';
@@ -15,8 +15,8 @@ import type { FunctionEnvName } from '../../contracts/function-environment';
  * SHADOW_FUNCTION_NAME (shadow-from-env.ts).
  * Configuration errors throw at startup, naming the variable.
  */
-export function inferenceServiceFromEnv(options: Pick<InferenceServiceOptions, 'flushWithRequests'> = {}): InferenceService {
-  const source = modelSourceFromEnv();
+export function inferenceServiceFromEnv(options: Pick<InferenceServiceOptions, 'flushWithRequests'> & { source?: ModelSource } = {}): InferenceService {
+  const { source = modelSourceFromEnv(), ...serviceOptions } = options;
   const metrics = new InferenceMetrics(new Metrics({ namespace: requiredEnv('METRICS_NAMESPACE') }), source.model, source.version);
   const samplePercent = numberEnv('CAPTURE_SAMPLE_PERCENT', '0', 0, 100);
   const captureStream = samplePercent > 0 ? requiredEnv('CAPTURE_STREAM_NAME') : undefined;
@@ -26,7 +26,7 @@ export function inferenceServiceFromEnv(options: Pick<InferenceServiceOptions, '
       : new TrafficCapture(new DeferredCaptureSink(() => import('./capture-sink').then(({ firehoseCaptureSink }) => firehoseCaptureSink(captureStream))), { samplePercent });
   const maxBodyBytes = numberEnv('INFERENCE_MAX_BODY_BYTES', String(DEFAULT_LIMITS.maxBodyBytes), 1, Number.MAX_SAFE_INTEGER);
   const shadow = shadowCopiesFromEnv(source.model);
-  return new InferenceService({ source, metrics, capture, shadow, limits: { ...DEFAULT_LIMITS, maxBodyBytes }, ...options });
+  return new InferenceService({ source, metrics, capture, shadow, limits: { ...DEFAULT_LIMITS, maxBodyBytes }, ...serviceOptions });
 }
 
 function numberEnv(name: FunctionEnvName, fallback: string, min: number, max: number): number {

@@ -1,6 +1,5 @@
 import type * as crypto from 'node:crypto';
 import type * as http from 'node:http';
-import type * as https from 'node:https';
 
 /*
  * Node built-ins that code on the inference function's cold path uses, required rather than imported. The function
@@ -10,6 +9,6 @@ import type * as https from 'node:https';
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const nodeCrypto = require('node:crypto') as typeof crypto;
-export const nodeHttp = require('node:http') as typeof http;
-export const nodeHttps = require('node:https') as typeof https;
+/** node:http or node:https (which loads TLS, a few ms more), as a URL's protocol needs; both have the same `request`. */
+export const httpModuleFor = (url: URL): typeof http => (url.protocol === 'http:' ? require('node:http') : require('node:https')) as typeof http;
 /* eslint-enable @typescript-eslint/no-require-imports */

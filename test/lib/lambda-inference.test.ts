@@ -47,6 +47,8 @@ describe('LambdaInference', () => {
           CAPTURE_STREAM_NAME: { Ref: Match.stringLikeRegexp('^InferenceCaptureStream') },
           CAPTURE_SAMPLE_PERCENT: String(f.config.inference.captureSamplePercent),
           METRICS_NAMESPACE: 'MLOps/fraud',
+          // The partition's DNS suffix, for the endpoints of the model's direct reads.
+          ENDPOINT_DNS_SUFFIX: { Ref: 'AWS::URLSuffix' },
         }),
       },
     });

@@ -163,10 +163,19 @@ describe('inference handler', () => {
     expect(JSON.parse(ping.body).message).toMatch(/^MODEL_VERSION is not set/);
   });
 
+  it('answers every invocation with the configuration error, naming the variable', async () => {
+    const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
+    const handler = await coldStart(String(version), { METRICS_NAMESPACE: '' });
+    await expect(handler(event('GET', '/ping'))).rejects.toThrow('Environment variable METRICS_NAMESPACE is required');
+    await expect(handler(event('GET', '/ping'))).rejects.toThrow('Environment variable METRICS_NAMESPACE is required');
+  });
+
   it('refuses an oversized body with 413 before parsing it', async () => {
     const { version } = await backends.register('card-fraud', fixtureArchive('fraud-gbt'));
     emfOutput();
     const handler = await coldStart(String(version), { INFERENCE_MAX_BODY_BYTES: '1000' });
+    // Loaded first: the model load parses its registry record and metadata.
+    expect((await handler(event('GET', '/ping'))).statusCode).toBe(200);
     const parse = vi.spyOn(JSON, 'parse');
     const response = await handler(event('POST', '/invocations', `{"instances": [${'1,'.repeat(600)}]`));
     expect(response.statusCode).toBe(413);

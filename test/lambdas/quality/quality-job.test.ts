@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureRecord } from '../../../contracts/capture-record';
-import { predictionId } from '../../../contracts/ground-truth';
+import { predictionId } from '../../../contracts/prediction-id';
 import { runQualityJob } from '../../../lambdas/quality/quality-job';
 import type { QualityConfig } from '../../../lambdas/quality/quality-config';
 import type { ModelRegistry } from '../../../lambdas/registry/registry';
