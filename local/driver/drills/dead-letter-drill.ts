@@ -57,11 +57,18 @@ export async function deadLetterDrill(session: LoopSession): Promise<DrillResult
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
 
     step = `wait for the alarm on ${queueName}`;
+    let seen: MetricAlarm | undefined;
     const alarm = await waitFor(step, timeoutMs, async () => {
       const { MetricAlarms } = await cloudwatch.send(new DescribeAlarmsCommand({}));
-      const onQueue = (MetricAlarms ?? []).find((a) => watchesQueue(a, queueName));
-      if (!onQueue) throw new LoopStepError(NAME, `no alarm watches the visible messages of ${queueName}`);
-      return onQueue.StateValue === 'ALARM' ? onQueue : undefined;
+      seen = (MetricAlarms ?? []).find((a) => watchesQueue(a, queueName));
+      if (!seen) throw new LoopStepError(NAME, `no alarm watches the visible messages of ${queueName}`);
+      return seen.StateValue === 'ALARM' ? seen : undefined;
+    }).catch(async (error: unknown) => {
+      // Says where it stopped: the alarm's last state and reason, and what the queue holds.
+      const { Attributes: now } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      throw new Error(
+        `${(error as Error).message}; ${seen?.AlarmName} was ${seen?.StateValue} (${seen?.StateReason ?? 'no reason given'}), ${queueName} holds ${now?.ApproximateNumberOfMessages} visible message(s)`,
+      );
     });
     await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
 
