@@ -220,16 +220,6 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
           `process CPU time to the prediction ${ms(median(ours.map((r) => r.phases.cpu)))} vs ${ms(median(bare.map((r) => r.phases.cpu)))}`,
       },
       {
-        name: 'inference cold start floor: the model load alone (registry read, S3 download, SHA-256, session) vs bare script',
-        ours: median(loads.map((phases) => phases.predicted)),
-        reference: median(bare.map((r) => r.phases.predicted)),
-        ratio: median(bare.map((r) => r.phases.predicted)) / median(loads.map((phases) => phases.predicted)),
-        unit: 'ms',
-        note:
-          `process start to the first prediction in both (performance.now()), ${PHASE_RUNS} vs ${RUNS} runs, medians; ours bundles only the model load's code ` +
-          `(bench/cold-start-phases.ts: the direct reads, loadVerifiedModel, the session; no handler, capture, metrics or shadow code)`,
-      },
-      {
         name: "inference cold start, module load: the bundle's entry vs onnxruntime-node",
         ours: oursLoad,
         reference: bareLoad,
