@@ -1,9 +1,9 @@
 /**
  * Ground truth: the labels that arrive later for prediction ids (contracts/prediction-id.ts), and where labels and
  * quality reports live.
- * Producers: the inference tier (prediction ids in its response and capture records, lambdas/inference/), the approval
- * API's feedback route (lambdas/registry/api.ts writes label objects), teams dropping label files under the labels
- * prefix, the quality job (reports, labelled training rows; lambdas/quality/).
+ * Producers: the inference tier (prediction ids in its response and capture records, lambdas/inference/, made by
+ * contracts/prediction-id.ts), the approval API's feedback route (lambdas/registry/api.ts writes label objects), teams
+ * dropping label files under the labels prefix, the quality job (reports, labelled training rows; lambdas/quality/).
  * Consumers: the quality job (joins labels to captured predictions by id), ModelQuality (lib/model-quality.ts, grants
  * and metric names), the dashboard (lib/mlops-dashboard.ts), docs/inference-api.md and docs/model-quality.md.
  */

@@ -9,6 +9,8 @@ export interface DeliveryResult {
 /** Where captured lines go. */
 export interface CaptureSink {
   put(lines: readonly string[], signal?: AbortSignal): Promise<DeliveryResult>;
+  /** Resolves once the sink can deliver (a deferred sink has loaded its client). @default - always ready */
+  ready?(): Promise<void>;
 }
 
 /** Firehose limits: 500 records and 4 MiB per PutRecordBatch, 1,000 KiB per record. */

@@ -170,6 +170,9 @@ export class InferenceService {
   private async flushNow(): Promise<void> {
     this.lastFlushAt = this.clock();
     const { capture, shadow, metrics } = this.options;
+    // The Lambda handler's sink loads the SDK's Firehose client on its first delivery: a cold start's cost, once, which
+    // the delivery's budget below does not cover.
+    if (capture && capture.bufferedLines > 0) await capture.ready();
     // Shadow copies go out beside the capture, under the same budget: a flush lasts no longer for having a shadow.
     const budget = AbortSignal.timeout(this.options.captureBudgetMs ?? 300);
     const shadowed = shadow?.flush(budget).then((result) => {

@@ -6,7 +6,7 @@ import type { ModelOutput, ModelSession } from './model-session';
  *
  *   {"predictions": [...], "modelVersion": N, "predictionIds": ["<requestId>:0", ...]}
  *
- * one prediction per instance, in request order, and each prediction's id (contracts/ground-truth.ts: what labels name
+ * one prediction per instance, in request order, and each prediction's id (contracts/prediction-id.ts: what labels name
  * it by later; docs/inference-api.md). A binary classifier's prediction is
  * `{"label": <label>, "probabilities": [p0, p1]}`: labels come from metadata.json's `labels` ([negative, positive],
  * default [0, 1]), probabilities are the model's own float32 outputs (for a one-column sigmoid output p1, p0 = 1 - p1),

@@ -51,6 +51,11 @@ export class TrafficCapture {
     return this.lines.length;
   }
 
+  /** Resolves once the sink can deliver; never rejects (a sink that cannot load fails its deliveries). */
+  ready(): Promise<void> {
+    return this.sink.ready ? this.sink.ready().catch(() => undefined) : Promise.resolve();
+  }
+
   /** Hands the buffered lines to the sink; never throws. */
   async flush(signal?: AbortSignal): Promise<FlushResult> {
     const { lines, dropped } = this;
@@ -78,5 +83,10 @@ export class DeferredCaptureSink implements CaptureSink {
   put(lines: readonly string[], signal?: AbortSignal): Promise<DeliveryResult> {
     this.sink ??= this.create();
     return this.sink.then((sink) => sink.put(lines, signal));
+  }
+
+  async ready(): Promise<void> {
+    this.sink ??= this.create();
+    await this.sink;
   }
 }

@@ -18,7 +18,7 @@ const errorClasses = (Object.values(errors) as unknown[])
   .map((ErrorClass) => new (ErrorClass as ConcreteError)('m', 'GET'));
 
 /** Codes written as literals rather than class names (the handler's InvalidEvent, the service's InternalError). */
-const literalCodes = ['lambdas/inference/handler.ts', 'lambdas/inference/inference-service.ts'].flatMap((file) =>
+const literalCodes = ['lambdas/inference/function-url-event.ts', 'lambdas/inference/inference-service.ts'].flatMap((file) =>
   [...readFileSync(file, 'utf8').matchAll(/error: '(\w+)'/g)].map(([, code]) => code),
 );
 

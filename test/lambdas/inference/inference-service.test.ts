@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FirehoseCaptureSink } from '../../../lambdas/inference/capture-sink';
 import { InferenceService } from '../../../lambdas/inference/inference-service';
 import { InferenceMetrics } from '../../../lambdas/inference/telemetry';
-import { TrafficCapture } from '../../../lambdas/inference/traffic-capture';
+import { DeferredCaptureSink, TrafficCapture } from '../../../lambdas/inference/traffic-capture';
 import { captureRecordSchema } from '../../../contracts/capture-record';
 import { LOCAL_AWS } from '../../helpers/dynalite';
 import { emfOutput } from '../../helpers/emf-output';
@@ -48,6 +48,30 @@ describe('InferenceService', () => {
     expect(latencies).toHaveLength(2);
     // Timers may fire a millisecond early; the load dominates either way.
     for (const latency of latencies) expect(latency).toBeGreaterThanOrEqual(LOAD_MS - 2);
+  });
+
+  it("delivers the first capture of a sink that loads its client on first use, though the load outlasts the delivery's budget", async () => {
+    // GIVEN the Lambda handler's kind of sink (its SDK client imported on the first delivery), slower to load than the budget
+    emfOutput();
+    const delivered: string[] = [];
+    const sink = new DeferredCaptureSink(() => new Promise((resolve) => setTimeout(() => resolve({
+            // As the Firehose sink: a delivery whose budget has run out is abandoned, its lines counted as failed.
+            put: async (lines, signal) => (signal?.aborted ? { delivered: 0, failed: lines.length } : (delivered.push(...lines), { delivered: lines.length, failed: 0 })),
+          }), 200)));
+    const service = new InferenceService({
+      source: { model: 'card-fraud', version: 1, load: async () => ({ ...fixture, model: 'card-fraud', version: 1, artifactUri: 'fixture', artifactSha256: '' }) },
+      metrics: new InferenceMetrics(new Metrics({ namespace: 'MLOps/test' }), 'card-fraud', 1),
+      capture: new TrafficCapture(sink, { samplePercent: 100 }),
+      captureBudgetMs: 20,
+      flushWithRequests: true,
+    });
+
+    // WHEN the first request flushes
+    const answer = await service.handle({ method: 'POST', path: '/invocations', body: JSON.stringify({ instances: [fixture.expected.rows[0]] }), requestId: 'first' });
+
+    // THEN its row was delivered: the budget covers the delivery, not the client's one-time load
+    expect(answer.statusCode).toBe(200);
+    expect(delivered.map((line) => captureRecordSchema.parse(JSON.parse(line)).requestId)).toEqual(['first']);
   });
 
   it('flushes with a request once its arrival time is a flush interval after the last flush', async () => {
