@@ -72,7 +72,8 @@ describe('the CloudWatch API of the twin, through the unchanged SDK', () => {
     const metrics = new CloudWatchCanaryMetrics(client, FUNCTION, 'live', { namespace: 'MLOps/shop', model: 'churn' });
     expect(await metrics.alarmsInAlarm(['errors-warning', 'latency-warning'])).toEqual([]);
     const now = Date.now();
-    store.put({ namespace: 'Shop', metricName: 'errors-warning', dimensions: {}, timestamp: now - 1000, value: 5 });
+    // At `now`, inside the minute the alarm evaluates (a second earlier falls in the previous minute one time in 60).
+    store.put({ namespace: 'Shop', metricName: 'errors-warning', dimensions: {}, timestamp: now, value: 5 });
     alarms.evaluateAll(now);
     expect(await metrics.alarmsInAlarm(['errors-warning', 'latency-warning'])).toEqual(['errors-warning']);
   });
