@@ -26,13 +26,17 @@ export interface SigningScope {
 }
 
 const { createHash, createHmac } = nodeCrypto;
+
+/** Headers a proxy or the HTTP stack may add, drop or change on the way: sent, never signed (as the SDK's signer). */
+const UNSIGNED_HEADERS = new Set(['authorization', 'cache-control', 'connection', 'expect', 'from', 'keep-alive', 'max-forwards', 'pragma', 'referer', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'user-agent', 'x-amzn-trace-id']);
+const signed = (name: string) => !UNSIGNED_HEADERS.has(name) && !name.startsWith('proxy-') && !name.startsWith('sec-');
 const sha256Hex = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
 
 /**
  * The headers of a request signed with AWS Signature Version 4 (header auth, the whole payload hashed): the request's
  * own headers, lowercased, plus host, x-amz-date, x-amz-content-sha256, x-amz-security-token (with a session token)
- * and authorization. The signature covers every header sent.
+ * and authorization. The signature covers every header sent but those a proxy may change (UNSIGNED_HEADERS).
  *
  * Written here rather than taken from the SDK (@smithy/signature-v4): that signer imports the SDK's shared core,
  * whose modules a bundle then loads before the inference function's first prediction (lambdas/inference/direct-reads.ts);
@@ -51,7 +55,7 @@ export function signRequest(request: SignableRequest, scope: SigningScope): Reco
   headers['x-amz-content-sha256'] = payloadHash;
   if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
 
-  const names = Object.keys(headers).sort();
+  const names = Object.keys(headers).filter(signed).sort();
   const signedHeaders = names.join(';');
   const canonicalHeaders = names.map((name) => `${name}:${headers[name].trim().replace(/\s+/g, ' ')}\n`).join('');
   // S3 signs the path as sent; every other service signs it URI-encoded once more.
