@@ -4,6 +4,7 @@
  * timed. Module loading is not timed here (the cold start itself times the handler bundle's load).
  * Prints `<PHASES_MARKER> <json of the step times in ms>`.
  */
+import { afterRequestsSent } from '../lambdas/inference/after-requests-sent';
 import { DirectReads, directReadsConfigFromEnv } from '../lambdas/inference/direct-reads';
 import { readModelArchive } from '../lambdas/inference/model-archive';
 import { ModelSession, onnxRuntime } from '../lambdas/inference/model-session';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     },
   };
   // As InferenceService.warmUp: onnxruntime-node loads while the reads are in flight.
-  setImmediate(onnxRuntime);
+  void afterRequestsSent(onnxRuntime);
   const [artifact, load] = await timed(() => loadVerifiedModel({ registry, artifacts: reads }, env('MODEL_NAME'), Number(env('MODEL_VERSION')), { expectedArtifactUri: env('MODEL_ARTIFACT_URI') }));
   const [session, sessionCreate] = await timed(() => ModelSession.create(artifact));
   const row = JSON.parse(env('COLD_START_ROW')) as number[];

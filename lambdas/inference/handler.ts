@@ -1,7 +1,8 @@
 import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../../contracts/capture-opt-out';
 import type { FunctionUrlEvent } from './function-url-event';
 import type { InferenceResponse, InferenceService } from './inference-service';
-import { afterRequestsSent, loadingNow, modelSourceFromEnv } from './model-source';
+import { afterRequestsSent } from './after-requests-sent';
+import { loadingNow, modelSourceFromEnv } from './model-source';
 
 /**
  * Lambda entry of the inference tier, behind the `live` alias' function URL (payload format 2.0).

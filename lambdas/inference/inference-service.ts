@@ -1,5 +1,6 @@
 import { predictionId } from '../../contracts/prediction-id';
 import type { CopiedRequest } from '../../contracts/shadow-test';
+import { afterRequestsSent } from './after-requests-sent';
 import { InferenceError, InvalidRequestError, MethodNotAllowedError, ModelUnavailableError, RouteNotFoundError } from './errors';
 import type { ModelSource } from './model-source';
 import { type ModelOutput, ModelSession, onnxRuntime } from './model-session';
@@ -101,7 +102,8 @@ export class InferenceService {
     const settled = this.model().then(noop, noop);
     // onnxruntime-node's load (tens of ms, synchronous) once the reads the load just started are on their way: a turn of
     // the event loop later, their requests are sent and the services answer them meanwhile.
-    setImmediate(() => onnxRuntime());
+    // A failure to load surfaces where the session is created (a ModelContractError), not here.
+    afterRequestsSent(onnxRuntime).catch(noop);
     // The shadow state too, so the first request's flush does not wait for its read; after the model, whose load is the
     // first answer's critical path (the state's read loads an SDK client).
     const { shadow } = this.options;

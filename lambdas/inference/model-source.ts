@@ -97,11 +97,3 @@ export function loadingNow(source: ModelSource): ModelSource {
     },
   };
 }
-
-/**
- * Runs `work` (synchronous loading: a module's import, onnxruntime-node's require) a turn of the event loop after the
- * requests just started are sent, so the services answer while it runs rather than after.
- */
-export function afterRequestsSent<T>(work: () => T | Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => setImmediate(() => Promise.resolve().then(work).then(resolve, reject)));
-}

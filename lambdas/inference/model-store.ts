@@ -1,5 +1,6 @@
 import type { VersionRecord } from '../registry/schemas';
 import { nodeCrypto } from '../shared/node-builtins';
+import { afterRequestsSent } from './after-requests-sent';
 import { ArtifactIntegrityError, ModelUnavailableError } from './errors';
 import type { ModelArtifact } from './model-archive';
 
@@ -61,7 +62,7 @@ export interface LoadOptions {
 export async function loadVerifiedModel(deps: ModelReads, model: string, version: number, options: LoadOptions = {}): Promise<VerifiedModel> {
   const { purpose = 'serving', expectedArtifactUri } = options;
   // The archive reader (tar, the metadata schema) loads while the reads are in flight: a cold start needs it after them.
-  const archiveReader = new Promise<void>((resolve) => setImmediate(resolve)).then(() => import('./model-archive'));
+  const archiveReader = afterRequestsSent(() => import('./model-archive'));
   archiveReader.catch(() => undefined);
   const download = (uri: string) => attempt(`download of ${uri}`, () => deps.artifacts.read(uri));
   const early = expectedArtifactUri === undefined ? undefined : { uri: expectedArtifactUri, bytes: download(expectedArtifactUri) };
