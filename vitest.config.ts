@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One temporary directory for the run, removed at its end (test/helpers/test-tmpdir.ts).
     globalSetup: ['test/helpers/test-tmpdir.ts'],
+    // A warning naming any test file that blocks its worker long enough to endanger vitest's RPC (the file says why).
+    setupFiles: ['test/helpers/blocked-worker-warning.ts'],
     // CDK synthesis with esbuild bundling and dynalite-backed integration tests are slow on 2 cores.
     testTimeout: 120_000,
     hookTimeout: 120_000,

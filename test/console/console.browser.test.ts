@@ -2,17 +2,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { App } from 'aws-cdk-lib';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MlopsTeamStack } from '../../lib/mlops-team-stack';
 import { buildConsole } from '../../console/build';
 import { Twin } from '../../local/twin';
 import { LoopSession } from '../../local/driver/loop-session';
 import { registerLike, requireLive } from '../../local/driver/drills/drill-support';
 import { datasetToCsv, generateInferenceRows, generateTransactions } from '../../pipelines/datasets/card-fraud';
 import { exampleConfig } from '../helpers/synth';
-import { projectContext } from '../helpers/project-context';
+import { teamAssembly } from '../helpers/team-assembly';
 
 /**
  * The console in real Chromium against the real twin running the synthesized example stack: a person signs in through
@@ -43,11 +41,7 @@ describe('console in Chromium against the twin', () => {
   const config = { ...example, deployment: { ...example.deployment, canaryBakeMinutes: 15 } };
 
   beforeAll(async () => {
-    const cdkOut = join(scratch, 'cdk.out');
-    const app = new App({ outdir: cdkOut, context: projectContext() });
-    new MlopsTeamStack(app, `Mlops-${config.team}`, { config });
-    app.synth();
-
+    const cdkOut = await teamAssembly(config);
     twin = await Twin.start({ cdkOut, dataDirectory: join(scratch, 'data'), timeScale: TIME_SCALE, consoleDirectory: await buildConsole() });
     const s3 = new S3Client({ region: 'us-east-1', endpoint: twin.endpoints.s3, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
     await s3.send(

@@ -34,11 +34,15 @@ export interface SynthesizedTeam {
 }
 
 /**
- * Synthesizes the example team stack (or one built from `config`) the way bin/app.ts does and returns the template.
- * Bundling every function takes seconds: call it once per test file, in `beforeAll`.
+ * Synthesizes the example team stack (or one built from `config`) the way bin/app.ts does, without bundling the
+ * functions (their code assets are hashed from source, every other property is as deployed), and returns the template.
+ * In-process, so the constructs can be read too; it still takes seconds: call it once per test file, in `beforeAll`.
+ * Tests of the deployed template with its bundles read the shared assembly instead (teamTemplate in team-assembly.ts),
+ * which a process of its own synthesizes: bundling every function here would block the test worker for a minute on a
+ * busy machine, past vitest's 60 s RPC timeout.
  */
 export function synthTeamStack(config: TeamConfig = exampleConfig()): SynthesizedTeam {
-  const app = new App({ context: projectContext() });
+  const app = new App({ context: { ...projectContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new MlopsTeamStack(app, `Mlops-${config.team}`, { config });
   return { app, stack, template: Template.fromStack(stack) };
 }

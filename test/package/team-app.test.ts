@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,21 +36,15 @@ const example = JSON.parse(readFileSync(join(ROOT, 'examples', 'team-app', 'pack
 interface Run {
   readonly stdout: string;
   readonly stderr: string;
+  readonly status: number | null;
   readonly seconds: number;
 }
 
-function run(command: string, args: string[], cwd: string): Run {
-  const started = Date.now();
-  const result = spawnSync(command, args, { cwd, env: ENV, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const seconds = (Date.now() - started) / 1000;
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} in ${cwd} exited ${result.status ?? result.signal}:\n${result.stdout}\n${result.stderr}`);
-  }
-  return { stdout: result.stdout, stderr: result.stderr, seconds };
-}
-
-/** run, without blocking the worker: the long steps would starve vitest's messages to its main process. */
-function runAsync(command: string, args: string[], cwd: string): Promise<Run> {
+/**
+ * Runs a command to its end without blocking the worker (spawnSync would: its long steps, the install, the synth and
+ * tsc, starve vitest's messages to its main process past their 60 s timeout).
+ */
+function run(command: string, args: string[], cwd: string): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: ENV });
@@ -59,11 +53,15 @@ function runAsync(command: string, args: string[], cwd: string): Promise<Run> {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve({ stdout, stderr, seconds: (Date.now() - started) / 1000 });
-      else reject(new Error(`${command} ${args.join(' ')} in ${cwd} exited ${code ?? signal}:\n${stdout}\n${stderr}`));
-    });
+    child.on('close', (status) => resolve({ stdout, stderr, status, seconds: (Date.now() - started) / 1000 }));
   });
+}
+
+/** run, failing with the command's output unless it exits 0. */
+async function runOk(command: string, args: string[], cwd: string): Promise<Run> {
+  const result = await run(command, args, cwd);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} in ${cwd} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+  return result;
 }
 
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -79,10 +77,10 @@ let synth: Run;
 const timings: Record<string, number> = {};
 
 beforeAll(async () => {
-  timings.package = (await runAsync('npm', ['run', 'package'], ROOT)).seconds;
+  timings.package = (await runOk('npm', ['run', 'package'], ROOT)).seconds;
   mkdirSync(join(WORK, 'dist'), { recursive: true });
   for (const old of readdirSync(join(WORK, 'dist'))) rmSync(join(WORK, 'dist', old));
-  const pack = await runAsync('npm', ['pack', PACKAGE_DIR, '--pack-destination', join(WORK, 'dist')], ROOT);
+  const pack = await runOk('npm', ['pack', PACKAGE_DIR, '--pack-destination', join(WORK, 'dist')], ROOT);
   timings.pack = pack.seconds;
   tarball = join(WORK, 'dist', pack.stdout.trim().split('\n').at(-1)!);
 
@@ -94,8 +92,8 @@ beforeAll(async () => {
   rmSync(join(APP, 'node_modules', ...PACKAGE_NAME.split('/')), { recursive: true, force: true });
   rmSync(join(APP, 'package-lock.json'), { force: true });
   rmSync(CDK_OUT, { recursive: true, force: true });
-  timings.install = (await runAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], APP)).seconds;
-  synth = await runAsync(join(APP, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet'], APP);
+  timings.install = (await runOk('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], APP)).seconds;
+  synth = await runOk(join(APP, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet'], APP);
   timings.synth = synth.seconds;
   console.log(`npm run package ${timings.package} s, npm pack ${timings.pack} s, npm install ${timings.install} s, cdk synth ${timings.synth} s`);
 }, 900_000);
@@ -129,8 +127,8 @@ describe('the packed package', () => {
     expect(dependencies.filter((name) => name.startsWith('@aws-sdk/') || ['esbuild', 'onnxruntime-node', 'aws-cdk-lib', 'constructs'].includes(name))).toEqual([]);
   });
 
-  it('ships every prebuilt asset in the tarball, within its size budget', () => {
-    const listing = run('tar', ['-tzf', tarball], WORK).stdout.split('\n');
+  it('ships every prebuilt asset in the tarball, within its size budget', async () => {
+    const listing = (await runOk('tar', ['-tzf', tarball], WORK)).stdout.split('\n');
     const prebuilt = JSON.parse(readFileSync(join(PACKAGE_DIR, 'prebuilt', 'manifest.json'), 'utf8')) as {
       functions: Record<string, { directory: string }>;
       onnxRuntimeLayer: { directory: string };
@@ -231,14 +229,14 @@ describe('examples/team-app on the installed tarball', () => {
     expect(output).not.toMatch(/Validation Report|AwsSolutions-|Serverless-/);
   });
 
-  it('type-checks the typed props: a wrong task, feature type, section or an unparsed config fails tsc', () => {
+  it('type-checks the typed props: a wrong task, feature type, section or an unparsed config fails tsc', async () => {
     // tsc checks bin/app.ts and typed-props-check.ts (fixtures/typed-props-check.ts.txt), whose every @ts-expect-error needs an error to pass.
-    const tsc = spawnSync(join(APP, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', '.'], { cwd: APP, env: ENV, encoding: 'utf8' });
+    const tsc = await run(join(APP, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', '.'], APP);
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   });
 
-  it('reads a JSON team config with the team-config entry point alone, without loading aws-cdk-lib', () => {
+  it('reads a JSON team config with the team-config entry point alone, without loading aws-cdk-lib', async () => {
     const config = { team: 'json-way', model: { name: 'json-model', task: 'regression', label: 'y', features: [{ name: 'a', type: 'numeric' }] }, training: { datasetUri: 'd/' }, evaluation: { primaryMetric: 'mae', threshold: 1 } };
     writeFileSync(join(APP, 'team.json'), JSON.stringify(config));
     writeFileSync(join(APP, 'broken.json'), '{ "team": ');
@@ -251,20 +249,20 @@ describe('examples/team-app on the installed tarball', () => {
         json: errorOf(() => t.loadTeamConfig('broken.json')),
         cdk: Object.keys(require.cache).some((k) => k.includes('aws-cdk-lib')),
       }));`;
-    const out = JSON.parse(run(process.execPath, ['-e', script], APP).stdout) as Record<string, unknown>;
+    const out = JSON.parse((await runOk(process.execPath, ['-e', script], APP)).stdout) as Record<string, unknown>;
     expect(out).toEqual({
       algorithm: 'gradient-boosting',
       schema: 'TeamConfigError: Invalid team config teams/json-way:',
       json: 'TeamConfigError: Invalid team config broken.json:',
       cdk: false,
     });
-    const root = run(process.execPath, ['-e', `console.log(typeof require('${PACKAGE_NAME}').loadTeamConfig)`], APP).stdout.trim();
+    const root = (await runOk(process.execPath, ['-e', `console.log(typeof require('${PACKAGE_NAME}').loadTeamConfig)`], APP)).stdout.trim();
     expect(root).toBe('function');
   });
 
-  it("resolves a team's own container directory from the app's directory, where cdk runs it", () => {
+  it("resolves a team's own container directory from the app's directory, where cdk runs it", async () => {
     const pipelineImage = join(APP, 'node_modules', ...PACKAGE_NAME.split('/'), 'lib', 'private', 'pipeline-image.js');
-    const resolved = run(process.execPath, ['-e', `console.log(require(${JSON.stringify(pipelineImage)}).containerDirectory('trainer'))`], APP).stdout.trim();
+    const resolved = (await runOk(process.execPath, ['-e', `console.log(require(${JSON.stringify(pipelineImage)}).containerDirectory('trainer'))`], APP)).stdout.trim();
     expect(resolved).toBe(join(APP, 'trainer'));
   });
 
