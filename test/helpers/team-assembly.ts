@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { TeamConfig } from '../../contracts/team-config';
@@ -23,34 +23,61 @@ const NOT_INPUTS = new Set(['node_modules', '__pycache__', 'console/public/app.j
 /** Where assemblies are kept between test files, workers and runs; an entry unused for a day is removed. */
 const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'mlops-team-assemblies');
 const UNUSED_FOR_MS = 24 * 60 * 60 * 1000;
+const BUILDING = '.building-';
+const WAIT_POLL_MS = 1000;
 
 /**
  * The team's cloud assembly (stack `Mlops-<team>`, as bin/app.ts names it), synthesized once per content of its
  * inputs and shared by every test file and worker that asks for the same config: synthesis bundles every function
  * and costs tens of seconds. Read-only for its users (the twin only reads cdk.out; its Python runs without writing bytecode).
- * A synthesis goes to a directory of its own and is renamed into place whole, so no reader sees half an assembly;
- * two workers missing at once both synthesize, and the first rename wins.
+ * A synthesis goes to a directory of its own (`<key>.building-<pid>`) and is renamed into place whole, so no reader sees
+ * half an assembly; a process that finds another live process building the same assembly waits for it (the tests start
+ * beside .ci/run's template linters, which synthesize the example teams' assemblies) instead of synthesizing it again.
  */
 export async function teamAssembly(config: TeamConfig = exampleConfig()): Promise<string> {
   const directory = join(CACHE_DIR, assemblyKey(config));
-  if (existsSync(join(directory, 'manifest.json'))) {
-    const now = new Date();
-    utimesSync(directory, now, now);
-    return directory;
-  }
   mkdirSync(CACHE_DIR, { recursive: true });
+  while (!existsSync(join(directory, 'manifest.json'))) {
+    if (!buildingElsewhere(directory)) return await build(config, directory);
+    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+  }
+  const now = new Date();
+  utimesSync(directory, now, now);
+  return directory;
+}
+
+async function build(config: TeamConfig, directory: string): Promise<string> {
   pruneUnused();
-  const building = `${directory}.building-${process.pid}`;
+  const building = `${directory}${BUILDING}${process.pid}`;
   rmSync(building, { recursive: true, force: true });
-  await synthesize(config, building);
   try {
+    await synthesize(config, building);
     renameSync(building, directory);
   } catch (err) {
-    // Another worker renamed the same assembly into place first.
+    // A failed synthesis leaves nothing for a waiting process to wait on; a rename that lost to another process's
+    // (a race the wait above narrows but cannot close) leaves that process's assembly in place.
     rmSync(building, { recursive: true, force: true });
     if (!existsSync(join(directory, 'manifest.json'))) throw err;
   }
   return directory;
+}
+
+/** Whether a live process other than this one is synthesizing the assembly `directory` will hold. */
+function buildingElsewhere(directory: string): boolean {
+  const prefix = `${basename(directory)}${BUILDING}`;
+  return readdirSync(CACHE_DIR)
+    .filter((entry) => entry.startsWith(prefix))
+    .map((entry) => Number(entry.slice(prefix.length)))
+    .some((pid) => pid !== process.pid && isAlive(pid));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The team stack's template from the shared assembly, for tests that read the template and not the constructs. */

@@ -22,13 +22,16 @@ async function main(): Promise<number> {
   const targets = lintTargets();
   console.log(`template-lint: ${pinnedVersions().join(', ')}; ${targets.length} templates; exceptions: ${relative(ROOT, EXCEPTIONS_FILE)}`);
   console.log('template-lint: preparing the linters\' Python environment (installed once, then cached by the requirements\' hash)');
-  const environment = await linterEnvironment((line) => console.log(`  pip: ${line}`));
+  // pip installs (mostly waiting on downloads) while the templates synthesize (CPU), one after another; each template
+  // is linted as soon as it and the environment are ready, beside the next one's synthesis.
+  const environment = linterEnvironment((line) => console.log(`  pip: ${line}`));
+  const templates = inTurn(targets.map((target) => () => synthesizedTemplate(target.config)));
 
   const used = new Set<string>();
   let unexcepted = 0;
   for (const [index, target] of targets.entries()) {
-    console.log(`template-lint: [${index + 1}/${targets.length}] synthesizing and linting ${target.label}`);
-    const { cfnLint, checkov, checkovPassed } = await lintTemplate(environment, await synthesizedTemplate(target.config), exceptions, used);
+    console.log(`template-lint: [${index + 1}/${targets.length}] linting ${target.label}`);
+    const { cfnLint, checkov, checkovPassed } = await lintTemplate(await environment, await templates[index], exceptions, used);
     console.log(summaryLine('cfn-lint', target.label, cfnLint));
     cfnLint.unexcepted.forEach((finding) => console.log(findingLine(finding)));
     console.log(summaryLine('checkov', target.label, checkov, checkovPassed));
@@ -48,6 +51,20 @@ async function main(): Promise<number> {
       (failed ? 'Fix the resource, or add a reviewed exception with its reason (docs/template-lint.md).' : ''),
   );
   return failed ? 1 : 0;
+}
+
+/**
+ * Starts `tasks` one after another (the next when the previous settles) and returns their promises at once. A failure
+ * is reported where its promise is awaited: the ones not awaited yet are not unhandled rejections meanwhile.
+ */
+function inTurn<T>(tasks: Array<() => Promise<T>>): Array<Promise<T>> {
+  let previous: Promise<unknown> = Promise.resolve();
+  return tasks.map((task) => {
+    const result = previous.then(task, task);
+    result.catch(() => undefined);
+    previous = result;
+    return result;
+  });
 }
 
 main().then(

@@ -5,7 +5,8 @@ import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleFunction, REPO_ROOT } from '../../../lib/private/mlops-function';
-import { exampleConfig } from '../../helpers/synth';
+import { loadTeamConfig } from '../../../contracts/team-config';
+import { ALL_FEATURES_TEAM } from '../../../tools/template-lint/lint-targets';
 import { teamAssembly } from '../../helpers/team-assembly';
 
 /** Packages whose code must never be in a deployed function: the CDK constructs live only at synth time. */
@@ -60,8 +61,10 @@ function platformFunctions(assemblyDirectory: string, stackName: string): Array<
   });
 }
 
-describe('the bundles of the team stack (with the SageMaker mirror, so every platform function)', () => {
-  const config = exampleConfig({ deployment: { ...exampleConfig().deployment, mirrorToSageMaker: true } });
+// The template linters' team with every optional feature (the SageMaker mirror among them, so every platform function):
+// .ci/run's linters synthesize its assembly before the tests, which then read it from the shared cache.
+describe('the bundles of the team stack with every optional feature, so every platform function', () => {
+  const config = loadTeamConfig(ALL_FEATURES_TEAM);
   let functions: Array<{ entry: string; bundle: string }>;
 
   beforeAll(async () => {
