@@ -31,8 +31,8 @@ const WAIT_POLL_MS = 1000;
  * inputs and shared by every test file and worker that asks for the same config: synthesis bundles every function
  * and costs tens of seconds. Read-only for its users (the twin only reads cdk.out; its Python runs without writing bytecode).
  * A synthesis goes to a directory of its own (`<key>.building-<pid>`) and is renamed into place whole, so no reader sees
- * half an assembly; a process that finds another live process building the same assembly waits for it (the tests start
- * beside .ci/run's template linters, which synthesize the example teams' assemblies) instead of synthesizing it again.
+ * half an assembly; a process that finds another live process building the same assembly (two test workers starting
+ * files of one team, the template linters run beside the tests) waits for it instead of synthesizing it again.
  */
 export async function teamAssembly(config: TeamConfig = exampleConfig()): Promise<string> {
   const directory = join(CACHE_DIR, assemblyKey(config));

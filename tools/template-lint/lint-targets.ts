@@ -47,8 +47,7 @@ export interface SynthesizedTemplate {
 /**
  * The team's synthesized template. Synthesis goes through the tests' cached team assemblies
  * (test/helpers/team-assembly.ts: the app's stack with cdk.json's flags, once per content of its inputs), so the
- * runner and the tests share every synthesis: in CI the runner starts first, and a test that needs a template it is
- * synthesizing waits for it.
+ * runner and the tests share every synthesis: in CI the runner goes first and the tests find the templates made.
  */
 export async function synthesizedTemplate(config: TeamConfig): Promise<SynthesizedTemplate> {
   const stack = new CloudAssembly(await teamAssembly(config)).getStackArtifact(`Mlops-${config.team}`);
