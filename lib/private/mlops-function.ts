@@ -163,13 +163,39 @@ const REQUIRE_BANNER = "import { createRequire as __mlopsCreateRequire } from 'n
  * of every cold start); its CommonJS build uses `require`.
  */
 export function bundleFunction(entry: string, outputDir: string, externals: readonly string[]): void {
+  for (const file of bundledFiles(entry, externals)) {
+    const target = join(outputDir, relative(REPO_ROOT, file.path));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.contents);
+  }
+}
+
+/**
+ * The bundles built in this process, by entry and externals. CDK keeps the assets it staged per App (their output
+ * directory), so a process that synthesizes several Apps, as the template linters and the tests do (one process
+ * synthesizes several teams' assemblies: test/helpers/synthesize-team-assembly.ts), would otherwise bundle every
+ * function again for each. Sources do not change while a process synthesizes.
+ */
+const builtBundles = new Map<string, readonly esbuild.OutputFile[]>();
+
+function bundledFiles(entry: string, externals: readonly string[]): readonly esbuild.OutputFile[] {
+  const key = JSON.stringify([entry, externals]);
+  let outputFiles = builtBundles.get(key);
+  if (!outputFiles) {
+    outputFiles = build(entry, externals);
+    builtBundles.set(key, outputFiles);
+  }
+  return outputFiles;
+}
+
+function build(entry: string, externals: readonly string[]): readonly esbuild.OutputFile[] {
   // Loaded here, not imported: esbuild is a development dependency, absent where the published package runs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { buildSync } = require('esbuild') as typeof esbuild;
   // Built as if into the repository root and written to outputDir: the source maps then name the sources by their paths
   // in the repository wherever the bundle goes, and the chunks' names, which hash their maps too, are the same from any
   // output directory (the package's prebuilt bundles are those a synth in the repository deploys).
-  const { outputFiles } = buildSync({
+  return buildSync({
     entryPoints: { index: join(REPO_ROOT, entry) },
     absWorkingDir: REPO_ROOT,
     outdir: REPO_ROOT,
@@ -190,10 +216,5 @@ export function bundleFunction(entry: string, outputDir: string, externals: read
     sourcesContent: false,
     external: [...externals],
     logLevel: 'warning',
-  });
-  for (const file of outputFiles) {
-    const target = join(outputDir, relative(REPO_ROOT, file.path));
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, file.contents);
-  }
+  }).outputFiles;
 }

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import * as z from 'zod';
 import type { TeamConfig } from '../../contracts/team-config';
 import { projectContext } from './project-context';
 import { exampleConfig } from './synth';
@@ -30,36 +32,82 @@ const WAIT_POLL_MS = 1000;
  * The team's cloud assembly (stack `Mlops-<team>`, as bin/app.ts names it), synthesized once per content of its
  * inputs and shared by every test file and worker that asks for the same config: synthesis bundles every function
  * and costs tens of seconds. Read-only for its users (the twin only reads cdk.out; its Python runs without writing bytecode).
- * A synthesis goes to a directory of its own (`<key>.building-<pid>`) and is renamed into place whole, so no reader sees
- * half an assembly; a process that finds another live process building the same assembly (two test workers starting
- * files of one team, the template linters run beside the tests) waits for it instead of synthesizing it again.
  */
 export async function teamAssembly(config: TeamConfig = exampleConfig()): Promise<string> {
-  const directory = join(CACHE_DIR, assemblyKey(config));
-  mkdirSync(CACHE_DIR, { recursive: true });
-  while (!existsSync(join(directory, 'manifest.json'))) {
-    if (!buildingElsewhere(directory)) return await build(config, directory);
-    await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-  }
-  const now = new Date();
-  utimesSync(directory, now, now);
-  return directory;
+  const [assembly] = teamAssemblies([config]);
+  return assembly;
 }
 
-async function build(config: TeamConfig, directory: string): Promise<string> {
+/**
+ * Several teams' assemblies (teamAssembly's), each promised as soon as it is ready: the missing ones are synthesized by
+ * one process, one after another, which bundles each function once for all of them.
+ * A synthesis goes to a directory of its own (`<key>.building-<pid>`) and is renamed into place whole, so no reader sees
+ * half an assembly; a process that finds another live process building the same assembly (two test workers starting
+ * files of one team) waits for it instead of synthesizing it again.
+ */
+export function teamAssemblies(configs: readonly TeamConfig[]): Array<Promise<string>> {
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const wanted = configs.map((config) => ({ config, directory: join(CACHE_DIR, assemblyKey(config)) }));
+  const missing = wanted.filter(({ directory }, index) => !isBuilt(directory) && !buildingElsewhere(directory) && wanted.findIndex((w) => w.directory === directory) === index);
+  const building = missing.length > 0 ? build(missing) : new Map<string, Promise<void>>();
+  return wanted.map(async ({ config, directory }) => {
+    await building.get(directory);
+    while (!isBuilt(directory)) {
+      if (buildingElsewhere(directory)) await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+      else await build([{ config, directory }]).get(directory);
+    }
+    const now = new Date();
+    utimesSync(directory, now, now);
+    return directory;
+  });
+}
+
+/** What synthesize-team-assembly.ts reads on stdin: the team configs and where each one's assembly goes. */
+export const synthesisJobsSchema = z.array(z.object({ config: z.unknown(), outdir: z.string() }));
+/** The line synthesize-team-assembly.ts writes to stdout, with the job's index, when that job's assembly is written. */
+export const SYNTHESIZED = 'synthesized';
+
+const isBuilt = (directory: string) => existsSync(join(directory, 'manifest.json'));
+
+/** Runs test/helpers/synthesize-team-assembly.ts for `jobs`; each directory's promise settles when its assembly is in place. */
+function build(jobs: ReadonlyArray<{ config: TeamConfig; directory: string }>): Map<string, Promise<void>> {
   pruneUnused();
-  const building = `${directory}${BUILDING}${process.pid}`;
-  rmSync(building, { recursive: true, force: true });
-  try {
-    await synthesize(config, building);
-    renameSync(building, directory);
-  } catch (err) {
-    // A failed synthesis leaves nothing for a waiting process to wait on; a rename that lost to another process's
-    // (a race the wait above narrows but cannot close) leaves that process's assembly in place.
-    rmSync(building, { recursive: true, force: true });
-    if (!existsSync(join(directory, 'manifest.json'))) throw err;
-  }
-  return directory;
+  const outdirs = jobs.map(({ directory }) => `${directory}${BUILDING}${process.pid}`);
+  for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
+  const settlers = jobs.map(() => ({ resolve: () => {}, reject: (_err: Error) => {} }));
+  const promises = jobs.map((_, index) => new Promise<void>((resolve, reject) => Object.assign(settlers[index], { resolve, reject })));
+  const pending = new Set(jobs.keys());
+
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'synthesize-team-assembly.ts')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const index = line.startsWith(`${SYNTHESIZED} `) ? Number(line.slice(SYNTHESIZED.length + 1)) : -1;
+    if (!pending.delete(index)) return;
+    try {
+      renameSync(outdirs[index], jobs[index].directory);
+      settlers[index].resolve();
+    } catch (err) {
+      // Another process renamed the same assembly into place first (a race the wait narrows but cannot close).
+      rmSync(outdirs[index], { recursive: true, force: true });
+      if (isBuilt(jobs[index].directory)) settlers[index].resolve();
+      else settlers[index].reject(err as Error);
+    }
+  });
+  const failed = (reason: string) => {
+    for (const index of pending) {
+      // A failed synthesis leaves nothing for a waiting process to wait on.
+      rmSync(outdirs[index], { recursive: true, force: true });
+      settlers[index].reject(new Error(`synthesizing team ${jobs[index].config.team} into ${outdirs[index]} failed (${reason}):\n${stderr}`));
+    }
+    pending.clear();
+  };
+  child.on('error', (err) => failed(err.message));
+  child.on('close', (code) => failed(`exit ${code}`));
+  child.stdin.end(JSON.stringify(jobs.map(({ config }, index) => ({ config, outdir: outdirs[index] }))));
+  // Rejections reach whoever awaits the directory's promise; none is unhandled meanwhile.
+  for (const promise of promises) promise.catch(() => undefined);
+  return new Map(jobs.map(({ directory }, index) => [directory, promises[index]]));
 }
 
 /** Whether a live process other than this one is synthesizing the assembly `directory` will hold. */
@@ -84,16 +132,6 @@ function isAlive(pid: number): boolean {
 export async function teamTemplate(config: TeamConfig = exampleConfig()): Promise<Template> {
   const assembly = new CloudAssembly(await teamAssembly(config));
   return Template.fromJSON(assembly.getStackArtifact(`Mlops-${config.team}`).template);
-}
-
-/** Runs test/helpers/synthesize-team-assembly.ts, which writes the assembly to `outdir`. */
-async function synthesize(config: TeamConfig, outdir: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'synthesize-team-assembly.ts'), outdir], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
-  child.stdin.end(JSON.stringify(config));
-  const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
-  if (code !== 0) throw new Error(`synthesizing team ${config.team} into ${outdir} failed (exit ${code}):\n${stderr}`);
 }
 
 function assemblyKey(config: TeamConfig): string {

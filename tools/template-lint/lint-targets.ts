@@ -4,7 +4,7 @@ import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import { CloudAssembly, type CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { loadTeamConfig, type TeamConfig } from '../../contracts/team-config';
 import { eksExampleConfig } from '../../test/helpers/synth';
-import { teamAssembly } from '../../test/helpers/team-assembly';
+import { teamAssemblies, teamAssembly } from '../../test/helpers/team-assembly';
 import type { ConstructPaths } from './findings';
 
 const ROOT = join(__dirname, '..', '..');
@@ -50,7 +50,16 @@ export interface SynthesizedTemplate {
  * runner and the tests share every synthesis: in CI the runner goes first and the tests find the templates made.
  */
 export async function synthesizedTemplate(config: TeamConfig): Promise<SynthesizedTemplate> {
-  const stack = new CloudAssembly(await teamAssembly(config)).getStackArtifact(`Mlops-${config.team}`);
+  return templateOf(config, await teamAssembly(config));
+}
+
+/** synthesizedTemplate of several teams, each promised as soon as it is synthesized (one process synthesizes them all). */
+export function synthesizedTemplates(configs: readonly TeamConfig[]): Array<Promise<SynthesizedTemplate>> {
+  return teamAssemblies(configs).map(async (assembly, index) => templateOf(configs[index], await assembly));
+}
+
+function templateOf(config: TeamConfig, assemblyDirectory: string): SynthesizedTemplate {
+  const stack = new CloudAssembly(assemblyDirectory).getStackArtifact(`Mlops-${config.team}`);
   return { templateFile: stack.templateFullPath, constructPaths: constructPaths(stack) };
 }
 

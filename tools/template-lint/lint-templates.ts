@@ -3,7 +3,7 @@ import { TeamConfigError } from '../../contracts/team-config';
 import { EXCEPTIONS_FILE, LintExceptionsError, loadLintExceptions } from './exceptions';
 import { LinterOutputError } from './findings';
 import { lintTemplate } from './lint-template';
-import { lintTargets, synthesizedTemplate } from './lint-targets';
+import { lintTargets, synthesizedTemplates } from './lint-targets';
 import { linterEnvironment, LinterRunError, pinnedVersions } from './linters';
 import { stalePatterns } from './matching';
 import { findingLine, staleLine, summaryLine } from './report';
@@ -22,10 +22,13 @@ async function main(): Promise<number> {
   const targets = lintTargets();
   console.log(`template-lint: ${pinnedVersions().join(', ')}; ${targets.length} templates; exceptions: ${relative(ROOT, EXCEPTIONS_FILE)}`);
   console.log('template-lint: preparing the linters\' Python environment (installed once, then cached by the requirements\' hash)');
-  // pip installs (mostly waiting on downloads) while the templates synthesize (CPU), one after another; each template
-  // is linted as soon as it and the environment are ready, beside the next one's synthesis.
+  // pip installs (mostly waiting on downloads) while one process synthesizes the templates (CPU) one after another,
+  // bundling each function once for all of them; each template is linted as soon as it and the environment are ready,
+  // beside the next one's synthesis.
   const environment = linterEnvironment((line) => console.log(`  pip: ${line}`));
-  const templates = inTurn(targets.map((target) => () => synthesizedTemplate(target.config)));
+  environment.catch(() => undefined); // reported where it is awaited
+  const templates = synthesizedTemplates(targets.map((target) => target.config));
+  templates.forEach((template) => template.catch(() => undefined));
 
   const used = new Set<string>();
   let unexcepted = 0;
@@ -51,20 +54,6 @@ async function main(): Promise<number> {
       (failed ? 'Fix the resource, or add a reviewed exception with its reason (docs/template-lint.md).' : ''),
   );
   return failed ? 1 : 0;
-}
-
-/**
- * Starts `tasks` one after another (the next when the previous settles) and returns their promises at once. A failure
- * is reported where its promise is awaited: the ones not awaited yet are not unhandled rejections meanwhile.
- */
-function inTurn<T>(tasks: Array<() => Promise<T>>): Array<Promise<T>> {
-  let previous: Promise<unknown> = Promise.resolve();
-  return tasks.map((task) => {
-    const result = previous.then(task, task);
-    result.catch(() => undefined);
-    previous = result;
-    return result;
-  });
 }
 
 main().then(
