@@ -34,8 +34,8 @@ export function ecrRepositoryOf(imageUri: string): EcrRepositoryReference | unde
 export const containerDirectory = (directory: string): string => resolve(prebuiltAssets() ? process.cwd() : REPO_ROOT, directory);
 
 /**
- * The build context of a built-in image (`dockerfile` relative to it): the repository root here (.dockerignore keeps
- * it to sources), or the package's prebuilt context holding only the files that Dockerfile copies.
+ * The build context of a built-in image (`dockerfile` relative to it): the repository root here (.dockerignore lets in
+ * only what the built-in Dockerfiles copy), or the package's prebuilt context holding only the files that Dockerfile copies.
  */
 export const builtInImageContext = (dockerfile: string): string => prebuiltAssets()?.imageContext(dockerfile) ?? REPO_ROOT;
 
