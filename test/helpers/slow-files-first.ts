@@ -2,13 +2,11 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The test files that take half a minute or more, longest first, as measured in a whole run on two workers (on a busy
- * machine): fault drills 187 s, the package packed, installed and synthesized 184 s, the shadow test 145 s, model quality end to end 100-130 s, the retention example 110-180 s, the browser 102 s, Python environments 90-100 s (they
- * always build three venvs), the maintenance example 90 s, defective containers 70 s, the container runner 70 s with a
- * cold venv cache, batch scoring of a million rows 45-135 s, mlops score 50 s, the Kolmogorov-Smirnov properties 62 s, the API reference 36 s, the maintenance stack's templates 62 s, npm start 55 s, then
- * 25-50 s each (sharded processing 43 s, a batch scoring schedule 44 s, the drift run in the twin 25 s).
- * Started first, they run beside the short files on the other worker instead of one of them starting last and leaving
- * a worker idle to the end. A file missing here only runs in vitest's order.
+ * The test files that take half a minute or more, longest first, as measured in whole runs on a busy machine (the twin's
+ * drills and end-to-end loops, the packed package installed and synthesized, the browser, the Python environments,
+ * a million rows scored, the property tests against scipy). Started first, they run beside the short files on the
+ * other workers instead of one of them starting last and leaving a worker idle to the end. A file missing here only
+ * runs in vitest's order.
  */
 const SLOW_FILES = [
   'test/local/driver/fault-drills.test.ts',
