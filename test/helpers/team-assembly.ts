@@ -74,8 +74,8 @@ function build(jobs: ReadonlyArray<{ config: TeamConfig; directory: string }>): 
   pruneUnused();
   const outdirs = jobs.map(({ directory }) => `${directory}${BUILDING}${process.pid}`);
   for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
-  const settlers = jobs.map(() => ({ resolve: () => {}, reject: (_err: Error) => {} }));
-  const promises = jobs.map((_, index) => new Promise<void>((resolve, reject) => Object.assign(settlers[index], { resolve, reject })));
+  const settlers: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  const promises = jobs.map(() => new Promise<void>((resolve, reject) => settlers.push({ resolve, reject })));
   const pending = new Set(jobs.keys());
 
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'synthesize-team-assembly.ts')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });

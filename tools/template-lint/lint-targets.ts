@@ -4,7 +4,7 @@ import * as cxschema from 'aws-cdk-lib/cloud-assembly-schema';
 import { CloudAssembly, type CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { loadTeamConfig, type TeamConfig } from '../../contracts/team-config';
 import { eksExampleConfig } from '../../test/helpers/synth';
-import { teamAssemblies, teamAssembly } from '../../test/helpers/team-assembly';
+import { teamAssemblies } from '../../test/helpers/team-assembly';
 import type { ConstructPaths } from './findings';
 
 const ROOT = join(__dirname, '..', '..');
@@ -49,18 +49,16 @@ export interface SynthesizedTemplate {
  * (test/helpers/team-assembly.ts: the app's stack with cdk.json's flags, once per content of its inputs), so the
  * runner and the tests share every synthesis: in CI the runner goes first and the tests find the templates made.
  */
-export async function synthesizedTemplate(config: TeamConfig): Promise<SynthesizedTemplate> {
-  return templateOf(config, await teamAssembly(config));
+export function synthesizedTemplate(config: TeamConfig): Promise<SynthesizedTemplate> {
+  return synthesizedTemplates([config])[0];
 }
 
 /** synthesizedTemplate of several teams, each promised as soon as it is synthesized (one process synthesizes them all). */
 export function synthesizedTemplates(configs: readonly TeamConfig[]): Array<Promise<SynthesizedTemplate>> {
-  return teamAssemblies(configs).map(async (assembly, index) => templateOf(configs[index], await assembly));
-}
-
-function templateOf(config: TeamConfig, assemblyDirectory: string): SynthesizedTemplate {
-  const stack = new CloudAssembly(assemblyDirectory).getStackArtifact(`Mlops-${config.team}`);
-  return { templateFile: stack.templateFullPath, constructPaths: constructPaths(stack) };
+  return teamAssemblies(configs).map(async (assembly, index) => {
+    const stack = new CloudAssembly(await assembly).getStackArtifact(`Mlops-${configs[index].team}`);
+    return { templateFile: stack.templateFullPath, constructPaths: constructPaths(stack) };
+  });
 }
 
 /**

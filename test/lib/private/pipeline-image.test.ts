@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
-import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../lib/private/mlops-function';
@@ -45,7 +44,7 @@ describe.each(BUILT_IN_DOCKERFILES)('the built-in image of %s', (dockerfile) => 
     const stack = new Stack(app, 'Images');
     if (dockerfile.startsWith('pipelines/')) PipelineImage.builtIn(stack, 'Image', dockerfile);
     else new ecrAssets.DockerImageAsset(stack, 'Image', { directory: builtInImageContext(dockerfile), file: dockerfile });
-    const assembly = new CloudAssembly(app.synth().directory);
+    const assembly = app.synth();
     const manifest = JSON.parse(readFileSync(join(assembly.directory, 'Images.assets.json'), 'utf8')) as { dockerImages: Record<string, { source: { directory: string } }> };
     const [image] = Object.values(manifest.dockerImages);
     context = join(assembly.directory, image.source.directory);
