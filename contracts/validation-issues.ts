@@ -4,10 +4,10 @@
  * Consumers: the people reading the errors: the CLI's output (bin/), the approval API's 400 answers (lambdas/registry/)
  * and the functions' logs.
  */
-import type { z } from 'zod';
+import type { $ZodError } from 'zod/v4/core';
 
-/** Formats zod issues as `path.to.field: message` lines, prefixed with `prefix` when given. */
-export function formatIssues(error: z.ZodError, prefix?: string): string[] {
+/** Formats zod issues (of either build's schemas) as `path.to.field: message` lines, prefixed with `prefix` when given. */
+export function formatIssues(error: $ZodError, prefix?: string): string[] {
   return error.issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
     return `${path || '(root)'}: ${issue.message}`;

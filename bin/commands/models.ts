@@ -8,6 +8,7 @@ import { ModelRegistry, type ShadowStartResult, type TransitionResult } from '..
 import { type ShadowReport, type ShadowState, startShadowBodySchema } from '../../contracts/shadow-test';
 import { metricsSchema, modelNameSchema, type RegisterInput } from '../../lambdas/registry/schemas';
 import { byomPrefix } from '../../contracts/storage-layout';
+import { formatIssues } from '../../contracts/validation-issues';
 import { FEATURE_TYPES, featureSchema, type FeatureSpec, MODEL_TASKS } from '../../contracts/team-config';
 import type { ByomField, ByomRequest, UploadedModel } from '../byom/external-model';
 import { modelView, versionSummaryView, versionView } from '../../lambdas/registry/views';
@@ -429,15 +430,15 @@ export function parse<O extends Options>(args: string[], options: O, positionals
   return parsed;
 }
 
-function parseJsonOption<S extends z.ZodType>(name: string, text: string, schema: S, example: string): z.output<S> {
+function parseJsonOption<S extends z.core.$ZodType>(name: string, text: string, schema: S, example: string): z.output<S> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     throw new UsageError(`${name} must be JSON, e.g. '${example}'`);
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  const parsed = z.safeParse(schema, raw);
+  if (!parsed.success) throw new UsageError(`${name}: ${formatIssues(parsed.error).join('; ')}`);
   return parsed.data;
 }
 

@@ -1,5 +1,5 @@
-// A namespace import lets esbuild keep only the parts of zod used; `import { z }` bundles all of it (its 40 locales too).
-import * as z from 'zod';
+// zod's mini build: this module is on the inference function's cold path (contracts/zod-mini.ts says why).
+import * as z from '../../contracts/zod-mini';
 import { InvalidRequestError, PayloadTooLargeError } from './errors';
 import { scanPositionalRows } from './positional-rows';
 
@@ -118,16 +118,15 @@ function envelopeError(json: unknown, maxInstances: number): never {
   throw new InvalidRequestError(`${path}: ${issue?.message ?? 'expected an object {"instances": [...]}'}`);
 }
 
-const envelopeCache = new Map<number, z.ZodType<{ instances: unknown[] }>>();
-function envelopeSchema(maxInstances: number): z.ZodType<{ instances: unknown[] }> {
+const envelopeCache = new Map<number, z.ZodMiniType<{ instances: unknown[] }>>();
+function envelopeSchema(maxInstances: number): z.ZodMiniType<{ instances: unknown[] }> {
   let schema = envelopeCache.get(maxInstances);
   if (!schema) {
     schema = z.strictObject(
       {
         instances: z
           .array(z.unknown(), { error: 'expected an array of instances' })
-          .min(1, 'expected at least one instance')
-          .max(maxInstances, `at most ${maxInstances} instances per request`),
+          .check(z.minLength(1, 'expected at least one instance'), z.maxLength(maxInstances, `at most ${maxInstances} instances per request`)),
       },
       { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.slice(0, 5).map(describe).join(', ')}; expected only "instances"` : 'expected an object {"instances": [...]}') },
     );

@@ -1,5 +1,5 @@
-import { cpSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceResponse } from '../../../lambdas/inference/inference-service';
 import { bundleFunction, REPO_ROOT } from '../../../lib/private/mlops-function';
@@ -59,6 +59,26 @@ const event = (method: string, rawPath: string, body?: string) => ({
   ...(body === undefined ? {} : { body }),
 });
 
+/**
+ * The bundle's files a cold start loads before its first prediction: the entry and what it imports, then the chunks it
+ * imports on the way (the service's, and the archive reader's that the model load imports) with theirs. Every other
+ * `import()` (the SDK's clients for capture and shadow copies, the wording of a malformed event) loads later, if ever.
+ */
+function coldPathFiles(entry: string): Map<string, string> {
+  const loaded = new Map<string, string>();
+  const visit = (file: string) => {
+    if (loaded.has(file)) return;
+    const text = readFileSync(file, 'utf8');
+    loaded.set(file, text);
+    const dynamic = [...text.matchAll(/import\("(\.[^"]+)"\)/g)].map(([, specifier]) => specifier);
+    const imported = [...text.matchAll(/(?:import|from)\s*"(\.[^"]+)"/g)].map(([, specifier]) => specifier);
+    for (const specifier of imported) if (!dynamic.includes(specifier)) visit(join(dirname(file), specifier));
+    for (const specifier of dynamic) if (/^(service-from-env|model-archive)-/.test(basename(specifier))) visit(join(dirname(file), specifier));
+  };
+  visit(entry);
+  return loaded;
+}
+
 const answer = async (response: Promise<InferenceResponse>) => {
   const { statusCode, body } = await response;
   return { statusCode, error: (JSON.parse(body) as { error?: string }).error };
@@ -86,5 +106,17 @@ describe('the bundled inference handler (minified as deployed)', () => {
   ] as const)('answers %s with %i and that code, not a minified name', async (code, statusCode, version, request) => {
     const handler = coldStart(version === '' ? '' : versions[version]);
     expect(await answer(handler(request))).toEqual({ statusCode, error: code });
+  });
+
+  it("loads neither the AWS SDK nor zod's classic build before its first prediction (bench/cold-start.ts measures it)", () => {
+    const files = coldPathFiles(join(dir, 'bundle', 'index.mjs'));
+    const names = [...files.keys()].map((file) => basename(file));
+    expect(names.some((name) => name.startsWith('service-from-env-')) && names.some((name) => name.startsWith('model-archive-'))).toBe(true);
+    const carrying = (marker: string) => [...files].filter(([, text]) => text.includes(marker)).map(([file]) => basename(file));
+    // zod names each schema class as it defines it: ZodMiniObject in the mini build, ZodObject in the classic one.
+    expect(carrying('"ZodMiniObject"')).toHaveLength(1);
+    expect(carrying('"ZodObject"')).toEqual([]);
+    // Every SDK client sends its user agent header.
+    expect(carrying('x-amz-user-agent')).toEqual([]);
   });
 });
