@@ -10,6 +10,7 @@
  * algorithm and hyperparameters on the example data, pipelines/datasets/card-fraud.ts), and the committed fixture
  * test/fixtures/models/fraud-gbt.onnx (100-tree gradient boosting, 9 features, scikit-learn made).
  */
+import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { rmSync } from 'node:fs';
@@ -159,7 +160,8 @@ async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {
         version: '2.0',
         rawPath: '/invocations',
         headers: { 'content-type': 'application/json' },
-        requestContext: { requestId: 'bench', timeEpoch: Date.now(), http: { method: 'POST', path: '/invocations' } },
+        // A function URL's request id is a UUID, which each response's predictionIds repeat.
+        requestContext: { requestId: randomUUID(), timeEpoch: Date.now(), http: { method: 'POST', path: '/invocations' } },
         body: JSON.stringify({ instances: rows }),
         isBase64Encoded: false,
       };

@@ -25,6 +25,7 @@ describe('encodePrediction', () => {
   it('returns one prediction id per row, <requestId>:<row> in request order, JSON-escaped', () => {
     const output = { data: Float32Array.from([0.9, 0.1, 0.2, 0.8]), columns: 2 };
     expect(JSON.parse(encodePrediction(binary, output, 2, 4, 'a"b').body)).toMatchObject({ modelVersion: 4, predictionIds: ['a"b:0', 'a"b:1'] });
+    for (const id of ['c0a8e3f2-1b2c-4d5e-8f90-123456789abc', 'a\\b\n\u2028é', '']) expect(JSON.parse(encodePrediction(binary, output, 2, 4, id).body).predictionIds).toEqual([`${id}:0`, `${id}:1`]);
     expect(JSON.parse(encodePrediction(multiclass, { data: Float32Array.from([0.2, 0.5, 0.3]), columns: 3 }, 1, 4, 'm').body).predictionIds).toEqual(['m:0']);
   });
 
