@@ -207,17 +207,17 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
       COLD_START_INPUT: fixture.metadata.inputName,
       COLD_START_OUTPUT: fixture.metadata.outputName,
     };
-    // The function's own NODE_OPTIONS (MlopsFunction sets it): the bundle's source map is read as it loads.
-    const oursEnv = { ...env, NODE_OPTIONS: '--enable-source-maps' };
+    // Both sides without NODE_OPTIONS, as the inference function runs: LambdaInference sets none (sourceMapsAtLoad: false,
+    // its logger maps the stacks it logs; test/lib/lambda-inference.test.ts checks so).
     // One of each first, unreported: the model file and the bundle enter the page cache, as on a warm Lambda host.
-    await coldStart(oursScript, oursEnv);
+    await coldStart(oursScript, env);
     await coldStart(bareScript, env);
     const ours: ColdStart[] = [];
     const bare: ColdStart[] = [];
     for (let run = 0; run < RUNS; run++) {
       // Alternating which side goes first, so neither always follows the other's disk and CPU state.
       const order = run % 2 ? [bare, ours] : [ours, bare];
-      for (const side of order) side.push(side === ours ? await coldStart(oursScript, oursEnv) : await coldStart(bareScript, env));
+      for (const side of order) side.push(side === ours ? await coldStart(oursScript, env) : await coldStart(bareScript, env));
     }
     const builtins: number[] = [];
     const empty: number[] = [];
@@ -231,7 +231,7 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
     const phasesBundle = bundleEntry('bench/cold-start-phases.ts', 'cold-start-phases');
     for (let run = 0; run < PHASE_RUNS; run++) {
       compiles.push((await spawnUntil<{ compile: number; bytes: number }>(['--experimental-vm-modules', '--no-warnings', compileScript], env, MARKER)).reported);
-      loads.push((await spawnUntil<LoadPhases>([phasesBundle], oursEnv, PHASES_MARKER)).reported);
+      loads.push((await spawnUntil<LoadPhases>([phasesBundle], env, PHASES_MARKER)).reported);
     }
     const wall = (runs: ColdStart[]) => runs.map((r) => r.wallMs);
     const median = (values: number[]) => quantile(values, 0.5);

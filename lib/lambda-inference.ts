@@ -89,6 +89,8 @@ export class LambdaInference extends InferenceTierBase {
       memorySize: props.memorySize ?? 2048,
       timeout: props.timeout ?? Duration.seconds(30),
       usesOnnxRuntime: true,
+      // Its logger maps the stacks it logs (lambdas/inference/telemetry.ts): a cold start reads no source maps.
+      sourceMapsAtLoad: false,
       environment: {
         ...servingEnvironment(props, this.captureStream),
         // The function reads its model with direct signed requests (lambdas/inference/direct-reads.ts), whose endpoints

@@ -1,8 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { withSourceMappedStack } from '../shared/source-mapped-errors';
 
-/** The inference tier's logger (POWERTOOLS_SERVICE_NAME); one per process. */
-export const logger = new Logger();
+/**
+ * The inference tier's logger (POWERTOOLS_SERVICE_NAME); one per process. The errors it logs carry stacks located in
+ * the TypeScript sources: the Lambda function loads no source maps as it starts (lambdas/shared/source-mapped-errors.ts).
+ */
+export const logger = new Logger({ jsonReplacerFn: (_key, value) => (value instanceof Error ? withSourceMappedStack(value) : value) });
 
 /** EMF allows 100 values per metric in one document. */
 const MAX_VALUES_PER_DOCUMENT = 100;

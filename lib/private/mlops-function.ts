@@ -43,6 +43,14 @@ export interface MlopsFunctionProps {
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * Whether Node reads each module's source map as it loads it (`NODE_OPTIONS=--enable-source-maps`), so that every
+   * stack trace names the TypeScript sources. That is a share of a cold start's module load (bench/cold-start.ts); a
+   * function on a cold-start budget passes false and maps the stacks it logs when it logs them
+   * (lambdas/shared/source-mapped-errors.ts).
+   * @default true
+   */
+  readonly sourceMapsAtLoad?: boolean;
+  /**
    * Queue for events of asynchronous invocations that failed every retry.
    * @default - none (synchronously invoked functions return errors to their caller)
    */
@@ -84,7 +92,7 @@ export class MlopsFunction extends lambda.Function {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
         METRICS_NAMESPACE: props.metricsNamespace,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.sourceMapsAtLoad === false ? {} : { NODE_OPTIONS: '--enable-source-maps' }),
         ...props.environment,
       },
     });

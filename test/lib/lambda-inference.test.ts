@@ -49,6 +49,8 @@ describe('LambdaInference', () => {
           METRICS_NAMESPACE: 'MLOps/fraud',
           // The partition's DNS suffix, for the endpoints of the model's direct reads.
           ENDPOINT_DNS_SUFFIX: { Ref: 'AWS::URLSuffix' },
+          // No --enable-source-maps: a cold start reads no source maps (its logger maps the stacks it logs).
+          NODE_OPTIONS: Match.absent(),
         }),
       },
     });

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceResponse } from '../../../lambdas/inference/inference-service';
 import { bundleFunction, REPO_ROOT } from '../../../lib/private/mlops-function';
@@ -106,6 +108,24 @@ describe('the bundled inference handler (minified as deployed)', () => {
   ] as const)('answers %s with %i and that code, not a minified name', async (code, statusCode, version, request) => {
     const handler = coldStart(version === '' ? '' : versions[version]);
     expect(await answer(handler(request))).toEqual({ statusCode, error: code });
+  });
+
+  it('logs an error with its stack located in the TypeScript sources, though it loads no source maps', async () => {
+    // GIVEN the bundle in a Node process of its own with the function's environment: no NODE_OPTIONS (LambdaInference
+    // sets none), so Node maps no stack itself (the test runner's Node would)
+    const { NODE_OPTIONS: _, ...env } = process.env;
+    const script = `require(${JSON.stringify(join(dir, 'bundle', 'index.mjs'))}).handler(${JSON.stringify(event('GET', '/ping'))}).then((r) => process.exit(r.statusCode === 503 ? 0 : 1));`;
+    // WHEN its model fails the integrity check (logged as "model not loaded")
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--eval', script], {
+      env: { ...env, ...backends.env, MODEL_NAME: 'wine', MODEL_VERSION: versions.tampered, CAPTURE_SAMPLE_PERCENT: '0', METRICS_NAMESPACE: 'MLOps/test', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
+    });
+    // THEN the logged error's stack and location name the source files
+    const lines = `${stdout}\n${stderr}`.split('\n').filter((line) => line.startsWith('{'));
+    const logged = lines.map((line) => JSON.parse(line) as { message: string; error?: { name: string; location: string; stack: string } }).find((line) => line.message === 'model not loaded');
+    expect(logged?.error?.name).toBe('ArtifactIntegrityError');
+    expect(logged?.error?.stack).toMatch(/\(\/\S+\/lambdas\/inference\/model-store\.ts:\d+:\d+\)/);
+    expect(logged?.error?.stack).not.toMatch(/\.mjs:\d+:\d+/);
+    expect(logged?.error?.location).toMatch(/\/lambdas\/inference\/model-store\.ts:\d+$/);
   });
 
   it("loads neither the AWS SDK nor zod's classic build before its first prediction (bench/cold-start.ts measures it)", () => {

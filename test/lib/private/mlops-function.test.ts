@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MlopsFunction, REPO_ROOT } from '../../../lib/private/mlops-function';
 
@@ -41,5 +42,20 @@ describe('MlopsFunction bundling', () => {
     const firstBundle = stagedBundle(first);
     expect(firstBundle['index.mjs']).toContain('first build');
     expect(stagedBundle(second)).toEqual(firstBundle);
+  });
+
+  it('has Node read source maps as modules load, unless the function maps the stacks it logs (sourceMapsAtLoad: false)', () => {
+    // GIVEN a function as every function is, and one on a cold-start budget, as the inference function is
+    const stack = new Stack(new App({ outdir: join(outdir, 'source-maps') }), 'Functions');
+    writeFileSync(join(REPO_ROOT, ENTRY), "export const handler = async (): Promise<string> => 'source maps';\n");
+    const props = { entry: ENTRY, description: 'source maps', serviceName: 'test', metricsNamespace: 'MLOps/test' };
+    new MlopsFunction(stack, 'AtLoad', props);
+    new MlopsFunction(stack, 'WhenLogged', { ...props, sourceMapsAtLoad: false });
+    // THEN
+    const variables = Object.fromEntries(
+      Object.entries(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(([id, fn]) => [id.replace(/[A-F0-9]{8}$/, ''), fn.Properties.Environment.Variables]),
+    );
+    expect(variables.AtLoad.NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(variables.WhenLogged).not.toHaveProperty('NODE_OPTIONS');
   });
 });
