@@ -66,8 +66,8 @@ const PLAIN_JSON_TEXT = /^[\w.-]*$/;
 
 /**
  * `"predictionIds":[...]`. The request id is escaped once, and only when it needs it (a container caller's x-request-id
- * may hold quotes); a row's suffix never does. A JSON.stringify per id was a tenth of the handler's overhead over the
- * model run at batch 1 (bench/inference.ts).
+ * may hold quotes); a row's suffix never does. A JSON.stringify per id was a visible share of the handler's overhead
+ * over the model run at batch 1 (bench/inference.ts).
  */
 function predictionIds(requestId: string, rows: number): string {
   const escaped = PLAIN_JSON_TEXT.test(requestId) ? requestId : JSON.stringify(requestId).slice(1, -1);
