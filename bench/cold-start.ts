@@ -222,8 +222,9 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
     const builtins: number[] = [];
     const empty: number[] = [];
     for (let run = 0; run < RUNS; run++) {
-      builtins.push((await spawnUntil<{ done: number }>([builtinsScript], env, MARKER)).wallMs);
-      empty.push((await spawnUntil<{ done: number }>([emptyScript], env, MARKER)).wallMs);
+      for (const side of run % 2 ? [empty, builtins] : [builtins, empty]) {
+        side.push((await spawnUntil<{ done: number }>([side === builtins ? builtinsScript : emptyScript], env, MARKER)).wallMs);
+      }
     }
     const compiles: Array<{ compile: number; bytes: number }> = [];
     const loads: LoadPhases[] = [];
