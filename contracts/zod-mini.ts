@@ -6,9 +6,9 @@
  * in bin/); classic schemas embed mini ones as they embed their own (both are zod's core types).
  *
  * Why not the classic build there: classic gives every schema all its methods as it is made, and its module is the
- * whole library (about 100 KB minified), which a cold start parses, compiles and runs before its first prediction:
- * the function's largest item after onnxruntime itself (bench/cold-start.ts). Mini builds the same validation from
- * functions esbuild keeps only where used.
+ * whole library, which a cold start would parse, compile and run before its first prediction (bench/cold-start.ts
+ * measures the cold start; test/lambdas/inference/bundled-handler.test.ts keeps classic off its path). Mini builds the
+ * same validation from functions esbuild keeps only where used.
  *
  * Mini carries no error messages of its own ("Invalid input"); English is the classic build's default, set here so
  * that both word an issue alike, whichever of them loads first.
