@@ -34,17 +34,21 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The function's environment serving MODEL_VERSION of the wine model; its logs silent unless asked for. */
+const functionEnv = (modelVersion: string, logLevel = 'SILENT') => ({
+  ...backends.env,
+  MODEL_NAME: 'wine',
+  MODEL_VERSION: modelVersion,
+  CAPTURE_SAMPLE_PERCENT: '0',
+  METRICS_NAMESPACE: 'MLOps/test',
+  POWERTOOLS_SERVICE_NAME: 'inference',
+  POWERTOOLS_LOG_LEVEL: logLevel,
+  POWERTOOLS_METRICS_DISABLED: 'true',
+});
+
 /** A fresh copy of the bundle serving MODEL_VERSION, as a new Lambda container loads it. */
 function coldStart(modelVersion: string): Handler {
-  Object.assign(process.env, backends.env, {
-    MODEL_NAME: 'wine',
-    MODEL_VERSION: modelVersion,
-    CAPTURE_SAMPLE_PERCENT: '0',
-    METRICS_NAMESPACE: 'MLOps/test',
-    POWERTOOLS_SERVICE_NAME: 'inference',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
+  Object.assign(process.env, functionEnv(modelVersion));
   // A copy per cold start: the module loader keeps one instance of a module per path, and a new container starts afresh.
   const copy = join(dir, `container-${++coldStarts}`);
   cpSync(join(dir, 'bundle'), copy, { recursive: true });
@@ -117,7 +121,7 @@ describe('the bundled inference handler (minified as deployed)', () => {
     const script = `require(${JSON.stringify(join(dir, 'bundle', 'index.mjs'))}).handler(${JSON.stringify(event('GET', '/ping'))}).then((r) => process.exit(r.statusCode === 503 ? 0 : 1));`;
     // WHEN its model fails the integrity check (logged as "model not loaded")
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--eval', script], {
-      env: { ...env, ...backends.env, MODEL_NAME: 'wine', MODEL_VERSION: versions.tampered, CAPTURE_SAMPLE_PERCENT: '0', METRICS_NAMESPACE: 'MLOps/test', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
+      env: { ...env, ...functionEnv(versions.tampered, 'ERROR') },
     });
     // THEN the logged error's stack and location name the source files
     const lines = `${stdout}\n${stderr}`.split('\n').filter((line) => line.startsWith('{'));
