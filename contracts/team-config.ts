@@ -258,7 +258,7 @@ export const teamConfigSchema = z
             kind: z.literal('lambda'),
             /** Memory of the function in MiB; CPU scales with it. */
             memoryMiB: z.number().int().min(512).max(10_240).default(2048),
-            /** Provisioned concurrency on the `live` alias; 0 keeps it on demand. */
+            /** Provisioned concurrency on the `live` alias (environments whose init loads the model); 0 keeps it on demand. */
             provisionedConcurrency: z.number().int().min(0).max(100).default(0),
             /** Share of requests captured for drift monitoring, 0-100. */
             captureSamplePercent: z.number().min(0).max(100).default(10),

@@ -29,7 +29,8 @@ export interface LambdaInferenceProps extends InferenceTierProps {
    */
   readonly memorySize?: number;
   /**
-   * Provisioned concurrency on the `live` alias (0-100); 0 keeps the alias on demand.
+   * Provisioned concurrency on the `live` alias (0-100); 0 keeps the alias on demand. A provisioned environment loads
+   * its model and creates its session during its init, so its first request is served at once.
    * @default 0
    */
   readonly provisionedConcurrency?: number;

@@ -2,6 +2,7 @@ import { NO_CAPTURE_HEADER, optsOutOfCapture } from '../../contracts/capture-opt
 import type { FunctionUrlEvent } from './function-url-event';
 import type { InferenceResponse, InferenceService } from './inference-service';
 import { afterRequestsSent } from './after-requests-sent';
+import { initBudgetMs, settledWithin } from './init-budget';
 import { loadingNow, modelSourceFromEnv } from './model-source';
 
 /**
@@ -30,12 +31,17 @@ const source = loadingNow(modelSourceFromEnv());
 let ready: InferenceService | undefined;
 const service = afterRequestsSent(() => import('./service-from-env')).then(({ inferenceServiceFromEnv }) => {
   ready = inferenceServiceFromEnv({ flushWithRequests: true, source });
-  // The session is created (and the shadow state read) as soon as the load the reads started completes.
-  ready.warmUp();
   return ready;
 });
 // Reported by the invocations that wait on it; not an unhandled rejection before the first one.
 service.catch(() => undefined);
+// Init ends once the model is loaded and its session created (the shadow state is read after it), or a load failed,
+// or init's budget is spent: an environment provisioned ahead of its traffic then serves its first request at once
+// (init-budget.ts). Lambda imports this ES module and waits for its top-level await.
+await settledWithin(
+  service.then((loaded) => loaded.warmUp()),
+  initBudgetMs(process.env.AWS_LAMBDA_INITIALIZATION_TYPE, performance.now()),
+);
 
 export const handler = (event: unknown): Promise<InferenceResponse> => {
   // Function URL events are well formed; zod only runs to word the error for anything else.

@@ -97,8 +97,11 @@ export class InferenceService {
     this.flushAtLines = options.flushAtLines ?? 500;
   }
 
-  /** Starts loading the model (e.g. during a Lambda's init phase); failures surface on the next request. */
-  warmUp(): void {
+  /**
+   * Starts loading the model (e.g. during a Lambda's init phase); failures surface on the next request. The promise
+   * settles, never rejecting, once the model is loaded (its session created and probed) or its load failed.
+   */
+  warmUp(): Promise<void> {
     const settled = this.model().then(noop, noop);
     // onnxruntime-node's load (tens of ms, synchronous) once the reads the load just started are on their way: a turn of
     // the event loop later, their requests are sent and the services answer them meanwhile.
@@ -108,6 +111,7 @@ export class InferenceService {
     // first answer's critical path (the state's read loads an SDK client).
     const { shadow } = this.options;
     if (shadow) settled.then(() => shadow.refresh()).catch(noop);
+    return settled;
   }
 
   /**

@@ -97,7 +97,7 @@ const headerValue = (value: string | string[] | undefined) => (Array.isArray(val
 /** Container entry: PORT (default 8080) plus the service's environment (service-from-env.ts). */
 async function main(): Promise<void> {
   const service = inferenceServiceFromEnv();
-  service.warmUp();
+  void service.warmUp();
   const server = createInferenceServer(service);
   const port = Number(optionalEnv('PORT', '8080'));
   server.listen(port, () => logger.info('inference server listening', { port }));

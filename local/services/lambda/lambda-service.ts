@@ -444,6 +444,9 @@ export class LambdaService {
       AWS_LAMBDA_FUNCTION_NAME: config.name,
       AWS_LAMBDA_FUNCTION_VERSION: config.version,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySize),
+      // The twin starts an environment when an invocation needs one, as Lambda does on demand (provisioned concurrency
+      // is recorded, not simulated).
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.name}`,
       AWS_LAMBDA_LOG_STREAM_NAME: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[${config.version}]${randomUUID().replace(/-/g, '')}`,
       ...(nodePath.length ? { NODE_PATH: nodePath.join(':') } : {}),

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceResponse } from '../../../lambdas/inference/inference-service';
@@ -46,14 +47,17 @@ const functionEnv = (modelVersion: string, logLevel = 'SILENT') => ({
   POWERTOOLS_METRICS_DISABLED: 'true',
 });
 
-/** A fresh copy of the bundle serving MODEL_VERSION, as a new Lambda container loads it. */
-function coldStart(modelVersion: string): Handler {
-  Object.assign(process.env, functionEnv(modelVersion));
+/**
+ * A fresh copy of the bundle serving MODEL_VERSION, as a new Lambda container loads it: import() waits for its init
+ * (the top-level await of the model's load). Node loads it, not the test runner's transform: vitest leaves modules
+ * under node_modules to Node.
+ */
+async function coldStart(modelVersion: string, env: Record<string, string> = {}): Promise<Handler> {
+  Object.assign(process.env, functionEnv(modelVersion), env);
   // A copy per cold start: the module loader keeps one instance of a module per path, and a new container starts afresh.
   const copy = join(dir, `container-${++coldStarts}`);
   cpSync(join(dir, 'bundle'), copy, { recursive: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node loads the ES module bundle itself (require of an ES module), not the test runner's transform
-  return (require(join(copy, 'index.mjs')) as { handler: Handler }).handler;
+  return ((await import(pathToFileURL(join(copy, 'index.mjs')).href)) as { handler: Handler }).handler;
 }
 
 const event = (method: string, rawPath: string, body?: string) => ({
@@ -93,7 +97,7 @@ const answer = async (response: Promise<InferenceResponse>) => {
 describe('the bundled inference handler (minified as deployed)', () => {
   it('serves a multiclass prediction', async () => {
     const wine = loadFixture('wine-torch');
-    const response = await coldStart(versions.good)(event('POST', '/invocations', JSON.stringify({ instances: [wine.expected.rows[0]] })));
+    const response = await (await coldStart(versions.good))(event('POST', '/invocations', JSON.stringify({ instances: [wine.expected.rows[0]] })));
     expect(response.statusCode).toBe(200);
     const [prediction] = (JSON.parse(response.body) as { predictions: { label: number; probabilities: number[] }[] }).predictions;
     expect(prediction.probabilities).toHaveLength(3);
@@ -110,15 +114,30 @@ describe('the bundled inference handler (minified as deployed)', () => {
     ['ArtifactIntegrityError', 503, 'tampered', event('GET', '/ping')],
     ['InvalidEvent', 400, 'good', { rawPath: '/invocations' }],
   ] as const)('answers %s with %i and that code, not a minified name', async (code, statusCode, version, request) => {
-    const handler = coldStart(version === '' ? '' : versions[version]);
+    const handler = await coldStart(version === '' ? '' : versions[version]);
     expect(await answer(handler(request))).toEqual({ statusCode, error: code });
+  });
+
+  it('ends an init ahead of traffic with the model loaded: its first request reads neither the registry nor S3', async () => {
+    // GIVEN a registry and an S3 of its own, with the wine model registered
+    const own = await startServingBackends();
+    const version = String((await own.register('wine', fixtureArchive('wine-torch'))).version);
+    // WHEN an environment provisioned ahead of traffic (provisioned concurrency) has ended its init, and then the
+    // registry and S3 stop answering
+    const handler = await coldStart(version, { ...own.env, AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' });
+    await own.stop();
+    // THEN its first request is answered by the model loaded during init
+    const wine = loadFixture('wine-torch');
+    const response = await handler(event('POST', '/invocations', JSON.stringify({ instances: [wine.expected.rows[0]] })));
+    expect(response.statusCode).toBe(200);
+    expect((JSON.parse(response.body) as { modelVersion: number }).modelVersion).toBe(Number(version));
   });
 
   it('logs an error with its stack located in the TypeScript sources, though it loads no source maps', async () => {
     // GIVEN the bundle in a Node process of its own with the function's environment: no NODE_OPTIONS (LambdaInference
     // sets none), so Node maps no stack itself (the test runner's Node would)
     const { NODE_OPTIONS: _, ...env } = process.env;
-    const script = `require(${JSON.stringify(join(dir, 'bundle', 'index.mjs'))}).handler(${JSON.stringify(event('GET', '/ping'))}).then((r) => process.exit(r.statusCode === 503 ? 0 : 1));`;
+    const script = `import(${JSON.stringify(pathToFileURL(join(dir, 'bundle', 'index.mjs')).href)}).then(({ handler }) => handler(${JSON.stringify(event('GET', '/ping'))})).then((r) => process.exit(r.statusCode === 503 ? 0 : 1));`;
     // WHEN its model fails the integrity check (logged as "model not loaded")
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--eval', script], {
       env: { ...env, ...functionEnv(versions.tampered, 'ERROR') },

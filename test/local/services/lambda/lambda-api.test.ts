@@ -34,7 +34,9 @@ describe('Lambda API: aliases created at run time and provisioned concurrency', 
       const fn = new lambda.Function(stack, 'Fn', {
         runtime: lambda.Runtime.NODEJS_24_X,
         handler: 'index.handler',
-        code: lambda.Code.fromInline('exports.handler = async () => ({ colour: process.env.COLOUR, version: process.env.AWS_LAMBDA_FUNCTION_VERSION })'),
+        code: lambda.Code.fromInline(
+          'exports.handler = async () => ({ colour: process.env.COLOUR, version: process.env.AWS_LAMBDA_FUNCTION_VERSION, initialization: process.env.AWS_LAMBDA_INITIALIZATION_TYPE })',
+        ),
         environment: { COLOUR: 'blue' },
       });
       new CfnOutput(stack, 'FunctionName', { value: fn.functionName });
@@ -63,7 +65,7 @@ describe('Lambda API: aliases created at run time and provisioned concurrency', 
   it('creates an alias with weighted routing that invocations then use, and refuses a second one of the same name', async () => {
     const created = await client.send(new CreateAliasCommand({ FunctionName, Name: 'live', FunctionVersion: '1', Description: 'serving', RoutingConfig: { AdditionalVersionWeights: { '2': 0 } } }));
     expect(created).toMatchObject({ Name: 'live', FunctionVersion: '1', Description: 'serving', AliasArn: `arn:aws:lambda:us-east-1:000000000000:function:${FunctionName}:live` });
-    expect(await invokeLive()).toEqual({ colour: 'blue', version: '1' });
+    expect(await invokeLive()).toEqual({ colour: 'blue', version: '1', initialization: 'on-demand' });
     expect(await errorOf(client.send(new CreateAliasCommand({ FunctionName, Name: 'live', FunctionVersion: '2' })))).toEqual({
       name: 'ResourceConflictException',
       status: 409,
@@ -83,10 +85,10 @@ describe('Lambda API: aliases created at run time and provisioned concurrency', 
       message: 'The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id',
     });
     expect(await client.send(new GetAliasCommand({ FunctionName, Name: 'live' }))).toMatchObject({ FunctionVersion: '2', RevisionId: moved.RevisionId });
-    expect(await invokeLive()).toEqual({ colour: 'green', version: '2' });
+    expect(await invokeLive()).toEqual({ colour: 'green', version: '2', initialization: 'on-demand' });
     // Without a RevisionId an update applies whatever the revision.
     await client.send(new UpdateAliasCommand({ FunctionName, Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: {} } }));
-    expect(await invokeLive()).toEqual({ colour: 'blue', version: '1' });
+    expect(await invokeLive()).toEqual({ colour: 'blue', version: '1', initialization: 'on-demand' });
   });
 
   it("guards $LATEST's configuration and PublishVersion with its RevisionId, which every configuration change renews", async () => {
@@ -113,6 +115,8 @@ describe('Lambda API: aliases created at run time and provisioned concurrency', 
     const put = await client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: 'live', ProvisionedConcurrentExecutions: 5 }));
     expect(put).toMatchObject({ RequestedProvisionedConcurrentExecutions: 5, AllocatedProvisionedConcurrentExecutions: 5, Status: 'READY' });
     expect(await client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: 'live' }))).toMatchObject({ RequestedProvisionedConcurrentExecutions: 5, Status: 'READY' });
+    // Recorded, not simulated: environments still start when an invocation needs one.
+    expect(await invokeLive()).toMatchObject({ initialization: 'on-demand' });
     expect(await errorOf(client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: '2' })))).toMatchObject({ name: 'ProvisionedConcurrencyConfigNotFoundException', status: 404 });
     expect(await errorOf(client.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 })))).toMatchObject({
       name: 'InvalidParameterValueException',
