@@ -74,6 +74,12 @@ export interface IInferenceTier extends IConstruct {
    */
   metricModelLoadErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /**
+   * Milliseconds a new environment (a Lambda cold start, a new pod) took to be ready, from its process's start to its
+   * model's session created: one value per model loaded, so the sample count is the number of cold starts.
+   * @param props - overrides of the metric's defaults (Maximum per minute)
+   */
+  metricModelLoadTime(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
    * Server errors in percent of requests (the platform's failures included where the tier can see them); no data
    * while there is no traffic. The error-rate alarms watch it.
    * @param props - overrides of the expression's defaults (one-minute period)
@@ -234,6 +240,10 @@ export abstract class InferenceTierBase extends Construct implements IInferenceT
 
   metricModelLoadErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.monitoring.metricModelLoadErrors(props);
+  }
+
+  metricModelLoadTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.monitoring.metricModelLoadTime(props);
   }
 
   metricErrorRate(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {

@@ -129,6 +129,7 @@ export class MlopsDashboard extends Construct {
         [inference.metricErrorRate({ period: TRAFFIC_PERIOD })],
         thresholdAnnotations(inference.errorRatePercent, 'error rate'),
       ),
+      coldStartsWidget(inference),
     );
 
     this.addRow(
@@ -225,6 +226,22 @@ function graph(
       title,
       left: metrics,
       leftAnnotations: annotations,
+      width,
+      height: GRAPH_HEIGHT,
+      legendPosition: cloudwatch.LegendPosition.BOTTOM,
+    });
+}
+
+/**
+ * New environments (Lambda cold starts, new pods) per minute, and the slowest one's time to be ready: what provisioned
+ * concurrency would save the requests that wait for one.
+ */
+function coldStartsWidget(inference: IInferenceTier): WidgetOfWidth {
+  return (width) =>
+    new cloudwatch.GraphWidget({
+      title: 'Cold starts: time to be ready (ms) and count',
+      left: [inference.metricModelLoadTime({ period: TRAFFIC_PERIOD, label: 'slowest time to ready (ms)' })],
+      right: [inference.metricModelLoadTime({ statistic: cloudwatch.Stats.SAMPLE_COUNT, period: TRAFFIC_PERIOD, label: 'cold starts' })],
       width,
       height: GRAPH_HEIGHT,
       legendPosition: cloudwatch.LegendPosition.BOTTOM,

@@ -83,6 +83,7 @@ export class InferenceService {
   private loaded?: LoadedModel;
   private loading?: Promise<LoadedModel>;
   private failure?: { error: ModelUnavailableError; at: number };
+  private loadsStarted = 0;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private flushing?: Promise<void>;
   private readonly limits: InvocationLimits;
@@ -290,12 +291,23 @@ export class InferenceService {
 
   private async load(): Promise<LoadedModel> {
     const { source, metrics } = this.options;
+    // A process's first load counts from the process's start (the Lambda handler starts its reads as it loads its code):
+    // what a new environment takes to be ready. A later one (a retry after a failure) from its own start.
+    const startedAt = this.loadsStarted++ === 0 ? 0 : performance.now();
     try {
       const artifact = await source.load();
       const session = await ModelSession.create(artifact);
       this.loaded = { session, version: artifact.version };
       this.failure = undefined;
-      logger.info('model loaded', { model: source.model, modelVersion: artifact.version, artifactUri: artifact.artifactUri, artifactSha256: artifact.artifactSha256 });
+      const loadTimeMs = performance.now() - startedAt;
+      metrics.recordModelLoad(loadTimeMs);
+      logger.info('model loaded', {
+        model: source.model,
+        modelVersion: artifact.version,
+        artifactUri: artifact.artifactUri,
+        artifactSha256: artifact.artifactSha256,
+        loadTimeMs: Math.round(loadTimeMs),
+      });
       return this.loaded;
     } catch (cause) {
       const error = cause instanceof ModelUnavailableError ? cause : new ModelUnavailableError(`model load failed: ${(cause as Error).message}`, { cause });

@@ -28,7 +28,8 @@ export const MAX_LATENCY_SAMPLES = 1000;
  * Metrics (dimension sets [Model] and, when a version is served, [Model, ModelVersion]):
  * Invocations, InvocationLatency (ms, one value per request up to MAX_LATENCY_SAMPLES per interval, a uniform sample beyond), InvocationErrors (5xx), ClientErrors (4xx),
  * Predictions (rows), PredictedPositive (rows predicted as the positive class; share = PredictedPositive /
- * Predictions), CapturedRecords, CaptureFailed, ModelLoadErrors. A multiclass model adds ClassPredictions (rows
+ * Predictions), CapturedRecords, CaptureFailed, ModelLoadErrors, ModelLoadTime (ms, one value per model loaded: see
+ * `recordModelLoad`). A multiclass model adds ClassPredictions (rows
  * predicted as each class) with dimensions [Model, Class], Class = String(label), one document per predicted class.
  */
 export class InferenceMetrics {
@@ -36,6 +37,7 @@ export class InferenceMetrics {
   /** Rows predicted per class this interval (multiclass), by String(label). */
   private classCounts = new Map<string, number>();
   private latencies: number[] = [];
+  private modelLoadTimes: number[] = [];
   /** Latencies seen this interval, of which `latencies` holds a uniform sample. */
   private latencyCount = 0;
   /** Algorithm L's state once the sample is full: the running weight, and the next request (by count) kept. */
@@ -119,22 +121,32 @@ export class InferenceMetrics {
     this.counts.ModelLoadErrors++;
   }
 
+  /**
+   * A model loaded and its session ready, `durationMs` after its load started: for a process's first load, after the
+   * process started (its reads start as it loads its code), so the values are what a new environment takes to be ready,
+   * and their count is how many environments started (cold starts).
+   */
+  recordModelLoad(durationMs: number): void {
+    this.modelLoadTimes.push(durationMs);
+  }
+
   recordCapture(delivered: number, failed: number): void {
     this.counts.CapturedRecords += delivered;
     this.counts.CaptureFailed += failed;
   }
 
   get pending(): boolean {
-    return Object.values(this.counts).some((n) => n > 0) || this.classCounts.size > 0;
+    return Object.values(this.counts).some((n) => n > 0) || this.classCounts.size > 0 || this.modelLoadTimes.length > 0;
   }
 
   /** Writes the tallies as EMF to stdout and resets them. */
   publish(): void {
     if (!this.pending) return;
-    const { counts, latencies, classCounts } = this;
+    const { counts, latencies, classCounts, modelLoadTimes } = this;
     this.counts = emptyCounts();
     this.classCounts = new Map();
     this.latencies = [];
+    this.modelLoadTimes = [];
     this.latencyCount = 0;
     // The Class dimension has one value per document.
     for (const [name, count] of classCounts) {
@@ -148,6 +160,7 @@ export class InferenceMetrics {
       if (this.modelVersion !== undefined) this.metrics.addDimensions({ ModelVersion: String(this.modelVersion) });
       if (start === 0) {
         for (const [name, value] of Object.entries(counts)) this.metrics.addMetric(name, MetricUnit.Count, value);
+        for (const duration of modelLoadTimes) this.metrics.addMetric('ModelLoadTime', MetricUnit.Milliseconds, duration);
       }
       for (const latency of latencies.slice(start, start + MAX_VALUES_PER_DOCUMENT)) {
         this.metrics.addMetric('InvocationLatency', MetricUnit.Milliseconds, latency);

@@ -31,6 +31,11 @@ export const INFERENCE_METRIC_NAMES = {
   captureFailed: 'CaptureFailed',
   /** Failed model loads (artifact missing, sha256 mismatch, bad archive). */
   modelLoadErrors: 'ModelLoadErrors',
+  /**
+   * Milliseconds a new environment took to be ready (process start to the model's session created), one value per
+   * model loaded: its sample count is the number of cold starts.
+   */
+  modelLoadTime: 'ModelLoadTime',
 } as const;
 
 /** Props of {@link InferenceMonitoring}: which metrics to watch and the thresholds of their alarms. */
@@ -215,6 +220,15 @@ export class InferenceMonitoring extends Construct {
     return this.metrics.metric(
       INFERENCE_METRIC_NAMES.modelLoadErrors,
       { statistic: cloudwatch.Stats.SUM, unit: cloudwatch.Unit.COUNT, label: 'Model load errors' },
+      props,
+    );
+  }
+
+  /** Time a new environment took to be ready, one value per cold start. Maximum per minute by default. */
+  metricModelLoadTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.metric(
+      INFERENCE_METRIC_NAMES.modelLoadTime,
+      { statistic: cloudwatch.Stats.MAXIMUM, unit: cloudwatch.Unit.MILLISECONDS, label: 'Model load time' },
       props,
     );
   }

@@ -153,6 +153,21 @@ describe('MlopsDashboard', () => {
     expect(metricNamesOf(byTitle(widgets, 'Predicted positive (% of rows)'))).toEqual(['PredictedPositive', 'Predictions']);
   });
 
+  it('graphs the cold starts: the slowest time to be ready per minute, and how many on the right axis', () => {
+    // GIVEN
+    const f = teamFixture();
+    // WHEN
+    dashboard(f);
+    // THEN
+    const coldStarts = byTitle(widgetsOf(f.stack), 'Cold starts: time to be ready (ms) and count');
+    expect(metricNamesOf(coldStarts)).toEqual(['ModelLoadTime', 'ModelLoadTime']);
+    const options = coldStarts.properties.metrics.map((row: unknown[]) => row.at(-1) as { stat: string; yAxis?: string; period: number });
+    expect(options.map(({ stat, yAxis, period }: { stat: string; yAxis?: string; period: number }) => [stat, yAxis ?? 'left', period])).toEqual([
+      ['Maximum', 'left', 60],
+      ['SampleCount', 'right', 60],
+    ]);
+  });
+
   it('graphs the PSI of every feature in one graph with the PSI thresholds, and the drifted share with the retraining line', () => {
     // GIVEN
     const f = teamFixture();

@@ -98,6 +98,18 @@ describe('inference handler', () => {
     expect(document).toMatchObject({ Model: 'card-fraud', ModelVersion: String(version), Invocations: 1, Predictions: 3, ClientErrors: 0, InvocationErrors: 0 });
     expect(document.PredictedPositive).toBe(body.predictions.filter((p) => p.label === 1).length);
     expect(typeof document.InvocationLatency).toBe('number');
+    // AND the cold start's time to be ready, once: the process's start to the session created (this process started
+    // before the test; its import of the handler waited for the load)
+    expect(document.ModelLoadTime).toBeGreaterThan(0);
+    expect(document.ModelLoadTime).toBeLessThanOrEqual(performance.now());
+
+    // AND the next interval's document has no load time: the model loaded once
+    const later = event('POST', '/invocations', { instances: [rows[0]] });
+    later.requestContext.timeEpoch += 2_000;
+    await handler(later);
+    expect(emf()).toHaveLength(2);
+    expect(emf()[1]).toMatchObject({ Invocations: 1 });
+    expect(emf()[1]).not.toHaveProperty('ModelLoadTime');
   });
 
   it('does not capture the holdout check\'s requests (x-mlops-capture: off) but still serves and counts them', async () => {

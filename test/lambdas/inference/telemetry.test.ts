@@ -81,6 +81,27 @@ describe('InferenceMetrics', () => {
     expect(readings()).toBeLessThan(7.6 * MAX_LATENCY_SAMPLES);
   });
 
+  it('publishes each model load time once, in milliseconds, with the model and version dimensions', () => {
+    // GIVEN an interval in which the model loaded (a cold start) and no request was served yet
+    const documents = emfOutput();
+    const { metrics } = timedMetrics();
+    metrics.recordModelLoad(412.5);
+    expect(metrics.pending).toBe(true);
+
+    // WHEN the interval is flushed, twice
+    metrics.publish();
+    metrics.publish();
+
+    // THEN one document carries the load time, as Milliseconds under [Model] and [Model, ModelVersion]; the next none
+    const [document, ...rest] = documents();
+    expect(rest).toEqual([]);
+    expect(document).toMatchObject({ Model: 'card-fraud', ModelVersion: '1', ModelLoadTime: 412.5 });
+    const [directive] = (document._aws as { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics;
+    expect(directive.Dimensions).toEqual([['Model'], ['Model', 'ModelVersion']]);
+    expect(directive.Metrics).toContainEqual({ Name: 'ModelLoadTime', Unit: 'Milliseconds' });
+    expect(metrics.pending).toBe(false);
+  });
+
   it('publishes ClassPredictions per predicted class, summed over the interval, and starts the next interval afresh', () => {
     // GIVEN two multiclass requests
     const documents = emfOutput();
