@@ -8,9 +8,12 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_ACCESS_POLICY } from './access-policy';
 import { MAX_SCORING_SCHEDULES, scoringScheduleSchema } from './batch-scoring';
+import { DEFAULT_BYTES_PER_CHUNK } from './drift-summary';
 import { QUALITY_MEASURES } from './ground-truth';
 import { MODEL_TASKS, type ModelTask } from './model-tasks';
 import { formatIssues } from './validation-issues';
+
+const MIB = 1024 * 1024;
 
 // Contracts of their own (the registry and the drift job read them too); exported here for the config's readers.
 export { formatIssues, MODEL_TASKS, type ModelTask };
@@ -317,6 +320,13 @@ export const teamConfigSchema = z
          * noncurrent version of the versioned artifact store before S3 removes it.
          */
         captureNoncurrentRetentionDays: z.number().int().min(1).max(365).default(1),
+        /**
+         * Capture (MiB of objects as stored) one function summarizes: a window of more fans out on a Distributed Map
+         * of chunks of this size, merged exactly; a worker's memory is bounded by its chunk, not by the window.
+         */
+        chunkMiB: z.number().int().min(1).max(1024).default(DEFAULT_BYTES_PER_CHUNK / MIB),
+        /** Chunks summarized at once. */
+        maxConcurrency: z.number().int().min(1).max(1000).default(10),
       })
       .strict()
       .default({
@@ -327,6 +337,8 @@ export const teamConfigSchema = z
         driftedFeatureShare: 0.3,
         retrainCooldownHours: 24,
         captureNoncurrentRetentionDays: 1,
+        chunkMiB: DEFAULT_BYTES_PER_CHUNK / MIB,
+        maxConcurrency: 10,
       }),
     /**
      * Model quality on ground truth (docs/model-quality.md): labels sent back for served predictions are joined to the
@@ -408,6 +420,8 @@ export const teamConfigSchema = z
          * `<output>/<scheduled time>/`; the input lives under the artifact store's `scoring/` prefix.
          */
         schedules: z.array(scoringScheduleSchema).max(MAX_SCORING_SCHEDULES).default([]),
+        /** Chunks of a run scored at once (its Distributed Map's concurrency). */
+        maxConcurrency: z.number().int().min(1).max(1000).default(10),
       })
       .strict()
       // An absent section is parsed as {}: no schedules.

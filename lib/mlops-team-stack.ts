@@ -203,6 +203,8 @@ export class MlopsTeamStack extends Stack {
       psiThresholds: config.drift.psi,
       driftedFeatureShare: config.drift.driftedFeatureShare,
       retrainCooldownHours: config.drift.retrainCooldownHours,
+      bytesPerChunk: config.drift.chunkMiB * 1024 * 1024,
+      maxConcurrency: config.drift.maxConcurrency,
       team,
       alarmActions,
       servedVersion: inference.kind === 'eks' ? inference.modelVersion : undefined,
@@ -215,7 +217,7 @@ export class MlopsTeamStack extends Stack {
       alarmActions,
     }));
     this.modelQuality.acceptFeedback(this.approvalApi);
-    this.batchScoring = new BatchScoring(this, 'BatchScoring', { modelName, registry: this.registry, artifactStore: this.artifactStore, metricsNamespace, schedules: config.scoring.schedules });
+    this.batchScoring = new BatchScoring(this, 'BatchScoring', { modelName, registry: this.registry, artifactStore: this.artifactStore, metricsNamespace, schedules: config.scoring.schedules, maxConcurrency: config.scoring.maxConcurrency });
     const operationsAlarms = new OperationsAlarms(this, 'OperationsAlarms', {
       team,
       modelName,

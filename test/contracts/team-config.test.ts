@@ -19,14 +19,7 @@ describe('team config', () => {
     raw.team = 'Fraud Team';
     raw.training.instanceType = 'm9.huge';
     raw.drift.psi.critical = -1;
-    let error: unknown;
-    try {
-      parseTeamConfig(raw, 'fraud.json');
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(TeamConfigError);
-    const problems = (error as TeamConfigError).problems.join('\n');
+    const problems = problemsOf(raw).join('\n');
     expect(problems).toMatch(/^team: /m);
     expect(problems).toMatch(/^training\.instanceType: .*ml\.m5\.large/m);
     expect(problems).toMatch(/^drift\.psi\.critical: /m);
@@ -46,36 +39,36 @@ describe('team config', () => {
   it('names each bad field of the access section', () => {
     const raw = JSON.parse(JSON.stringify(loadTeamConfigRaw()));
     raw.access = { approverGroup: 'fraud approvers', automationRoles: [{ roleArn: 'release-bot', roles: ['admin'] }] };
-    let error: unknown;
-    try {
-      parseTeamConfig(raw, 'fraud.json');
-    } catch (err) {
-      error = err;
-    }
-    const problems = (error as TeamConfigError).problems.join('\n');
+    const problems = problemsOf(raw).join('\n');
     expect(problems).toMatch(/^access\.approverGroup: a group name is 1-128 letters, digits or _\.@\+-/m);
     expect(problems).toMatch(/^access\.automationRoles\.0\.roleArn: roleArn must be an IAM role ARN/m);
     expect(problems).toMatch(/^access\.automationRoles\.0\.roles\.0: /m);
   });
 
   it('has no scoring schedules unless the scoring section lists them, and names each bad field of one', () => {
-    expect(parseTeamConfig(loadTeamConfigRaw()).scoring).toEqual({ schedules: [] });
+    expect(parseTeamConfig(loadTeamConfigRaw()).scoring).toEqual({ schedules: [], maxConcurrency: 10 });
     const raw = loadTeamConfigRaw();
     const nightly = { expression: 'cron(0 2 * * ? *)', input: 's3://fraud-data/scoring/inputs/nightly.parquet', output: 's3://fraud-data/scoring/outputs/nightly', version: 3 };
     raw.scoring = { schedules: [nightly] };
     expect(parseTeamConfig(raw).scoring.schedules).toEqual([nightly]);
     raw.scoring = { schedules: [{ ...nightly, expression: 'nightly', output: 'outputs/nightly', when: 'always' }] };
-    const problems = (() => {
-      try {
-        parseTeamConfig(raw, 'fraud.json');
-      } catch (err) {
-        return (err as TeamConfigError).problems.join('\n');
-      }
-      return '';
-    })();
+    const problems = problemsOf(raw).join('\n');
     expect(problems).toMatch(/^scoring\.schedules\.0\.output: expected s3:\/\/bucket\/key/m);
     expect(problems).toMatch(/^scoring\.schedules\.0\.expression: expected rate\(\.\.\.\) or cron\(\.\.\.\)/m);
     expect(problems).toMatch(/^scoring\.schedules\.0: .*"when"/m);
+  });
+
+  it('sizes the fanned-out jobs: drift chunks of 64 MiB and 10 chunks at once by default, and names an out-of-range size', () => {
+    const config = parseTeamConfig(loadTeamConfigRaw());
+    expect(config.drift).toMatchObject({ chunkMiB: 64, maxConcurrency: 10 });
+    expect(config.scoring.maxConcurrency).toBe(10);
+    const raw = loadTeamConfigRaw();
+    raw.drift = { ...raw.drift, chunkMiB: 2048, maxConcurrency: 0 };
+    raw.scoring = { maxConcurrency: 1.5 };
+    const problems = problemsOf(raw).join('\n');
+    expect(problems).toMatch(/^drift\.chunkMiB: .*1024/m);
+    expect(problems).toMatch(/^drift\.maxConcurrency: /m);
+    expect(problems).toMatch(/^scoring\.maxConcurrency: .*int/m);
   });
 
   it('refuses a metric that does not fit the task', () => {
@@ -110,16 +103,6 @@ describe('team config: multiclass, containers, instances and spot', () => {
     delete raw.training.algorithm;
     return raw;
   };
-  /** The problems of a config, or [] when it is valid. */
-  const problemsOf = (raw: unknown): string[] => {
-    try {
-      parseTeamConfig(raw);
-      return [];
-    } catch (err) {
-      return (err as TeamConfigError).problems;
-    }
-  };
-
   it('accepts a multiclass team with its classes and its training container', () => {
     expect(problemsOf(multiclassRaw())).toEqual([]);
   });
@@ -187,6 +170,17 @@ function loadTeamConfigRaw(): any {
   return JSON.parse(readFileSync(EXAMPLE, 'utf8'));
 }
 
+/** The problems of a config, or [] when it is valid. */
+function problemsOf(raw: unknown): string[] {
+  try {
+    parseTeamConfig(raw, 'fraud.json');
+    return [];
+  } catch (err) {
+    expect(err).toBeInstanceOf(TeamConfigError);
+    return (err as TeamConfigError).problems;
+  }
+}
+
 describe('team config: quality', () => {
   it('defaults the quality section: hourly, a week of labels, 100 labelled predictions, labelled rows added to training', () => {
     const config = parseTeamConfig(loadTeamConfigRaw());
@@ -196,15 +190,7 @@ describe('team config: quality', () => {
   it("refuses thresholds on a measure the task is not measured by, and a bad level, naming each", () => {
     const raw = loadTeamConfigRaw();
     raw.quality = { thresholds: { rmse: { critical: 3 }, auc: { critical: 1.5 } } };
-    const problems = (() => {
-      try {
-        parseTeamConfig(raw);
-        return [];
-      } catch (err) {
-        return (err as TeamConfigError).problems;
-      }
-    })();
-    expect(problems).toEqual([
+    expect(problemsOf(raw)).toEqual([
       expect.stringMatching(/^quality\.thresholds\.auc\.critical: /),
       "quality.thresholds.rmse: a binary-classification model's quality is measured by auc, accuracy, logLoss, not rmse",
     ]);
