@@ -1,19 +1,19 @@
 /**
  * How long the inference function's init waits for its model's load (handler.ts), in ms from the process's start.
- *  - `provisioned-concurrency` and `snap-start`: Lambda prepares such an environment ahead of its traffic and freezes it
- *    from the end of init until its first request, so a load still in flight would wait for that request. Their init
- *    may run up to 130 s (or the function's timeout, if longer): init waits for the whole load within that.
- *  - `on-demand` (and anything else, or nothing: the twin, a test): Lambda ends such an init after 10 s and runs it
- *    again within the first invocation, paying for it twice. Init stops waiting well before; the load goes on during
- *    the invocation, which waits for it. The first request follows init at once either way.
+ *  - `provisioned-concurrency`: Lambda prepares such an environment ahead of its traffic and freezes it from the end
+ *    of init until its first request, so a load still in flight would wait for that request. Its init may run up to
+ *    130 s (or the function's timeout, if longer): init waits for the whole load within that.
+ *  - `on-demand`, and anything else or nothing (the twin, a test; Lambda offers SnapStart to no Node.js runtime):
+ *    Lambda ends such an init after 10 s and runs it again within the first invocation, paying for it twice. Init stops
+ *    waiting well before; the load goes on during the invocation, which waits for it. The first request follows init
+ *    at once either way.
  * Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE in every environment.
  */
-const PREPARED_AHEAD: ReadonlySet<string | undefined> = new Set(['provisioned-concurrency', 'snap-start']);
-const PREPARED_AHEAD_WAIT_MS = 120_000;
+const PROVISIONED_WAIT_MS = 120_000;
 const ON_DEMAND_WAIT_MS = 8_000;
 
 export function initBudgetMs(initializationType: string | undefined, elapsedMs: number): number {
-  return Math.max(0, (PREPARED_AHEAD.has(initializationType) ? PREPARED_AHEAD_WAIT_MS : ON_DEMAND_WAIT_MS) - elapsedMs);
+  return Math.max(0, (initializationType === 'provisioned-concurrency' ? PROVISIONED_WAIT_MS : ON_DEMAND_WAIT_MS) - elapsedMs);
 }
 
 /** Resolves once `work` settles (fulfilled or rejected) or `ms` have passed, whichever is first; leaves no timer behind. */
