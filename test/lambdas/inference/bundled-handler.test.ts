@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,8 +53,8 @@ const functionEnv = (modelVersion: string, logLevel = 'SILENT') => ({
  * (the top-level await of the model's load). Node loads it, not the test runner's transform: vitest leaves modules
  * under node_modules to Node.
  */
-async function coldStart(modelVersion: string, env: Record<string, string> = {}): Promise<Handler> {
-  Object.assign(process.env, functionEnv(modelVersion), env);
+async function coldStart(modelVersion: string): Promise<Handler> {
+  Object.assign(process.env, functionEnv(modelVersion));
   // A copy per cold start: the module loader keeps one instance of a module per path, and a new container starts afresh.
   const copy = join(dir, `container-${++coldStarts}`);
   cpSync(join(dir, 'bundle'), copy, { recursive: true });
@@ -119,18 +120,37 @@ describe('the bundled inference handler (minified as deployed)', () => {
   });
 
   it('ends an init ahead of traffic with the model loaded: its first request reads neither the registry nor S3', async () => {
-    // GIVEN a registry and an S3 of its own, with the wine model registered
+    // GIVEN a registry and an S3 of its own, with the wine model registered, and the bundle in a Node process of its
+    // own (init's budget counts from the process's start) as an environment of provisioned concurrency
     const own = await startServingBackends();
     const version = String((await own.register('wine', fixtureArchive('wine-torch'))).version);
-    // WHEN an environment provisioned ahead of traffic (provisioned concurrency) has ended its init, and then the
-    // registry and S3 stop answering
-    const handler = await coldStart(version, { ...own.env, AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' });
-    await own.stop();
-    // THEN its first request is answered by the model loaded during init
     const wine = loadFixture('wine-torch');
-    const response = await handler(event('POST', '/invocations', JSON.stringify({ instances: [wine.expected.rows[0]] })));
-    expect(response.statusCode).toBe(200);
-    expect((JSON.parse(response.body) as { modelVersion: number }).modelVersion).toBe(Number(version));
+    const request = event('POST', '/invocations', JSON.stringify({ instances: [wine.expected.rows[0]] }));
+    // It says when its init is over, then waits for a line before its first request.
+    const script = `import(${JSON.stringify(pathToFileURL(join(dir, 'bundle', 'index.mjs')).href)}).then(({ handler }) => {
+      process.stdout.write('initialized\\n');
+      process.stdin.once('data', () => handler(${JSON.stringify(request)}).then((r) => { process.stdout.write(JSON.stringify(r) + '\\n'); process.exit(0); }));
+    });`;
+    const child = spawn(process.execPath, ['--eval', script], {
+      env: { ...process.env, ...functionEnv(version), ...own.env, AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    let stopped = false;
+    try {
+      // WHEN its init has ended, and then the registry and S3 stop answering
+      expect((await lines.next()).value).toBe('initialized');
+      await own.stop();
+      stopped = true;
+      child.stdin.write('go\n');
+      // THEN its first request is answered by the model loaded during init
+      const response = JSON.parse((await lines.next()).value as string) as InferenceResponse;
+      expect(response.statusCode).toBe(200);
+      expect((JSON.parse(response.body) as { modelVersion: number }).modelVersion).toBe(Number(version));
+    } finally {
+      child.kill();
+      if (!stopped) await own.stop();
+    }
   });
 
   it('logs an error with its stack located in the TypeScript sources, though it loads no source maps', async () => {
