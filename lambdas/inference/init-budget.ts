@@ -7,7 +7,8 @@
  *    Lambda ends such an init after 10 s and runs it again within the first invocation, paying for it twice. Init stops
  *    waiting well before; the load goes on during the invocation, which waits for it. The first request follows init
  *    at once either way.
- * Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE in every environment.
+ * Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE in every environment. The limits: "Init phase" of
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html.
  */
 const PROVISIONED_WAIT_MS = 120_000;
 const ON_DEMAND_WAIT_MS = 8_000;
