@@ -74,8 +74,12 @@ describe('shadow tests in the twin', () => {
     const holdout = await session.holdout(live.version);
     const bounds = holdout.features.map((_, j) => Math.max(...holdout.rows.map((row) => row[j])));
     const candidate = await registerLike(session, live, 'shadow candidate: fails on values beyond the holdout range', await rangeFragileArchive(await readArtifact(session, live), bounds));
-    // Requests of 10 rows; every other one carries a row whose first feature is beyond the bound (the shadow fails it).
-    const instances = holdout.rows.slice(0, 400).map((row, i) => (i % 20 === 0 ? [bounds[0] + 1, ...row.slice(1)] : [...row]));
+    // Requests of 10 rows; every other one carries a row whose first feature is beyond the bound (the shadow fails it),
+    // two failing and two passing in turn: the traffic's two connections take the requests about alternately, each
+    // mostly from its own function environment, and each environment starts copying when it reads the shadow state.
+    // Failing every second request would put most failures in one environment, and the share copied would depend on
+    // which one read the state first.
+    const instances = holdout.rows.slice(0, 400).map((row, i) => (i % 40 === 0 || i % 40 === 10 ? [bounds[0] + 1, ...row.slice(1)] : [...row]));
     const probe = JSON.stringify({ instances: instances.slice(0, 10) });
     const before = await invoke(probe);
     expect(before.status).toBe(200);
