@@ -329,17 +329,8 @@ export const teamConfigSchema = z
         maxConcurrency: z.number().int().min(1).max(1000).default(10),
       })
       .strict()
-      .default({
-        schedule: 'rate(1 hour)',
-        windowHours: 24,
-        minSamples: 200,
-        psi: { warning: 0.1, critical: 0.25 },
-        driftedFeatureShare: 0.3,
-        retrainCooldownHours: 24,
-        captureNoncurrentRetentionDays: 1,
-        chunkMiB: DEFAULT_BYTES_PER_CHUNK / MIB,
-        maxConcurrency: 10,
-      }),
+      // An absent section is parsed as {}, so every field takes its default above.
+      .prefault({}),
     /**
      * Model quality on ground truth (docs/model-quality.md): labels sent back for served predictions are joined to the
      * captured predictions by id and measured per version; a Critical quality alarm starts a retraining (the drift

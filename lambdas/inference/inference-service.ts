@@ -83,7 +83,6 @@ export class InferenceService {
   private loaded?: LoadedModel;
   private loading?: Promise<LoadedModel>;
   private failure?: { error: ModelUnavailableError; at: number };
-  private loadsStarted = 0;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private flushing?: Promise<void>;
   private readonly limits: InvocationLimits;
@@ -293,7 +292,7 @@ export class InferenceService {
     const { source, metrics } = this.options;
     // A process's first load counts from the process's start (the Lambda handler starts its reads as it loads its code):
     // what a new environment takes to be ready. A later one (a retry after a failure) from its own start.
-    const startedAt = this.loadsStarted++ === 0 ? 0 : performance.now();
+    const startedAt = this.failure ? performance.now() : 0;
     try {
       const artifact = await source.load();
       const session = await ModelSession.create(artifact);
