@@ -5,15 +5,20 @@
  *    (two at a time, the machine's cores), the decide process merges and judges;
  *  reference: the single-function path on the same objects: the job alone with one chunk (the same code), which holds
  *    the whole window's values.
+ * Every step has the deployed memory size (2048 MB), under which a function holds the whole window of these runs.
  * Rows/s are rows of the window over the wall time of the run (process starts included). Peak RSS: the largest worker
  * against the single function's; the workers' peak is bounded by their chunk, so it must not grow from 1M to 5M rows.
- * Before any figure is printed, the fan-out's report is checked equal to the single function's, feature by feature.
+ * One more row runs the single function at 512 MB, which holds at most a quarter of that in feature values
+ * (lambdas/drift/chunk-summarizer.ts): its peak is bounded by its memory size, whatever the window.
+ * Before any figure is printed, the fan-out's and the 512 MB function's reports are checked equal to the single
+ * function's, feature by feature.
  */
 import { spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { CaptureRecord } from '../contracts/capture-record';
 import { computeBaseline } from '../lambdas/drift/baseline';
+import { heldValuesFor } from '../lambdas/drift/chunk-summarizer';
 import { writeBaseline } from '../lambdas/drift/baseline-objects';
 import type { stepResult } from '../lambdas/drift/step-result';
 import { DynamoRegistryStore } from '../lambdas/registry/dynamodb-store';
@@ -34,6 +39,9 @@ const FEATURES = [
 const ROWS_PER_OBJECT = 50_000;
 const BYTES_PER_CHUNK = 16 * 1024 * 1024;
 const WORKERS_AT_ONCE = 2;
+/** The drift functions' memory as deployed (DriftMonitorProps.memorySize's default), and the least a team may set. */
+const DEPLOYED_MEMORY_MIB = 2048;
+const SMALL_MEMORY_MIB = 512;
 // Written by each step's process at exit: its peak resident set (KiB).
 const PEAK_RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("peak-rss-kib "+process.resourceUsage().maxRSS+"\\n"))`;
 
@@ -118,8 +126,9 @@ export async function runDriftRunBench(): Promise<BenchResult[]> {
     await registry.finalizeDeployment(MODEL, 1, decision);
 
     const baseConfig = { windowHours: 2, minSamples: 200, driftedFeatureShare: 0.3, features: FEATURES, task: 'binary-classification' };
-    const env = (bytesPerChunk: number) => ({
+    const env = (bytesPerChunk: number, memoryMiB = DEPLOYED_MEMORY_MIB) => ({
       ...lambdaEnvFor(dynamo),
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMiB),
       ...s3.env,
       ARTIFACT_BUCKET: s3.bucket,
       MODEL_NAME: MODEL,
@@ -148,10 +157,13 @@ export async function runDriftRunBench(): Promise<BenchResult[]> {
         return { decided, chunks: chunks.length, workerPeak: Math.max(...workers.map((w) => w.peakRss)) };
       });
       const single = await seconds(() => step(env(2 ** 40), 'job', { execution: `single-${label}` }));
+      const small = await step(env(2 ** 40, SMALL_MEMORY_MIB), 'job', { execution: `single-small-${label}` });
       const ours = await storedReport(fanOut.result.decided.result);
       const reference = await storedReport(single.result.result);
-      if (ours.sampleCount !== rows || JSON.stringify(ours.features) !== JSON.stringify(reference.features)) {
-        throw new Error(`the fan-out's verdict over ${label} rows differs from the single function's`);
+      for (const [run, report] of [['fan-out', ours], [`single function of ${SMALL_MEMORY_MIB} MB`, await storedReport(small.result)]] as const) {
+        if (report.sampleCount !== rows || JSON.stringify(report.features) !== JSON.stringify(reference.features)) {
+          throw new Error(`the ${run}'s verdict over ${label} rows differs from the single function's`);
+        }
       }
       const mib = (bytes: number) => bytes / 2 ** 20;
       results.push({
@@ -169,6 +181,14 @@ export async function runDriftRunBench(): Promise<BenchResult[]> {
         ratio: single.result.peakRss / fanOut.result.workerPeak,
         unit: 'MiB',
         note: `ours: the largest chunk worker (${BYTES_PER_CHUNK / 2 ** 20} MiB of gzip'd capture per chunk); reference: the single function; decide step ${mib(fanOut.result.decided.peakRss).toFixed(0)} MiB`,
+      });
+      results.push({
+        name: `drift run ${label} captured rows, the single function of ${SMALL_MEMORY_MIB} MB, peak RSS (MiB)`,
+        ours: mib(small.peakRss),
+        reference: mib(single.result.peakRss),
+        ratio: single.result.peakRss / small.peakRss,
+        unit: 'MiB',
+        note: `one chunk of the whole window; it holds at most ${heldValuesFor(SMALL_MEMORY_MIB).toLocaleString('en')} feature values (a quarter of ${SMALL_MEMORY_MIB} MB), ${FEATURES.filter((f) => f.type === 'numeric').length * rows > heldValuesFor(SMALL_MEMORY_MIB) ? 'counting them into the bins each time it is reached' : 'more than the window has'}; reference: the same function at ${DEPLOYED_MEMORY_MIB} MB (${heldValuesFor(DEPLOYED_MEMORY_MIB).toLocaleString('en')} values); same report`,
       });
     }
   } finally {

@@ -322,11 +322,16 @@ export const teamConfigSchema = z
         captureNoncurrentRetentionDays: z.number().int().min(1).max(365).default(1),
         /**
          * Capture (MiB of objects as stored) one function summarizes: a window of more fans out on a Distributed Map
-         * of chunks of this size, merged exactly; a worker's memory is bounded by its chunk, not by the window.
+         * of chunks of this size, merged exactly. A chunk's size sets its worker's time, not its memory (memoryMiB).
          */
         chunkMiB: z.number().int().min(1).max(1024).default(DEFAULT_BYTES_PER_CHUNK / MIB),
         /** Chunks summarized at once. */
         maxConcurrency: z.number().int().min(1).max(1000).default(10),
+        /**
+         * Memory of the drift run's functions: each holds at most a quarter of it in feature values before counting
+         * them into the baseline's bins, beside the baseline's references (more numeric features need more).
+         */
+        memoryMiB: z.number().int().min(512).max(10_240).default(2048),
       })
       .strict()
       // An absent section is parsed as {}, so every field takes its default above.

@@ -120,6 +120,14 @@ export interface DriftMonitorProps {
    */
   readonly maxConcurrency?: number;
   /**
+   * Memory (MB, 512-10240) of the run's functions. A function holds at most a quarter of it in feature values and
+   * counts them into the baseline's bins whenever that is reached, so a chunk of any size fits; beside them it holds each
+   * numeric feature's baseline references (up to 10^6 sorted values a feature), so a model of many numeric features
+   * needs more.
+   * @default 2048
+   */
+  readonly memorySize?: number;
+  /**
    * What happens when an alarm changes state (see `AlarmNotificationTopic.strategyFor`). The retraining rule
    * listens to the drift alarm's state-change event whatever the actions are.
    * @default - no actions
@@ -214,6 +222,7 @@ export class DriftMonitor extends Construct {
       ...rangeProblem('servedVersion', props.servedVersion, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
       ...rangeProblem('bytesPerChunk', drift.bytesPerChunk, { min: 1024, max: 1024 * 1024 * 1024, integer: true }),
       ...rangeProblem('maxConcurrency', drift.maxConcurrency, { min: 1, max: 1000, integer: true }),
+      ...rangeProblem('memorySize', drift.memorySize, { min: 512, max: 10_240, integer: true }),
       ...classesProblems(props.task, props.classes),
       ...alarmNamingProblems(props),
     ]);
@@ -411,9 +420,9 @@ export class DriftMonitor extends Construct {
         description: `${description} (${props.modelName})`,
         serviceName,
         metricsNamespace: props.metricsNamespace,
-        // A chunk's numeric values (8 bytes each) and the baseline's sorted values are held while they are counted.
+        // The feature values held (a quarter of the memory, lambdas/drift/chunk-summarizer.ts) and the baseline's sorted values.
         timeout: Duration.minutes(5),
-        memorySize: 2048,
+        memorySize: drift.memorySize,
         environment,
       });
     const job = fn('Job', 'job', 'Lists the capture window and judges it against the baseline, or plans its chunks', 'drift-job');
@@ -512,6 +521,7 @@ function driftSettings(props: DriftMonitorProps) {
     retrainCooldownHours: props.retrainCooldownHours ?? 24,
     bytesPerChunk: props.bytesPerChunk ?? DEFAULT_BYTES_PER_CHUNK,
     maxConcurrency: props.maxConcurrency ?? 10,
+    memorySize: props.memorySize ?? 2048,
   };
 }
 

@@ -205,6 +205,7 @@ export class MlopsTeamStack extends Stack {
       retrainCooldownHours: config.drift.retrainCooldownHours,
       bytesPerChunk: config.drift.chunkMiB * 1024 * 1024,
       maxConcurrency: config.drift.maxConcurrency,
+      memorySize: config.drift.memoryMiB,
       team,
       alarmActions,
       servedVersion: inference.kind === 'eks' ? inference.modelVersion : undefined,

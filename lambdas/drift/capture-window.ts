@@ -106,7 +106,8 @@ export async function listCaptureWindow(s3: S3Client, bucket: string, model: str
  * Reads the capture objects `keys` record by record: streams each object line by line (gunzipped as it arrives) and
  * hands `visit` each record whose request time lies in [start, end] (an hour prefix can start before it). Nothing is
  * kept here: the caller keeps what its computation needs, so an hour of heavy traffic costs the memory of its feature
- * values, not of its JSON.
+ * values, not of its JSON. A visit that returns a promise (the caller summarizing what it holds) is awaited before the
+ * next record is read.
  */
 export async function scanCaptureObjects(
   s3: S3Client,
@@ -114,7 +115,7 @@ export async function scanCaptureObjects(
   keys: readonly string[],
   start: Date,
   end: Date,
-  visit: (record: CaptureRecord) => void,
+  visit: (record: CaptureRecord) => void | Promise<void>,
 ): Promise<CaptureScan> {
   const scan: CaptureScan = { objectCount: 0, recordCount: 0, invalidLines: 0 };
   for (const key of keys) {
@@ -128,7 +129,8 @@ export async function scanCaptureObjects(
       const at = Date.parse(record.at);
       if (at >= start.getTime() && at <= end.getTime()) {
         scan.recordCount++;
-        visit(record);
+        const pending = visit(record);
+        if (pending) await pending;
       }
     }
     scan.objectCount++;

@@ -13,11 +13,10 @@ import { referencesFromBaseline, type DriftReport } from './compare';
 import { thresholdsOf, type DriftConfig, type DriftThresholds } from './drift-config';
 import { comparePredictedClasses, referenceClassCounts, type PredictionDrift } from './prediction-drift';
 import type { DriftPlan } from './run-schemas';
-import { WindowColumns } from './window-columns';
+import { ChunkSummarizer } from './chunk-summarizer';
 import {
   compareSummary,
   mergeWindowSummaries,
-  summarizeWindow,
   summaryDocument,
   summaryFromDocument,
   summaryReferences,
@@ -48,6 +47,8 @@ export interface DriftJobSettings {
   bucket: string;
   model: string;
   config: DriftConfig;
+  /** Numeric feature values a function holds before it summarizes them (heldValuesFor its memory size). */
+  maxHeldValues: number;
 }
 
 /**
@@ -185,7 +186,8 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
 
 /**
  * One chunk of the window summarized: its objects streamed record by record into columns of the served version's
- * rows (memory: the chunk's feature values, never the window's), then counted into the baseline's bins.
+ * rows, counted into the baseline's bins whenever the function holds `maxHeldValues` of them, and at the end (memory:
+ * at most that many feature values, whatever the chunk's or the window's size).
  */
 async function summarizeChunk(
   deps: Pick<DriftJobDeps, 's3'>,
@@ -193,9 +195,9 @@ async function summarizeChunk(
   chunk: DriftChunk,
   references: ReferencesReader = () => readReferences(deps.s3, chunk.baselineUri, settings.config),
 ): Promise<WindowSummary> {
-  const window = new WindowColumns(settings.model, chunk.version, settings.config);
-  const scan = await scanCaptureObjects(deps.s3, settings.bucket, chunk.keys, new Date(chunk.windowStart), new Date(chunk.windowEnd), (record) => window.add(record));
-  return summarizeWindow(window, scan, async () => (await references()).references);
+  const summarizer = new ChunkSummarizer({ ...settings, version: chunk.version }, settings.maxHeldValues, async () => (await references()).references);
+  const scan = await scanCaptureObjects(deps.s3, settings.bucket, chunk.keys, new Date(chunk.windowStart), new Date(chunk.windowEnd), (record) => summarizer.add(record));
+  return summarizer.finish(scan);
 }
 
 /** A Distributed Map worker: its chunk's summary written to S3 for the decide step (the Map's results stay small). */

@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import { formatIssues } from '../../contracts/validation-issues';
 import { requiredEnv } from '../shared/env';
+import { heldValuesFor } from './chunk-summarizer';
 import { driftConfigSchema } from './drift-config';
 import type { DriftJobSettings } from './drift-job';
 
@@ -15,5 +17,23 @@ function driftConfig() {
   return parsed.data;
 }
 
-/** The run's settings, shared by the drift state machine's three functions: ARTIFACT_BUCKET, MODEL_NAME, DRIFT_CONFIG. */
-export const driftSettingsFromEnv = (): DriftJobSettings => ({ bucket: requiredEnv('ARTIFACT_BUCKET'), model: requiredEnv('MODEL_NAME'), config: driftConfig() });
+/** Lambda's range of function memory sizes (MB). */
+const memorySizeSchema = z.coerce.number().int().min(128).max(10_240);
+
+/** The function's memory size, which Lambda sets in every environment (as does the twin). */
+function memorySizeMiB(): number {
+  const parsed = memorySizeSchema.safeParse(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  if (!parsed.success) throw new Error(`AWS_LAMBDA_FUNCTION_MEMORY_SIZE is invalid: ${formatIssues(parsed.error, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE').join('; ')}`);
+  return parsed.data;
+}
+
+/**
+ * The run's settings, shared by the drift state machine's three functions: ARTIFACT_BUCKET, MODEL_NAME, DRIFT_CONFIG,
+ * and the feature values a function may hold, from its memory size.
+ */
+export const driftSettingsFromEnv = (): DriftJobSettings => ({
+  bucket: requiredEnv('ARTIFACT_BUCKET'),
+  model: requiredEnv('MODEL_NAME'),
+  config: driftConfig(),
+  maxHeldValues: heldValuesFor(memorySizeMiB()),
+});

@@ -52,6 +52,11 @@ export class WindowColumns {
     });
   }
 
+  /** Numeric feature values held: what the window's memory grows with (a category costs a count, whatever its rows). */
+  get heldValues(): number {
+    return this.rows * this.numeric.size;
+  }
+
   add(record: CaptureRecord): void {
     if (record.modelVersion !== this.version) return;
     if (record.features.length !== this.config.features.length) {

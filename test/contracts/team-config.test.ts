@@ -58,16 +58,17 @@ describe('team config', () => {
     expect(problems).toMatch(/^scoring\.schedules\.0: .*"when"/m);
   });
 
-  it('sizes the fanned-out jobs: drift chunks of 64 MiB and 10 chunks at once by default, and names an out-of-range size', () => {
+  it('sizes the fanned-out jobs: drift chunks of 64 MiB, 10 chunks at once and functions of 2048 MB by default, and names an out-of-range size', () => {
     const config = parseTeamConfig(loadTeamConfigRaw());
-    expect(config.drift).toMatchObject({ chunkMiB: 64, maxConcurrency: 10 });
+    expect(config.drift).toMatchObject({ chunkMiB: 64, maxConcurrency: 10, memoryMiB: 2048 });
     expect(config.scoring.maxConcurrency).toBe(10);
     const raw = loadTeamConfigRaw();
-    raw.drift = { ...raw.drift, chunkMiB: 2048, maxConcurrency: 0 };
+    raw.drift = { ...raw.drift, chunkMiB: 2048, maxConcurrency: 0, memoryMiB: 256 };
     raw.scoring = { maxConcurrency: 1.5 };
     const problems = problemsOf(raw).join('\n');
     expect(problems).toMatch(/^drift\.chunkMiB: .*1024/m);
     expect(problems).toMatch(/^drift\.maxConcurrency: /m);
+    expect(problems).toMatch(/^drift\.memoryMiB: .*512/m);
     expect(problems).toMatch(/^scoring\.maxConcurrency: .*int/m);
   });
 

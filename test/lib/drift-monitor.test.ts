@@ -105,6 +105,19 @@ describe('DriftMonitor', () => {
     });
   });
 
+  it('sizes the run\'s three functions by memorySize (2048 MB unless set), which bounds the feature values each holds', () => {
+    const runFunctionMemory = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { DRIFT_CONFIG: Match.anyValue() } } } })).map(
+        (fn) => (fn as { Properties: { MemorySize: number } }).Properties.MemorySize,
+      );
+    const defaults = teamFixture();
+    driftMonitor(defaults, {});
+    expect(runFunctionMemory(Template.fromStack(defaults.stack))).toEqual([2048, 2048, 2048]);
+    const sized = teamFixture();
+    driftMonitor(sized, { memorySize: 6144 });
+    expect(runFunctionMemory(Template.fromStack(sized.stack))).toEqual([6144, 6144, 6144]);
+  });
+
   it('alarms (Critical) on drift runs that failed, timed out or were aborted, and sends unstartable runs to its dead-letter queue', () => {
     // GIVEN
     const f = teamFixture();
@@ -433,10 +446,11 @@ describe('DriftMonitor', () => {
         servedVersion: 0,
         bytesPerChunk: 1000,
         maxConcurrency: 0,
+        memorySize: 256,
         classes: ['a', 'b', 'c'],
       }),
     ).toThrow(
-      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*psiThresholds\.warning must be <= psiThresholds\.critical[^]*servedVersion must be[^]*bytesPerChunk must be[^]*1000[^]*maxConcurrency must be[^]*classes apply to a multiclass-classification task, got 3 classes for binary-classification/,
+      /Test\/Drift: invalid props:\n.*features must have unique names, got "amount" twice\n.*schedule must be rate\(\.\.\.\) or cron\(\.\.\.\), got: "every hour"\n.*psiThresholds\.warning must be <= psiThresholds\.critical[^]*servedVersion must be[^]*bytesPerChunk must be[^]*1000[^]*maxConcurrency must be[^]*memorySize must be[^]*256[^]*classes apply to a multiclass-classification task, got 3 classes for binary-classification/,
     );
   });
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCaptureStream, scanCaptureWindow, textLines } from '../../../lambdas/drift/capture-window';
+import { decodeCaptureStream, scanCaptureObjects, scanCaptureWindow, textLines } from '../../../lambdas/drift/capture-window';
 import type { CaptureRecord } from '../../../contracts/capture-record';
 import { startS3rver, type LocalS3 } from '../../helpers/s3rver';
 
@@ -88,5 +88,24 @@ describe('scanCaptureWindow', () => {
     // THEN
     expect(visited).toEqual(['req-2', 'req-3']);
     expect(scan).toEqual({ objectCount: 2, recordCount: 2, invalidLines: 2 });
+  });
+
+  it('reads no further record while a visit\'s promise is pending (a summarizer counting what it holds)', async () => {
+    // GIVEN an object of five records
+    const key = 'capture/card-fraud/2026/12/01/12/c.gz';
+    await s3.put(s3.bucket, key, gzipSync(jsonLines([1, 2, 3, 4, 5].map((i) => record(i, '2026-12-01T12:00:00.000Z')))));
+    // WHEN every second visit returns a promise that settles later
+    const events: string[] = [];
+    let pending = false;
+    await scanCaptureObjects(s3.client, s3.bucket, [key], new Date('2026-12-01T12:00:00Z'), new Date('2026-12-01T13:00:00Z'), (r) => {
+      events.push(`${pending ? 'overlapping ' : ''}${r.requestId}`);
+      if (r.requestId.endsWith('2') || r.requestId.endsWith('4')) {
+        pending = true;
+        return new Promise<void>((resolve) => setTimeout(() => ((pending = false), events.push('settled'), resolve()), 20));
+      }
+      return undefined;
+    });
+    // THEN each promise settled before the next record was handed over
+    expect(events).toEqual(['req-1', 'req-2', 'settled', 'req-3', 'req-4', 'settled', 'req-5']);
   });
 });

@@ -150,6 +150,8 @@ beforeAll(async () => {
     MODEL_NAME: MODEL,
     METRICS_NAMESPACE: 'MLOps/fraud',
     POWERTOOLS_SERVICE_NAME: 'drift',
+    // Lambda's own: the function's memory, which bounds the feature values it holds.
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048',
     DRIFT_CONFIG: JSON.stringify({
       windowHours: 24,
       minSamples: 200,
@@ -413,6 +415,17 @@ describe('drift job: predicted classes against the training labels\' class mix',
     await expect(runHandlerFor(SPECIES, { ...multiclassConfig(), classes: undefined })).rejects.toThrow(
       /DRIFT_CONFIG is invalid: DRIFT_CONFIG\.classes: a multiclass-classification model lists its classes/,
     );
+  });
+
+  it('refuses a memory size Lambda would not give, naming the variable (it bounds the feature values held)', async () => {
+    for (const size of ['', 'lots', '64']) {
+      process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = size;
+      try {
+        await expect(runHandler()).rejects.toThrow(/^AWS_LAMBDA_FUNCTION_MEMORY_SIZE is invalid: AWS_LAMBDA_FUNCTION_MEMORY_SIZE: /);
+      } finally {
+        process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = '2048';
+      }
+    }
   });
 });
 
