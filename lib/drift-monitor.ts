@@ -414,20 +414,23 @@ export class DriftMonitor extends Construct {
         bytesPerChunk: drift.bytesPerChunk,
       }),
     } satisfies FunctionEnvironment;
-    const fn = (id: string, entry: string, description: string, serviceName: string) =>
+    const fn = (id: string, entry: string, description: string, serviceName: string, timeout: Duration) =>
       new MlopsFunction(this, id, {
         entry: `lambdas/drift/${entry}.handler.ts`,
         description: `${description} (${props.modelName})`,
         serviceName,
         metricsNamespace: props.metricsNamespace,
+        timeout,
         // The feature values held (a quarter of the memory, lambdas/drift/chunk-summarizer.ts) and the baseline's sorted values.
-        timeout: Duration.minutes(5),
         memorySize: drift.memorySize,
         environment,
       });
-    const job = fn('Job', 'job', 'Lists the capture window and judges it against the baseline, or plans its chunks', 'drift-job');
-    const summarize = fn('SummarizeChunk', 'summarize-chunk', 'Summarizes one chunk of the capture window', 'drift-summarize-chunk');
-    const decide = fn('Decide', 'decide', 'Merges the chunk summaries of a drift run and judges them', 'drift-decide');
+    // The job and the workers read a chunk (up to bytesPerChunk's maximum, 1 GiB of capture): Lambda's longest timeout,
+    // paid only as used. The decide step reads the chunks' summaries only.
+    const readsChunk = Duration.minutes(15);
+    const job = fn('Job', 'job', 'Lists the capture window and judges it against the baseline, or plans its chunks', 'drift-job', readsChunk);
+    const summarize = fn('SummarizeChunk', 'summarize-chunk', 'Summarizes one chunk of the capture window', 'drift-summarize-chunk', readsChunk);
+    const decide = fn('Decide', 'decide', 'Merges the chunk summaries of a drift run and judges them', 'drift-decide', Duration.minutes(5));
     // Only the job asks the registry which version is live; the other steps get it in their input.
     props.registry.grantRead(job);
     for (const f of [job, summarize, decide]) {

@@ -105,17 +105,20 @@ describe('DriftMonitor', () => {
     });
   });
 
-  it('sizes the run\'s three functions by memorySize (2048 MB unless set), which bounds the feature values each holds', () => {
-    const runFunctionMemory = (template: Template) =>
-      Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { DRIFT_CONFIG: Match.anyValue() } } } })).map(
-        (fn) => (fn as { Properties: { MemorySize: number } }).Properties.MemorySize,
+  it('sizes the run\'s functions by memorySize (2048 MB unless set), and gives those that read a chunk 15 minutes', () => {
+    // [timeout (s), memory (MB)] of each function given DRIFT_CONFIG, by logical id
+    const runFunctions = (template: Template) =>
+      Object.fromEntries(
+        Object.entries(template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { DRIFT_CONFIG: Match.anyValue() } } } })).map(
+          ([id, fn]) => [id.replace(/[0-9A-F]{8}$/, ''), [fn.Properties.Timeout, fn.Properties.MemorySize]],
+        ),
       );
     const defaults = teamFixture();
     driftMonitor(defaults, {});
-    expect(runFunctionMemory(Template.fromStack(defaults.stack))).toEqual([2048, 2048, 2048]);
+    expect(runFunctions(Template.fromStack(defaults.stack))).toEqual({ DriftJob: [900, 2048], DriftSummarizeChunk: [900, 2048], DriftDecide: [300, 2048] });
     const sized = teamFixture();
     driftMonitor(sized, { memorySize: 6144 });
-    expect(runFunctionMemory(Template.fromStack(sized.stack))).toEqual([6144, 6144, 6144]);
+    expect(runFunctions(Template.fromStack(sized.stack))).toEqual({ DriftJob: [900, 6144], DriftSummarizeChunk: [900, 6144], DriftDecide: [300, 6144] });
   });
 
   it('alarms (Critical) on drift runs that failed, timed out or were aborted, and sends unstartable runs to its dead-letter queue', () => {
