@@ -5,7 +5,9 @@ import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
 import { computeBaseline, type BaselineArtifacts } from '../../../lambdas/drift/baseline';
 import { BaselineObjectError, decodeSortedValues, writeBaseline } from '../../../lambdas/drift/baseline-objects';
-import type { DriftJobReport } from '../../../lambdas/drift/drift-job';
+import { summarizeChunkToS3, type DriftJobReport } from '../../../lambdas/drift/drift-job';
+import { listCaptureWindow } from '../../../lambdas/drift/capture-window';
+import { driftSettingsFromEnv } from '../../../lambdas/drift/settings-from-env';
 import type { Baseline } from '../../../contracts/baseline';
 import type { CaptureRecord } from '../../../contracts/capture-record';
 import { emfOutput } from '../../helpers/emf-output';
@@ -234,6 +236,28 @@ describe('drift job', () => {
     expect(key).toMatch(new RegExp(`^drift-reports/${MODEL}/\\d{4}-\\d\\d-\\d\\dT.*Z\\.json$`));
     const stored = JSON.parse(await (await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString());
     expect(stored).toMatchObject({ model: MODEL, version: 1, sampleCount: 600, drifted: true, driftedFeatures: 2 });
+  });
+
+  it('writes the same chunk summary from a worker that holds a few feature values at a time as from one that holds them all', async () => {
+    // GIVEN a chunk of a gzip'd and a plain capture object of the live version, with another version's rows between
+    const now = new Date();
+    const start = new Date(now.getTime() - 3_600_000);
+    await putCapture(rowsOf(250, 11, 0.3).map((f, i) => capture(f, 1, start, i)), start, 'a.gz', true);
+    await putCapture([...rowsOf(40, 12, 0).map((f, i) => capture(f, 2, now, i)), ...rowsOf(150, 13, 0).map((f, i) => capture(f, 1, now, 250 + i))], now, 'b.json', false);
+    const keys = (await listCaptureWindow(s3.client, BUCKET, MODEL, start, now)).map((o) => o.key);
+    const chunk = { chunk: 0, keys, version: 1, baselineUri: `s3://${BUCKET}/runs/run-1/processed/baseline.json`, windowStart: start.toISOString(), windowEnd: now.toISOString() };
+    const settings = driftSettingsFromEnv();
+    const written = async (execution: string, maxHeldValues: number) => {
+      const { summaryKey, rows } = await summarizeChunkToS3({ s3: s3.client }, { ...settings, maxHeldValues }, { ...chunk, execution });
+      const object = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: summaryKey }));
+      return { rows, summary: JSON.parse(await object.Body!.transformToString()) as unknown };
+    };
+    // WHEN one worker holds every value of the chunk (2048 MB) and another at most 7 (3 rows of 2 numeric features)
+    const whole = await written('whole', settings.maxHeldValues);
+    const bounded = await written('bounded', 7);
+    // THEN both summarize the chunk's 400 rows of version 1 into the same counts
+    expect(whole.rows).toBe(400);
+    expect(bounded).toEqual(whole);
   });
 
   it('does not flag traffic drawn like the training data', async () => {
