@@ -2,7 +2,7 @@ import type { CaptureRecord } from '../../contracts/capture-record';
 import type { CaptureScan } from './capture-window';
 import type { DriftConfig } from './drift-config';
 import { WindowColumns } from './window-columns';
-import { mergeWindowSummaries, summarizeWindow, type SummaryReferences, type WindowSummary } from './window-summary';
+import { addWindowSummary, mergeWindowSummaries, summarizeWindow, type SummaryReferences, type WindowSummary } from './window-summary';
 
 /**
  * Bytes a held numeric value can cost at worst: 8 in its column, 8 more of the column's spare capacity (a column grows
@@ -31,7 +31,7 @@ export class ChunkSummarizer {
   /** Parts summarized so far (the held rows at each bound reached, and the rest at finish). */
   parts = 0;
   private window: WindowColumns;
-  private summary: WindowSummary = mergeWindowSummaries([]);
+  private readonly summary: WindowSummary = mergeWindowSummaries([]);
   /** Read at the first part with rows, once for all. */
   private references?: Promise<SummaryReferences>;
 
@@ -59,7 +59,7 @@ export class ChunkSummarizer {
   private async summarizeHeld(scan: CaptureScan = { objectCount: 0, recordCount: 0, invalidLines: 0 }): Promise<void> {
     const held = this.window;
     this.window = this.newWindow();
-    this.summary = mergeWindowSummaries([this.summary, await summarizeWindow(held, scan, () => (this.references ??= this.loadReferences()))]);
+    addWindowSummary(this.summary, await summarizeWindow(held, scan, () => (this.references ??= this.loadReferences())));
     this.parts++;
   }
 

@@ -15,6 +15,7 @@ import { comparePredictedClasses, referenceClassCounts, type PredictionDrift } f
 import type { DriftPlan } from './run-schemas';
 import { ChunkSummarizer } from './chunk-summarizer';
 import {
+  addWindowSummary,
   compareSummary,
   mergeWindowSummaries,
   summaryDocument,
@@ -214,12 +215,12 @@ export async function summarizeChunkToS3(deps: Pick<DriftJobDeps, 's3'>, setting
 export async function decideFromSummaries(deps: DecideDeps, settings: DriftJobSettings, plan: DriftPlan): Promise<DriftJobResult> {
   const keys = await listKeys(deps.s3, settings.bucket, driftSummariesPrefix(settings.model, plan.execution));
   if (keys.length !== plan.chunks) throw new DriftJobError(`the run planned ${plan.chunks} chunks but ${keys.length} summaries are under ${driftSummariesPrefix(settings.model, plan.execution)}`);
-  let merged = mergeWindowSummaries([]);
+  const merged = mergeWindowSummaries([]);
   for (const key of keys) {
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }));
     const parsed = chunkSummarySchema.safeParse(JSON.parse(await object.Body!.transformToString()));
     if (!parsed.success) throw new DriftJobError(`chunk summary ${s3Uri(settings.bucket, key)} is invalid: ${parsed.error.issues[0]?.message}`);
-    merged = mergeWindowSummaries([merged, summaryFromDocument(parsed.data)]);
+    addWindowSummary(merged, summaryFromDocument(parsed.data));
   }
   return decideDrift(deps, settings, plan, merged);
 }

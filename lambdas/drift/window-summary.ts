@@ -89,30 +89,34 @@ const copyFeatures = (features: readonly FeatureSummary[]): FeatureSummary[] =>
   );
 
 /**
- * The summary of the union of the parts: every count added (exact: integers far below 2^53). A part without rows
- * carries no feature summaries (its worker read no baseline) and adds only its scan counts.
+ * Adds `part`'s counts into `total`, in place: every count added (exact: integers far below 2^53). A part without rows
+ * carries no feature summaries (its worker read no baseline) and adds only its scan counts. `part` is left as it was
+ * (the first features added are copied), so a running total costs one summary, not one per part.
  */
+export function addWindowSummary(total: WindowSummary, part: WindowSummary): void {
+  for (const field of ['objectCount', 'recordCount', 'invalidLines', 'rows', 'wrongWidth', 'unclassified'] as const) total[field] += part[field];
+  addCounts(total.predictedClasses, part.predictedClasses);
+  if (part.features.length === 0) return;
+  if (total.features.length === 0) {
+    total.features = copyFeatures(part.features);
+    return;
+  }
+  if (part.features.length !== total.features.length) throw new WindowSummaryError(`chunk summaries of ${total.features.length} and ${part.features.length} features`);
+  part.features.forEach((f, i) => {
+    const into = total.features[i];
+    if (f.name !== into.name || f.type !== into.type) throw new WindowSummaryError(`chunk summaries differ at feature ${i}: "${into.name}" and "${f.name}"`);
+    if (f.type === 'numeric' && into.type === 'numeric') {
+      into.count += f.count;
+      addBinCounts(into.psiCounts, f.psiCounts);
+      addBinCounts(into.ksCounts, f.ksCounts);
+    } else if (f.type === 'categorical' && into.type === 'categorical') addCounts(into.counts, f.counts);
+  });
+}
+
+/** The summary of the union of the parts (addWindowSummary of each into an empty one). */
 export function mergeWindowSummaries(parts: readonly WindowSummary[]): WindowSummary {
   const total: WindowSummary = emptySummary();
-  for (const part of parts) {
-    for (const field of ['objectCount', 'recordCount', 'invalidLines', 'rows', 'wrongWidth', 'unclassified'] as const) total[field] += part[field];
-    addCounts(total.predictedClasses, part.predictedClasses);
-    if (part.features.length === 0) continue;
-    if (total.features.length === 0) {
-      total.features = copyFeatures(part.features);
-      continue;
-    }
-    if (part.features.length !== total.features.length) throw new WindowSummaryError(`chunk summaries of ${total.features.length} and ${part.features.length} features`);
-    part.features.forEach((f, i) => {
-      const into = total.features[i];
-      if (f.name !== into.name || f.type !== into.type) throw new WindowSummaryError(`chunk summaries differ at feature ${i}: "${into.name}" and "${f.name}"`);
-      if (f.type === 'numeric' && into.type === 'numeric') {
-        into.count += f.count;
-        addBinCounts(into.psiCounts, f.psiCounts);
-        addBinCounts(into.ksCounts, f.ksCounts);
-      } else if (f.type === 'categorical' && into.type === 'categorical') addCounts(into.counts, f.counts);
-    });
-  }
+  for (const part of parts) addWindowSummary(total, part);
   return total;
 }
 

@@ -8,6 +8,7 @@ import { comparePredictedClasses } from '../../../lambdas/drift/prediction-drift
 import { categoryCounts } from '../../../lambdas/drift/statistics/categorical';
 import { WindowColumns } from '../../../lambdas/drift/window-columns';
 import {
+  addWindowSummary,
   compareSummary,
   decodeCounts,
   encodeCounts,
@@ -97,6 +98,18 @@ describe('window summaries', () => {
     const refs = summaryReferences(referencesOf([[1, 2, 0, 'a'], [3, 4, 1, 'b']]));
     const full = await summarizeWindow(windowOf([[1, 2, 0, 'a']]), SCAN, async () => refs);
     expect(mergeWindowSummaries([summary, full, summary]).features).toEqual(full.features);
+  });
+
+  it('add into a running total in place, leaving each part as it was', async () => {
+    const refs = summaryReferences(referencesOf([[1, 2, 0, 'a'], [3, 4, 1, 'b']]));
+    const part = await summarizeWindow(windowOf([[1, 2, 0, 'a'], [5, 2, 1, 'b']]), SCAN, async () => refs);
+    const before = structuredClone(part);
+    const total = mergeWindowSummaries([]);
+    addWindowSummary(total, part);
+    addWindowSummary(total, part);
+    expect(part).toEqual(before);
+    expect(total).toEqual(mergeWindowSummaries([part, part]));
+    expect(total).toMatchObject({ rows: 4, objectCount: 2 });
   });
 
   it('encode KS counts densely or as (bin, count) pairs, whichever is shorter, and refuse a body of the wrong size', () => {
