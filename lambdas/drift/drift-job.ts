@@ -19,7 +19,6 @@ import {
   compareSummary,
   mergeWindowSummaries,
   summaryDocument,
-  summaryFromDocument,
   summaryReferences,
   type SummaryReferences,
   type WindowSummary,
@@ -220,7 +219,7 @@ export async function decideFromSummaries(deps: DecideDeps, settings: DriftJobSe
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }));
     const parsed = chunkSummarySchema.safeParse(JSON.parse(await object.Body!.transformToString()));
     if (!parsed.success) throw new DriftJobError(`chunk summary ${s3Uri(settings.bucket, key)} is invalid: ${parsed.error.issues[0]?.message}`);
-    addWindowSummary(merged, summaryFromDocument(parsed.data));
+    addWindowSummary(merged, parsed.data);
   }
   return decideDrift(deps, settings, plan, merged);
 }

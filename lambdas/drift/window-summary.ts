@@ -91,14 +91,16 @@ const copyFeatures = (features: readonly FeatureSummary[]): FeatureSummary[] =>
 /**
  * Adds `part`'s counts into `total`, in place: every count added (exact: integers far below 2^53). A part without rows
  * carries no feature summaries (its worker read no baseline) and adds only its scan counts. `part` is left as it was
- * (the first features added are copied), so a running total costs one summary, not one per part.
+ * (the first features added are copied), so a running total costs one summary, not one per part. A part may be a
+ * chunk's document as read: its KS counts are added from their encoding, so a sparse one costs its pairs, not the
+ * 2n + 1 bins a decoded copy would.
  */
-export function addWindowSummary(total: WindowSummary, part: WindowSummary): void {
+export function addWindowSummary(total: WindowSummary, part: WindowSummary | ChunkSummaryDocument): void {
   for (const field of ['objectCount', 'recordCount', 'invalidLines', 'rows', 'wrongWidth', 'unclassified'] as const) total[field] += part[field];
   addCounts(total.predictedClasses, part.predictedClasses);
   if (part.features.length === 0) return;
   if (total.features.length === 0) {
-    total.features = copyFeatures(part.features);
+    total.features = 'chunk' in part ? summaryFromDocument(part).features : copyFeatures(part.features);
     return;
   }
   if (part.features.length !== total.features.length) throw new WindowSummaryError(`chunk summaries of ${total.features.length} and ${part.features.length} features`);
@@ -108,7 +110,8 @@ export function addWindowSummary(total: WindowSummary, part: WindowSummary): voi
     if (f.type === 'numeric' && into.type === 'numeric') {
       into.count += f.count;
       addBinCounts(into.psiCounts, f.psiCounts);
-      addBinCounts(into.ksCounts, f.ksCounts);
+      if (f.ksCounts instanceof Float64Array) addBinCounts(into.ksCounts, f.ksCounts);
+      else addEncodedCounts(into.ksCounts, f.ksCounts);
     } else if (f.type === 'categorical' && into.type === 'categorical') addCounts(into.counts, f.counts);
   });
 }
@@ -142,21 +145,27 @@ export function encodeCounts(counts: ArrayLike<number>): EncodedCounts {
   return { encoding: sparse ? 'sparse' : 'dense', bins: counts.length, data: Buffer.from(view.buffer).toString('base64') };
 }
 
-export function decodeCounts(encoded: EncodedCounts): Float64Array {
+/** Adds encoded counts into `into` (a sparse encoding costs its pairs); the bin counts must agree. */
+function addEncodedCounts(into: Float64Array, encoded: EncodedCounts): void {
+  if (encoded.bins !== into.length) throw new RangeError(`KS bin counts of different references: ${into.length} and ${encoded.bins} bins`);
   const bytes = Buffer.from(encoded.data, 'base64');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const words = bytes.byteLength / U32;
-  const counts = new Float64Array(encoded.bins);
   const shape = encoded.encoding === 'dense' ? words === encoded.bins : Number.isInteger(words / 2);
   if (!shape) throw new WindowSummaryError(`${encoded.encoding} counts of ${encoded.bins} bins cannot be ${bytes.byteLength} bytes`);
-  if (encoded.encoding === 'dense') for (let b = 0; b < words; b++) counts[b] = view.getUint32(b * U32, true);
+  if (encoded.encoding === 'dense') for (let b = 0; b < words; b++) into[b] += view.getUint32(b * U32, true);
   else {
     for (let w = 0; w < words; w += 2) {
       const bin = view.getUint32(w * U32, true);
       if (bin >= encoded.bins) throw new WindowSummaryError(`sparse counts name bin ${bin} of ${encoded.bins}`);
-      counts[bin] += view.getUint32((w + 1) * U32, true);
+      into[bin] += view.getUint32((w + 1) * U32, true);
     }
   }
+}
+
+export function decodeCounts(encoded: EncodedCounts): Float64Array {
+  const counts = new Float64Array(encoded.bins);
+  addEncodedCounts(counts, encoded);
   return counts;
 }
 

@@ -70,14 +70,17 @@ describe('window summaries', () => {
         const references = referencesOf(baseline);
         const summaryRefs = summaryReferences(references);
         // WHEN each chunk is summarized alone, written as the worker writes it, read back and merged
-        const parts = await Promise.all(
+        const documents = await Promise.all(
           chunks.map(async (chunk, i) => {
             const summary = await summarizeWindow(windowOf(chunk), SCAN, async () => summaryRefs);
-            const document = chunkSummarySchema.parse(JSON.parse(JSON.stringify(summaryDocument(i, summary))));
-            return summaryFromDocument(document);
+            return chunkSummarySchema.parse(JSON.parse(JSON.stringify(summaryDocument(i, summary))));
           }),
         );
-        const merged = mergeWindowSummaries(parts);
+        const merged = mergeWindowSummaries(documents.map(summaryFromDocument));
+        // (the decide step adds each document as read, its KS counts from their encoding: the same total)
+        const added = mergeWindowSummaries([]);
+        for (const document of documents) addWindowSummary(added, document);
+        expect(added).toEqual(merged);
         // THEN every feature's PSI, KS (D and p), chi-squared and verdict, and the dataset verdict, are compareFeatures' on the whole window
         const whole = windowOf(chunks.flat());
         expect(compareSummary(summaryRefs, merged, DEFAULT_DRIFT_THRESHOLDS)).toEqual(compareFeatures(references, whole.columns(), DEFAULT_DRIFT_THRESHOLDS));
@@ -110,6 +113,9 @@ describe('window summaries', () => {
     expect(part).toEqual(before);
     expect(total).toEqual(mergeWindowSummaries([part, part]));
     expect(total).toMatchObject({ rows: 4, objectCount: 2 });
+    // AND a chunk's document counted against another baseline (other KS bins) is refused, naming both sizes
+    const other = await summarizeWindow(windowOf([[1, 2, 0, 'a']]), SCAN, async () => summaryReferences(referencesOf([[1, 2, 0, 'a'], [3, 4, 1, 'b'], [7, 8, 2, 'c']])));
+    expect(() => addWindowSummary(total, summaryDocument(1, other))).toThrow('KS bin counts of different references: 5 and 7 bins');
   });
 
   it('encode KS counts densely or as (bin, count) pairs, whichever is shorter, and refuse a body of the wrong size', () => {
