@@ -8,7 +8,8 @@
  * reference is the same everywhere.
  * Without it (no Debian python3-venv, PyPI unreachable) the benchmark fails, naming why: a figure against another
  * reference would not be comparable.
- * Then the drift run over 1M and 5M captured rows in a local S3, fanned out beside the single function (drift-run.ts).
+ * Then the decide step's merge of many chunk summaries (drift-decide.ts), and the drift run over 1M and 5M captured
+ * rows in a local S3, fanned out beside the single function (drift-run.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { psiTest } from '../lambdas/drift/statistics/psi';
 import { ensurePythonEnvironment } from '../local/services/python-environments';
 import { Random } from '../pipelines/common/random';
 import type { BenchResult } from './bench-result';
+import { runDecideMergeBench } from './drift-decide';
 import { runDriftRunBench } from './drift-run';
 
 const N = 1_000_000;
@@ -193,6 +195,8 @@ export async function runDriftBench(): Promise<BenchResult[]> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  // The decide step's merge of many chunk summaries.
+  results.push(...runDecideMergeBench());
   // The drift run itself over 1M and 5M captured rows: the Distributed Map's fan-out beside the single function.
   results.push(...(await runDriftRunBench()));
   return results;

@@ -1,0 +1,90 @@
+/**
+ * The drift run's decide step merging its chunks' summaries, side by side in one run: each chunk's document added into
+ * the total as read, its KS counts straight from their encoding (what decide does), against decoding each document
+ * into a summary of its own first (every KS bin of every numeric feature in a new array) and adding that. The
+ * documents are real chunk summaries: CHUNKS windows of ROWS_PER_CHUNK rows of FEATURES numeric features, sorted and
+ * counted into the bins of a baseline of BASELINE_VALUES distinct values, written as a worker writes them and parsed.
+ * Both totals are checked equal before any figure is printed.
+ */
+import type { ChunkSummaryDocument } from '../contracts/drift-summary';
+import { sortedCopy } from '../lambdas/drift/statistics/ks';
+import { distinctReference, ksBinCounts } from '../lambdas/drift/statistics/ks-bins';
+import { addWindowSummary, mergeWindowSummaries, summaryDocument, summaryFromDocument, type WindowSummary } from '../lambdas/drift/window-summary';
+import { Random } from '../pipelines/common/random';
+import type { BenchResult } from './bench-result';
+
+const CHUNKS = 100;
+const ROWS_PER_CHUNK = 50_000;
+const FEATURES = 3;
+const BASELINE_VALUES = 1_000_000;
+const ROUNDS = 3;
+
+function normals(n: number, random: Random): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = random.normal();
+  return out;
+}
+
+/** The chunk documents, as the decide step reads them (JSON parsed). */
+function chunkDocuments(): ChunkSummaryDocument[] {
+  const random = new Random(7);
+  const reference = distinctReference(sortedCopy(normals(BASELINE_VALUES, random)));
+  return Array.from({ length: CHUNKS }, (_, chunk) => {
+    const summary: WindowSummary = {
+      objectCount: 1,
+      recordCount: ROWS_PER_CHUNK,
+      invalidLines: 0,
+      rows: ROWS_PER_CHUNK,
+      wrongWidth: 0,
+      unclassified: 0,
+      predictedClasses: {},
+      features: Array.from({ length: FEATURES }, (_, f) => ({
+        name: `x${f}`,
+        type: 'numeric' as const,
+        count: ROWS_PER_CHUNK,
+        psiCounts: new Float64Array(10),
+        ksCounts: Float64Array.from(ksBinCounts(reference, sortedCopy(normals(ROWS_PER_CHUNK, random)))),
+      })),
+    };
+    return JSON.parse(JSON.stringify(summaryDocument(chunk, summary))) as ChunkSummaryDocument;
+  });
+}
+
+function timed(merge: () => WindowSummary): { ms: number; total: WindowSummary } {
+  let best = Infinity;
+  let total = merge();
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = performance.now();
+    total = merge();
+    best = Math.min(best, performance.now() - start);
+  }
+  return { ms: best, total };
+}
+
+export function runDecideMergeBench(): BenchResult[] {
+  const documents = chunkDocuments();
+  const asRead = timed(() => {
+    const total = mergeWindowSummaries([]);
+    for (const document of documents) addWindowSummary(total, document);
+    return total;
+  });
+  const decodedFirst = timed(() => {
+    const total = mergeWindowSummaries([]);
+    for (const document of documents) addWindowSummary(total, summaryFromDocument(document));
+    return total;
+  });
+  if (JSON.stringify(summaryDocument(0, asRead.total)) !== JSON.stringify(summaryDocument(0, decodedFirst.total))) {
+    throw new Error('the decide step\'s merge as read differs from the merge of decoded summaries');
+  }
+  const encodings = new Set(documents.flatMap((d) => d.features.map((f) => (f.type === 'numeric' ? f.ksCounts.encoding : 'none'))));
+  return [
+    {
+      name: `drift decide: merging ${CHUNKS} chunk summaries (${FEATURES} numeric features, ${BASELINE_VALUES.toLocaleString('en')} baseline values)`,
+      ours: asRead.ms,
+      reference: decodedFirst.ms,
+      ratio: decodedFirst.ms / asRead.ms,
+      unit: 'ms',
+      note: `ours: each document added as read, KS counts from their ${[...encodings].join('/')} encoding; reference: each decoded into a summary of its own first; ${ROWS_PER_CHUNK.toLocaleString('en')} rows a chunk; best of ${ROUNDS}; same total`,
+    },
+  ];
+}
