@@ -28,20 +28,25 @@ export const heldValuesFor = (memoryMiB: number): number => Math.floor((memoryMi
  * chunk's bytes or how well they compressed.
  */
 export class ChunkSummarizer {
-  /** Parts summarized so far (the held rows at each bound reached, and the rest at finish). */
-  parts = 0;
   private window: WindowColumns;
+  private partsSummarized = 0;
   private readonly summary: WindowSummary = mergeWindowSummaries([]);
   /** Read at the first part with rows, once for all. */
   private references?: Promise<SummaryReferences>;
 
   constructor(
-    private readonly version: { model: string; version: number; config: Pick<DriftConfig, 'features' | 'task'> },
+    /** The served version whose rows are kept (WindowColumns passes over the others). */
+    private readonly served: { model: string; version: number; config: Pick<DriftConfig, 'features' | 'task'> },
     private readonly maxHeldValues: number,
     private readonly loadReferences: () => Promise<SummaryReferences>,
   ) {
     if (!(maxHeldValues >= 1)) throw new RangeError(`maxHeldValues must be at least 1, got ${maxHeldValues}`);
     this.window = this.newWindow();
+  }
+
+  /** Parts summarized so far (the held rows at each bound reached, and the rest at finish). */
+  get parts(): number {
+    return this.partsSummarized;
   }
 
   /** Keeps the record; when the bound is reached, a promise of the held rows' summary (the scan awaits it). */
@@ -60,10 +65,10 @@ export class ChunkSummarizer {
     const held = this.window;
     this.window = this.newWindow();
     addWindowSummary(this.summary, await summarizeWindow(held, scan, () => (this.references ??= this.loadReferences())));
-    this.parts++;
+    this.partsSummarized++;
   }
 
   private newWindow(): WindowColumns {
-    return new WindowColumns(this.version.model, this.version.version, this.version.config);
+    return new WindowColumns(this.served.model, this.served.version, this.served.config);
   }
 }

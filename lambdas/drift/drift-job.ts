@@ -195,7 +195,7 @@ async function summarizeChunk(
   chunk: DriftChunk,
   references: ReferencesReader = () => readReferences(deps.s3, chunk.baselineUri, settings.config),
 ): Promise<WindowSummary> {
-  const summarizer = new ChunkSummarizer({ ...settings, version: chunk.version }, settings.maxHeldValues, async () => (await references()).references);
+  const summarizer = new ChunkSummarizer({ model: settings.model, version: chunk.version, config: settings.config }, settings.maxHeldValues, async () => (await references()).references);
   const scan = await scanCaptureObjects(deps.s3, settings.bucket, chunk.keys, new Date(chunk.windowStart), new Date(chunk.windowEnd), (record) => summarizer.add(record));
   return summarizer.finish(scan);
 }

@@ -6,7 +6,7 @@ import { numericReferenceFromValues } from '../../../lambdas/drift/compare';
 import { categoryCounts } from '../../../lambdas/drift/statistics/categorical';
 import { summaryDocument, summaryReferences } from '../../../lambdas/drift/window-summary';
 
-const VERSION = {
+const SERVED = {
   model: 'churn',
   version: 3,
   config: {
@@ -46,7 +46,7 @@ const references = summaryReferences([
 
 async function summarize(records: CaptureRecord[], maxHeldValues: number) {
   let loads = 0;
-  const summarizer = new ChunkSummarizer(VERSION, maxHeldValues, async () => {
+  const summarizer = new ChunkSummarizer(SERVED, maxHeldValues, async () => {
     loads++;
     return references;
   });
@@ -78,6 +78,6 @@ describe('ChunkSummarizer', () => {
   it('holds a quarter of the function\'s memory at 24 bytes a value, and refuses a bound below one value', () => {
     expect(heldValuesFor(2048)).toBe(Math.floor((512 * 2 ** 20) / 24));
     expect(heldValuesFor(128) * 24).toBeLessThanOrEqual(32 * 2 ** 20);
-    expect(() => new ChunkSummarizer(VERSION, 0, async () => references)).toThrow(/maxHeldValues must be at least 1, got 0/);
+    expect(() => new ChunkSummarizer(SERVED, 0, async () => references)).toThrow(/maxHeldValues must be at least 1, got 0/);
   });
 });
