@@ -8,8 +8,8 @@
  * Every step has the deployed memory size (2048 MB), under which a function holds the whole window of these runs.
  * Rows/s are rows of the window over the wall time of the run (process starts included). Peak RSS: the largest worker
  * against the single function's; the workers' peak is bounded by their chunk, so it must not grow from 1M to 5M rows.
- * One more row runs the single function at 512 MB, which holds at most a quarter of that in feature values
- * (lambdas/drift/chunk-summarizer.ts): its peak is bounded by its memory size, whatever the window.
+ * One more row runs the single function at 512 MB, which holds at most what its memory leaves beside the baseline's
+ * references in feature values (lambdas/drift/drift-memory.ts): its peak is bounded by its memory size, whatever the window.
  * Before any figure is printed, the fan-out's and the 512 MB function's reports are checked equal to the single
  * function's, feature by feature.
  */
@@ -18,8 +18,11 @@ import { gzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { CaptureRecord } from '../contracts/capture-record';
 import { computeBaseline } from '../lambdas/drift/baseline';
-import { heldValuesFor } from '../lambdas/drift/chunk-summarizer';
 import { writeBaseline } from '../lambdas/drift/baseline-objects';
+import { numericReferenceFromValues } from '../lambdas/drift/compare';
+import { heldValuesFor } from '../lambdas/drift/drift-memory';
+import { categoryCounts } from '../lambdas/drift/statistics/categorical';
+import { summaryReferences } from '../lambdas/drift/window-summary';
 import type { stepResult } from '../lambdas/drift/step-result';
 import { DynamoRegistryStore } from '../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../lambdas/registry/registry';
@@ -114,7 +117,13 @@ export async function runDriftRunBench(): Promise<BenchResult[]> {
   try {
     const training = new Random(1);
     const trainingRows = Array.from({ length: 200_000 }, () => [Math.exp(3 + training.normal() * 0.5), Math.floor(training.uniform() * 24), 1000 + 200 * training.normal(), training.uniform() < 0.7 ? 0 : 1]);
-    await writeBaseline((key, body) => s3.put(s3.bucket, key, body), 'runs/run-1/processed/baseline.json', computeBaseline(FEATURES.map((f, c) => ({ ...f, values: trainingRows.map((row) => row[c]) }))));
+    const columns = FEATURES.map((f, c) => ({ ...f, values: trainingRows.map((row) => row[c]) }));
+    await writeBaseline((key, body) => s3.put(s3.bucket, key, body), 'runs/run-1/processed/baseline.json', computeBaseline(columns));
+    // What the functions' bound on held values is computed from (the baseline keeps every training value here).
+    const references = summaryReferences(
+      columns.map((c) => (c.type === 'numeric' ? numericReferenceFromValues(c.name, c.values) : { type: c.type, name: c.name, counts: categoryCounts(c.values) })),
+    );
+    const held = (memoryMiB: number) => heldValuesFor(memoryMiB, references);
     const registry = new ModelRegistry(new DynamoRegistryStore(dynamo.documentClient, dynamo.tableName));
     const decision = { actor: 'bench', reason: 'bench' };
     await registry.register(
@@ -188,7 +197,7 @@ export async function runDriftRunBench(): Promise<BenchResult[]> {
         reference: mib(single.result.peakRss),
         ratio: single.result.peakRss / small.peakRss,
         unit: 'MiB',
-        note: `one chunk of the whole window; it holds at most ${heldValuesFor(SMALL_MEMORY_MIB).toLocaleString('en')} feature values (a quarter of ${SMALL_MEMORY_MIB} MB), ${FEATURES.filter((f) => f.type === 'numeric').length * rows > heldValuesFor(SMALL_MEMORY_MIB) ? 'counting them into the bins each time it is reached' : 'more than the window has'}; reference: the same function at ${DEPLOYED_MEMORY_MIB} MB (${heldValuesFor(DEPLOYED_MEMORY_MIB).toLocaleString('en')} values); same report`,
+        note: `one chunk of the whole window; it holds at most ${held(SMALL_MEMORY_MIB).toLocaleString('en')} feature values beside the baseline's references (lambdas/drift/drift-memory.ts), ${FEATURES.filter((f) => f.type === 'numeric').length * rows > held(SMALL_MEMORY_MIB) ? 'counting them into the bins each time it is reached' : 'more than the window has'}; reference: the same function at ${DEPLOYED_MEMORY_MIB} MB (${held(DEPLOYED_MEMORY_MIB).toLocaleString('en')} values); same report`,
       });
     }
   } finally {

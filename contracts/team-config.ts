@@ -328,8 +328,8 @@ export const teamConfigSchema = z
         /** Chunks summarized at once. */
         maxConcurrency: z.number().int().min(1).max(1000).default(10),
         /**
-         * Memory of the drift run's functions: each holds at most a quarter of it in feature values before counting
-         * them into the baseline's bins, beside the baseline's references (more numeric features need more).
+         * Memory of the drift run's functions: each holds the baseline's references and, in what they leave, feature
+         * values before counting them into the baseline's bins (more numeric features need more; docs/scaling.md).
          */
         memoryMiB: z.number().int().min(512).max(10_240).default(2048),
       })

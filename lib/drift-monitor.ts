@@ -120,10 +120,11 @@ export interface DriftMonitorProps {
    */
   readonly maxConcurrency?: number;
   /**
-   * Memory (MB, 512-10240) of the run's functions. A function holds at most a quarter of it in feature values and
-   * counts them into the baseline's bins whenever that is reached, so a chunk of any size fits; beside them it holds each
-   * numeric feature's baseline references (up to 10^6 sorted values a feature), so a model of many numeric features
-   * needs more.
+   * Memory (MB, 512-10240) of the run's functions. Beside a reserve of 192 MiB, a function holds the baseline's
+   * references (about 56 bytes per baseline value of each numeric feature, up to 10^6 values a feature) and at most half
+   * of what is left, up to a quarter of the memory, in feature values, counting them into the baseline's bins whenever
+   * that is reached: a chunk of any size fits. A memory that cannot hold 65,536 rows beside the references fails the
+   * run with a DriftMemoryError naming the memory to set (docs/scaling.md).
    * @default 2048
    */
   readonly memorySize?: number;
@@ -421,7 +422,7 @@ export class DriftMonitor extends Construct {
         serviceName,
         metricsNamespace: props.metricsNamespace,
         timeout,
-        // The feature values held (a quarter of the memory, lambdas/drift/chunk-summarizer.ts) and the baseline's sorted values.
+        // The baseline's references and the feature values held beside them (lambdas/drift/drift-memory.ts).
         memorySize: drift.memorySize,
         environment,
       });

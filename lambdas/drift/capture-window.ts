@@ -1,6 +1,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { listObjects, type ListedObject } from '../../pipelines/common/s3';
 import { openObject } from '../../pipelines/common/s3-stream';
 import { captureRecordSchema, type CaptureRecord } from '../../contracts/capture-record';
 import { capturePrefix } from '../../contracts/storage-layout';
@@ -78,27 +79,15 @@ export interface CaptureScan {
 }
 
 /** A capture object of the window and its size in bytes (as stored: gzip'd or plain). */
-export interface CaptureObject {
-  key: string;
-  size: number;
-}
+export type CaptureObject = ListedObject;
 
 /**
  * The capture objects of `model`'s hour prefixes covering [start, end], in key order (hour by hour), with their sizes:
- * a drift run groups them into chunks of bounded bytes. (listKeys in pipelines/common/s3.ts gives keys without sizes.)
+ * a drift run groups them into chunks of bounded bytes.
  */
 export async function listCaptureWindow(s3: S3Client, bucket: string, model: string, start: Date, end: Date): Promise<CaptureObject[]> {
   const objects: CaptureObject[] = [];
-  for (const prefix of captureHourPrefixes(model, start, end)) {
-    const inHour: CaptureObject[] = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const object of page.Contents ?? []) if (object.Key && !object.Key.endsWith('/')) inHour.push({ key: object.Key, size: object.Size ?? 0 });
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    objects.push(...inHour.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
-  }
+  for (const prefix of captureHourPrefixes(model, start, end)) objects.push(...(await listObjects(s3, bucket, prefix)));
   return objects;
 }
 

@@ -6,14 +6,15 @@ import type { ModelRegistry } from '../registry/registry';
 import { baselineSchema, type Baseline } from '../../contracts/baseline';
 import { driftReportKey, parseS3Uri, s3Uri } from '../../contracts/storage-layout';
 import { chunkSummarySchema, driftChunksKey, driftSummariesPrefix, driftSummaryKey, type DriftChunk } from '../../contracts/drift-summary';
-import { listKeys } from '../../pipelines/common/s3';
+import { listObjects } from '../../pipelines/common/s3';
 import { readSortedValues } from './baseline-objects';
 import { listCaptureWindow, scanCaptureObjects, type CaptureObject } from './capture-window';
 import { referencesFromBaseline, type DriftReport } from './compare';
 import { thresholdsOf, type DriftConfig, type DriftThresholds } from './drift-config';
 import { comparePredictedClasses, referenceClassCounts, type PredictionDrift } from './prediction-drift';
 import type { DriftPlan } from './run-schemas';
-import { ChunkSummarizer } from './chunk-summarizer';
+import { ChunkSummarizer, type HeldValueBound } from './chunk-summarizer';
+import { summaryReadsInFlight } from './drift-memory';
 import {
   addWindowSummary,
   compareSummary,
@@ -47,8 +48,10 @@ export interface DriftJobSettings {
   bucket: string;
   model: string;
   config: DriftConfig;
-  /** Numeric feature values a function holds before it summarizes them (heldValuesFor its memory size). */
-  maxHeldValues: number;
+  /** The function's memory size in MiB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): the decide step's reads in flight fit in it. */
+  memoryMiB: number;
+  /** Numeric feature values a function holds before it summarizes them, beside the baseline's references (heldValuesFor its memory size). */
+  heldValues: HeldValueBound;
 }
 
 /**
@@ -186,8 +189,8 @@ export async function runDriftJob(deps: DriftJobDeps, settings: DriftJobSettings
 
 /**
  * One chunk of the window summarized: its objects streamed record by record into columns of the served version's
- * rows, counted into the baseline's bins whenever the function holds `maxHeldValues` of them, and at the end (memory:
- * at most that many feature values, whatever the chunk's or the window's size).
+ * rows, counted into the baseline's bins whenever the function holds `heldValues` of them, and at the end (memory:
+ * the baseline's references and at most that many feature values, whatever the chunk's or the window's size).
  */
 async function summarizeChunk(
   deps: Pick<DriftJobDeps, 's3'>,
@@ -195,7 +198,7 @@ async function summarizeChunk(
   chunk: DriftChunk,
   references: ReferencesReader = () => readReferences(deps.s3, chunk.baselineUri, settings.config),
 ): Promise<WindowSummary> {
-  const summarizer = new ChunkSummarizer({ model: settings.model, version: chunk.version, config: settings.config }, settings.maxHeldValues, async () => (await references()).references);
+  const summarizer = new ChunkSummarizer({ model: settings.model, version: chunk.version, config: settings.config }, settings.heldValues, async () => (await references()).references);
   const scan = await scanCaptureObjects(deps.s3, settings.bucket, chunk.keys, new Date(chunk.windowStart), new Date(chunk.windowEnd), (record) => summarizer.add(record));
   return summarizer.finish(scan);
 }
@@ -210,17 +213,27 @@ export async function summarizeChunkToS3(deps: Pick<DriftJobDeps, 's3'>, setting
   return { chunk: chunk.chunk, summaryKey, rows: summary.rows };
 }
 
-/** The decide step of a fanned-out run: every chunk's summary read (one at a time, merged as it comes), then decided. */
+/**
+ * The decide step of a fanned-out run: every chunk's summary read and added into the total as it arrives (the counts
+ * add up exactly in any order), a few at a time (summaryReadsInFlight: S3's latency per object overlaps, the documents
+ * in memory stay within the function's share for them), then decided.
+ */
 export async function decideFromSummaries(deps: DecideDeps, settings: DriftJobSettings, plan: DriftPlan): Promise<DriftJobResult> {
-  const keys = await listKeys(deps.s3, settings.bucket, driftSummariesPrefix(settings.model, plan.execution));
-  if (keys.length !== plan.chunks) throw new DriftJobError(`the run planned ${plan.chunks} chunks but ${keys.length} summaries are under ${driftSummariesPrefix(settings.model, plan.execution)}`);
+  const prefix = driftSummariesPrefix(settings.model, plan.execution);
+  const summaries = await listObjects(deps.s3, settings.bucket, prefix);
+  if (summaries.length !== plan.chunks) throw new DriftJobError(`the run planned ${plan.chunks} chunks but ${summaries.length} summaries are under ${prefix}`);
   const merged = mergeWindowSummaries([]);
-  for (const key of keys) {
-    const object = await deps.s3.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }));
-    const parsed = chunkSummarySchema.safeParse(JSON.parse(await object.Body!.transformToString()));
-    if (!parsed.success) throw new DriftJobError(`chunk summary ${s3Uri(settings.bucket, key)} is invalid: ${parsed.error.issues[0]?.message}`);
-    addWindowSummary(merged, parsed.data);
-  }
+  const pending = [...summaries];
+  const reader = async () => {
+    for (let next = pending.shift(); next; next = pending.shift()) {
+      const object = await deps.s3.send(new GetObjectCommand({ Bucket: settings.bucket, Key: next.key }));
+      const parsed = chunkSummarySchema.safeParse(JSON.parse(await object.Body!.transformToString()));
+      if (!parsed.success) throw new DriftJobError(`chunk summary ${s3Uri(settings.bucket, next.key)} is invalid: ${parsed.error.issues[0]?.message}`);
+      addWindowSummary(merged, parsed.data);
+    }
+  };
+  const inFlight = summaryReadsInFlight(settings.memoryMiB, Math.max(0, ...summaries.map((s) => s.size)));
+  await Promise.all(Array.from({ length: Math.min(inFlight, summaries.length) }, reader));
   return decideDrift(deps, settings, plan, merged);
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatIssues } from '../../contracts/validation-issues';
 import { requiredEnv } from '../shared/env';
-import { heldValuesFor } from './chunk-summarizer';
+import { heldValuesFor } from './drift-memory';
 import { driftConfigSchema } from './drift-config';
 import type { DriftJobSettings } from './drift-job';
 
@@ -29,11 +29,15 @@ function memorySizeMiB(): number {
 
 /**
  * The run's settings, shared by the drift state machine's three functions: ARTIFACT_BUCKET, MODEL_NAME, DRIFT_CONFIG,
- * and the feature values a function may hold, from its memory size.
+ * and the function's memory size, which bounds the feature values it may hold beside the baseline's references.
  */
-export const driftSettingsFromEnv = (): DriftJobSettings => ({
-  bucket: requiredEnv('ARTIFACT_BUCKET'),
-  model: requiredEnv('MODEL_NAME'),
-  config: driftConfig(),
-  maxHeldValues: heldValuesFor(memorySizeMiB()),
-});
+export function driftSettingsFromEnv(): DriftJobSettings {
+  const memoryMiB = memorySizeMiB();
+  return {
+    bucket: requiredEnv('ARTIFACT_BUCKET'),
+    model: requiredEnv('MODEL_NAME'),
+    config: driftConfig(),
+    memoryMiB,
+    heldValues: (references) => heldValuesFor(memoryMiB, references),
+  };
+}

@@ -28,16 +28,27 @@ export async function putObject(
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
 }
 
-/** Every key under `prefix`, sorted (S3 already lists in UTF-8 binary order; sorting keeps it explicit). */
-export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
+/** An object as listed: its key and stored size in bytes. */
+export interface ListedObject {
+  key: string;
+  size: number;
+}
+
+/** Every object under `prefix`, sorted by key (S3 already lists in UTF-8 binary order; sorting keeps it explicit). */
+export async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<ListedObject[]> {
+  const objects: ListedObject[] = [];
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key && !object.Key.endsWith('/')) keys.push(object.Key);
+    for (const object of page.Contents ?? []) if (object.Key && !object.Key.endsWith('/')) objects.push({ key: object.Key, size: object.Size ?? 0 });
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Every key under `prefix`, sorted. */
+export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  return (await listObjects(s3, bucket, prefix)).map((o) => o.key);
 }
 
 /** Reads an `s3://bucket/key` URI. */

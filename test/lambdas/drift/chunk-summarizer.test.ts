@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CaptureRecord } from '../../../contracts/capture-record';
-import { ChunkSummarizer, heldValuesFor } from '../../../lambdas/drift/chunk-summarizer';
+import { ChunkSummarizer } from '../../../lambdas/drift/chunk-summarizer';
 import { numericReferenceFromValues } from '../../../lambdas/drift/compare';
 import { categoryCounts } from '../../../lambdas/drift/statistics/categorical';
 import { summaryDocument, summaryReferences } from '../../../lambdas/drift/window-summary';
@@ -46,13 +46,21 @@ const references = summaryReferences([
 
 async function summarize(records: CaptureRecord[], maxHeldValues: number) {
   let loads = 0;
-  const summarizer = new ChunkSummarizer(SERVED, maxHeldValues, async () => {
-    loads++;
-    return references;
-  });
+  const boundsAsked: unknown[] = [];
+  const summarizer = new ChunkSummarizer(
+    SERVED,
+    (read) => {
+      boundsAsked.push(read);
+      return maxHeldValues;
+    },
+    async () => {
+      loads++;
+      return references;
+    },
+  );
   for (const record of records) await summarizer.add(record);
   const summary = await summarizer.finish(SCAN);
-  return { document: summaryDocument(0, summary), parts: summarizer.parts, loads };
+  return { document: summaryDocument(0, summary), parts: summarizer.parts, loads, boundsAsked };
 }
 
 describe('ChunkSummarizer', () => {
@@ -68,16 +76,44 @@ describe('ChunkSummarizer', () => {
         // AND it summarized a part each time the held rows' two numeric values reached the bound, then the rest
         const served = records.filter((r) => r.modelVersion === 3 && r.features.length === 3).length;
         expect(bounded.parts).toBe(Math.floor(served / Math.ceil(maxHeldValues / 2)) + 1);
-        // AND it read the baseline once, and only for a chunk with rows, as a whole window does
+        // AND it read the baseline once, and only for a chunk with rows, as a whole window does, and sized its bound from it
         expect(bounded.loads).toBe(served === 0 ? 0 : 1);
+        expect(bounded.boundsAsked).toEqual(served === 0 ? [] : [references]);
       }),
       { numRuns: 200 },
     );
   });
 
-  it('holds a quarter of the function\'s memory at 24 bytes a value, and refuses a bound below one value', () => {
-    expect(heldValuesFor(2048)).toBe(Math.floor((512 * 2 ** 20) / 24));
-    expect(heldValuesFor(128) * 24).toBeLessThanOrEqual(32 * 2 ** 20);
-    expect(() => new ChunkSummarizer(SERVED, 0, async () => references)).toThrow(/maxHeldValues must be at least 1, got 0/);
+  it('reads the references at the first row of the served version, before it holds any other, to size its bound', async () => {
+    // GIVEN a summarizer whose bound comes from the references, which are read on request
+    const events: string[] = [];
+    const summarizer = new ChunkSummarizer(
+      SERVED,
+      () => {
+        events.push('bound');
+        return 4;
+      },
+      async () => {
+        events.push('read');
+        return references;
+      },
+    );
+    const record = (modelVersion: number, tenure: number): CaptureRecord => ({ model: 'churn', modelVersion, at: '2026-12-04T09:00:00.000Z', requestId: 'r', features: [tenure, 1, 20], prediction: 0.4 });
+    // WHEN a record of another version comes first, then the served version's
+    expect(summarizer.add(record(2, 1))).toBeUndefined();
+    expect(events).toEqual([]);
+    await summarizer.add(record(3, 1));
+    // THEN the references were read at the first served row and the bound sized from them, once
+    expect(events).toEqual(['read', 'bound']);
+    // AND the bound holds from the next row on: two rows of two numeric values reach 4
+    expect(summarizer.add(record(3, 2))).toBeInstanceOf(Promise);
+    expect(events).toEqual(['read', 'bound']);
+  });
+
+  it('refuses a bound below one value when it is sized, and passes a failed read of the references to the scan', async () => {
+    const record: CaptureRecord = { model: 'churn', modelVersion: 3, at: '2026-12-04T09:00:00.000Z', requestId: 'r', features: [1, 1, 20], prediction: 0.4 };
+    await expect(new ChunkSummarizer(SERVED, () => 0, async () => references).add(record)).rejects.toThrow(/at least one value, got a bound of 0/);
+    const unreadable = new ChunkSummarizer(SERVED, () => 4, () => Promise.reject(new Error('baseline.json is missing')));
+    await expect(unreadable.add(record)).rejects.toThrow('baseline.json is missing');
   });
 });

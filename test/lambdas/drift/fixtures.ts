@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DistinctReference } from '../../../lambdas/drift/statistics/ks-bins';
+import type { SummaryReferences } from '../../../lambdas/drift/window-summary';
 
 /** Reference results written by test/fixtures/drift/make_reference.py (scipy and numpy). */
 const dir = join(__dirname, '../../fixtures/drift');
@@ -53,3 +55,19 @@ export const predictionDriftCase = (name: string): PredictionDriftCase => {
   if (!found) throw new Error(`no prediction drift case "${name}" in prediction_drift.json`);
   return found;
 };
+
+/**
+ * The references of `features` numeric features of `values` sorted baseline values each, all distinct, as a large
+ * baseline's: only their sizes matter here, so the arrays stay zero (their pages are never written).
+ */
+export function largeReferences(features: number, values: number): SummaryReferences {
+  const names = Array.from({ length: features }, (_, i) => `f${i}`);
+  const distinct = new Map<string, DistinctReference>(names.map((name) => [name, { values: new Float64Array(values), cumulative: new Float64Array(values) }]));
+  return {
+    features: [
+      ...names.map((name) => ({ type: 'numeric' as const, name, binEdges: [0], binShares: [1, 0], ksSample: new Float64Array(values) })),
+      { type: 'categorical' as const, name: 'channel', counts: { 0: 10 } },
+    ],
+    distinct,
+  };
+}

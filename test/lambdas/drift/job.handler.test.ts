@@ -5,7 +5,12 @@ import { DynamoRegistryStore } from '../../../lambdas/registry/dynamodb-store';
 import { ModelRegistry } from '../../../lambdas/registry/registry';
 import { computeBaseline, type BaselineArtifacts } from '../../../lambdas/drift/baseline';
 import { BaselineObjectError, decodeSortedValues, writeBaseline } from '../../../lambdas/drift/baseline-objects';
-import { summarizeChunkToS3, type DriftJobReport } from '../../../lambdas/drift/drift-job';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { HeldValueBound } from '../../../lambdas/drift/chunk-summarizer';
+import { decideFromSummaries, runDriftJob, summarizeChunkToS3, type DriftJobReport } from '../../../lambdas/drift/drift-job';
+import type { DriftChunk } from '../../../contracts/drift-summary';
 import { listCaptureWindow } from '../../../lambdas/drift/capture-window';
 import { driftSettingsFromEnv } from '../../../lambdas/drift/settings-from-env';
 import type { Baseline } from '../../../contracts/baseline';
@@ -247,17 +252,68 @@ describe('drift job', () => {
     const keys = (await listCaptureWindow(s3.client, BUCKET, MODEL, start, now)).map((o) => o.key);
     const chunk = { chunk: 0, keys, version: 1, baselineUri: `s3://${BUCKET}/runs/run-1/processed/baseline.json`, windowStart: start.toISOString(), windowEnd: now.toISOString() };
     const settings = driftSettingsFromEnv();
-    const written = async (execution: string, maxHeldValues: number) => {
-      const { summaryKey, rows } = await summarizeChunkToS3({ s3: s3.client }, { ...settings, maxHeldValues }, { ...chunk, execution });
+    const written = async (execution: string, heldValues: HeldValueBound) => {
+      const { summaryKey, rows } = await summarizeChunkToS3({ s3: s3.client }, { ...settings, heldValues }, { ...chunk, execution });
       const object = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: summaryKey }));
       return { rows, summary: JSON.parse(await object.Body!.transformToString()) as unknown };
     };
     // WHEN one worker holds every value of the chunk (2048 MB) and another at most 7 (3 rows of 2 numeric features)
-    const whole = await written('whole', settings.maxHeldValues);
-    const bounded = await written('bounded', 7);
+    const whole = await written('whole', settings.heldValues);
+    const bounded = await written('bounded', () => 7);
     // THEN both summarize the chunk's 400 rows of version 1 into the same counts
     expect(whole.rows).toBe(400);
     expect(bounded).toEqual(whole);
+  });
+
+  it('decides a fanned-out run from its chunk summaries read several at once, as the single function decides the window', async () => {
+    // GIVEN a window of 10 capture objects of drifted traffic, planned as one chunk per object
+    const now = new Date();
+    for (let file = 0; file < 10; file++) await putCapture(rowsOf(60, 30 + file, 0.4).map((f, i) => capture(f, 1, now, 60 * file + i)), now, `part-${file}.json`, false);
+    const settings = driftSettingsFromEnv();
+    const deps = { s3: s3.client, registry, metrics: new Metrics({ namespace: 'MLOps/test' }), logger: new Logger({ logLevel: 'SILENT' }) };
+    const planned = await runDriftJob(deps, { ...settings, config: { ...settings.config, bytesPerChunk: 1 } }, 'fanned');
+    if (planned.status !== 'fan-out') throw new Error(`expected a fan-out, got ${planned.status}`);
+    const chunks = JSON.parse(await (await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: planned.plan.chunksKey }))).Body!.transformToString()) as DriftChunk[];
+    for (const chunk of chunks) await summarizeChunkToS3({ s3: s3.client }, settings, chunk);
+    // WHEN the decide step reads the 10 summaries through a client that counts the reads in flight
+    let inFlight = 0;
+    let most = 0;
+    const counting = {
+      send: async (command: Parameters<S3Client['send']>[0]) => {
+        const read = command instanceof GetObjectCommand && command.input.Key!.includes('/summaries/');
+        if (read) most = Math.max(most, ++inFlight);
+        try {
+          return await s3.client.send(command as GetObjectCommand);
+        } finally {
+          if (read) inFlight--;
+        }
+      },
+    } as unknown as S3Client;
+    const decided = await decideFromSummaries({ ...deps, s3: counting }, settings, planned.plan);
+    // THEN 8 were read at once (the most for summaries this small), and the verdicts are the single function's on the same window
+    expect(planned.plan.chunks).toBe(10);
+    expect(most).toBe(8);
+    const single = await runHandler();
+    if (decided.status !== 'evaluated' || single.status !== 'evaluated') throw new Error('expected both runs evaluated');
+    expect(decided.sampleCount).toBe(600);
+    expect(decided.report.features).toEqual(single.report.features);
+    expect(decided.report.driftedFeatures).toBeGreaterThan(0);
+  });
+
+  it('fails a run whose function has too little memory for the baseline beside the window, naming the memory to set', async () => {
+    // GIVEN rows of the live version in the window, and a function of 128 MB (below what a drift function reserves)
+    const now = new Date();
+    await putCapture(rowsOf(300, 11, 0).map((f, i) => capture(f, 1, now, i)), now, 'small.json', false);
+    process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = '128';
+    try {
+      // THEN the run fails with a DriftMemoryError that names drift.memoryMiB, before it holds the window
+      await expect(runHandler()).rejects.toMatchObject({
+        name: 'DriftMemoryError',
+        message: expect.stringMatching(/a drift function of 128 MiB cannot hold them .* set the team config's drift\.memoryMiB \(DriftMonitorProps\.memorySize\) to at least \d+, or write baselines of fewer sorted values a feature/),
+      });
+    } finally {
+      process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = '2048';
+    }
   });
 
   it('does not flag traffic drawn like the training data', async () => {

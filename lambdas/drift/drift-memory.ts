@@ -1,0 +1,88 @@
+import type { SummaryReferences } from './window-summary';
+
+const MIB = 2 ** 20;
+
+/**
+ * Bytes a held numeric value can cost at worst: 8 in its column, 8 more of the column's spare capacity (a column grows
+ * by doubling), and 8 for its sorted copy while its column is counted.
+ */
+const BYTES_PER_HELD_VALUE = 24;
+/** The largest share of the function's memory the held values may take, however small the baseline. */
+const HELD_SHARE = 1 / 4;
+/**
+ * What a drift function uses whatever its data: the Node runtime, the SDK's clients, a capture object streaming in and
+ * gunzipped, the record being parsed, the running summary's categories. The drift-run bench's worker, whose baseline
+ * is small and whose chunks are far below its bound, peaks within it (its peak RSS row).
+ */
+const RESERVED_BYTES = 192 * MIB;
+/**
+ * The fewest rows a summarized part may have. Each part costs each numeric feature's 2n + 1 KS bins (allocated, counted
+ * into, added to the total) whatever its rows, so a run of parts much smaller than the baseline would spend its time on
+ * bins, not rows: memory that cannot hold this many is refused rather than run that slowly.
+ */
+const MIN_PART_ROWS = 65_536;
+
+/** The drift function's memory cannot hold the baseline's references and a part of the window beside them. */
+export class DriftMemoryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DriftMemoryError';
+  }
+}
+
+/**
+ * Bytes the baseline side of a run takes while it summarizes, at worst: for each numeric feature of n sorted baseline
+ * values, d of them distinct, the sorted values (8n), the distinct values and their cumulative counts (16d), and the
+ * 2d + 1 KS bins of the running total and of the part being added to it (8 a bin each, as float64). One part's bins
+ * are also counted as uint32 (4 a bin) before their float64 copy, one feature at a time.
+ */
+export function referenceBytes(references: SummaryReferences): number {
+  let bytes = 0;
+  let largestBins = 0;
+  for (const feature of references.features) {
+    if (feature.type !== 'numeric') continue;
+    const bins = 2 * references.distinct.get(feature.name)!.values.length + 1;
+    bytes += 8 * feature.ksSample.length + 8 * (bins - 1) + 2 * 8 * bins;
+    largestBins = Math.max(largestBins, bins);
+  }
+  return bytes + 4 * largestBins;
+}
+
+/**
+ * The numeric feature values a drift function of `memoryMiB` may hold before it summarizes them, beside `references`:
+ * half of what the reserve and the references leave (the other half is room for the allocator, and for a summarized
+ * part's arrays until the garbage collector frees them), at most a quarter of the memory. A DriftMemoryError, naming the
+ * memory to set, when that is fewer than MIN_PART_ROWS rows of the numeric features.
+ */
+export function heldValuesFor(memoryMiB: number, references: SummaryReferences): number {
+  const numeric = references.features.filter((f) => f.type === 'numeric').length;
+  const baseline = referenceBytes(references);
+  const spare = memoryMiB * MIB - RESERVED_BYTES - baseline;
+  const heldBytes = Math.min(memoryMiB * MIB * HELD_SHARE, spare / 2);
+  const values = Math.floor(heldBytes / BYTES_PER_HELD_VALUE);
+  const fewest = numeric * MIN_PART_ROWS;
+  if (values < fewest) {
+    const needed = Math.ceil((RESERVED_BYTES + baseline + 2 * fewest * BYTES_PER_HELD_VALUE) / MIB);
+    throw new DriftMemoryError(
+      `the baseline's references of ${numeric} numeric features take about ${Math.ceil(baseline / MIB)} MiB, and a drift function of ${memoryMiB} MiB ` +
+        `cannot hold them with ${MIN_PART_ROWS} rows of the window beside them: set the team config's drift.memoryMiB ` +
+        `(DriftMonitorProps.memorySize) to at least ${needed}, or write baselines of fewer sorted values a feature`,
+    );
+  }
+  return values;
+}
+
+/**
+ * Chunk summaries the decide step reads at once: as many as fit, at `DOCUMENT_COST` times the largest one's stored size
+ * (its bytes, their text, the parsed document), in the share of the function's memory a worker's held values may take;
+ * at least one, at most READS_IN_FLIGHT.
+ */
+export function summaryReadsInFlight(memoryMiB: number, largestSummaryBytes: number): number {
+  const fit = Math.floor((memoryMiB * MIB * HELD_SHARE) / (DOCUMENT_COST * Math.max(largestSummaryBytes, 1)));
+  return Math.min(READS_IN_FLIGHT, Math.max(1, fit));
+}
+
+/** A summary as read costs its bytes, the text decoded from them and the parsed document's strings. */
+const DOCUMENT_COST = 3;
+/** Enough reads at once to overlap S3's latency per object, few enough to share the function's network. */
+const READS_IN_FLIGHT = 8;

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { DriftMemoryError, heldValuesFor, referenceBytes, summaryReadsInFlight } from '../../../lambdas/drift/drift-memory';
+import { numericReferenceFromValues } from '../../../lambdas/drift/compare';
+import { categoryCounts } from '../../../lambdas/drift/statistics/categorical';
+import { summaryReferences } from '../../../lambdas/drift/window-summary';
+import { largeReferences } from './fixtures';
+
+const MIB = 2 ** 20;
+
+describe('drift function memory', () => {
+  it('counts per numeric feature its sorted values, distinct values and cumulative counts, and two float64 copies of its KS bins', () => {
+    // GIVEN one numeric feature of 10 baseline values, 4 of them distinct (9 KS bins), and a categorical one
+    const references = summaryReferences([numericReferenceFromValues('tenure', [1, 1, 1, 2, 2, 3, 3, 3, 4, 4]), { type: 'categorical', name: 'plan', counts: categoryCounts([0, 1]) }]);
+    // THEN 8 * 10 sorted + 16 * 4 distinct and cumulative + 2 * 8 * 9 float64 bins + 4 * 9 for the part's uint32 bins
+    expect(referenceBytes(references)).toBe(80 + 64 + 144 + 36);
+  });
+
+  it('holds a quarter of the memory at 24 bytes a value beside a small baseline', () => {
+    const small = summaryReferences([numericReferenceFromValues('tenure', [0, 1, 2, 3, 5, 8])]);
+    expect(heldValuesFor(2048, small)).toBe(Math.floor((512 * MIB) / 24));
+    expect(heldValuesFor(512, small)).toBe(Math.floor((128 * MIB) / 24));
+  });
+
+  it('holds less beside a large baseline: half of what the reserve and the references leave', () => {
+    // GIVEN 20 numeric features of 10^6 distinct baseline values each (about 1.1 GB of references)
+    const references = largeReferences(20, 1_000_000);
+    const held = heldValuesFor(2048, references);
+    // THEN the held values and the references fit in the memory with room to spare, and less than a quarter is held
+    expect(held * 24).toBeLessThan(512 * MIB);
+    expect(held * 24 * 2 + referenceBytes(references)).toBeLessThanOrEqual(2048 * MIB);
+    expect(held).toBeGreaterThanOrEqual(20 * 65_536);
+  });
+
+  it('refuses a memory that cannot hold the references and a part of the window, naming the field and the memory to set', () => {
+    // GIVEN 34 numeric features of 10^6 distinct baseline values each (1.9 GB of references), and the default memory
+    const references = largeReferences(34, 1_000_000);
+    let error: unknown;
+    try {
+      heldValuesFor(2048, references);
+    } catch (err) {
+      error = err;
+    }
+    // THEN a DriftMemoryError names drift.memoryMiB and the memory that would do
+    expect(error).toBeInstanceOf(DriftMemoryError);
+    expect((error as Error).name).toBe('DriftMemoryError');
+    const message = (error as Error).message;
+    expect(message).toMatch(/references of 34 numeric features take about 1824 MiB, and a drift function of 2048 MiB cannot hold them/);
+    const needed = Number(/drift\.memoryMiB \(DriftMonitorProps\.memorySize\) to at least (\d+)/.exec(message)?.[1]);
+    // AND that memory holds them with the fewest rows a part may have, a MiB less does not
+    expect(heldValuesFor(needed, references)).toBeGreaterThanOrEqual(34 * 65_536);
+    expect(() => heldValuesFor(needed - 1, references)).toThrow(DriftMemoryError);
+  });
+
+  it('reads up to 8 chunk summaries at once, fewer as they grow, and always one', () => {
+    expect(summaryReadsInFlight(2048, 4 * 1024)).toBe(8);
+    // A quarter of 2048 MiB over 3 times 40 MiB: 4.
+    expect(summaryReadsInFlight(2048, 40 * MIB)).toBe(4);
+    expect(summaryReadsInFlight(512, 400 * MIB)).toBe(1);
+    expect(summaryReadsInFlight(2048, 0)).toBe(8);
+  });
+});
