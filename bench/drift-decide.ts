@@ -43,7 +43,7 @@ function chunkDocuments(): ChunkSummaryDocument[] {
         type: 'numeric' as const,
         count: ROWS_PER_CHUNK,
         psiCounts: new Float64Array(10),
-        ksCounts: Float64Array.from(ksBinCounts(reference, sortedCopy(normals(ROWS_PER_CHUNK, random)))),
+        ksCounts: ksBinCounts(reference, sortedCopy(normals(ROWS_PER_CHUNK, random))),
       })),
     };
     return JSON.parse(JSON.stringify(summaryDocument(chunk, summary))) as ChunkSummaryDocument;

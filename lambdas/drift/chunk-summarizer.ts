@@ -2,15 +2,15 @@ import type { CaptureRecord } from '../../contracts/capture-record';
 import type { CaptureScan } from './capture-window';
 import type { DriftConfig } from './drift-config';
 import { WindowColumns } from './window-columns';
-import { addWindowSummary, mergeWindowSummaries, summarizeWindow, type SummaryReferences, type WindowSummary } from './window-summary';
+import { addWindow, mergeWindowSummaries, type SummaryReferences, type WindowSummary } from './window-summary';
 
 /** The numeric feature values a summarizer may hold beside the baseline's references (drift-memory.ts' heldValuesFor). */
 export type HeldValueBound = (references: SummaryReferences) => number;
 
 /**
  * Summarizes the records of a chunk (or of a whole window) holding a bounded number of numeric feature values: once
- * the rows held reach the bound, they are summarized as a window would be (each column sorted and counted into the
- * baseline's bins), added to the summary so far and dropped. The counts add up exactly (window-summary.ts), so the
+ * the rows held reach the bound, they are counted into the summary so far as a window would be (each column sorted
+ * and counted into the baseline's bins) and dropped. The counts add up exactly (window-summary.ts), so the
  * summary is the one of all the records at once, whatever the bound: a worker's memory follows its function's memory
  * size, not its chunk's bytes or how well they compressed. The bound depends on what the baseline's references take,
  * so they are read at the first row of the served version, before any is held (a chunk without one reads none).
@@ -64,7 +64,7 @@ export class ChunkSummarizer {
   private async summarizeHeld(scan: CaptureScan = { objectCount: 0, recordCount: 0, invalidLines: 0 }): Promise<void> {
     const held = this.window;
     this.window = this.newWindow();
-    addWindowSummary(this.summary, await summarizeWindow(held, scan, () => this.readReferences()));
+    await addWindow(this.summary, held, scan, () => this.readReferences());
     this.partsSummarized++;
   }
 

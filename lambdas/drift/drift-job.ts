@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
@@ -19,7 +20,7 @@ import {
   addWindowSummary,
   compareSummary,
   mergeWindowSummaries,
-  summaryDocument,
+  summaryDocumentText,
   summaryReferences,
   type SummaryReferences,
   type WindowSummary,
@@ -207,8 +208,10 @@ async function summarizeChunk(
 export async function summarizeChunkToS3(deps: Pick<DriftJobDeps, 's3'>, settings: DriftJobSettings, chunk: DriftChunk): Promise<{ chunk: number; summaryKey: string; rows: number }> {
   const summary = await summarizeChunk(deps, settings, chunk);
   const summaryKey = driftSummaryKey(settings.model, chunk.execution, chunk.chunk);
+  // Streamed, a feature's encoding at a time (summaryDocumentText): the whole text would cost a copy per numeric feature's bins.
+  const text = summaryDocumentText(chunk.chunk, summary);
   await deps.s3.send(
-    new PutObjectCommand({ Bucket: settings.bucket, Key: summaryKey, Body: JSON.stringify(summaryDocument(chunk.chunk, summary)), ContentType: 'application/json' }),
+    new PutObjectCommand({ Bucket: settings.bucket, Key: summaryKey, Body: Readable.from(text.pieces()), ContentLength: text.bytes, ContentType: 'application/json' }),
   );
   return { chunk: chunk.chunk, summaryKey, rows: summary.rows };
 }

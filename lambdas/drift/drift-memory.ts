@@ -31,10 +31,11 @@ export class DriftMemoryError extends Error {
 }
 
 /**
- * Bytes the baseline side of a run takes while it summarizes, at worst: for each numeric feature of n sorted baseline
- * values, d of them distinct, the sorted values (8n), the distinct values and their cumulative counts (16d), and the
- * 2d + 1 KS bins of the running total and of the part being added to it (8 a bin each, as float64). One part's bins
- * are also counted as uint32 (4 a bin) before their float64 copy, one feature at a time.
+ * Bytes the baseline side of a run takes, at worst: for each numeric feature of n sorted baseline values, d of them
+ * distinct, the sorted values (8n), the distinct values and their cumulative counts (16d), and the running summary's
+ * 2d + 1 KS bins (8 a bin, as float64; each part is counted straight into them). Once, the summary document's piece
+ * being written (window-summary.ts' summaryDocumentText): a feature's bins as uint32 words, their base64, the piece's
+ * text and its bytes on the way out, about 20 bytes a bin.
  */
 export function referenceBytes(references: SummaryReferences): number {
   let bytes = 0;
@@ -42,10 +43,10 @@ export function referenceBytes(references: SummaryReferences): number {
   for (const feature of references.features) {
     if (feature.type !== 'numeric') continue;
     const bins = 2 * references.distinct.get(feature.name)!.values.length + 1;
-    bytes += 8 * feature.ksSample.length + 8 * (bins - 1) + 2 * 8 * bins;
+    bytes += 8 * feature.ksSample.length + 8 * (bins - 1) + 8 * bins;
     largestBins = Math.max(largestBins, bins);
   }
-  return bytes + 4 * largestBins;
+  return bytes + 20 * largestBins;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { CaptureScan } from './capture-window';
 import { compareCategorical, datasetVerdict, DriftInputError, judgeNumeric, type DriftReport, type FeatureReference } from './compare';
 import type { DriftThresholds } from './drift-config';
 import type { ClassCounts } from './prediction-drift';
-import { addBinCounts, distinctReference, ksBinCounts, ksTestFromBinCounts, type DistinctReference } from './statistics/ks-bins';
+import { addBinCounts, addKsBinCounts, distinctReference, ksTestFromBinCounts, type DistinctReference } from './statistics/ks-bins';
 import { hasNaN, sortedCopy } from './statistics/ks';
 import { binCountsSorted, psiFromShares, sharesOf } from './statistics/psi';
 import type { WindowColumns } from './window-columns';
@@ -47,33 +47,54 @@ class WindowSummaryError extends Error {
 }
 
 /**
- * The summary of the rows `window` kept (read by `scan`): each numeric column sorted once and counted into its bins.
- * The references (the baseline) are read only when there are rows to count: a chunk of other versions' traffic, or
- * an empty window, needs no baseline.
+ * Counts the rows `window` kept (read by `scan`) into `total`, in place: each numeric column sorted once and counted
+ * straight into the total's PSI and KS bins, so a part costs its sorted copy and no bins of its own. The references
+ * (the baseline) are read only when there are rows to count: a chunk of other versions' traffic, or an empty window,
+ * needs no baseline.
  */
-export async function summarizeWindow(window: WindowColumns, scan: CaptureScan, loadReferences: () => Promise<SummaryReferences>): Promise<WindowSummary> {
-  const counts = { rows: window.rows, wrongWidth: window.wrongWidth, unclassified: window.unclassified, predictedClasses: classCounts(window.predictedClasses) };
-  if (window.rows === 0) return { ...emptySummary(scan), ...counts };
+export async function addWindow(total: WindowSummary, window: WindowColumns, scan: CaptureScan, loadReferences: () => Promise<SummaryReferences>): Promise<void> {
+  for (const field of ['objectCount', 'recordCount', 'invalidLines'] as const) total[field] += scan[field];
+  total.rows += window.rows;
+  total.wrongWidth += window.wrongWidth;
+  total.unclassified += window.unclassified;
+  addCounts(total.predictedClasses, window.predictedClasses);
+  if (window.rows === 0) return;
   const references = await loadReferences();
+  if (total.features.length === 0) total.features = references.features.map((reference) => noCounts(reference, references.distinct));
   const columns = new Map(window.columns().map((c) => [c.name, c]));
-  const features = references.features.map((reference): FeatureSummary => {
+  references.features.forEach((reference, i) => {
+    const into = total.features[i];
     const column = columns.get(reference.name);
-    if (column?.type === 'numeric' && reference.type === 'numeric') {
+    if (into?.name !== reference.name) throw new WindowSummaryError(`the summary's feature ${i} is "${into?.name}", the references' "${reference.name}"`);
+    if (column?.type === 'numeric' && reference.type === 'numeric' && into.type === 'numeric') {
       const sorted = sortedCopy(column.values);
       if (sorted.length > 0 && hasNaN(sorted)) throw new WindowSummaryError(`feature "${reference.name}" has non-numeric current values`);
-      return {
+      into.count += sorted.length;
+      addBinCounts(into.psiCounts, binCountsSorted(sorted, reference.binEdges));
+      addKsBinCounts(into.ksCounts, references.distinct.get(reference.name)!, sorted);
+    } else if (column?.type === 'categorical' && reference.type === 'categorical' && into.type === 'categorical') addCounts(into.counts, column.counts);
+    else throw new WindowSummaryError(`feature "${reference.name}" is ${reference.type} in the baseline but ${column?.type ?? 'missing'} in the drift config`);
+  });
+}
+
+/** The summary of the rows `window` kept: addWindow into an empty summary. */
+export async function summarizeWindow(window: WindowColumns, scan: CaptureScan, loadReferences: () => Promise<SummaryReferences>): Promise<WindowSummary> {
+  const summary = emptySummary();
+  await addWindow(summary, window, scan, loadReferences);
+  return summary;
+}
+
+/** A feature's summary of no rows, on its reference's bins (PSI's edges + 1, KS's 2n + 1 for n distinct values). */
+const noCounts = (reference: FeatureReference, distinct: SummaryReferences['distinct']): FeatureSummary =>
+  reference.type === 'numeric'
+    ? {
         name: reference.name,
         type: 'numeric',
-        count: sorted.length,
-        psiCounts: Float64Array.from(binCountsSorted(sorted, reference.binEdges)),
-        ksCounts: Float64Array.from(ksBinCounts(references.distinct.get(reference.name)!, sorted)),
-      };
-    }
-    if (column?.type === 'categorical' && reference.type === 'categorical') return { name: reference.name, type: 'categorical', counts: { ...column.counts } };
-    throw new WindowSummaryError(`feature "${reference.name}" is ${reference.type} in the baseline but ${column?.type ?? 'missing'} in the drift config`);
-  });
-  return { ...scan, ...counts, features };
-}
+        count: 0,
+        psiCounts: new Float64Array(reference.binEdges.length + 1),
+        ksCounts: new Float64Array(2 * distinct.get(reference.name)!.values.length + 1),
+      }
+    : { name: reference.name, type: 'categorical', counts: {} };
 
 /** A copy without a prototype: a class may be called "constructor". */
 const classCounts = (counts: ClassCounts): ClassCounts => Object.assign(Object.create(null) as ClassCounts, counts);
@@ -130,12 +151,18 @@ function emptySummary(scan: CaptureScan = { objectCount: 0, recordCount: 0, inva
 
 const U32 = 4;
 
-/** Counts as little-endian uint32, dense or as (bin, count) pairs, whichever is shorter (a chunk fills few of 2n + 1 bins). */
-export function encodeCounts(counts: ArrayLike<number>): EncodedCounts {
+/** How counts are encoded: dense, or as (bin, count) pairs when that is shorter (a chunk fills few of 2n + 1 bins); its size in uint32 words. */
+function countsEncoding(counts: ArrayLike<number>): { sparse: boolean; words: number } {
   let nonZero = 0;
   for (let b = 0; b < counts.length; b++) if (counts[b] > 0) nonZero++;
   const sparse = 2 * nonZero < counts.length;
-  const view = new DataView(new ArrayBuffer((sparse ? 2 * nonZero : counts.length) * U32));
+  return { sparse, words: sparse ? 2 * nonZero : counts.length };
+}
+
+/** Counts as little-endian uint32, dense or as (bin, count) pairs, whichever is shorter (countsEncoding). */
+export function encodeCounts(counts: ArrayLike<number>): EncodedCounts {
+  const { sparse, words } = countsEncoding(counts);
+  const view = new DataView(new ArrayBuffer(words * U32));
   let at = 0;
   for (let b = 0; b < counts.length; b++) {
     if (sparse && counts[b] === 0) continue;
@@ -171,20 +198,52 @@ export function decodeCounts(encoded: EncodedCounts): Float64Array {
 
 /** The document a worker writes (contracts/drift-summary.ts). */
 export function summaryDocument(chunk: number, summary: WindowSummary): ChunkSummaryDocument {
-  return {
-    chunk,
-    objectCount: summary.objectCount,
-    recordCount: summary.recordCount,
-    invalidLines: summary.invalidLines,
-    rows: summary.rows,
-    wrongWidth: summary.wrongWidth,
-    unclassified: summary.unclassified,
-    predictedClasses: { ...summary.predictedClasses },
-    features: summary.features.map((f) =>
-      f.type === 'numeric' ? { name: f.name, type: f.type, count: f.count, psiCounts: Array.from(f.psiCounts), ksCounts: encodeCounts(f.ksCounts) } : f,
-    ),
-  };
+  return { ...documentHead(chunk, summary), features: summary.features.map((f) => (f.type === 'numeric' ? { ...numericHead(f), ksCounts: encodeCounts(f.ksCounts) } : f)) };
 }
+
+/**
+ * summaryDocument's JSON text in pieces, and its length in bytes: a numeric feature's KS counts are encoded only when
+ * its piece is read, so a worker writing its summary holds one feature's encoding at a time, not every feature's and
+ * then the whole text (for a baseline of 10^6 distinct values, 10 MB of base64 a feature). The pieces joined are
+ * JSON.stringify(summaryDocument(chunk, summary)).
+ */
+export function summaryDocumentText(chunk: number, summary: WindowSummary): { bytes: number; pieces: () => Generator<string> } {
+  // The head's text without its closing "]}": its features follow, comma-separated.
+  const head = JSON.stringify({ ...documentHead(chunk, summary), features: [] }).slice(0, -2);
+  const features = summary.features.map((f) => {
+    if (f.type === 'categorical') {
+      const text = JSON.stringify(f);
+      return { bytes: Buffer.byteLength(text), text: () => text };
+    }
+    // The feature's text with empty data, the base64 of its encoded words spliced in before the closing '"}}'.
+    const { sparse, words } = countsEncoding(f.ksCounts);
+    const template = JSON.stringify({ ...numericHead(f), ksCounts: { encoding: sparse ? 'sparse' : 'dense', bins: f.ksCounts.length, data: '' } });
+    const base64Chars = 4 * Math.ceil((words * U32) / 3);
+    return { bytes: Buffer.byteLength(template) + base64Chars, text: () => template.slice(0, -3) + encodeCounts(f.ksCounts).data + template.slice(-3) };
+  });
+  const bytes = Buffer.byteLength(head) + features.reduce((sum, f) => sum + f.bytes, 0) + Math.max(0, features.length - 1) + 2;
+  function* pieces(): Generator<string> {
+    yield head;
+    for (const [i, feature] of features.entries()) yield (i > 0 ? ',' : '') + feature.text();
+    yield ']}';
+  }
+  return { bytes, pieces };
+}
+
+/** A document's fields before its features, in the order contracts/drift-summary.ts lists them. */
+const documentHead = (chunk: number, summary: WindowSummary): Omit<ChunkSummaryDocument, 'features'> => ({
+  chunk,
+  objectCount: summary.objectCount,
+  recordCount: summary.recordCount,
+  invalidLines: summary.invalidLines,
+  rows: summary.rows,
+  wrongWidth: summary.wrongWidth,
+  unclassified: summary.unclassified,
+  predictedClasses: { ...summary.predictedClasses },
+});
+
+/** A numeric feature's document fields before its KS counts. */
+const numericHead = (f: Extract<FeatureSummary, { type: 'numeric' }>) => ({ name: f.name, type: f.type, count: f.count, psiCounts: Array.from(f.psiCounts) });
 
 export function summaryFromDocument(document: ChunkSummaryDocument): WindowSummary {
   const { chunk: _chunk, ...counts } = document;

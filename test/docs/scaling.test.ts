@@ -53,18 +53,18 @@ describe('docs/scaling.md', () => {
 
   it('sizes the drift memory as drift-memory.ts does: its figures, its limit at the default, its error', () => {
     const section = doc.slice(doc.indexOf('## Sizing the drift memory'), doc.indexOf('## What to watch'));
-    // About 53 MiB a numeric feature of 10^6 distinct values
+    // The MiB a numeric feature of 10^6 distinct values takes
     const perFeature = Number(/about (\d+) MiB a numeric feature/.exec(section)?.[1]);
     expect(Math.round((referenceBytes(largeReferences(2, 1e6)) - referenceBytes(largeReferences(1, 1e6))) / 2 ** 20)).toBe(perFeature);
-    // Up to 33 numeric features at the default: 33 fit, 34 are refused
+    // The most numeric features the default memory takes: that many fit, one more is refused
     const most = Number(/that is up to (\d+) numeric features/.exec(section)?.[1]);
     expect(heldValuesFor(2048, largeReferences(most, 1e6))).toBeGreaterThan(0);
     expect(() => heldValuesFor(2048, largeReferences(most + 1, 1e6))).toThrow(DriftMemoryError);
-    // The quoted error is the one 34 features get, the memory to set left out
+    // The quoted error is the one a feature more gets, the memory to set left out
     const quoted = [...section.matchAll(/^> (.*)$/gm)].map(([, line]) => line).join(' ');
     let message = '';
     try {
-      heldValuesFor(2048, largeReferences(34, 1e6));
+      heldValuesFor(2048, largeReferences(most + 1, 1e6));
     } catch (err) {
       message = (err as Error).message;
     }

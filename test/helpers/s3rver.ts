@@ -47,8 +47,13 @@ export async function startS3rver(buckets: string[] = ['artifacts']): Promise<Lo
     AWS_REGION: LOCAL_AWS.region,
     AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    // As in the twin's functions (local/services/aws-environment.ts): s3rver stores a streamed body's aws-chunked
+    // framing (the SDK's way of sending a stream's checksum) as the object's bytes.
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
   };
-  const client = new S3Client({ region: LOCAL_AWS.region, credentials: S3RVER_CREDENTIALS, endpoint, forcePathStyle: true });
+  const checksums = { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } as const;
+  const client = new S3Client({ region: LOCAL_AWS.region, credentials: S3RVER_CREDENTIALS, endpoint, forcePathStyle: true, ...checksums });
   return {
     endpoint,
     client,

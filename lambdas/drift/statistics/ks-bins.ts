@@ -40,28 +40,39 @@ export function distinctReference(sorted: Float64Array): DistinctReference {
 }
 
 /**
- * The 2n + 1 bin counts of an ascending part of the window (see above), in one merge pass. Each step either passes a
- * reference value or counts a window value, chosen without a data-dependent branch (the two interleave at random, so
- * a branch would be mispredicted about every other step): the count is added as 0 when the reference moves on.
+ * The 2n + 1 bin counts of an ascending part of the window (see above), in one merge pass: addKsBinCounts into new
+ * bins.
  */
-export function ksBinCounts(reference: DistinctReference, sortedPart: Float64Array): Uint32Array {
+export function ksBinCounts(reference: DistinctReference, sortedPart: Float64Array): Float64Array {
+  const counts = new Float64Array(2 * reference.values.length + 1);
+  addKsBinCounts(counts, reference, sortedPart);
+  return counts;
+}
+
+/**
+ * Adds the bin counts of an ascending part of the window into `total` (the reference's 2n + 1 bins), in one merge
+ * pass: a running summary counts each part straight into its bins, with no array of the part's own. Each step either
+ * passes a reference value or counts a window value, chosen without a data-dependent branch (the two interleave at
+ * random, so a branch would be mispredicted about every other step): the count is added as 0 when the reference moves
+ * on.
+ */
+export function addKsBinCounts(total: Float64Array, reference: DistinctReference, sortedPart: Float64Array): void {
   const u = reference.values;
   const m = u.length;
+  if (total.length !== 2 * m + 1) throw new RangeError(`KS bin counts of different references: ${total.length} and ${2 * m + 1} bins`);
   const n = sortedPart.length;
-  const counts = new Uint32Array(2 * m + 1);
   let i = 0;
   let k = 0;
   while (i < n && k < m) {
     const v = sortedPart[i];
     const r = u[k];
     const referenceFirst = +(r < v);
-    counts[2 * k + +(r === v)] += 1 - referenceFirst;
+    total[2 * k + +(r === v)] += 1 - referenceFirst;
     k += referenceFirst;
     i += 1 - referenceFirst;
   }
   // Above the largest reference value.
-  counts[2 * m] += n - i;
-  return counts;
+  total[2 * m] += n - i;
 }
 
 /** Adds `part`'s counts into `total` (the same reference's bins). */

@@ -8,11 +8,11 @@ import { largeReferences } from './fixtures';
 const MIB = 2 ** 20;
 
 describe('drift function memory', () => {
-  it('counts per numeric feature its sorted values, distinct values and cumulative counts, and two float64 copies of its KS bins', () => {
+  it('counts per numeric feature its sorted values, distinct values and cumulative counts and its KS bins, and once a document piece', () => {
     // GIVEN one numeric feature of 10 baseline values, 4 of them distinct (9 KS bins), and a categorical one
     const references = summaryReferences([numericReferenceFromValues('tenure', [1, 1, 1, 2, 2, 3, 3, 3, 4, 4]), { type: 'categorical', name: 'plan', counts: categoryCounts([0, 1]) }]);
-    // THEN 8 * 10 sorted + 16 * 4 distinct and cumulative + 2 * 8 * 9 float64 bins + 4 * 9 for the part's uint32 bins
-    expect(referenceBytes(references)).toBe(80 + 64 + 144 + 36);
+    // THEN 8 * 10 sorted + 16 * 4 distinct and cumulative + 8 * 9 float64 bins + 20 * 9 for its document piece
+    expect(referenceBytes(references)).toBe(80 + 64 + 72 + 180);
   });
 
   it('holds a quarter of the memory at 24 bytes a value beside a small baseline', () => {
@@ -22,18 +22,18 @@ describe('drift function memory', () => {
   });
 
   it('holds less beside a large baseline: half of what the reserve and the references leave', () => {
-    // GIVEN 20 numeric features of 10^6 distinct baseline values each (about 1.1 GB of references)
-    const references = largeReferences(20, 1_000_000);
+    // GIVEN 30 numeric features of 10^6 distinct baseline values each (about 1.2 GB of references)
+    const references = largeReferences(30, 1_000_000);
     const held = heldValuesFor(2048, references);
     // THEN the held values and the references fit in the memory with room to spare, and less than a quarter is held
     expect(held * 24).toBeLessThan(512 * MIB);
     expect(held * 24 * 2 + referenceBytes(references)).toBeLessThanOrEqual(2048 * MIB);
-    expect(held).toBeGreaterThanOrEqual(20 * 65_536);
+    expect(held).toBeGreaterThanOrEqual(30 * 65_536);
   });
 
   it('refuses a memory that cannot hold the references and a part of the window, naming the field and the memory to set', () => {
-    // GIVEN 34 numeric features of 10^6 distinct baseline values each (1.9 GB of references), and the default memory
-    const references = largeReferences(34, 1_000_000);
+    // GIVEN 45 numeric features of 10^6 distinct baseline values each (1.8 GB of references), and the default memory
+    const references = largeReferences(45, 1_000_000);
     let error: unknown;
     try {
       heldValuesFor(2048, references);
@@ -44,10 +44,10 @@ describe('drift function memory', () => {
     expect(error).toBeInstanceOf(DriftMemoryError);
     expect((error as Error).name).toBe('DriftMemoryError');
     const message = (error as Error).message;
-    expect(message).toMatch(/references of 34 numeric features take about 1824 MiB, and a drift function of 2048 MiB cannot hold them/);
+    expect(message).toMatch(/references of 45 numeric features take about 1755 MiB, and a drift function of 2048 MiB cannot hold them/);
     const needed = Number(/drift\.memoryMiB \(DriftMonitorProps\.memorySize\) to at least (\d+)/.exec(message)?.[1]);
     // AND that memory holds them with the fewest rows a part may have, a MiB less does not
-    expect(heldValuesFor(needed, references)).toBeGreaterThanOrEqual(34 * 65_536);
+    expect(heldValuesFor(needed, references)).toBeGreaterThanOrEqual(45 * 65_536);
     expect(() => heldValuesFor(needed - 1, references)).toThrow(DriftMemoryError);
   });
 

@@ -8,6 +8,7 @@ import { comparePredictedClasses } from '../../../lambdas/drift/prediction-drift
 import { categoryCounts } from '../../../lambdas/drift/statistics/categorical';
 import { WindowColumns } from '../../../lambdas/drift/window-columns';
 import {
+  addWindow,
   addWindowSummary,
   compareSummary,
   decodeCounts,
@@ -15,6 +16,7 @@ import {
   mergeWindowSummaries,
   summarizeWindow,
   summaryDocument,
+  summaryDocumentText,
   summaryFromDocument,
   summaryReferences,
 } from '../../../lambdas/drift/window-summary';
@@ -73,7 +75,12 @@ describe('window summaries', () => {
         const documents = await Promise.all(
           chunks.map(async (chunk, i) => {
             const summary = await summarizeWindow(windowOf(chunk), SCAN, async () => summaryRefs);
-            return chunkSummarySchema.parse(JSON.parse(JSON.stringify(summaryDocument(i, summary))));
+            // (the worker streams the document's text in pieces, whose length it declares: the text of the whole document)
+            const { bytes, pieces } = summaryDocumentText(i, summary);
+            const text = [...pieces()].join('');
+            expect(text).toBe(JSON.stringify(summaryDocument(i, summary)));
+            expect(bytes).toBe(Buffer.byteLength(text));
+            return chunkSummarySchema.parse(JSON.parse(text));
           }),
         );
         const merged = mergeWindowSummaries(documents.map(summaryFromDocument));
@@ -81,6 +88,10 @@ describe('window summaries', () => {
         const added = mergeWindowSummaries([]);
         for (const document of documents) addWindowSummary(added, document);
         expect(added).toEqual(merged);
+        // (a summarizer counts each part straight into its running total: the same total)
+        const counted = mergeWindowSummaries([]);
+        for (const chunk of chunks) await addWindow(counted, windowOf(chunk), SCAN, async () => summaryRefs);
+        expect(counted).toEqual(merged);
         // THEN every feature's PSI, KS (D and p), chi-squared and verdict, and the dataset verdict, are compareFeatures' on the whole window
         const whole = windowOf(chunks.flat());
         expect(compareSummary(summaryRefs, merged, DEFAULT_DRIFT_THRESHOLDS)).toEqual(compareFeatures(references, whole.columns(), DEFAULT_DRIFT_THRESHOLDS));
