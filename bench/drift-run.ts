@@ -46,7 +46,7 @@ const WORKERS_AT_ONCE = 2;
 const DEPLOYED_MEMORY_MIB = 2048;
 const SMALL_MEMORY_MIB = 512;
 // Written by each step's process at exit: its peak resident set (KiB).
-const PEAK_RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("peak-rss-kib "+process.resourceUsage().maxRSS+"\\n"))`;
+export const PEAK_RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("peak-rss-kib "+process.resourceUsage().maxRSS+"\\n"))`;
 
 interface StepRun {
   result: ReturnType<typeof stepResult>;

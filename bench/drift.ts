@@ -9,7 +9,8 @@
  * Without it (no Debian python3-venv, PyPI unreachable) the benchmark fails, naming why: a figure against another
  * reference would not be comparable.
  * Then the decide step's merge of many chunk summaries (drift-decide.ts), and the drift run over 1M and 5M captured
- * rows in a local S3, fanned out beside the single function (drift-run.ts).
+ * rows in a local S3, fanned out beside the single function (drift-run.ts), and a worker at the limit of its memory
+ * (drift-memory.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { ensurePythonEnvironment } from '../local/services/python-environments';
 import { Random } from '../pipelines/common/random';
 import type { BenchResult } from './bench-result';
 import { runDecideMergeBench } from './drift-decide';
+import { runDriftMemoryBench } from './drift-memory';
 import { runDriftRunBench } from './drift-run';
 
 const N = 1_000_000;
@@ -199,5 +201,7 @@ export async function runDriftBench(): Promise<BenchResult[]> {
   results.push(...runDecideMergeBench());
   // The drift run itself over 1M and 5M captured rows: the Distributed Map's fan-out beside the single function.
   results.push(...(await runDriftRunBench()));
+  // A worker at the limit of its memory.
+  results.push(...(await runDriftMemoryBench()));
   return results;
 }

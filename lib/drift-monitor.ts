@@ -120,7 +120,7 @@ export interface DriftMonitorProps {
    */
   readonly maxConcurrency?: number;
   /**
-   * Memory (MB, 512-10240) of the run's functions. Beside a reserve of 192 MiB, a function holds the baseline's
+   * Memory (MB, 512-10240) of the run's functions. Beside a reserve of 256 MiB, a function holds the baseline's
    * references (about 40 bytes per baseline value of each numeric feature, up to 10^6 values a feature) and at most half
    * of what is left, up to a quarter of the memory, in feature values, counting them into the baseline's bins whenever
    * that is reached: a chunk of any size fits. A memory that cannot hold 65,536 rows beside the references fails the

@@ -11,14 +11,15 @@ const BYTES_PER_HELD_VALUE = 24;
 const HELD_SHARE = 1 / 4;
 /**
  * What a drift function uses whatever its data: the Node runtime, the SDK's clients, a capture object streaming in and
- * gunzipped, the record being parsed, the running summary's categories. The drift-run bench's worker, whose baseline
- * is small and whose chunks are far below its bound, peaks within it (its peak RSS row).
+ * gunzipped, the records parsed and the parts' sorted copies not yet collected, the running summary's categories. The
+ * drift-run bench's workers, whose baseline is small, peak within it; the drift-memory bench's worker, at the most
+ * numeric features its memory takes, peaks below its memory with it.
  */
-const RESERVED_BYTES = 192 * MIB;
+const RESERVED_BYTES = 256 * MIB;
 /**
- * The fewest rows a summarized part may have. Each part costs each numeric feature's 2n + 1 KS bins (allocated, counted
- * into, added to the total) whatever its rows, so a run of parts much smaller than the baseline would spend its time on
- * bins, not rows: memory that cannot hold this many is refused rather than run that slowly.
+ * The fewest rows a summarized part may have. Counting a part into a numeric feature's KS bins walks up to its 2n + 1
+ * bins whatever the part's rows, so a run of parts much smaller than the baseline would spend its time on bins, not
+ * rows: memory that cannot hold this many is refused rather than run that slowly.
  */
 const MIN_PART_ROWS = 65_536;
 

@@ -15,10 +15,11 @@ describe('drift function memory', () => {
     expect(referenceBytes(references)).toBe(80 + 64 + 72 + 180);
   });
 
-  it('holds a quarter of the memory at 24 bytes a value beside a small baseline', () => {
+  it('holds a quarter of the memory at 24 bytes a value beside a small baseline, less in a function of little more than its reserve', () => {
     const small = summaryReferences([numericReferenceFromValues('tenure', [0, 1, 2, 3, 5, 8])]);
     expect(heldValuesFor(2048, small)).toBe(Math.floor((512 * MIB) / 24));
-    expect(heldValuesFor(512, small)).toBe(Math.floor((128 * MIB) / 24));
+    // 512 MiB less the 256 MiB reserve and the references, halved: just under a quarter
+    expect(heldValuesFor(512, small)).toBe(Math.floor((256 * MIB - referenceBytes(small)) / 2 / 24));
   });
 
   it('holds less beside a large baseline: half of what the reserve and the references leave', () => {
