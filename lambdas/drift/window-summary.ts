@@ -77,13 +77,6 @@ export async function addWindow(total: WindowSummary, window: WindowColumns, sca
   });
 }
 
-/** The summary of the rows `window` kept: addWindow into an empty summary. */
-export async function summarizeWindow(window: WindowColumns, scan: CaptureScan, loadReferences: () => Promise<SummaryReferences>): Promise<WindowSummary> {
-  const summary = emptySummary();
-  await addWindow(summary, window, scan, loadReferences);
-  return summary;
-}
-
 /** A feature's summary of no rows, on its reference's bins (PSI's edges + 1, KS's 2n + 1 for n distinct values). */
 const noCounts = (reference: FeatureReference, distinct: SummaryReferences['distinct']): FeatureSummary =>
   reference.type === 'numeric'
@@ -137,16 +130,11 @@ export function addWindowSummary(total: WindowSummary, part: WindowSummary | Chu
   });
 }
 
-/** The summary of the union of the parts (addWindowSummary of each into an empty one). */
+/** The summary of the union of the parts (addWindowSummary of each into the summary of no rows). */
 export function mergeWindowSummaries(parts: readonly WindowSummary[]): WindowSummary {
-  const total: WindowSummary = emptySummary();
+  const total: WindowSummary = { objectCount: 0, recordCount: 0, invalidLines: 0, rows: 0, wrongWidth: 0, unclassified: 0, predictedClasses: classCounts({}), features: [] };
   for (const part of parts) addWindowSummary(total, part);
   return total;
-}
-
-/** The summary of no rows: what a chunk without rows of the served version gives, and the start of a merge. */
-function emptySummary(scan: CaptureScan = { objectCount: 0, recordCount: 0, invalidLines: 0 }): WindowSummary {
-  return { ...scan, rows: 0, wrongWidth: 0, unclassified: 0, predictedClasses: classCounts({}), features: [] };
 }
 
 const U32 = 4;

@@ -14,11 +14,12 @@ import {
   decodeCounts,
   encodeCounts,
   mergeWindowSummaries,
-  summarizeWindow,
   summaryDocument,
   summaryDocumentText,
   summaryFromDocument,
   summaryReferences,
+  type SummaryReferences,
+  type WindowSummary,
 } from '../../../lambdas/drift/window-summary';
 
 const CONFIG = {
@@ -56,6 +57,13 @@ function referencesOf(rows: [number, number, number, string][]): FeatureReferenc
     numericReferenceFromValues('hour', rows.map((r) => r[1])),
     { type: 'categorical', name: 'channel', counts: categoryCounts(rows.map((r) => r[2])) },
   ];
+}
+
+/** The summary of a window alone: addWindow into an empty summary, as a chunk's summarizer starts. */
+async function summarizeWindow(window: WindowColumns, scan: typeof SCAN, loadReferences: () => Promise<SummaryReferences>): Promise<WindowSummary> {
+  const summary = mergeWindowSummaries([]);
+  await addWindow(summary, window, scan, loadReferences);
+  return summary;
 }
 
 function windowOf(rows: [number, number, number, string][]): WindowColumns {
