@@ -49,7 +49,7 @@ export interface DriftJobSettings {
   bucket: string;
   model: string;
   config: DriftConfig;
-  /** The function's memory size in MiB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): the decide step's reads in flight fit in it. */
+  /** The function's memory size in MiB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): the decide step's summaries read at once fit in it. */
   memoryMiB: number;
   /** Numeric feature values a function holds before it summarizes them, beside the baseline's references (heldValuesFor its memory size). */
   heldValues: HeldValueBound;
@@ -217,14 +217,17 @@ export async function summarizeChunkToS3(deps: Pick<DriftJobDeps, 's3'>, setting
 }
 
 /**
- * The decide step of a fanned-out run: every chunk's summary read and added into the total as it arrives (the counts
- * add up exactly in any order), a few at a time (summaryReadsInFlight: S3's latency per object overlaps, the documents
- * in memory stay within the function's share for them), then decided.
+ * The decide step of a fanned-out run: the baseline's references read first (the memory left beside them sets how many
+ * summaries are read at once: summaryReadsInFlight), then every chunk's summary read and added into the total as it
+ * arrives (the counts add up exactly in any order), a few at a time so that S3's latency per object overlaps, then
+ * decided.
  */
 export async function decideFromSummaries(deps: DecideDeps, settings: DriftJobSettings, plan: DriftPlan): Promise<DriftJobResult> {
   const prefix = driftSummariesPrefix(settings.model, plan.execution);
   const summaries = await listObjects(deps.s3, settings.bucket, prefix);
   if (summaries.length !== plan.chunks) throw new DriftJobError(`the run planned ${plan.chunks} chunks but ${summaries.length} summaries are under ${prefix}`);
+  const read = readReferences(deps.s3, plan.baselineUri, settings.config);
+  const inFlight = summaryReadsInFlight(settings.memoryMiB, (await read).references, Math.max(0, ...summaries.map((s) => s.size)));
   const merged = mergeWindowSummaries([]);
   const pending = [...summaries];
   const reader = async () => {
@@ -235,9 +238,8 @@ export async function decideFromSummaries(deps: DecideDeps, settings: DriftJobSe
       addWindowSummary(merged, parsed.data);
     }
   };
-  const inFlight = summaryReadsInFlight(settings.memoryMiB, Math.max(0, ...summaries.map((s) => s.size)));
   await Promise.all(Array.from({ length: Math.min(inFlight, summaries.length) }, reader));
-  return decideDrift(deps, settings, plan, merged);
+  return decideDrift(deps, settings, plan, merged, () => read);
 }
 
 /**

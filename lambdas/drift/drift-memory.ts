@@ -75,13 +75,24 @@ export function heldValuesFor(memoryMiB: number, references: SummaryReferences):
 }
 
 /**
- * Chunk summaries the decide step reads at once: as many as fit, at `DOCUMENT_COST` times the largest one's stored size
- * (its bytes, their text, the parsed document), in the share of the function's memory a worker's held values may take;
- * at least one, at most READS_IN_FLIGHT.
+ * Chunk summaries the decide step reads at once, beside `references` and the merged summary (referenceBytes): as many
+ * as fit in what they and the reserve leave, at DOCUMENT_COST times the largest one's stored size (a summary is read
+ * whole: its bytes, their text, the parsed document), at most READS_IN_FLIGHT. A DriftMemoryError, naming the memory
+ * to set, when not even one fits.
  */
-export function summaryReadsInFlight(memoryMiB: number, largestSummaryBytes: number): number {
-  const fit = Math.floor((memoryMiB * MIB * HELD_SHARE) / (DOCUMENT_COST * Math.max(largestSummaryBytes, 1)));
-  return Math.min(READS_IN_FLIGHT, Math.max(1, fit));
+export function summaryReadsInFlight(memoryMiB: number, references: SummaryReferences, largestSummaryBytes: number): number {
+  const baseline = referenceBytes(references);
+  const perRead = DOCUMENT_COST * Math.max(largestSummaryBytes, 1);
+  const fit = Math.floor((memoryMiB * MIB - RESERVED_BYTES - baseline) / perRead);
+  if (fit < 1) {
+    const needed = Math.ceil((RESERVED_BYTES + baseline + perRead) / MIB);
+    throw new DriftMemoryError(
+      `the decide step reads chunk summaries of up to ${Math.ceil(largestSummaryBytes / MIB)} MiB whole (about ${DOCUMENT_COST} times that in memory) ` +
+        `beside the baseline's references of about ${Math.ceil(baseline / MIB)} MiB, which a drift function of ${memoryMiB} MiB cannot hold: ` +
+        `set the team config's drift.memoryMiB (DriftMonitorProps.memorySize) to at least ${needed}, or a smaller drift.chunkMiB (a chunk of fewer rows writes a smaller summary)`,
+    );
+  }
+  return Math.min(READS_IN_FLIGHT, fit);
 }
 
 /** A summary as read costs its bytes, the text decoded from them and the parsed document's strings. */

@@ -52,11 +52,29 @@ describe('drift function memory', () => {
     expect(() => heldValuesFor(needed - 1, references)).toThrow(DriftMemoryError);
   });
 
-  it('reads up to 8 chunk summaries at once, fewer as they grow, and always one', () => {
-    expect(summaryReadsInFlight(2048, 4 * 1024)).toBe(8);
-    // A quarter of 2048 MiB over 3 times 40 MiB: 4.
-    expect(summaryReadsInFlight(2048, 40 * MIB)).toBe(4);
-    expect(summaryReadsInFlight(512, 400 * MIB)).toBe(1);
-    expect(summaryReadsInFlight(2048, 0)).toBe(8);
+  it('reads up to 8 chunk summaries at once, as many as fit beside the references at 3 times the largest\'s size', () => {
+    const small = summaryReferences([numericReferenceFromValues('tenure', [0, 1, 2, 3, 5, 8])]);
+    expect(summaryReadsInFlight(2048, small, 4 * 1024)).toBe(8);
+    expect(summaryReadsInFlight(2048, small, 0)).toBe(8);
+    // 512 MiB less the 256 MiB reserve, over 3 times 40 MiB: 2
+    expect(summaryReadsInFlight(512, small, 40 * MIB)).toBe(2);
+    // 30 numeric features of 10^6 values leave about 2048 - 256 - 1183 MiB: 609 MiB, 5 summaries of 40 MiB
+    expect(summaryReadsInFlight(2048, largeReferences(30, 1_000_000), 40 * MIB)).toBe(5);
+  });
+
+  it('refuses a decide step that cannot read one summary beside the references, naming the memory and the chunk size to set', () => {
+    const references = largeReferences(30, 1_000_000);
+    let message = '';
+    try {
+      summaryReadsInFlight(2048, references, 250 * MIB);
+    } catch (err) {
+      expect(err).toBeInstanceOf(DriftMemoryError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^the decide step reads chunk summaries of up to 250 MiB whole \(about 3 times that in memory\) beside the baseline's references of about 1183 MiB/);
+    expect(message).toMatch(/or a smaller drift\.chunkMiB/);
+    const needed = Number(/drift\.memoryMiB \(DriftMonitorProps\.memorySize\) to at least (\d+)/.exec(message)?.[1]);
+    expect(summaryReadsInFlight(needed, references, 250 * MIB)).toBe(1);
+    expect(() => summaryReadsInFlight(needed - 1, references, 250 * MIB)).toThrow(DriftMemoryError);
   });
 });

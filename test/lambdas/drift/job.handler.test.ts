@@ -278,9 +278,11 @@ describe('drift job', () => {
     // WHEN the decide step reads the 10 summaries through a client that counts the reads in flight
     let inFlight = 0;
     let most = 0;
+    let reads = 0;
     const counting = {
       send: async (command: Parameters<S3Client['send']>[0]) => {
         const read = command instanceof GetObjectCommand && command.input.Key!.includes('/summaries/');
+        if (read) reads++;
         if (read) most = Math.max(most, ++inFlight);
         try {
           return await s3.client.send(command as GetObjectCommand);
@@ -298,6 +300,13 @@ describe('drift job', () => {
     expect(decided.sampleCount).toBe(600);
     expect(decided.report.features).toEqual(single.report.features);
     expect(decided.report.driftedFeatures).toBeGreaterThan(0);
+    // AND a decide step whose memory holds no summary beside the baseline's references fails, naming the memory, before it reads one
+    reads = 0;
+    await expect(decideFromSummaries({ ...deps, s3: counting }, { ...settings, memoryMiB: 256 }, planned.plan)).rejects.toMatchObject({
+      name: 'DriftMemoryError',
+      message: expect.stringMatching(/^the decide step reads chunk summaries .* set the team config's drift\.memoryMiB/),
+    });
+    expect(reads).toBe(0);
   });
 
   it('fails a run whose function has too little memory for the baseline beside the window, naming the memory to set', async () => {
