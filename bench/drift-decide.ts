@@ -9,7 +9,7 @@
 import type { ChunkSummaryDocument } from '../contracts/drift-summary';
 import { sortedCopy } from '../lambdas/drift/statistics/ks';
 import { distinctReference, ksBinCounts } from '../lambdas/drift/statistics/ks-bins';
-import { addWindowSummary, mergeWindowSummaries, summaryDocument, summaryFromDocument, type WindowSummary } from '../lambdas/drift/window-summary';
+import { addWindowSummary, decodeCounts, mergeWindowSummaries, summaryDocument, summaryFromDocument, type WindowSummary } from '../lambdas/drift/window-summary';
 import { Random } from '../pipelines/common/random';
 import type { BenchResult } from './bench-result';
 
@@ -76,7 +76,15 @@ export function runDecideMergeBench(): BenchResult[] {
   if (JSON.stringify(summaryDocument(0, asRead.total)) !== JSON.stringify(summaryDocument(0, decodedFirst.total))) {
     throw new Error('the decide step\'s merge as read differs from the merge of decoded summaries');
   }
-  const encodings = new Set(documents.flatMap((d) => d.features.map((f) => (f.type === 'numeric' ? f.ksCounts.encoding : 'none'))));
+  const numeric = documents.flatMap((d) => d.features.flatMap((f) => (f.type === 'numeric' ? [f] : [])));
+  const encodings = new Set(numeric.map((f) => f.ksCounts.encoding));
+  // What the documents' KS counts take as written, against uint32 words (how they were written before the varints).
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+  const stored = numeric.reduce((sum, f) => sum + f.ksCounts.data.length, 0);
+  const asWords = numeric.reduce((sum, f) => {
+    const nonZero = decodeCounts(f.ksCounts).reduce((n, count) => n + +(count > 0), 0);
+    return sum + 4 * Math.ceil((4 * Math.min(2 * nonZero, f.ksCounts.bins)) / 3);
+  }, 0);
   return [
     {
       name: `drift decide: merging ${CHUNKS} chunk summaries (${FEATURES} numeric features, ${BASELINE_VALUES.toLocaleString('en')} baseline values)`,
@@ -84,7 +92,7 @@ export function runDecideMergeBench(): BenchResult[] {
       reference: decodedFirst.ms,
       ratio: decodedFirst.ms / asRead.ms,
       unit: 'ms',
-      note: `ours: each document added as read, KS counts from their ${[...encodings].join('/')} encoding; reference: each decoded into a summary of its own first; ${ROWS_PER_CHUNK.toLocaleString('en')} rows a chunk; best of ${ROUNDS}; same total`,
+      note: `ours: each document added as read, KS counts from their ${[...encodings].join('/')} encoding (${mib(stored)} MiB of base64 in all, ${mib(asWords)} MiB as uint32 words); reference: each decoded into a summary of its own first; ${ROWS_PER_CHUNK.toLocaleString('en')} rows a chunk; best of ${ROUNDS}; same total`,
     },
   ];
 }

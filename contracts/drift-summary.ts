@@ -39,11 +39,13 @@ export const driftChunkSchema = z.object({
 export type DriftChunk = z.infer<typeof driftChunkSchema>;
 
 /**
- * Counts as little-endian unsigned 32-bit integers, base64: `dense` is every bin's count in bin order, `sparse` is
- * (bin, count) pairs of the non-zero bins in ascending bin order; a writer picks the shorter.
+ * Counts in base64: `dense-varint` is every bin's count in bin order as unsigned LEB128 varints, `sparse-varint` is a
+ * (gap, count) pair of varints per non-zero bin in ascending bin order, the gap being the empty bins since the last
+ * non-zero one (or since the start); a writer picks the shorter. `dense` and `sparse`, the same as little-endian
+ * unsigned 32-bit words ((bin, count) pairs for `sparse`), are how earlier writers encoded them, and are still read.
  */
 export const encodedCountsSchema = z.object({
-  encoding: z.enum(['dense', 'sparse']),
+  encoding: z.enum(['dense-varint', 'sparse-varint', 'dense', 'sparse']),
   bins: z.number().int().min(1),
   data: z.base64(),
 });

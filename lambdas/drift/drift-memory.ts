@@ -35,8 +35,9 @@ export class DriftMemoryError extends Error {
  * Bytes the baseline side of a run takes, at worst: for each numeric feature of n sorted baseline values, d of them
  * distinct, the sorted values (8n), the distinct values and their cumulative counts (16d), and the running summary's
  * 2d + 1 KS bins (8 a bin, as float64; each part is counted straight into them). Once, the summary document's piece
- * being written (window-summary.ts' summaryDocumentText): a feature's bins as uint32 words, their base64, the piece's
- * text and its bytes on the way out, about 20 bytes a bin.
+ * being written (window-summary.ts' summaryDocumentText): a feature's counts as varints, their base64, the piece's
+ * text and its bytes on the way out. 20 bytes a bin covers counts below 2^21 (3 bytes a bin as varints), far above
+ * what a chunk puts in one bin of a baseline of many distinct values.
  */
 export function referenceBytes(references: SummaryReferences): number {
   let bytes = 0;

@@ -137,42 +137,118 @@ export function mergeWindowSummaries(parts: readonly WindowSummary[]): WindowSum
   return total;
 }
 
-const U32 = 4;
-
-/** How counts are encoded: dense, or as (bin, count) pairs when that is shorter (a chunk fills few of 2n + 1 bins); its size in uint32 words. */
-function countsEncoding(counts: ArrayLike<number>): { sparse: boolean; words: number } {
-  let nonZero = 0;
-  for (let b = 0; b < counts.length; b++) if (counts[b] > 0) nonZero++;
-  const sparse = 2 * nonZero < counts.length;
-  return { sparse, words: sparse ? 2 * nonZero : counts.length };
-}
-
-/** Counts as little-endian uint32, dense or as (bin, count) pairs, whichever is shorter (countsEncoding). */
-export function encodeCounts(counts: ArrayLike<number>): EncodedCounts {
-  const { sparse, words } = countsEncoding(counts);
-  const view = new DataView(new ArrayBuffer(words * U32));
-  let at = 0;
+/**
+ * How counts are encoded, and their size in bytes: unsigned LEB128 varints (7 bits a byte), one per bin
+ * (`dense-varint`), or a (gap, count) pair per non-zero bin, the gap being the empty bins since the last non-zero one
+ * (`sparse-varint`), whichever is shorter. A chunk's counts are small and, against a baseline of many values, spread
+ * over few of its 2n + 1 bins: a byte or two a bin, where uint32 words took 4 or 8.
+ */
+function countsEncoding(counts: ArrayLike<number>): { encoding: 'dense-varint' | 'sparse-varint'; bytes: number } {
+  let dense = 0;
+  let sparse = 0;
+  let last = -1;
   for (let b = 0; b < counts.length; b++) {
-    if (sparse && counts[b] === 0) continue;
-    if (sparse) view.setUint32((at++) * U32, b, true);
-    view.setUint32((at++) * U32, counts[b], true);
+    const count = counts[b];
+    dense += varintBytes(count);
+    if (count > 0) {
+      sparse += varintBytes(b - last - 1) + varintBytes(count);
+      last = b;
+    }
   }
-  return { encoding: sparse ? 'sparse' : 'dense', bins: counts.length, data: Buffer.from(view.buffer).toString('base64') };
+  return sparse < dense ? { encoding: 'sparse-varint', bytes: sparse } : { encoding: 'dense-varint', bytes: dense };
 }
 
-/** Adds encoded counts into `into` (a sparse encoding costs its pairs); the bin counts must agree. */
+const varintBytes = (value: number): number => (value < 2 ** 7 ? 1 : value < 2 ** 14 ? 2 : value < 2 ** 21 ? 3 : value < 2 ** 28 ? 4 : 5);
+
+/** Counts (each below 2^32) as varints, dense or sparse, whichever is shorter (countsEncoding), in base64. */
+export function encodeCounts(counts: ArrayLike<number>): EncodedCounts {
+  const { encoding, bytes } = countsEncoding(counts);
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  const put = (value: number) => {
+    for (; value >= 0x80; value >>>= 7) out[at++] = (value & 0x7f) | 0x80;
+    out[at++] = value;
+  };
+  let last = -1;
+  for (let b = 0; b < counts.length; b++) {
+    if (encoding === 'dense-varint') put(counts[b]);
+    else if (counts[b] > 0) {
+      put(b - last - 1);
+      put(counts[b]);
+      last = b;
+    }
+  }
+  return { encoding, bins: counts.length, data: out.toString('base64') };
+}
+
+/** Adds encoded counts into `into` (a sparse encoding costs its non-zero bins); the bin counts must agree. */
 function addEncodedCounts(into: Float64Array, encoded: EncodedCounts): void {
   if (encoded.bins !== into.length) throw new RangeError(`KS bin counts of different references: ${into.length} and ${encoded.bins} bins`);
   const bytes = Buffer.from(encoded.data, 'base64');
+  if (encoded.encoding === 'dense' || encoded.encoding === 'sparse') return addUint32Counts(into, encoded.encoding, bytes);
+  const reader = new VarintReader(bytes, encoded);
+  if (encoded.encoding === 'dense-varint') {
+    for (let b = 0; b < encoded.bins; b++) into[b] += reader.next();
+    if (!reader.done()) throw new WindowSummaryError(`dense-varint counts of ${encoded.bins} bins have bytes past the last bin`);
+    return;
+  }
+  for (let last = -1; !reader.done(); ) {
+    const bin = last + 1 + reader.next();
+    if (bin >= encoded.bins) throw new WindowSummaryError(`sparse-varint counts name bin ${bin} of ${encoded.bins}`);
+    into[bin] += reader.next();
+    last = bin;
+  }
+}
+
+/** Unsigned LEB128 varints of below 2^35, read one after another; a value of one byte (most counts and gaps) takes the short path. */
+class VarintReader {
+  private at = 0;
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly encoded: EncodedCounts,
+  ) {}
+
+  done(): boolean {
+    return this.at === this.bytes.length;
+  }
+
+  next(): number {
+    const byte = this.bytes[this.at];
+    if (byte < 0x80) {
+      this.at++;
+      return byte;
+    }
+    return this.long();
+  }
+
+  private long(): number {
+    let value = 0;
+    for (let scale = 1; ; scale *= 0x80) {
+      if (this.at >= this.bytes.length || scale > 2 ** 28) throw new WindowSummaryError(`${this.encoded.encoding} counts of ${this.encoded.bins} bins end inside a number`);
+      const byte = this.bytes[this.at++];
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+    }
+  }
+}
+
+const U32 = 4;
+
+/**
+ * Counts as little-endian uint32 words, every bin's (`dense`) or (bin, count) pairs (`sparse`): how summaries were
+ * written before the varint encodings. Still read, so a run whose workers ran the code before an upgrade and whose
+ * decide step runs the code after it still decides.
+ */
+function addUint32Counts(into: Float64Array, encoding: 'dense' | 'sparse', bytes: Buffer): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const words = bytes.byteLength / U32;
-  const shape = encoded.encoding === 'dense' ? words === encoded.bins : Number.isInteger(words / 2);
-  if (!shape) throw new WindowSummaryError(`${encoded.encoding} counts of ${encoded.bins} bins cannot be ${bytes.byteLength} bytes`);
-  if (encoded.encoding === 'dense') for (let b = 0; b < words; b++) into[b] += view.getUint32(b * U32, true);
+  const shape = encoding === 'dense' ? words === into.length : Number.isInteger(words / 2);
+  if (!shape) throw new WindowSummaryError(`${encoding} counts of ${into.length} bins cannot be ${bytes.byteLength} bytes`);
+  if (encoding === 'dense') for (let b = 0; b < words; b++) into[b] += view.getUint32(b * U32, true);
   else {
     for (let w = 0; w < words; w += 2) {
       const bin = view.getUint32(w * U32, true);
-      if (bin >= encoded.bins) throw new WindowSummaryError(`sparse counts name bin ${bin} of ${encoded.bins}`);
+      if (bin >= into.length) throw new WindowSummaryError(`sparse counts name bin ${bin} of ${into.length}`);
       into[bin] += view.getUint32((w + 1) * U32, true);
     }
   }
@@ -203,10 +279,10 @@ export function summaryDocumentText(chunk: number, summary: WindowSummary): { by
       const text = JSON.stringify(f);
       return { bytes: Buffer.byteLength(text), text: () => text };
     }
-    // The feature's text with empty data, the base64 of its encoded words spliced in before the closing '"}}'.
-    const { sparse, words } = countsEncoding(f.ksCounts);
-    const template = JSON.stringify({ ...numericHead(f), ksCounts: { encoding: sparse ? 'sparse' : 'dense', bins: f.ksCounts.length, data: '' } });
-    const base64Chars = 4 * Math.ceil((words * U32) / 3);
+    // The feature's text with empty data, the base64 of its encoded counts spliced in before the closing '"}}'.
+    const { encoding, bytes } = countsEncoding(f.ksCounts);
+    const template = JSON.stringify({ ...numericHead(f), ksCounts: { encoding, bins: f.ksCounts.length, data: '' } });
+    const base64Chars = 4 * Math.ceil(bytes / 3);
     return { bytes: Buffer.byteLength(template) + base64Chars, text: () => template.slice(0, -3) + encodeCounts(f.ksCounts).data + template.slice(-3) };
   });
   const bytes = Buffer.byteLength(head) + features.reduce((sum, f) => sum + f.bytes, 0) + Math.max(0, features.length - 1) + 2;

@@ -137,14 +137,31 @@ describe('window summaries', () => {
     expect(() => addWindowSummary(total, summaryDocument(1, other))).toThrow('KS bin counts of different references: 5 and 7 bins');
   });
 
-  it('encode KS counts densely or as (bin, count) pairs, whichever is shorter, and refuse a body of the wrong size', () => {
+  it('encode KS counts as varints, densely or as (gap, count) pairs, whichever is shorter, and refuse a malformed body', () => {
     const sparse = [0, 0, 0, 7, 0, 0, 0, 0, 0, 2];
     const dense = [1, 2, 0, 4];
-    expect(encodeCounts(sparse)).toMatchObject({ encoding: 'sparse', bins: 10 });
-    expect(encodeCounts(dense)).toMatchObject({ encoding: 'dense', bins: 4 });
-    expect(Array.from(decodeCounts(encodeCounts(sparse)))).toEqual(sparse);
-    expect(Array.from(decodeCounts(encodeCounts(dense)))).toEqual(dense);
-    expect(() => decodeCounts({ encoding: 'dense', bins: 5, data: encodeCounts(dense).data })).toThrow('dense counts of 5 bins cannot be 16 bytes');
-    expect(() => decodeCounts({ ...encodeCounts(sparse), bins: 3 })).toThrow('sparse counts name bin 3 of 3');
+    const large = [0, 127, 128, 16_383, 16_384, 2 ** 21, 2 ** 28 + 3, 2 ** 32 - 1, 0, 1];
+    // Pairs (3, 7) and (5, 2): 4 bytes against 10; every bin of the dense one: 4 bytes against 6
+    expect(encodeCounts(sparse)).toEqual({ encoding: 'sparse-varint', bins: 10, data: Buffer.from([3, 7, 5, 2]).toString('base64') });
+    expect(encodeCounts(dense)).toEqual({ encoding: 'dense-varint', bins: 4, data: Buffer.from([1, 2, 0, 4]).toString('base64') });
+    for (const counts of [sparse, dense, large, [0, 0, 0], [5]]) expect(Array.from(decodeCounts(encodeCounts(counts)))).toEqual(counts);
+    // A body cut inside a number, a bin past the end, bytes past the last bin
+    const cut = Buffer.from(encodeCounts(large).data, 'base64').subarray(0, 8).toString('base64');
+    expect(() => decodeCounts({ encoding: 'dense-varint', bins: 10, data: cut })).toThrow('dense-varint counts of 10 bins end inside a number');
+    expect(() => decodeCounts({ ...encodeCounts(sparse), bins: 3 })).toThrow('sparse-varint counts name bin 3 of 3');
+    expect(() => decodeCounts({ ...encodeCounts(dense), bins: 3 })).toThrow('dense-varint counts of 3 bins have bytes past the last bin');
+    expect(() => decodeCounts({ encoding: 'dense-varint', bins: 1, data: Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]).toString('base64') })).toThrow('end inside a number');
+  });
+
+  it('still read counts as uint32 words, as summaries were written before the varint encodings', () => {
+    const words = (values: number[]) => {
+      const view = new DataView(new ArrayBuffer(values.length * 4));
+      values.forEach((value, i) => view.setUint32(i * 4, value, true));
+      return Buffer.from(view.buffer).toString('base64');
+    };
+    expect(Array.from(decodeCounts({ encoding: 'dense', bins: 4, data: words([1, 2, 0, 4]) }))).toEqual([1, 2, 0, 4]);
+    expect(Array.from(decodeCounts({ encoding: 'sparse', bins: 5, data: words([1, 7, 4, 2]) }))).toEqual([0, 7, 0, 0, 2]);
+    expect(() => decodeCounts({ encoding: 'dense', bins: 5, data: words([1, 2, 0, 4]) })).toThrow('dense counts of 5 bins cannot be 16 bytes');
+    expect(() => decodeCounts({ encoding: 'sparse', bins: 3, data: words([3, 1]) })).toThrow('sparse counts name bin 3 of 3');
   });
 });
