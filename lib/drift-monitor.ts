@@ -1,4 +1,4 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -8,7 +8,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { byomBaselineKey, byomBaselineValuesPrefix, capturePrefix, driftReportsPrefix, processedPrefix } from '../contracts/storage-layout';
+import { driftMemoryFit } from '../contracts/drift-memory';
 import { DEFAULT_BYTES_PER_CHUNK, driftRunPrefix } from '../contracts/drift-summary';
+import { TRAINING_PIPELINE_SPEC } from '../contracts/training-pipeline-spec';
 import type { IArtifactStore } from './artifact-store';
 import type { IModelRegistry } from './model-registry';
 import { IAlarmActionStrategy } from './monitoring/alarm-actions';
@@ -227,6 +229,7 @@ export class DriftMonitor extends Construct {
       ...classesProblems(props.task, props.classes),
       ...alarmNamingProblems(props),
     ]);
+    warnOnDriftMemory(this, drift.memorySize, props.features);
     this.modelName = props.modelName;
     this.features = props.features;
     this.task = props.task;
@@ -540,4 +543,23 @@ function classesProblems(task: ModelTask, classes: readonly (string | number)[] 
   const names = classes.map(String);
   const repeated = names.find((n, i) => names.indexOf(n) !== i);
   return repeated === undefined ? [] : [`classes must be distinct, got "${repeated}" twice`];
+}
+
+/**
+ * A warning at synth when the drift functions' memory cannot hold the largest baseline the built-in processing writes
+ * for the model's numeric features (every value distinct): their runs would fail with a DriftMemoryError once the
+ * training data has that many rows. A warning, not an error: a smaller training set, or a team's own processing
+ * container, writes smaller baselines, and the run checks the baseline it reads.
+ */
+function warnOnDriftMemory(scope: Construct, memoryMiB: number, features: readonly FeatureSpec[]): void {
+  const values = TRAINING_PIPELINE_SPEC.processing.baselineSampleRows;
+  const numeric = features.filter((f) => f.type === 'numeric').map(() => ({ values, distinct: values }));
+  const fit = driftMemoryFit(memoryMiB, numeric);
+  if ('heldValues' in fit) return;
+  Annotations.of(scope).addWarningV2(
+    '@mlops-iac/constructs:driftMemory',
+    `memorySize ${memoryMiB} MB cannot hold the baselines of ${numeric.length} numeric features once the training data has ${values.toLocaleString('en')} rows ` +
+      `(the built-in processing keeps up to that many sorted values a feature): the drift runs would fail with DriftMemoryError. ` +
+      `Set the team config's drift.memoryMiB (memorySize) to at least ${fit.neededMiB}.`,
+  );
 }

@@ -1,27 +1,5 @@
+import { baselineBytes, driftMemoryFit, MIB, MIN_PART_ROWS, RESERVED_BYTES, type NumericBaselineSize } from '../../contracts/drift-memory';
 import type { SummaryReferences } from './window-summary';
-
-const MIB = 2 ** 20;
-
-/**
- * Bytes a held numeric value can cost at worst: 8 in its column, 8 more of the column's spare capacity (a column grows
- * by doubling), and 8 for its sorted copy while its column is counted.
- */
-const BYTES_PER_HELD_VALUE = 24;
-/** The largest share of the function's memory the held values may take, however small the baseline. */
-const HELD_SHARE = 1 / 4;
-/**
- * What a drift function uses whatever its data: the Node runtime, the SDK's clients, a capture object streaming in and
- * gunzipped, the records parsed and the parts' sorted copies not yet collected, the running summary's categories. The
- * drift-run bench's workers, whose baseline is small, peak within it; the drift-memory bench's worker, at the most
- * numeric features its memory takes, peaks below its memory with it.
- */
-const RESERVED_BYTES = 256 * MIB;
-/**
- * The fewest rows a summarized part may have. Counting a part into a numeric feature's KS bins walks up to its 2n + 1
- * bins whatever the part's rows, so a run of parts much smaller than the baseline would spend its time on bins, not
- * rows: memory that cannot hold this many is refused rather than run that slowly.
- */
-const MIN_PART_ROWS = 65_536;
 
 /** The drift function's memory cannot hold the baseline's references and a part of the window beside them. */
 export class DriftMemoryError extends Error {
@@ -31,48 +9,29 @@ export class DriftMemoryError extends Error {
   }
 }
 
-/**
- * Bytes the baseline side of a run takes, at worst: for each numeric feature of n sorted baseline values, d of them
- * distinct, the sorted values (8n), the distinct values and their cumulative counts (16d), and the running summary's
- * 2d + 1 KS bins (8 a bin, as float64; each part is counted straight into them). Once, the summary document's piece
- * being written (window-summary.ts' summaryDocumentText): a feature's counts as varints, their base64, the piece's
- * text and its bytes on the way out. 20 bytes a bin covers counts below 2^21 (3 bytes a bin as varints), far above
- * what a chunk puts in one bin of a baseline of many distinct values.
- */
+/** The size of each numeric feature's baseline for KS: its sorted values and its distinct ones. */
+const numericSizes = (references: SummaryReferences): NumericBaselineSize[] =>
+  references.features.flatMap((f) => (f.type === 'numeric' ? [{ values: f.ksSample.length, distinct: references.distinct.get(f.name)!.values.length }] : []));
+
+/** Bytes the baseline side of a run takes at worst (contracts/drift-memory.ts' baselineBytes). */
 export function referenceBytes(references: SummaryReferences): number {
-  let bytes = 0;
-  let largestBins = 0;
-  for (const feature of references.features) {
-    if (feature.type !== 'numeric') continue;
-    const bins = 2 * references.distinct.get(feature.name)!.values.length + 1;
-    bytes += 8 * feature.ksSample.length + 8 * (bins - 1) + 8 * bins;
-    largestBins = Math.max(largestBins, bins);
-  }
-  return bytes + 20 * largestBins;
+  return baselineBytes(numericSizes(references));
 }
 
 /**
- * The numeric feature values a drift function of `memoryMiB` may hold before it summarizes them, beside `references`:
- * half of what the reserve and the references leave (the other half is room for the allocator, and for a summarized
- * part's arrays until the garbage collector frees them), at most a quarter of the memory. A DriftMemoryError, naming the
- * memory to set, when that is fewer than MIN_PART_ROWS rows of the numeric features.
+ * The numeric feature values a drift function of `memoryMiB` may hold before it summarizes them, beside `references`
+ * (contracts/drift-memory.ts' driftMemoryFit). A DriftMemoryError, naming the memory to set, when that is fewer than
+ * MIN_PART_ROWS rows of the numeric features.
  */
 export function heldValuesFor(memoryMiB: number, references: SummaryReferences): number {
-  const numeric = references.features.filter((f) => f.type === 'numeric').length;
-  const baseline = referenceBytes(references);
-  const spare = memoryMiB * MIB - RESERVED_BYTES - baseline;
-  const heldBytes = Math.min(memoryMiB * MIB * HELD_SHARE, spare / 2);
-  const values = Math.floor(heldBytes / BYTES_PER_HELD_VALUE);
-  const fewest = numeric * MIN_PART_ROWS;
-  if (values < fewest) {
-    const needed = Math.ceil((RESERVED_BYTES + baseline + 2 * fewest * BYTES_PER_HELD_VALUE) / MIB);
-    throw new DriftMemoryError(
-      `the baseline's references of ${numeric} numeric features take about ${Math.ceil(baseline / MIB)} MiB, and a drift function of ${memoryMiB} MiB ` +
-        `cannot hold them with ${MIN_PART_ROWS} rows of the window beside them: set the team config's drift.memoryMiB ` +
-        `(DriftMonitorProps.memorySize) to at least ${needed}, or write baselines of fewer sorted values a feature`,
-    );
-  }
-  return values;
+  const numeric = numericSizes(references);
+  const fit = driftMemoryFit(memoryMiB, numeric);
+  if ('heldValues' in fit) return fit.heldValues;
+  throw new DriftMemoryError(
+    `the baseline's references of ${numeric.length} numeric features take about ${Math.ceil(fit.baselineBytes / MIB)} MiB, and a drift function of ${memoryMiB} MiB ` +
+      `cannot hold them with ${MIN_PART_ROWS} rows of the window beside them: set the team config's drift.memoryMiB ` +
+      `(DriftMonitorProps.memorySize) to at least ${fit.neededMiB}, or write baselines of fewer sorted values a feature`,
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { alarmPeriodOfSchedule, DriftMonitor, type DriftMonitorProps } from '../../lib/drift-monitor';
@@ -119,6 +119,24 @@ describe('DriftMonitor', () => {
     const sized = teamFixture();
     driftMonitor(sized, { memorySize: 6144 });
     expect(runFunctions(Template.fromStack(sized.stack))).toEqual({ DriftJob: [900, 6144], DriftSummarizeChunk: [900, 6144], DriftDecide: [300, 6144] });
+  });
+
+  it('warns at synth when memorySize cannot hold the baselines the built-in processing writes for its numeric features', () => {
+    const numeric = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `x${i}`, type: 'numeric' as const }));
+    const warnings = (features: DriftMonitorProps['features'], memorySize?: number) => {
+      const f = teamFixture();
+      driftMonitor(f, { features, ...(memorySize === undefined ? {} : { memorySize }) });
+      return Annotations.fromStack(f.stack).findWarning('*', Match.stringLikeRegexp('memorySize')).map((w) => String(w.entry.data));
+    };
+    // 42 numeric features of 10^6 baseline values fit the default 2048 MB, as the run's own check finds
+    // (test/docs/scaling.test.ts); 43 do not, and the warning names the memory that would do
+    expect(warnings([...numeric(42), { name: 'channel', type: 'categorical' }])).toEqual([]);
+    const [warning] = warnings(numeric(43));
+    expect(warning).toMatch(/^memorySize 2048 MB cannot hold the baselines of 43 numeric features once the training data has 1,000,000 rows .*DriftMemoryError/);
+    const needed = Number(/drift\.memoryMiB \(memorySize\) to at least (\d+)/.exec(warning)?.[1]);
+    expect(needed).toBeGreaterThan(2048);
+    expect(warnings(numeric(43), needed)).toEqual([]);
+    expect(warnings(numeric(43), needed - 1)).toHaveLength(1);
   });
 
   it('alarms (Critical) on drift runs that failed, timed out or were aborted, and sends unstartable runs to its dead-letter queue', () => {
