@@ -1,21 +1,21 @@
 /**
  * A drift worker at the limit of its memory (lambdas/drift/drift-memory.ts), in a process of its own: the most numeric
- * features of 10^6 distinct baseline values its memory takes (heldValuesFor's limit), summarizing a chunk of random
+ * features of 10^6 distinct baseline values its memory takes (contracts/drift-memory.ts), summarizing a chunk of random
  * rows with the bound heldValuesFor gives (ChunkSummarizer, as the worker runs it), then streaming its summary
  * document's text as the worker writes it (summaryDocumentText). Its peak RSS is reported against the memory size: the
  * memory model is right if it stays below. A second row has few features and more rows than baseline values, so each
  * feature's document is dense.
  */
-import { spawn } from 'node:child_process';
 import type { CaptureRecord } from '../contracts/capture-record';
 import { ChunkSummarizer } from '../lambdas/drift/chunk-summarizer';
 import type { NumericReference } from '../lambdas/drift/compare';
-import { DriftMemoryError, heldValuesFor } from '../lambdas/drift/drift-memory';
+import { driftMemoryFit } from '../contracts/drift-memory';
+import { heldValuesFor } from '../lambdas/drift/drift-memory';
 import { distinctReference } from '../lambdas/drift/statistics/ks-bins';
 import { summaryDocumentText, type SummaryReferences } from '../lambdas/drift/window-summary';
 import { Random } from '../pipelines/common/random';
 import type { BenchResult } from './bench-result';
-import { PEAK_RSS_HOOK } from './drift-run';
+import { runWithPeakRss } from './drift-run';
 
 const BASELINE_VALUES = 1_000_000;
 const CASES = [
@@ -33,21 +33,12 @@ function references(features: number, random: Random): SummaryReferences {
   return { features: numeric, distinct: new Map(numeric.map((r) => [r.name, distinctReference(r.ksSample)])) };
 }
 
-/** The most numeric features of BASELINE_VALUES distinct values heldValuesFor lets a function of `memoryMiB` take. */
+/** The most numeric features of BASELINE_VALUES distinct values the memory model lets a function of `memoryMiB` take. */
 function mostFeatures(memoryMiB: number): number {
-  const sized = (features: number): SummaryReferences => {
-    const numeric = Array.from({ length: features }, (_, f): NumericReference => ({ type: 'numeric', name: `f${f}`, binEdges: [], binShares: [1], ksSample: new Float64Array(BASELINE_VALUES) }));
-    const distinct = { values: new Float64Array(BASELINE_VALUES), cumulative: new Float64Array(BASELINE_VALUES) };
-    return { features: numeric, distinct: new Map(numeric.map((r) => [r.name, distinct])) };
-  };
-  for (let features = 1; ; features++) {
-    try {
-      heldValuesFor(memoryMiB, sized(features));
-    } catch (err) {
-      if (err instanceof DriftMemoryError) return features - 1;
-      throw err;
-    }
-  }
+  const baseline = { values: BASELINE_VALUES, distinct: BASELINE_VALUES };
+  let features = 0;
+  while ('heldValues' in driftMemoryFit(memoryMiB, Array.from({ length: features + 1 }, () => baseline))) features++;
+  return features;
 }
 
 /** The child: one chunk summarized and its document streamed, as a worker of `memoryMiB` does. */
@@ -71,20 +62,15 @@ async function worker(memoryMiB: number, features: number, rows: number): Promis
   process.stderr.write(`${MARKER} ${JSON.stringify({ parts: summarizer.parts, documentBytes: written })}\n`);
 }
 
-function run(memoryMiB: number, features: number, rows: number): Promise<{ peakRss: number; parts: number; documentBytes: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', PEAK_RSS_HOOK, __filename, String(memoryMiB), String(features), String(rows)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => {
-      const kib = Number(/peak-rss-kib (\d+)/.exec(stderr)?.[1]);
-      const done = new RegExp(`${MARKER} (.*)`).exec(stderr)?.[1];
-      if (code === 0 && kib > 0 && done) resolve({ peakRss: kib * 1024, ...(JSON.parse(done) as { parts: number; documentBytes: number }) });
-      else reject(new Error(`the drift memory worker exited ${code}: ${stderr.trim().split('\n').pop()}`));
-    });
-  });
+async function run(memoryMiB: number, features: number, rows: number): Promise<{ peakRss: number; parts: number; documentBytes: number }> {
+  const { reported, peakRss } = await runWithPeakRss<{ parts: number; documentBytes: number }>(
+    __filename,
+    [String(memoryMiB), String(features), String(rows)],
+    {},
+    MARKER,
+    'the drift memory worker',
+  );
+  return { peakRss, ...reported };
 }
 
 export async function runDriftMemoryBench(): Promise<BenchResult[]> {

@@ -46,16 +46,21 @@ const WORKERS_AT_ONCE = 2;
 const DEPLOYED_MEMORY_MIB = 2048;
 const SMALL_MEMORY_MIB = 512;
 // Written by each step's process at exit: its peak resident set (KiB).
-export const PEAK_RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("peak-rss-kib "+process.resourceUsage().maxRSS+"\\n"))`;
+const PEAK_RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("peak-rss-kib "+process.resourceUsage().maxRSS+"\\n"))`;
 
 interface StepRun {
   result: ReturnType<typeof stepResult>;
   peakRss: number;
 }
 
-function step(env: Record<string, string>, name: string, event: unknown): Promise<StepRun> {
+/**
+ * Runs `node --import tsx <script> ...args` in a process of its own with PEAK_RSS_HOOK: the JSON its stderr prints after
+ * `marker`, and its peak resident set in bytes. A run without them, or that exits non-zero, rejects with `what` and
+ * the last line of its stderr.
+ */
+export function runWithPeakRss<T>(script: string, args: string[], env: Record<string, string>, marker: string, what: string): Promise<{ reported: T; peakRss: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', PEAK_RSS_HOOK, 'bench/drift-step.ts', name, JSON.stringify(event)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', PEAK_RSS_HOOK, script, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -63,11 +68,16 @@ function step(env: Record<string, string>, name: string, event: unknown): Promis
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('close', (code) => {
       const kib = Number(/peak-rss-kib (\d+)/.exec(stderr)?.[1]);
-      const result = new RegExp(`${STEP_RESULT_MARKER} (.*)`).exec(stderr)?.[1];
-      if (code === 0 && kib > 0 && result) resolve({ result: JSON.parse(result) as StepRun['result'], peakRss: kib * 1024 });
-      else reject(new Error(`drift step ${name} exited ${code}: ${stderr.trim().split('\n').pop()}`));
+      const reported = new RegExp(`${marker} (.*)`).exec(stderr)?.[1];
+      if (code === 0 && kib > 0 && reported) resolve({ reported: JSON.parse(reported) as T, peakRss: kib * 1024 });
+      else reject(new Error(`${what} exited ${code}: ${stderr.trim().split('\n').pop()}`));
     });
   });
+}
+
+async function step(env: Record<string, string>, name: string, event: unknown): Promise<StepRun> {
+  const { reported, peakRss } = await runWithPeakRss<StepRun['result']>('bench/drift-step.ts', [name, JSON.stringify(event)], env, STEP_RESULT_MARKER, `drift step ${name}`);
+  return { result: reported, peakRss };
 }
 
 /** Captured rows of the live version, shifted (drifted) in every other object, in gzip'd objects of the last hour. */
