@@ -1,15 +1,25 @@
 /**
- * The drift run's decide step merging its chunks' summaries, side by side in one run: each chunk's document added into
- * the total as read, its KS counts straight from their encoding (what decide does), against decoding each document
- * into a summary of its own first (every KS bin of every numeric feature in a new array) and adding that. The
- * documents are real chunk summaries: CHUNKS windows of ROWS_PER_CHUNK rows of FEATURES numeric features, sorted and
- * counted into the bins of a baseline of BASELINE_VALUES distinct values, written as a worker writes them and parsed.
- * Both totals are checked equal before any figure is printed.
+ * The drift run's decide step merging its chunks' summaries, side by side in one run: each chunk's text streamed and
+ * added into the total a feature's line at a time, its KS counts straight from their encoding (what decide does:
+ * addChunkSummaries), against parsing each whole and decoding it into a summary of its own first (every KS bin of
+ * every numeric feature in a new array) and adding that. The texts are real chunk summaries: CHUNKS windows of
+ * ROWS_PER_CHUNK rows of FEATURES numeric features, sorted and counted into the bins of a baseline of BASELINE_VALUES
+ * distinct values, written as a worker writes them. Both totals are checked equal before any figure is printed.
  */
-import type { ChunkSummaryDocument } from '../contracts/drift-summary';
+import { Readable } from 'node:stream';
+import { chunkSummarySchema } from '../contracts/drift-summary';
+import { addChunkSummaries } from '../lambdas/drift/drift-job';
 import { sortedCopy } from '../lambdas/drift/statistics/ks';
 import { distinctReference, ksBinCounts } from '../lambdas/drift/statistics/ks-bins';
-import { addWindowSummary, decodeCounts, mergeWindowSummaries, summaryDocument, summaryFromDocument, type WindowSummary } from '../lambdas/drift/window-summary';
+import {
+  addWindowSummary,
+  decodeCounts,
+  mergeWindowSummaries,
+  summaryDocument,
+  summaryDocumentText,
+  summaryFromDocument,
+  type WindowSummary,
+} from '../lambdas/drift/window-summary';
 import { Random } from '../pipelines/common/random';
 import type { BenchResult } from './bench-result';
 
@@ -25,8 +35,8 @@ function normals(n: number, random: Random): Float64Array {
   return out;
 }
 
-/** The chunk documents, as the decide step reads them (JSON parsed). */
-function chunkDocuments(): ChunkSummaryDocument[] {
+/** The chunk summaries' texts, as a worker writes them. */
+function chunkTexts(): string[] {
   const random = new Random(7);
   const reference = distinctReference(sortedCopy(normals(BASELINE_VALUES, random)));
   return Array.from({ length: CHUNKS }, (_, chunk) => {
@@ -46,37 +56,38 @@ function chunkDocuments(): ChunkSummaryDocument[] {
         ksCounts: ksBinCounts(reference, sortedCopy(normals(ROWS_PER_CHUNK, random))),
       })),
     };
-    return JSON.parse(JSON.stringify(summaryDocument(chunk, summary))) as ChunkSummaryDocument;
+    return [...summaryDocumentText(chunk, summary).pieces()].join('');
   });
 }
 
-function timed(merge: () => WindowSummary): { ms: number; total: WindowSummary } {
+async function timed(merge: () => Promise<WindowSummary>): Promise<{ ms: number; total: WindowSummary }> {
   let best = Infinity;
-  let total = merge();
+  let total = await merge();
   for (let round = 0; round < ROUNDS; round++) {
     const start = performance.now();
-    total = merge();
+    total = await merge();
     best = Math.min(best, performance.now() - start);
   }
   return { ms: best, total };
 }
 
-export function runDecideMergeBench(): BenchResult[] {
-  const documents = chunkDocuments();
-  const asRead = timed(() => {
+export async function runDecideMergeBench(): Promise<BenchResult[]> {
+  const texts = chunkTexts();
+  const chunks = texts.map((_, chunk) => chunk);
+  const asRead = await timed(async () => {
     const total = mergeWindowSummaries([]);
-    for (const document of documents) addWindowSummary(total, document);
+    await addChunkSummaries(total, chunks, 1, async (chunk) => Readable.from([Buffer.from(texts[chunk])]), (chunk) => `chunk ${chunk}`);
     return total;
   });
-  const decodedFirst = timed(() => {
+  const decodedFirst = await timed(async () => {
     const total = mergeWindowSummaries([]);
-    for (const document of documents) addWindowSummary(total, summaryFromDocument(document));
+    for (const text of texts) addWindowSummary(total, summaryFromDocument(chunkSummarySchema.parse(JSON.parse(text))));
     return total;
   });
   if (JSON.stringify(summaryDocument(0, asRead.total)) !== JSON.stringify(summaryDocument(0, decodedFirst.total))) {
     throw new Error('the decide step\'s merge as read differs from the merge of decoded summaries');
   }
-  const numeric = documents.flatMap((d) => d.features.flatMap((f) => (f.type === 'numeric' ? [f] : [])));
+  const numeric = texts.flatMap((text) => chunkSummarySchema.parse(JSON.parse(text)).features.flatMap((f) => (f.type === 'numeric' ? [f] : [])));
   const encodings = new Set(numeric.map((f) => f.ksCounts.encoding));
   // What the documents' KS counts take as written, against uint32 words (how they were written before the varints).
   const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
@@ -92,7 +103,7 @@ export function runDecideMergeBench(): BenchResult[] {
       reference: decodedFirst.ms,
       ratio: decodedFirst.ms / asRead.ms,
       unit: 'ms',
-      note: `ours: each document added as read, KS counts from their ${[...encodings].join('/')} encoding (${mib(stored)} MiB of base64 in all, ${mib(asWords)} MiB as uint32 words); reference: each decoded into a summary of its own first; ${ROWS_PER_CHUNK.toLocaleString('en')} rows a chunk; best of ${ROUNDS}; same total`,
+      note: `ours: each summary streamed and added a feature's line at a time, KS counts from their ${[...encodings].join('/')} encoding (${mib(stored)} MiB of base64 in all, ${mib(asWords)} MiB as uint32 words); reference: each parsed whole and decoded into a summary of its own first; ${ROWS_PER_CHUNK.toLocaleString('en')} rows a chunk; best of ${ROUNDS}; same total`,
     },
   ];
 }

@@ -198,7 +198,7 @@ export async function runDriftBench(): Promise<BenchResult[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   // The decide step's merge of many chunk summaries.
-  results.push(...runDecideMergeBench());
+  results.push(...(await runDecideMergeBench()));
   // The drift run itself over 1M and 5M captured rows: the Distributed Map's fan-out beside the single function.
   results.push(...(await runDriftRunBench()));
   // A worker at the limit of its memory.

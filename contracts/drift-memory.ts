@@ -41,10 +41,11 @@ export interface NumericBaselineSize {
 /**
  * Bytes the baseline side of a run takes, at worst: for each numeric feature of n sorted baseline values, d of them
  * distinct, the sorted values (8n), the distinct values and their cumulative counts (16d), and the running summary's
- * 2d + 1 KS bins (8 a bin, as float64; each part is counted straight into them). Once, the summary document's piece
- * being written (lambdas/drift/window-summary.ts' summaryDocumentText): a feature's counts as varints, their base64,
- * the piece's text and its bytes on the way out. 20 bytes a bin covers counts below 2^21 (3 bytes a bin as varints),
- * far above what a chunk puts in one bin of a baseline of many distinct values.
+ * 2d + 1 KS bins (8 a bin, as float64; each part is counted straight into them). Once, a feature's line of a summary:
+ * a worker's being written (lambdas/drift/window-summary.ts' summaryDocumentText: the counts as varints, their base64,
+ * the line's text and its bytes on the way out), or the decide step's being read (addSummaryText). 20 bytes a bin
+ * covers counts below 2^21 (3 bytes a bin as varints), far above what a chunk puts in one bin of a baseline of many
+ * distinct values.
  */
 export function baselineBytes(numeric: readonly NumericBaselineSize[]): number {
   let bytes = 0;
@@ -54,8 +55,11 @@ export function baselineBytes(numeric: readonly NumericBaselineSize[]): number {
     bytes += 8 * values + 8 * (bins - 1) + 8 * bins;
     largestBins = Math.max(largestBins, bins);
   }
-  return bytes + 20 * largestBins;
+  return bytes + SUMMARY_PIECE_BYTES_PER_BIN * largestBins;
 }
+
+/** A KS bin's share of a summary's piece being written or read (baselineBytes). */
+export const SUMMARY_PIECE_BYTES_PER_BIN = 20;
 
 /**
  * The numeric feature values a drift function of `memoryMiB` may hold beside the baseline of `numeric`: half of what

@@ -72,7 +72,16 @@ const categoricalFeatureSummarySchema = z.object({
   counts: z.record(z.string(), countSchema),
 });
 
-/** What a worker writes at driftSummaryKey: its chunk's summary, in the model's feature order. */
+/** A feature's summary, numeric or categorical: one line of a chunk summary's text. */
+export const featureSummarySchema = z.discriminatedUnion('type', [numericFeatureSummarySchema, categoricalFeatureSummarySchema]);
+
+/**
+ * What a worker writes at driftSummaryKey: its chunk's summary, in the model's feature order. One JSON document, laid
+ * out a feature a line so that a reader can hold one feature's counts at a time (a numeric feature's KS counts are up
+ * to megabytes): the first line is the document up to its features' opening bracket (`{"chunk":0,...,"features":[`),
+ * then one line per feature, each but the last ending with its comma, then `]}`. Summaries written before this layout
+ * are the same document on one line.
+ */
 export const chunkSummarySchema = z.object({
   chunk: z.number().int().min(0),
   /** Capture objects read, records in the window, lines that were no capture record. */
@@ -85,6 +94,8 @@ export const chunkSummarySchema = z.object({
   /** Rows without a predicted class, and the count of each predicted class. */
   unclassified: countSchema,
   predictedClasses: z.record(z.string(), countSchema),
-  features: z.array(z.discriminatedUnion('type', [numericFeatureSummarySchema, categoricalFeatureSummarySchema])),
+  features: z.array(featureSummarySchema),
 });
 export type ChunkSummaryDocument = z.infer<typeof chunkSummarySchema>;
+/** A chunk summary's first line, its features' bracket closed: the counts of its scan, with no features. */
+export const chunkSummaryHeadSchema = chunkSummarySchema.extend({ features: z.tuple([]) });

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -6,7 +7,7 @@ import { NotFoundError } from '../registry/errors';
 import type { ModelRegistry } from '../registry/registry';
 import { baselineSchema, type Baseline } from '../../contracts/baseline';
 import { driftReportKey, parseS3Uri, s3Uri } from '../../contracts/storage-layout';
-import { chunkSummarySchema, driftChunksKey, driftSummariesPrefix, driftSummaryKey, type DriftChunk } from '../../contracts/drift-summary';
+import { driftChunksKey, driftSummariesPrefix, driftSummaryKey, type DriftChunk } from '../../contracts/drift-summary';
 import { listObjects } from '../../pipelines/common/s3';
 import { readSortedValues } from './baseline-objects';
 import { listCaptureWindow, scanCaptureObjects, type CaptureObject } from './capture-window';
@@ -17,7 +18,7 @@ import type { DriftPlan } from './run-schemas';
 import { ChunkSummarizer, type HeldValueBound } from './chunk-summarizer';
 import { summaryReadsInFlight } from './drift-memory';
 import {
-  addWindowSummary,
+  addSummaryText,
   compareSummary,
   mergeWindowSummaries,
   summaryDocumentText,
@@ -218,9 +219,9 @@ export async function summarizeChunkToS3(deps: Pick<DriftJobDeps, 's3'>, setting
 
 /**
  * The decide step of a fanned-out run: the baseline's references read first (the memory left beside them sets how many
- * summaries are read at once: summaryReadsInFlight), then every chunk's summary read and added into the total as it
- * arrives (the counts add up exactly in any order), a few at a time so that S3's latency per object overlaps, then
- * decided.
+ * summaries are read at once: summaryReadsInFlight), then every chunk's summary streamed and added into the total a
+ * feature's line at a time as it arrives (the counts add up exactly in any order), a few at a time so that S3's latency
+ * per object overlaps, then decided.
  */
 export async function decideFromSummaries(deps: DecideDeps, settings: DriftJobSettings, plan: DriftPlan): Promise<DriftJobResult> {
   const prefix = driftSummariesPrefix(settings.model, plan.execution);
@@ -229,17 +230,39 @@ export async function decideFromSummaries(deps: DecideDeps, settings: DriftJobSe
   const read = readReferences(deps.s3, plan.baselineUri, settings.config);
   const inFlight = summaryReadsInFlight(settings.memoryMiB, (await read).references, Math.max(0, ...summaries.map((s) => s.size)));
   const merged = mergeWindowSummaries([]);
-  const pending = [...summaries];
+  const open = async (key: string) => (await deps.s3.send(new GetObjectCommand({ Bucket: settings.bucket, Key: key }))).Body as Readable;
+  await addChunkSummaries(merged, summaries.map(({ key }) => key), inFlight, open, (key) => s3Uri(settings.bucket, key));
+  return decideDrift(deps, settings, plan, merged, () => read);
+}
+
+/**
+ * Adds the chunk summaries `sources` into `total`, `inFlight` at a time: each opened, streamed and added a feature's
+ * line at a time (addSummaryText). A DriftJobError names the summary (`uriOf`) that is malformed, cut off, or of
+ * other features than the rest.
+ */
+export async function addChunkSummaries<S>(total: WindowSummary, sources: readonly S[], inFlight: number, open: (source: S) => Promise<Readable>, uriOf: (source: S) => string): Promise<void> {
+  const featureCounts = new Map<S, number>();
+  const pending = [...sources];
   const reader = async () => {
-    for (let next = pending.shift(); next; next = pending.shift()) {
-      const object = await deps.s3.send(new GetObjectCommand({ Bucket: settings.bucket, Key: next.key }));
-      const parsed = chunkSummarySchema.safeParse(JSON.parse(await object.Body!.transformToString()));
-      if (!parsed.success) throw new DriftJobError(`chunk summary ${s3Uri(settings.bucket, next.key)} is invalid: ${parsed.error.issues[0]?.message}`);
-      addWindowSummary(merged, parsed.data);
+    for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+      const input = await open(next);
+      const lines = createInterface({ input, crlfDelay: Infinity });
+      try {
+        featureCounts.set(next, await addSummaryText(total, lines));
+      } catch (error) {
+        throw new DriftJobError(`chunk summary ${uriOf(next)} is invalid: ${(error as Error).message}`, { cause: error });
+      } finally {
+        // A summary refused part-way is not read to its end.
+        lines.close();
+        input.destroy();
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(inFlight, summaries.length) }, reader));
-  return decideDrift(deps, settings, plan, merged, () => read);
+  await Promise.all(Array.from({ length: Math.min(inFlight, sources.length) }, reader));
+  // A summary of rows has every feature; one of none (no row of the served version in its chunk) has none.
+  for (const [source, count] of featureCounts) {
+    if (count > 0 && count !== total.features.length) throw new DriftJobError(`chunk summary ${uriOf(source)} has ${count} features, others ${total.features.length}`);
+  }
 }
 
 /**

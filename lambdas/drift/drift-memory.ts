@@ -1,4 +1,4 @@
-import { baselineBytes, driftMemoryFit, MIB, MIN_PART_ROWS, RESERVED_BYTES, type NumericBaselineSize } from '../../contracts/drift-memory';
+import { baselineBytes, driftMemoryFit, MIB, MIN_PART_ROWS, RESERVED_BYTES, SUMMARY_PIECE_BYTES_PER_BIN, type NumericBaselineSize } from '../../contracts/drift-memory';
 import type { SummaryReferences } from './window-summary';
 
 /** The drift function's memory cannot hold the baseline's references and a part of the window beside them. */
@@ -35,27 +35,29 @@ export function heldValuesFor(memoryMiB: number, references: SummaryReferences):
 }
 
 /**
- * Chunk summaries the decide step reads at once, beside `references` and the merged summary (referenceBytes): as many
- * as fit in what they and the reserve leave, at DOCUMENT_COST times the largest one's stored size (a summary is read
- * whole: its bytes, their text, the parsed document), at most READS_IN_FLIGHT. A DriftMemoryError, naming the memory
- * to set, when not even one fits.
+ * Chunk summaries the decide step reads at once, beside `references` and the merged summary (referenceBytes). A summary
+ * is read a feature's line at a time (window-summary.ts' addSummaryText), and a line costs at most what the worker's
+ * piece of it did (SUMMARY_PIECE_BYTES_PER_BIN a KS bin of the largest feature, which referenceBytes counts once, and a
+ * LINE_ALLOWANCE for the rest), or LINE_COST times the largest summary's stored size where that is less. So one read
+ * fits wherever the references and the window's fewest rows do (heldValuesFor, whose DriftMemoryError this throws
+ * otherwise), and more fit in what the reserve and the references leave: up to READS_IN_FLIGHT.
  */
 export function summaryReadsInFlight(memoryMiB: number, references: SummaryReferences, largestSummaryBytes: number): number {
-  const baseline = referenceBytes(references);
-  const perRead = DOCUMENT_COST * Math.max(largestSummaryBytes, 1);
-  const fit = Math.floor((memoryMiB * MIB - RESERVED_BYTES - baseline) / perRead);
-  if (fit < 1) {
-    const needed = Math.ceil((RESERVED_BYTES + baseline + perRead) / MIB);
-    throw new DriftMemoryError(
-      `the decide step reads chunk summaries of up to ${Math.ceil(largestSummaryBytes / MIB)} MiB whole (about ${DOCUMENT_COST} times that in memory) ` +
-        `beside the baseline's references of about ${Math.ceil(baseline / MIB)} MiB, which a drift function of ${memoryMiB} MiB cannot hold: ` +
-        `set the team config's drift.memoryMiB (DriftMonitorProps.memorySize) to at least ${needed}, or a smaller drift.chunkMiB (a chunk of fewer rows writes a smaller summary)`,
-    );
-  }
-  return Math.min(READS_IN_FLIGHT, fit);
+  // The workers' own check, and their error: where it passes, what the references and the reserve leave is positive.
+  heldValuesFor(memoryMiB, references);
+  const largestBins = Math.max(0, ...numericSizes(references).map(({ distinct }) => 2 * distinct + 1));
+  const perRead = Math.min(LINE_COST * Math.max(largestSummaryBytes, 1), SUMMARY_PIECE_BYTES_PER_BIN * largestBins + LINE_ALLOWANCE);
+  const spare = memoryMiB * MIB - RESERVED_BYTES - referenceBytes(references);
+  return Math.min(READS_IN_FLIGHT, 1 + Math.floor(spare / perRead));
 }
 
-/** A summary as read costs its bytes, the text decoded from them and the parsed document's strings. */
-const DOCUMENT_COST = 3;
+/**
+ * A line being read holds its bytes as they stream in, its text, the parsed line's base64 and the counts decoded from
+ * it: about 5 times its length, 19 bytes a KS bin of 3-byte varints, within the 20 a bin the worker's piece is counted
+ * at. The copies the garbage collector has not freed yet are the reserve's.
+ */
+const LINE_COST = 5;
+/** The rest of a line: a feature's name, PSI counts, a categorical feature's counts, the summary's head. */
+const LINE_ALLOWANCE = MIB;
 /** Enough reads at once to overlap S3's latency per object, few enough to share the function's network. */
 const READS_IN_FLIGHT = 8;

@@ -1,4 +1,6 @@
-import type { ChunkSummaryDocument, EncodedCounts } from '../../contracts/drift-summary';
+import type { z } from 'zod';
+import { chunkSummaryHeadSchema, chunkSummarySchema, featureSummarySchema, type ChunkSummaryDocument, type EncodedCounts } from '../../contracts/drift-summary';
+import { formatIssues } from '../../contracts/validation-issues';
 import type { CaptureScan } from './capture-window';
 import { compareCategorical, datasetVerdict, DriftInputError, judgeNumeric, type DriftReport, type FeatureReference } from './compare';
 import type { DriftThresholds } from './drift-config';
@@ -96,12 +98,6 @@ function addCounts(total: Record<string, number>, part: Record<string, number>):
   for (const [key, count] of Object.entries(part)) total[key] = (total[key] ?? 0) + count;
 }
 
-/** The numeric and categorical summaries copied, so merging into them leaves the part as it was. */
-const copyFeatures = (features: readonly FeatureSummary[]): FeatureSummary[] =>
-  features.map((f) =>
-    f.type === 'numeric' ? { ...f, psiCounts: Float64Array.from(f.psiCounts), ksCounts: Float64Array.from(f.ksCounts) } : { ...f, counts: { ...f.counts } },
-  );
-
 /**
  * Adds `part`'s counts into `total`, in place: every count added (exact: integers far below 2^53). A part without rows
  * carries no feature summaries (its worker read no baseline) and adds only its scan counts. `part` is left as it was
@@ -110,25 +106,47 @@ const copyFeatures = (features: readonly FeatureSummary[]): FeatureSummary[] =>
  * 2n + 1 bins a decoded copy would.
  */
 export function addWindowSummary(total: WindowSummary, part: WindowSummary | ChunkSummaryDocument): void {
+  addSummaryHead(total, part);
+  if (part.features.length === 0) return;
+  if (total.features.length > 0 && part.features.length !== total.features.length) {
+    throw new WindowSummaryError(`chunk summaries of ${total.features.length} and ${part.features.length} features`);
+  }
+  part.features.forEach((f, i) => addFeatureSummary(total, i, f));
+}
+
+/** Adds a part's scan counts (everything but its features) into `total`. */
+function addSummaryHead(total: WindowSummary, part: Omit<WindowSummary | ChunkSummaryDocument, 'features'>): void {
   for (const field of ['objectCount', 'recordCount', 'invalidLines', 'rows', 'wrongWidth', 'unclassified'] as const) total[field] += part[field];
   addCounts(total.predictedClasses, part.predictedClasses);
-  if (part.features.length === 0) return;
-  if (total.features.length === 0) {
-    total.features = 'chunk' in part ? summaryFromDocument(part).features : copyFeatures(part.features);
+}
+
+type DocumentFeature = ChunkSummaryDocument['features'][number];
+
+/**
+ * Adds a part's feature `index` into the total's, or makes a copy of it the total's when the total has features up to
+ * `index` only: parts read at once add their features in order, each into whichever part's copy came first.
+ */
+function addFeatureSummary(total: WindowSummary, index: number, f: FeatureSummary | DocumentFeature): void {
+  const into = total.features[index];
+  if (into === undefined) {
+    if (index !== total.features.length) throw new WindowSummaryError(`a chunk summary's feature ${index} came before the total's feature ${total.features.length}`);
+    total.features.push(featureCopy(f));
     return;
   }
-  if (part.features.length !== total.features.length) throw new WindowSummaryError(`chunk summaries of ${total.features.length} and ${part.features.length} features`);
-  part.features.forEach((f, i) => {
-    const into = total.features[i];
-    if (f.name !== into.name || f.type !== into.type) throw new WindowSummaryError(`chunk summaries differ at feature ${i}: "${into.name}" and "${f.name}"`);
-    if (f.type === 'numeric' && into.type === 'numeric') {
-      into.count += f.count;
-      addBinCounts(into.psiCounts, f.psiCounts);
-      if (f.ksCounts instanceof Float64Array) addBinCounts(into.ksCounts, f.ksCounts);
-      else addEncodedCounts(into.ksCounts, f.ksCounts);
-    } else if (f.type === 'categorical' && into.type === 'categorical') addCounts(into.counts, f.counts);
-  });
+  if (f.name !== into.name || f.type !== into.type) throw new WindowSummaryError(`chunk summaries differ at feature ${index}: "${into.name}" and "${f.name}"`);
+  if (f.type === 'numeric' && into.type === 'numeric') {
+    into.count += f.count;
+    addBinCounts(into.psiCounts, f.psiCounts);
+    if (f.ksCounts instanceof Float64Array) addBinCounts(into.ksCounts, f.ksCounts);
+    else addEncodedCounts(into.ksCounts, f.ksCounts);
+  } else if (f.type === 'categorical' && into.type === 'categorical') addCounts(into.counts, f.counts);
 }
+
+/** A feature's summary as counts of its own: merging into it leaves the part as it was. */
+const featureCopy = (f: FeatureSummary | DocumentFeature): FeatureSummary =>
+  f.type === 'numeric'
+    ? { ...f, psiCounts: Float64Array.from(f.psiCounts), ksCounts: f.ksCounts instanceof Float64Array ? Float64Array.from(f.ksCounts) : decodeCounts(f.ksCounts) }
+    : { ...f, counts: { ...f.counts } };
 
 /** The summary of the union of the parts (addWindowSummary of each into the summary of no rows). */
 export function mergeWindowSummaries(parts: readonly WindowSummary[]): WindowSummary {
@@ -266,32 +284,85 @@ export function summaryDocument(chunk: number, summary: WindowSummary): ChunkSum
 }
 
 /**
- * summaryDocument's JSON text in pieces, and its length in bytes: a numeric feature's KS counts are encoded only when
- * its piece is read, so a worker writing its summary holds one feature's encoding at a time, not every feature's and
- * then the whole text (for a baseline of 10^6 distinct values, 10 MB of base64 a feature). The pieces joined are
- * JSON.stringify(summaryDocument(chunk, summary)).
+ * summaryDocument's JSON text in pieces, a feature a line (contracts/drift-summary.ts' layout), and its length in bytes:
+ * a numeric feature's KS counts are encoded only when its piece is read, so a worker writing its summary holds one
+ * feature's encoding at a time, not every feature's and then the whole text (for a baseline of 10^6 distinct values,
+ * megabytes of base64 a feature). The pieces joined parse to summaryDocument(chunk, summary).
  */
 export function summaryDocumentText(chunk: number, summary: WindowSummary): { bytes: number; pieces: () => Generator<string> } {
-  // The head's text without its closing "]}": its features follow, comma-separated.
-  const head = JSON.stringify({ ...documentHead(chunk, summary), features: [] }).slice(0, -2);
-  const features = summary.features.map((f) => {
+  // The head's text without its closing "]}": its features follow, a line each.
+  const head = `${JSON.stringify({ ...documentHead(chunk, summary), features: [] }).slice(0, -2)}\n`;
+  const features = summary.features.map((f, i) => {
+    const separator = i < summary.features.length - 1 ? ',\n' : '\n';
     if (f.type === 'categorical') {
-      const text = JSON.stringify(f);
+      const text = JSON.stringify(f) + separator;
       return { bytes: Buffer.byteLength(text), text: () => text };
     }
     // The feature's text with empty data, the base64 of its encoded counts spliced in before the closing '"}}'.
     const { encoding, bytes } = countsEncoding(f.ksCounts);
-    const template = JSON.stringify({ ...numericHead(f), ksCounts: { encoding, bins: f.ksCounts.length, data: '' } });
+    const template = JSON.stringify({ ...numericHead(f), ksCounts: { encoding, bins: f.ksCounts.length, data: '' } }) + separator;
+    const close = -3 - separator.length;
     const base64Chars = 4 * Math.ceil(bytes / 3);
-    return { bytes: Buffer.byteLength(template) + base64Chars, text: () => template.slice(0, -3) + encodeCounts(f.ksCounts).data + template.slice(-3) };
+    return { bytes: Buffer.byteLength(template) + base64Chars, text: () => template.slice(0, close) + encodeCounts(f.ksCounts).data + template.slice(close) };
   });
-  const bytes = Buffer.byteLength(head) + features.reduce((sum, f) => sum + f.bytes, 0) + Math.max(0, features.length - 1) + 2;
+  const bytes = Buffer.byteLength(head) + features.reduce((sum, f) => sum + f.bytes, 0) + CLOSING_LINE.length;
   function* pieces(): Generator<string> {
     yield head;
-    for (const [i, feature] of features.entries()) yield (i > 0 ? ',' : '') + feature.text();
-    yield ']}';
+    for (const feature of features) yield feature.text();
+    yield CLOSING_LINE;
   }
   return { bytes, pieces };
+}
+
+/** A chunk summary's last line. */
+const CLOSING_LINE = ']}';
+
+/**
+ * Adds a chunk summary's text, read a line at a time, into `total` (addWindowSummary's sums): its scan counts, then each
+ * feature's counts as its line arrives, so that a reader holds one feature's counts at a time however many features
+ * the model has. A summary written before that layout, the whole document on one line, is added whole. Returns how
+ * many features the summary had. A WindowSummaryError says what is wrong with a malformed or cut-off one.
+ */
+export async function addSummaryText(total: WindowSummary, lines: AsyncIterable<string>): Promise<number> {
+  let features: number | undefined;
+  let closed = false;
+  let comma = false;
+  for await (const line of lines) {
+    if (closed) throw new WindowSummaryError(`it has text after its closing "${CLOSING_LINE}"`);
+    if (features === undefined) {
+      if (line.endsWith('[')) {
+        addSummaryHead(total, parsedLine(chunkSummaryHeadSchema, `${line}${CLOSING_LINE}`, 'its first line'));
+        features = 0;
+      } else {
+        const document = parsedLine(chunkSummarySchema, line, 'its one line');
+        addWindowSummary(total, document);
+        [features, closed] = [document.features.length, true];
+      }
+    } else if (line === CLOSING_LINE) {
+      if (comma) throw new WindowSummaryError(`its feature ${features - 1}'s line ends with a comma, but no feature follows`);
+      closed = true;
+    } else {
+      if (features > 0 && !comma) throw new WindowSummaryError(`its feature ${features - 1}'s line does not end with a comma, but feature ${features} follows`);
+      comma = line.endsWith(',');
+      addFeatureSummary(total, features, parsedLine(featureSummarySchema, comma ? line.slice(0, -1) : line, `its feature ${features}`));
+      features++;
+    }
+  }
+  if (!closed) throw new WindowSummaryError(features === undefined ? 'it is empty' : `it ends after ${features} features, without its closing "${CLOSING_LINE}"`);
+  return features!;
+}
+
+/** A line parsed and checked against `schema`, or a WindowSummaryError naming the line and the field. */
+function parsedLine<T>(schema: z.ZodType<T>, text: string, what: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new WindowSummaryError(`${what} is not JSON (${(error as Error).message})`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new WindowSummaryError(`${what}: ${formatIssues(parsed.error).join('; ')}`);
+  return parsed.data;
 }
 
 /** A document's fields before its features, in the order contracts/drift-summary.ts lists them. */
@@ -314,9 +385,7 @@ export function summaryFromDocument(document: ChunkSummaryDocument): WindowSumma
   return {
     ...counts,
     predictedClasses: classCounts(document.predictedClasses),
-    features: document.features.map((f) =>
-      f.type === 'numeric' ? { ...f, psiCounts: Float64Array.from(f.psiCounts), ksCounts: decodeCounts(f.ksCounts) } : f,
-    ),
+    features: document.features.map(featureCopy),
   };
 }
 

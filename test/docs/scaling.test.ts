@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseTeamConfig, TeamConfigError } from '../../contracts/team-config';
-import { DriftMemoryError, heldValuesFor, referenceBytes } from '../../lambdas/drift/drift-memory';
+import { DriftMemoryError, heldValuesFor, referenceBytes, summaryReadsInFlight } from '../../lambdas/drift/drift-memory';
 import { largeReferences } from '../lambdas/drift/fixtures';
 
 const doc = readFileSync('docs/scaling.md', 'utf8');
@@ -69,5 +69,9 @@ describe('docs/scaling.md', () => {
       message = (err as Error).message;
     }
     expect(message.replace(/to at least \d+/, 'to at least …')).toBe(quoted);
+    // The summaries the decide step reads at once at that limit, however large they are stored
+    const [, reads, features] = /up to 8, as far as .*?: (\d+) for (\d+)\s+numeric\s+features\s+of\s+10\^6\s+baseline\s+values\s+at\s+2048\s+MiB/s.exec(section) ?? [];
+    expect(Number(features)).toBe(most);
+    expect(summaryReadsInFlight(2048, largeReferences(most, 1e6), 2 ** 30)).toBe(Number(reads));
   });
 });

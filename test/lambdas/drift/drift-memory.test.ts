@@ -52,29 +52,39 @@ describe('drift function memory', () => {
     expect(() => heldValuesFor(needed - 1, references)).toThrow(DriftMemoryError);
   });
 
-  it('reads up to 8 chunk summaries at once, as many as fit beside the references at 3 times the largest\'s size', () => {
+  it('reads up to 8 chunk summaries at once, as many as fit beside the references at 20 bytes a KS bin of the largest feature\'s line', () => {
     const small = summaryReferences([numericReferenceFromValues('tenure', [0, 1, 2, 3, 5, 8])]);
+    // A small baseline: a line is at most its allowance of a MiB, however large the summaries are stored
     expect(summaryReadsInFlight(2048, small, 4 * 1024)).toBe(8);
     expect(summaryReadsInFlight(2048, small, 0)).toBe(8);
-    // 512 MiB less the 256 MiB reserve, over 3 times 40 MiB: 2
-    expect(summaryReadsInFlight(512, small, 40 * MIB)).toBe(2);
-    // 30 numeric features of 10^6 values leave about 2048 - 256 - 1183 MiB: 609 MiB, 5 summaries of 40 MiB
-    expect(summaryReadsInFlight(2048, largeReferences(30, 1_000_000), 40 * MIB)).toBe(5);
+    expect(summaryReadsInFlight(300, small, 400 * MIB)).toBe(8);
+    // 42 numeric features of 10^6 values (the most 2048 MiB takes) leave 2048 - 256 MiB - their references for reads
+    // beyond the first (which the references count): at 20 bytes a bin of 2 * 10^6 + 1 and a MiB, 3 more
+    const references = largeReferences(42, 1_000_000);
+    const spare = 2048 * MIB - 256 * MIB - referenceBytes(references);
+    const perLine = 20 * (2 * 1_000_000 + 1) + MIB;
+    expect(1 + Math.floor(spare / perLine)).toBe(4);
+    expect(summaryReadsInFlight(2048, references, 1024 * MIB)).toBe(4);
+    // AND summaries stored smaller than a line's bound cost 5 times their size: 2 MiB ones, 8
+    expect(summaryReadsInFlight(2048, references, 2 * MIB)).toBe(8);
+    expect(summaryReadsInFlight(2048, references, 7 * MIB)).toBe(1 + Math.floor(spare / (35 * MIB)));
   });
 
-  it('refuses a decide step that cannot read one summary beside the references, naming the memory and the chunk size to set', () => {
-    const references = largeReferences(30, 1_000_000);
+  it('reads one summary at least wherever a worker holds the references and the fewest rows, and refuses a memory that does not with the workers\' error', () => {
+    // GIVEN baselines of up to 43 numeric features of 10^6 values at 2048 MiB
+    for (const features of [1, 10, 42]) expect(summaryReadsInFlight(2048, largeReferences(features, 1_000_000), 1024 * MIB)).toBeGreaterThanOrEqual(1);
+    const references = largeReferences(43, 1_000_000);
     let message = '';
     try {
-      summaryReadsInFlight(2048, references, 250 * MIB);
+      summaryReadsInFlight(2048, references, 1024 * MIB);
     } catch (err) {
       expect(err).toBeInstanceOf(DriftMemoryError);
       message = (err as Error).message;
     }
-    expect(message).toMatch(/^the decide step reads chunk summaries of up to 250 MiB whole \(about 3 times that in memory\) beside the baseline's references of about 1183 MiB/);
-    expect(message).toMatch(/or a smaller drift\.chunkMiB/);
+    // THEN 43 are refused as a worker refuses them, naming the memory that would do, which reads some at once
+    expect(message).toMatch(/^the baseline's references of 43 numeric features take about \d+ MiB, and a drift function of 2048 MiB cannot hold them/);
     const needed = Number(/drift\.memoryMiB \(DriftMonitorProps\.memorySize\) to at least (\d+)/.exec(message)?.[1]);
-    expect(summaryReadsInFlight(needed, references, 250 * MIB)).toBe(1);
-    expect(() => summaryReadsInFlight(needed - 1, references, 250 * MIB)).toThrow(DriftMemoryError);
+    expect(summaryReadsInFlight(needed, references, 1024 * MIB)).toBeGreaterThanOrEqual(1);
+    expect(() => summaryReadsInFlight(needed - 1, references, 1024 * MIB)).toThrow(DriftMemoryError);
   });
 });

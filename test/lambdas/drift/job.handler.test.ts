@@ -10,7 +10,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { HeldValueBound } from '../../../lambdas/drift/chunk-summarizer';
 import { decideFromSummaries, runDriftJob, summarizeChunkToS3, type DriftJobReport } from '../../../lambdas/drift/drift-job';
-import type { DriftChunk } from '../../../contracts/drift-summary';
+import { driftSummaryKey, type DriftChunk } from '../../../contracts/drift-summary';
 import { listCaptureWindow } from '../../../lambdas/drift/capture-window';
 import { driftSettingsFromEnv } from '../../../lambdas/drift/settings-from-env';
 import type { Baseline } from '../../../contracts/baseline';
@@ -300,13 +300,26 @@ describe('drift job', () => {
     expect(decided.sampleCount).toBe(600);
     expect(decided.report.features).toEqual(single.report.features);
     expect(decided.report.driftedFeatures).toBeGreaterThan(0);
-    // AND a decide step whose memory holds no summary beside the baseline's references fails, naming the memory, before it reads one
+    // AND a decide step whose memory does not hold the baseline's references fails, naming the memory, before it reads a summary
     reads = 0;
     await expect(decideFromSummaries({ ...deps, s3: counting }, { ...settings, memoryMiB: 256 }, planned.plan)).rejects.toMatchObject({
       name: 'DriftMemoryError',
-      message: expect.stringMatching(/^the decide step reads chunk summaries .* set the team config's drift\.memoryMiB/),
+      message: expect.stringMatching(/a drift function of 256 MiB cannot hold them .* set the team config's drift\.memoryMiB/),
     });
     expect(reads).toBe(0);
+    // AND a summary written on one line (before summaries were written a feature a line) is read whole, to the same verdicts
+    const first = driftSummaryKey(settings.model, planned.plan.execution, 0);
+    const document = JSON.parse(await (await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: first }))).Body!.transformToString()) as unknown;
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: first, Body: JSON.stringify(document) }));
+    const mixed = await decideFromSummaries(deps, settings, planned.plan);
+    expect(mixed.status === 'evaluated' && mixed.report.features).toEqual(single.report.features);
+    // AND a cut-off summary fails the run, naming the object and where it ends
+    const text = await (await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: driftSummaryKey(settings.model, planned.plan.execution, 1) }))).Body!.transformToString();
+    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: first, Body: text.split('\n').slice(0, 3).join('\n') }));
+    await expect(decideFromSummaries(deps, settings, planned.plan)).rejects.toMatchObject({
+      name: 'DriftJobError',
+      message: `chunk summary s3://${BUCKET}/${first} is invalid: it ends after 2 features, without its closing "]}"`,
+    });
   });
 
   it('fails a run whose function has too little memory for the baseline beside the window, naming the memory to set', async () => {

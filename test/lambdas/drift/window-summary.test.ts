@@ -8,6 +8,7 @@ import { comparePredictedClasses } from '../../../lambdas/drift/prediction-drift
 import { categoryCounts } from '../../../lambdas/drift/statistics/categorical';
 import { WindowColumns } from '../../../lambdas/drift/window-columns';
 import {
+  addSummaryText,
   addWindow,
   addWindowSummary,
   compareSummary,
@@ -72,6 +73,14 @@ function windowOf(rows: [number, number, number, string][]): WindowColumns {
   return window;
 }
 
+/** A text's lines as a reader gets them, a turn of the event loop apart: texts read at once interleave their lines. */
+async function* linesOf(text: string): AsyncGenerator<string> {
+  for (const line of text.split('\n')) {
+    await new Promise((resolve) => setImmediate(resolve));
+    yield line;
+  }
+}
+
 describe('window summaries', () => {
   it('merged over any split of the window into chunks (through their S3 documents), give the single pass\'s statistics and verdicts exactly', async () => {
     await fc.assert(
@@ -83,19 +92,25 @@ describe('window summaries', () => {
         const documents = await Promise.all(
           chunks.map(async (chunk, i) => {
             const summary = await summarizeWindow(windowOf(chunk), SCAN, async () => summaryRefs);
-            // (the worker streams the document's text in pieces, whose length it declares: the text of the whole document)
+            // (the worker streams the document's text in pieces, whose length it declares: the whole document, a feature a line)
             const { bytes, pieces } = summaryDocumentText(i, summary);
             const text = [...pieces()].join('');
-            expect(text).toBe(JSON.stringify(summaryDocument(i, summary)));
+            expect(JSON.stringify(JSON.parse(text))).toBe(JSON.stringify(summaryDocument(i, summary)));
+            expect(text.split('\n')).toHaveLength(summary.features.length + 2);
             expect(bytes).toBe(Buffer.byteLength(text));
-            return chunkSummarySchema.parse(JSON.parse(text));
+            return { text, document: chunkSummarySchema.parse(JSON.parse(text)) };
           }),
         );
-        const merged = mergeWindowSummaries(documents.map(summaryFromDocument));
-        // (the decide step adds each document as read, its KS counts from their encoding: the same total)
+        const merged = mergeWindowSummaries(documents.map(({ document }) => summaryFromDocument(document)));
+        // (addWindowSummary adds a document as parsed, its KS counts from their encoding: the same total)
         const added = mergeWindowSummaries([]);
-        for (const document of documents) addWindowSummary(added, document);
+        for (const { document } of documents) addWindowSummary(added, document);
         expect(added).toEqual(merged);
+        // (the decide step streams the texts at once, adding each feature's line as it arrives: the same total)
+        const streamed = mergeWindowSummaries([]);
+        const featureCounts = await Promise.all(documents.map(({ text }) => addSummaryText(streamed, linesOf(text))));
+        expect(featureCounts).toEqual(documents.map(({ document }) => document.features.length));
+        expect(streamed).toEqual(merged);
         // (a summarizer counts each part straight into its running total: the same total)
         const counted = mergeWindowSummaries([]);
         for (const chunk of chunks) await addWindow(counted, windowOf(chunk), SCAN, async () => summaryRefs);
@@ -135,6 +150,36 @@ describe('window summaries', () => {
     // AND a chunk's document counted against another baseline (other KS bins) is refused, naming both sizes
     const other = await summarizeWindow(windowOf([[1, 2, 0, 'a']]), SCAN, async () => summaryReferences(referencesOf([[1, 2, 0, 'a'], [3, 4, 1, 'b'], [7, 8, 2, 'c']])));
     expect(() => addWindowSummary(total, summaryDocument(1, other))).toThrow('KS bin counts of different references: 5 and 7 bins');
+  });
+
+  it('are read a feature\'s line at a time, or whole as written before that layout, and a malformed or cut-off text is refused, saying where', async () => {
+    const refs = summaryReferences(referencesOf([[1, 2, 0, 'a'], [3, 4, 1, 'b']]));
+    const part = await summarizeWindow(windowOf([[1, 2, 0, 'a'], [5, 2, 1, 'b']]), SCAN, async () => refs);
+    const text = [...summaryDocumentText(3, part).pieces()].join('');
+    const lines = text.split('\n');
+    const read = async (...texts: string[]) => {
+      const total = mergeWindowSummaries([]);
+      for (const t of texts) await addSummaryText(total, linesOf(t));
+      return total;
+    };
+    // GIVEN a summary's text: its head, a line per feature (each but the last ending with a comma), and its closing line
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatch(/^\{"chunk":3,.*"features":\[$/);
+    expect(lines.slice(1, 3).every((line) => line.endsWith(','))).toBe(true);
+    expect(lines.slice(3)).toEqual([expect.stringMatching(/^\{"name":"channel".*\}$/), ']}']);
+    // THEN it adds up as the summary itself, and a document on one line (the layout before) adds up the same
+    expect(await read(text)).toEqual(mergeWindowSummaries([part]));
+    expect(await read(JSON.stringify(summaryDocument(3, part)), text)).toEqual(mergeWindowSummaries([part, part]));
+    // AND a text that is not such a summary is refused, naming the line and what is wrong with it
+    const refused = (t: string) => read(t).then(() => 'read', (error: Error) => error.message);
+    expect(await refused('')).toBe('its one line is not JSON (Unexpected end of JSON input)');
+    expect(await refused(lines.slice(0, 3).join('\n'))).toBe('it ends after 2 features, without its closing "]}"');
+    expect(await refused([...lines, ''].join('\n'))).toBe('it has text after its closing "]}"');
+    expect(await refused([lines[0], lines[1], lines[2].slice(0, -1), lines[3], ']}'].join('\n'))).toBe("its feature 1's line does not end with a comma, but feature 2 follows");
+    expect(await refused([lines[0], lines[1], lines[2], `${lines[3]},`, ']}'].join('\n'))).toBe("its feature 2's line ends with a comma, but no feature follows");
+    expect(await refused([lines[0], '{"name":', ...lines.slice(2)].join('\n'))).toMatch(/^its feature 0 is not JSON \(/);
+    expect(await refused([lines[0], lines[1].replace('"bins":5', '"bins":0'), ...lines.slice(2)].join('\n'))).toBe('its feature 0: ksCounts.bins: Too small: expected number to be >=1');
+    expect(await refused([lines[0].replace('"rows":2', '"rows":-2'), ...lines.slice(1)].join('\n'))).toBe('its first line: rows: Too small: expected number to be >=0');
   });
 
   it('encode KS counts as varints, densely or as (gap, count) pairs, whichever is shorter, and refuse a malformed body', () => {
