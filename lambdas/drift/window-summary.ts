@@ -321,7 +321,8 @@ const CLOSING_LINE = ']}';
  * Adds a chunk summary's text, read a line at a time, into `total` (addWindowSummary's sums): its scan counts, then each
  * feature's counts as its line arrives, so that a reader holds one feature's counts at a time however many features
  * the model has. A summary written before that layout, the whole document on one line, is added whole. Returns how
- * many features the summary had. A WindowSummaryError says what is wrong with a malformed or cut-off one.
+ * many features the summary had: summaries read at once add into the same total, so checking that each has the total's
+ * features is the caller's, once all are read. A WindowSummaryError says what is wrong with a malformed or cut-off one.
  */
 export async function addSummaryText(total: WindowSummary, lines: AsyncIterable<string>): Promise<number> {
   let features: number | undefined;
@@ -334,8 +335,10 @@ export async function addSummaryText(total: WindowSummary, lines: AsyncIterable<
         addSummaryHead(total, parsedLine(chunkSummaryHeadSchema, `${line}${CLOSING_LINE}`, 'its first line'));
         features = 0;
       } else {
+        // Feature by feature, as a streamed one: another summary read at once may be part-way through its features.
         const document = parsedLine(chunkSummarySchema, line, 'its one line');
-        addWindowSummary(total, document);
+        addSummaryHead(total, document);
+        document.features.forEach((f, i) => addFeatureSummary(total, i, f));
         [features, closed] = [document.features.length, true];
       }
     } else if (line === CLOSING_LINE) {

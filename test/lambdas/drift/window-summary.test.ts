@@ -73,8 +73,12 @@ function windowOf(rows: [number, number, number, string][]): WindowColumns {
   return window;
 }
 
-/** A text's lines as a reader gets them, a turn of the event loop apart: texts read at once interleave their lines. */
-async function* linesOf(text: string): AsyncGenerator<string> {
+/**
+ * A text's lines as a reader gets them, a turn of the event loop apart (the first after `wait` turns more): texts read at
+ * once interleave their lines.
+ */
+async function* linesOf(text: string, wait = 0): AsyncGenerator<string> {
+  for (let turn = 0; turn < wait; turn++) await new Promise((resolve) => setImmediate(resolve));
   for (const line of text.split('\n')) {
     await new Promise((resolve) => setImmediate(resolve));
     yield line;
@@ -170,6 +174,10 @@ describe('window summaries', () => {
     // THEN it adds up as the summary itself, and a document on one line (the layout before) adds up the same
     expect(await read(text)).toEqual(mergeWindowSummaries([part]));
     expect(await read(JSON.stringify(summaryDocument(3, part)), text)).toEqual(mergeWindowSummaries([part, part]));
+    // (also when it arrives while a streamed one read at once is part-way through its features)
+    const atOnce = mergeWindowSummaries([]);
+    await Promise.all([addSummaryText(atOnce, linesOf(text)), addSummaryText(atOnce, linesOf(JSON.stringify(summaryDocument(3, part)), 2))]);
+    expect(atOnce).toEqual(mergeWindowSummaries([part, part]));
     // AND a text that is not such a summary is refused, naming the line and what is wrong with it
     const refused = (t: string) => read(t).then(() => 'read', (error: Error) => error.message);
     expect(await refused('')).toBe('its one line is not JSON (Unexpected end of JSON input)');
