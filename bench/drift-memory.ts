@@ -23,7 +23,7 @@ import { distinctReference } from '../lambdas/drift/statistics/ks-bins';
 import { mergeWindowSummaries, summaryDocumentText, type SummaryReferences } from '../lambdas/drift/window-summary';
 import { Random } from '../pipelines/common/random';
 import type { BenchResult } from './bench-result';
-import { runWithPeakRss } from './drift-run';
+import { runWithPeakRss } from './peak-rss';
 
 const BASELINE_VALUES = 1_000_000;
 const CASES = [

@@ -13,7 +13,6 @@
  * Before any figure is printed, the fan-out's and the 512 MB function's reports are checked equal to the single
  * function's, feature by feature.
  */
-import { spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { CaptureRecord } from '../contracts/capture-record';
@@ -30,6 +29,7 @@ import { Random } from '../pipelines/common/random';
 import { lambdaEnvFor, startDynalite } from '../test/helpers/dynalite';
 import { startS3rver } from '../test/helpers/s3rver';
 import type { BenchResult } from './bench-result';
+import { runWithPeakRss } from './peak-rss';
 import { STEP_RESULT_MARKER } from './drift-step';
 
 const MODEL = 'card-fraud';
@@ -45,34 +45,9 @@ const WORKERS_AT_ONCE = 2;
 /** The drift functions' memory as deployed (DriftMonitorProps.memorySize's default), and the least a team may set. */
 const DEPLOYED_MEMORY_MIB = 2048;
 const SMALL_MEMORY_MIB = 512;
-// Written by each step's process at exit: its peak resident set (KiB).
-const PEAK_RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("peak-rss-kib "+process.resourceUsage().maxRSS+"\\n"))`;
-
 interface StepRun {
   result: ReturnType<typeof stepResult>;
   peakRss: number;
-}
-
-/**
- * Runs `node --import tsx <script> ...args` in a process of its own with PEAK_RSS_HOOK: the JSON its stderr prints after
- * `marker`, and its peak resident set in bytes. A run without them, or that exits non-zero, rejects with `what` and
- * the last line of its stderr.
- */
-export function runWithPeakRss<T>(script: string, args: string[], env: Record<string, string>, marker: string, what: string): Promise<{ reported: T; peakRss: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', PEAK_RSS_HOOK, script, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => {
-      const kib = Number(/peak-rss-kib (\d+)/.exec(stderr)?.[1]);
-      const reported = new RegExp(`${marker} (.*)`).exec(stderr)?.[1];
-      if (code === 0 && kib > 0 && reported) resolve({ reported: JSON.parse(reported) as T, peakRss: kib * 1024 });
-      else reject(new Error(`${what} exited ${code}: ${stderr.trim().split('\n').pop()}`));
-    });
-  });
 }
 
 async function step(env: Record<string, string>, name: string, event: unknown): Promise<StepRun> {

@@ -7,36 +7,22 @@
  * baseline.json with its sorted-values objects, dataset.json but for the run's folder in its URIs) is checked byte
  * for byte; the bench fails if one differs. Peak RSS: of the one job, and of the largest shard.
  */
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { TRAINING_PIPELINE_SPEC } from '../contracts/training-pipeline-spec';
 import { getObjectBytes, listKeys } from '../pipelines/common/s3';
 import { datasetToCsv, generateTransactions } from '../pipelines/datasets/card-fraud';
 import { startS3rver, type LocalS3 } from '../test/helpers/s3rver';
 import type { BenchResult } from './bench-result';
+import { runWithPeakRss } from './peak-rss';
 
 const OBJECTS = 8;
 const ROWS_PER_OBJECT = 50_000;
 const SHARDS = 4;
 
-// Written by each child at exit: its peak resident set (KiB).
-const PEAK_RSS_HOOK = `data:text/javascript,process.on("exit",()=>process.stderr.write("peak-rss-kib "+process.resourceUsage().maxRSS+"\\n"))`;
-
 /** Runs the processing entry with `env`; resolves to its peak RSS in bytes, rejects with its stderr if it fails. */
-function processingProcess(s3: LocalS3, env: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', PEAK_RSS_HOOK, 'pipelines/processing/main.ts'], {
-      env: { ...process.env, ...s3.env, TEAM_CONFIG_FILE: 'pipelines/teams/fraud.json', SPLIT_SEED: '42', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => {
-      const kib = Number(/peak-rss-kib (\d+)/.exec(stderr)?.[1]);
-      if (code === 0 && kib > 0) resolve(kib * 1024);
-      else reject(new Error(`processing (${JSON.stringify(env)}) exited ${code}: ${stderr.trim().split('\n').pop()}`));
-    });
-  });
+async function processingProcess(s3: LocalS3, env: Record<string, string>): Promise<number> {
+  const run = await runWithPeakRss('pipelines/processing/main.ts', [], { ...s3.env, TEAM_CONFIG_FILE: 'pipelines/teams/fraud.json', SPLIT_SEED: '42', ...env }, undefined, `processing (${JSON.stringify(env)})`);
+  return run.peakRss;
 }
 
 async function seconds<T>(fn: () => Promise<T>): Promise<{ s: number; result: T }> {
