@@ -29,7 +29,9 @@ export function runWithPeakRss<T = undefined>(script: string, args: string[], en
     child.on('close', (code) => {
       const kib = /peak-rss-kib (\S+)/.exec(stderr)?.[1];
       const reported = marker === undefined ? undefined : new RegExp(`${marker} (.*)`).exec(stderr)?.[1];
-      if (code !== 0 || (marker !== undefined && reported === undefined)) reject(new Error(`${what} exited ${code}: ${stderr.trim().split('\n').pop()}`));
+      // The child's own last line, not the hook's.
+      const last = stderr.replace(/^peak-rss-kib .*$/m, '').trim().split('\n').pop();
+      if (code !== 0 || (marker !== undefined && reported === undefined)) reject(new Error(`${what} exited ${code}: ${last}`));
       else if (!(Number(kib) > 0)) reject(new Error(`${what}: no peak resident set (VmHWM) in /proc/self/status; the benchmarks measure memory on Linux`));
       else resolve({ reported: (reported === undefined ? undefined : JSON.parse(reported)) as T, peakRss: Number(kib) * 1024 });
     });
