@@ -202,7 +202,7 @@ export function encodeCounts(counts: ArrayLike<number>): EncodedCounts {
 /** Adds encoded counts into `into` (a sparse encoding costs its non-zero bins); the bin counts must agree. */
 function addEncodedCounts(into: Float64Array, encoded: EncodedCounts): void {
   if (encoded.bins !== into.length) throw new RangeError(`KS bin counts of different references: ${into.length} and ${encoded.bins} bins`);
-  const bytes = Buffer.from(encoded.data, 'base64');
+  const bytes = base64Bytes(encoded.data);
   if (encoded.encoding === 'dense' || encoded.encoding === 'sparse') return addUint32Counts(into, encoded.encoding, bytes);
   const reader = new VarintReader(bytes, encoded);
   if (encoded.encoding === 'dense-varint') {
@@ -216,6 +216,17 @@ function addEncodedCounts(into: Float64Array, encoded: EncodedCounts): void {
     into[bin] += reader.next();
     last = bin;
   }
+}
+
+/**
+ * Decodes base64 into one scratch buffer that every call reuses: the counts are added within the synchronous call that
+ * decodes them, and a buffer a feature's line would be garbage the size of its counts, a line after another.
+ */
+let scratch = Buffer.alloc(0);
+function base64Bytes(data: string): Buffer {
+  const most = Math.ceil((data.length * 3) / 4);
+  if (scratch.length < most) scratch = Buffer.allocUnsafe(Math.max(most, 2 * scratch.length));
+  return scratch.subarray(0, scratch.write(data, 0, 'base64'));
 }
 
 /** Unsigned LEB128 varints of below 2^35, read one after another; a value of one byte (most counts and gaps) takes the short path. */
