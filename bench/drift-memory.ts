@@ -111,10 +111,10 @@ function memoryRows(
   worked: { peakRss: number; reported: { parts: number; documentBytes: number } },
   decided: { peakRss: number; reported: { inFlight: number } },
 ): BenchResult[] {
-  const row = (name: string, peakRss: number, note: string): BenchResult => {
+  const row = (role: string, what: string, peakRss: number, note: string): BenchResult => {
     const mib = peakRss / 2 ** 20;
     return {
-      name: `${name} of ${memoryMiB} MB, ${features} numeric features of 10^6 baseline values: peak RSS (MiB)`,
+      name: `${role} of ${memoryMiB} MB, ${features} numeric features of 10^6 baseline values, ${what}: peak RSS (MiB)`,
       ours: mib,
       reference: memoryMiB,
       ratio: memoryMiB / mib,
@@ -126,9 +126,10 @@ function memoryRows(
   };
   const documentMiB = (worked.reported.documentBytes / 2 ** 20).toFixed(0);
   return [
-    row(`drift worker, ${rows.toLocaleString('en')} rows`, worked.peakRss, `${worked.reported.parts} parts counted into the bins, a summary of ${documentMiB} MiB streamed a feature at a time`),
+    row('drift worker', `${rows.toLocaleString('en')} rows`, worked.peakRss, `${worked.reported.parts} parts counted into the bins, a summary of ${documentMiB} MiB streamed a feature at a time`),
     row(
-      `drift decide step, ${CHUNKS} such summaries`,
+      'drift decide step',
+      `${CHUNKS} such summaries`,
       decided.peakRss,
       `each summary (${documentMiB} MiB) read a feature's line at a time, ${decided.reported.inFlight} at once (summaryReadsInFlight), from a file as from S3`,
     ),
