@@ -45,9 +45,10 @@ export function heldValuesFor(memoryMiB: number, references: SummaryReferences):
 export function summaryReadsInFlight(memoryMiB: number, references: SummaryReferences, largestSummaryBytes: number): number {
   // The workers' own check, and their error: where it passes, what the references and the reserve leave is positive.
   heldValuesFor(memoryMiB, references);
-  const largestBins = Math.max(0, ...numericSizes(references).map(({ distinct }) => 2 * distinct + 1));
+  const numeric = numericSizes(references);
+  const largestBins = Math.max(0, ...numeric.map(({ distinct }) => 2 * distinct + 1));
   const perRead = Math.min(LINE_COST * Math.max(largestSummaryBytes, 1), SUMMARY_PIECE_BYTES_PER_BIN * largestBins + LINE_ALLOWANCE);
-  const spare = memoryMiB * MIB - RESERVED_BYTES - referenceBytes(references);
+  const spare = memoryMiB * MIB - RESERVED_BYTES - baselineBytes(numeric);
   return Math.min(READS_IN_FLIGHT, 1 + Math.floor(spare / perRead));
 }
 

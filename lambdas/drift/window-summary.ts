@@ -101,11 +101,10 @@ function addCounts(total: Record<string, number>, part: Record<string, number>):
 /**
  * Adds `part`'s counts into `total`, in place: every count added (exact: integers far below 2^53). A part without rows
  * carries no feature summaries (its worker read no baseline) and adds only its scan counts. `part` is left as it was
- * (the first features added are copied), so a running total costs one summary, not one per part. A part may be a
- * chunk's document as read: its KS counts are added from their encoding, so a sparse one costs its pairs, not the
- * 2n + 1 bins a decoded copy would.
+ * (the first features added are copied), so a running total costs one summary, not one per part. A chunk's summary as
+ * read is added by addSummaryText, a feature's line at a time.
  */
-export function addWindowSummary(total: WindowSummary, part: WindowSummary | ChunkSummaryDocument): void {
+export function addWindowSummary(total: WindowSummary, part: WindowSummary): void {
   addSummaryHead(total, part);
   if (part.features.length === 0) return;
   if (total.features.length > 0 && part.features.length !== total.features.length) {
