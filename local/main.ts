@@ -107,7 +107,7 @@ async function main(): Promise<number> {
     if (headless) return await runHeadless(session, options.until as 'trained', options.driftShift, options.faultDrills, dataset, log, elapsed);
 
     const initial = dataset.initial();
-    log(`${initial.summary} -> ${await session.uploadDataset(initial)}; starting the training pipeline ...`);
+    log(`${initial.summary} -> ${await session.uploadInitialData(initial)}; starting the training pipeline ...`);
     const arn = await session.requestTraining('npm start');
     const run = await twin.states.describe(arn).done;
     if (run.status === 'SUCCEEDED') {

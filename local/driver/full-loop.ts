@@ -54,7 +54,7 @@ export async function runLoop(session: LoopSession, options: LoopOptions): Promi
   };
 
   const initial = options.dataset.initial();
-  step('dataset', `${initial.summary} -> ${await session.uploadDataset(initial)}`);
+  step('dataset', `${initial.summary} -> ${await session.uploadInitialData(initial)}`);
 
   const trainingArn = await session.requestTraining('npm start');
   const training = await session.waitForExecution('train', trainingArn, 15 * MINUTES);

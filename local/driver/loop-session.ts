@@ -7,7 +7,7 @@ import type { Execution } from '../services/states/state-machines';
 import type { Twin } from '../twin';
 import { type HoldoutTable, parseHoldout } from './holdout-replay';
 import { checkTwinServes } from './team-stack';
-import type { DatasetObject } from './team-dataset';
+import type { DatasetObject, InitialData } from './team-dataset';
 
 /** A registry version as the approval API lists it. */
 export interface VersionSummary {
@@ -68,6 +68,15 @@ export class LoopSession {
     const key = `${prefix}${object.fileName}`;
     await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: object.body, ContentType: object.contentType }));
     return `s3://${bucket}/${key}`;
+  }
+
+  /** Writes the first run's data, an object at a time; returns the one object's URI, or the prefix its objects are under. */
+  async uploadInitialData(initial: InitialData): Promise<string> {
+    const uris: string[] = [];
+    for (const object of initial.objects()) uris.push(await this.uploadDataset(object));
+    if (uris.length === 1) return uris[0];
+    const { bucket, prefix } = this.datasetLocation();
+    return `s3://${bucket}/${prefix}`;
   }
 
   /** The holdout set a registered version was measured on (its `holdoutUri`: the run's split, or a BYOM upload). */

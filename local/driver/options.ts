@@ -5,8 +5,6 @@ import { DEFAULT_TWIN_STATE_FILE } from '../../contracts/twin-state-file';
 export const STOPS = ['trained', 'deployed', 'retrained', 'console'] as const;
 export type Stop = (typeof STOPS)[number];
 
-const DATASET_FILE = /\.(csv|parquet)$/i;
-
 export const optionsSchema = z
   .object({
     autoApprove: z.boolean().default(false),
@@ -19,12 +17,11 @@ export const optionsSchema = z
     /** The twin's state file, which `mlops` reads to find the twin; removed when the twin stops. */
     stateFile: z.string().min(1).default(DEFAULT_TWIN_STATE_FILE),
     team: z.string().min(1).optional(),
-    /** The team's own raw data; the card-fraud generator is the example team's default only (team-dataset.ts). */
-    dataset: z
-      .string()
-      .min(1)
-      .refine((file) => DATASET_FILE.test(file), { message: 'expected a .csv or .parquet file' })
-      .optional(),
+    /**
+     * The team's own raw data, a .csv or .parquet file or a directory of them (checked on disk by team-dataset.ts); the
+     * card-fraud generator is the example team's default only.
+     */
+    dataset: z.string().min(1).optional(),
     /** Drifted traffic moves each numeric feature by this many standard deviations of its holdout column. */
     driftShift: z.coerce.number().positive().max(100).default(2),
     rows: z.coerce.number().int().min(500).max(1_000_000).default(20_000),
@@ -60,7 +57,7 @@ const FLAGS: Record<string, { key: keyof DriverOptions; boolean?: true }> = {
 };
 
 const USAGE = `usage: npm start -- [--auto-approve] [--until trained|deployed|retrained] [--time-scale N] [--port N]
-                      [--data-dir DIR] [--cdk-out DIR] [--state-file FILE] [--team NAME] [--dataset FILE.csv|FILE.parquet] [--drift-shift K]
+                      [--data-dir DIR] [--cdk-out DIR] [--state-file FILE] [--team NAME] [--dataset FILE.csv|FILE.parquet|DIR] [--drift-shift K]
                       [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills] [--no-traffic]
        npm start -- --update [--team NAME] [--no-synth] [--cdk-out DIR] [--state-file FILE]`;
 

@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { basename, extname, join, relative, sep } from 'node:path';
 import type { TeamConfig } from '../../contracts/team-config';
 import { CARD_FRAUD_FEATURES, CARD_FRAUD_LABEL, datasetToCsv, generateTransactions } from '../../pipelines/datasets/card-fraud';
 import { type HoldoutTable, holdoutToRawCsv } from './holdout-replay';
@@ -9,21 +9,32 @@ export interface DatasetObject {
   readonly fileName: string;
   readonly body: Uint8Array | string;
   readonly contentType: string;
+}
+
+/**
+ * Where the twin's driver gets a team's raw data: the team's own file or directory of files (`--dataset`), or for the
+ * example team only, the card-fraud generator. Newly labelled drifted data (added before the drift-triggered
+ * retraining) comes from the same place: the generator draws drifted transactions with their labels; a team's data has
+ * no labeller, so the shifted copy of the holdout rows (with their recorded labels) stands in for it.
+ */
+export interface TeamDataset {
+  /** The data the first training run reads. */
+  initial(): InitialData;
+  /** Labelled data shaped like the drifted traffic, added under datasetUri so retraining sees new data. */
+  drifted(shiftedHoldout: HoldoutTable, stamp: string): DriftedData;
+}
+
+/** New labelled data, one object. */
+export interface DriftedData extends DatasetObject {
   /** What it holds, for the timeline. */
   readonly summary: string;
 }
 
-/**
- * Where the twin's driver gets a team's raw data: the team's own file (`--dataset`), or for the example team only,
- * the card-fraud generator. Newly labelled drifted data (added before the drift-triggered retraining) comes from
- * the same place: the generator draws drifted transactions with their labels; a team's file has no labeller, so the
- * shifted copy of the holdout rows (with their recorded labels) stands in for it.
- */
-export interface TeamDataset {
-  /** The data the first training run reads. */
-  initial(): DatasetObject;
-  /** Labelled data shaped like the drifted traffic, added under datasetUri so retraining sees new data. */
-  drifted(shiftedHoldout: HoldoutTable, stamp: string): DatasetObject;
+/** The first run's data: one object, or a directory's data files (each read only as it is uploaded). */
+export interface InitialData {
+  /** What it holds, for the timeline. */
+  readonly summary: string;
+  objects(): Iterable<DatasetObject>;
 }
 
 /** The team's dataset cannot be used, or there is none: the message says what to pass instead. */
@@ -35,6 +46,7 @@ export class DatasetError extends Error {
 }
 
 const CONTENT_TYPES: Record<string, string> = { '.csv': 'text/csv', '.parquet': 'application/vnd.apache.parquet' };
+const contentTypeOf = (file: string): string | undefined => CONTENT_TYPES[extname(file).toLowerCase()];
 
 /**
  * True when the team's model reads exactly what the card-fraud generator writes (task, features in order with
@@ -50,36 +62,30 @@ export function isCardFraudShaped(config: TeamConfig): boolean {
   );
 }
 
-/** The team's own file if given; otherwise the generator for a card-fraud-shaped team; otherwise a DatasetError. */
+/** The team's own file or directory if given; otherwise the generator for a card-fraud-shaped team; otherwise a DatasetError. */
 export function teamDataset(config: TeamConfig, options: { file?: string; rows: number }): TeamDataset {
   if (options.file !== undefined) return fileDataset(config, options.file);
   if (isCardFraudShaped(config)) return generatedCardFraud(options.rows);
   const columns = [...config.model.features.map((f) => f.name), config.model.label].join(', ');
   throw new DatasetError(
-    `team ${config.team} (model ${config.model.name}) needs its own data: pass --dataset <file.csv|file.parquet> with the columns ${columns}. ` +
+    `team ${config.team} (model ${config.model.name}) needs its own data: pass --dataset <file.csv|file.parquet|directory> with the columns ${columns}. ` +
       'The generated card-fraud transactions fit only a model with the example team\'s features, so they are never uploaded for another team.',
   );
 }
 
-function fileDataset(config: TeamConfig, file: string): TeamDataset {
-  const extension = extname(file).toLowerCase();
-  const contentType = CONTENT_TYPES[extension];
-  if (!contentType) throw new DatasetError(`--dataset ${file}: expected a .csv or .parquet file`);
-  let size: number;
+function fileDataset(config: TeamConfig, path: string): TeamDataset {
+  let stat: Stats;
   try {
-    const stat = statSync(file);
-    if (!stat.isFile()) throw new DatasetError(`--dataset ${file}: not a file`);
-    size = stat.size;
-  } catch (err) {
-    if (err instanceof DatasetError) throw err;
-    throw new DatasetError(`--dataset ${file}: no such file`);
+    stat = statSync(path);
+  } catch {
+    throw new DatasetError(`--dataset ${path}: no such file or directory`);
   }
-  if (size === 0) throw new DatasetError(`--dataset ${file}: the file is empty`);
-  const name = basename(file);
+  const initial = stat.isDirectory() ? directoryData(path) : fileData(path, stat);
+  const stem = basename(path, extname(path));
   return {
-    initial: () => ({ fileName: name, body: readFileSync(file), contentType, summary: `${name} (${(size / 1024).toFixed(1)} KiB, the team's own data)` }),
+    initial: () => initial,
     drifted: (shifted, stamp) => ({
-      fileName: `${basename(name, extname(name))}-drifted-${stamp}.csv`,
+      fileName: `${stem}-drifted-${stamp}.csv`,
       body: holdoutToRawCsv(shifted, config),
       contentType: 'text/csv',
       summary: `${shifted.labels.length} holdout rows with numeric features shifted (labels as recorded)`,
@@ -87,13 +93,59 @@ function fileDataset(config: TeamConfig, file: string): TeamDataset {
   };
 }
 
+const sizeText = (bytes: number) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+
+function fileData(file: string, stat: Stats): InitialData {
+  const contentType = contentTypeOf(file);
+  if (!stat.isFile() || !contentType) throw new DatasetError(`--dataset ${file}: expected a .csv or .parquet file, or a directory of them`);
+  if (stat.size === 0) throw new DatasetError(`--dataset ${file}: the file is empty`);
+  const name = basename(file);
+  return {
+    summary: `${name} (${sizeText(stat.size)}, the team's own data)`,
+    objects: () => [{ fileName: name, body: readFileSync(file), contentType }],
+  };
+}
+
+/**
+ * Every .csv and .parquet file under `directory`, at its path relative to it (a partitioned layout such as Spark's
+ * `date=.../part-*.parquet` keeps its folders), in key order as the processing job reads them. Other files (a _SUCCESS
+ * marker, a README) are skipped, as the processing job skips such objects under its prefix.
+ */
+function directoryData(directory: string): InitialData {
+  const files: Array<{ path: string; key: string; size: number; contentType: string }> = [];
+  const skipped: string[] = [];
+  for (const entry of readdirSync(directory, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const key = relative(directory, path).split(sep).join('/');
+    const contentType = contentTypeOf(entry.name);
+    if (!contentType) {
+      skipped.push(key);
+      continue;
+    }
+    const { size } = statSync(path);
+    if (size === 0) throw new DatasetError(`--dataset ${directory}: ${key} is empty`);
+    files.push({ path, key, size, contentType });
+  }
+  if (files.length === 0) throw new DatasetError(`--dataset ${directory}: no .csv or .parquet files in the directory`);
+  files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const total = files.reduce((sum, file) => sum + file.size, 0);
+  const names = files.length <= 3 ? files.map((file) => file.key).join(', ') : `${files[0].key} ... ${files[files.length - 1].key}`;
+  const others = skipped.length ? `; ${skipped.length} other ${skipped.length === 1 ? 'file' : 'files'} skipped: ${skipped.sort().join(', ')}` : '';
+  return {
+    summary: `${files.length} files of the team's own data in ${basename(directory)}/ (${sizeText(total)}: ${names}${others})`,
+    *objects() {
+      for (const file of files) yield { fileName: file.key, body: readFileSync(file.path), contentType: file.contentType };
+    },
+  };
+}
+
 function generatedCardFraud(rows: number): TeamDataset {
   return {
     initial: () => ({
-      fileName: 'transactions.csv',
-      body: datasetToCsv(generateTransactions({ rows, seed: 7 })),
-      contentType: 'text/csv',
       summary: `${rows} generated labelled transactions`,
+      objects: () => [{ fileName: 'transactions.csv', body: datasetToCsv(generateTransactions({ rows, seed: 7 })), contentType: 'text/csv' }],
     }),
     drifted: (_shifted, stamp) => {
       const count = Math.round(rows / 2);

@@ -56,7 +56,7 @@ describe('defective training containers in the twin', () => {
     session = new LoopSession(team.twin, config);
     const bucket = team.twin.output('ArtifactBucketName');
     for (const defect of [0, 1, 2, 3, 4, 5]) {
-      await session.uploadDataset({ fileName: `defect-${defect}/data.csv`, body: dataset(defect), contentType: 'text/csv', summary: '' });
+      await session.uploadDataset({ fileName: `defect-${defect}/data.csv`, body: dataset(defect), contentType: 'text/csv' });
       const name = `defect-${defect}`;
       const arn = await session.startTraining(name, `defect ${defect}`, `s3://${bucket}/datasets/defect-probe/defect-${defect}/`);
       await session.execution(arn).done;

@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTeamConfig, type TeamConfigInput } from '../../contracts/team-config';
 import { LoopSession } from '../../local/driver/loop-session';
+import { teamDataset } from '../../local/driver/team-dataset';
 import { getObjectBytes, listKeys } from '../../pipelines/common/s3';
 import { datasetToCsv, generateTransactions } from '../../pipelines/datasets/card-fraud';
 import { processDataset } from '../../pipelines/processing/process';
@@ -9,6 +12,7 @@ import { startTeamTwin, type TeamTwin } from '../helpers/twin';
 
 /** The example team with its Process step in 3 shards; any model passes the gate (the run is about its data). */
 const raw = JSON.parse(readFileSync('pipelines/teams/fraud.json', 'utf8')) as TeamConfigInput & { training: Record<string, unknown>; evaluation: Record<string, unknown> };
+const scratch = mkdtempSync(join(tmpdir(), 'sharded-processing-'));
 const config = parseTeamConfig({ ...raw, training: { ...raw.training, processing: { shards: 3 } }, evaluation: { ...raw.evaluation, threshold: 0 } });
 
 /**
@@ -19,29 +23,32 @@ describe('sharded processing in the twin', () => {
   let team: TeamTwin;
   let session: LoopSession;
   let bucket: string;
+  let datasetUri: string;
   let run: { status: string; error?: string; cause?: string } | undefined;
 
   beforeAll(async () => {
     team = await startTeamTwin({ timeScale: 600, config });
     session = new LoopSession(team.twin, config);
     bucket = team.twin.output('ArtifactBucketName');
-    // GIVEN a dataset of 5 objects
+    // GIVEN a directory of 5 files, uploaded as npm start's --dataset uploads one
     const dataset = generateTransactions({ rows: 5000, seed: 9 });
-    for (let i = 0; i < 5; i++) {
-      const body = datasetToCsv({ ...dataset, rows: dataset.rows.slice(i * 1000, (i + 1) * 1000) });
-      await session.uploadDataset({ fileName: `many/part-${i}.csv`, body, contentType: 'text/csv', summary: '' });
-    }
+    const directory = join(scratch, 'many');
+    mkdirSync(directory);
+    for (let i = 0; i < 5; i++) writeFileSync(join(directory, `part-${i}.csv`), datasetToCsv({ ...dataset, rows: dataset.rows.slice(i * 1000, (i + 1) * 1000) }));
+    datasetUri = await session.uploadInitialData(teamDataset(config, { file: directory, rows: 5000 }).initial());
     // WHEN a run processes it
-    const arn = await session.startTraining('sharded', 'five objects in three shards', `s3://${bucket}/datasets/card-fraud/many/`);
+    const arn = await session.startTraining('sharded', 'five objects in three shards', datasetUri);
     run = await session.execution(arn).done;
   }, 600_000);
 
   afterAll(async () => {
     session?.close();
     await team?.stop();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   it('runs the array job of 3 shards and the merge, and the run succeeds', async () => {
+    expect(datasetUri).toBe(`s3://${bucket}/datasets/card-fraud/`);
     expect(run).toMatchObject({ status: 'SUCCEEDED' });
     const shardSummaries = (await listKeys(session.s3, bucket, 'runs/sharded/processed/shards/')).filter((key) => key.endsWith('summary.json'));
     expect(shardSummaries).toEqual([0, 1, 2].map((i) => `runs/sharded/processed/shards/${i}/summary.json`));
@@ -49,7 +56,7 @@ describe('sharded processing in the twin', () => {
 
   it("writes the splits, baseline and lineage of one processing job, to the byte", async () => {
     await processDataset(session.s3, {
-      inputUri: `s3://${bucket}/datasets/card-fraud/many/`,
+      inputUri: datasetUri,
       outputUri: `s3://${bucket}/runs/one-job/processed/`,
       config,
       splitSeed: String(config.training.hyperparameters.seed),
