@@ -155,7 +155,7 @@ describe('npm start runs the team it is asked for', () => {
   it('refuses a team that is not the example without --dataset, before anything is synthesized', async () => {
     const run = npmStart(['--team', 'maintenance', '--cdk-out', join(scratch, 'never-synthesized')]);
     expect((await run.exited).code).toBe(2);
-    expect(run.output()).toContain('team maintenance (model machine-fault) needs its own data: pass --dataset <file.csv|file.parquet>');
+    expect(run.output()).toContain('team maintenance (model machine-fault) needs its own data: pass --dataset <file.csv|file.parquet|directory> with the columns');
     expect(existsSync(join(scratch, 'never-synthesized'))).toBe(false);
   }, 120_000);
 });
