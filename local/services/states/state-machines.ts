@@ -7,6 +7,7 @@ import type { Timeline } from '../../timeline';
 import { AwsServiceError } from '../../http/twin-server';
 import { type DistributedMapSpec, MAP_RUN_FIELDS, type MapRun, parseDistributedMap, runDistributedMap } from './distributed-map';
 import { ExecutionClock } from './execution-clock';
+import { StateCoverage } from './state-coverage';
 import { applyTemplate, shouldEvaluateInTwin, type Template } from './payload-template';
 import { type ExecutionStatusChange, statusChangeDetail } from './status-change-event';
 import { taskHandler, type TaskIntegrations } from './task-router';
@@ -48,6 +49,8 @@ interface MachineDefinition {
   readonly name: string;
   readonly definition: AslDefinition;
   readonly roleArn: string;
+  /** By which the test run's state coverage knows it (state-coverage.ts). */
+  readonly logicalId: string;
 }
 
 interface AslState {
@@ -99,6 +102,7 @@ export class StateMachines {
   private readonly statusListeners = new Set<(detail: ExecutionStatusChange) => void>();
 
   private readonly env: Environment;
+  private readonly coverage = StateCoverage.fromEnv();
 
   constructor(
     app: SynthesizedApp,
@@ -118,7 +122,8 @@ export class StateMachines {
       const definition = JSON.parse(text) as AslDefinition;
       // A Distributed Map the twin cannot run is refused now, naming the state, rather than at its first execution.
       distributedMapsToTasks(structuredClone(definition));
-      this.machines.set(arn, { arn, name: String(stack.getAtt(logicalId, 'Name')), definition, roleArn: String(props.RoleArn ?? '') });
+      if (stack.stackName.startsWith(TEAM_STACK_PREFIX)) this.coverage?.defined(logicalId, [...allNamedStates(definition)].map(([name]) => name));
+      this.machines.set(arn, { arn, name: String(stack.getAtt(logicalId, 'Name')), definition, roleArn: String(props.RoleArn ?? ''), logicalId });
     }
   }
 
@@ -296,6 +301,7 @@ export class StateMachines {
         detail: detail === undefined ? undefined : truncate(JSON.stringify(detail), DETAIL_LIMIT),
         ...failure,
       });
+      if (type === 'StateEntered' && state?.name) this.enteredState(execution.stateMachineArn, state.name);
       if (state?.name && execution.status === 'RUNNING') {
         if (type === 'StateEntered' && state.type === 'Wait') clock.pauseStarted(pause);
         else if (type === 'StateExited' && state.type === 'Wait') clock.pauseEnded(pause);
@@ -353,6 +359,21 @@ export class StateMachines {
     return { definition: copy, templates, maps: distributedMapsToTasks(copy) };
   }
 
+  /** For the test run's state coverage (state-coverage.ts), where it is recorded. */
+  private enteredState(stateMachineArn: string, state: string): void {
+    const machine = this.machines.get(stateMachineArn);
+    if (machine) this.coverage?.entered(machine.logicalId, state);
+  }
+
+  /** The states a Distributed Map's child run enters: its history is not the execution's, but they ran. */
+  private async recordChildStates(stateMachineArn: string, logs: AsyncGenerator<Record<string, unknown>>): Promise<void> {
+    for await (const event of logs) {
+      if (TERMINAL_EVENTS.has(String(event.type))) break;
+      const name = (event.state as { name?: string } | undefined)?.name;
+      if (event.type === 'StateEntered' && name) this.enteredState(stateMachineArn, name);
+    }
+  }
+
   private overrides({ definition, templates, maps }: Prepared, context: Record<string, unknown>, stopped: AbortSignal) {
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     const waitTimeOverrides: Record<string, number> = {};
@@ -401,6 +422,7 @@ export class StateMachines {
           context: childContext as never,
           noThrowOnAbort: true,
         });
+        if (this.coverage) void this.recordChildStates(String((context.StateMachine as { Id: string }).Id), library.eventLogs as AsyncGenerator<Record<string, unknown>>);
         return { result: library.result.catch((err: Error & { cause?: Error }) => Promise.reject(err.cause ?? err)), abort: () => library.abort() };
       },
       onChange: (mapRun) => {
@@ -506,3 +528,9 @@ function checkExecutionName(name: string): void {
 function truncate(text: string, limit: number): string {
   return text.length > limit ? `${text.slice(0, limit)}… (${text.length} chars)` : text;
 }
+
+/**
+ * The team stacks' names (bin/app.ts): the test run's state coverage reports their state machines. Executions in any
+ * stack count, by logical ID: a test's stack of one construct (a DriftMonitor alone) runs the same machine.
+ */
+const TEAM_STACK_PREFIX = 'Mlops-';

@@ -1,0 +1,55 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+
+/** Where twins write which states exist and which ran; .ci/run sets it for the test run (tools/state-coverage/state-coverage.ts reads it). */
+export const STATE_COVERAGE_DIR_ENV = 'MLOPS_STATE_COVERAGE_DIR';
+
+/** One line of a coverage file: a state machine's states (`defined`), or one of them entered by an execution. */
+export type StateCoverageLine = { machine: string; defined: string[] } | { machine: string; entered: string };
+
+/**
+ * Which states of the team stack's state machines the twins of this process defined and entered, written as they
+ * happen (each fact once per process, one JSON line, so a test process that is killed has written what it saw) to a
+ * file of its own in the directory that MLOPS_STATE_COVERAGE_DIR names. A machine is named by its logical ID, which its
+ * construct path within its stack gives (`TrainingPipelineStateMachine` and a hash of the path): the same machine of
+ * every team's stack, or of a test's stack that holds its construct alone at the same path, counts as one. The twin
+ * writes the states of the team stacks' machines (`defined`) and the states every execution enters.
+ * tools/state-coverage/state-coverage.ts names every state no execution of the test run entered: each branch of each state machine
+ * (the catches, the rollbacks) must run in the twin somewhere in the tests.
+ */
+export class StateCoverage {
+  private readonly written = new Set<string>();
+
+  private constructor(private readonly file: string) {}
+
+  /** This process's recorder for the directory MLOPS_STATE_COVERAGE_DIR names, or undefined where it is not set. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): StateCoverage | undefined {
+    const dir = env[STATE_COVERAGE_DIR_ENV];
+    if (!dir) return undefined;
+    let recorder = recorders.get(dir);
+    if (!recorder) {
+      mkdirSync(dir, { recursive: true });
+      recorder = new StateCoverage(join(dir, `${process.pid}-${randomUUID()}.jsonl`));
+      recorders.set(dir, recorder);
+    }
+    return recorder;
+  }
+
+  defined(machine: string, states: Iterable<string>): void {
+    this.write(`defined ${machine}`, { machine, defined: [...states].sort() });
+  }
+
+  entered(machine: string, state: string): void {
+    this.write(`entered ${machine} ${state}`, { machine, entered: state });
+  }
+
+  private write(key: string, line: StateCoverageLine): void {
+    if (this.written.has(key)) return;
+    this.written.add(key);
+    appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+  }
+}
+
+/** This process's recorder of each directory. */
+const recorders = new Map<string, StateCoverage>();
