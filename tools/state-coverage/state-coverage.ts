@@ -54,6 +54,6 @@ if (require.main === module) {
   for (const line of coverageReport(coverage)) console.log(line);
   const missed = coverage.reduce((sum, machine) => sum + machine.missed.length, 0);
   if (coverage.length === 0) console.log(`no state machine coverage in ${dir}: did the tests run with ${'MLOPS_STATE_COVERAGE_DIR'} set?`);
-  else console.log(missed ? `${missed} states of the team stack's state machines ran in no test` : 'every state of the team stack\'s state machines ran in a test');
+  else console.log(missed ? `${missed} states of the team stacks' state machines ran in no test` : "every state of the team stacks' state machines ran in a test");
   process.exitCode = coverage.length === 0 || missed > 0 ? 1 : 0;
 }
