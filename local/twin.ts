@@ -105,7 +105,7 @@ export class Twin {
   urls!: FunctionUrls;
   private streams?: TableStreams;
   private updater!: StackUpdater;
-  private batch!: BatchJobs;
+  batch!: BatchJobs;
   private sagemaker!: SageMakerTraining;
   private readonly stopping = new AbortController();
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTeamConfig, type TeamConfigInput } from '../../contracts/team-config';
+import { entered } from '../../local/driver/drills/drill-support';
 import { LoopSession } from '../../local/driver/loop-session';
 import { teamDataset } from '../../local/driver/team-dataset';
 import { getObjectBytes, listKeys } from '../../pipelines/common/s3';
@@ -52,6 +53,21 @@ describe('sharded processing in the twin', () => {
     expect(run).toMatchObject({ status: 'SUCCEEDED' });
     const shardSummaries = (await listKeys(session.s3, bucket, 'runs/sharded/processed/shards/')).filter((key) => key.endsWith('summary.json'));
     expect(shardSummaries).toEqual([0, 1, 2].map((i) => `runs/sharded/processed/shards/${i}/summary.json`));
+  });
+
+  it('records a run whose merge job fails as failed, after its shards ran', async () => {
+    // GIVEN the merge job's host lost (a Spot reclaim), as the twin's Batch fault makes it
+    const restore = team.twin.batch.failJobs((name) => name === 'merge-shards');
+    try {
+      // WHEN a run processes the same dataset
+      const failed = await session.execution(await session.startTraining('merge-lost', 'the merge job loses its host', datasetUri)).done;
+      // THEN the run records its failure and ends with the job's
+      expect(failed).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
+      expect(entered(failed).slice(-4)).toEqual(['Process', 'MergeShards', 'RecordFailure', 'RunFailed']);
+      expect(failed.cause).toContain('Host EC2 (instance i-0twin) terminated.');
+    } finally {
+      restore();
+    }
   });
 
   it("writes the splits, baseline and lineage of one processing job, to the byte", async () => {

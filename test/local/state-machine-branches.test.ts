@@ -10,9 +10,10 @@ import { startTeamTwin, type TeamTwin } from '../helpers/twin';
 
 /**
  * The branches of the example team's state machines that no loop or drill takes: input that is no trigger or no
- * registry event the flow handles, a restore that cannot be done, and a rollback that fails itself. Each runs the
- * synthesized state machine in the twin (`.ci/run` checks that every state of them ran in some test:
- * tools/state-coverage/state-coverage.ts).
+ * registry event the flow handles, a restore that cannot be done, a rollback that fails itself, and each step of a
+ * deployment or a training run whose function's environment dies under it (the twin's crashInvocations). Each runs
+ * the synthesized state machine in the twin (`.ci/run` checks that every state and transition of them ran in some
+ * test: tools/state-coverage/state-coverage.ts).
  */
 describe("the team stack's state machines, on input and faults the loop never meets", () => {
   let team: TeamTwin;
@@ -32,6 +33,27 @@ describe("the team stack's state machines, on input and faults the loop never me
   });
 
   const start = (output: string, input: unknown) => finished(team.twin.states.start(team.twin.output(output), input));
+
+  /** The name of the function a state machine's Task state invokes (its Resource, the function's ARN). */
+  const functionOf = (output: string, state: string) => {
+    const { definition } = team.twin.states.machine(team.twin.output(output));
+    return String((definition.States[state] as { Resource: string }).Resource.split(':').pop());
+  };
+
+  /** Approves a new version like the live one, its function's environment dying in `state`; the run it starts, ended. */
+  async function deployCrashingIn(state: string, when?: (event: unknown) => boolean) {
+    const live = await requireLive(session, 'branches');
+    const version = await registerLike(session, live, `its ${state} step's environment dies`);
+    const restore = team.twin.lambda.crashInvocations(functionOf('DeploymentStateMachineArn', state), when);
+    try {
+      const since = Date.now();
+      await drillRegistry(session).approve(session.model, version, { actor: 'reviewer@example.com', reason: 'branch test' });
+      const [run] = await deploymentsSince(session, since);
+      return { live, version, run: await finished(run) };
+    } finally {
+      restore();
+    }
+  }
 
   it('refuses a training run whose trigger is none the pipeline knows, before any job runs', async () => {
     const run = await start('TrainingStateMachineArn', { trigger: 'cron-job', reason: 'a typo in a scheduler' });
@@ -55,6 +77,36 @@ describe("the team stack's state machines, on input and faults the loop never me
     expect(entered(run)).toEqual(['Route', 'ReadRolledBackVersion', 'Restore', 'RestoreFailed']);
     expect(`${run.error}: ${run.cause}`).toMatch(/version 99/);
     expect((await requireLive(session, 'branches')).version).toBe(live.version);
+  });
+
+  const weight = (event: unknown) => (event as { weightPercent?: number }).weightPercent;
+  for (const [state, when] of [
+    ['Prepare', undefined],
+    ['Canary', (event: unknown) => weight(event) !== 100],
+    ['WatchCanary', undefined],
+    ['Promote', (event: unknown) => weight(event) === 100],
+    ['Finalize', undefined],
+  ] as const) {
+    it(`rolls a deployment back when its ${state} step fails: the version rolled back, the live one serving`, async () => {
+      const { live, version, run } = await deployCrashingIn(state, when);
+      expect(run).toMatchObject({ status: 'FAILED', error: 'Runtime.ExitError' });
+      expect(entered(run).slice(-3)).toEqual([state, 'Rollback', 'DeploymentFailed']);
+      expect((await drillRegistry(session).getVersion(session.model, version)).status).toBe('rolled_back');
+      expect((await requireLive(session, 'branches')).version).toBe(live.version);
+      expect(session.liveAlias()).toEqual({ version: live.functionVersion, routing: {} });
+    });
+  }
+
+  it('records a training run whose Register step fails as failed, with its cause', async () => {
+    const restore = team.twin.lambda.crashInvocations(functionOf('TrainingStateMachineArn', 'Register'));
+    try {
+      const run = await finished(team.twin.states.describe(await session.startTraining('register-crash', 'branch test')));
+      expect(run).toMatchObject({ status: 'FAILED', error: 'Runtime.ExitError' });
+      expect(entered(run).slice(-4)).toEqual(['PassedGate?', 'Register', 'RecordFailure', 'RunFailed']);
+      expect((await drillRegistry(session).listRuns(session.model)).find((r) => r.executionName === 'register-crash')).toMatchObject({ status: 'failed' });
+    } finally {
+      restore();
+    }
   });
 
   it('ends RollbackFailed when the rollback itself fails: the live version names a function version that is gone', async () => {

@@ -7,6 +7,9 @@ export interface MachineCoverage {
   readonly machine: string;
   readonly defined: readonly string[];
   readonly missed: readonly string[];
+  /** `from -> to`: each Next, Choice branch and default, and Catch of the machine's flows. */
+  readonly transitions: readonly string[];
+  readonly untaken: readonly string[];
 }
 
 /**
@@ -16,44 +19,59 @@ export interface MachineCoverage {
  */
 export function readStateCoverage(dir: string): MachineCoverage[] {
   const defined = new Map<string, Set<string>>();
+  const transitions = new Map<string, Set<string>>();
   const entered = new Map<string, Set<string>>();
-  const add = (map: Map<string, Set<string>>, machine: string, states: string[]) => {
+  const taken = new Map<string, Set<string>>();
+  const add = (map: Map<string, Set<string>>, machine: string, items: readonly string[]) => {
     const set = map.get(machine) ?? new Set<string>();
-    for (const state of states) set.add(state);
+    for (const item of items) set.add(item);
     map.set(machine, set);
   };
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.jsonl'))) {
     for (const text of readFileSync(join(dir, file), 'utf8').split('\n')) {
       if (!text) continue;
       const line = JSON.parse(text) as StateCoverageLine;
-      if ('defined' in line) add(defined, line.machine, line.defined);
-      else add(entered, line.machine, [line.entered]);
+      if ('defined' in line) {
+        add(defined, line.machine, line.defined);
+        add(transitions, line.machine, line.transitions ?? []);
+      } else if ('entered' in line) add(entered, line.machine, [line.entered]);
+      else add(taken, line.machine, [line.took]);
     }
   }
-  return [...defined]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([machine, states]) => {
-      const sorted = [...states].sort();
-      return { machine, defined: sorted, missed: sorted.filter((state) => !entered.get(machine)?.has(state)) };
-    });
+  const sorted = (set: Set<string> | undefined) => [...(set ?? [])].sort();
+  return [...defined.keys()].sort().map((machine) => {
+    const states = sorted(defined.get(machine));
+    const edges = sorted(transitions.get(machine));
+    return {
+      machine,
+      defined: states,
+      missed: states.filter((state) => !entered.get(machine)?.has(state)),
+      transitions: edges,
+      untaken: edges.filter((edge) => !taken.get(machine)?.has(edge)),
+    };
+  });
 }
 
-/** The report's lines: each machine's count, then each state no execution entered. */
+/** The report's lines: each machine's counts, then each state no execution entered and each transition none took. */
 export function coverageReport(coverage: readonly MachineCoverage[]): string[] {
-  return coverage.flatMap(({ machine, defined, missed }) => [
-    `${machine}: ${defined.length - missed.length} of ${defined.length} states entered`,
+  return coverage.flatMap(({ machine, defined, missed, transitions, untaken }) => [
+    `${machine}: ${defined.length - missed.length} of ${defined.length} states entered, ${transitions.length - untaken.length} of ${transitions.length} transitions taken`,
     ...missed.map((state) => `  never entered: ${state}`),
+    ...untaken.map((transition) => `  never taken: ${transition}`),
   ]);
 }
 
-// `tsx tools/state-coverage/state-coverage.ts <dir>`: the report; exit 1 when a state was never entered or none was recorded.
+// `tsx tools/state-coverage/state-coverage.ts <dir>`: the report; exit 1 when a state or transition was never
+// entered or taken, or nothing was recorded.
 if (require.main === module) {
   const [dir] = process.argv.slice(2);
   if (!dir) throw new Error('usage: tsx tools/state-coverage/state-coverage.ts <MLOPS_STATE_COVERAGE_DIR of a test run>');
   const coverage = readStateCoverage(dir);
   for (const line of coverageReport(coverage)) console.log(line);
   const missed = coverage.reduce((sum, machine) => sum + machine.missed.length, 0);
-  if (coverage.length === 0) console.log(`no state machine coverage in ${dir}: did the tests run with ${'MLOPS_STATE_COVERAGE_DIR'} set?`);
-  else console.log(missed ? `${missed} states of the team stacks' state machines ran in no test` : "every state of the team stacks' state machines ran in a test");
-  process.exitCode = coverage.length === 0 || missed > 0 ? 1 : 0;
+  const untaken = coverage.reduce((sum, machine) => sum + machine.untaken.length, 0);
+  if (coverage.length === 0) console.log(`no state machine coverage in ${dir}: did the tests run with MLOPS_STATE_COVERAGE_DIR set?`);
+  else if (missed + untaken > 0) console.log(`${missed} states and ${untaken} transitions of the team stacks' state machines ran in no test`);
+  else console.log("every state and transition of the team stacks' state machines ran in a test");
+  process.exitCode = coverage.length === 0 || missed + untaken > 0 ? 1 : 0;
 }

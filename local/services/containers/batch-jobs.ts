@@ -38,6 +38,8 @@ interface JobDefinition {
  */
 export class BatchJobs {
   private readonly definitions = new Map<string, JobDefinition>();
+  /** Single jobs made to fail (failJobs), by name. */
+  private failing?: (jobName: string) => boolean;
 
   constructor(
     private app: SynthesizedApp,
@@ -138,7 +140,22 @@ export class BatchJobs {
     };
   }
 
+  /**
+   * Fault injection for the tests of error paths: until the returned function is called, single jobs whose name
+   * `when` picks end FAILED as when Batch loses their host (a Spot reclaim), their container not run. Only a test or a
+   * drill calls this.
+   */
+  failJobs(when: (jobName: string) => boolean): () => void {
+    this.failing = when;
+    return () => (this.failing = undefined);
+  }
+
   private async runSingle(job: PreparedJob): Promise<unknown> {
+    if (this.failing?.(job.name)) {
+      const reason = 'Host EC2 (instance i-0twin) terminated.';
+      this.timeline.add('batch', `job ${job.name} FAILED: ${reason}`);
+      throw new TaskError('States.TaskFailed', JSON.stringify({ ...job.description, Status: 'FAILED', StatusReason: reason, StoppedAt: Date.now(), Container: job.container }));
+    }
     const ended = await job.run(job.description.JobId, job.name);
     const description = { ...job.description, ...ended, Container: { ...job.container, ...ended.Container } };
     this.timeline.add('batch', `job ${job.name} ${ended.Status} (exit ${ended.Container.ExitCode})${ended.Status === 'FAILED' ? `: ${ended.StatusReason}` : ''}`);

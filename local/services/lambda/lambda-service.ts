@@ -93,6 +93,8 @@ export interface InvocationRecord {
 export class LambdaService {
   readonly functions = new Map<string, FunctionState>();
   private readonly pools = new Map<string, WorkerPool>();
+  /** Crashes made to happen (crashInvocations), by function name. */
+  private readonly crashes = new Map<string, (event: unknown) => boolean>();
   private layers: ReadonlyMap<string, string>;
 
   constructor(
@@ -215,13 +217,25 @@ export class LambdaService {
     return config;
   }
 
+  /**
+   * Fault injection for the tests of error paths: until the returned function is called, the invocations of
+   * `functionName` whose event `when` picks fail as when Lambda's environment dies under the handler (killed out of
+   * memory): a function error `Runtime.ExitError`, the handler not run. Only a test or a drill calls this.
+   */
+  crashInvocations(functionName: string, when: (event: unknown) => boolean = () => true): () => void {
+    this.crashes.set(functionName, when);
+    return () => this.crashes.delete(functionName);
+  }
+
   async invoke(identifier: string, event: unknown, explicitQualifier?: string): Promise<Invocation> {
     const { state, qualifier } = this.parseIdentifier(identifier);
     const version = this.resolveVersion(state, explicitQualifier ?? qualifier);
     const config = this.configuration(state, version);
     const invokedArn = functionArn(this.app.env, config.name) + (explicitQualifier ?? qualifier ? `:${explicitQualifier ?? qualifier}` : '');
     const started = performance.now();
-    const outcome = await this.pool(config).invoke(event, invokedArn);
+    const outcome: InvocationOutcome = this.crashes.get(config.name)?.(event)
+      ? { ok: false, payload: { errorType: 'Runtime.ExitError', errorMessage: 'Error: Runtime exited with error: signal: killed' } }
+      : await this.pool(config).invoke(event, invokedArn);
     this.onInvocation({
       functionName: config.name,
       qualifier: explicitQualifier ?? qualifier,

@@ -5,8 +5,11 @@ import { randomUUID } from 'node:crypto';
 /** Where twins write which states exist and which ran; .ci/run sets it for the test run (tools/state-coverage/state-coverage.ts reads it). */
 export const STATE_COVERAGE_DIR_ENV = 'MLOPS_STATE_COVERAGE_DIR';
 
-/** One line of a coverage file: a state machine's states (`defined`), or one of them entered by an execution. */
-export type StateCoverageLine = { machine: string; defined: string[] } | { machine: string; entered: string };
+/**
+ * One line of a coverage file: a state machine's states and transitions (`from -> to`: a Next, a Choice's branch or
+ * default, a Catch), or a state an execution entered, or a transition it took.
+ */
+export type StateCoverageLine = { machine: string; defined: string[]; transitions?: string[] } | { machine: string; entered: string } | { machine: string; took: string };
 
 /**
  * Which states of the team stack's state machines the twins of this process defined and entered, written as they
@@ -14,7 +17,8 @@ export type StateCoverageLine = { machine: string; defined: string[] } | { machi
  * file of its own in the directory that MLOPS_STATE_COVERAGE_DIR names. A machine is named by its logical ID, which its
  * construct path within its stack gives (`TrainingPipelineStateMachine` and a hash of the path): the same machine of
  * every team's stack, or of a test's stack that holds its construct alone at the same path, counts as one. The twin
- * writes the states of the team stacks' machines (`defined`) and the states every execution enters.
+ * writes the states and transitions of the team stacks' machines (`defined`) and the states every execution enters and
+ * the transitions it takes.
  * tools/state-coverage/state-coverage.ts names every state no execution of the test run entered: each branch of each state machine
  * (the catches, the rollbacks) must run in the twin somewhere in the tests.
  */
@@ -36,12 +40,14 @@ export class StateCoverage {
     return recorder;
   }
 
-  defined(machine: string, states: Iterable<string>): void {
-    this.write(`defined ${machine}`, { machine, defined: [...states].sort() });
+  defined(machine: string, states: Iterable<string>, transitions: Iterable<string>): void {
+    this.write(`defined ${machine}`, { machine, defined: [...states].sort(), transitions: [...transitions].sort() });
   }
 
-  entered(machine: string, state: string): void {
+  /** `state` entered, after `from` in the same flow (the execution's, or a Distributed Map child's) where one came first. */
+  entered(machine: string, state: string, from?: string): void {
     this.write(`entered ${machine} ${state}`, { machine, entered: state });
+    if (from !== undefined) this.write(`took ${machine} ${from} -> ${state}`, { machine, took: `${from} -> ${state}` });
   }
 
   private write(key: string, line: StateCoverageLine): void {

@@ -59,6 +59,8 @@ interface AslState {
   Next?: string;
   /** A Choice state's "otherwise" branch. */
   Default?: string;
+  Choices?: Array<{ Next?: string }>;
+  Catch?: Array<{ Next: string }>;
   Seconds?: number;
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
@@ -122,7 +124,7 @@ export class StateMachines {
       const definition = JSON.parse(text) as AslDefinition;
       // A Distributed Map the twin cannot run is refused now, naming the state, rather than at its first execution.
       distributedMapsToTasks(structuredClone(definition));
-      if (stack.stackName.startsWith(TEAM_STACK_PREFIX)) this.coverage?.defined(logicalId, [...allNamedStates(definition)].map(([name]) => name));
+      if (stack.stackName.startsWith(TEAM_STACK_PREFIX)) this.coverage?.defined(logicalId, [...allNamedStates(definition)].map(([name]) => name), transitionsOf(definition));
       this.machines.set(arn, { arn, name: String(stack.getAtt(logicalId, 'Name')), definition, roleArn: String(props.RoleArn ?? ''), logicalId });
     }
   }
@@ -276,6 +278,7 @@ export class StateMachines {
   private async record(run: Run, logs: AsyncGenerator<Record<string, unknown>>, definition: AslDefinition): Promise<void> {
     const { execution, clock } = run;
     const states = new Map(allNamedStates(definition));
+    let previous: string | undefined;
     for await (const event of logs) {
       const type = String(event.type);
       if (TERMINAL_EVENTS.has(type)) break;
@@ -301,7 +304,12 @@ export class StateMachines {
         detail: detail === undefined ? undefined : truncate(JSON.stringify(detail), DETAIL_LIMIT),
         ...failure,
       });
-      if (type === 'StateEntered' && state?.name) this.enteredState(execution.stateMachineArn, state.name);
+      if (type === 'StateEntered' && state?.name) {
+        // The flow's own transitions: states inside an inline Map or Parallel (events with a parent) interleave.
+        const topLevel = event.parentState === undefined;
+        this.enteredState(execution.stateMachineArn, state.name, topLevel ? previous : undefined);
+        if (topLevel) previous = state.name;
+      }
       if (state?.name && execution.status === 'RUNNING') {
         if (type === 'StateEntered' && state.type === 'Wait') clock.pauseStarted(pause);
         else if (type === 'StateExited' && state.type === 'Wait') clock.pauseEnded(pause);
@@ -360,17 +368,21 @@ export class StateMachines {
   }
 
   /** For the test run's state coverage (state-coverage.ts), where it is recorded. */
-  private enteredState(stateMachineArn: string, state: string): void {
+  private enteredState(stateMachineArn: string, state: string, from?: string): void {
     const machine = this.machines.get(stateMachineArn);
-    if (machine) this.coverage?.entered(machine.logicalId, state);
+    if (machine) this.coverage?.entered(machine.logicalId, state, from);
   }
 
   /** The states a Distributed Map's child run enters: its history is not the execution's, but they ran. */
   private async recordChildStates(stateMachineArn: string, logs: AsyncGenerator<Record<string, unknown>>): Promise<void> {
+    let previous: string | undefined;
     for await (const event of logs) {
       if (TERMINAL_EVENTS.has(String(event.type))) break;
       const name = (event.state as { name?: string } | undefined)?.name;
-      if (event.type === 'StateEntered' && name) this.enteredState(stateMachineArn, name);
+      if (event.type !== 'StateEntered' || !name) continue;
+      const topLevel = event.parentState === undefined;
+      this.enteredState(stateMachineArn, name, topLevel ? previous : undefined);
+      if (topLevel) previous = name;
     }
   }
 
@@ -477,6 +489,21 @@ function* allNamedStates(definition: AslDefinition): Generator<[string, AslState
     yield [name, state];
     yield* statesInside(state);
   }
+}
+
+/**
+ * Every `from -> to` a flow can take (a Next, a Choice's branch or default, a Catch), in the definition and in each
+ * Distributed Map's item processor, whose child runs are flows of their own; not inside an inline Map or Parallel,
+ * whose iterations' states interleave in the history.
+ */
+function transitionsOf(definition: AslDefinition): string[] {
+  const transitions = new Set<string>();
+  for (const [name, state] of Object.entries(definition.States)) {
+    const targets = [state.Next, state.Default, ...(state.Choices ?? []).map((choice) => choice.Next), ...(state.Catch ?? []).map((c) => c.Next)];
+    for (const target of targets) if (target !== undefined) transitions.add(`${name} -> ${target}`);
+    if (state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED') for (const inner of transitionsOf(state.ItemProcessor)) transitions.add(inner);
+  }
+  return [...transitions];
 }
 
 /** The states of a Parallel state's branches or a Map state's iteration, at any depth. */

@@ -61,19 +61,26 @@ const run = async (input: unknown) => {
 };
 
 describe("the test run's state coverage", () => {
-  it("names the states of a team stack's state machine that no execution entered, those of a Distributed Map's children included", async () => {
-    // GIVEN no execution yet: every state is defined, none entered
-    expect(readStateCoverage(coverageDir)).toEqual([{ machine: MACHINE, defined: ['DoubleIt', 'EachNumber', 'Nothing', 'Refused', 'Which'], missed: ['DoubleIt', 'EachNumber', 'Nothing', 'Refused', 'Which'] }]);
+  const STATES = ['DoubleIt', 'EachNumber', 'Nothing', 'Refused', 'Which'];
+  const TRANSITIONS = ['EachNumber -> Refused', 'Which -> EachNumber', 'Which -> Nothing'];
+
+  it("names the states of a team stack's state machine that no execution entered and the transitions none took, a Distributed Map's children included", async () => {
+    // GIVEN no execution yet: every state and transition is defined, none entered or taken
+    expect(readStateCoverage(coverageDir)).toEqual([{ machine: MACHINE, defined: STATES, missed: STATES, transitions: TRANSITIONS, untaken: TRANSITIONS }]);
     // WHEN one execution takes the choice's default and another maps two numbers
     await run({});
     await run({ numbers: [1, 2] });
-    // THEN only the catch's state is left, and the report names it
+    // THEN only the catch is left, and the report names its state and its transition
     const coverage = readStateCoverage(coverageDir);
-    expect(coverage).toEqual([{ machine: MACHINE, defined: ['DoubleIt', 'EachNumber', 'Nothing', 'Refused', 'Which'], missed: ['Refused'] }]);
-    expect(coverageReport(coverage)).toEqual([`${MACHINE}: 4 of 5 states entered`, '  never entered: Refused']);
+    expect(coverage).toEqual([{ machine: MACHINE, defined: STATES, missed: ['Refused'], transitions: TRANSITIONS, untaken: ['EachNumber -> Refused'] }]);
+    expect(coverageReport(coverage)).toEqual([
+      `${MACHINE}: 4 of 5 states entered, 2 of 3 transitions taken`,
+      '  never entered: Refused',
+      '  never taken: EachNumber -> Refused',
+    ]);
     // AND a failed child takes the catch: nothing is left
     await run({ numbers: [1, -1] });
-    expect(readStateCoverage(coverageDir)[0].missed).toEqual([]);
+    expect(readStateCoverage(coverageDir)[0]).toMatchObject({ missed: [], untaken: [] });
     // AND each fact was written once, to one file of this process
     expect(readdirSync(coverageDir)).toHaveLength(1);
   });
