@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
-/** Where twins write which states exist and which ran; .ci/run sets it for the test run (tools/state-coverage/state-coverage.ts reads it). */
+/** Where twins write which states and transitions exist and which ran; .ci/run sets it (tools/state-coverage/state-coverage.ts reads it). */
 export const STATE_COVERAGE_DIR_ENV = 'MLOPS_STATE_COVERAGE_DIR';
 
 /**
@@ -12,15 +12,14 @@ export const STATE_COVERAGE_DIR_ENV = 'MLOPS_STATE_COVERAGE_DIR';
 export type StateCoverageLine = { machine: string; defined: string[]; transitions?: string[] } | { machine: string; entered: string } | { machine: string; took: string };
 
 /**
- * Which states of the team stack's state machines the twins of this process defined and entered, written as they
- * happen (each fact once per process, one JSON line, so a test process that is killed has written what it saw) to a
- * file of its own in the directory that MLOPS_STATE_COVERAGE_DIR names. A machine is named by its logical ID, which its
- * construct path within its stack gives (`TrainingPipelineStateMachine` and a hash of the path): the same machine of
- * every team's stack, or of a test's stack that holds its construct alone at the same path, counts as one. The twin
- * writes the states and transitions of the team stacks' machines (`defined`) and the states every execution enters and
- * the transitions it takes.
- * tools/state-coverage/state-coverage.ts names every state no execution of the test run entered: each branch of each state machine
- * (the catches, the rollbacks) must run in the twin somewhere in the tests.
+ * Which states and transitions of the team stacks' state machines the twins of this process defined, entered and took,
+ * written as they happen (each fact once per process, one JSON line, so a test process that is killed has written what
+ * it saw) to a file of its own in the directory that MLOPS_STATE_COVERAGE_DIR names. A machine is named by its logical
+ * ID, which its construct path within its stack gives (`TrainingPipelineStateMachine` and a hash of the path): the
+ * same machine of every team's stack, or of a test's stack that holds its construct alone at the same path, counts as
+ * one. The twin writes what the team stacks' machines define, and what every execution enters and takes.
+ * tools/state-coverage/state-coverage.ts names each state and transition no execution of the test run ran: each branch
+ * of each state machine (the catches, the rollbacks) must run in the twin somewhere in the tests.
  */
 export class StateCoverage {
   private readonly written = new Set<string>();
