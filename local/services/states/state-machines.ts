@@ -278,7 +278,7 @@ export class StateMachines {
   private async record(run: Run, logs: AsyncGenerator<Record<string, unknown>>, definition: AslDefinition): Promise<void> {
     const { execution, clock } = run;
     const states = new Map(allNamedStates(definition));
-    let previous: string | undefined;
+    const entered = this.coverageOfFlow(execution.stateMachineArn);
     for await (const event of logs) {
       const type = String(event.type);
       if (TERMINAL_EVENTS.has(type)) break;
@@ -304,12 +304,7 @@ export class StateMachines {
         detail: detail === undefined ? undefined : truncate(JSON.stringify(detail), DETAIL_LIMIT),
         ...failure,
       });
-      if (type === 'StateEntered' && state?.name) {
-        // The flow's own transitions: states inside an inline Map or Parallel (events with a parent) interleave.
-        const topLevel = event.parentState === undefined;
-        this.enteredState(execution.stateMachineArn, state.name, topLevel ? previous : undefined);
-        if (topLevel) previous = state.name;
-      }
+      if (type === 'StateEntered' && state?.name) entered(event, state.name);
       if (state?.name && execution.status === 'RUNNING') {
         if (type === 'StateEntered' && state.type === 'Wait') clock.pauseStarted(pause);
         else if (type === 'StateExited' && state.type === 'Wait') clock.pauseEnded(pause);
@@ -367,22 +362,29 @@ export class StateMachines {
     return { definition: copy, templates, maps: distributedMapsToTasks(copy) };
   }
 
-  /** For the test run's state coverage (state-coverage.ts), where it is recorded. */
-  private enteredState(stateMachineArn: string, state: string, from?: string): void {
+  /**
+   * For the test run's state coverage (state-coverage.ts), where it is recorded: reports each state a flow (an
+   * execution, or a Distributed Map's child run) enters, with the state before it in that flow. States inside an inline
+   * Map or Parallel (events with a parent state) are entered but take no transition of the flow: their iterations
+   * interleave.
+   */
+  private coverageOfFlow(stateMachineArn: string): (event: Record<string, unknown>, state: string) => void {
     const machine = this.machines.get(stateMachineArn);
-    if (machine) this.coverage?.entered(machine.logicalId, state, from);
+    let previous: string | undefined;
+    return (event, state) => {
+      const inFlow = event.parentState === undefined;
+      if (machine) this.coverage?.entered(machine.logicalId, state, inFlow ? previous : undefined);
+      if (inFlow) previous = state;
+    };
   }
 
   /** The states a Distributed Map's child run enters: its history is not the execution's, but they ran. */
   private async recordChildStates(stateMachineArn: string, logs: AsyncGenerator<Record<string, unknown>>): Promise<void> {
-    let previous: string | undefined;
+    const entered = this.coverageOfFlow(stateMachineArn);
     for await (const event of logs) {
       if (TERMINAL_EVENTS.has(String(event.type))) break;
       const name = (event.state as { name?: string } | undefined)?.name;
-      if (event.type !== 'StateEntered' || !name) continue;
-      const topLevel = event.parentState === undefined;
-      this.enteredState(stateMachineArn, name, topLevel ? previous : undefined);
-      if (topLevel) previous = name;
+      if (event.type === 'StateEntered' && name) entered(event, name);
     }
   }
 
