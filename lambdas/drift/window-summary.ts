@@ -330,9 +330,10 @@ const CLOSING_LINE = ']}';
 /**
  * Adds a chunk summary's text, read a line at a time, into `total` (addWindowSummary's sums): its scan counts, then each
  * feature's counts as its line arrives, so that a reader holds one feature's counts at a time however many features
- * the model has. A summary written before that layout, the whole document on one line, is added whole. Returns how
- * many features the summary had: summaries read at once add into the same total, so checking that each has the total's
- * features is the caller's, once all are read. A WindowSummaryError says what is wrong with a malformed or cut-off one.
+ * the model has. A summary written before that layout, the whole document on one line, is parsed whole and added a
+ * feature at a time too. Returns how many features the summary had: summaries read at once add into the same total,
+ * so checking that each has the total's features is the caller's, once all are read. A WindowSummaryError says what is
+ * wrong with a malformed or cut-off one.
  */
 export async function addSummaryText(total: WindowSummary, lines: AsyncIterable<string>): Promise<number> {
   let features: number | undefined;

@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
-import { basename, extname, join, relative, sep } from 'node:path';
+import { readFileSync, type Stats, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { type FileUnder, filesUnder } from '../files-under';
 import type { TeamConfig } from '../../contracts/team-config';
 import { CARD_FRAUD_FEATURES, CARD_FRAUD_LABEL, datasetToCsv, generateTransactions } from '../../pipelines/datasets/card-fraud';
 import { type HoldoutTable, holdoutToRawCsv } from './holdout-replay';
@@ -113,13 +114,10 @@ function fileData(file: string, stat: Stats): InitialData {
  * marker, a README) are skipped, as the processing job skips such objects under its prefix.
  */
 function directoryData(directory: string): InitialData {
-  const files: Array<{ path: string; key: string; size: number; contentType: string }> = [];
+  const files: Array<FileUnder & { size: number; contentType: string }> = [];
   const skipped: string[] = [];
-  for (const entry of readdirSync(directory, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    const key = relative(directory, path).split(sep).join('/');
-    const contentType = contentTypeOf(entry.name);
+  for (const { path, key } of filesUnder(directory)) {
+    const contentType = contentTypeOf(key);
     if (!contentType) {
       skipped.push(key);
       continue;
@@ -129,10 +127,9 @@ function directoryData(directory: string): InitialData {
     files.push({ path, key, size, contentType });
   }
   if (files.length === 0) throw new DatasetError(`--dataset ${directory}: no .csv or .parquet files in the directory`);
-  files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const total = files.reduce((sum, file) => sum + file.size, 0);
   const names = files.length <= 3 ? files.map((file) => file.key).join(', ') : `${files[0].key} ... ${files[files.length - 1].key}`;
-  const others = skipped.length ? `; ${skipped.length} other ${skipped.length === 1 ? 'file' : 'files'} skipped: ${skipped.sort().join(', ')}` : '';
+  const others = skipped.length ? `; ${skipped.length} other ${skipped.length === 1 ? 'file' : 'files'} skipped: ${skipped.join(', ')}` : '';
   return {
     summary: `${files.length} files of the team's own data in ${basename(directory)}/ (${sizeText(total)}: ${names}${others})`,
     *objects() {

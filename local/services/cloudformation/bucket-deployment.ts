@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import type { CloudAssembly } from '../../assembly/cloud-assembly';
+import { filesUnder } from '../../files-under';
 import { LOCAL_CREDENTIALS } from '../aws-environment';
 import type { CustomResourceRequest, CustomResourceResponse } from './custom-resource-protocol';
 
@@ -101,12 +101,7 @@ function sourceFilesOf(props: DeploymentProperties, assembly: CloudAssembly): Ma
  */
 function sourceFiles(path: string): [string, Buffer][] {
   if (!statSync(path).isDirectory()) throw new Error(`the twin deploys directory sources only; ${path} is a file`);
-  return readdirSync(path, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => {
-      const file = join(entry.parentPath, entry.name);
-      return [relative(path, file).split(sep).join('/'), readFileSync(file)];
-    });
+  return filesUnder(path).map(({ path: file, key }) => [key, readFileSync(file)]);
 }
 
 const CONTENT_TYPES: Record<string, string> = {

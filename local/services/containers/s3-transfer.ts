@@ -1,7 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { listKeys } from '../../../pipelines/common/s3';
+import { filesUnder } from '../../files-under';
 
 export class S3LocationError extends Error {
   constructor(message: string) {
@@ -47,10 +48,7 @@ export async function downloadObjects(s3: S3Client, uri: string, keys: readonly 
 export async function uploadDirectory(s3: S3Client, directory: string, uri: string): Promise<number> {
   const { bucket, key } = parseS3Uri(uri);
   const prefix = key && !key.endsWith('/') ? `${key}/` : key;
-  const files = readdirSync(directory, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
-  for (const file of files) {
-    const path = join(file.parentPath, file.name);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${relative(directory, path).split('\\').join('/')}`, Body: readFileSync(path) }));
-  }
+  const files = filesUnder(directory);
+  for (const { path, key: relativeKey } of files) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${relativeKey}`, Body: readFileSync(path) }));
   return files.length;
 }
