@@ -13,20 +13,44 @@ import { encryptedLogGroup } from './log-encryption';
 import { acknowledge, acknowledgeWildcardResource } from './nag';
 import { PipelineImage } from './pipeline-image';
 
-/** Batch stops a processing job that runs longer (one attempt: the job is not retried). */
+/** Batch stops a processing job's attempt that runs longer. */
 const PROCESSING_JOB_TIMEOUT = Duration.hours(2);
+
+/**
+ * Attempts of a processing job (or of each child of a sharded run's array job) whose task could not start: ECR's pull
+ * limits, an elastic network interface or a secret that did not come in time. Sixteen children starting at once meet
+ * these more often than one job does, and one child that never started would fail the whole run.
+ */
+const PROCESSING_JOB_ATTEMPTS = 3;
+
+/** How long an attempt that fails to start may take, at most: Fargate gives up on a network interface within minutes. */
+const START_FAILURE_ALLOWANCE = Duration.minutes(15);
+
+/**
+ * Batch runs an attempt again only when its task never started (Batch's and Fargate's words for those failures, as
+ * `EvaluateOnExit` patterns). A container that ran and failed did so on its data or its code (a bad row, a bug, memory):
+ * running it again would fail the same way after up to PROCESSING_JOB_TIMEOUT, so every other failure ends the job.
+ */
+const PROCESSING_RETRY_STRATEGIES: batch.RetryStrategy[] = [
+  batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.CANNOT_PULL_CONTAINER),
+  batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: 'ResourceInitializationError*' })),
+  batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: 'Task failed to start*' })),
+  batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.custom({ onStatusReason: 'Timeout waiting for network interface provisioning*' })),
+  batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onStatusReason: '*' })),
+];
 
 /** Children of a sharded run's array job that the compute environment runs at once (its maxvCpus). */
 const CONCURRENT_SHARDS = 16;
 
 /**
  * The longest the Process step(s) may take: one job, or the array job's children in waves of at most
- * CONCURRENT_SHARDS (each within the job timeout) and then the merge job.
+ * CONCURRENT_SHARDS and then the merge job; each within the job timeout after its attempts that failed to start.
  */
 export function processingStepsTimeout(shards: number): Duration {
-  if (shards === 1) return PROCESSING_JOB_TIMEOUT;
+  const job = PROCESSING_JOB_TIMEOUT.toSeconds() + (PROCESSING_JOB_ATTEMPTS - 1) * START_FAILURE_ALLOWANCE.toSeconds();
+  if (shards === 1) return Duration.seconds(job);
   const waves = Math.ceil(shards / Math.min(shards, CONCURRENT_SHARDS));
-  return Duration.seconds(PROCESSING_JOB_TIMEOUT.toSeconds() * (waves + 1));
+  return Duration.seconds(job * (waves + 1));
 }
 
 /** Fargate's valid memory sizes (MiB) for each vCPU value: [min, max, step]. */
@@ -104,7 +128,8 @@ export function createProcessingJob(scope: Construct, props: ProcessingJobProps)
       },
     }),
     timeout: PROCESSING_JOB_TIMEOUT,
-    retryAttempts: 1,
+    retryAttempts: PROCESSING_JOB_ATTEMPTS,
+    retryStrategies: PROCESSING_RETRY_STRATEGIES,
   });
   acknowledge(
     definition.container.executionRole,

@@ -70,8 +70,25 @@ describe('TrainingPipeline with training.processing.shards of 8', () => {
     template.hasResourceProperties('AWS::Batch::ComputeEnvironment', Match.objectLike({ ComputeResources: Match.objectLike({ MaxvCpus: 8 }) }));
     const sharded = stateMachineDefinition(template, 'PipelineStateMachine').TimeoutSeconds;
     const oneJob = stateMachineDefinition(Template.fromStack(pipelineStack(exampleConfig())), 'PipelineStateMachine').TimeoutSeconds;
-    // One wave of 8 children within the 2-hour job timeout, then the merge job's 2 hours.
-    expect(sharded - oneJob).toBe(2 * 3600);
+    // One wave of 8 children, then the merge job: each the 2-hour attempt timeout after 2 attempts that failed to start.
+    expect(sharded - oneJob).toBe(2 * 3600 + 2 * 15 * 60);
+  });
+
+  it("runs again a job or child whose task could not start, up to 3 attempts of 2 hours each, and nothing else", () => {
+    template.hasResourceProperties('AWS::Batch::JobDefinition', {
+      Timeout: { AttemptDurationSeconds: 2 * 3600 },
+      RetryStrategy: {
+        Attempts: 3,
+        EvaluateOnExit: [
+          { Action: 'RETRY', OnReason: 'CannotPullContainerError:*' },
+          { Action: 'RETRY', OnStatusReason: 'ResourceInitializationError*' },
+          { Action: 'RETRY', OnStatusReason: 'Task failed to start*' },
+          { Action: 'RETRY', OnStatusReason: 'Timeout waiting for network interface provisioning*' },
+          // A container that ran and failed is not run again: the last entry matches every other failure.
+          { Action: 'EXIT', OnStatusReason: '*' },
+        ],
+      },
+    });
   });
 });
 

@@ -42,6 +42,19 @@ describe('sharded processing in the twin', () => {
     run = await session.execution(arn).done;
   }, 600_000);
 
+  /** What a run's processing wrote (its shards' own outputs aside), by key under processed/, its run folder named <run>. */
+  async function outputs(run: string): Promise<Map<string, string>> {
+    const prefix = `runs/${run}/processed/`;
+    const keys = (await listKeys(session.s3, bucket, prefix)).filter((key) => !key.startsWith(`${prefix}shards/`));
+    // The sorted-values objects are binary; the rest is text that names its run's folder.
+    const text = (key: string, bytes: Buffer) => bytes.toString(key.endsWith('.f64') ? 'base64' : 'utf8');
+    return new Map(
+      await Promise.all(
+        keys.map(async (key) => [key.slice(prefix.length), text(key, await getObjectBytes(session.s3, bucket, key)).replaceAll(`runs/${run}/`, 'runs/<run>/')] as const),
+      ),
+    );
+  }
+
   afterAll(async () => {
     session?.close();
     await team?.stop();
@@ -56,8 +69,9 @@ describe('sharded processing in the twin', () => {
   });
 
   it('records a run whose merge job fails as failed, after its shards ran', async () => {
-    // GIVEN the merge job's host lost (a Spot reclaim), as the twin's Batch fault makes it
-    const restore = team.twin.batch.failJobs((name) => name === 'merge-shards');
+    // GIVEN the merge job's host lost under it, as the twin's Batch fault makes it: a job that may have written part of
+    // its outputs is not run again
+    const restore = team.twin.batch.failJobs(({ jobName }) => jobName === 'merge-shards');
     try {
       // WHEN a run processes the same dataset
       const failed = await session.execution(await session.startTraining('merge-lost', 'the merge job loses its host', datasetUri)).done;
@@ -65,6 +79,25 @@ describe('sharded processing in the twin', () => {
       expect(failed).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed' });
       expect(entered(failed).slice(-4)).toEqual(['Process', 'MergeShards', 'RecordFailure', 'RunFailed']);
       expect(failed.cause).toContain('Host EC2 (instance i-0twin) terminated.');
+      expect((JSON.parse(failed.cause!) as { Attempts: unknown[] }).Attempts).toHaveLength(1);
+    } finally {
+      restore();
+    }
+  });
+
+  it('runs again a shard whose task failed to start, and the run writes the same outputs', async () => {
+    // GIVEN shard 1's first attempt fails before its container runs, as a Fargate task that could not start
+    const notStarted = { statusReason: 'ResourceInitializationError: failed to configure the network interface in time' };
+    const restore = team.twin.batch.failJobs(({ jobName, attempt }) => jobName === 'process-shards:1' && attempt === 1, notStarted);
+    try {
+      // WHEN a run processes the same dataset
+      const retried = await session.execution(await session.startTraining('shard-retried', "a shard's first attempt does not start", datasetUri)).done;
+      // THEN Batch runs the shard again, as the job definition's retry strategy says, and the run succeeds with the same outputs
+      expect(retried).toMatchObject({ status: 'SUCCEEDED' });
+      expect(team.twin.timeline.entries.map((entry) => entry.message)).toContain(
+        `job process-shards:1 attempt 1 of 3 failed: ${notStarted.statusReason}; Batch runs it again`,
+      );
+      expect(await outputs('shard-retried')).toEqual(await outputs('sharded'));
     } finally {
       restore();
     }
@@ -77,17 +110,6 @@ describe('sharded processing in the twin', () => {
       config,
       splitSeed: String(config.training.hyperparameters.seed),
     });
-    // The sorted-values objects are binary; the rest is text that names its run's folder.
-    const text = (key: string, bytes: Buffer) => bytes.toString(key.endsWith('.f64') ? 'base64' : 'utf8');
-    const outputs = async (run: string) => {
-      const prefix = `runs/${run}/processed/`;
-      const keys = (await listKeys(session.s3, bucket, prefix)).filter((key) => !key.startsWith(`${prefix}shards/`));
-      return new Map(
-        await Promise.all(
-          keys.map(async (key) => [key.slice(prefix.length), text(key, await getObjectBytes(session.s3, bucket, key)).replaceAll(`runs/${run}/`, 'runs/<run>/')] as const),
-        ),
-      );
-    };
     const sharded = await outputs('sharded');
     const oneJob = await outputs('one-job');
     expect([...sharded.keys()]).toEqual(expect.arrayContaining(['train/data.csv', 'validation/data.csv', 'holdout/data.csv', 'baseline.json', 'dataset.json']));

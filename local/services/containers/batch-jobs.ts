@@ -7,7 +7,10 @@ import { TaskError } from '../states/task-error';
 import { runArrayChildren } from './array-children';
 import { parseSubmitJobRequest, type RetryStrategy, retryStrategySchema, type SubmitJobRequest } from './batch-job-request';
 import { localEntrypoint } from './container-process';
-import { runJobAttempts } from './job-attempts';
+import { type InfrastructureFailure, runJobAttempts } from './job-attempts';
+
+/** The twin's default fault (failJobs): Batch lost the attempt's host, as in a Spot reclaim. */
+const HOST_TERMINATED: InfrastructureFailure = { statusReason: 'Host EC2 (instance i-0twin) terminated.' };
 
 interface KeyValue {
   Name: string;
@@ -38,8 +41,8 @@ interface JobDefinition {
  */
 export class BatchJobs {
   private readonly definitions = new Map<string, JobDefinition>();
-  /** Single jobs made to fail (failJobs), by name. */
-  private failing?: (jobName: string) => boolean;
+  /** Attempts made to fail (failJobs). */
+  private failing?: { when: (attempt: FailedAttempt) => boolean; failure: InfrastructureFailure };
 
   constructor(
     private app: SynthesizedApp,
@@ -136,29 +139,26 @@ export class BatchJobs {
           signal: this.signal,
           onLine: this.onLog && ((line) => this.onLog!(name, line)),
           onRetry: (attempt, reason) => this.timeline.add('batch', `job ${name} attempt ${attempt} of ${retryStrategy.Attempts} failed: ${reason}; Batch runs it again`),
+          failAttempt: (attempt) => (this.failing?.when({ jobName: name, attempt }) ? this.failing.failure : undefined),
         }),
     };
   }
 
   /**
-   * Fault injection for the tests of error paths: until the returned function is called, single jobs whose name
-   * `when` picks end FAILED as when Batch loses their host (a Spot reclaim), their container not run. Only a test or a
-   * drill calls this.
+   * Fault injection for the tests of error paths: until the returned function is called, the attempts `when` picks
+   * (of single jobs, by name, and of array children, `<name>:<index>`) end FAILED with `failure` and no exit code,
+   * their container not run, as when Batch loses their host (the default: a Spot reclaim) or cannot start their task.
+   * The job's RetryStrategy then decides, as for any failed attempt. Only a test or a drill calls this.
    */
-  failJobs(when: (jobName: string) => boolean): () => void {
-    this.failing = when;
+  failJobs(when: (attempt: FailedAttempt) => boolean, failure: InfrastructureFailure = HOST_TERMINATED): () => void {
+    this.failing = { when, failure };
     return () => (this.failing = undefined);
   }
 
   private async runSingle(job: PreparedJob): Promise<unknown> {
-    if (this.failing?.(job.name)) {
-      const reason = 'Host EC2 (instance i-0twin) terminated.';
-      this.timeline.add('batch', `job ${job.name} FAILED: ${reason}`);
-      throw new TaskError('States.TaskFailed', JSON.stringify({ ...job.description, Status: 'FAILED', StatusReason: reason, StoppedAt: Date.now(), Container: job.container }));
-    }
     const ended = await job.run(job.description.JobId, job.name);
     const description = { ...job.description, ...ended, Container: { ...job.container, ...ended.Container } };
-    this.timeline.add('batch', `job ${job.name} ${ended.Status} (exit ${ended.Container.ExitCode})${ended.Status === 'FAILED' ? `: ${ended.StatusReason}` : ''}`);
+    this.timeline.add('batch', `job ${job.name} ${ended.Status} (${exitOf(ended.Container)})${ended.Status === 'FAILED' ? `: ${ended.StatusReason}` : ''}`);
     // As the .sync integration does: a failed job fails the task with the job description as the cause.
     if (ended.Status === 'FAILED') throw new TaskError('States.TaskFailed', JSON.stringify(description));
     return description;
@@ -172,7 +172,7 @@ export class BatchJobs {
       async (index) => {
         const childName = `${job.name}:${index}`;
         const child = await job.run(`${job.description.JobId}:${index}`, childName, { AWS_BATCH_JOB_ARRAY_INDEX: String(index) });
-        if (child.Status === 'FAILED') this.timeline.add('batch', `job ${childName} FAILED (exit ${child.Container.ExitCode}): ${child.StatusReason}`);
+        if (child.Status === 'FAILED') this.timeline.add('batch', `job ${childName} FAILED (${exitOf(child.Container)}): ${child.StatusReason}`);
         return child.Status === 'SUCCEEDED';
       },
       this.signal,
@@ -199,6 +199,12 @@ export class BatchJobs {
   }
 }
 
+/** An attempt failJobs may fail: of a single job (its name) or an array child (`<name>:<index>`), from 1. */
+export interface FailedAttempt {
+  readonly jobName: string;
+  readonly attempt: number;
+}
+
 /** A submitted job ready to run: what its description starts with, and how to run it (or one of its children). */
 interface PreparedJob {
   readonly name: string;
@@ -214,6 +220,11 @@ interface PreparedJob {
   };
   readonly container: { Image: string; Command: string[] };
   run(id: string, name: string, extraEnv?: Record<string, string>): ReturnType<typeof runJobAttempts>;
+}
+
+/** A container's exit for the timeline: `exit 1`, or none when its attempt failed before it ran. */
+function exitOf(container: { ExitCode?: number }): string {
+  return container.ExitCode === undefined ? 'no exit code' : `exit ${container.ExitCode}`;
 }
 
 /** A job definition's RetryStrategy (one attempt when it has none), or which field of which definition is wrong. */

@@ -16,6 +16,16 @@ export interface JobAttemptsOptions {
   readonly onLine?: (line: string) => void;
   /** Called when a failed attempt is run again, with its number (from 1) and why it failed. */
   readonly onRetry?: (attempt: number, reason: string) => void;
+  /** A fault for tests (BatchJobs.failJobs): the attempt's failure when it is to fail before its container runs. */
+  readonly failAttempt?: (attempt: number) => InfrastructureFailure | undefined;
+}
+
+/** Why Batch ended an attempt whose container never ran or never reported its exit: no exit code. */
+export interface InfrastructureFailure {
+  /** The job's status reason, as Batch words it ("Task failed to start", "Host EC2 (instance ...) terminated."). */
+  readonly statusReason: string;
+  /** The container's reason, when Batch gives one ("CannotPullContainerError: ..."). */
+  readonly reason?: string;
 }
 
 /** One job (or array child) run to its end as Batch describes it: every attempt, and the last one's outcome. */
@@ -23,39 +33,68 @@ export async function runJobAttempts(options: JobAttemptsOptions) {
   const attempts = [];
   for (let attempt = 1; ; attempt++) {
     const startedAt = Date.now();
-    const run = await runContainer(options.entrypoint, {
-      env: { ...options.env, AWS_BATCH_JOB_ATTEMPT: String(attempt) },
-      args: options.command,
-      signal: options.signal,
-      onLine: options.onLine,
-    });
-    const reason = run.exitCode === 0 ? CONTAINER_EXITED : `${CONTAINER_EXITED}: ${failureReasonFromOutput(run)}`;
-    const container = { ExitCode: run.exitCode, LogStreamName: `local/${options.jobId}/${attempt}` };
-    attempts.push({ Container: container, StartedAt: startedAt, StoppedAt: Date.now(), StatusReason: reason });
-    const retry =
-      run.exitCode !== 0 &&
-      !options.signal?.aborted &&
-      retriesAfter(options.retryStrategy, attempt, { exitCode: run.exitCode, statusReason: CONTAINER_EXITED });
+    const failure = options.failAttempt?.(attempt);
+    const ended = failure ? infrastructureEnd(failure) : await containerEnd(options, attempt);
+    const container = { ...ended.container, LogStreamName: `local/${options.jobId}/${attempt}` };
+    attempts.push({ Container: container, StartedAt: startedAt, StoppedAt: Date.now(), StatusReason: ended.statusReason });
+    const retry = !ended.succeeded && !options.signal?.aborted && retriesAfter(options.retryStrategy, attempt, ended.exit);
     if (!retry) {
       return {
-        Status: run.exitCode === 0 ? ('SUCCEEDED' as const) : ('FAILED' as const),
-        StatusReason: reason,
+        Status: ended.succeeded ? ('SUCCEEDED' as const) : ('FAILED' as const),
+        StatusReason: ended.statusReason,
         StartedAt: attempts[0].StartedAt,
         StoppedAt: Date.now(),
         Attempts: attempts,
         Container: container,
       };
     }
-    options.onRetry?.(attempt, failureReasonFromOutput(run));
+    options.onRetry?.(attempt, ended.why);
   }
+}
+
+/** How an attempt ended: its description's fields, what the retry strategy is matched against, and why it failed. */
+interface AttemptEnd {
+  readonly succeeded: boolean;
+  readonly statusReason: string;
+  readonly container: { ExitCode?: number; Reason?: string };
+  readonly exit: AttemptExit;
+  readonly why: string;
+}
+
+async function containerEnd(options: JobAttemptsOptions, attempt: number): Promise<AttemptEnd> {
+  const run = await runContainer(options.entrypoint, {
+    env: { ...options.env, AWS_BATCH_JOB_ATTEMPT: String(attempt) },
+    args: options.command,
+    signal: options.signal,
+    onLine: options.onLine,
+  });
+  const why = failureReasonFromOutput(run);
+  return {
+    succeeded: run.exitCode === 0,
+    statusReason: run.exitCode === 0 ? CONTAINER_EXITED : `${CONTAINER_EXITED}: ${why}`,
+    container: { ExitCode: run.exitCode },
+    exit: { exitCode: run.exitCode, statusReason: CONTAINER_EXITED },
+    why,
+  };
+}
+
+function infrastructureEnd(failure: InfrastructureFailure): AttemptEnd {
+  return {
+    succeeded: false,
+    statusReason: failure.statusReason,
+    container: failure.reason === undefined ? {} : { Reason: failure.reason },
+    exit: { statusReason: failure.statusReason, reason: failure.reason },
+    why: failure.reason ?? failure.statusReason,
+  };
 }
 
 /** What Batch knows of a failed attempt when it decides whether to run the job again. */
 interface AttemptExit {
-  readonly exitCode: number;
+  /** None when the container never ran or its exit was lost with its host. */
+  readonly exitCode?: number;
   /** The job's status reason in Batch's words (without the output the twin appends). */
   readonly statusReason: string;
-  /** The container's reason (Batch's `container.reason`); the twin's local processes have none. */
+  /** The container's reason (Batch's `container.reason`); the twin's local processes have none, its faults may. */
   readonly reason?: string;
 }
 
@@ -67,15 +106,19 @@ export function retriesAfter(strategy: RetryStrategy, attempt: number, exit: Att
   if (attempt >= strategy.Attempts) return false;
   const entry = strategy.EvaluateOnExit.find(
     (candidate) =>
-      matchesPattern(candidate.OnExitCode, String(exit.exitCode)) &&
+      matchesPattern(candidate.OnExitCode, exit.exitCode === undefined ? undefined : String(exit.exitCode)) &&
       matchesPattern(candidate.OnStatusReason, exit.statusReason) &&
       matchesPattern(candidate.OnReason, exit.reason ?? ''),
   );
   return entry === undefined || entry.Action === 'RETRY';
 }
 
-/** Batch's patterns: exact, or a prefix when they end with `*`; a condition that is not given matches. */
-function matchesPattern(pattern: string | undefined, value: string): boolean {
+/**
+ * Batch's patterns: exact, or a prefix when they end with `*`; a condition that is not given matches, and a value that
+ * is not there (no exit code) matches no condition.
+ */
+function matchesPattern(pattern: string | undefined, value: string | undefined): boolean {
   if (pattern === undefined) return true;
+  if (value === undefined) return false;
   return pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : value === pattern;
 }

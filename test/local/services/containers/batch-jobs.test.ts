@@ -261,6 +261,40 @@ describe('Batch array jobs', () => {
     expect(description.Attempts.map((attempt) => attempt.Container.ExitCode)).toEqual([1, 1]);
   }, 60_000);
 
+  it("runs a child again whose task failed to start (failJobs), as the RetryStrategy says, and the parent succeeds", async () => {
+    const notStarted = { statusReason: 'Task failed to start', reason: 'CannotPullContainerError: pull rate limit exceeded' };
+    const restore = jobs.failJobs(({ jobName, attempt }) => jobName === 'shards:1' && attempt === 1, notStarted);
+    try {
+      const { result, error, records } = await submit({ ArrayProperties: { Size: 3 } });
+
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ Status: 'SUCCEEDED', ArrayProperties: { StatusSummary: { SUCCEEDED: 3, FAILED: 0 } } });
+      // The first attempt of child 1 never ran its container: its only record is its second attempt's.
+      expect(records.map((record) => record.file)).toEqual(['0-1.json', '1-2.json', '2-1.json']);
+      expect(timeline.entries.map((entry) => entry.message)).toContain(
+        'job shards:1 attempt 1 of 2 failed: CannotPullContainerError: pull rate limit exceeded; Batch runs it again',
+      );
+    } finally {
+      restore();
+    }
+  }, 60_000);
+
+  it('ends a job whose attempt failed before its container ran when the RetryStrategy says EXIT, with no exit code', async () => {
+    const restore = jobs.failJobs(() => true);
+    try {
+      const { error, records } = await submit({ RetryStrategy: { Attempts: 3, EvaluateOnExit: [{ OnStatusReason: 'Host EC2*', Action: 'EXIT' }] } });
+
+      expect(records).toEqual([]);
+      const description = JSON.parse(error!.message) as { Status: string; StatusReason: string; Attempts: Array<{ Container: Record<string, unknown> }> };
+      expect(description).toMatchObject({ Status: 'FAILED', StatusReason: 'Host EC2 (instance i-0twin) terminated.' });
+      expect(description.Attempts).toHaveLength(1);
+      expect(description.Attempts[0].Container).not.toHaveProperty('ExitCode');
+      expect(timeline.entries.map((entry) => entry.message)).toContain('job shards FAILED (no exit code): Host EC2 (instance i-0twin) terminated.');
+    } finally {
+      restore();
+    }
+  }, 60_000);
+
   it("runs at most the machine's cores at once when the twin is given no limit", async () => {
     const cores = availableParallelism();
     const byDefault = new BatchJobs(app, endpoints, new Timeline());

@@ -38,6 +38,22 @@ describe('retriesAfter', () => {
     expect(retriesAfter(rules, 1, exited(1))).toBe(true);
   });
 
+  it("matches an attempt that failed before its container ran (no exit code) on its reasons, never on an exit code", () => {
+    const rules = strategy({
+      Attempts: 3,
+      EvaluateOnExit: [
+        { OnExitCode: '*', Action: 'EXIT' },
+        { OnReason: 'CannotPullContainerError:*', Action: 'RETRY' },
+        { OnStatusReason: '*', Action: 'EXIT' },
+      ],
+    });
+    const notStarted = (reason?: string) => ({ statusReason: 'Task failed to start', reason });
+
+    expect(retriesAfter(rules, 1, notStarted('CannotPullContainerError: pull rate limit exceeded'))).toBe(true);
+    expect(retriesAfter(rules, 1, notStarted())).toBe(false);
+    expect(retriesAfter(rules, 1, exited(1))).toBe(false);
+  });
+
   it('refuses an entry without a condition and an exit code pattern that is not digits', () => {
     const parsed = retryStrategySchema.safeParse({ EvaluateOnExit: [{ Action: 'RETRY' }, { OnExitCode: 'one', Action: 'EXIT' }] });
 
