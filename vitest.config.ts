@@ -16,7 +16,7 @@ export default defineConfig({
     // in turn), but the twin files spend much of their time waiting on the twin's clock and on child processes. With
     // two, a whole run kept the cores 68% busy (user+sys 32.5 min in 23.9 min of wall time).
     maxWorkers: 3,
-    // The minute-long files first, so that neither worker is left running one of them alone at the end.
+    // The minute-long files first, so that no worker is left running one of them alone at the end.
     sequence: { sequencer: SlowFilesFirst },
     // The JSON report is what .ci/run summarises as "N passed, N failed".
     reporters: ['default', 'json'],

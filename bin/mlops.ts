@@ -9,10 +9,11 @@ interface CommandModule {
 const COMMANDS = ['models', 'runs', 'deployments', 'score', 'drift', 'audit', 'events', 'login', 'logout'] as const;
 
 const USAGE = `usage: mlops <command> ...
-  models list|show|register|approve|reject|rollback   the model registry (mlops models help)
+  models list|show|register|approve|reject|rollback|shadow
+                                                      the model registry (mlops models help)
   runs start <model> --reason TEXT                    start a training run as yourself (mlops runs help)
   deployments abort                                   the deployment in progress (mlops deployments help)
-  score --input s3://... --output s3://...            batch scoring of a CSV dataset (mlops score help)
+  score --input s3://... --output s3://...            batch scoring of a CSV or Parquet dataset (mlops score help)
   drift ...                                           drift reports (mlops drift help)
   audit verify <model>                                check the audit trail's hash chain (mlops audit help)
   events replay <model>                               republish registry events from the audit trail (mlops events help)

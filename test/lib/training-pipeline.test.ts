@@ -365,6 +365,16 @@ describe('TrainingPipeline validation', () => {
     expect(message).toMatch(/AWS Batch cannot override an image's ENTRYPOINT/);
   });
 
+  it("refuses each variable the pipeline sets in a team's processing environment, the sharded run's two included", () => {
+    const names = ['INPUT_URI', 'OUTPUT_URI', 'TEAM_CONFIG', 'SPLIT_SEED', 'PROCESSING_STEP', 'PROCESSING_SHARDS'];
+    const image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/prep:1';
+    const environment = Object.fromEntries([...names, 'TEAM_OWN'].map((name) => [name, 'x']));
+    const config = maintenanceConfig({ processing: { vcpus: 1, memoryMiB: 2048, container: { imageUri: image, environment } } });
+    expect(() => pipelineStack(config, { account: '123456789012', region: 'eu-west-1' })).toThrow(
+      names.map((name) => `training.processing.container.environment.${name}: is set by the pipeline for every run (docs/container-contract.md)`).join('\n  - '),
+    );
+  });
+
   it("refuses a processing image of another region's ECR when the job runs in the pipeline's own network", () => {
     const image = '111122223333.dkr.ecr.us-east-1.amazonaws.com/maintenance/processing:2.0';
     const config = maintenanceConfig({ processing: { vcpus: 1, memoryMiB: 2048, container: { imageUri: image } } });

@@ -38,9 +38,23 @@ describe('inference server (EKS container)', () => {
     expect(['legit', 'fraud']).toContain(body.predictions[0].label);
   });
 
-  it('answers readiness on /ping and liveness on /healthz', async () => {
+  it('answers readiness on /ping (GET and HEAD) and liveness on /healthz', async () => {
     expect((await fetch(`${base}/ping`)).status).toBe(200);
+    expect((await fetch(`${base}/ping`, { method: 'HEAD' })).status).toBe(200);
+    const posted = await fetch(`${base}/ping`, { method: 'POST' });
+    expect([posted.status, posted.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'alive' });
+  });
+
+  it("ids each prediction <x-request-id>:<row>, or <a random UUID>:<row> without the header", async () => {
+    const body = JSON.stringify({ instances: fixture.expected.rows.slice(0, 2) });
+    const ids = async (headers: Record<string, string>) =>
+      ((await (await fetch(`${base}/invocations`, { method: 'POST', body, headers })).json()) as { predictionIds: string[] }).predictionIds;
+
+    expect(await ids({ 'x-request-id': 'case-4711' })).toEqual(['case-4711:0', 'case-4711:1']);
+    const [first, second] = await ids({});
+    expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}:0$/);
+    expect(second).toBe(`${first.slice(0, -2)}:1`);
   });
 
   it('refuses an oversized body with 413 while it streams in', async () => {

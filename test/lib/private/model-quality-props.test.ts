@@ -38,6 +38,8 @@ describe('modelQualityProps', () => {
 
   it.each([
     ['s3://other-bucket/data/', undefined],
+    // Any s3:// URI, even one naming the artifact store's own bucket (whose name the config cannot know).
+    ['s3://mlops-fraud-artifacts/datasets/card-fraud/', undefined],
     ['datasets/card-fraud/transactions.csv', undefined],
     ['datasets/card-fraud', 'datasets/card-fraud/'],
   ])('adds labelled rows under a key prefix in the store only: datasetUri %s -> %s', (datasetUri, prefix) => {
