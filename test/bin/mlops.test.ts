@@ -12,7 +12,7 @@ describe('mlops help', () => {
 
   it('names every subcommand that `mlops models help` documents on its models line', async () => {
     const printed: string[] = [];
-    await models(['help'], { stdout: (s) => printed.push(s), stderr: (s) => printed.push(s) }, 'models');
+    await models(['help'], { stdout: (s) => printed.push(s), stderr: (s) => printed.push(s) });
     const documented = new Set([...printed.join('\n').matchAll(/^ {2}([a-z]+) /gm)].map((match) => match[1]));
 
     expect([...documented]).toEqual(expect.arrayContaining(['list', 'show', 'register', 'approve', 'reject', 'rollback', 'shadow']));

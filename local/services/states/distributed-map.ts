@@ -45,6 +45,8 @@ export interface MapRun {
 const S3_GET_OBJECT = /^arn:aws[a-z-]*:states:::s3:getObject$/;
 const S3_LIST_OBJECTS = /^arn:aws[a-z-]*:states:::s3:listObjectsV2$/;
 const S3_PUT_OBJECT = /^arn:aws[a-z-]*:states:::s3:putObject$/;
+/** Step Functions' limit on a state's or an execution's input: 256 KiB. */
+const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 const templateSchema = z.record(z.string(), z.unknown());
 const itemReaderSchema = z.object({
@@ -76,7 +78,8 @@ export const distributedMapSchema = z.object({
     .object({
       MaxItemsPerBatch: z.number().int().min(1).optional(),
       MaxItemsPerBatchPath: z.string().optional(),
-      MaxInputBytesPerBatch: z.number().int().min(1).optional(),
+      // Step Functions allows at most 256 KiB, its limit on an execution's input.
+      MaxInputBytesPerBatch: z.number().int().min(1).max(MAX_PAYLOAD_BYTES).optional(),
       MaxInputBytesPerBatchPath: z.string().optional(),
       BatchInput: templateSchema.optional(),
     })
@@ -156,11 +159,15 @@ export async function runDistributedMap(spec: DistributedMapSpec, input: unknown
     itemCounts: counts(items.length),
   };
   run.onChange(mapRun);
-  // Step Functions fails the map run once the failures exceed every threshold given (any failure, when none is).
-  const tooManyFailures = (failed: number) =>
-    failed > 0 &&
-    (toleratedCount === undefined || failed > toleratedCount) &&
-    (toleratedPercent === undefined || (100 * failed) / childInputs.length > toleratedPercent);
+  // Step Functions fails the map run once the failures exceed either threshold given (any failure, when none is):
+  // "If you specify both values, the workflow fails when it exceeds either value". The percentage is of items ("the
+  // total number of failed or timed out items divided by the total number of items"), so a failed batch counts all
+  // its items; the count stays one per failed child run.
+  const tooManyFailures = (failedRuns: number, failedItems: number) =>
+    failedRuns > 0 &&
+    ((toleratedCount === undefined && toleratedPercent === undefined) ||
+      (toleratedCount !== undefined && failedRuns > toleratedCount) ||
+      (toleratedPercent !== undefined && (100 * failedItems) / items.length > toleratedPercent));
 
   const outcomes = await runChildren(childInputs, mapRun, run, tooManyFailures);
   const end = (status: MapRun['status'], error?: string) => {
@@ -172,7 +179,7 @@ export async function runDistributedMap(spec: DistributedMapSpec, input: unknown
     throw new TaskError('States.Runtime', `map run ${mapRun.mapRunArn} stopped with its execution`);
   }
   const failed = outcomes.filter((o) => o?.status === 'FAILED');
-  if (tooManyFailures(failed.length)) {
+  if (tooManyFailures(failed.length, mapRun.itemCounts.failed)) {
     end('FAILED', 'States.ExceedToleratedFailureThreshold');
     throw new TaskError(
       'States.ExceedToleratedFailureThreshold',
@@ -181,9 +188,14 @@ export async function runDistributedMap(spec: DistributedMapSpec, input: unknown
   }
   const done = outcomes as ChildOutcome[];
   // Without a ResultWriter the results are the state's output; a tolerated failure's entry is its Error and Cause.
+  // A ResultWriter with only WriterConfig transforms that output instead of writing it to S3 (the results are
+  // "returned to the state output"); its OutputType shapes files only.
+  const writerConfig = spec.ResultWriter?.WriterConfig;
   const output = spec.ResultWriter?.Resource
     ? await writeResults(spec, done, input, run, mapRun.mapRunArn, mapRunId)
-    : done.map((o) => (o.status === 'SUCCEEDED' ? o.output : { Error: o.error, Cause: o.cause }));
+    : writerConfig
+      ? done.flatMap((o) => resultRecords(o, mapRun.mapRunArn, writerConfig.Transformation ?? 'COMPACT'))
+      : done.map((o) => (o.status === 'SUCCEEDED' ? o.output : { Error: o.error, Cause: o.cause }));
   end('SUCCEEDED');
   return output;
 }
@@ -206,7 +218,7 @@ async function runChildren(
   inputs: unknown[],
   mapRun: MapRun,
   run: MapRunContext,
-  tooManyFailures: (failed: number) => boolean,
+  tooManyFailures: (failedRuns: number, failedItems: number) => boolean,
 ): Promise<Array<ChildOutcome | undefined>> {
   const outcomes: Array<ChildOutcome | undefined> = new Array(inputs.length);
   const itemsOf = (input: unknown) => (mapRun.itemCounts.total === mapRun.executionCounts.total ? 1 : (input as { Items: unknown[] }).Items.length);
@@ -221,7 +233,7 @@ async function runChildren(
   run.signal.addEventListener('abort', stopAll, { once: true });
   let next = 0;
   const worker = async () => {
-    while (next < inputs.length && !run.signal.aborted && !tooManyFailures(mapRun.executionCounts.failed)) {
+    while (next < inputs.length && !run.signal.aborted && !tooManyFailures(mapRun.executionCounts.failed, mapRun.itemCounts.failed)) {
       const index = next++;
       const name = `${mapRun.mapRunArn.slice(mapRun.mapRunArn.lastIndexOf(':') + 1)}-${index}`;
       const startDate = new Date().toISOString();
@@ -288,9 +300,13 @@ async function readItems(spec: DistributedMapSpec, input: unknown, run: MapRunCo
   }
 }
 
-/** CSV rows as objects of strings, keyed by the first row or the given headers (Step Functions does not convert types). */
+/**
+ * CSV rows as objects of strings, keyed by the first row or the given headers (Step Functions does not convert types).
+ * Rows need not have as many fields as there are headers: Step Functions gives empty strings for missing fields and
+ * skips additional ones, so the column count is relaxed.
+ */
 function csvItems(text: string, config: NonNullable<z.infer<typeof itemReaderSchema>['ReaderConfig']>, where: string): Record<string, string>[] {
-  const rows = parseCsv(text, { delimiter: DELIMITERS[config.CSVDelimiter ?? 'COMMA'], skip_empty_lines: true, relax_column_count: false }) as string[][];
+  const rows = parseCsv(text, { delimiter: DELIMITERS[config.CSVDelimiter ?? 'COMMA'], skip_empty_lines: true, relax_column_count: true }) as string[][];
   const given = config.CSVHeaderLocation === 'GIVEN';
   if (given && !config.CSVHeaders?.length) throw new TaskError('States.ItemReaderFailed', `${where}: CSVHeaderLocation GIVEN needs CSVHeaders`);
   const headers = given ? config.CSVHeaders! : rows.shift() ?? [];
@@ -317,7 +333,7 @@ function batch(spec: DistributedMapSpec, items: unknown[], input: unknown, conte
   const batcher = spec.ItemBatcher;
   if (!batcher) return items;
   const maxItems = numberAt(batcher.MaxItemsPerBatch, batcher.MaxItemsPerBatchPath, input) ?? Infinity;
-  const maxBytes = numberAt(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath, input) ?? 256 * 1024;
+  const maxBytes = numberAt(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath, input) ?? MAX_PAYLOAD_BYTES;
   const batchInput = batcher.BatchInput ? applyTemplate(batcher.BatchInput, input, context) : undefined;
   const wrap = (batchItems: unknown[]) => (batchInput === undefined ? { Items: batchItems } : { BatchInput: batchInput, Items: batchItems });
   const batches: unknown[][] = [];
@@ -329,6 +345,10 @@ function batch(spec: DistributedMapSpec, items: unknown[], input: unknown, conte
       current = [item];
     } else {
       current = candidate;
+    }
+    // A batch of one item over the limit cannot be split: Step Functions fails the map run rather than run it.
+    if (current.length === 1 && Buffer.byteLength(JSON.stringify(wrap(current))) > maxBytes) {
+      throw new TaskError('States.DataLimitExceeded', `Item ${batches.reduce((n, b) => n + b.length, 0)} alone makes a batch input larger than MaxInputBytesPerBatch (${maxBytes} bytes)`);
     }
   }
   if (current.length) batches.push(current);
@@ -344,10 +364,9 @@ async function writeResults(spec: DistributedMapSpec, outcomes: ChildOutcome[], 
   const extension = OutputType === 'JSONL' ? 'jsonl' : 'json';
   const files: Record<'SUCCEEDED' | 'FAILED' | 'PENDING', Array<{ Key: string; Size: number }>> = { SUCCEEDED: [], FAILED: [], PENDING: [] };
   for (const status of ['SUCCEEDED', 'FAILED'] as const) {
-    const records = outcomes.filter((o) => o.status === status).map((o) => resultRecord(o, mapRunArn, Transformation));
-    const flat = Transformation === 'FLATTEN' ? records.flatMap((r) => (Array.isArray(r) ? r : [r])) : records;
-    for (let i = 0, part = 0; i < flat.length; i += RESULTS_PER_FILE, part++) {
-      const chunk = flat.slice(i, i + RESULTS_PER_FILE);
+    const records = outcomes.filter((o) => o.status === status).flatMap((o) => resultRecords(o, mapRunArn, Transformation));
+    for (let i = 0, part = 0; i < records.length; i += RESULTS_PER_FILE, part++) {
+      const chunk = records.slice(i, i + RESULTS_PER_FILE);
       const body = OutputType === 'JSONL' ? chunk.map((r) => JSON.stringify(r)).join('\n') + '\n' : JSON.stringify(chunk);
       const key = `${base}/${status}_${part}.${extension}`;
       await run.store.put(Bucket, key, body);
@@ -359,10 +378,15 @@ async function writeResults(spec: DistributedMapSpec, outcomes: ChildOutcome[], 
   return { MapRunArn: mapRunArn, ResultWriterDetails: { Bucket, Key: manifestKey } };
 }
 
-/** A child's record in the result files: the execution's description (NONE), or only its output (COMPACT, FLATTEN). */
-function resultRecord(outcome: ChildOutcome, mapRunArn: string, transformation: 'NONE' | 'COMPACT' | 'FLATTEN'): unknown {
-  if (transformation !== 'NONE') return outcome.status === 'SUCCEEDED' ? outcome.output : { Error: outcome.error, Cause: outcome.cause };
-  return {
+/**
+ * A child's records in the results: the execution's description (NONE), or only its output (COMPACT), or its output's
+ * elements when that is an array (FLATTEN). A failed child's record is its description whatever the transformation:
+ * "If a child workflow execution fails, Step Functions returns its execution result unchanged" (as with NONE).
+ */
+function resultRecords(outcome: ChildOutcome, mapRunArn: string, transformation: 'NONE' | 'COMPACT' | 'FLATTEN'): unknown[] {
+  if (outcome.status === 'SUCCEEDED' && transformation === 'COMPACT') return [outcome.output];
+  if (outcome.status === 'SUCCEEDED' && transformation === 'FLATTEN') return Array.isArray(outcome.output) ? outcome.output : [outcome.output];
+  return [{
     ExecutionArn: `${mapRunArn.replace(':mapRun:', ':execution:')}:${outcome.name}`,
     Name: outcome.name,
     Input: JSON.stringify(outcome.input),
@@ -373,7 +397,7 @@ function resultRecord(outcome: ChildOutcome, mapRunArn: string, transformation: 
     ...(outcome.status === 'SUCCEEDED'
       ? { Output: JSON.stringify(outcome.output), OutputDetails: { Included: true } }
       : { Error: outcome.error, Cause: outcome.cause }),
-  };
+  }];
 }
 
 /** A number given literally or by a path into the state's input. */

@@ -8,10 +8,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../../local/driver/loop-session';
 import { LOCAL_CREDENTIALS } from '../../../../local/services/aws-environment';
-import { TWIN_MAX_CONCURRENCY } from '../../../../local/services/states/distributed-map';
+import { parseDistributedMap, TWIN_MAX_CONCURRENCY } from '../../../../local/services/states/distributed-map';
 import { Twin } from '../../../../local/twin';
 import { synthesize } from '../../support/synth';
 
@@ -30,6 +31,9 @@ exports.handler = async (event) => {
 
 const CSV_ROWS = 95;
 const csv = (values: (i: number) => string) => ['index,value,ignored', ...Array.from({ length: CSV_ROWS }, (_, i) => `${i},${values(i)},x`)].join('\n');
+
+/** The delimiters ReaderConfig.CSVDelimiter names, by name. */
+const CSV_DELIMITERS = { COMMA: ',', PIPE: '|', SEMICOLON: ';', SPACE: ' ', TAB: '\t' } as const;
 
 function buildStack(stack: Stack): void {
   const bucket = new s3.Bucket(stack, 'Data', { removalPolicy: RemovalPolicy.DESTROY });
@@ -69,6 +73,52 @@ function buildStack(stack: Stack): void {
   inline.itemProcessor(sum('SumItem'));
   inline.addCatch(new sfn.Pass(stack, 'Refused', { parameters: { 'error.$': '$.Error' } }));
   machine('Items', inline);
+
+  // Maps whose children pass their input through, so the state's output shows what each child was given.
+  const echo = (id: string, props: sfn.DistributedMapProps) => {
+    const map = new sfn.DistributedMap(stack, id, props);
+    map.itemProcessor(new sfn.Pass(stack, `${id}Child`));
+    return map;
+  };
+  const key = sfn.JsonPath.stringAt('$.key');
+  machine('Lines', echo('EachLine', { itemReader: new sfn.S3JsonLItemReader({ bucket, key }) }));
+  // Given headers, with each delimiter Step Functions offers (COMMA is the default).
+  for (const [name, delimiter] of Object.entries(CSV_DELIMITERS)) {
+    const csvDelimiter = delimiter === ',' ? undefined : sfn.CsvDelimiter[name as keyof typeof sfn.CsvDelimiter];
+    machine(`Given${name}`, echo(`GivenRows${name}`, { itemReader: new sfn.S3CsvItemReader({ bucket, key, csvHeaders: sfn.CsvHeaders.use(['id', 'name', 'score']), csvDelimiter }) }));
+  }
+  // The header row, tab-separated, then at most three rows.
+  machine('FirstThree', echo('FirstRows', { itemReader: new sfn.S3CsvItemReader({ bucket, key, csvHeaders: sfn.CsvHeaders.useFirstRow(), csvDelimiter: sfn.CsvDelimiter.TAB, maxItems: 3 }) }));
+  // Batches of at most 200 bytes, the run's tag beside the items; and, from a JSON Lines object, batches of at most ten
+  // items under Step Functions' own 256 KiB (each child reports only how many items it got).
+  machine('Bytes', echo('SmallBatches', { itemsPath: '$.items', itemBatcher: new sfn.ItemBatcher({ maxInputBytesPerBatch: 200, batchInput: { 'tag.$': '$.tag' } }) }));
+  const big = new sfn.DistributedMap(stack, 'BigBatches', { itemReader: new sfn.S3JsonLItemReader({ bucket, key }), itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatch: 10 }) });
+  big.itemProcessor(new sfn.Pass(stack, 'CountBatch', { parameters: { 'items.$': 'States.ArrayLength($.Items)' } }));
+  machine('Big', big);
+
+  // Failures tolerated up to a share of the items, batched as the input says; and up to a count and a share at once.
+  const tolerant = new sfn.DistributedMap(stack, 'SomeMayFail', { itemsPath: '$.items', itemBatcher: new sfn.ItemBatcher({ maxItemsPerBatchPath: '$.batch' }), toleratedFailurePercentage: 25 });
+  tolerant.itemProcessor(sum('SumSome'));
+  machine('Tolerant', tolerant);
+  const either = new sfn.DistributedMap(stack, 'BothThresholds', { itemsPath: '$.items', toleratedFailureCount: 5, toleratedFailurePercentage: 20 });
+  either.itemProcessor(sum('SumBoth'));
+  machine('Either', either);
+
+  // ResultWriter with WriterConfig (resultWriterV2, behind its feature flag): children return their item, or fail on
+  // an item with a `fail` field; one failure is tolerated.
+  const v2 = new Construct(stack, 'WriterV2');
+  v2.node.setContext('@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2', true);
+  const writing = (id: string, resultWriterV2: sfn.ResultWriterV2) => {
+    const map = new sfn.DistributedMap(v2, id, { itemsPath: '$.items', toleratedFailureCount: 1, resultWriterV2 });
+    const refuse = new sfn.Fail(v2, `${id}Refuse`, { error: 'Refused', cause: 'the item says fail' });
+    map.itemProcessor(new sfn.Choice(v2, `${id}Check`).when(sfn.Condition.isPresent('$.fail'), refuse).otherwise(new sfn.Pass(v2, `${id}Keep`)));
+    return map;
+  };
+  const config = (outputType: sfn.OutputType, transformation: sfn.Transformation) => new sfn.WriterConfig({ outputType, transformation });
+  machine('WriteCompactLines', writing('CompactLines', new sfn.ResultWriterV2({ bucket, prefix: 'compact', writerConfig: config(sfn.OutputType.JSONL, sfn.Transformation.COMPACT) })));
+  machine('WriteFlat', writing('FlatJson', new sfn.ResultWriterV2({ bucket, prefix: 'flat', writerConfig: config(sfn.OutputType.JSON, sfn.Transformation.FLATTEN) })));
+  machine('WriteFullLines', writing('FullLines', new sfn.ResultWriterV2({ bucket, prefix: 'full', writerConfig: config(sfn.OutputType.JSONL, sfn.Transformation.NONE) })));
+  machine('FlattenOutput', writing('FlatOutput', new sfn.ResultWriterV2({ writerConfig: config(sfn.OutputType.JSON, sfn.Transformation.FLATTEN) })));
 }
 
 let scratch: string;
@@ -93,7 +143,8 @@ afterAll(async () => {
 });
 
 const put = (key: string, body: string) => s3Client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-const read = async (key: string) => JSON.parse(await (await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString());
+const readText = async (key: string) => (await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+const read = async (key: string) => JSON.parse(await readText(key));
 async function run(machine: string, input: unknown) {
   const { executionArn } = await sfnClient.send(new StartExecutionCommand({ stateMachineArn: twin.output(`${machine}Arn`), input: JSON.stringify(input) }));
   const execution = twin.states.describe(executionArn!);
@@ -194,6 +245,150 @@ describe('Distributed Map in the twin', () => {
     expect(mapRun.status).toBe('ABORTED');
     expect(mapRun.executionCounts.succeeded + mapRun.executionCounts.aborted).toBeLessThan(10);
     expect(mapRun.executionCounts.pending).toBeGreaterThan(0);
+  });
+
+  it('reads a JSON Lines object: one JSON value per line, each as it is, the blank last line skipped', async () => {
+    const values = [{ index: 0, value: 'a' }, { index: 1, value: 2, nested: { ok: true } }, [1, 'two'], 'text', 7, null];
+    await put('in/values.jsonl', `${values.map((v) => JSON.stringify(v)).join('\n')}\n`);
+    const execution = await (await run('Lines', { key: 'in/values.jsonl' })).done;
+    expect(execution.status, `${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
+    expect(execution.output).toEqual(values);
+  });
+
+  it('reads a CSV with given headers and each CSVDelimiter: the first row is data, every value a string, short rows padded and long ones cut', async () => {
+    for (const [name, d] of Object.entries(CSV_DELIMITERS)) {
+      // Step Functions gives empty strings for missing fields and skips additional ones.
+      await put(`in/given-${name}.csv`, ['1', 'ann', '3.5'].join(d) + '\n' + ['2', 'bob'].join(d) + '\n' + ['3', 'cy', '7', 'extra'].join(d) + '\n');
+      const execution = await (await run(`Given${name}`, { key: `in/given-${name}.csv` })).done;
+      expect(execution.status, `${name}: ${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
+      expect(execution.output, name).toEqual([
+        { id: '1', name: 'ann', score: '3.5' },
+        { id: '2', name: 'bob', score: '' },
+        { id: '3', name: 'cy', score: '7' },
+      ]);
+    }
+  });
+
+  it('passes only the first MaxItems items on, the CSV header row not counted', async () => {
+    await put('in/five.tsv', ['id\tname', ...['a', 'b', 'c', 'd', 'e'].map((n, i) => `${i}\t${n}`)].join('\n'));
+    const { executionArn, done } = await run('FirstThree', { key: 'in/five.tsv' });
+    const execution = await done;
+    expect(execution.status, `${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
+    expect(execution.output).toEqual([{ id: '0', name: 'a' }, { id: '1', name: 'b' }, { id: '2', name: 'c' }]);
+    const [mapRun] = (await sfnClient.send(new ListMapRunsCommand({ executionArn }))).mapRuns ?? [];
+    expect((await sfnClient.send(new DescribeMapRunCommand({ mapRunArn: mapRun.mapRunArn! }))).itemCounts).toMatchObject({ total: 3, succeeded: 3 });
+  });
+
+  it('splits batches so that each child input stays within MaxInputBytesPerBatch, and fails the map run on an item that alone exceeds it', async () => {
+    // Sizes in UTF-8 bytes: "é" is two.
+    const items = Array.from({ length: 12 }, (_, n) => ({ n, pad: (n % 3 === 0 ? 'é' : 'x').repeat(5 + ((n * 7) % 30)) }));
+    const execution = await (await run('Bytes', { items, tag: 'b-1' })).done;
+    expect(execution.status, `${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
+    const batches = execution.output as Array<{ BatchInput: unknown; Items: unknown[] }>;
+    for (const b of batches) {
+      expect(Buffer.byteLength(JSON.stringify(b))).toBeLessThanOrEqual(200);
+      expect(b.BatchInput).toEqual({ tag: 'b-1' });
+    }
+    // Every item once, in order, and batched (not one child per item).
+    expect(batches.flatMap((b) => b.Items)).toEqual(items);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.length).toBeLessThan(items.length);
+
+    const tooBig = await (await run('Bytes', { items: [{ n: 0 }, { n: 1, pad: 'x'.repeat(200) }], tag: 'b-2' })).done;
+    expect(tooBig).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+
+    // Step Functions allows at most 256 KiB.
+    const state = (bytes: number) => ({ ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, ItemBatcher: { MaxInputBytesPerBatch: bytes } });
+    expect(() => parseDistributedMap('Batches', state(256 * 1024))).not.toThrow();
+    expect(() => parseDistributedMap('Batches', state(256 * 1024 + 1))).toThrow(/^Distributed Map state "Batches": ItemBatcher\.MaxInputBytesPerBatch: /);
+  });
+
+  it('keeps batches within 256 KiB without MaxInputBytesPerBatch, and fails the map run on an item larger than that', async () => {
+    // Five items of about 100 kB: ten fit MaxItemsPerBatch, but only two fit 256 KiB.
+    const line = (n: number, size: number) => JSON.stringify({ n, pad: 'x'.repeat(size) });
+    await put('in/big.jsonl', Array.from({ length: 5 }, (_, n) => line(n, 100_000)).join('\n'));
+    const execution = await (await run('Big', { key: 'in/big.jsonl' })).done;
+    expect(execution.status, `${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
+    expect(execution.output).toEqual([{ items: 2 }, { items: 2 }, { items: 1 }]);
+
+    await put('in/huge.jsonl', [line(0, 10), line(1, 300_000)].join('\n'));
+    expect(await (await run('Big', { key: 'in/huge.jsonl' })).done).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+  });
+
+  it('tolerates failed items up to ToleratedFailurePercentage of all items and fails past it with States.ExceedToleratedFailureThreshold', async () => {
+    const values = (...v: string[]) => v.map((value, index) => ({ index, value }));
+    // One of four items: 25%, at the threshold.
+    const { executionArn, done } = await run('Tolerant', { items: values('1', 'fail', '1', '1'), batch: 1 });
+    const atThreshold = await done;
+    expect(atThreshold.status, `${atThreshold.error}: ${atThreshold.cause}`).toBe('SUCCEEDED');
+    expect(atThreshold.output).toEqual([{ rows: 1, sum: 1, first: 0 }, { Error: 'RowRefused', Cause: expect.any(String) }, { rows: 1, sum: 1, first: 2 }, { rows: 1, sum: 1, first: 3 }]);
+    const [mapRun] = (await sfnClient.send(new ListMapRunsCommand({ executionArn }))).mapRuns ?? [];
+    expect(await sfnClient.send(new DescribeMapRunCommand({ mapRunArn: mapRun.mapRunArn! }))).toMatchObject({
+      status: 'SUCCEEDED',
+      toleratedFailurePercentage: 25,
+      itemCounts: { total: 4, succeeded: 3, failed: 1 },
+    });
+
+    // One of three: 33%.
+    const past = await run('Tolerant', { items: values('1', 'fail', '1'), batch: 1 });
+    expect(await past.done).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold' });
+    expect(await historyTypes(past.executionArn)).toEqual(expect.arrayContaining(['MapRunStarted', 'MapRunFailed', 'ExecutionFailed']));
+
+    // The share is of items, not of child runs: seven items in batches of 3, 3 and 1, the last failing, is one child
+    // run of three (33%) but one item of seven (14%).
+    const batched = await (await run('Tolerant', { items: values('1', '1', '1', '1', '1', '1', 'fail'), batch: 3 })).done;
+    expect(batched.status, `${batched.error}: ${batched.cause}`).toBe('SUCCEEDED');
+    expect(batched.output).toEqual([{ rows: 3, sum: 3, first: 0 }, { rows: 3, sum: 3, first: 3 }, { Error: 'RowRefused', Cause: expect.any(String) }]);
+  });
+
+  it('fails the map run when either ToleratedFailureCount or ToleratedFailurePercentage is exceeded', async () => {
+    const values = (...v: string[]) => v.map((value) => ({ value }));
+    // One failure of four: within the count (5) but past the percentage (20).
+    expect(await (await run('Either', { items: values('1', 'fail', '1', '1') })).done).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold' });
+    // One of five: within both.
+    expect((await (await run('Either', { items: values('1', 'fail', '1', '1', '1') })).done).status).toBe('SUCCEEDED');
+  });
+
+  it('writes results as WriterConfig asks: JSON or JSON Lines, NONE, COMPACT or FLATTEN, a failed child unchanged; without S3, transforms the output', async () => {
+    const items = [[1, 2], { fail: true }, [3], { k: 'v' }];
+    type Written = { ResultWriterDetails: { Bucket: string; Key: string } };
+    const files = async (machine: string, prefix: string) => {
+      const execution = await (await run(machine, { items })).done;
+      expect(execution.status, `${machine}: ${execution.error}: ${execution.cause}`).toBe('SUCCEEDED');
+      const { ResultWriterDetails: where } = execution.output as Written;
+      expect(where).toEqual({ Bucket: bucket, Key: expect.stringMatching(new RegExp(`^${prefix}/[0-9a-f-]{36}/manifest\\.json$`)) });
+      const manifest = await read(where.Key);
+      const [succeeded, failed] = await Promise.all([manifest.ResultFiles.SUCCEEDED, manifest.ResultFiles.FAILED].map(([file]: Array<{ Key: string }>) => readText(file.Key)));
+      return { succeeded, failed };
+    };
+    const lines = (text: string) => {
+      expect(text.endsWith('\n')).toBe(true);
+      return text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    };
+    // A failed child's record is the same under every transformation (Step Functions returns it unchanged).
+    const failedRecord = { Name: expect.any(String), Input: JSON.stringify({ fail: true }), Status: 'FAILED', Error: 'Refused', Cause: 'the item says fail' };
+
+    // COMPACT in JSON Lines: each child's output on a line of its own.
+    const compact = await files('WriteCompactLines', 'compact');
+    expect(lines(compact.succeeded)).toEqual([[1, 2], [3], { k: 'v' }]);
+    expect(lines(compact.failed)).toEqual([expect.objectContaining(failedRecord)]);
+
+    // FLATTEN in JSON: one array, the children's arrays spread into it.
+    const flat = await files('WriteFlat', 'flat');
+    expect(JSON.parse(flat.succeeded)).toEqual([1, 2, 3, { k: 'v' }]);
+    expect(JSON.parse(flat.failed)).toEqual([expect.objectContaining(failedRecord)]);
+
+    // NONE in JSON Lines: each child execution described, its input and output as JSON strings.
+    const full = await files('WriteFullLines', 'full');
+    expect(lines(full.succeeded)).toEqual(
+      [[1, 2], [3], { k: 'v' }].map((output) => expect.objectContaining({ ExecutionArn: expect.stringContaining(':execution:'), Status: 'SUCCEEDED', Output: JSON.stringify(output) })),
+    );
+    expect(lines(full.failed)).toEqual([expect.objectContaining(failedRecord)]);
+
+    // WriterConfig alone: nothing written, the state's output transformed.
+    const output = await (await run('FlattenOutput', { items })).done;
+    expect(output.status, `${output.error}: ${output.cause}`).toBe('SUCCEEDED');
+    expect(output.output).toEqual([1, 2, expect.objectContaining(failedRecord), 3, { k: 'v' }]);
   });
 
   it('refuses a Distributed Map it cannot run, naming the state and the field', async () => {
