@@ -7,6 +7,7 @@ import type { Timeline } from '../../timeline';
 import { AwsServiceError } from '../../http/twin-server';
 import { type DistributedMapSpec, MAP_RUN_FIELDS, type MapRun, parseDistributedMap, runDistributedMap } from './distributed-map';
 import { ExecutionClock } from './execution-clock';
+import { MapRunEvents } from './map-run-events';
 import { StateCoverage } from './state-coverage';
 import { applyTemplate, shouldEvaluateInTwin, type Template } from './payload-template';
 import { type ExecutionStatusChange, statusChangeDetail } from './status-change-event';
@@ -42,6 +43,8 @@ interface Run {
   abort(): void;
   /** Called twice: when the status is final and when the history is complete; the second call ends the run. */
   settle(): void;
+  /** Its Distributed Maps' map-run events, each put after its state's entry in the history. */
+  readonly mapRunEvents: MapRunEvents;
 }
 
 interface MachineDefinition {
@@ -191,6 +194,7 @@ export class StateMachines {
       settle: () => {
         if (++settlements === 2) this.finish(run, resolveDone);
       },
+      mapRunEvents: new MapRunEvents(execution.events),
     };
     this.executions.push(execution);
     this.runs.set(arn, run);
@@ -252,6 +256,7 @@ export class StateMachines {
   private finish(run: Run, resolveDone: (e: Execution) => void): void {
     const { execution } = run;
     this.runs.delete(execution.executionArn);
+    run.mapRunEvents.flush();
     execution.events.push(terminalEvent(execution));
     const outcome = execution.status === 'FAILED' ? `FAILED (${execution.error}: ${truncate(execution.cause ?? '', 300)})` : execution.status;
     this.timeline.add('execution', `${execution.stateMachineName}: execution ${execution.name} ${outcome}`);
@@ -304,7 +309,10 @@ export class StateMachines {
         detail: detail === undefined ? undefined : truncate(JSON.stringify(detail), DETAIL_LIMIT),
         ...failure,
       });
-      if (type === 'StateEntered' && state?.name) entered(event, state.name);
+      if (type === 'StateEntered' && state?.name) {
+        entered(event, state.name);
+        run.mapRunEvents.stateEntered(state.name);
+      }
       if (state?.name && execution.status === 'RUNNING') {
         if (type === 'StateEntered' && state.type === 'Wait') clock.pauseStarted(pause);
         else if (type === 'StateExited' && state.type === 'Wait') clock.pauseEnded(pause);
@@ -441,15 +449,16 @@ export class StateMachines {
       },
       onChange: (mapRun) => {
         const execution = this.describe(executionArn);
+        const history = this.runs.get(executionArn)?.mapRunEvents;
         if (!seen.has(mapRun.mapRunArn)) {
           seen.add(mapRun.mapRunArn);
           this.mapRuns.push(mapRun);
-          execution.events.push({ type: 'MapRunStarted', state: stateName, stateType: 'Map', at: mapRun.startDate.toISOString(), detail: JSON.stringify({ mapRunArn: mapRun.mapRunArn }) });
+          history?.add(stateName, { type: 'MapRunStarted', state: stateName, stateType: 'Map', at: mapRun.startDate.toISOString(), detail: JSON.stringify({ mapRunArn: mapRun.mapRunArn }) }, true);
           this.timeline.add('execution', `${execution.stateMachineName}: ${stateName} map run of ${mapRun.itemCounts.total} items in ${mapRun.executionCounts.total} child runs, ${mapRun.maxConcurrency} at a time`);
         } else if (mapRun.status !== 'RUNNING') {
           const type = { SUCCEEDED: 'MapRunSucceeded', FAILED: 'MapRunFailed', ABORTED: 'MapRunAborted' }[mapRun.status];
           const { succeeded, failed } = mapRun.executionCounts;
-          execution.events.push({ type, state: stateName, stateType: 'Map', at: (mapRun.stopDate ?? new Date()).toISOString(), detail: JSON.stringify({ mapRunArn: mapRun.mapRunArn, succeeded, failed }), ...(mapRun.error && { error: mapRun.error }) });
+          history?.add(stateName, { type, state: stateName, stateType: 'Map', at: (mapRun.stopDate ?? new Date()).toISOString(), detail: JSON.stringify({ mapRunArn: mapRun.mapRunArn, succeeded, failed }), ...(mapRun.error && { error: mapRun.error }) }, false);
           this.timeline.add('execution', `${execution.stateMachineName}: ${stateName} map run ${mapRun.status} (${succeeded} child runs succeeded, ${failed} failed)`);
         }
         this.notify(execution);

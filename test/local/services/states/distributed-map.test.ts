@@ -226,8 +226,11 @@ describe('Distributed Map in the twin', () => {
     expect(objects.status).toBe('SUCCEEDED');
     expect((objects.output as Array<{ sum: number; first: number }>).map((o) => [o.first, o.sum])).toEqual([[0, 3], [1, 7]]);
 
-    const items = await (await run('Items', { items: [{ value: '1' }, { value: '2' }] })).done;
+    const itemsRun = await run('Items', { items: [{ value: '1' }, { value: '2' }] });
+    const items = await itemsRun.done;
     expect(items.output).toEqual([{ rows: 1, sum: 1 }, { rows: 1, sum: 2 }]);
+    // Its map run starts as soon as the state is entered (no ItemReader to wait for), and still comes after it.
+    expect(await historyTypes(itemsRun.executionArn)).toEqual(['ExecutionStarted', 'MapStateEntered', 'MapRunStarted', 'MapRunSucceeded', 'MapStateExited', 'ExecutionSucceeded']);
     const refused = await (await run('Items', { items: [{ value: '1' }, { value: 'fail' }] })).done;
     expect(refused).toMatchObject({ status: 'SUCCEEDED', output: { error: 'States.ExceedToleratedFailureThreshold' } });
     // MaxConcurrency 0 means "as many as Step Functions allows"; the twin caps that.
