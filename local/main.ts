@@ -14,7 +14,7 @@ import { runFaultDrills } from './driver/fault-drills';
 import { runLoop } from './driver/full-loop';
 import { trafficOnceLive } from './driver/live-traffic';
 import { LoopSession } from './driver/loop-session';
-import { parseOptions, UsageError } from './driver/options';
+import { HELP, parseOptions, UsageError, wantsHelp } from './driver/options';
 import { watchExecutions } from './driver/progress';
 import { listenForStopSignals } from './driver/stop-signals';
 import { requestStackUpdate, StackUpdateFailedError, TwinNotRunningError } from './driver/stack-update-client';
@@ -26,6 +26,10 @@ import { Twin } from './twin';
 const PROJECT_ROOT = resolve(__dirname, '..');
 
 async function main(): Promise<number> {
+  if (wantsHelp(process.argv.slice(2))) {
+    console.log(HELP);
+    return 0;
+  }
   const options = parseOptions(process.argv.slice(2));
   // The drills need a live version: without --until they run after the loop has deployed one.
   if (options.faultDrills) {

@@ -61,6 +61,37 @@ const USAGE = `usage: npm start -- [--auto-approve] [--until trained|deployed|re
                       [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills] [--no-traffic]
        npm start -- --update [--team NAME] [--no-synth] [--cdk-out DIR] [--state-file FILE]`;
 
+/** `npm start -- --help`: the synopsis and what each option does (test/local/driver.test.ts holds it to FLAGS). */
+export const HELP = `${USAGE}
+
+Synthesizes the team stack and runs it on this machine (the local twin): the training pipeline on the team's data,
+then, through the console's approve button or --auto-approve, deployment, traffic, drift and retraining.
+
+  --team NAME          the team config pipelines/teams/NAME.json (default: cdk.json's context "team")
+  --dataset PATH       the team's own data: a .csv or .parquet file, or a directory of them (uploaded at their paths);
+                       without it, only the example team runs, on generated card transactions
+  --rows N             rows of generated example data (default 20000)
+  --auto-approve       approve each version the pipeline registers, as a reviewer would in the console
+  --until STOP         run headless and exit 0 once trained, deployed or retrained (past trained, with --auto-approve)
+  --drift-shift K      drifted traffic moves each numeric feature by K standard deviations (default 2)
+  --time-scale N       the twin's clock runs N times real time (default 600 headless, 60 otherwise)
+  --port N             the twin's port (default 4750; a free one when it is taken)
+  --data-dir DIR       the twin's data (default .local/data; .local/headless, wiped first, for a headless run)
+  --fresh              wipe the data directory first
+  --cdk-out DIR        the cloud assembly (default cdk.out)
+  --no-synth           run the cloud assembly already in --cdk-out instead of synthesizing it
+  --state-file FILE    where the twin writes its endpoints for the mlops CLI (default .local/twin.json)
+  --fault-drills       once a version is live, run the fault drills (rollbacks, a restore, a dead letter)
+  --no-traffic         the interactive twin does not replay holdout rows once a version is live
+  --verbose            print the synth's output and every function's log lines
+  --update             apply a new synthesis to the twin already running, print the change set and exit
+  --help, -h           this text`;
+
+/** Whether the command line asks for HELP, wherever the flag is. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(`${message}\n${USAGE}`);

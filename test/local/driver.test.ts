@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseOptions } from '../../local/driver/options';
+import { HELP, parseOptions, wantsHelp } from '../../local/driver/options';
 import { targetInput } from '../../local/services/events/target-input';
 import { queryPath } from '../../local/services/json-path';
 import { applyTemplate, shouldEvaluateInTwin } from '../../local/services/states/payload-template';
@@ -20,6 +20,14 @@ describe('npm start options', () => {
     expect(() => parseOptions(['--until', 'forever'])).toThrow(/--until: Invalid option/);
     expect(() => parseOptions(['--time-scale', '-3'])).toThrow(/--time-scale:/);
     expect(() => parseOptions(['--colour'])).toThrow('unknown option "--colour"');
+  });
+
+  it('describes every flag the parser takes in --help, and only those', () => {
+    const described = [...HELP.matchAll(/^ {2}(--[a-z-]+)/gm)].map((match) => match[1]).filter((flag) => flag !== '--help');
+    const parsed = ['--auto-approve', '--until', '--time-scale', '--port', '--data-dir', '--cdk-out', '--state-file', '--team', '--dataset', '--drift-shift', '--rows', '--no-synth', '--fresh', '--verbose', '--fault-drills', '--no-traffic', '--update'];
+    expect(new Set(described)).toEqual(new Set(parsed));
+    for (const flag of parsed) expect(() => parseOptions(flag.startsWith('--no-') || ['--auto-approve', '--fresh', '--verbose', '--fault-drills', '--update'].includes(flag) ? [flag] : [flag, '1'])).not.toThrow(/unknown option/);
+    expect([wantsHelp(['--team', 'x', '--help']), wantsHelp(['-h']), wantsHelp(['--team', 'help'])]).toEqual([true, true, false]);
   });
 
   it("reads the team's dataset, the drift shift and the state file", () => {
