@@ -118,7 +118,8 @@ const SCENARIOS = [
   { name: 'strong drift', shift: 0.5 },
 ];
 
-export async function runDriftBench(): Promise<BenchResult[]> {
+/** The drift suite, a few minutes long: `progress` is told each part as it starts. */
+export async function runDriftBench(progress: (part: string) => void): Promise<BenchResult[]> {
   const { python } = await ensurePythonEnvironment({ requirementsFile: REFERENCE_REQUIREMENTS, onLine: (line) => console.error(`drift bench: ${line}`) });
   const dir = mkdtempSync(join(tmpdir(), 'drift-bench-'));
   const results: BenchResult[] = [];
@@ -138,6 +139,7 @@ export async function runDriftBench(): Promise<BenchResult[]> {
       compareFeatures([numericReferenceFromValues('x', baseline)], [{ name: 'x', type: 'numeric', values: warmUp }], DEFAULT_DRIFT_THRESHOLDS);
     }
     for (const scenario of SCENARIOS) {
+      progress(`KS and PSI on 1e6 x 1e6 values against scipy, ${scenario.name}`);
       const current = normals(N, 2, scenario.shift);
       const ours = time(() => ksTest(baseline, current));
       const scipy = scipyTimes(python, dir, baseline, current);
@@ -198,10 +200,13 @@ export async function runDriftBench(): Promise<BenchResult[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   // The decide step's merge of many chunk summaries.
+  progress("the decide step's merge of 100 chunk summaries");
   results.push(...(await runDecideMergeBench()));
   // The drift run itself over 1M and 5M captured rows: the Distributed Map's fan-out beside the single function.
+  progress('the drift run over 1M and 5M captured rows, fanned out and in one function');
   results.push(...(await runDriftRunBench()));
   // A worker at the limit of its memory.
+  progress('a chunk worker and the decide step at the most numeric features their memory takes');
   results.push(...(await runDriftMemoryBench()));
   return results;
 }

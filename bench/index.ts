@@ -9,7 +9,8 @@ import { runInferenceBench } from './inference';
 import { runProcessingBench } from './processing';
 import { runScoringBench } from './scoring';
 
-const suites: Array<[string, () => Promise<BenchResult[]>]> = [
+/** Each suite, given where to say which part it is running when it takes long. */
+const suites: Array<[string, (progress: (part: string) => void) => Promise<BenchResult[]>]> = [
   ['inference', runInferenceBench],
   ['cold-start', runColdStartBench],
   ['drift', runDriftBench],
@@ -27,7 +28,10 @@ async function main(): Promise<void> {
   for (const [name, run] of suites) {
     if (only && only !== name) continue;
     process.stderr.write(`running the ${name} benchmarks...\n`);
-    rows.push(...(await run()));
+    const started = Date.now();
+    const suiteRows = await run((part) => process.stderr.write(`  ${name}: ${part}...\n`));
+    process.stderr.write(`  ${name}: ${suiteRows.length} rows in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    rows.push(...suiteRows);
   }
   const table = rows.map((r) => [r.name, format(r.ours), format(r.reference), r.unit, `${r.ratio.toFixed(2)}x`, r.note ?? '']);
   const header = ['benchmark', 'ours', 'reference', 'unit', 'ratio', 'note'];
