@@ -56,12 +56,15 @@ const FLAGS: Record<string, { key: keyof DriverOptions; boolean?: true }> = {
   '--update': { key: 'update', boolean: true },
 };
 
+/** Every flag parseOptions takes. */
+export const FLAG_NAMES = Object.keys(FLAGS);
+
 const USAGE = `usage: npm start -- [--auto-approve] [--until trained|deployed|retrained] [--time-scale N] [--port N]
                       [--data-dir DIR] [--cdk-out DIR] [--state-file FILE] [--team NAME] [--dataset FILE.csv|FILE.parquet|DIR] [--drift-shift K]
                       [--rows N] [--no-synth] [--fresh] [--verbose] [--fault-drills] [--no-traffic]
        npm start -- --update [--team NAME] [--no-synth] [--cdk-out DIR] [--state-file FILE]`;
 
-/** `npm start -- --help`: the synopsis and what each option does (test/local/driver.test.ts holds it to FLAGS). */
+/** `npm start -- --help`: the synopsis and what each option does (test/local/driver.test.ts holds it to FLAG_NAMES). */
 export const HELP = `${USAGE}
 
 Synthesizes the team stack and runs it on this machine (the local twin): the training pipeline on the team's data,
@@ -74,14 +77,16 @@ then, through the console's approve button or --auto-approve, deployment, traffi
   --auto-approve       approve each version the pipeline registers, as a reviewer would in the console
   --until STOP         run headless and exit 0 once trained, deployed or retrained (past trained, with --auto-approve)
   --drift-shift K      drifted traffic moves each numeric feature by K standard deviations (default 2)
-  --time-scale N       the twin's clock runs N times real time (default 600 headless, 60 otherwise)
+  --time-scale N       the twin's clock runs N times real time (default 600 headless, 60 otherwise and for the drills)
   --port N             the twin's port (default 4750; a free one when it is taken)
-  --data-dir DIR       the twin's data (default .local/data; .local/headless, wiped first, for a headless run)
+  --data-dir DIR       the twin's data (default .local/data, or .local/headless for a headless run, which wipes
+                       its data directory first, this one included)
   --fresh              wipe the data directory first
   --cdk-out DIR        the cloud assembly (default cdk.out)
   --no-synth           run the cloud assembly already in --cdk-out instead of synthesizing it
   --state-file FILE    where the twin writes its endpoints for the mlops CLI (default .local/twin.json)
-  --fault-drills       once a version is live, run the fault drills (rollbacks, a restore, a dead letter)
+  --fault-drills       once a version is live, run the fault drills (rollbacks, a restore, a dead letter);
+                       implies --auto-approve and --until deployed
   --no-traffic         the interactive twin does not replay holdout rows once a version is live
   --verbose            print the synth's output and every function's log lines
   --update             apply a new synthesis to the twin already running, print the change set and exit

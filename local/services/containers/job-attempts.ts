@@ -114,8 +114,9 @@ export function retriesAfter(strategy: RetryStrategy, attempt: number, exit: Att
 }
 
 /**
- * Batch's patterns: exact, or a prefix when they end with `*`; a condition that is not given matches, and a value that
- * is not there (no exit code) matches no condition.
+ * Batch's patterns: exact, or a prefix when they end with `*`; a condition that is not given matches, and an exit code
+ * that is not there matches no OnExitCode (a missing container reason is matched as empty, so `OnReason: "*"` still
+ * catches everything, as Batch's documented catch-all does).
  */
 function matchesPattern(pattern: string | undefined, value: string | undefined): boolean {
   if (pattern === undefined) return true;

@@ -143,7 +143,7 @@ export async function runDistributedMap(spec: DistributedMapSpec, input: unknown
   const mapRunId = randomUUID();
   const items = await readItems(spec, input, run);
   const selected = items.map((item, index) => selectItem(spec, item, index, input, run.context));
-  const childInputs = batch(spec, selected, input, run.context);
+  const { inputs: childInputs, oversized } = batch(spec, selected, input, run.context);
   const toleratedCount = numberAt(spec.ToleratedFailureCount, spec.ToleratedFailureCountPath, input);
   const toleratedPercent = numberAt(spec.ToleratedFailurePercentage, spec.ToleratedFailurePercentagePath, input);
   const mapRun: MapRun = {
@@ -159,10 +159,19 @@ export async function runDistributedMap(spec: DistributedMapSpec, input: unknown
     itemCounts: counts(items.length),
   };
   run.onChange(mapRun);
+  const end = (status: MapRun['status'], error?: string) => {
+    Object.assign(mapRun, { status, error, stopDate: new Date() });
+    run.onChange(mapRun);
+  };
+  if (oversized) {
+    end('FAILED', 'States.DataLimitExceeded');
+    throw new TaskError('States.DataLimitExceeded', oversized);
+  }
   // Step Functions fails the map run once the failures exceed either threshold given (any failure, when none is):
   // "If you specify both values, the workflow fails when it exceeds either value". The percentage is of items ("the
   // total number of failed or timed out items divided by the total number of items"), so a failed batch counts all
-  // its items; the count stays one per failed child run.
+  // its items; the count is of child runs, as DescribeMapRun words it ("the maximum number of failed child workflow
+  // executions"), though the guide's threshold page speaks of items for both.
   const tooManyFailures = (failedRuns: number, failedItems: number) =>
     failedRuns > 0 &&
     ((toleratedCount === undefined && toleratedPercent === undefined) ||
@@ -170,10 +179,6 @@ export async function runDistributedMap(spec: DistributedMapSpec, input: unknown
       (toleratedPercent !== undefined && (100 * failedItems) / items.length > toleratedPercent));
 
   const outcomes = await runChildren(childInputs, mapRun, run, tooManyFailures);
-  const end = (status: MapRun['status'], error?: string) => {
-    Object.assign(mapRun, { status, error, stopDate: new Date() });
-    run.onChange(mapRun);
-  };
   if (run.signal.aborted) {
     end('ABORTED');
     throw new TaskError('States.Runtime', `map run ${mapRun.mapRunArn} stopped with its execution`);
@@ -183,7 +188,7 @@ export async function runDistributedMap(spec: DistributedMapSpec, input: unknown
     end('FAILED', 'States.ExceedToleratedFailureThreshold');
     throw new TaskError(
       'States.ExceedToleratedFailureThreshold',
-      `The specified tolerated failure threshold was exceeded: ${failed.length} of ${childInputs.length} child runs failed (first: ${failed[0]?.error}: ${failed[0]?.cause})`,
+      `The specified tolerated failure threshold was exceeded: ${failed.length} of ${childInputs.length} child runs failed, ${mapRun.itemCounts.failed} of ${items.length} items (first: ${failed[0]?.error}: ${failed[0]?.cause})`,
     );
   }
   const done = outcomes as ChildOutcome[];
@@ -328,12 +333,21 @@ function selectItem(spec: DistributedMapSpec, item: unknown, index: number, inpu
   return applyTemplate(selector, input, { ...context, Map: { Item: { Index: index, Value: item } } });
 }
 
-/** ItemBatcher: `{ Items: [...], BatchInput }` per child, cut by item count and by the batch's JSON size. */
-function batch(spec: DistributedMapSpec, items: unknown[], input: unknown, context: Record<string, unknown>): unknown[] {
+/**
+ * ItemBatcher: `{ Items: [...], BatchInput }` per child, cut by item count and by the batch's JSON size. An item that
+ * alone makes a batch over the size limit cannot be split: `oversized` says so, with the batches before it, and the
+ * map run fails rather than run any.
+ */
+function batch(spec: DistributedMapSpec, items: unknown[], input: unknown, context: Record<string, unknown>): { inputs: unknown[]; oversized?: string } {
   const batcher = spec.ItemBatcher;
-  if (!batcher) return items;
+  if (!batcher) return { inputs: items };
   const maxItems = numberAt(batcher.MaxItemsPerBatch, batcher.MaxItemsPerBatchPath, input) ?? Infinity;
-  const maxBytes = numberAt(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath, input) ?? MAX_PAYLOAD_BYTES;
+  const givenBytes = numberAt(batcher.MaxInputBytesPerBatch, batcher.MaxInputBytesPerBatchPath, input);
+  if (givenBytes !== undefined && givenBytes > MAX_PAYLOAD_BYTES) {
+    throw new TaskError('States.Runtime', `ItemBatcher.MaxInputBytesPerBatchPath: ${givenBytes} is above Step Functions' limit of ${MAX_PAYLOAD_BYTES} bytes`);
+  }
+  const maxBytes = givenBytes ?? MAX_PAYLOAD_BYTES;
+  const limit = givenBytes === undefined ? `Step Functions' limit on a child's input (${maxBytes} bytes)` : `MaxInputBytesPerBatch (${maxBytes} bytes)`;
   const batchInput = batcher.BatchInput ? applyTemplate(batcher.BatchInput, input, context) : undefined;
   const wrap = (batchItems: unknown[]) => (batchInput === undefined ? { Items: batchItems } : { BatchInput: batchInput, Items: batchItems });
   const batches: unknown[][] = [];
@@ -346,13 +360,13 @@ function batch(spec: DistributedMapSpec, items: unknown[], input: unknown, conte
     } else {
       current = candidate;
     }
-    // A batch of one item over the limit cannot be split: Step Functions fails the map run rather than run it.
     if (current.length === 1 && Buffer.byteLength(JSON.stringify(wrap(current))) > maxBytes) {
-      throw new TaskError('States.DataLimitExceeded', `Item ${batches.reduce((n, b) => n + b.length, 0)} alone makes a batch input larger than MaxInputBytesPerBatch (${maxBytes} bytes)`);
+      const index = batches.reduce((n, b) => n + b.length, 0);
+      return { inputs: batches.map(wrap), oversized: `Item ${index} alone makes a batch input larger than ${limit}` };
     }
   }
   if (current.length) batches.push(current);
-  return batches.map(wrap);
+  return { inputs: batches.map(wrap) };
 }
 
 /** ResultWriter: manifest.json and SUCCEEDED_n / FAILED_n files under `<Prefix>/<map run id>/`, as Step Functions lays them out. */

@@ -309,10 +309,8 @@ export class StateMachines {
         detail: detail === undefined ? undefined : truncate(JSON.stringify(detail), DETAIL_LIMIT),
         ...failure,
       });
-      if (type === 'StateEntered' && state?.name) {
-        entered(event, state.name);
-        run.mapRunEvents.stateEntered(state.name);
-      }
+      if (type === 'StateEntered' && state?.name) entered(event, state.name);
+      if ((type === 'StateEntered' || type === 'StateRetried') && state?.name) run.mapRunEvents.stateStarted(state.name);
       if (state?.name && execution.status === 'RUNNING') {
         if (type === 'StateEntered' && state.type === 'Wait') clock.pauseStarted(pause);
         else if (type === 'StateExited' && state.type === 'Wait') clock.pauseEnded(pause);
@@ -430,6 +428,9 @@ export class StateMachines {
   private runMap(stateName: string, spec: DistributedMapSpec, input: unknown, context: Record<string, unknown>, overrides: unknown, stopped: AbortSignal) {
     const executionArn = String((context.Execution as { Id: string }).Id);
     const seen = new Set<string>();
+    // Kept from the map run's start: one stopped with its execution ends after the execution's run is gone. (Not taken
+    // here: the interpreter reaches a first state synchronously, before the run is registered.)
+    let history: MapRunEvents | undefined;
     return runDistributedMap(spec, input, {
       stateName,
       executionArn,
@@ -449,7 +450,7 @@ export class StateMachines {
       },
       onChange: (mapRun) => {
         const execution = this.describe(executionArn);
-        const history = this.runs.get(executionArn)?.mapRunEvents;
+        history ??= this.runs.get(executionArn)?.mapRunEvents;
         if (!seen.has(mapRun.mapRunArn)) {
           seen.add(mapRun.mapRunArn);
           this.mapRuns.push(mapRun);

@@ -73,6 +73,11 @@ function buildStack(stack: Stack): void {
   inline.itemProcessor(sum('SumItem'));
   inline.addCatch(new sfn.Pass(stack, 'Refused', { parameters: { 'error.$': '$.Error' } }));
   machine('Items', inline);
+  // The same, retried once when a child fails: each attempt is a map run of its own.
+  const retried = new sfn.DistributedMap(stack, 'EachItemRetried', { itemsPath: '$.items' });
+  retried.itemProcessor(sum('SumItemRetried'));
+  retried.addRetry({ maxAttempts: 1, interval: Duration.seconds(1) });
+  machine('ItemsRetried', retried);
 
   // Maps whose children pass their input through, so the state's output shows what each child was given.
   const echo = (id: string, props: sfn.DistributedMapProps) => {
@@ -214,7 +219,7 @@ describe('Distributed Map in the twin', () => {
     const { executionArn, done } = await run('Rows', { key: 'in/two-bad.csv', run: 'two', sleepMs: 0 });
     const exceeded = await done;
     expect(exceeded).toMatchObject({ status: 'FAILED', error: 'States.ExceedToleratedFailureThreshold' });
-    expect(exceeded.cause).toMatch(/^The specified tolerated failure threshold was exceeded: 2 of 10 child runs failed \(first: RowRefused: /);
+    expect(exceeded.cause).toMatch(/^The specified tolerated failure threshold was exceeded: 2 of 10 child runs failed, 20 of 95 items \(first: RowRefused: /);
     expect(await historyTypes(executionArn)).toEqual(['ExecutionStarted', 'MapStateEntered', 'MapRunStarted', 'MapRunFailed', 'MapStateFailed', 'ExecutionFailed']);
   });
 
@@ -238,6 +243,23 @@ describe('Distributed Map in the twin', () => {
     expect(run0?.maxConcurrency).toBe(TWIN_MAX_CONCURRENCY);
   });
 
+  it("puts each attempt's map run after its state's entry or retry in the history", async () => {
+    const { executionArn, done } = await run('ItemsRetried', { items: [{ value: '1' }, { value: 'fail' }] });
+    expect((await done).status).toBe('FAILED');
+    expect(await historyTypes(executionArn)).toEqual([
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapRunStarted',
+      'MapRunFailed',
+      'MapStateFailed',
+      // The retry: a second map run, after the first attempt's failure, not at the end of the history.
+      'MapRunStarted',
+      'MapRunFailed',
+      'MapStateFailed',
+      'ExecutionFailed',
+    ]);
+  });
+
   it('stops its children with the execution: StopExecution ends the map run ABORTED and starts no further child', async () => {
     await put('in/long.csv', csv(() => '1'));
     const { executionArn, done } = await run('Rows', { key: 'in/long.csv', run: 'long', sleepMs: 400 });
@@ -246,6 +268,8 @@ describe('Distributed Map in the twin', () => {
     expect((await done).status).toBe('ABORTED');
     const mapRun = await waitFor('map run end', 10_000, () => twin.states.mapRuns.find((r) => r.mapRunArn === mapRunArn && r.status !== 'RUNNING'), 20);
     expect(mapRun.status).toBe('ABORTED');
+    // Its end is in the history, before the execution's.
+    expect(await historyTypes(executionArn)).toEqual(['ExecutionStarted', 'MapStateEntered', 'MapRunStarted', 'MapRunAborted', 'ExecutionAborted']);
     expect(mapRun.executionCounts.succeeded + mapRun.executionCounts.aborted).toBeLessThan(10);
     expect(mapRun.executionCounts.pending).toBeGreaterThan(0);
   });
@@ -297,8 +321,15 @@ describe('Distributed Map in the twin', () => {
     expect(batches.length).toBeGreaterThan(1);
     expect(batches.length).toBeLessThan(items.length);
 
-    const tooBig = await (await run('Bytes', { items: [{ n: 0 }, { n: 1, pad: 'x'.repeat(200) }], tag: 'b-2' })).done;
-    expect(tooBig).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+    const tooBigRun = await run('Bytes', { items: [{ n: 0 }, { n: 1, pad: 'x'.repeat(200) }], tag: 'b-2' });
+    expect(await tooBigRun.done).toMatchObject({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause: 'Item 1 alone makes a batch input larger than MaxInputBytesPerBatch (200 bytes)',
+    });
+    // The map run exists and failed, no child run started.
+    const [failedRun] = (await sfnClient.send(new ListMapRunsCommand({ executionArn: tooBigRun.executionArn }))).mapRuns ?? [];
+    expect(await sfnClient.send(new DescribeMapRunCommand({ mapRunArn: failedRun.mapRunArn! }))).toMatchObject({ status: 'FAILED', executionCounts: { succeeded: 0, failed: 0, running: 0 } });
 
     // Step Functions allows at most 256 KiB.
     const state = (bytes: number) => ({ ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, ItemBatcher: { MaxInputBytesPerBatch: bytes } });
@@ -315,7 +346,11 @@ describe('Distributed Map in the twin', () => {
     expect(execution.output).toEqual([{ items: 2 }, { items: 2 }, { items: 1 }]);
 
     await put('in/huge.jsonl', [line(0, 10), line(1, 300_000)].join('\n'));
-    expect(await (await run('Big', { key: 'in/huge.jsonl' })).done).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+    expect(await (await run('Big', { key: 'in/huge.jsonl' })).done).toMatchObject({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause: "Item 1 alone makes a batch input larger than Step Functions' limit on a child's input (262144 bytes)",
+    });
   });
 
   it('tolerates failed items up to ToleratedFailurePercentage of all items and fails past it with States.ExceedToleratedFailureThreshold', async () => {
