@@ -9,6 +9,9 @@ export const TARGET_USAGE = `options: --json  machine-readable output
 
 type Command = (args: string[], io: CliIo, name: string) => Promise<number>;
 
+/** A command given too few or too many arguments: its group's usage is where to look, which commandGroup adds. */
+export class ArgumentCountError extends UsageError {}
+
 /**
  * `mlops <group> <command> ...`: runs the named command, prints the usage for `help` (exit 0) or nothing (exit 2), and
  * turns every error into one line (exit 2 for bad usage, 1 otherwise).
@@ -25,6 +28,7 @@ export function commandGroup(group: string, usage: string, commands: Record<stri
       if (!command) throw new UsageError(`unknown command "${group} ${name}"; try: mlops ${group} help`);
       return await command(rest, io, name);
     } catch (err) {
+      if (err instanceof ArgumentCountError) return reportError(new UsageError(`${err.message}; see mlops ${group} help`), io);
       return reportError(err, io);
     }
   };

@@ -13,7 +13,7 @@ import { FEATURE_TYPES, featureSchema, type FeatureSpec, MODEL_TASKS } from '../
 import type { ByomField, ByomRequest, UploadedModel } from '../byom/external-model';
 import { modelView, versionSummaryView, versionView } from '../../lambdas/registry/views';
 import { approvalApiFor, type ApprovalApiClient } from './approval-api-client';
-import { commandGroup, TARGET_USAGE } from './command-group';
+import { ArgumentCountError, commandGroup, TARGET_USAGE } from './command-group';
 import { type CliIo, formatTable, resolveTarget, type StackTarget, stackOutput, TARGET_OPTIONS, type TargetOptions, TWIN_CREDENTIALS, UsageError } from './cli-io';
 import { requireServedModel } from './served-model';
 
@@ -425,7 +425,7 @@ export function parse<O extends Options>(args: string[], options: O, positionals
   const count = parsed.positionals.length;
   if (count < min || count > max) {
     const expected = min === max ? `${min}` : `${min} to ${max}`;
-    throw new UsageError(`expected ${expected} argument(s), got ${count}${count ? `: ${parsed.positionals.join(' ')}` : ''}; see mlops models help`);
+    throw new ArgumentCountError(`expected ${expected} argument(s), got ${count}${count ? `: ${parsed.positionals.join(' ')}` : ''}`);
   }
   return parsed;
 }

@@ -71,6 +71,8 @@ function parseOptions(args: string[]) {
 
 /** The request from the options, checked by the state machine's own input schema (every bad option named). */
 function requestOf(values: ReturnType<typeof parseOptions>['values']): ScoringRequest {
+  const missing = (['input', 'output'] as const).filter((option) => values[option] === undefined).map((option) => `--${option}`);
+  if (missing.length) throw new UsageError(`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} required; see mlops score help`);
   // A whole number becomes one; anything else goes to the schema as it is, which names the option.
   const number = (text: string | undefined) => (text === undefined ? undefined : /^\d+$/.test(text) ? Number(text) : text);
   const parsed = scoringRequestSchema.safeParse({

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { run as audit } from '../../bin/commands/audit';
+import { run as deployments } from '../../bin/commands/deployments';
 import { run as models } from '../../bin/commands/models';
 
 /** `mlops help` as a user runs it, and `mlops models help` in-process. */
@@ -21,5 +23,15 @@ describe('mlops help', () => {
 
   it('says batch scoring reads CSV and Parquet', () => {
     expect(usage).toContain('batch scoring of a CSV or Parquet dataset');
+  });
+
+  it.each([
+    ['audit', audit, ['verify']],
+    ['deployments', deployments, ['abort']],
+    ['models', models, ['show']],
+  ] as const)('sends a %s command given too few arguments to its own group\'s help', async (group, run, args) => {
+    const printed: string[] = [];
+    const code = await run([...args], { stdout: (s) => printed.push(s), stderr: (s) => printed.push(s) });
+    expect([code, printed.join('\n')]).toEqual([2, expect.stringMatching(new RegExp(`^mlops: expected 1( to 2)? argument\\(s\\), got 0; see mlops ${group} help$`))]);
   });
 });

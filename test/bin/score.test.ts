@@ -45,6 +45,9 @@ describe('mlops score', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toEqual(['mlops: --input: expected s3://bucket/key; --version: Invalid input: expected number, received string']);
 
+    const missing = await mlopsScore('--input', `s3://${scoring.bucket}/scoring/inputs/week.csv`);
+    expect([missing.code, missing.err]).toEqual([2, ['mlops: --output is required; see mlops score help']]);
+
     const help: string[] = [];
     expect(await main(['help'], { stdout: (s) => help.push(s), stderr: (s) => help.push(s) })).toBe(0);
     expect(help.join('\n')).toContain('score --input s3://... --output s3://...');
