@@ -13,4 +13,6 @@ export interface BenchResult {
   unit: string;
   /** What the reference was and anything a reader must know to interpret the figures. */
   note?: string;
+  /** The least ratio the row's goal allows, when it has one (a goal of "at most 1.3x the reference's time" is 1/1.3). */
+  goal?: number;
 }

@@ -31,6 +31,8 @@ import type { BenchResult } from './bench-result';
 import { type LoadPhases, PHASES_MARKER } from './cold-start-phases-report';
 import { benchFunctionEnvironment, bundleEntry, bundleHandler } from './inference';
 
+/** The goal (issue 15): a cold start within this many times the bare script's. */
+const GOAL_TIMES_BARE = 1.3;
 /** Fresh processes per side. */
 const RUNS = 16;
 /** Fresh processes of the step-by-step model load (cold-start-phases.ts). */
@@ -230,8 +232,9 @@ export async function runColdStartBench(): Promise<BenchResult[]> {
         reference: bareMedian,
         ratio: pairedRatio,
         unit: 'ms',
+        goal: 1 / GOAL_TIMES_BARE,
         note:
-          `ours takes ${(1 / pairedRatio).toFixed(2)}x the bare script's time (goal ≤ 1.3x; median of ${RUNS} paired runs, ${(oursMedian / bareMedian).toFixed(2)}x by the medians); ` +
+          `ours takes ${(1 / pairedRatio).toFixed(2)}x the bare script's time (goal ≤ ${GOAL_TIMES_BARE}x; median of ${RUNS} paired runs, ${(oursMedian / bareMedian).toFixed(2)}x by the medians); ` +
           `p90 ${ms(quantile(wall(ours), 0.9))} vs ${ms(quantile(wall(bare), 0.9))}; ` +
           `medians of ${RUNS} fresh node processes per side, taking turns, spawn to the first prediction; ` +
           `node's own start ${ms(median(ours.map((r) => r.phases.started)))} vs ${ms(median(bare.map((r) => r.phases.started)))}; ` +

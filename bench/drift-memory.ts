@@ -119,6 +119,7 @@ function memoryRows(
       reference: memoryMiB,
       ratio: memoryMiB / mib,
       unit: 'MiB',
+      goal: 1,
       note:
         `reference: the function's memory, which the peak must stay under (lambdas/drift/drift-memory.ts)${most ? `; ${features} is the most its memory takes, one more is refused with a DriftMemoryError` : ''}; ` +
         note,

@@ -2,7 +2,10 @@
  * `npm run bench`: every hot path measured side by side with its reference in one run, printed as ratios.
  * Targets are read off the ratios (see each row's note); absolute times depend on the machine.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchResult } from './bench-result';
+import { benchChartSvg, type BenchSuite } from './chart';
 import { runColdStartBench } from './cold-start';
 import { runDriftBench } from './drift';
 import { runInferenceBench } from './inference';
@@ -25,6 +28,7 @@ function format(value: number): string {
 async function main(): Promise<void> {
   const only = process.argv[2];
   const rows: BenchResult[] = [];
+  const ran: BenchSuite[] = [];
   for (const [name, run] of suites) {
     if (only && only !== name) continue;
     process.stderr.write(`running the ${name} benchmarks...\n`);
@@ -32,6 +36,7 @@ async function main(): Promise<void> {
     const suiteRows = await run((part) => process.stderr.write(`  ${name}: ${part}...\n`));
     process.stderr.write(`  ${name}: ${suiteRows.length} rows in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     rows.push(...suiteRows);
+    ran.push({ name, rows: suiteRows });
   }
   const table = rows.map((r) => [r.name, format(r.ours), format(r.reference), r.unit, `${r.ratio.toFixed(2)}x`, r.note ?? '']);
   const header = ['benchmark', 'ours', 'reference', 'unit', 'ratio', 'note'];
@@ -39,6 +44,10 @@ async function main(): Promise<void> {
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
   console.log(line(header));
   for (const row of table) console.log(line(row));
+  const chart = join(__dirname, '..', 'node_modules', '.cache', 'mlops-bench', 'results.svg');
+  mkdirSync(join(chart, '..'), { recursive: true });
+  writeFileSync(chart, benchChartSvg(ran, `npm run bench${only ? ` -- ${only}` : ''}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`));
+  console.log(`\nthe same as a chart: ${chart}`);
 }
 
 main().catch((err) => {

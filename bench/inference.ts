@@ -212,6 +212,7 @@ async function handlerOverhead(model: BenchModel): Promise<BenchResult[]> {
         reference: bareMedian,
         ratio: pairedRatio(times, 1),
         unit: 'µs/call',
+        ...(batch === 1 ? { goal: 1 / 1.1 } : {}),
         note: `overhead ${(100 * overBare).toFixed(1)}%${batch === 1 ? ' (goal < 10%)' : ''}; median of ${ROUNDS} per-round ratios (rounds of ${calls} calls per side) of the median pass; passes: ${passOverheads}`,
       });
       results.push({
@@ -346,6 +347,7 @@ async function httpThroughput(model: BenchModel): Promise<BenchResult> {
     reference: 1e6 / referenceRate,
     ratio: oursRate / referenceRate,
     unit: 'µs/request',
+    goal: 0.8,
     note: `${oursRate.toFixed(0)} vs ${referenceRate.toFixed(0)} requests/s (goal ≥ 0.8x), best rounds ${best.toFixed(2)}x; ${concurrency} keep-alive loopback clients in a worker, ${requests} requests × ${HTTP_ROUNDS} interleaved rounds, medians`,
   };
 }
