@@ -21,6 +21,7 @@ import { requestStackUpdate, StackUpdateFailedError, TwinNotRunningError } from 
 import { synthesize, synthesizeConfig } from './driver/synth';
 import { DatasetError, teamDataset } from './driver/team-dataset';
 import { checkAssemblyHasTeam, WrongStackError } from './driver/team-stack';
+import { assertRunsOnTwin, UnsupportedOnTwinError } from './driver/twin-support';
 import { Twin } from './twin';
 
 const PROJECT_ROOT = resolve(__dirname, '..');
@@ -47,6 +48,7 @@ async function main(): Promise<number> {
 
   const team = teamName(options.team);
   const config = loadTeamConfig(teamConfigFile(team));
+  assertRunsOnTwin(team, config);
   // Refused before minutes of synth: another team's model must never get the example's generated rows.
   const dataset = teamDataset(config, { file: options.dataset, rows: options.rows });
 
@@ -180,7 +182,7 @@ function teamConfigFile(team: string): string {
 
 /** Mistakes the user fixes (options, config, data, a cdk.out of another team): the message, exit 2. */
 const isUsersToFix = (err: unknown) =>
-  err instanceof UsageError || err instanceof TeamConfigError || err instanceof DatasetError || err instanceof WrongStackError || err instanceof TwinNotRunningError;
+  err instanceof UsageError || err instanceof TeamConfigError || err instanceof DatasetError || err instanceof WrongStackError || err instanceof TwinNotRunningError || err instanceof UnsupportedOnTwinError;
 
 main().then(
   (code) => process.exit(code),
