@@ -360,4 +360,25 @@ describe('DeploymentFlow steps', () => {
     expect(await steps().release({ model: MODEL, execution: 'deploy-6', status: 'ABORTED', cause: 'late' })).toMatchObject({ released: false });
     expect((await alias()).weights).toEqual({ [prepared.functionVersion]: 0.1 });
   });
+
+  it('refuses Prepare, a traffic shift and Finalize to an execution that does not own the deployment, moving nothing', async () => {
+    // GIVEN the deployment of v7 that deploy-7 began and canaried (the test above)
+    expect(await registry.getModel(MODEL)).toMatchObject({ deployingVersion: 7, deployingExecution: 'deploy-7' });
+    const before = await alias();
+    const { functionVersion } = await registry.getVersion(MODEL, 7);
+    // WHEN a duplicate execution of the same event runs its later steps
+    const duplicate = { model: MODEL, version: 7, execution: 'deploy-7-duplicate' };
+    const refusals = [
+      await steps().prepareVersion(duplicate).catch((e: unknown) => e),
+      await steps().shiftTraffic({ ...duplicate, functionVersion: functionVersion!, weightPercent: 100 }).catch((e: unknown) => e),
+      await steps().finalize(duplicate).catch((e: unknown) => e),
+    ];
+    // THEN each step refuses it by name, and the alias and the registry are as deploy-7 left them
+    for (const refusal of refusals) {
+      expect(refusal).toMatchObject({ name: 'NotDeploymentOwnerError', message: 'card-fraud v7 is being deployed by execution deploy-7, not deploy-7-duplicate' });
+    }
+    expect(await alias()).toEqual(before);
+    expect(await registry.getVersion(MODEL, 7)).toMatchObject({ status: 'deploying' });
+    expect(await registry.getModel(MODEL)).toMatchObject({ deployingExecution: 'deploy-7' });
+  });
 });
