@@ -11,7 +11,7 @@ const COMMANDS = ['models', 'runs', 'deployments', 'score', 'drift', 'audit', 'e
 const USAGE = `usage: mlops <command> ...
   models list|show|register|approve|reject|rollback|shadow
                                                       the model registry (mlops models help)
-  runs start <model> --reason TEXT                    start a training run as yourself (mlops runs help)
+  runs list|start <model>                             recorded training runs; start one as yourself (mlops runs help)
   deployments abort                                   the deployment in progress (mlops deployments help)
   score --input s3://... --output s3://...            batch scoring of a CSV or Parquet dataset (mlops score help)
   drift ...                                           drift reports (mlops drift help)

@@ -155,6 +155,19 @@ describe('mlops models on the twin, every write through the approval API', () =>
     expect((await capture(runs, ['start', 'card-fraud'])).stderr).toBe('mlops: runs start needs --reason "<why>": it is the run record');
   });
 
+  it('mlops runs list reads the recorded runs from the registry, newest first, a failed one with its error and why', async () => {
+    await registry.recordRunFailure({ model: 'card-fraud', executionName: 'run-gate', error: 'States.TaskFailed', reason: 'gate failed: auc 0.61 < 0.8', cause: '{"details":1}' });
+    const listed = await capture(runs, ['list', 'card-fraud']);
+    expect(listed.code).toBe(0);
+    const [header, ...lines] = listed.stdout.split('\n');
+    expect(header.split(/\s{2,}/)).toEqual(['EXECUTION', 'STATUS', 'AT', 'OUTCOME']);
+    expect(lines.find((line) => line.startsWith('run-gate'))).toMatch(/^run-gate\s+failed\s+\S+\s+States\.TaskFailed: gate failed: auc 0\.61 < 0\.8$/);
+    const { runs: recorded } = JSON.parse((await capture(runs, ['list', 'card-fraud', '--json'])).stdout) as { runs: Array<{ executionName: string; at: string }> };
+    expect(recorded.map((r) => r.executionName)).toContain('run-gate');
+    expect(recorded.map((r) => r.at)).toEqual([...recorded.map((r) => r.at)].sort().reverse());
+    expect(await capture(runs, ['list'])).toMatchObject({ code: 2, stderr: 'mlops: expected 1 argument(s), got 0; see mlops runs help' });
+  });
+
   it('mlops events replay republishes the trail in order for an operator, each event carrying its audit row', async () => {
     expect((await capture(events, ['replay', 'card-fraud'])).stderr).toContain('(403 ForbiddenError): replaying registry events needs the operator role');
     await signIn('operators@localhost');
